@@ -1,0 +1,47 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { Ajv } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import type { AuditReader, Checkpoint } from '../checkpoint/index.js';
+import type { PolicyStatus } from '../config/index.js';
+import { handleError } from './errors.js';
+import { auditRoutes } from './rest/audit.js';
+import { decideRoutes } from './rest/decide.js';
+import { healthRoutes, type ReadinessCheck } from './rest/health.js';
+import { policyRoutes } from './rest/policies.js';
+
+const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ?? addFormatsModule) as unknown as (ajv: Ajv) => Ajv;
+
+/** The services the API serves, each narrowed to what the routes use. */
+export interface AppDeps {
+  checkpoint: Pick<Checkpoint, 'check'>;
+  audit: AuditReader;
+  policyStatus: () => PolicyStatus;
+  readiness: Record<string, ReadinessCheck>;
+  /** A pino logger for request logs; none in tests. */
+  logger?: FastifyBaseLogger;
+  /** Largest request body, bytes. @default 1 MiB */
+  bodyLimit?: number;
+}
+
+/** Builds the Fastify app; it does not listen, so tests call `app.inject()`. */
+export function buildApp(deps: AppDeps): FastifyInstance {
+  const app = deps.logger
+    ? Fastify({ loggerInstance: deps.logger, bodyLimit: deps.bodyLimit ?? 1024 * 1024 })
+    : Fastify({ logger: false, bodyLimit: deps.bodyLimit ?? 1024 * 1024 });
+  // Bodies are validated strictly: an unknown field is an error, never silently dropped or coerced.
+  const strict = addFormats(new Ajv({ allErrors: true, strict: false, verbose: true, removeAdditional: false, coerceTypes: false, useDefaults: false }));
+  // Query strings are text by nature, so numbers there are coerced.
+  const query = addFormats(new Ajv({ allErrors: true, strict: false, verbose: true, removeAdditional: false, coerceTypes: true, useDefaults: true }));
+  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? strict : query).compile(schema));
+  app.setErrorHandler(handleError);
+  // The API speaks JSON only; a text body is a client mistake better named by 415 than by a schema error.
+  app.removeContentTypeParser('text/plain');
+  app.setNotFoundHandler((req, reply) =>
+    reply.status(404).send({ error: { code: 'request.not_found', message: `no route for \`${req.method} ${req.url.split('?')[0]}\`` } }),
+  );
+  decideRoutes(app, deps);
+  auditRoutes(app, deps);
+  policyRoutes(app, { status: deps.policyStatus });
+  healthRoutes(app, { checks: deps.readiness });
+  return app;
+}

@@ -1,0 +1,42 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { describeIssues, isWardenError, type ErrorCode, type ValidationIssue } from '../domain/index.js';
+
+/** The one place a local error code becomes an HTTP status. */
+export const STATUS_OF: Partial<Record<ErrorCode, number>> = {
+  'action.invalid': 400,
+  'request.invalid': 400,
+  'audit.cursor_invalid': 400,
+  'store.unavailable': 503,
+};
+
+/** The error body every route returns: `{ error: { code, message, issues?, help? } }`. */
+export interface WireError {
+  error: { code: string; message: string; issues?: ValidationIssue[]; help?: string };
+}
+
+function send(reply: FastifyReply, status: number, body: WireError): FastifyReply {
+  return reply.status(status).type('application/json').send(body);
+}
+
+/** Maps every thrown error to a precise 4xx, or a 5xx that leaks nothing internal. */
+export function handleError(err: FastifyError, req: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (err.validation) {
+    const issues = describeIssues(err.validation as Parameters<typeof describeIssues>[0]);
+    const where = err.validationContext === 'body' ? 'request body' : `request ${err.validationContext ?? 'input'}`;
+    const code = req.routeOptions.url === '/api/v1/decide' && err.validationContext === 'body' ? 'action.invalid' : 'request.invalid';
+    return send(reply, 400, { error: { code, message: `the ${where} is invalid: ${issues.map((i) => `\`${i.path}\` ${i.message}`).join('; ')}`, issues } });
+  }
+  if (isWardenError(err)) {
+    const status = STATUS_OF[err.code] ?? 500;
+    if (status >= 500) req.log.error({ err }, 'request failed');
+    return send(reply, status, { error: { code: err.code, message: err.message, ...(err.help ? { help: err.help } : {}) } });
+  }
+  // Fastify's own client errors (bad JSON, wrong content type, body too large) carry a 4xx status.
+  const status = err.statusCode ?? 500;
+  if (status >= 400 && status < 500) {
+    const code = err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? 'request.unsupported_media_type' : err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 'request.too_large' : 'request.invalid';
+    return send(reply, status, { error: { code, message: err.message.replace(/^Body is not valid JSON but content-type is set to 'application\/json'$/, 'the request body is not valid JSON') } });
+  }
+  req.log.error({ err }, 'unexpected error');
+  return send(reply, 500, { error: { code: 'internal', message: 'an internal error occurred; the server log has the details' } });
+}

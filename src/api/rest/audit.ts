@@ -1,0 +1,45 @@
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import type { AuditReader } from '../../checkpoint/index.js';
+import { AuditEventSchema, EffectSchema } from '../../domain/index.js';
+
+const Query = Type.Object(
+  {
+    from: Type.Optional(Type.String({ format: 'date-time', description: 'an RFC 3339 time (inclusive)' })),
+    to: Type.Optional(Type.String({ format: 'date-time', description: 'an RFC 3339 time (exclusive)' })),
+    agent: Type.Optional(Type.String({ minLength: 1 })),
+    tool: Type.Optional(Type.String({ minLength: 1 })),
+    effect: Type.Optional(EffectSchema),
+    scope: Type.Optional(Type.String({ minLength: 1 })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
+    cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })),
+  },
+  { additionalProperties: false },
+);
+type Query = Static<typeof Query>;
+
+/** `GET /api/v1/audit/events`: newest first, filtered, cursor-paginated. */
+export function auditRoutes(app: FastifyInstance, deps: { audit: AuditReader }): void {
+  app.get<{ Querystring: Query }>(
+    '/api/v1/audit/events',
+    {
+      schema: {
+        querystring: Query,
+        response: { 200: Type.Object({ events: Type.Array(AuditEventSchema), nextCursor: Type.Union([Type.String(), Type.Null()]) }) },
+      },
+    },
+    async (req) => {
+      const q = req.query;
+      return deps.audit.list({
+        limit: q.limit ?? 100,
+        ...(q.from ? { from: q.from } : {}),
+        ...(q.to ? { to: q.to } : {}),
+        ...(q.agent ? { agent: q.agent } : {}),
+        ...(q.tool ? { tool: q.tool } : {}),
+        ...(q.effect ? { effect: q.effect } : {}),
+        ...(q.scope ? { scope: q.scope } : {}),
+        ...(q.cursor ? { cursor: q.cursor } : {}),
+      });
+    },
+  );
+}

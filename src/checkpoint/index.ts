@@ -1,0 +1,9 @@
+export { buildDecisionEvent } from './audit-stage.js';
+export type { CallerInfo } from './audit-stage.js';
+export { createCheckpoint } from './checkpoint.js';
+export type { Checkpoint, CheckpointDeps, CheckpointResult, DetectorPort, PolicyProvider } from './checkpoint.js';
+export { systemClock } from './ports.js';
+export type { AuditPage, AuditQuery, AuditReader, AuditSink, Clock, RegistryPort } from './ports.js';
+export { lookUpRegistry } from './registry-stage.js';
+export { STAGES } from './stages.js';
+export type { Stage, StageTimings } from './stages.js';

@@ -1,0 +1,32 @@
+import type { Action, Reason } from '../domain/index.js';
+import type { RegistryPort } from './ports.js';
+
+/** What the registry stage hands on: the action with registry facts merged in, or a refusal. */
+export interface RegistryOutcome {
+  action: Action;
+  /** Set when the registry alone refuses the action (suspended agent, blocked tool or server). */
+  refusal: Reason | undefined;
+}
+
+/**
+ * Merges what the registry knows over what the caller claims (the registry wins), and refuses
+ * suspended agents and blocked tools before any policy runs.
+ */
+export async function lookUpRegistry(registry: RegistryPort, action: Action): Promise<RegistryOutcome> {
+  const [tool, agent] = await Promise.all([
+    action.tool ? registry.findTool(action.tool.server, action.tool.name) : undefined,
+    action.agent ? registry.findAgent(action.agent.id) : undefined,
+  ]);
+  const merged: Action = {
+    ...action,
+    ...(action.tool && tool ? { tool: { ...action.tool, ...tool } } : {}),
+    ...(action.agent && agent ? { agent: { ...action.agent, ...agent } } : {}),
+  };
+  let refusal: Reason | undefined;
+  if (merged.agent?.status === 'suspended') {
+    refusal = { policy: 'registry', version: 1, rule: 'agent-suspended', effect: 'deny', message: `agent \`${merged.agent.id}\` is suspended` };
+  } else if (merged.tool?.status === 'blocked') {
+    refusal = { policy: 'registry', version: 1, rule: 'tool-blocked', effect: 'deny', message: `tool \`${merged.tool.name}\` on server \`${merged.tool.server}\` is blocked in the registry` };
+  }
+  return { action: merged, refusal };
+}

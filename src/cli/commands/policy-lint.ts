@@ -1,0 +1,30 @@
+import type { Command } from 'commander';
+import { readPolicyFiles } from '../../config/index.js';
+import { formatDiagnostic, loadPolicySources, parsePolicyTestSource } from '../../policy/index.js';
+import { EXIT, type CliIo } from '../io.js';
+import { parseFormat } from './format.js';
+
+/** `warden policy lint <paths...>`: parse, type-check and lint; exit 1 on any error. */
+export function registerPolicyLint(policy: Command, io: CliIo, done: (code: number) => void): void {
+  policy
+    .command('lint')
+    .description('check policy files for syntax, schema, CEL and lint errors')
+    .argument('<paths...>', 'policy files or directories')
+    .option('--format <format>', 'human or json', 'human')
+    .action(async (paths: string[], opts: { format: string }) => {
+      const format = parseFormat(opts.format);
+      const files = await readPolicyFiles(paths, io.cwd);
+      const r = loadPolicySources(files.sources);
+      const diagnostics = [...r.diagnostics, ...files.tests.flatMap((t) => parsePolicyTestSource(t.file, t.text).diagnostics)];
+      const errors = diagnostics.filter((d) => d.severity === 'error').length;
+      const warnings = diagnostics.length - errors;
+      if (format === 'json') {
+        io.stdout(`${JSON.stringify({ files: files.sources.length + files.tests.length, errors, warnings, diagnostics }, null, 2)}\n`);
+      } else {
+        for (const d of diagnostics) io.stdout(`${formatDiagnostic(d)}\n`);
+        const rules = r.set?.rules.length ?? 0;
+        io.stdout(`${files.sources.length} policy file(s), ${r.set?.policies.length ?? 0} policies, ${rules} active rules: ${errors} error(s), ${warnings} warning(s)\n`);
+      }
+      done(errors > 0 ? EXIT.findings : EXIT.ok);
+    });
+}

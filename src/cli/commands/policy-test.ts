@@ -1,0 +1,49 @@
+import type { Command } from 'commander';
+import { readPolicyFiles } from '../../config/index.js';
+import { formatDiagnostic, loadPolicySources, parsePolicyTestSource, runPolicyTests, type PolicyTestResult } from '../../policy/index.js';
+import { CliError, EXIT, type CliIo } from '../io.js';
+import { parseFormat } from './format.js';
+
+/** `warden policy test <dir>`: run the `*.test.yaml` cases beside the policies. */
+export function registerPolicyTest(policy: Command, io: CliIo, done: (code: number) => void): void {
+  policy
+    .command('test')
+    .description('run the *.test.yaml cases against the policies beside them')
+    .argument('<paths...>', 'directories (or files) holding policies and their *.test.yaml files')
+    .option('--format <format>', 'human or json', 'human')
+    .option('--now <time>', 'the time used for cases without context.time (RFC 3339)')
+    .action(async (paths: string[], opts: { format: string; now?: string }) => {
+      const format = parseFormat(opts.format);
+      const now = opts.now ? new Date(opts.now) : new Date();
+      if (Number.isNaN(now.getTime())) throw new CliError(`\`--now ${opts.now}\` is not a valid time`);
+      const files = await readPolicyFiles(paths, io.cwd);
+      const compiled = loadPolicySources(files.sources);
+      if (!compiled.set) {
+        for (const d of compiled.diagnostics.filter((x) => x.severity === 'error')) io.stderr(`${formatDiagnostic(d)}\n`);
+        throw new CliError('the policies do not compile, so no test ran', EXIT.usage);
+      }
+      if (files.tests.length === 0) throw new CliError(`no *.test.yaml files under ${paths.map((p) => `\`${p}\``).join(', ')}`);
+      const results: (PolicyTestResult & { file: string })[] = [];
+      let broken = 0;
+      for (const t of files.tests) {
+        const parsed = parsePolicyTestSource(t.file, t.text);
+        if (!parsed.file) {
+          for (const d of parsed.diagnostics) io.stderr(`${formatDiagnostic(d)}\n`);
+          broken++;
+          continue;
+        }
+        for (const r of runPolicyTests(compiled.set, parsed.file, { now })) results.push({ ...r, file: t.file });
+      }
+      const passed = results.filter((r) => r.passed).length;
+      const failed = results.length - passed + broken;
+      if (format === 'json') {
+        io.stdout(`${JSON.stringify({ passed, failed, results: results.map(({ decision, ...r }) => ({ ...r, effect: decision?.effect, reasons: decision?.reasons })) }, null, 2)}\n`);
+      } else {
+        for (const r of results) {
+          io.stdout(r.passed ? `PASS ${r.name}\n` : `FAIL ${r.name}\n     ${r.span.file}:${r.span.line}:${r.span.col}: ${r.failure}\n`);
+        }
+        io.stdout(`${passed} passed, ${failed} failed\n`);
+      }
+      done(failed > 0 ? EXIT.findings : EXIT.ok);
+    });
+}

@@ -1,0 +1,51 @@
+import { Command, CommanderError } from 'commander';
+import { isWardenError } from '../domain/index.js';
+import { registerPolicyEval } from './commands/policy-eval.js';
+import { registerPolicyLint } from './commands/policy-lint.js';
+import { registerPolicyTest } from './commands/policy-test.js';
+import { registerServe } from './commands/serve.js';
+import { CliError, EXIT, type CliIo } from './io.js';
+
+const VERSION = '0.1.0';
+
+/** Runs the `warden` command line and resolves to its exit code; never calls process.exit. */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  let code: number = EXIT.ok;
+  const done = (c: number) => {
+    code = c;
+  };
+  const program = new Command('warden')
+    .description('Warden: decide, inspect and audit what AI agents do')
+    .version(VERSION)
+    .exitOverride()
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .showHelpAfterError('(run `warden --help` for usage)');
+  registerServe(program, io, done);
+  const policy = program.command('policy').description('lint, test and evaluate policies offline').exitOverride();
+  registerPolicyLint(policy, io, done);
+  registerPolicyTest(policy, io, done);
+  registerPolicyEval(policy, io, done);
+  for (const c of [...program.commands, ...policy.commands]) c.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return code;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Help and version are requested output, not failures.
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.ok;
+      if (err.code === 'commander.executeSubCommandAsync') return err.exitCode;
+      return EXIT.usage;
+    }
+    if (err instanceof CliError) {
+      io.stderr(`error: ${err.message}\n`);
+      return err.exitCode;
+    }
+    if (isWardenError(err)) {
+      io.stderr(`error[${err.code}]: ${err.format()}\n`);
+      return EXIT.usage;
+    }
+    io.stderr(`error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    return EXIT.findings;
+  }
+}

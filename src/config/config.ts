@@ -1,0 +1,81 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { WardenError, compileValidator, formatIssues } from '../domain/index.js';
+
+/** Warden's runtime configuration: validated once at start, then frozen. */
+export const ConfigSchema = Type.Object(
+  {
+    /** TCP port the API listens on. @default 8080 */
+    port: Type.Integer({ minimum: 0, maximum: 65535 }),
+    /** Interface to bind. @default 127.0.0.1 */
+    host: Type.String({ minLength: 1 }),
+    /** PGlite data directory, used when no database URL is set. @default .warden/data */
+    dataDir: Type.String({ minLength: 1 }),
+    /** PostgreSQL URL; when set, PGlite is not used. */
+    databaseUrl: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' , description: 'a `postgres://` URL' })),
+    /** Policy files or directories (searched recursively for *.yaml). */
+    policies: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
+    /** A `kind: Registry` YAML file for the static registry. */
+    registryFile: Type.Optional(Type.String({ minLength: 1 })),
+    /** pino log level. @default info */
+    logLevel: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l))),
+    /** Reload policies when their files change. @default true */
+    watchPolicies: Type.Boolean(),
+  },
+  { additionalProperties: false },
+);
+export type WardenConfig = Static<typeof ConfigSchema>;
+
+/** The environment variables Warden reads, with the flag each one mirrors. */
+export const ENV_VARS = {
+  WARDEN_PORT: '--port',
+  WARDEN_HOST: '--host',
+  WARDEN_DATA_DIR: '--data-dir',
+  WARDEN_DATABASE_URL: '--database-url',
+  WARDEN_POLICIES: '--policies',
+  WARDEN_REGISTRY: '--registry',
+  WARDEN_LOG_LEVEL: '--log-level',
+} as const;
+
+/** Flags as the CLI parsed them; each wins over its environment variable. */
+export interface ConfigFlags {
+  port?: string | number;
+  host?: string;
+  dataDir?: string;
+  databaseUrl?: string;
+  policies?: string | string[];
+  registry?: string;
+  logLevel?: string;
+  watch?: boolean;
+}
+
+const check = compileValidator(ConfigSchema);
+
+function toPort(v: string | number | undefined): number | undefined {
+  if (v === undefined || v === '') return undefined;
+  const n = typeof v === 'number' ? v : /^\d+$/.test(v) ? Number(v) : NaN;
+  if (!Number.isInteger(n)) throw new WardenError('config.invalid', `port \`${String(v)}\` is not a number`, { help: 'pass --port 8080 or set WARDEN_PORT' });
+  return n;
+}
+
+/** Builds the frozen config from flags over environment over defaults; throws `config.invalid`. */
+export function loadConfig(flags: ConfigFlags, env: Readonly<Record<string, string | undefined>>): Readonly<WardenConfig> {
+  const policies = flags.policies ?? env.WARDEN_POLICIES?.split(',').filter(Boolean);
+  const raw = {
+    port: toPort(flags.port) ?? toPort(env.WARDEN_PORT) ?? 8080,
+    host: flags.host ?? env.WARDEN_HOST ?? '127.0.0.1',
+    dataDir: flags.dataDir ?? env.WARDEN_DATA_DIR ?? '.warden/data',
+    ...((flags.databaseUrl ?? env.WARDEN_DATABASE_URL) ? { databaseUrl: flags.databaseUrl ?? env.WARDEN_DATABASE_URL } : {}),
+    policies: policies === undefined ? [] : Array.isArray(policies) ? policies : [policies],
+    ...((flags.registry ?? env.WARDEN_REGISTRY) ? { registryFile: flags.registry ?? env.WARDEN_REGISTRY } : {}),
+    logLevel: flags.logLevel ?? env.WARDEN_LOG_LEVEL ?? 'info',
+    watchPolicies: flags.watch ?? true,
+  };
+  const r = check(raw);
+  if (!r.ok) {
+    const noPolicies = r.issues.some((i) => i.path === '/policies');
+    throw new WardenError('config.invalid', noPolicies ? 'no policies given' : `invalid configuration: ${formatIssues(r.issues)}`, {
+      help: noPolicies ? 'pass --policies DIR or set WARDEN_POLICIES' : 'see the configuration table in README.md',
+    });
+  }
+  return Object.freeze({ ...r.value, policies: Object.freeze([...r.value.policies]) as string[] });
+}

@@ -1,0 +1,100 @@
+import { Type, type Static } from '@sinclair/typebox';
+
+/** Kinds of agent action the checkpoint understands. */
+export const ACTION_KINDS = ['tool.call', 'tool.list', 'resource.read', 'resource.list', 'prompt.get', 'model.request'] as const;
+export const ActionKindSchema = Type.Union(ACTION_KINDS.map((k) => Type.Literal(k)));
+export type ActionKind = (typeof ACTION_KINDS)[number];
+
+/** A scope path: `org/group/subgroup/project`, segments of letters, digits, `.`, `_`, `-`. */
+export const ScopePathSchema = Type.String({
+  pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*$',
+  maxLength: 512,
+  description: 'a scope path such as `acme/platform/payments`',
+});
+export type ScopePath = Static<typeof ScopePathSchema>;
+
+const Attributes = Type.Record(Type.String(), Type.Unknown());
+
+/** A person or service account, with roles in the acting scope. */
+export const PrincipalSchema = Type.Object(
+  {
+    id: Type.String({ minLength: 1, maxLength: 256 }),
+    type: Type.Optional(Type.Union([Type.Literal('user'), Type.Literal('service')])),
+    roles: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 128 }), { maxItems: 256 })),
+    attributes: Type.Optional(Attributes),
+  },
+  { additionalProperties: false },
+);
+export type Principal = Static<typeof PrincipalSchema>;
+
+/** An AI agent identity. */
+export const AgentSchema = Type.Object(
+  {
+    id: Type.String({ minLength: 1, maxLength: 256 }),
+    kind: Type.Optional(Type.String({ maxLength: 128 })),
+    owner: Type.Optional(Type.String({ maxLength: 256 })),
+    model: Type.Optional(Type.String({ maxLength: 256 })),
+    status: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('suspended')])),
+    attributes: Type.Optional(Attributes),
+  },
+  { additionalProperties: false },
+);
+export type Agent = Static<typeof AgentSchema>;
+
+export const RiskSchema = Type.Union([Type.Literal('low'), Type.Literal('medium'), Type.Literal('high'), Type.Literal('critical')]);
+export type Risk = Static<typeof RiskSchema>;
+
+/** An MCP server as the registry knows it. */
+export const ServerSchema = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 256 }),
+    owner: Type.Optional(Type.String({ maxLength: 256 })),
+    status: Type.Optional(Type.Union([Type.Literal('pending'), Type.Literal('approved'), Type.Literal('blocked')])),
+    attributes: Type.Optional(Attributes),
+  },
+  { additionalProperties: false },
+);
+export type Server = Static<typeof ServerSchema>;
+
+/** A tool on a server; `name` is what policies glob over (e.g. `deploy.release`). */
+export const ToolSchema = Type.Object(
+  {
+    server: Type.String({ minLength: 1, maxLength: 256 }),
+    name: Type.String({ minLength: 1, maxLength: 512 }),
+    risk: Type.Optional(RiskSchema),
+    capabilities: Type.Optional(Type.Array(Type.String({ maxLength: 64 }), { maxItems: 64 })),
+    classification: Type.Optional(Type.String({ maxLength: 64 })),
+    status: Type.Optional(Type.Union([Type.Literal('pending'), Type.Literal('approved'), Type.Literal('blocked')])),
+    definitionHash: Type.Optional(Type.String({ maxLength: 128 })),
+    attributes: Type.Optional(Attributes),
+  },
+  { additionalProperties: false },
+);
+export type Tool = Static<typeof ToolSchema>;
+
+/** Facts about the moment and place of an action; `hour`/`weekday` derive from `time`. */
+export const ActionContextSchema = Type.Object(
+  {
+    time: Type.Optional(Type.String({ format: 'date-time' })),
+    ip: Type.Optional(Type.String({ maxLength: 64 })),
+    environment: Type.Optional(Type.String({ maxLength: 64 })),
+  },
+  { additionalProperties: Type.Unknown() },
+);
+export type ActionContext = Static<typeof ActionContextSchema>;
+
+/** What an agent wants to do, as every enforcement point hands it to the checkpoint. */
+export const ActionSchema = Type.Object(
+  {
+    kind: ActionKindSchema,
+    scope: ScopePathSchema,
+    agent: Type.Optional(AgentSchema),
+    principal: Type.Optional(PrincipalSchema),
+    tool: Type.Optional(ToolSchema),
+    resource: Type.Optional(Type.Object({ uri: Type.String({ maxLength: 2048 }), server: Type.Optional(Type.String()) }, { additionalProperties: false })),
+    args: Type.Optional(Attributes),
+    context: Type.Optional(ActionContextSchema),
+  },
+  { additionalProperties: false },
+);
+export type Action = Static<typeof ActionSchema>;

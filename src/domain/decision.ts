@@ -1,0 +1,58 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { FindingSchema } from './finding.js';
+
+export const EFFECTS = ['allow', 'deny', 'require_approval'] as const;
+export const EffectSchema = Type.Union(EFFECTS.map((e) => Type.Literal(e)));
+export type Effect = (typeof EFFECTS)[number];
+
+/** One rule that decided (or, in `warnings`, would have changed) a decision. */
+export const ReasonSchema = Type.Object({
+  policy: Type.String(),
+  version: Type.Integer(),
+  rule: Type.String(),
+  effect: EffectSchema,
+  message: Type.Optional(Type.String()),
+  scope: Type.Optional(Type.String({ description: 'the scope the policy is attached to' })),
+  mode: Type.Optional(Type.Union([Type.Literal('enforce'), Type.Literal('warn')])),
+  wouldBe: Type.Optional(EffectSchema),
+});
+export type Reason = Static<typeof ReasonSchema>;
+
+/** A `when` condition that failed at run time; the decision still follows the fail-closed rule. */
+export const EvaluationErrorSchema = Type.Object({
+  policy: Type.String(),
+  version: Type.Integer(),
+  rule: Type.String(),
+  message: Type.String(),
+  treatedAs: Type.Boolean({ description: 'the value the failing condition was given (fail closed)' }),
+});
+export type EvaluationError = Static<typeof EvaluationErrorSchema>;
+
+export const ObligationSchema = Type.Object({
+  type: Type.String(),
+  params: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+});
+export type Obligation = Static<typeof ObligationSchema>;
+
+export const ApprovalRequirementSchema = Type.Object({
+  policy: Type.String(),
+  rule: Type.String(),
+  approvers: Type.Object({ roles: Type.Optional(Type.Array(Type.String())), principals: Type.Optional(Type.Array(Type.String())) }),
+  count: Type.Integer({ minimum: 1 }),
+  timeout: Type.Optional(Type.String()),
+});
+export type ApprovalRequirement = Static<typeof ApprovalRequirementSchema>;
+
+/** The checkpoint's answer, with its explanation. */
+export const DecisionSchema = Type.Object({
+  effect: EffectSchema,
+  reasons: Type.Array(ReasonSchema),
+  warnings: Type.Array(ReasonSchema),
+  findings: Type.Array(FindingSchema),
+  obligations: Type.Array(ObligationSchema),
+  errors: Type.Optional(Type.Array(EvaluationErrorSchema)),
+  approval: Type.Optional(Type.Array(ApprovalRequirementSchema)),
+  policySetVersion: Type.Optional(Type.String()),
+  auditEventId: Type.Optional(Type.String()),
+});
+export type Decision = Static<typeof DecisionSchema>;

@@ -1,0 +1,24 @@
+export {
+  ACTION_KINDS,
+  ActionKindSchema,
+  ActionSchema,
+  ActionContextSchema,
+  AgentSchema,
+  PrincipalSchema,
+  RiskSchema,
+  ScopePathSchema,
+  ServerSchema,
+  ToolSchema,
+} from './action.js';
+export type { Action, ActionContext, ActionKind, Agent, Principal, Risk, ScopePath, Server, Tool } from './action.js';
+export { AUDIT_CATEGORIES, AUDIT_SCHEMA_VERSION, AuditCategorySchema, AuditEventSchema } from './audit-event.js';
+export type { AuditCategory, AuditEvent } from './audit-event.js';
+export { ApprovalRequirementSchema, DecisionSchema, EFFECTS, EffectSchema, EvaluationErrorSchema, ObligationSchema, ReasonSchema } from './decision.js';
+export type { ApprovalRequirement, Decision, Effect, EvaluationError, Obligation, Reason } from './decision.js';
+export { ERROR_CODES, WardenError, isWardenError } from './errors.js';
+export type { ErrorCode, SourceSpan } from './errors.js';
+export { FINDING_CATEGORIES, FindingSchema } from './finding.js';
+export type { Finding } from './finding.js';
+export { uuidv7 } from './ids.js';
+export { compileValidator, describeIssues, formatIssues } from './validate.js';
+export type { ValidationIssue, ValidationResult } from './validate.js';

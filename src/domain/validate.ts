@@ -1,0 +1,70 @@
+import type { TSchema, Static } from '@sinclair/typebox';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+
+// ajv-formats ships CJS; its default export arrives under `.default` in some loaders.
+const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ?? addFormatsModule) as unknown as (ajv: Ajv) => Ajv;
+
+const ajv = addFormats(new Ajv({ allErrors: true, strict: false, verbose: true }));
+
+/** One validation problem, at a JSON pointer into the input. */
+export interface ValidationIssue {
+  path: string;
+  message: string;
+}
+
+/** Outcome of checking untrusted input against a schema. */
+export type ValidationResult<T> = { ok: true; value: T } | { ok: false; issues: ValidationIssue[] };
+
+/** Compiles a schema once and returns a checker producing precise, user-facing issues. */
+export function compileValidator<S extends TSchema>(schema: S): (input: unknown) => ValidationResult<Static<S>> {
+  const fn: ValidateFunction = ajv.compile(schema);
+  return (input) => (fn(input) ? { ok: true, value: input as Static<S> } : { ok: false, issues: describeIssues(fn.errors ?? []) });
+}
+
+/** Turns ajv errors into one readable sentence each, dropping the noise `anyOf` branches add. */
+export function describeIssues(errors: ErrorObject[]): ValidationIssue[] {
+  const out: ValidationIssue[] = [];
+  const seen = new Set<string>();
+  for (const e of errors) {
+    const path = e.instancePath || '/';
+    let message: string;
+    switch (e.keyword) {
+      case 'additionalProperties':
+        message = `unknown field \`${String(e.params.additionalProperty)}\``;
+        break;
+      case 'required':
+        message = `missing required field \`${String(e.params.missingProperty)}\``;
+        break;
+      case 'const':
+        message = `must be \`${String(e.params.allowedValue)}\``;
+        break;
+      case 'anyOf': {
+        const allowed = errors
+          .filter((x) => x.instancePath === e.instancePath && x.keyword === 'const')
+          .map((x) => `\`${String(x.params.allowedValue)}\``);
+        message = allowed.length > 0 ? `must be one of ${allowed.join(', ')}` : 'does not match any allowed shape';
+        break;
+      }
+      case 'pattern':
+      case 'format': {
+        const described = (e.parentSchema as { description?: string } | undefined)?.description;
+        message = described ? `must be ${described}` : (e.message ?? 'is invalid');
+        break;
+      }
+      default:
+        message = e.message ?? 'is invalid';
+    }
+    if (e.keyword === 'const' && errors.some((x) => x.instancePath === e.instancePath && x.keyword === 'anyOf')) continue;
+    const key = `${path} ${message}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push({ path, message });
+  }
+  return out;
+}
+
+/** `path message; path message` for one-line error output. */
+export function formatIssues(issues: ValidationIssue[]): string {
+  return issues.map((i) => `\`${i.path}\` ${i.message}`).join('; ');
+}

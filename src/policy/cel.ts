@@ -1,0 +1,131 @@
+import { Environment } from '@marcbachmann/cel-js';
+import { RE2 } from 're2-wasm';
+
+/** The variables every `when` condition sees. */
+export const CEL_VARIABLES = ['principal', 'agent', 'tool', 'server', 'action', 'args', 'context', 'findings'] as const;
+
+/** A compiled condition: returns the value or throws the engine's evaluation error. */
+export type CelProgram = (activation: Readonly<Record<string, unknown>>) => unknown;
+
+/** Why a condition failed to compile, with the character range inside the expression. */
+export interface CelCompileError {
+  message: string;
+  start: number;
+  end: number;
+}
+
+const MAX_REGEX_CACHE = 1024;
+const regexCache = new Map<string, RE2>();
+
+function re2(pattern: string): RE2 {
+  let r = regexCache.get(pattern);
+  if (r === undefined) {
+    r = new RE2(pattern, 'u');
+    // Bounded so that attacker-influenced patterns (from args) cannot grow memory without limit.
+    if (regexCache.size >= MAX_REGEX_CACHE) regexCache.clear();
+    regexCache.set(pattern, r);
+  }
+  return r;
+}
+
+function globToRegExp(glob: string): RegExp {
+  const body = glob.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*');
+  return new RegExp(`^${body}$`, 's');
+}
+
+const globCache = new Map<string, RegExp>();
+
+const environment = new Environment({
+  unlistedVariablesAreDyn: false,
+  homogeneousAggregateLiterals: false,
+  // Parse limits keep a hostile or runaway condition from costing more than a policy author meant.
+  limits: { maxAstNodes: 2000, maxDepth: 64, maxListElements: 500, maxMapEntries: 500, maxCallArguments: 16 },
+})
+  .registerFunction({
+    name: 're2Matches',
+    receiverType: 'string',
+    returnType: 'bool',
+    description: 'linear-time regular expression test (RE2 syntax); use instead of matches()',
+    params: [{ name: 'pattern', type: 'string' }],
+    handler: (s: string, pattern: string) => re2(pattern).test(s),
+  })
+  .registerFunction({
+    name: 'globMatches',
+    receiverType: 'string',
+    returnType: 'bool',
+    description: 'true when the string matches a glob where `*` matches any run of characters',
+    params: [{ name: 'glob', type: 'string' }],
+    handler: (s: string, glob: string) => {
+      let r = globCache.get(glob);
+      if (r === undefined) {
+        r = globToRegExp(glob);
+        if (globCache.size >= MAX_REGEX_CACHE) globCache.clear();
+        globCache.set(glob, r);
+      }
+      return r.test(s);
+    },
+  })
+  .registerFunction({
+    name: 'under',
+    receiverType: 'string',
+    returnType: 'bool',
+    description: 'true when a scope path equals the given path or lies below it',
+    params: [{ name: 'ancestor', type: 'string' }],
+    handler: (s: string, ancestor: string) => s === ancestor || s.startsWith(`${ancestor}/`),
+  });
+for (const v of CEL_VARIABLES) environment.registerVariable(v, 'dyn');
+
+function rangeOf(err: unknown, exprLength: number): { start: number; end: number } {
+  const range = (err as { range?: { start?: number; end?: number } } | undefined)?.range;
+  const start = typeof range?.start === 'number' ? range.start : 0;
+  const end = typeof range?.end === 'number' ? range.end : exprLength;
+  return { start, end };
+}
+
+function summaryOf(err: unknown): string {
+  const e = err as { summary?: unknown; message?: unknown };
+  const text = typeof e.summary === 'string' ? e.summary : typeof e.message === 'string' ? e.message : String(err);
+  return text.split('\n')[0]!.trim();
+}
+
+/** Parses and type-checks a condition once; returns the program or a positioned error. */
+export function compileCel(expression: string): { ok: true; program: CelProgram } | { ok: false; error: CelCompileError } {
+  let checked: { valid: boolean; type?: string; error?: unknown };
+  try {
+    checked = environment.check(expression) as typeof checked;
+  } catch (err) {
+    return { ok: false, error: { message: summaryOf(err), ...rangeOf(err, expression.length) } };
+  }
+  if (!checked.valid) {
+    return { ok: false, error: { message: summaryOf(checked.error), ...rangeOf(checked.error, expression.length) } };
+  }
+  if (checked.type !== 'bool' && checked.type !== 'dyn') {
+    return { ok: false, error: { message: `condition must be a bool, but it is a ${String(checked.type)}`, start: 0, end: expression.length } };
+  }
+  try {
+    const parsed = environment.parse(expression) as unknown as CelProgram;
+    return { ok: true, program: parsed };
+  } catch (err) {
+    return { ok: false, error: { message: summaryOf(err), ...rangeOf(err, expression.length) } };
+  }
+}
+
+/** A one-line, user-facing message for a run-time evaluation failure. */
+export function describeCelError(err: unknown): string {
+  return summaryOf(err);
+}
+
+/**
+ * Converts plain JSON data into the value shapes CEL expects: integers become BigInt (CEL `int`),
+ * so `args.count > 3` compares ints; everything else is copied as is.
+ */
+export function toCelValue(value: unknown): unknown {
+  if (typeof value === 'number') return Number.isInteger(value) ? BigInt(value) : value;
+  if (Array.isArray(value)) return value.map(toCelValue);
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = toCelValue(v);
+    return out;
+  }
+  return value;
+}

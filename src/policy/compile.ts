@@ -1,0 +1,108 @@
+import { createHash } from 'node:crypto';
+import type { ActionKind, ApprovalRequirement } from '../domain/index.js';
+import { compileCel } from './cel.js';
+import type { CompiledRule, PolicySet, PolicySummary, ScopeSettings } from './compiled.js';
+import { hasErrors, type Diagnostic } from './diagnostic.js';
+import { compileGlobs } from './glob.js';
+import { lintDocuments } from './lint.js';
+import type { ParsedPolicySource } from './parse.js';
+import { buildRuleIndex } from './rule-index.js';
+import { outermost } from './scope-path.js';
+
+/** One policy source as read from disk (or anywhere): its name for messages and its text. */
+export interface PolicySource {
+  file: string;
+  text: string;
+}
+
+/** Result of compiling a set: the set when no error was found, and every diagnostic either way. */
+export interface CompileResult {
+  set: PolicySet | undefined;
+  diagnostics: Diagnostic[];
+}
+
+function setVersion(sources: readonly PolicySource[]): string {
+  const h = createHash('sha256');
+  for (const s of [...sources].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0))) {
+    h.update(s.file).update('\0').update(s.text).update('\0');
+  }
+  return h.digest('hex').slice(0, 16);
+}
+
+/**
+ * Compiles parsed sources into one indexed, frozen PolicySet: lint, CEL compile (errors carry
+ * file:line:col), globs compiled once, rules indexed. Any error diagnostic means no set.
+ */
+export function compilePolicySet(parsed: readonly ParsedPolicySource[], sources: readonly PolicySource[]): CompileResult {
+  const policies = parsed.flatMap((p) => p.policies);
+  const settingsDocs = parsed.flatMap((p) => p.settings);
+  const diagnostics: Diagnostic[] = [...parsed.flatMap((p) => p.diagnostics), ...lintDocuments(policies, settingsDocs)];
+
+  const rules: CompiledRule[] = [];
+  const summaries: PolicySummary[] = [];
+  for (const { value: doc, loc } of policies) {
+    const mode = doc.metadata.mode ?? 'enforce';
+    const version = doc.metadata.version ?? 1;
+    const scopes = outermost(Array.isArray(doc.metadata.scope) ? doc.metadata.scope : [doc.metadata.scope]);
+    summaries.push(Object.freeze({ name: doc.metadata.name, version, mode, scopes, rules: doc.spec.rules.length, file: loc.at([]).file }));
+    for (const [i, r] of doc.spec.rules.entries()) {
+      let when: CompiledRule['when'];
+      if (r.when !== undefined) {
+        const c = compileCel(r.when);
+        if (c.ok) when = c.program;
+        else {
+          diagnostics.push({
+            severity: 'error',
+            code: 'policy.cel_compile',
+            message: `condition of rule \`${r.name}\` does not compile: ${c.error.message}`,
+            span: loc.inString(['spec', 'rules', i, 'when'], c.error.start),
+          });
+          continue;
+        }
+      }
+      // Disabled policies are still parsed and linted (so a broken one is caught before it is enabled) but never indexed.
+      if (mode === 'disabled') continue;
+      const m = r.match ?? {};
+      let approval: ApprovalRequirement | undefined;
+      if (r.effect === 'require_approval') {
+        approval = {
+          policy: doc.metadata.name,
+          rule: r.name,
+          approvers: { ...(r.approval?.approvers.roles ? { roles: r.approval.approvers.roles } : {}), ...(r.approval?.approvers.principals ? { principals: r.approval.approvers.principals } : {}) },
+          count: r.approval?.count ?? 1,
+          ...(r.approval?.timeout ? { timeout: r.approval.timeout } : {}),
+        };
+      }
+      rules.push(
+        Object.freeze({
+          id: rules.length,
+          policy: doc.metadata.name,
+          version,
+          mode,
+          scopes,
+          excludes: doc.metadata.exclude ?? [],
+          name: r.name,
+          effect: r.effect,
+          message: r.message,
+          approval,
+          actions: m.actions ? new Set<ActionKind>(m.actions) : undefined,
+          servers: m.servers ? compileGlobs(m.servers) : undefined,
+          tools: m.tools ? compileGlobs(m.tools) : undefined,
+          toolGlobs: m.tools,
+          agents: m.agents ? compileGlobs(m.agents) : undefined,
+          roles: m.roles ? new Set(m.roles) : undefined,
+          when,
+          whenSource: r.when,
+        }),
+      );
+    }
+  }
+  if (hasErrors(diagnostics)) return { set: undefined, diagnostics };
+
+  const settings = new Map<string, ScopeSettings>();
+  for (const { value } of settingsDocs) {
+    settings.set(value.metadata.scope, Object.freeze({ scope: value.metadata.scope, defaultEffect: value.spec.defaultEffect, timezone: value.spec.timezone }));
+  }
+  const set: PolicySet = Object.freeze({ rules, index: buildRuleIndex(rules), settings, policies: summaries, version: setVersion(sources) });
+  return { set, diagnostics };
+}

@@ -1,0 +1,60 @@
+import type { ActionKind, ApprovalRequirement, Effect } from '../domain/index.js';
+import type { CelProgram } from './cel.js';
+import type { GlobMatcher } from './glob.js';
+
+/** One rule, compiled: globs and CEL ready to run, frozen after compile. */
+export interface CompiledRule {
+  /** Position in the set, used to order reasons deterministically. */
+  readonly id: number;
+  readonly policy: string;
+  readonly version: number;
+  readonly mode: 'enforce' | 'warn';
+  /** The scopes the policy is attached to (descendants of another listed scope removed). */
+  readonly scopes: readonly string[];
+  readonly excludes: readonly string[];
+  readonly name: string;
+  readonly effect: Effect;
+  readonly message: string | undefined;
+  readonly approval: ApprovalRequirement | undefined;
+  readonly actions: ReadonlySet<ActionKind> | undefined;
+  readonly servers: GlobMatcher | undefined;
+  readonly tools: GlobMatcher | undefined;
+  readonly toolGlobs: readonly string[] | undefined;
+  readonly agents: GlobMatcher | undefined;
+  readonly roles: ReadonlySet<string> | undefined;
+  readonly when: CelProgram | undefined;
+  readonly whenSource: string | undefined;
+}
+
+/** What a `ScopeSettings` document says about a scope. */
+export interface ScopeSettings {
+  readonly scope: string;
+  readonly defaultEffect: Effect | undefined;
+  readonly timezone: string | undefined;
+}
+
+/** A summary line per policy, for listings and `/readyz`. */
+export interface PolicySummary {
+  readonly name: string;
+  readonly version: number;
+  readonly mode: 'enforce' | 'warn' | 'disabled';
+  readonly scopes: readonly string[];
+  readonly rules: number;
+  readonly file: string;
+}
+
+/** Looks up the rules that could match an action; see rule-index.ts. */
+export interface RuleIndex {
+  candidates(scope: string, kind: ActionKind, toolName: string | undefined): CompiledRule[];
+  readonly size: number;
+}
+
+/** A compiled, indexed, immutable set of policies: what the evaluator runs against. */
+export interface PolicySet {
+  readonly rules: readonly CompiledRule[];
+  readonly index: RuleIndex;
+  readonly settings: ReadonlyMap<string, ScopeSettings>;
+  readonly policies: readonly PolicySummary[];
+  /** Content hash of the sources, so an audit event names exactly which set decided. */
+  readonly version: string;
+}

@@ -1,0 +1,119 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { ActionKindSchema, ScopePathSchema } from '../domain/index.js';
+
+const Name = Type.String({ pattern: '^[a-z0-9][a-z0-9-]*$', maxLength: 128, description: 'a lowercase name of letters, digits and `-`' });
+const Globs = Type.Array(Type.String({ minLength: 1, maxLength: 256 }), { minItems: 1, maxItems: 256 });
+const ScopeList = Type.Union([ScopePathSchema, Type.Array(ScopePathSchema, { minItems: 1, maxItems: 1000 })]);
+const Duration = Type.String({ pattern: '^[0-9]+(s|m|h|d)$', description: 'a duration such as `30m`, `2h` or `1d`' });
+
+export const MODES = ['enforce', 'warn', 'disabled'] as const;
+export type Mode = (typeof MODES)[number];
+
+/** `match`: which actions a rule is about; everything else is said in `when`. */
+export const MatchSchema = Type.Object(
+  {
+    actions: Type.Optional(Type.Array(ActionKindSchema, { minItems: 1 })),
+    servers: Type.Optional(Globs),
+    tools: Type.Optional(Globs),
+    agents: Type.Optional(Globs),
+    roles: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })),
+  },
+  { additionalProperties: false },
+);
+
+export const ApprovalSpecSchema = Type.Object(
+  {
+    approvers: Type.Object(
+      {
+        roles: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })),
+        principals: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })),
+      },
+      { additionalProperties: false },
+    ),
+    count: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+    timeout: Type.Optional(Duration),
+  },
+  { additionalProperties: false },
+);
+
+export const RuleSchema = Type.Object(
+  {
+    name: Name,
+    description: Type.Optional(Type.String()),
+    match: Type.Optional(MatchSchema),
+    when: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })),
+    effect: Type.Union([Type.Literal('allow'), Type.Literal('deny'), Type.Literal('require_approval')]),
+    message: Type.Optional(Type.String({ maxLength: 1024 })),
+    approval: Type.Optional(ApprovalSpecSchema),
+  },
+  { additionalProperties: false },
+);
+export type RuleDoc = Static<typeof RuleSchema>;
+
+/** A `kind: Policy` document (v1). */
+export const PolicyDocSchema = Type.Object(
+  {
+    apiVersion: Type.Literal('warden.dev/v1'),
+    kind: Type.Literal('Policy'),
+    metadata: Type.Object(
+      {
+        name: Name,
+        scope: ScopeList,
+        exclude: Type.Optional(Type.Array(ScopePathSchema)),
+        mode: Type.Optional(Type.Union(MODES.map((m) => Type.Literal(m)))),
+        version: Type.Optional(Type.Integer({ minimum: 1 })),
+        description: Type.Optional(Type.String()),
+        owner: Type.Optional(Type.String()),
+        labels: Type.Optional(Type.Record(Type.String(), Type.String())),
+      },
+      { additionalProperties: false },
+    ),
+    spec: Type.Object({ rules: Type.Array(RuleSchema, { maxItems: 10000 }) }, { additionalProperties: false }),
+  },
+  { additionalProperties: false },
+);
+export type PolicyDoc = Static<typeof PolicyDocSchema>;
+
+/** A `kind: ScopeSettings` document: per-scope defaults; the nearest ancestor's settings win. */
+export const ScopeSettingsDocSchema = Type.Object(
+  {
+    apiVersion: Type.Literal('warden.dev/v1'),
+    kind: Type.Literal('ScopeSettings'),
+    metadata: Type.Object({ scope: ScopePathSchema, description: Type.Optional(Type.String()) }, { additionalProperties: false }),
+    spec: Type.Object(
+      {
+        defaultEffect: Type.Optional(Type.Union([Type.Literal('allow'), Type.Literal('deny'), Type.Literal('require_approval')])),
+        timezone: Type.Optional(Type.String({ minLength: 1 })),
+      },
+      { additionalProperties: false },
+    ),
+  },
+  { additionalProperties: false },
+);
+export type ScopeSettingsDoc = Static<typeof ScopeSettingsDocSchema>;
+
+/** A `*.test.yaml` file: cases run against the policies beside it. */
+export const PolicyTestFileSchema = Type.Object(
+  {
+    tests: Type.Array(
+      Type.Object(
+        {
+          name: Type.String({ minLength: 1 }),
+          action: Type.Unknown(),
+          expect: Type.Object(
+            {
+              effect: Type.Union([Type.Literal('allow'), Type.Literal('deny'), Type.Literal('require_approval')]),
+              rule: Type.Optional(Type.String({ description: '`policy/rule` that must be among the reasons' })),
+              warnings: Type.Optional(Type.Array(Type.String())),
+            },
+            { additionalProperties: false },
+          ),
+        },
+        { additionalProperties: false },
+      ),
+      { minItems: 1 },
+    ),
+  },
+  { additionalProperties: false },
+);
+export type PolicyTestFile = Static<typeof PolicyTestFileSchema>;

@@ -1,0 +1,207 @@
+import { describe, expect, it } from 'vitest';
+import { decide } from './evaluate.js';
+import { call, policy, setOf, settings } from './test-helpers.js';
+
+const allowAll = `    - { name: allow-all, effect: allow, match: { actions: [tool.call] } }`;
+
+describe('combining effects', () => {
+  it('lets an ancestor deny beat a descendant allow', () => {
+    const set = setOf(
+      policy('org-deny', 'acme', `    - { name: no-shell, match: { tools: ["shell.*"] }, effect: deny, message: no shell }`),
+      policy('team-allow', 'acme/platform/api', `    - { name: shell-ok, match: { tools: ["shell.*"] }, effect: allow }`),
+    );
+    const d = decide(set, call('acme/platform/api', 'shell.run'));
+    expect(d.effect).toBe('deny');
+    expect(d.reasons).toEqual([expect.objectContaining({ policy: 'org-deny', rule: 'no-shell', effect: 'deny', message: 'no shell', scope: 'acme' })]);
+  });
+
+  it('lets a descendant deny tighten an ancestor allow', () => {
+    const set = setOf(policy('org', 'acme', allowAll), policy('team', 'acme/x', `    - { name: no-deploy, match: { tools: ["deploy.*"] }, effect: deny }`));
+    expect(decide(set, call('acme/x', 'deploy.release')).effect).toBe('deny');
+    expect(decide(set, call('acme/y', 'deploy.release')).effect).toBe('allow');
+  });
+
+  it('ranks deny over require_approval over allow and reports only the deciding rules', () => {
+    const rules = `    - { name: a, effect: allow }
+    - { name: r, effect: require_approval, approval: { approvers: { roles: [maintainer] }, count: 2 } }
+    - { name: d, effect: deny, match: { tools: ["x.*"] } }`;
+    const set = setOf(policy('p', 'acme', rules));
+    const d1 = decide(set, call('acme', 'x.y'));
+    expect(d1.effect).toBe('deny');
+    expect(d1.reasons.map((r) => r.rule)).toEqual(['d']);
+    const d2 = decide(set, call('acme', 'y.z'));
+    expect(d2.effect).toBe('require_approval');
+    expect(d2.reasons.map((r) => r.rule)).toEqual(['r']);
+    expect(d2.approval).toEqual([{ policy: 'p', rule: 'r', approvers: { roles: ['maintainer'] }, count: 2 }]);
+  });
+});
+
+describe('scope defaults', () => {
+  it('denies when nothing matches and no scope sets a default', () => {
+    const d = decide(setOf(policy('p', 'other', allowAll)), call('acme/a', 't.x'));
+    expect(d.effect).toBe('deny');
+    expect(d.reasons[0]).toMatchObject({ policy: 'builtin', rule: 'default-deny' });
+  });
+
+  it('takes the nearest ancestor default', () => {
+    const set = setOf(settings('acme', '{ defaultEffect: allow }'), settings('acme/secure', '{ defaultEffect: deny }'), policy('p', 'nowhere', allowAll));
+    expect(decide(set, call('acme/web/site', 't.x'))).toMatchObject({ effect: 'allow', reasons: [{ rule: 'default-effect', scope: 'acme' }] });
+    expect(decide(set, call('acme/secure/vault', 't.x'))).toMatchObject({ effect: 'deny', reasons: [{ rule: 'default-effect', scope: 'acme/secure' }] });
+  });
+
+  it('resolves time zone and default effect independently', () => {
+    const set = setOf(
+      settings('acme', '{ defaultEffect: allow }'),
+      settings('acme/eu', '{ timezone: Europe/Berlin }'),
+      policy('p', 'acme', `    - { name: night, effect: deny, when: "context.hour >= 22" }`),
+    );
+    // 21:30 UTC is 22:30 in Berlin in November (UTC+1).
+    const at = { context: { time: '2026-11-24T21:30:00Z' } };
+    expect(decide(set, call('acme/eu/app', 't.x', at)).effect).toBe('deny');
+    expect(decide(set, call('acme/us/app', 't.x', at)).effect).toBe('allow');
+  });
+});
+
+describe('include and exclude', () => {
+  const set = setOf(
+    settings('acme', '{ defaultEffect: allow }'),
+    policy('p', ['acme/a', 'acme/b'], `    - { name: d, effect: deny }`, 'exclude: [acme/a/sandbox]'),
+  );
+  it('applies to every listed scope and below', () => {
+    expect(decide(set, call('acme/a', 't.x')).effect).toBe('deny');
+    expect(decide(set, call('acme/b/deep/er', 't.x')).effect).toBe('deny');
+  });
+  it('does not apply to siblings or to prefix look-alikes', () => {
+    expect(decide(set, call('acme/c', 't.x')).effect).toBe('allow');
+    expect(decide(set, call('acme/ab', 't.x')).effect).toBe('allow');
+  });
+  it('skips excluded subtrees', () => {
+    expect(decide(set, call('acme/a/sandbox', 't.x')).effect).toBe('allow');
+    expect(decide(set, call('acme/a/sandbox/x', 't.x')).effect).toBe('allow');
+    expect(decide(set, call('acme/a/sandboxes', 't.x')).effect).toBe('deny');
+  });
+  it('counts a rule once when a policy lists a scope and its descendant', () => {
+    const s = setOf(policy('p', ['acme', 'acme/a'], `    - { name: d, effect: deny }`));
+    expect(decide(s, call('acme/a/b', 't.x')).reasons).toHaveLength(1);
+  });
+});
+
+describe('modes', () => {
+  it('never lets warn-mode rules change the outcome, and lists those that would have', () => {
+    const set = setOf(
+      policy('base', 'acme', allowAll),
+      policy('trial', 'acme', `    - { name: no-x, match: { tools: ["x.*"] }, effect: deny, message: soon }\n    - { name: also-allow, effect: allow }`, 'mode: warn'),
+    );
+    const d = decide(set, call('acme', 'x.y'));
+    expect(d.effect).toBe('allow');
+    expect(d.reasons.map((r) => r.rule)).toEqual(['allow-all']);
+    expect(d.warnings).toEqual([expect.objectContaining({ policy: 'trial', rule: 'no-x', mode: 'warn', wouldBe: 'deny', message: 'soon' })]);
+  });
+
+  it('reports a warn-mode allow that would have lifted a default deny', () => {
+    const set = setOf(policy('trial', 'acme', `    - { name: open, effect: allow }`, 'mode: warn'));
+    const d = decide(set, call('acme', 't.x'));
+    expect(d.effect).toBe('deny');
+    expect(d.warnings.map((w) => [w.rule, w.wouldBe])).toEqual([['open', 'allow']]);
+  });
+
+  it('ignores disabled policies entirely', () => {
+    const set = setOf(settings('acme', '{ defaultEffect: allow }'), policy('off', 'acme', `    - { name: d, effect: deny }`, 'mode: disabled'));
+    const d = decide(set, call('acme', 't.x'));
+    expect(d.effect).toBe('allow');
+    expect(d.warnings).toEqual([]);
+  });
+});
+
+describe('match', () => {
+  const set = setOf(
+    settings('acme', '{ defaultEffect: allow }'),
+    policy(
+      'p',
+      'acme',
+      `    - { name: by-role, effect: deny, match: { roles: [intern] } }
+    - { name: by-agent, effect: deny, match: { agents: ["bot-*"] } }
+    - { name: by-server, effect: deny, match: { servers: ["prod-*"] } }
+    - { name: by-kind, effect: deny, match: { actions: [resource.read] } }
+    - { name: by-glob, effect: deny, match: { tools: ["*.exec"] } }`,
+    ),
+  );
+  it('matches roles, agents, servers, kinds and tool globs', () => {
+    expect(decide(set, call('acme', 'a.b', { principal: { id: 'i', roles: ['intern'] } })).reasons[0]!.rule).toBe('by-role');
+    expect(decide(set, call('acme', 'a.b', { agent: { id: 'bot-7' } })).reasons[0]!.rule).toBe('by-agent');
+    expect(decide(set, { kind: 'tool.call', scope: 'acme', tool: { server: 'prod-db', name: 'q' } }).reasons[0]!.rule).toBe('by-server');
+    expect(decide(set, { kind: 'resource.read', scope: 'acme', resource: { uri: 'file:///x' } }).reasons[0]!.rule).toBe('by-kind');
+    expect(decide(set, call('acme', 'shell.sub.exec')).reasons[0]!.rule).toBe('by-glob');
+  });
+  it('does not match when the constrained field is absent or different', () => {
+    expect(decide(set, call('acme', 'a.b', { principal: { id: 'p', roles: ['developer'] }, agent: { id: 'human-1' } })).effect).toBe('allow');
+    expect(decide(set, { kind: 'tool.list', scope: 'acme' }).effect).toBe('allow');
+  });
+});
+
+describe('conditions', () => {
+  it('sees args, tool, principal, context and findings', () => {
+    const set = setOf(
+      settings('acme', '{ defaultEffect: allow }'),
+      policy(
+        'p',
+        'acme',
+        `    - { name: prod, effect: require_approval, when: 'has(args.environment) && args.environment == "production"' }
+    - { name: big, effect: deny, when: 'has(args.count) && args.count > 100' }
+    - { name: injected, effect: deny, when: 'findings.exists(f, f.category == "prompt_injection" && f.score >= 0.8)' }
+    - { name: risky, effect: deny, when: 'has(tool.risk) && tool.risk == "critical" && !("admin" in principal.roles)' }`,
+      ),
+    );
+    expect(decide(set, call('acme', 'd.r', { args: { environment: 'production' } })).effect).toBe('require_approval');
+    expect(decide(set, call('acme', 'd.r', { args: { environment: 'staging', count: 101 } })).reasons[0]!.rule).toBe('big');
+    expect(decide(set, call('acme', 'd.r', { args: { count: 100 } })).effect).toBe('allow');
+    const finding = { category: 'prompt_injection' as const, type: 'direct', score: 0.9, severity: 'high' as const, start: 0, end: 3, detector: 't', evidence: '…' };
+    expect(decide(set, call('acme', 'd.r'), { findings: [finding] }).reasons[0]!.rule).toBe('injected');
+    expect(decide(set, call('acme', 'd.r'), { findings: [{ ...finding, score: 0.5 }] }).effect).toBe('allow');
+    const critical = { kind: 'tool.call' as const, scope: 'acme', tool: { server: 's', name: 'x', risk: 'critical' as const } };
+    expect(decide(set, { ...critical, principal: { id: 'a', roles: ['dev'] } }).reasons[0]!.rule).toBe('risky');
+    expect(decide(set, { ...critical, principal: { id: 'a', roles: ['admin'] } }).effect).toBe('allow');
+  });
+
+  it('derives hour and weekday from context.time', () => {
+    const set = setOf(
+      settings('acme', '{ defaultEffect: allow }'),
+      policy('p', 'acme', `    - { name: weekend, effect: deny, when: 'context.weekday in ["saturday", "sunday"]' }\n    - { name: night, effect: deny, when: 'context.hour < 8' }`),
+    );
+    expect(decide(set, call('acme', 't.x', { context: { time: '2026-11-28T12:00:00Z' } })).reasons[0]!.rule).toBe('weekend');
+    expect(decide(set, call('acme', 't.x', { context: { time: '2026-11-24T07:59:59Z' } })).reasons[0]!.rule).toBe('night');
+    expect(decide(set, call('acme', 't.x', { context: { time: '2026-11-24T08:00:00Z' } })).effect).toBe('allow');
+    expect(decide(set, call('acme', 't.x'), { now: new Date('2026-11-24T03:00:00Z') }).reasons[0]!.rule).toBe('night');
+  });
+
+  it('fails closed: an erroring deny condition denies, an erroring allow condition does not allow', () => {
+    const set = setOf(
+      settings('acme', '{ defaultEffect: deny }'),
+      policy('p', 'acme', `    - { name: env-deny, effect: deny, match: { tools: ["d.*"] }, when: 'args.environment == "production"' }
+    - { name: env-allow, effect: allow, match: { tools: ["a.*"] }, when: 'args.environment == "dev"' }`),
+    );
+    const d = decide(set, call('acme', 'd.x'));
+    expect(d.effect).toBe('deny');
+    expect(d.reasons[0]!.rule).toBe('env-deny');
+    expect(d.errors).toEqual([expect.objectContaining({ policy: 'p', rule: 'env-deny', treatedAs: true, message: expect.stringContaining('environment') })]);
+    const a = decide(set, call('acme', 'a.x'));
+    expect(a.effect).toBe('deny');
+    expect(a.errors?.[0]).toMatchObject({ rule: 'env-allow', treatedAs: false });
+  });
+
+  it('fails closed on a wrong type at run time', () => {
+    const set = setOf(settings('acme', '{ defaultEffect: allow }'), policy('p', 'acme', `    - { name: n, effect: deny, when: 'args.n > 3' }`));
+    const d = decide(set, call('acme', 't.x', { args: { n: 'many' } }));
+    expect(d.effect).toBe('deny');
+    expect(d.errors?.[0]?.message).toMatch(/overload/);
+  });
+
+  it('runs re2Matches in linear time on a pattern that would make matches() backtrack', () => {
+    const set = setOf(settings('acme', '{ defaultEffect: allow }'), policy('p', 'acme', `    - { name: n, effect: deny, when: 'args.s.re2Matches("^(a+)+$")' }`));
+    const hostile = `${'a'.repeat(5000)}!`;
+    const t0 = performance.now();
+    expect(decide(set, call('acme', 't.x', { args: { s: hostile } })).effect).toBe('allow');
+    expect(performance.now() - t0).toBeLessThan(1000);
+    expect(decide(set, call('acme', 't.x', { args: { s: 'aaaa' } })).effect).toBe('deny');
+  });
+});

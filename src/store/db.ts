@@ -1,0 +1,105 @@
+import { mkdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import { WardenError } from '../domain/errors.js';
+import { createPgliteDialect } from './pglite-dialect.js';
+import type { Schema } from './schema.js';
+
+/** Where the database lives. `url` wins over `memory`, which wins over `dataDir`. */
+export interface OpenDatabaseOptions {
+  /** Directory of the embedded (PGlite) database; created when missing. */
+  dataDir?: string;
+  /** PostgreSQL connection URL; when set, PostgreSQL is used instead of PGlite. */
+  url?: string;
+  /** An embedded database that lives only in memory (tests). @default false */
+  memory?: boolean;
+}
+
+/** An open database and the engine behind it. */
+export interface Database {
+  db: Kysely<Schema>;
+  dialect: 'pglite' | 'postgres';
+  /** Closes every connection (or the embedded instance); the database is unusable afterwards. */
+  close(): Promise<void>;
+}
+
+// Long enough for a server across a network, short enough that a firewalled port fails the start.
+const CONNECT_TIMEOUT_MS = 10_000;
+
+/**
+ * Opens PostgreSQL when `url` is set, otherwise the embedded PGlite database, and checks that it
+ * answers. Does not run migrations (see `migrate`).
+ * @throws WardenError `store.unavailable` when the database cannot be reached or opened.
+ */
+export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database> {
+  if (opts.url !== undefined) return openPostgres(opts.url);
+  if (opts.memory) return openPglite(undefined);
+  if (opts.dataDir !== undefined) return openPglite(resolve(opts.dataDir));
+  throw new WardenError('config.invalid', 'no database is configured', {
+    help: 'set a data directory for the embedded database or `WARDEN_DATABASE_URL` for PostgreSQL',
+  });
+}
+
+async function openPostgres(url: string): Promise<Database> {
+  const shown = describeUrl(url);
+  let pool: pg.Pool | undefined;
+  try {
+    pool = new pg.Pool({ connectionString: url, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+    // An idle client that loses its server emits 'error' on the pool, which would crash the process
+    // when unhandled; the pool drops that client and the next query reports the problem.
+    pool.on('error', () => {});
+    await pool.query('select 1');
+  } catch (err) {
+    await pool?.end().catch(() => {});
+    throw new WardenError('store.unavailable', `cannot connect to PostgreSQL at \`${shown}\`: ${reasonOf(err)}`, {
+      help: 'check that the server is running and reachable, and that `WARDEN_DATABASE_URL` names the right host, port, database and credentials',
+      cause: err,
+    });
+  }
+  const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
+  return { db, dialect: 'postgres', close: () => db.destroy() };
+}
+
+async function openPglite(dataDir: string | undefined): Promise<Database> {
+  let client: PGlite;
+  try {
+    if (dataDir !== undefined) await mkdir(dataDir, { recursive: true });
+    client = await PGlite.create(dataDir === undefined ? {} : { dataDir });
+  } catch (err) {
+    const where = dataDir === undefined ? 'in memory' : `in \`${dataDir}\``;
+    throw new WardenError('store.unavailable', `cannot open the embedded database ${where}: ${reasonOf(err)}`, {
+      help: 'check that the data directory is writable and that no other warden process has it open',
+      cause: err,
+    });
+  }
+  const db = new Kysely<Schema>({ dialect: createPgliteDialect(client) });
+  return { db, dialect: 'pglite', close: () => db.destroy() };
+}
+
+/** The URL with its password (and any password parameter) removed, safe to print. */
+function describeUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    parsed.password = '';
+    for (const key of [...parsed.searchParams.keys()]) {
+      if (/pass/i.test(key)) parsed.searchParams.delete(key);
+    }
+    return parsed.toString();
+  } catch {
+    // Not a URL (a keyword/value string, say): it may hold a password anywhere, so show none of it.
+    return 'the configured database url';
+  }
+}
+
+/** A one-line reason; Node reports a refused dual-stack connect as an AggregateError with no message. */
+function reasonOf(err: unknown): string {
+  if (err instanceof AggregateError && err.errors.length > 0) return reasonOf(err.errors[0]);
+  if (err instanceof Error) {
+    const code = (err as { code?: unknown }).code;
+    const text = err.message || (typeof code === 'string' ? code : err.name);
+    return text.replace(/\s+/g, ' ').trim();
+  }
+  return String(err);
+}

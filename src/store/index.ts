@@ -1,0 +1,9 @@
+// The public surface of the store. Any export added here becomes public API: named exports only.
+export { openDatabase } from './db.js';
+export type { Database, OpenDatabaseOptions } from './db.js';
+export { migrate } from './migrate.js';
+export type { MigrateResult } from './migrate.js';
+export { MIGRATIONS } from './migrations/index.js';
+export type { Migration } from './migrations/index.js';
+export { createAuditRepo, AUDIT_PAGE_MAX } from './audit-repo.js';
+export type { Schema, AuditEventsTable, WardenMigrationsTable } from './schema.js';

@@ -1,0 +1,7 @@
+import { auditEvents } from './001-audit-events.js';
+import type { Migration } from './migration.js';
+
+export type { Migration } from './migration.js';
+
+/** Every migration, in the order they apply. Append only: never edit or reorder a released one. */
+export const MIGRATIONS: readonly Migration[] = [auditEvents];

@@ -1,0 +1,139 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { DecisionSchema, compileValidator } from '../src/domain/index.js';
+import { cli } from './support/cli.js';
+
+const EXAMPLES = join(import.meta.dirname, '..', 'examples', 'policies');
+
+function dir(files: Record<string, string>): string {
+  const d = mkdtempSync(join(tmpdir(), 'warden-cli-'));
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(d, name), text);
+  return d;
+}
+
+const POLICY = `apiVersion: warden.dev/v1
+kind: Policy
+metadata: { name: p, scope: acme }
+spec:
+  rules:
+    - { name: no-shell, effect: deny, match: { tools: ["shell.*"] } }
+    - { name: reads, effect: allow, match: { tools: ["*.read"] } }
+`;
+
+describe('warden policy test', () => {
+  it('passes the shipped examples and prints the summary line', async () => {
+    const r = await cli(['policy', 'test', EXAMPLES]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^PASS developers get no shell at night$/m);
+    expect(r.stdout).toMatch(/^\d+ passed, 0 failed$/m);
+  });
+
+  it('exits 1 and names the failing case, the expectation and the position', async () => {
+    const d = dir({
+      'p.yaml': POLICY,
+      'p.test.yaml': `tests:
+  - name: shell is denied
+    action: { kind: tool.call, scope: acme/x, tool: { server: s, name: shell.run } }
+    expect: { effect: deny, rule: p/no-shell }
+  - name: wrong expectation
+    action: { kind: tool.call, scope: acme/x, tool: { server: f, name: f.read } }
+    expect: { effect: deny, rule: p/no-shell }
+  - name: invalid action
+    action: { kind: tool.call, scope: "acme x" }
+    expect: { effect: deny }
+`,
+    });
+    const r = await cli(['policy', 'test', d], { cwd: d });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('PASS shell is denied');
+    expect(r.stdout).toContain('FAIL wrong expectation');
+    expect(r.stdout).toMatch(/p\.test\.yaml:5:\d+: expected effect `deny` but got `allow`; expected rule `p\/no-shell` to decide, but the deciding rules were `p\/reads`/);
+    expect(r.stdout).toContain('FAIL invalid action');
+    expect(r.stdout).toContain('the action is invalid');
+    expect(r.stdout).toMatch(/^1 passed, 2 failed$/m);
+  });
+
+  it('prints JSON with --format json', async () => {
+    const r = await cli(['policy', 'test', EXAMPLES, '--format', 'json']);
+    const body = JSON.parse(r.stdout);
+    expect(body.failed).toBe(0);
+    expect(body.results[0]).toMatchObject({ name: expect.any(String), passed: true, effect: expect.any(String) });
+  });
+
+  it('exits 2 when the policies do not compile or no test file exists', async () => {
+    const broken = await cli(['policy', 'test', dir({ 'p.yaml': POLICY.replace('effect: deny', 'effect: nope'), 'p.test.yaml': 'tests: []\n' })]);
+    expect(broken.code).toBe(2);
+    expect(broken.stderr).toMatch(/p\.yaml:6:\d+: error\[policy\.schema\]/);
+    const none = await cli(['policy', 'test', dir({ 'p.yaml': POLICY })]);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('no *.test.yaml files');
+  });
+});
+
+describe('warden policy lint', () => {
+  it('exits 0 on clean policies', async () => {
+    const r = await cli(['policy', 'lint', EXAMPLES]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('0 error(s)');
+  });
+
+  it('exits 1 and prints file:line:col for each problem', async () => {
+    const d = dir({ 'bad.yaml': POLICY.replace('match: { tools: ["*.read"] }', `when: 'args.x.matches("a+")'`) });
+    const r = await cli(['policy', 'lint', d], { cwd: d });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^bad\.yaml:7:\d+: error\[lint\/no-matches\]/m);
+  });
+
+  it('exits 2 on a path that does not exist', async () => {
+    const r = await cli(['policy', 'lint', '/nonexistent/policies']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('error[policy.io]');
+  });
+});
+
+describe('warden policy eval', () => {
+  const actionFile = (a: unknown) => {
+    const d = dir({ 'a.json': JSON.stringify(a) });
+    return join(d, 'a.json');
+  };
+  const shell = { kind: 'tool.call', scope: 'acme/platform/api', principal: { id: 'bob', roles: ['developer'] }, tool: { server: 'ops', name: 'shell.run' }, context: { time: '2026-11-24T22:00:00Z' } };
+
+  it('prints the Decision in the wire shape with --json', async () => {
+    const r = await cli(['policy', 'eval', '--json', '--action', actionFile(shell), EXAMPLES]);
+    expect(r.code).toBe(0);
+    const decision = JSON.parse(r.stdout);
+    expect(compileValidator(DecisionSchema)(decision).ok).toBe(true);
+    expect(decision.reasons[0]).toMatchObject({ policy: 'restrict-shell', version: 3, rule: 'no-shell-outside-business-hours', effect: 'deny' });
+  });
+
+  it('explains in human form and can fail on deny', async () => {
+    const r = await cli(['policy', 'eval', '--fail-on-deny', '--action', actionFile(shell), EXAMPLES]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('effect: deny');
+    expect(r.stdout).toContain('decided by restrict-shell/no-shell-outside-business-hours (v3, deny)');
+  });
+
+  it('exits 2 on an invalid action or unreadable file', async () => {
+    const bad = await cli(['policy', 'eval', '--action', actionFile({ kind: 'tool.call' }), EXAMPLES]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('missing required field `scope`');
+    const notJson = await cli(['policy', 'eval', '--action', join(EXAMPLES, 'acme.yaml'), EXAMPLES]);
+    expect(notJson.code).toBe(2);
+    expect(notJson.stderr).toContain('not valid JSON');
+    const missing = await cli(['policy', 'eval', '--action', '/nope.json', EXAMPLES]);
+    expect(missing.code).toBe(2);
+  });
+});
+
+describe('usage', () => {
+  it('exits 2 on an unknown command or a missing option, 0 on --help', async () => {
+    expect((await cli(['frobnicate'])).code).toBe(2);
+    expect((await cli(['policy', 'eval', EXAMPLES])).code).toBe(2);
+    const help = await cli(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('serve');
+    expect(help.stdout).toContain('policy');
+  });
+});

@@ -1,0 +1,15 @@
+import { runCli } from '../../src/cli/program.js';
+
+/** Runs the CLI in-process and captures what it printed. */
+export async function cli(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(args, {
+    stdout: (t) => void (stdout += t),
+    stderr: (t) => void (stderr += t),
+    env: opts.env ?? {},
+    cwd: opts.cwd ?? process.cwd(),
+    untilStopped: () => Promise.resolve(),
+  });
+  return { code, stdout, stderr };
+}
