@@ -2,8 +2,12 @@ import pino, { type Logger } from 'pino';
 import { buildApp } from './api/index.js';
 import { createCheckpoint, systemClock, type Clock, type RegistryPort } from './checkpoint/index.js';
 import { openPolicies, type PolicyWatcher, type WardenConfig } from './config/index.js';
+import { createAuditWriter, createCheckpointer, createDispatcher, type AuditWriter } from './audit/index.js';
+import { loadDestinations } from './config/destinations-file.js';
+import { hostname } from 'node:os';
+import { loadSigningKey } from './config/signing-key.js';
 import { createStaticRegistry, parseRegistryFile } from './registry/index.js';
-import { createAuditRepo, migrate, openDatabase, type Database } from './store/index.js';
+import { createAuditRepo, createDeliveryRepo, migrate, openDatabase, type Database } from './store/index.js';
 import { readFile } from 'node:fs/promises';
 import { sql } from 'kysely';
 import type { FastifyInstance } from 'fastify';
@@ -14,6 +18,7 @@ export interface RunningServer {
   app: FastifyInstance;
   database: Database;
   policies: PolicyWatcher;
+  audit: AuditWriter;
   close(): Promise<void>;
 }
 
@@ -27,7 +32,7 @@ async function loadRegistry(file: string | undefined): Promise<RegistryPort> {
  * The composition root: config in, a listening server out. The only place that picks
  * implementations and wires them together.
  */
-export async function startServer(config: Readonly<WardenConfig>, opts: { logger?: Logger; clock?: Clock } = {}): Promise<RunningServer> {
+export async function startServer(config: Readonly<WardenConfig>, opts: { logger?: Logger; clock?: Clock; env?: Readonly<Record<string, string | undefined>> } = {}): Promise<RunningServer> {
   const logger = opts.logger ?? pino({ level: config.logLevel, base: { service: 'warden' } });
   const policies = await openPolicies(config.policies, { watch: config.watchPolicies, logger });
   const registry = await loadRegistry(config.registryFile);
@@ -36,12 +41,42 @@ export async function startServer(config: Readonly<WardenConfig>, opts: { logger
     database = await openDatabase(config.databaseUrl ? { url: config.databaseUrl } : { dataDir: config.dataDir });
     const migrated = await migrate(database.db);
     logger.info({ dialect: database.dialect, ...migrated }, 'database ready');
-    const audit = createAuditRepo(database.db);
-    const checkpoint = createCheckpoint({ policies, registry, audit, clock: opts.clock ?? systemClock });
+    const clock = opts.clock ?? systemClock;
+    const repo = createAuditRepo(database.db);
+    const writer = createAuditWriter({ store: repo, clock });
+    const signing = await loadSigningKey(config.auditKeyFile, { create: true });
+    if (signing.created) logger.warn({ file: config.auditKeyFile }, 'created a new audit signing key; back it up and publish its public key (`warden audit keys`)');
+    const checkpointer = createCheckpointer({ chain: repo, checkpoints: repo, key: signing.key, clock });
+    const sealTimer =
+      config.checkpointIntervalSec > 0
+        ? setInterval(() => {
+            checkpointer.sealAll().then(
+              (cps) => cps.forEach((cp) => logger.info({ tenant: cp.tenantId, fromSeq: cp.fromSeq, toSeq: cp.toSeq, keyId: cp.keyId }, 'audit checkpoint signed')),
+              (err: unknown) => logger.error({ err }, 'audit checkpoint failed'),
+            );
+          }, config.checkpointIntervalSec * 1000)
+        : undefined;
+    sealTimer?.unref();
+    const delivery = createDeliveryRepo(database.db);
+    const destinations = config.destinationsFile ? await loadDestinations(config.destinationsFile, opts.env ?? process.env) : [];
+    const dispatcher = createDispatcher({
+      destinations,
+      chain: repo,
+      store: delivery,
+      clock,
+      owner: `${hostname()}:${process.pid}`,
+      onError: (err) => logger.warn({ err }, 'audit streaming pass failed'),
+    });
+    if (destinations.length > 0) {
+      dispatcher.start();
+      logger.info({ destinations: destinations.map((d) => d.doc.metadata.name) }, 'audit streaming started');
+    }
+    const checkpoint = createCheckpoint({ policies, registry, audit: writer, clock });
     const db = database.db;
     const app = buildApp({
       checkpoint,
-      audit,
+      audit: repo,
+      delivery,
       policyStatus: policies.status,
       logger: logger.child({ component: 'api' }),
       readiness: {
@@ -63,9 +98,15 @@ export async function startServer(config: Readonly<WardenConfig>, opts: { logger
       app,
       database: opened,
       policies,
+      audit: writer,
       async close() {
+        clearInterval(sealTimer);
+        await dispatcher.stop();
         policies.close();
         await app.close();
+        await writer.flush();
+        // A last seal so a clean stop leaves every committed event under a signed checkpoint.
+        await checkpointer.sealAll().catch((err: unknown) => logger.error({ err }, 'final audit checkpoint failed'));
         await opened.close();
       },
     };

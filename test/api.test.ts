@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/api/index.js';
+import { createAuditWriter } from '../src/audit/index.js';
 import { createCheckpoint } from '../src/checkpoint/index.js';
 import { loadPolicySources } from '../src/policy/index.js';
 import { createStaticRegistry } from '../src/registry/index.js';
-import { createAuditRepo, migrate, openDatabase, type Database } from '../src/store/index.js';
+import { createAuditRepo, createDeliveryRepo, migrate, openDatabase, type Database } from '../src/store/index.js';
 import type { FastifyInstance } from 'fastify';
 
 const POLICY = `apiVersion: warden.dev/v1
@@ -28,10 +29,12 @@ beforeAll(async () => {
   await migrate(database.db);
   const audit = createAuditRepo(database.db);
   const set = loadPolicySources([{ file: 'p.yaml', text: POLICY }]).set!;
-  const checkpoint = createCheckpoint({ policies: { current: () => set }, registry: createStaticRegistry(), audit, clock: { now: () => new Date() } });
+  const clock = { now: () => new Date() };
+  const checkpoint = createCheckpoint({ policies: { current: () => set }, registry: createStaticRegistry(), audit: createAuditWriter({ store: audit, clock }), clock });
   app = buildApp({
     checkpoint,
     audit,
+    delivery: createDeliveryRepo(database.db),
     policyStatus: () => ({ version: set.version, loadedAt: 'now', policies: set.policies, lastError: undefined }),
     readiness: { database: async () => ({ ok: true }) },
   });
@@ -91,7 +94,7 @@ describe('GET /api/v1/audit/events', () => {
     await decide(action('shell.run', { agent: { id: 'pager' } }));
     const denies = (await app.inject({ url: '/api/v1/audit/events?agent=pager&effect=deny' })).json();
     expect(denies.events).toHaveLength(1);
-    expect(denies.events[0]).toMatchObject({ tool: 'shell.run', effect: 'deny', agentId: 'pager', decision: { reasons: [{ rule: 'no-shell' }] } });
+    expect(denies.events[0]).toMatchObject({ target: { name: 'shell.run' }, outcome: 'denied', agent: { id: 'pager' }, decision: { effect: 'deny', reasons: [{ rule: 'no-shell' }] }, integrity: { seq: expect.any(Number) } });
 
     const seen: string[] = [];
     let cursor: string | null = null;
@@ -125,5 +128,20 @@ describe('health', () => {
   it('answers /healthz and /readyz', async () => {
     expect((await app.inject({ url: '/healthz' })).json()).toEqual({ status: 'ok' });
     expect((await app.inject({ url: '/readyz' })).json()).toMatchObject({ status: 'ready', checks: { database: { ok: true } } });
+  });
+});
+
+describe('audit destinations', () => {
+  it('replays from a sequence number and shows the cursor', async () => {
+    const res = await app.inject({ method: 'POST', url: '/api/v1/audit/destinations/siem/replay', payload: { fromSeq: 3 } });
+    expect(res.statusCode).toBe(202);
+    const status = (await app.inject({ url: '/api/v1/audit/destinations' })).json();
+    expect(status.destinations).toEqual([expect.objectContaining({ destination: 'siem', tenantId: 'default', cursorSeq: 2, attempts: 0 })]);
+    expect((await app.inject({ url: '/api/v1/audit/destinations/siem/dead-letters' })).json()).toEqual({ deadLetters: [] });
+  });
+
+  it('rejects a bad replay request', async () => {
+    expect((await app.inject({ method: 'POST', url: '/api/v1/audit/destinations/siem/replay', payload: { fromSeq: 0 } })).statusCode).toBe(400);
+    expect((await app.inject({ method: 'POST', url: '/api/v1/audit/destinations/Bad Name/replay', payload: { fromSeq: 1 } })).statusCode).toBe(400);
   });
 });

@@ -8,11 +8,11 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   policy: ['domain'],
   detect: ['domain'],
   checkpoint: ['domain', 'policy', 'detect'],
-  audit: ['domain'],
+  audit: ['domain', 'checkpoint'],
   registry: ['domain', 'checkpoint'],
   approvals: ['domain', 'checkpoint'],
-  store: ['domain', 'checkpoint'],
-  config: ['domain', 'policy'],
+  store: ['domain', 'checkpoint', 'audit'],
+  config: ['domain', 'policy', 'audit'],
   gateway: ['domain', 'checkpoint'],
   api: ['domain', 'policy', 'registry', 'approvals', 'audit', 'checkpoint', 'config'],
   sdk: ['domain'],
@@ -70,7 +70,7 @@ describe('architecture', () => {
   });
 
   it('names every file in kebab-case', () => {
-    const bad = files(SRC).filter((f) => !/^[a-z0-9]+(-[a-z0-9]+)*(\.test)?\.ts$/.test(f.split('/').pop()!));
+    const bad = files(SRC).filter((f) => !/^[a-z0-9]+(-[a-z0-9]+)*(\.case)?(\.test)?\.ts$/.test(f.split('/').pop()!));
     expect(bad.map((f) => relative(SRC, f))).toEqual([]);
   });
 });

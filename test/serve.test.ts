@@ -3,6 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { cli } from './support/cli.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const children: ChildProcess[] = [];
@@ -46,12 +47,16 @@ describe('warden serve --demo (what npm start runs)', () => {
       effects.push(((await res.json()) as { effect: string }).effect);
     }
     expect(effects).toEqual(['allow', 'deny']);
-    const page = (await (await fetch(`${url}/api/v1/audit/events?limit=5`)).json()) as { events: { effect: string }[] };
-    expect(page.events.map((e) => e.effect)).toEqual(['deny', 'allow']);
+    const page = (await (await fetch(`${url}/api/v1/audit/events?limit=5`)).json()) as { events: { decision: { effect: string } }[] };
+    expect(page.events.map((e) => e.decision.effect)).toEqual(['deny', 'allow']);
 
     const exited = new Promise((r) => child.on('exit', r));
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
+    // A clean stop seals what was written under a signed checkpoint.
+    const verified = await cli(['audit', 'verify', '--data-dir', dataDir]);
+    expect(verified.code).toBe(0);
+    expect(verified.stdout).toContain('2 events, last seq 2, 1 checkpoint(s)');
 
     const again = await serve(dataDir);
     const kept = (await (await fetch(`${again.url}/api/v1/audit/events?limit=5`)).json()) as { events: unknown[] };

@@ -7,6 +7,7 @@ import { sql } from 'kysely';
 import pg from 'pg';
 import type { AuditEvent } from '../src/domain/audit-event.js';
 import { isWardenError } from '../src/domain/errors.js';
+import { chainEvents, verifyChain } from '../src/audit/index.js';
 import { createAuditRepo, migrate, MIGRATIONS, openDatabase, type Database } from '../src/store/index.js';
 
 // The server suite creates a database of its own here and drops it afterwards.
@@ -80,20 +81,39 @@ if (problem && process.env.CI) {
 
 const T0 = Date.parse('2026-11-24T22:00:00.000Z');
 
-function event(overrides: Partial<AuditEvent> = {}): AuditEvent {
+function event(overrides: Partial<AuditEvent> & { agentId?: string; tool?: string; effect?: 'allow' | 'deny' | 'require_approval' } = {}): AuditEvent {
+  const { agentId, tool, effect, ...rest } = overrides;
   return {
     id: randomUUID(),
     schemaVersion: '1.0',
     time: new Date(T0).toISOString(),
+    tenantId: 'default',
     category: 'decision',
     type: 'tool.call.decided',
+    severity: 'info',
+    outcome: 'success',
+    actor: { type: 'agent', id: agentId ?? 'agent-0' },
     scope: 'acme/platform',
-    ...overrides,
+    ...(agentId ? { agent: { id: agentId } } : {}),
+    ...(tool ? { target: { kind: 'tool' as const, server: tool.split('.')[0]!, name: tool } } : {}),
+    ...(effect ? { decision: { effect, reasons: [], warnings: [], findings: [], obligations: [] } } : {}),
+    ...rest,
   };
 }
 
+/** Appends through the chain, as the writer does. */
+function appender(repo: ReturnType<typeof createAuditRepo>) {
+  return (events: AuditEvent[]) => repo.appendChained('default', (head) => chainEvents(head, events, new Date()));
+}
+
+/** An event as appended, without the fields the chain adds. */
+function bare(e: AuditEvent): AuditEvent {
+  const { integrity: _i, loggedAt: _l, ...rest } = e;
+  return rest as AuditEvent;
+}
+
 /** `n` events one millisecond apart starting `offsetMs` after T0, oldest first. */
-function series(n: number, offsetMs = 0, overrides: Partial<AuditEvent> = {}): AuditEvent[] {
+function series(n: number, offsetMs = 0, overrides: Parameters<typeof event>[0] = {}): AuditEvent[] {
   return Array.from({ length: n }, (_, i) => event({ time: new Date(T0 + offsetMs + i).toISOString(), ...overrides }));
 }
 
@@ -121,13 +141,14 @@ for (const dialect of [pgliteCase, postgresCase]) {
 function defineSuite(dialect: DialectCase): void {
   let target: Target;
   let database: Database;
-  let audit: ReturnType<typeof createAuditRepo>;
+  let audit: ReturnType<typeof createAuditRepo> & { append: (events: AuditEvent[]) => Promise<void> };
 
   beforeAll(async () => {
     target = await dialect.fresh();
     database = await target.open();
     await migrate(database.db);
-    audit = createAuditRepo(database.db);
+    const repo = createAuditRepo(database.db);
+    audit = Object.assign(repo, { append: appender(repo) });
   }, SLOW);
 
   afterAll(async () => {
@@ -137,6 +158,8 @@ function defineSuite(dialect: DialectCase): void {
 
   beforeEach(async () => {
     await sql`DELETE FROM audit_events`.execute(database.db);
+    await sql`DELETE FROM audit_chain_heads`.execute(database.db);
+    await sql`DELETE FROM audit_checkpoints`.execute(database.db);
   });
 
   /** Every event the filter matches, following cursors page by page. */
@@ -147,7 +170,7 @@ function defineSuite(dialect: DialectCase): void {
       // A cursor that stops advancing would otherwise loop past the test's timeout forever.
       if (pages.length > 100) throw new Error('pagination did not end after 100 pages');
       const page = await audit.list({ ...query, ...(cursor === undefined ? {} : { cursor }) });
-      pages.push(page.events);
+      pages.push(page.events.map(bare));
       cursor = page.nextCursor ?? undefined;
     } while (cursor !== undefined);
     return pages;
@@ -173,7 +196,7 @@ function defineSuite(dialect: DialectCase): void {
         expect(results.flatMap((r) => r.applied).sort()).toEqual(MIGRATIONS.map((m) => m.name).sort());
         const rows = await handles[0]!.db.selectFrom('warden_migrations').select('name').execute();
         expect(rows).toHaveLength(MIGRATIONS.length);
-        await createAuditRepo(handles[1]!.db).append([event()]);
+        await appender(createAuditRepo(handles[1]!.db))([event()]);
       } finally {
         await Promise.all(handles.map((h) => h.close()));
         await fresh.dispose();
@@ -194,12 +217,11 @@ function defineSuite(dialect: DialectCase): void {
     it('returns events exactly as appended, newest first', async () => {
       const full = event({
         time: '2026-11-24T23:00:00Z',
-        actionKind: 'tool.call',
+        action: { kind: 'tool.call' },
         agentId: 'agent-7',
-        principalId: 'alice',
-        server: 'deploy',
+        onBehalfOf: { id: 'alice', roles: ['developer'] },
         tool: 'deploy.release',
-        effect: 'deny',
+        outcome: 'denied',
         decision: {
           effect: 'deny',
           reasons: [{ policy: 'restrict-shell', version: 3, rule: 'r', effect: 'deny', message: 'no “shell” at night ☾' }],
@@ -207,8 +229,8 @@ function defineSuite(dialect: DialectCase): void {
           findings: [],
           obligations: [{ type: 'notify', params: { to: ['#sec'], nested: { n: null, f: 0.1 + 0.2 } } }],
         },
-        argsDigest: 'sha256:ab',
-        client: { ip: '10.0.0.1', userAgent: 'agent/1.0' },
+        payload: { argsDigest: 'sha256:ab' },
+        actor: { type: 'agent', id: 'agent-7', ip: '10.0.0.1', userAgent: 'agent/1.0' },
         latencyMs: 1.25,
       });
       // Time strings in other shapes must come back untouched, not normalised by the database.
@@ -216,7 +238,9 @@ function defineSuite(dialect: DialectCase): void {
       const minimal = event({ time: '2026-11-24T21:00:00.5Z' });
       await audit.append([minimal, full, offset]);
       const page = await audit.list({ limit: 10 });
-      expect(page.events).toEqual([full, offset, minimal]);
+      expect(page.events.map(bare)).toEqual([full, offset, minimal]);
+      expect(page.events.map((e) => e.integrity?.seq)).toEqual([2, 3, 1]);
+      expect((await verifyChain(audit.streamChain('default'), { head: await audit.head('default') })).ok).toBe(true);
       expect(page.events.map((e) => e.time)).toEqual(['2026-11-24T23:00:00Z', '2026-11-24T23:30:00.123456+01:00', '2026-11-24T21:00:00.5Z']);
       expect(page.nextCursor).toBeNull();
     });
@@ -239,17 +263,17 @@ function defineSuite(dialect: DialectCase): void {
       const bad = event({ id: 'not-a-uuid' });
       await expect(audit.append([good, bad])).rejects.toThrow();
       expect((await audit.list({ limit: 10 })).events).toEqual([]);
+      expect((await audit.head('default')).seq).toBe(0);
     });
 
     it('keeps an append made during another transaction out of that transaction', async () => {
-      const inside = event();
       const outside = event();
       let entered!: () => void;
       const started = new Promise<void>((resolve) => (entered = resolve));
       const rolledBack = database.db
         .transaction()
         .execute(async (trx) => {
-          await createAuditRepo(trx).append([inside]);
+          await sql`INSERT INTO audit_chain_heads (tenant_id, seq, hash) VALUES ('ghost', 0, 'x')`.execute(trx);
           entered();
           await new Promise((resolve) => setTimeout(resolve, 50));
           throw new Error('roll back');
@@ -258,14 +282,41 @@ function defineSuite(dialect: DialectCase): void {
       await started;
       await audit.append([outside]);
       await rolledBack;
-      expect((await audit.list({ limit: 10 })).events).toEqual([outside]);
+      expect((await audit.list({ limit: 10 })).events.map(bare)).toEqual([outside]);
+      expect(await audit.tenants()).toEqual(['default']);
     });
 
-    it('ignores an event appended again with the same id', async () => {
+    it('rejects an event appended again with the same id and leaves the chain intact', async () => {
       const once = event();
       await audit.append([once]);
-      await audit.append([once, once]);
-      expect((await audit.list({ limit: 10 })).events).toEqual([once]);
+      await expect(audit.append([once])).rejects.toThrow();
+      expect((await audit.list({ limit: 10 })).events.map(bare)).toEqual([once]);
+      expect(await audit.head('default')).toMatchObject({ seq: 1 });
+    });
+
+    it('numbers chains per tenant and streams them in order', async () => {
+      const repo = audit;
+      await repo.appendChained('t1', (h) => chainEvents(h, series(3, 0, { tenantId: 't1' }), new Date()));
+      await repo.appendChained('t2', (h) => chainEvents(h, series(2, 0, { tenantId: 't2' }), new Date()));
+      await repo.appendChained('t1', (h) => chainEvents(h, series(2, 10, { tenantId: 't1' }), new Date()));
+      const seqs: number[] = [];
+      for await (const e of repo.streamChain('t1', { batchSize: 2 })) seqs.push(e.integrity!.seq);
+      expect(seqs).toEqual([1, 2, 3, 4, 5]);
+      expect((await repo.head('t2')).seq).toBe(2);
+      expect(await repo.tenants()).toEqual(['t1', 't2']);
+      expect((await repo.list({ limit: 10, tenant: 't2' })).events).toHaveLength(2);
+    });
+
+    it('numbers two writers on separate connections without gaps or duplicates', async () => {
+      const other = await target.open();
+      try {
+        const b = appender(createAuditRepo(other.db));
+        await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? b : audit.append)(series(5, i * 10))));
+        const report = await verifyChain(audit.streamChain('default'), { head: await audit.head('default') });
+        expect(report).toMatchObject({ ok: true, events: 50, lastSeq: 50 });
+      } finally {
+        if (other !== database) await other.close();
+      }
     });
   });
 
@@ -415,13 +466,13 @@ describe('openDatabase', { timeout: SLOW }, () => {
       const kept = event({ agentId: 'agent-persist' });
       const first = await openDatabase({ dataDir });
       expect((await migrate(first.db)).applied).toEqual(MIGRATIONS.map((m) => m.name));
-      await createAuditRepo(first.db).append([kept]);
+      await appender(createAuditRepo(first.db))([kept]);
       await first.close();
 
       const second = await openDatabase({ dataDir });
       try {
         expect(await migrate(second.db)).toEqual({ applied: [] });
-        expect((await createAuditRepo(second.db).list({ limit: 10 })).events).toEqual([kept]);
+        expect((await createAuditRepo(second.db).list({ limit: 10 })).events.map(bare)).toEqual([kept]);
       } finally {
         await second.close();
       }

@@ -1,10 +1,12 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { Ajv } from 'ajv';
 import addFormatsModule from 'ajv-formats';
+import type { DeliveryStore } from '../audit/index.js';
 import type { AuditReader, Checkpoint } from '../checkpoint/index.js';
 import type { PolicyStatus } from '../config/index.js';
 import { handleError } from './errors.js';
 import { auditRoutes } from './rest/audit.js';
+import { deliveryRoutes } from './rest/delivery.js';
 import { decideRoutes } from './rest/decide.js';
 import { healthRoutes, type ReadinessCheck } from './rest/health.js';
 import { policyRoutes } from './rest/policies.js';
@@ -15,6 +17,8 @@ const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormat
 export interface AppDeps {
   checkpoint: Pick<Checkpoint, 'check'>;
   audit: AuditReader;
+  /** Streaming destinations' cursors; the delivery routes are left out without it. */
+  delivery?: Pick<DeliveryStore, 'status' | 'replay' | 'deadLetters'>;
   policyStatus: () => PolicyStatus;
   readiness: Record<string, ReadinessCheck>;
   /** A pino logger for request logs; none in tests. */
@@ -41,6 +45,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   );
   decideRoutes(app, deps);
   auditRoutes(app, deps);
+  if (deps.delivery) deliveryRoutes(app, { delivery: deps.delivery });
   policyRoutes(app, { status: deps.policyStatus });
   healthRoutes(app, { checks: deps.readiness });
   return app;

@@ -7,6 +7,8 @@ export const STATUS_OF: Partial<Record<ErrorCode, number>> = {
   'request.invalid': 400,
   'audit.cursor_invalid': 400,
   'store.unavailable': 503,
+  'audit.backpressure': 503,
+  'audit.write_failed': 503,
 };
 
 /** The error body every route returns: `{ error: { code, message, issues?, help? } }`. */

@@ -1,11 +1,16 @@
 import { createHash } from 'node:crypto';
-import { AUDIT_SCHEMA_VERSION, uuidv7, type Action, type AuditEvent, type Decision } from '../domain/index.js';
+import { newAuditEvent, type Action, type AuditEvent, type AuditOutcome, type Decision, type Effect } from '../domain/index.js';
 
 /** Who called, as the enforcement point saw it. */
 export interface CallerInfo {
   ip?: string;
   userAgent?: string;
+  /** W3C traceparent of the request, so the event joins the caller's trace. */
+  traceparent?: string;
 }
+
+const OUTCOME: Record<Effect, AuditOutcome> = { allow: 'success', deny: 'denied', require_approval: 'pending' };
+const TRACEPARENT = /^[0-9a-f]{2}-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$/;
 
 function stableJson(value: unknown): string {
   // Key-sorted JSON so equal arguments give equal digests whatever order a client sent them in.
@@ -17,23 +22,42 @@ function stableJson(value: unknown): string {
   return JSON.stringify(value) ?? 'null';
 }
 
-/** The `tool.call.decided`-style event for one decision; arguments are kept as a digest only. */
+/** sha256 over the key-sorted JSON of a value: equal arguments give equal digests. */
+export function digestArgs(args: unknown): string {
+  return `sha256:${createHash('sha256').update(stableJson(args)).digest('hex')}`;
+}
+
+/** The `<kind>.decided` event for one decision; arguments are kept as a digest only. */
 export function buildDecisionEvent(action: Action, decision: Decision, opts: { time: Date; caller?: CallerInfo; latencyMs?: number }): AuditEvent {
-  return {
-    id: uuidv7(opts.time.getTime()),
-    schemaVersion: AUDIT_SCHEMA_VERSION,
-    time: opts.time.toISOString(),
-    category: 'decision',
-    type: `${action.kind}.decided`,
-    scope: action.scope,
-    actionKind: action.kind,
-    ...(action.agent ? { agentId: action.agent.id } : {}),
-    ...(action.principal ? { principalId: action.principal.id } : {}),
-    ...(action.tool ? { server: action.tool.server, tool: action.tool.name } : action.resource?.server ? { server: action.resource.server } : {}),
-    effect: decision.effect,
-    decision,
-    ...(action.args !== undefined ? { argsDigest: `sha256:${createHash('sha256').update(stableJson(action.args)).digest('hex')}` } : {}),
-    ...(opts.caller && (opts.caller.ip || opts.caller.userAgent) ? { client: { ...(opts.caller.ip ? { ip: opts.caller.ip } : {}), ...(opts.caller.userAgent ? { userAgent: opts.caller.userAgent } : {}) } } : {}),
-    ...(opts.latencyMs !== undefined ? { latencyMs: Math.round(opts.latencyMs * 1000) / 1000 } : {}),
-  };
+  const caller = opts.caller;
+  const trace = caller?.traceparent ? TRACEPARENT.exec(caller.traceparent) : null;
+  const tool = action.tool;
+  return newAuditEvent(
+    {
+      scope: action.scope,
+      category: 'decision',
+      type: `${action.kind}.decided`,
+      severity: decision.effect === 'deny' ? 'medium' : 'info',
+      outcome: OUTCOME[decision.effect],
+      actor: {
+        type: action.agent ? 'agent' : action.principal ? (action.principal.type === 'service' ? 'service' : 'user') : 'system',
+        id: action.agent?.id ?? action.principal?.id ?? 'anonymous',
+        ...(caller?.ip ? { ip: caller.ip } : {}),
+        ...(caller?.userAgent ? { userAgent: caller.userAgent } : {}),
+      },
+      ...(action.principal ? { onBehalfOf: { id: action.principal.id, ...(action.principal.type ? { type: action.principal.type } : {}), ...(action.principal.roles ? { roles: action.principal.roles } : {}) } } : {}),
+      ...(action.agent ? { agent: { id: action.agent.id, ...(action.agent.kind ? { kind: action.agent.kind } : {}), ...(action.agent.model ? { model: action.agent.model } : {}), ...(action.agent.owner ? { owner: action.agent.owner } : {}) } } : {}),
+      ...(tool
+        ? { target: { kind: 'tool' as const, server: tool.server, name: tool.name, ...(tool.definitionHash ? { definitionHash: tool.definitionHash } : {}) } }
+        : action.resource
+          ? { target: { kind: 'resource' as const, uri: action.resource.uri, ...(action.resource.server ? { server: action.resource.server } : {}) } }
+          : {}),
+      action: { kind: action.kind },
+      decision,
+      ...(action.args !== undefined ? { payload: { argsDigest: digestArgs(action.args) } } : {}),
+      ...(opts.latencyMs !== undefined ? { latencyMs: Math.round(opts.latencyMs * 1000) / 1000 } : {}),
+      ...(trace ? { trace: { traceId: trace[1]!, spanId: trace[2]! } } : {}),
+    },
+    opts.time,
+  );
 }

@@ -42,10 +42,11 @@ describe('checkpoint', () => {
     const { checkpoint, events } = harness();
     const a = await checkpoint.check(call('acme/x', 'files.read', { args: { b: 1, a: [2] }, agent: { id: 'agent-1' }, principal: { id: 'bob' } }), { ip: '10.0.0.1' });
     const d = await checkpoint.check(call('acme/x', 'deploy.release'));
-    expect(events.map((e) => e.effect)).toEqual(['allow', 'deny']);
+    expect(events.map((e) => e.decision?.effect)).toEqual(['allow', 'deny']);
+    expect(events.map((e) => e.outcome)).toEqual(['success', 'denied']);
     expect(a.decision.auditEventId).toBe(events[0]!.id);
-    expect(events[0]).toMatchObject({ category: 'decision', type: 'tool.call.decided', scope: 'acme/x', agentId: 'agent-1', principalId: 'bob', tool: 'files.read', client: { ip: '10.0.0.1' }, time: '2026-11-24T12:00:00.000Z' });
-    expect(events[0]!.argsDigest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(events[0]).toMatchObject({ category: 'decision', type: 'tool.call.decided', scope: 'acme/x', tenantId: 'default', actor: { type: 'agent', id: 'agent-1', ip: '10.0.0.1' }, agent: { id: 'agent-1' }, onBehalfOf: { id: 'bob' }, target: { kind: 'tool', server: 'files', name: 'files.read' }, time: '2026-11-24T12:00:00.000Z' });
+    expect(events[0]!.payload?.argsDigest).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(d.decision.auditEventId).toBe(events[1]!.id);
     expect(events[1]!.id > events[0]!.id).toBe(true);
   });
@@ -55,8 +56,8 @@ describe('checkpoint', () => {
     await checkpoint.check(call('acme/x', 'a.b', { args: { x: 1, y: { p: 1, q: 2 } } }));
     await checkpoint.check(call('acme/x', 'a.b', { args: { y: { q: 2, p: 1 }, x: 1 } }));
     await checkpoint.check(call('acme/x', 'a.b', { args: { y: { q: 2, p: 1 }, x: 2 } }));
-    expect(events[0]!.argsDigest).toBe(events[1]!.argsDigest);
-    expect(events[2]!.argsDigest).not.toBe(events[0]!.argsDigest);
+    expect(events[0]!.payload?.argsDigest).toBe(events[1]!.payload?.argsDigest);
+    expect(events[2]!.payload?.argsDigest).not.toBe(events[0]!.payload?.argsDigest);
   });
 
   it('gives no decision when the audit event cannot be written', async () => {

@@ -1,4 +1,4 @@
-import type { Agent, AuditEvent, Effect, Tool } from '../domain/index.js';
+import type { Agent, AuditCategory, AuditEvent, AuditOutcome, Effect, Tool } from '../domain/index.js';
 
 /** What the checkpoint needs to know about tools and agents; the registry's word beats the caller's. */
 export interface RegistryPort {
@@ -20,9 +20,18 @@ export interface AuditQuery {
   /** Exclusive upper bound (ISO 8601). */
   to?: string;
   agent?: string;
+  /** The principal the agent acted for. */
+  principal?: string;
   tool?: string;
   effect?: Effect;
+  /** That scope and everything below it. */
   scope?: string;
+  category?: AuditCategory;
+  type?: string;
+  outcome?: AuditOutcome;
+  tenant?: string;
+  /** Free text, matched case-insensitively anywhere in the event. */
+  text?: string;
   /** Page size, 1..1000. */
   limit: number;
   /** Opaque cursor from the previous page's `nextCursor`. */

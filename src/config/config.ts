@@ -20,6 +20,12 @@ export const ConfigSchema = Type.Object(
     logLevel: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l))),
     /** Reload policies when their files change. @default true */
     watchPolicies: Type.Boolean(),
+    /** Ed25519 private key (PEM) that signs audit checkpoints; created on first start when absent. @default `<dataDir>.audit-key.pem` */
+    auditKeyFile: Type.String({ minLength: 1 }),
+    /** A YAML file of `kind: AuditDestination` documents (webhooks, NATS JetStream). */
+    destinationsFile: Type.Optional(Type.String({ minLength: 1 })),
+    /** Seconds between signed audit checkpoints (0 turns the timer off). @default 60 */
+    checkpointIntervalSec: Type.Integer({ minimum: 0 }),
   },
   { additionalProperties: false },
 );
@@ -34,6 +40,9 @@ export const ENV_VARS = {
   WARDEN_POLICIES: '--policies',
   WARDEN_REGISTRY: '--registry',
   WARDEN_LOG_LEVEL: '--log-level',
+  WARDEN_AUDIT_KEY: '--audit-key',
+  WARDEN_CHECKPOINT_INTERVAL: '--checkpoint-interval',
+  WARDEN_AUDIT_DESTINATIONS: '--destinations',
 } as const;
 
 /** Flags as the CLI parsed them; each wins over its environment variable. */
@@ -46,29 +55,36 @@ export interface ConfigFlags {
   registry?: string;
   logLevel?: string;
   watch?: boolean;
+  auditKey?: string;
+  checkpointInterval?: string | number;
+  destinations?: string;
 }
 
 const check = compileValidator(ConfigSchema);
 
-function toPort(v: string | number | undefined): number | undefined {
+function toInt(name: string, v: string | number | undefined): number | undefined {
   if (v === undefined || v === '') return undefined;
   const n = typeof v === 'number' ? v : /^\d+$/.test(v) ? Number(v) : NaN;
-  if (!Number.isInteger(n)) throw new WardenError('config.invalid', `port \`${String(v)}\` is not a number`, { help: 'pass --port 8080 or set WARDEN_PORT' });
+  if (!Number.isInteger(n)) throw new WardenError('config.invalid', `${name} \`${String(v)}\` is not a whole number`, { help: 'see the configuration table in README.md' });
   return n;
 }
 
 /** Builds the frozen config from flags over environment over defaults; throws `config.invalid`. */
 export function loadConfig(flags: ConfigFlags, env: Readonly<Record<string, string | undefined>>): Readonly<WardenConfig> {
   const policies = flags.policies ?? env.WARDEN_POLICIES?.split(',').filter(Boolean);
+  const dataDir = flags.dataDir ?? env.WARDEN_DATA_DIR ?? '.warden/data';
   const raw = {
-    port: toPort(flags.port) ?? toPort(env.WARDEN_PORT) ?? 8080,
+    port: toInt('port', flags.port) ?? toInt('port', env.WARDEN_PORT) ?? 8080,
     host: flags.host ?? env.WARDEN_HOST ?? '127.0.0.1',
-    dataDir: flags.dataDir ?? env.WARDEN_DATA_DIR ?? '.warden/data',
+    dataDir,
     ...((flags.databaseUrl ?? env.WARDEN_DATABASE_URL) ? { databaseUrl: flags.databaseUrl ?? env.WARDEN_DATABASE_URL } : {}),
     policies: policies === undefined ? [] : Array.isArray(policies) ? policies : [policies],
     ...((flags.registry ?? env.WARDEN_REGISTRY) ? { registryFile: flags.registry ?? env.WARDEN_REGISTRY } : {}),
     logLevel: flags.logLevel ?? env.WARDEN_LOG_LEVEL ?? 'info',
     watchPolicies: flags.watch ?? true,
+    auditKeyFile: flags.auditKey ?? env.WARDEN_AUDIT_KEY ?? `${dataDir.replace(/\/+$/, '')}.audit-key.pem`,
+    ...((flags.destinations ?? env.WARDEN_AUDIT_DESTINATIONS) ? { destinationsFile: flags.destinations ?? env.WARDEN_AUDIT_DESTINATIONS } : {}),
+    checkpointIntervalSec: toInt('checkpoint interval', flags.checkpointInterval) ?? toInt('checkpoint interval', env.WARDEN_CHECKPOINT_INTERVAL) ?? 60,
   };
   const r = check(raw);
   if (!r.ok) {

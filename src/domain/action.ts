@@ -62,6 +62,7 @@ export const ToolSchema = Type.Object(
     server: Type.String({ minLength: 1, maxLength: 256 }),
     name: Type.String({ minLength: 1, maxLength: 512 }),
     risk: Type.Optional(RiskSchema),
+    owner: Type.Optional(Type.String({ maxLength: 256 })),
     capabilities: Type.Optional(Type.Array(Type.String({ maxLength: 64 }), { maxItems: 64 })),
     classification: Type.Optional(Type.String({ maxLength: 64 })),
     status: Type.Optional(Type.Union([Type.Literal('pending'), Type.Literal('approved'), Type.Literal('blocked')])),

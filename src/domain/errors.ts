@@ -16,6 +16,10 @@ export const ERROR_CODES = {
   'store.unavailable': 'the database could not be reached',
   'store.migration_failed': 'a database migration failed',
   'audit.cursor_invalid': 'an audit pagination cursor is malformed',
+  'audit.backpressure': 'the audit writer queue is full; the caller should retry',
+  'audit.write_failed': 'audit events could not be committed',
+  'audit.key_invalid': 'the audit signing key is missing or unreadable',
+  'audit.verify_failed': 'audit verification found tampering',
   'request.invalid': 'a request failed validation',
 } as const;
 

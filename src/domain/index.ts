@@ -11,8 +11,9 @@ export {
   ToolSchema,
 } from './action.js';
 export type { Action, ActionContext, ActionKind, Agent, Principal, Risk, ScopePath, Server, Tool } from './action.js';
-export { AUDIT_CATEGORIES, AUDIT_SCHEMA_VERSION, AuditCategorySchema, AuditEventSchema } from './audit-event.js';
-export type { AuditCategory, AuditEvent } from './audit-event.js';
+export { AUDIT_CATEGORIES, AUDIT_OUTCOMES, AUDIT_SCHEMA_VERSION, AuditCategorySchema, AuditEventSchema, AuditOutcomeSchema, IntegritySchema, SEVERITIES } from './audit-event.js';
+export type { AuditCategory, AuditEvent, AuditEventInput, AuditOutcome, Integrity } from './audit-event.js';
+export { newAuditEvent } from './audit-event.js';
 export { ApprovalRequirementSchema, DecisionSchema, EFFECTS, EffectSchema, EvaluationErrorSchema, ObligationSchema, ReasonSchema } from './decision.js';
 export type { ApprovalRequirement, Decision, Effect, EvaluationError, Obligation, Reason } from './decision.js';
 export { ERROR_CODES, WardenError, isWardenError } from './errors.js';

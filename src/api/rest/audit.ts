@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { AuditReader } from '../../checkpoint/index.js';
-import { AuditEventSchema, EffectSchema } from '../../domain/index.js';
+import { AuditCategorySchema, AuditEventSchema, AuditOutcomeSchema, EffectSchema } from '../../domain/index.js';
 
 const Query = Type.Object(
   {
@@ -9,8 +9,13 @@ const Query = Type.Object(
     to: Type.Optional(Type.String({ format: 'date-time', description: 'an RFC 3339 time (exclusive)' })),
     agent: Type.Optional(Type.String({ minLength: 1 })),
     tool: Type.Optional(Type.String({ minLength: 1 })),
+    principal: Type.Optional(Type.String({ minLength: 1 })),
     effect: Type.Optional(EffectSchema),
     scope: Type.Optional(Type.String({ minLength: 1 })),
+    category: Type.Optional(AuditCategorySchema),
+    type: Type.Optional(Type.String({ minLength: 1 })),
+    outcome: Type.Optional(AuditOutcomeSchema),
+    q: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'free text anywhere in the event' })),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
     cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })),
   },
@@ -36,8 +41,13 @@ export function auditRoutes(app: FastifyInstance, deps: { audit: AuditReader }):
         ...(q.to ? { to: q.to } : {}),
         ...(q.agent ? { agent: q.agent } : {}),
         ...(q.tool ? { tool: q.tool } : {}),
+        ...(q.principal ? { principal: q.principal } : {}),
         ...(q.effect ? { effect: q.effect } : {}),
         ...(q.scope ? { scope: q.scope } : {}),
+        ...(q.category ? { category: q.category } : {}),
+        ...(q.type ? { type: q.type } : {}),
+        ...(q.outcome ? { outcome: q.outcome } : {}),
+        ...(q.q ? { text: q.q } : {}),
         ...(q.cursor ? { cursor: q.cursor } : {}),
       });
     },

@@ -44,6 +44,9 @@ export function registerServe(program: Command, io: CliIo, done: (code: number) 
     .option('--registry <file>', 'static registry YAML (env WARDEN_REGISTRY)')
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (env WARDEN_LOG_LEVEL)')
     .option('--no-watch', 'do not reload policies when their files change')
+    .option('--audit-key <file>', 'Ed25519 key that signs audit checkpoints (env WARDEN_AUDIT_KEY)')
+    .option('--checkpoint-interval <seconds>', 'seconds between signed audit checkpoints, 0 for none (env WARDEN_CHECKPOINT_INTERVAL)')
+    .option('--destinations <file>', 'audit streaming destinations YAML (env WARDEN_AUDIT_DESTINATIONS)')
     .option('--demo', 'load the demo policies and registry from examples/ and print curl commands to try')
     .action(async (opts: ConfigFlags & { demo?: boolean }) => {
       const flags: ConfigFlags = { ...opts };
@@ -54,7 +57,7 @@ export function registerServe(program: Command, io: CliIo, done: (code: number) 
       const config = loadConfig(flags, io.env);
       let server;
       try {
-        server = await startServer(config);
+        server = await startServer(config, { env: io.env });
       } catch (err) {
         if (err instanceof PolicyLoadError) throw new CliError(err.message, EXIT.usage);
         throw err;

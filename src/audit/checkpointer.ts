@@ -1,0 +1,56 @@
+import type { KeyObject } from 'node:crypto';
+import type { Clock } from '../checkpoint/ports.js';
+import { MerkleBuilder } from './merkle.js';
+import type { ChainReader, CheckpointStore } from './ports.js';
+import { signCheckpoint, type SignedCheckpoint } from './signing.js';
+
+/** Seals new ranges of a chain with signed checkpoints. */
+export interface Checkpointer {
+  /** Signs everything committed since the last checkpoint; undefined when nothing is new. */
+  seal(tenantId: string): Promise<SignedCheckpoint | undefined>;
+  /** Seals every tenant's chain. */
+  sealAll(): Promise<SignedCheckpoint[]>;
+}
+
+/** Builds the checkpointer over a chain reader, a checkpoint store and an Ed25519 key. */
+export function createCheckpointer(deps: { chain: ChainReader; checkpoints: CheckpointStore; key: KeyObject; clock: Clock }): Checkpointer {
+  // Two seals of one tenant at once would race for the same range; serialize per process.
+  let tail: Promise<unknown> = Promise.resolve();
+  const serial = <T>(fn: () => Promise<T>): Promise<T> => {
+    const next = tail.then(fn, fn);
+    tail = next.catch(() => undefined);
+    return next;
+  };
+  const seal = (tenantId: string) =>
+    serial(async () => {
+      const existing = await deps.checkpoints.listCheckpoints(tenantId);
+      const fromSeq = (existing.at(-1)?.toSeq ?? 0) + 1;
+      const head = await deps.chain.head(tenantId);
+      if (head.seq < fromSeq) return undefined;
+      const merkle = new MerkleBuilder();
+      let lastHash = '';
+      let next = fromSeq;
+      for await (const e of deps.chain.streamChain(tenantId, { fromSeq, toSeq: head.seq })) {
+        // Sign only a contiguous range: a hole means the log is damaged, and verify must say so first.
+        if (e.integrity!.seq !== next) throw new Error(`cannot checkpoint: event ${next} is missing from the chain of \`${tenantId}\``);
+        merkle.add(e.integrity!.hash);
+        lastHash = e.integrity!.hash;
+        next++;
+      }
+      if (next - 1 !== head.seq) throw new Error(`cannot checkpoint: the chain of \`${tenantId}\` ends at ${next - 1} but its head says ${head.seq}`);
+      const cp = signCheckpoint({ tenantId, fromSeq, toSeq: head.seq, root: merkle.root(), lastHash, createdAt: deps.clock.now().toISOString() }, deps.key);
+      await deps.checkpoints.saveCheckpoint(cp);
+      return cp;
+    });
+  return {
+    seal,
+    async sealAll() {
+      const out: SignedCheckpoint[] = [];
+      for (const t of await deps.chain.tenants()) {
+        const cp = await seal(t);
+        if (cp) out.push(cp);
+      }
+      return out;
+    },
+  };
+}

@@ -1,0 +1,117 @@
+import { describe, expect, it } from 'vitest';
+import { isWardenError, newAuditEvent, type AuditEvent } from '../domain/index.js';
+import { GENESIS_HASH, type ChainHead } from './chain.js';
+import type { ChainStore } from './ports.js';
+import { createAuditWriter } from './writer.js';
+
+const clock = { now: () => new Date('2026-11-24T12:00:00Z') };
+const ev = (scope = 'acme/x', tenantId = 'default'): AuditEvent =>
+  newAuditEvent({ tenantId, scope, category: 'decision', type: 't', outcome: 'success', actor: { type: 'system', id: 's' } });
+
+/** An in-memory chain store whose commits wait for a gate, so tests see what queues meanwhile. */
+function memoryStore(opts: { failWhen?: (events: AuditEvent[]) => boolean } = {}) {
+  const heads = new Map<string, ChainHead>();
+  const committed: AuditEvent[] = [];
+  const txSizes: number[] = [];
+  let gate: Promise<void> = Promise.resolve();
+  let open!: () => void;
+  const store: ChainStore = {
+    async appendChained(tenant, build) {
+      await gate;
+      const r = build(heads.get(tenant) ?? { seq: 0, hash: GENESIS_HASH, loggedAt: undefined });
+      if (opts.failWhen?.(r.events)) throw new Error('constraint violated');
+      heads.set(tenant, r.head);
+      committed.push(...r.events);
+      txSizes.push(r.events.length);
+    },
+  };
+  return {
+    store,
+    committed,
+    txSizes,
+    hold() {
+      gate = new Promise((r) => (open = r));
+    },
+    release: () => open(),
+  };
+}
+
+describe('audit writer', () => {
+  it('answers a caller only after its events are committed', async () => {
+    const m = memoryStore();
+    m.hold();
+    const w = createAuditWriter({ store: m.store, clock });
+    let done = false;
+    const p = w.append([ev()]).then(() => (done = true));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(done).toBe(false);
+    expect(m.committed).toHaveLength(0);
+    m.release();
+    await p;
+    expect(m.committed).toHaveLength(1);
+  });
+
+  it('groups callers that arrive during a commit into the next transaction', async () => {
+    const m = memoryStore();
+    m.hold();
+    const w = createAuditWriter({ store: m.store, clock });
+    const first = w.append([ev()]);
+    await new Promise((r) => setTimeout(r, 5));
+    const rest = Array.from({ length: 50 }, () => w.append([ev()]));
+    m.release();
+    await Promise.all([first, ...rest]);
+    expect(m.txSizes).toEqual([1, 50]);
+    expect(m.committed.map((e) => e.integrity!.seq)).toEqual(Array.from({ length: 51 }, (_, i) => i + 1));
+    expect(w.stats()).toMatchObject({ queued: 0, committed: 51, batches: 2, failed: 0 });
+  });
+
+  it('caps a transaction at maxBatch events', async () => {
+    const m = memoryStore();
+    m.hold();
+    const w = createAuditWriter({ store: m.store, clock }, { maxBatch: 10 });
+    const all = Array.from({ length: 25 }, () => w.append([ev()]));
+    m.release();
+    await Promise.all(all);
+    expect(Math.max(...m.txSizes)).toBeLessThanOrEqual(10);
+    expect(m.committed).toHaveLength(25);
+  });
+
+  it('refuses new events with audit.backpressure when the queue is full, and recovers', async () => {
+    const m = memoryStore();
+    m.hold();
+    const w = createAuditWriter({ store: m.store, clock }, { maxQueue: 5 });
+    const accepted = [w.append([ev(), ev(), ev()]), w.append([ev(), ev()])];
+    const err = await w.append([ev()]).catch((e: unknown) => e);
+    expect(isWardenError(err) && err.code).toBe('audit.backpressure');
+    m.release();
+    await Promise.all(accepted);
+    await w.append([ev()]);
+    expect(m.committed).toHaveLength(6);
+  });
+
+  it('fails only the caller whose event the database rejects', async () => {
+    const m = memoryStore({ failWhen: (events) => events.some((e) => e.scope === 'poison') });
+    m.hold();
+    const w = createAuditWriter({ store: m.store, clock });
+    const good1 = w.append([ev()]);
+    await new Promise((r) => setTimeout(r, 5));
+    const good2 = w.append([ev()]);
+    const bad = w.append([ev('poison')]).catch((e: unknown) => e);
+    const good3 = w.append([ev()]);
+    m.release();
+    await Promise.all([good1, good2, good3]);
+    const err = await bad;
+    expect(isWardenError(err) && err.code).toBe('audit.write_failed');
+    expect(m.committed.map((e) => e.integrity!.seq)).toEqual([1, 2, 3]);
+    expect(w.stats().failed).toBe(1);
+  });
+
+  it('keeps one chain per tenant', async () => {
+    const m = memoryStore();
+    const w = createAuditWriter({ store: m.store, clock });
+    await Promise.all([w.append([ev('a', 't1'), ev('b', 't2')]), w.append([ev('c', 't1')])]);
+    const t1 = m.committed.filter((e) => e.tenantId === 't1').map((e) => e.integrity!.seq);
+    expect(t1).toEqual([1, 2]);
+    expect(m.committed.find((e) => e.tenantId === 't2')!.integrity!.seq).toBe(1);
+  });
+});

@@ -1,0 +1,63 @@
+import type { Command } from 'commander';
+import type { AuditEvent } from '../../domain/index.js';
+import { EXIT, type CliIo } from '../io.js';
+import { openStore, withStoreOptions, type StoreFlags } from '../store-options.js';
+import { toQuery, withFilters, type FilterFlags } from './audit-export.js';
+
+// Event fields come from agents; control characters could forge extra lines or recolor a terminal.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+
+function printable(s: string): string {
+  return s.replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+function line(e: AuditEvent): string {
+  return printable(rawLine(e));
+}
+
+function rawLine(e: AuditEvent): string {
+  const who = e.agent?.id ?? e.actor.id;
+  const what = e.target?.name ?? e.target?.uri ?? e.action?.kind ?? '';
+  const why = e.decision?.reasons[0] ? ` ${e.decision.reasons[0].policy}/${e.decision.reasons[0].rule}` : '';
+  return `${e.time} ${e.tenantId}#${e.integrity?.seq ?? '?'} ${e.type} ${e.outcome} ${e.scope} ${who} ${what}${why}`;
+}
+
+/** `warden audit tail`: the last events, then new ones as they commit (filterable). */
+export function registerAuditTail(audit: Command, io: CliIo, done: (code: number) => void): void {
+  withFilters(withStoreOptions(audit.command('tail').description('show the latest audit events and follow new ones')))
+    .option('-n, --lines <n>', 'how many recent events to show first', '20')
+    .option('--no-follow', 'print the recent events and exit')
+    .option('--interval <ms>', 'poll interval while following', '500')
+    .option('--json', 'one JSON event per line')
+    .action(async (opts: StoreFlags & FilterFlags & { lines: string; follow: boolean; interval: string; json?: boolean }) => {
+      const query = toQuery(opts);
+      const { database, repo } = await openStore(opts, io.env);
+      const show = (e: AuditEvent) => io.stdout(`${opts.json ? JSON.stringify(e) : line(e)}\n`);
+      try {
+        const recent = await repo.list({ ...query, limit: Math.min(Math.max(Number(opts.lines) || 20, 1), 1000) });
+        const seen = new Set(recent.events.map((e) => e.id));
+        for (const e of [...recent.events].reverse()) show(e);
+        if (opts.follow) {
+          // Follow by log time, which only moves forward along each chain.
+          let since = recent.events[0]?.time ?? new Date().toISOString();
+          let stopped = false;
+          void io.untilStopped().then(() => (stopped = true));
+          while (!stopped) {
+            await new Promise((r) => setTimeout(r, Number(opts.interval) || 500));
+            const page = await repo.list({ ...query, from: since, limit: 1000 });
+            for (const e of [...page.events].reverse()) {
+              if (seen.has(e.id)) continue;
+              seen.add(e.id);
+              show(e);
+              if (e.time > since) since = e.time;
+            }
+            if (seen.size > 100_000) seen.clear();
+          }
+        }
+      } finally {
+        await database.close();
+      }
+      done(EXIT.ok);
+    });
+}

@@ -1,0 +1,111 @@
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+import type { Command } from 'commander';
+import { keyIdOf, verifyChain, type SignedCheckpoint, type VerifyReport } from '../../audit/index.js';
+import type { AuditEvent } from '../../domain/index.js';
+import { CliError, EXIT, type CliIo } from '../io.js';
+import { openStore, withStoreOptions, type StoreFlags } from '../store-options.js';
+import { parseFormat } from './format.js';
+
+async function* jsonLines<T>(file: string): AsyncIterable<T> {
+  const rl = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
+  let n = 0;
+  for await (const line of rl) {
+    n++;
+    if (line.trim() === '') continue;
+    try {
+      yield JSON.parse(line) as T;
+    } catch {
+      throw new CliError(`${file}:${n}: not a JSON line`);
+    }
+  }
+}
+
+async function trustedKeys(files: readonly string[]): Promise<Map<string, KeyObject> | undefined> {
+  if (files.length === 0) return undefined;
+  const map = new Map<string, KeyObject>();
+  for (const f of files) {
+    let key: KeyObject;
+    try {
+      key = createPublicKey(await readFile(f, 'utf8'));
+    } catch {
+      throw new CliError(`\`${f}\` is not a PEM public (or private) key`);
+    }
+    map.set(keyIdOf(key), key);
+  }
+  return map;
+}
+
+function printReport(io: CliIo, tenant: string, r: VerifyReport, trusted: boolean): void {
+  io.stdout(`tenant ${tenant}: ${r.events} events, last seq ${r.lastSeq}, ${r.checkpoints} checkpoint(s)${r.checkpoints > 0 && !trusted ? ' (signatures checked against their embedded keys; pass --trusted-key to pin the signer)' : ''}\n`);
+  if (r.ok) io.stdout('  OK: no event was changed, removed, inserted or reordered\n');
+  else {
+    io.stdout(`  TAMPERED: first bad sequence number ${r.firstBadSeq}\n`);
+    for (const f of r.findings) io.stdout(`  ${f.kind} at ${f.seq}: ${f.message}\n`);
+  }
+}
+
+/** `warden audit verify`: recompute the chain and check signed checkpoints, from the database or from export files. */
+export function registerAuditVerify(audit: Command, io: CliIo, done: (code: number) => void): void {
+  withStoreOptions(
+    audit
+      .command('verify')
+      .description('prove the audit log was not altered: hashes, links, sequence, head and signed checkpoints')
+      .option('--tenant <id>', 'verify one tenant (default: all)')
+      .option('--events <file>', 'verify an export (`warden audit export --order chain`) instead of the database')
+      .option('--checkpoints <file>', 'signed checkpoints (`warden audit checkpoints`) to check the export against')
+      .option('--trusted-key <pem>', 'public key a checkpoint must be signed with; repeatable', (v: string, p: string[] = []) => [...p, v])
+      .option('--format <format>', 'human or json', 'human'),
+  ).action(async (opts: StoreFlags & { tenant?: string; events?: string; checkpoints?: string; trustedKey?: string[]; format: string }) => {
+    const format = parseFormat(opts.format);
+    const trusted = await trustedKeys(opts.trustedKey ?? []);
+    const reports: Record<string, VerifyReport> = {};
+    const progress = (n: number) => format === 'human' && io.stderr(`\rverified ${n} events…`);
+    if (opts.events) {
+      // Offline: a third party holds only the export and the signed checkpoints.
+      const checkpoints: SignedCheckpoint[] = [];
+      if (opts.checkpoints) for await (const cp of jsonLines<SignedCheckpoint>(opts.checkpoints)) checkpoints.push(cp);
+      const byTenant = new Map<string, AuditEvent[]>();
+      // Tenants are verified one after another; the export lists them in chain order per tenant.
+      let current: string | undefined;
+      let buffer: AuditEvent[] = [];
+      const flush = async () => {
+        if (current === undefined) return;
+        reports[current] = await verifyChain(buffer, { checkpoints: checkpoints.filter((c) => c.tenantId === current), ...(trusted ? { trustedKeys: trusted } : {}), onProgress: progress });
+        buffer = [];
+      };
+      for await (const e of jsonLines<AuditEvent>(opts.events)) {
+        if (opts.tenant && e.tenantId !== opts.tenant) continue;
+        if (e.tenantId !== current) {
+          await flush();
+          if (byTenant.has(e.tenantId)) throw new CliError(`the export interleaves tenants; export it with \`--order chain\``);
+          byTenant.set(e.tenantId, []);
+          current = e.tenantId;
+        }
+        buffer.push(e);
+      }
+      await flush();
+      for (const cp of checkpoints) if (!(cp.tenantId in reports) && (!opts.tenant || cp.tenantId === opts.tenant)) reports[cp.tenantId] = await verifyChain([], { checkpoints: [cp], ...(trusted ? { trustedKeys: trusted } : {}) });
+    } else {
+      const { database, repo } = await openStore(opts, io.env);
+      try {
+        const tenants = opts.tenant ? [opts.tenant] : await repo.tenants();
+        for (const t of tenants) {
+          reports[t] = await verifyChain(repo.streamChain(t), { head: await repo.head(t), checkpoints: await repo.listCheckpoints(t), ...(trusted ? { trustedKeys: trusted } : {}), onProgress: progress });
+        }
+      } finally {
+        await database.close();
+      }
+    }
+    if (format === 'human') io.stderr('\r\x1b[K');
+    const ok = Object.values(reports).every((r) => r.ok);
+    if (format === 'json') io.stdout(`${JSON.stringify({ ok, tenants: reports }, null, 2)}\n`);
+    else {
+      if (Object.keys(reports).length === 0) io.stdout('the audit log is empty\n');
+      for (const [t, r] of Object.entries(reports)) printReport(io, t, r, trusted !== undefined);
+    }
+    done(ok ? EXIT.ok : EXIT.findings);
+  });
+}
