@@ -1,0 +1,184 @@
+// Tool-call latency and throughput for one tool on one server: direct, through supergateway (a plain
+// proxy), and through Warden (1 000 rules, audit on), all in one run; then peak memory with 100 sessions.
+// Run: npx tsx bench/gateway/gateway-bench.ts [--calls 1000] [--concurrency 8] [--sessions 100]
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir, cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { summarizeLatencies, type LatencySummary } from '../support/stats.js';
+import { benchPolicies } from './policies.js';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const EVERYTHING = join(ROOT, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js');
+const SUPERGATEWAY = join(ROOT, 'node_modules/supergateway/dist/index.js');
+const TOKEN = 'bench-token-0123456789abcdef';
+
+const { values } = parseArgs({
+  options: { calls: { type: 'string', default: '1000' }, concurrency: { type: 'string', default: '8' }, sessions: { type: 'string', default: '100' }, rules: { type: 'string', default: '1000' } },
+});
+const CALLS = Number(values.calls);
+const CONCURRENCY = Number(values.concurrency);
+const SESSIONS = Number(values.sessions);
+const RULES = Number(values.rules);
+
+interface Target {
+  name: string;
+  connect(): Promise<Client>;
+  pid?: number;
+  close(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function waitFor(child: ChildProcess, pattern: RegExp, what: string): Promise<string> {
+  let text = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${what} did not start:\n${text}`)), 60_000);
+    const on = (b: Buffer) => {
+      text += b.toString();
+      const m = pattern.exec(text);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1] ?? m[0]);
+      }
+    };
+    child.stdout?.on('data', on);
+    child.stderr?.on('data', on);
+    child.on('exit', (code) => reject(new Error(`${what} exited with ${code}:\n${text}`)));
+  });
+}
+
+const httpClient = (url: string, headers: Record<string, string> = {}) => async () => {
+  const c = new Client({ name: 'bench', version: '1' });
+  await c.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers } }));
+  return c;
+};
+
+async function direct(): Promise<Target> {
+  const clients: Client[] = [];
+  return {
+    name: 'direct (stdio)',
+    async connect() {
+      const c = new Client({ name: 'bench', version: '1' });
+      await c.connect(new StdioClientTransport({ command: process.execPath, args: [EVERYTHING, 'stdio'], stderr: 'ignore' }));
+      clients.push(c);
+      return c;
+    },
+    async close() {
+      await Promise.all(clients.map((c) => c.close()));
+    },
+  };
+}
+
+async function supergateway(): Promise<Target> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [SUPERGATEWAY, '--stdio', `${process.execPath} ${EVERYTHING} stdio`, '--outputTransport', 'streamableHttp', '--stateful', '--port', String(port), '--logLevel', 'info'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  await waitFor(child, /Listening on port|listening/i, 'supergateway');
+  return { name: 'supergateway (HTTP→stdio)', connect: httpClient(`http://127.0.0.1:${port}/mcp`), pid: child.pid!, close: async () => void child.kill() };
+}
+
+async function warden(): Promise<Target> {
+  const dir = mkdtempSync(join(tmpdir(), 'warden-gw-bench-'));
+  mkdirSync(join(dir, 'policies'));
+  writeFileSync(join(dir, 'policies', 'bench.yaml'), benchPolicies(RULES));
+  writeFileSync(
+    join(dir, 'gateway.yaml'),
+    `apiVersion: warden.dev/v1\nkind: Gateway\nspec:\n  scope: acme/bench\n  servers:\n    - { name: everything, command: ${JSON.stringify(process.execPath)}, args: [${JSON.stringify(EVERYTHING)}, stdio] }\n  agents:\n    - { id: bench-agent, token: ${TOKEN} }\n`,
+  );
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'src/cli/main.ts', 'gateway', '--http', '0', '--config', join(dir, 'gateway.yaml'), '--policies', join(dir, 'policies'), '--data-dir', join(dir, 'data')],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const url = await waitFor(child, /serving MCP at (http:\/\/\S+)/, 'warden gateway');
+  return { name: `warden (HTTP→stdio, ${RULES} rules, audit on)`, connect: httpClient(url, { authorization: `Bearer ${TOKEN}` }), pid: child.pid!, close: async () => void child.kill('SIGTERM') };
+}
+
+/** Resident memory of a process and its descendants (kB → bytes), from /proc. */
+function treeRss(pid: number): { rss: number; hwm: number; processes: number } {
+  const children = (p: number): number[] => {
+    try {
+      const ids = readFileSync(`/proc/${p}/task/${p}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+      return ids.flatMap((c) => [c, ...children(c)]);
+    } catch {
+      return [];
+    }
+  };
+  let rss = 0;
+  let hwm = 0;
+  const all = [pid, ...children(pid)];
+  for (const p of all) {
+    try {
+      const status = readFileSync(`/proc/${p}/status`, 'utf8');
+      rss += Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024;
+      hwm += Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024;
+    } catch {
+      /* exited */
+    }
+  }
+  return { rss, hwm, processes: all.length };
+}
+
+async function measure(target: Target): Promise<{ latency: LatencySummary; callsPerSec: number; memory?: { rss: number; hwm: number; processes: number } }> {
+  const one = await target.connect();
+  const call = (c: Client, i: number) => c.callTool({ name: 'echo', arguments: { message: `m${i}` } });
+  for (let i = 0; i < 100; i++) await call(one, i);
+  const lat = new Float64Array(CALLS);
+  for (let i = 0; i < CALLS; i++) {
+    const t = performance.now();
+    const r = await call(one, i);
+    lat[i] = (performance.now() - t) * 1000;
+    if (r.isError) throw new Error(`${target.name}: call failed: ${JSON.stringify(r.content)}`);
+  }
+  const clients = await Promise.all(Array.from({ length: CONCURRENCY }, () => target.connect()));
+  const per = Math.ceil(CALLS / CONCURRENCY) * 2;
+  const t0 = performance.now();
+  await Promise.all(clients.map(async (c) => {
+    for (let i = 0; i < per; i++) await call(c, i);
+  }));
+  const callsPerSec = (per * CONCURRENCY) / ((performance.now() - t0) / 1000);
+  let memory;
+  if (target.pid !== undefined) {
+    const many = await Promise.all(Array.from({ length: SESSIONS }, () => target.connect()));
+    await Promise.all(many.map((c, i) => call(c, i)));
+    memory = treeRss(target.pid);
+    await Promise.all(many.map((c) => c.close().catch(() => {})));
+  }
+  await Promise.all([one, ...clients].map((c) => c.close().catch(() => {})));
+  return { latency: summarizeLatencies(lat), callsPerSec, ...(memory ? { memory } : {}) };
+}
+
+const ms = (us: number) => (us / 1000).toFixed(2);
+const mb = (b: number) => (b / 1024 / 1024).toFixed(0);
+const results: Record<string, Awaited<ReturnType<typeof measure>>> = {};
+for (const make of [direct, supergateway, warden]) {
+  const target = await make();
+  try {
+    results[target.name] = await measure(target);
+  } finally {
+    await target.close();
+  }
+  const r = results[target.name]!;
+  console.log(
+    `${target.name.padEnd(44)} p50 ${ms(r.latency.p50Us)} ms  p99 ${ms(r.latency.p99Us)} ms  ${r.callsPerSec.toFixed(0)} calls/s (${CONCURRENCY} sessions)` +
+      (r.memory ? `  RSS with ${SESSIONS} sessions: ${mb(r.memory.rss)} MB over ${r.memory.processes} process(es), peak ${mb(r.memory.hwm)} MB` : ''),
+  );
+}
+const [d, s, w] = Object.values(results) as [typeof results[string], typeof results[string], typeof results[string]];
+console.log(`\nWarden/direct:      p50 ×${(w.latency.p50Us / d.latency.p50Us).toFixed(2)}  p99 ×${(w.latency.p99Us / d.latency.p99Us).toFixed(2)}  calls/s ×${(w.callsPerSec / d.callsPerSec).toFixed(2)}`);
+console.log(`Warden/supergateway: p50 ×${(w.latency.p50Us / s.latency.p50Us).toFixed(2)}  p99 ×${(w.latency.p99Us / s.latency.p99Us).toFixed(2)}  calls/s ×${(w.callsPerSec / s.callsPerSec).toFixed(2)}`);
+console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`);
+mkdirSync(join(ROOT, 'bench/.out'), { recursive: true });
+writeFileSync(join(ROOT, 'bench/.out/gateway.json'), JSON.stringify({ calls: CALLS, concurrency: CONCURRENCY, sessions: SESSIONS, rules: RULES, results }, null, 2));

@@ -1,0 +1,131 @@
+import type { Command } from 'commander';
+import { createAuditWriter } from '../../audit/writer.js';
+import { systemClock } from '../../checkpoint/index.js';
+import { createRegistry, type Registry, type RegistryStatus, type ToolRecord } from '../../registry/index.js';
+import { createAuditRepo, createRegistryRepo, migrate, openDatabase } from '../../store/index.js';
+import { CliError, EXIT, type CliIo } from '../io.js';
+import { parseFormat, type Format } from './format.js';
+
+interface DbFlags {
+  dataDir?: string;
+  databaseUrl?: string;
+  format?: string;
+  by?: string;
+}
+
+const RISKS = ['low', 'medium', 'high', 'critical'] as const;
+const STATUSES = ['pending', 'approved', 'blocked'] as const;
+
+/** Opens the registry over the configured database, runs `fn`, and closes everything. */
+async function withRegistry<T>(io: CliIo, flags: DbFlags, fn: (registry: Registry) => Promise<T>): Promise<T> {
+  const url = flags.databaseUrl ?? io.env.WARDEN_DATABASE_URL;
+  const database = await openDatabase(url ? { url } : { dataDir: flags.dataDir ?? io.env.WARDEN_DATA_DIR ?? '.warden/data' });
+  try {
+    await migrate(database.db);
+    const audit = createAuditWriter({ store: createAuditRepo(database.db), clock: systemClock });
+    const registry = createRegistry({ repo: createRegistryRepo(database.db), audit, clock: systemClock, cacheMs: 0 });
+    const result = await fn(registry);
+    await audit.flush();
+    return result;
+  } finally {
+    await database.close();
+  }
+}
+
+function dbOptions(cmd: Command): Command {
+  return cmd
+    .option('--data-dir <dir>', 'embedded database directory (env WARDEN_DATA_DIR)')
+    .option('--database-url <url>', 'PostgreSQL URL (env WARDEN_DATABASE_URL)')
+    .option('--format <format>', 'human or json', 'human');
+}
+
+function toolLine(t: ToolRecord): string {
+  const changed = t.observedHash !== t.pinnedHash ? ' (definition changed)' : '';
+  return `${`${t.server}.${t.name}`.padEnd(44)} ${t.status.padEnd(9)} risk=${t.risk ?? '-'}${t.owner ? ` owner=${t.owner}` : ''}${changed}`;
+}
+
+function print(io: CliIo, format: Format, value: unknown, human: () => string): void {
+  io.stdout(format === 'json' ? `${JSON.stringify(value, null, 2)}\n` : human());
+}
+
+/** `warden registry list|show|approve|block|suspend|resume`: the tool registry. */
+export function registerRegistry(program: Command, io: CliIo, done: (code: number) => void): Command {
+  const registry = program.command('registry').description('inspect and govern registered MCP servers, tools and agents');
+
+  dbOptions(registry.command('list').description('list servers and tools').option('--server <name>', 'only this server').option('--status <status>', 'pending, approved or blocked')).action(
+    async (opts: DbFlags & { server?: string; status?: string }) => {
+      const format = parseFormat(opts.format ?? 'human');
+      if (opts.status !== undefined && !STATUSES.includes(opts.status as RegistryStatus)) throw new CliError(`unknown status \`${opts.status}\`; use pending, approved or blocked`);
+      const out = await withRegistry(io, opts, async (r) => ({
+        servers: (await r.listServers()).filter((s) => opts.server === undefined || s.name === opts.server),
+        tools: await r.listTools({ ...(opts.server ? { server: opts.server } : {}), ...(opts.status ? { status: opts.status as RegistryStatus } : {}) }),
+        agents: opts.server ? [] : await r.listAgents(),
+      }));
+      print(io, format, out, () => {
+        const lines = out.servers.map((s) => `server ${s.name.padEnd(37)} ${s.status.padEnd(9)} scope=${s.scope}`);
+        lines.push(...out.tools.map(toolLine));
+        lines.push(...out.agents.map((a) => `agent  ${a.id.padEnd(37)} ${a.status}`));
+        return lines.length ? `${lines.join('\n')}\n` : 'the registry is empty\n';
+      });
+      done(EXIT.ok);
+    },
+  );
+
+  dbOptions(registry.command('show').description('show one server or tool in full').argument('<server>').argument('[tool]')).action(async (server: string, tool: string | undefined, opts: DbFlags) => {
+    const format = parseFormat(opts.format ?? 'human');
+    const value = await withRegistry<unknown>(io, opts, (r) => (tool === undefined ? r.getServer(server) : r.getTool(server, tool)));
+    if (!value) throw new CliError(tool === undefined ? `server \`${server}\` is not in the registry` : `tool \`${tool}\` on server \`${server}\` is not in the registry`, EXIT.findings);
+    print(io, format, value, () => `${JSON.stringify(value, null, 2)}\n`);
+    done(EXIT.ok);
+  });
+
+  dbOptions(
+    registry
+      .command('approve')
+      .description("approve a server or a tool, pinning the tool's current definition")
+      .argument('<server>')
+      .argument('[tool]')
+      .option('--owner <owner>')
+      .option('--risk <risk>', 'low, medium, high or critical')
+      .option('--classification <label>')
+      .option('--capabilities <list>', 'comma-separated: network, filesystem, exec, secrets…')
+      .option('--by <principal>', 'who approves, for the audit trail'),
+  ).action(async (server: string, tool: string | undefined, opts: DbFlags & { owner?: string; risk?: string; classification?: string; capabilities?: string }) => {
+    if (opts.risk !== undefined && !RISKS.includes(opts.risk as (typeof RISKS)[number])) throw new CliError(`unknown risk \`${opts.risk}\`; use low, medium, high or critical`);
+    await withRegistry(io, opts, (r) =>
+      r.approve(
+        server,
+        tool,
+        {
+          owner: opts.owner,
+          risk: opts.risk as ToolRecord['risk'],
+          classification: opts.classification,
+          capabilities: opts.capabilities?.split(',').filter(Boolean),
+        },
+        opts.by,
+      ),
+    );
+    io.stdout(`approved ${tool === undefined ? `server ${server}` : `${server}.${tool}`}\n`);
+    done(EXIT.ok);
+  });
+
+  dbOptions(registry.command('block').description('block a server (all its tools) or one tool').argument('<server>').argument('[tool]').option('--reason <text>').option('--by <principal>')).action(
+    async (server: string, tool: string | undefined, opts: DbFlags & { reason?: string }) => {
+      await withRegistry(io, opts, (r) => r.block(server, tool, opts.reason, opts.by));
+      io.stdout(`blocked ${tool === undefined ? `server ${server}` : `${server}.${tool}`}\n`);
+      done(EXIT.ok);
+    },
+  );
+
+  for (const [name, status] of [
+    ['suspend', 'suspended'],
+    ['resume', 'active'],
+  ] as const) {
+    dbOptions(registry.command(name).description(`${name} an agent (every gateway refuses a suspended agent's calls)`).argument('<agent>').option('--by <principal>')).action(async (agent: string, opts: DbFlags) => {
+      await withRegistry(io, opts, (r) => r.setAgentStatus(agent, status, opts.by));
+      io.stdout(`${status === 'suspended' ? 'suspended' : 'resumed'} agent ${agent}\n`);
+      done(EXIT.ok);
+    });
+  }
+  return registry;
+}

@@ -1,0 +1,23 @@
+import type { Tool as McpTool } from '@modelcontextprotocol/sdk/types.js';
+import type { Upstream } from './upstream.js';
+
+/** One tool as the gateway serves it. */
+export interface CatalogEntry {
+  /** The name agents see: the server's own in drop-in mode, `server.tool` when aggregating. */
+  exposed: string;
+  /** `server.tool`: what policies, the registry and the audit log call it. */
+  qualified: string;
+  upstream: Upstream;
+  /** The definition as the upstream last listed it. */
+  tool: McpTool;
+  /** Changes whenever the upstream's list is re-read; keys compiled argument validators. */
+  version: number;
+}
+
+/** How tool names are exposed: own names for one upstream (drop-in), `server.tool` otherwise. */
+export type Namespacing = 'auto' | 'always' | 'never';
+
+/** The qualified name of a server's tool. */
+export function qualify(server: string, tool: string): string {
+  return `${server}.${tool}`;
+}

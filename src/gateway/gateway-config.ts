@@ -1,0 +1,108 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { parse } from 'yaml';
+import { PrincipalSchema, ScopePathSchema, WardenError, compileValidator, formatIssues } from '../domain/index.js';
+import type { RateLimitRule } from './rate-limit.js';
+import type { UpstreamSpec } from './upstream.js';
+
+const Name = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_-]*$', maxLength: 64, description: 'a server name of letters, digits, `_` and `-` (no dots: it prefixes tool names)' });
+const Window = Type.String({ pattern: '^[0-9]+(ms|s|m|h)$', description: 'a duration such as `500ms`, `10s`, `1m`' });
+
+/** A `kind: Gateway` document: the upstreams to aggregate, the agents that may connect, and limits. */
+export const GatewayDocSchema = Type.Object(
+  {
+    apiVersion: Type.Literal('warden.dev/v1'),
+    kind: Type.Literal('Gateway'),
+    spec: Type.Object(
+      {
+        scope: ScopePathSchema,
+        servers: Type.Array(
+          Type.Object(
+            {
+              name: Name,
+              command: Type.Optional(Type.String({ minLength: 1 })),
+              args: Type.Optional(Type.Array(Type.String())),
+              env: Type.Optional(Type.Record(Type.String(), Type.String())),
+              cwd: Type.Optional(Type.String()),
+              url: Type.Optional(Type.String({ pattern: '^https?://', description: 'an `http(s)://` URL' })),
+              headers: Type.Optional(Type.Record(Type.String(), Type.String())),
+            },
+            { additionalProperties: false },
+          ),
+          { minItems: 1 },
+        ),
+        agents: Type.Optional(
+          Type.Array(
+            Type.Object(
+              {
+                id: Type.String({ minLength: 1, maxLength: 256 }),
+                token: Type.Optional(Type.String({ minLength: 16, description: 'a bearer token of at least 16 characters' })),
+                tokenEnv: Type.Optional(Type.String({ minLength: 1 })),
+                principal: Type.Optional(PrincipalSchema),
+                scope: Type.Optional(ScopePathSchema),
+              },
+              { additionalProperties: false },
+            ),
+          ),
+        ),
+        rateLimits: Type.Optional(
+          Type.Array(
+            Type.Object(
+              {
+                agents: Type.Optional(Type.Array(Type.String())),
+                tools: Type.Optional(Type.Array(Type.String())),
+                limit: Type.Integer({ minimum: 1 }),
+                window: Window,
+                per: Type.Optional(Type.Union([Type.Literal('agent'), Type.Literal('agent-tool')])),
+              },
+              { additionalProperties: false },
+            ),
+          ),
+        ),
+        redis: Type.Optional(Type.String({ pattern: '^rediss?://', description: 'a `redis://` URL' })),
+      },
+      { additionalProperties: false },
+    ),
+  },
+  { additionalProperties: false },
+);
+export type GatewayDoc = Static<typeof GatewayDocSchema>;
+
+const check = compileValidator(GatewayDocSchema);
+
+/** Milliseconds of a `10s`-style duration. */
+export function parseWindow(text: string): number {
+  const m = /^([0-9]+)(ms|s|m|h)$/.exec(text);
+  if (!m) throw new WardenError('config.invalid', `\`${text}\` is not a duration`, { help: 'write `500ms`, `10s`, `1m` or `1h`' });
+  return Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
+}
+
+/** Parses and validates a gateway config file's text; throws `config.invalid` naming the file. */
+export function parseGatewayConfig(file: string, text: string): GatewayDoc {
+  let raw: unknown;
+  try {
+    raw = parse(text);
+  } catch (err) {
+    throw new WardenError('config.invalid', `gateway config \`${file}\` is not valid YAML: ${(err as Error).message.split('\n')[0]}`);
+  }
+  const r = check(raw);
+  if (!r.ok) throw new WardenError('config.invalid', `gateway config \`${file}\` is invalid: ${formatIssues(r.issues)}`);
+  const names = new Set<string>();
+  for (const s of r.value.spec.servers) {
+    if (names.has(s.name)) throw new WardenError('config.invalid', `gateway config \`${file}\` names server \`${s.name}\` twice`);
+    names.add(s.name);
+    if ((s.command === undefined) === (s.url === undefined)) {
+      throw new WardenError('config.invalid', `server \`${s.name}\` in \`${file}\` needs exactly one of \`command\` and \`url\``);
+    }
+  }
+  return r.value;
+}
+
+/** The upstream specs of a config. */
+export function upstreamsOf(doc: GatewayDoc): UpstreamSpec[] {
+  return doc.spec.servers.map((s) => ({ ...s }));
+}
+
+/** The rate-limit rules of a config, windows in milliseconds. */
+export function rateLimitsOf(doc: GatewayDoc): RateLimitRule[] {
+  return (doc.spec.rateLimits ?? []).map((r) => ({ agents: r.agents, tools: r.tools, limit: r.limit, windowMs: parseWindow(r.window), per: r.per }));
+}

@@ -1,0 +1,299 @@
+import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { Tool as McpTool } from '@modelcontextprotocol/sdk/types.js';
+import type { CallerInfo, Checkpoint } from '../checkpoint/index.js';
+import type { AuditSink, Clock } from '../checkpoint/ports.js';
+import { newAuditEvent, type Action, type AuditOutcome, type Decision } from '../domain/index.js';
+import { createArgValidator } from './arg-validator.js';
+import { qualify, type CatalogEntry, type Namespacing } from './catalog.js';
+import type { GatewayLogger, GatewayRegistry, RateLimiter, ResultInspector, SessionIdentity, ToolResult } from './ports.js';
+import { globMatcher, type RateLimitRule } from './rate-limit.js';
+import { deniedResult, errorResult, type RefusalKind } from './results.js';
+import { createSessionServer } from './session.js';
+import { Upstream, type UpstreamOptions, type UpstreamSpec } from './upstream.js';
+
+/** What the gateway depends on; the composition root builds each. */
+export interface GatewayDeps {
+  /** The audited pipeline every call passes. */
+  checkpoint: Pick<Checkpoint, 'check'>;
+  /**
+   * The same pipeline with a sink that drops events: used to decide which tools a listing shows
+   * without one audit event per tool per listing.
+   */
+  preview: Pick<Checkpoint, 'check'>;
+  registry: GatewayRegistry;
+  /** Where the result (`tool.call.completed` …) events go. */
+  audit: Pick<AuditSink, 'append'>;
+  clock: Clock;
+  rateLimiter?: RateLimiter | undefined;
+  inspector?: ResultInspector | undefined;
+  logger?: GatewayLogger | undefined;
+}
+
+/** The gateway's options; validated by the caller (the CLI or the YAML config loader). */
+export interface GatewayOptions {
+  upstreams: UpstreamSpec[];
+  /** The scope discovery files new servers under. */
+  scope: string;
+  /** @default 'auto' (own names for one upstream, `server.tool` for several) */
+  namespacing?: Namespacing | undefined;
+  rateLimits?: RateLimitRule[] | undefined;
+  upstream?: UpstreamOptions | undefined;
+}
+
+/** Options of one forwarded call. */
+export interface CallOptions {
+  signal?: AbortSignal | undefined;
+  onprogress?: ((p: { progress: number; total?: number; message?: string }) => void) | undefined;
+}
+
+/** The MCP proxy: discovery, filtered listings and checked calls over one or more upstreams. */
+export interface Gateway {
+  /** Connects every upstream and registers what it lists; fails when the only upstream cannot start. */
+  start(): Promise<void>;
+  /** The tools this session may see (see docs/gateway.md, "What a listing shows"). */
+  listTools(identity: SessionIdentity): Promise<McpTool[]>;
+  /** Decides, checks and forwards one call; refusals come back as `isError` results, never as throws. */
+  callTool(identity: SessionIdentity, name: string, args: Record<string, unknown> | undefined, opts?: CallOptions): Promise<ToolResult>;
+  /** Serves one agent session over a transport (stdio, Streamable HTTP, in-memory). */
+  connect(transport: Transport, identity: SessionIdentity): Promise<Server>;
+  /** Resolves once every result event written so far has been handed to the audit sink. */
+  flushResults(): Promise<void>;
+  /** The upstream of a server name (for tests and admin). */
+  upstream(name: string): Upstream | undefined;
+  /** Number of open agent sessions. */
+  sessionCount(): number;
+  close(): Promise<void>;
+}
+
+interface UpstreamState {
+  upstream: Upstream;
+  generation: number;
+  entries: CatalogEntry[];
+  refreshing: Promise<void> | undefined;
+  stale: boolean;
+}
+
+/** Builds the gateway; call `start()` before serving sessions. */
+export function createGateway(deps: GatewayDeps, opts: GatewayOptions): Gateway {
+  const namespaced = opts.namespacing === 'always' || (opts.namespacing !== 'never' && opts.upstreams.length > 1);
+  const validator = createArgValidator();
+  const sessions = new Set<Server>();
+  const states = new Map<string, UpstreamState>();
+  const byExposed = new Map<string, CatalogEntry>();
+  const limits = (opts.rateLimits ?? []).map((r, i) => ({ ...r, i, agent: globMatcher(r.agents), tool: globMatcher(r.tools) }));
+  let version = 0;
+  const inflight = new Set<Promise<unknown>>();
+
+  const notifySessions = () => {
+    for (const s of sessions) void s.sendToolListChanged().catch(() => {});
+  };
+
+  for (const spec of opts.upstreams) {
+    const state: UpstreamState = { upstream: undefined as unknown as Upstream, generation: 0, entries: [], refreshing: undefined, stale: true };
+    state.upstream = new Upstream(spec, {
+      ...opts.upstream,
+      onToolsChanged: () => {
+        state.stale = true;
+        void ensure(state)
+          .then(notifySessions)
+          .catch((err) => deps.logger?.warn({ server: spec.name, err: String(err) }, 'refreshing the tool list failed'));
+      },
+    });
+    states.set(spec.name, state);
+  }
+
+  const reindex = () => {
+    byExposed.clear();
+    for (const s of states.values()) for (const e of s.entries) byExposed.set(e.exposed, e);
+  };
+
+  /** Re-reads an upstream's tools when it (re)connected or said its list changed, and registers them. */
+  const refresh = async (state: UpstreamState) => {
+    const { upstream } = state;
+    const tools = await upstream.listTools();
+    const info = upstream.serverInfo;
+    const report = await deps.registry.discover(
+      { name: upstream.spec.name, scope: opts.scope, info: { ...(info ? { serverInfo: info } : {}), transport: upstream.spec.url ? 'streamable-http' : 'stdio' } },
+      tools.map((t) => ({ name: t.name, description: t.description, inputSchema: t.inputSchema as Record<string, unknown>, annotations: t.annotations as Record<string, unknown> | undefined })),
+    );
+    if (report.added.length > 0 || report.changed.length > 0) {
+      deps.logger?.[report.changed.length > 0 ? 'warn' : 'info']({ server: upstream.spec.name, added: report.added, changed: report.changed }, report.changed.length > 0 ? 'tool definitions changed since they were pinned; blocked until re-approved' : 'new tools registered');
+    }
+    version++;
+    state.entries = tools.map((tool) => {
+      const qualified = qualify(upstream.spec.name, tool.name);
+      return { exposed: namespaced ? qualified : tool.name, qualified, upstream, tool, version };
+    });
+    state.generation = upstream.generation;
+    state.stale = false;
+    reindex();
+  };
+
+  const ensure = async (state: UpstreamState): Promise<void> => {
+    await state.upstream.client();
+    if (!state.stale && state.generation === state.upstream.generation) return;
+    state.refreshing ??= refresh(state).finally(() => (state.refreshing = undefined));
+    return state.refreshing;
+  };
+
+  const ensureAll = async () => {
+    await Promise.all(
+      [...states.values()].map((s) => ensure(s).catch((err) => deps.logger?.warn({ server: s.upstream.spec.name, err: String(err) }, 'upstream unavailable; its tools are not listed'))),
+    );
+  };
+
+  const callerOf = (id: SessionIdentity): CallerInfo => ({ ...(id.ip ? { ip: id.ip } : {}), ...(id.userAgent ? { userAgent: id.userAgent } : {}) });
+  const baseAction = (id: SessionIdentity): Omit<Action, 'kind'> => ({ scope: id.scope, agent: { id: id.agentId }, ...(id.principal ? { principal: id.principal } : {}) });
+
+  const record = async (id: SessionIdentity, entry: CatalogEntry, action: Action, decision: Decision, r: { outcome: AuditOutcome; type: string; startedAt: number; upstreamMs?: number; refusal?: RefusalKind; isError?: boolean }) => {
+    const event = newAuditEvent(
+      {
+        scope: id.scope,
+        category: 'tool_call',
+        type: r.type,
+        severity: r.outcome === 'success' ? 'info' : 'low',
+        outcome: r.outcome,
+        actor: { type: 'agent', id: id.agentId, authMethod: id.via, ...(id.ip ? { ip: id.ip } : {}), ...(id.userAgent ? { userAgent: id.userAgent } : {}) },
+        agent: { id: id.agentId },
+        ...(id.principal ? { onBehalfOf: { id: id.principal.id, ...(id.principal.roles ? { roles: id.principal.roles } : {}) } } : {}),
+        target: { kind: 'tool', server: entry.upstream.spec.name, name: entry.qualified, ...(action.tool?.definitionHash ? { definitionHash: action.tool.definitionHash } : {}) },
+        action: { kind: 'tool.call' },
+        latencyMs: Math.round((performance.now() - r.startedAt) * 1000) / 1000,
+        ...(decision.auditEventId ? { correlationId: decision.auditEventId } : {}),
+        details: {
+          ...(r.upstreamMs !== undefined ? { upstreamMs: Math.round(r.upstreamMs * 1000) / 1000 } : {}),
+          ...(r.refusal ? { refusal: r.refusal } : {}),
+          ...(r.isError !== undefined ? { isError: r.isError } : {}),
+        },
+      },
+      deps.clock.now(),
+    );
+    // The decision event was durable before the call went out; the result event need not delay the
+    // answer. It is tracked so `close()` (and `flushResults()`) wait for it.
+    const write = deps.audit
+      .append([event])
+      .catch((err) => deps.logger?.error({ err: String(err), tool: entry.qualified }, 'could not write the tool call result event'))
+      .finally(() => inflight.delete(write));
+    inflight.add(write);
+  };
+
+  const checkLimits = async (id: SessionIdentity, qualified: string): Promise<string | undefined> => {
+    if (!deps.rateLimiter) return undefined;
+    for (const l of limits) {
+      if (!l.agent(id.agentId) || !l.tool(qualified)) continue;
+      const key = l.per === 'agent' ? `${l.i}:${id.agentId}` : `${l.i}:${id.agentId}:${qualified}`;
+      const r = await deps.rateLimiter.hit(key, l.limit, l.windowMs);
+      if (!r.ok) return `rate limit of ${l.limit} calls per ${l.windowMs} ms exceeded for agent \`${id.agentId}\`${l.per === 'agent' ? '' : ` on \`${qualified}\``}; retry in ${Math.ceil(r.resetMs)} ms`;
+    }
+    return undefined;
+  };
+
+  const gateway: Gateway = {
+    async start() {
+      if (states.size === 1) {
+        const [only] = states.values();
+        await ensure(only!);
+      } else {
+        await ensureAll();
+      }
+    },
+
+    async listTools(id) {
+      const { decision } = await deps.checkpoint.check({ kind: 'tool.list', ...baseAction(id) }, callerOf(id));
+      if (decision.effect !== 'allow') return [];
+      await ensureAll();
+      const entries = [...byExposed.values()];
+      const verdicts = await Promise.all(
+        entries.map((e) => deps.preview.check({ kind: 'tool.call', ...baseAction(id), tool: { server: e.upstream.spec.name, name: e.qualified } }, callerOf(id))),
+      );
+      return entries.filter((_, i) => visible(verdicts[i]!.decision)).map((e) => ({ ...e.tool, name: e.exposed }));
+    },
+
+    async callTool(id, name, args, callOpts = {}) {
+      const startedAt = performance.now();
+      let entry = byExposed.get(name);
+      if (!entry || entry.upstream.generation !== states.get(entry.upstream.spec.name)!.generation) {
+        // Unknown, or its upstream reconnected since it was listed: re-read before deciding.
+        const target = entry ? states.get(entry.upstream.spec.name) : undefined;
+        try {
+          await (target ? ensure(target) : ensureAll());
+        } catch (err) {
+          return errorResult('upstream_error', `the upstream server \`${target!.upstream.spec.name}\` is unavailable: ${messageOf(err)}`);
+        }
+        entry = byExposed.get(name);
+      }
+      if (!entry) return errorResult('unknown_tool', `no tool named \`${name}\` is served here`);
+      const server = entry.upstream.spec.name;
+      const input: Action = { kind: 'tool.call', ...baseAction(id), tool: { server, name: entry.qualified }, ...(args ? { args } : {}) };
+      const { decision, action } = await deps.checkpoint.check(input, callerOf(id));
+      if (decision.effect !== 'allow') return deniedResult(decision);
+
+      const refuse = async (kind: RefusalKind, text: string, type: string) => {
+        await record(id, entry, action, decision, { outcome: 'failure', type, startedAt, refusal: kind });
+        return errorResult(kind, text, decision.auditEventId ? { auditEventId: decision.auditEventId } : {});
+      };
+      const limited = await checkLimits(id, entry.qualified);
+      if (limited) return refuse('rate_limited', limited, 'tool.call.rate_limited');
+      const issues = validator.check(`${entry.qualified}#${entry.version}`, entry.tool.inputSchema as Record<string, unknown>, args);
+      if (issues) return refuse('invalid_arguments', `the arguments do not match the input schema of \`${entry.exposed}\`: ${issues.join('; ')}`, 'tool.call.invalid_arguments');
+
+      const upstreamStarted = performance.now();
+      let result: ToolResult;
+      try {
+        result = await entry.upstream.callTool(entry.tool.name, args, { signal: callOpts.signal, onprogress: callOpts.onprogress });
+      } catch (err) {
+        const upstreamMs = performance.now() - upstreamStarted;
+        await record(id, entry, action, decision, { outcome: 'error', type: 'tool.call.failed', startedAt, upstreamMs, refusal: 'upstream_error' });
+        return errorResult('upstream_error', `the upstream server \`${server}\` failed during the call to \`${entry.exposed}\`: ${messageOf(err)}`);
+      }
+      const upstreamMs = performance.now() - upstreamStarted;
+      if (deps.inspector) {
+        const verdict = await deps.inspector.inspect(action, result);
+        if (verdict.action === 'block') {
+          await record(id, entry, action, decision, { outcome: 'denied', type: 'tool.call.output_blocked', startedAt, upstreamMs, refusal: 'output_blocked' });
+          return errorResult('output_blocked', `Warden withheld the result of \`${entry.exposed}\`: ${verdict.message}`);
+        }
+        if (verdict.action === 'replace') result = verdict.result;
+      }
+      await record(id, entry, action, decision, { outcome: result.isError ? 'failure' : 'success', type: 'tool.call.completed', startedAt, upstreamMs, isError: result.isError === true });
+      return result;
+    },
+
+    async connect(transport, identity) {
+      const server = createSessionServer(gateway, identity);
+      sessions.add(server);
+      server.onclose = () => sessions.delete(server);
+      await server.connect(transport);
+      return server;
+    },
+
+    async flushResults() {
+      while (inflight.size > 0) await Promise.all([...inflight]);
+    },
+
+    upstream: (name) => states.get(name)?.upstream,
+    sessionCount: () => sessions.size,
+
+    async close() {
+      await Promise.all([...sessions].map((s) => s.close().catch(() => {})));
+      await Promise.all([...states.values()].map((s) => s.upstream.close()));
+      await gateway.flushResults();
+    },
+  };
+  return gateway;
+}
+
+/**
+ * Whether a listing shows a tool, given the decision for a call to it with no arguments: hidden only
+ * when a deny rule matched on its own, not because its condition failed for want of arguments.
+ */
+export function visible(decision: Decision): boolean {
+  if (decision.effect !== 'deny') return true;
+  const failed = new Set((decision.errors ?? []).map((e) => `${e.policy}\u0000${e.rule}`));
+  return !decision.reasons.some((r) => r.effect === 'deny' && !failed.has(`${r.policy}\u0000${r.rule}`));
+}
+
+function messageOf(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).replace(/\s+/g, ' ').trim();
+}

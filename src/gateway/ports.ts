@@ -1,0 +1,64 @@
+import type { RegistryPort } from '../checkpoint/ports.js';
+import type { Action, Principal } from '../domain/index.js';
+
+/** Who is on the other end of one agent session, fixed when the session opens. */
+export interface SessionIdentity {
+  agentId: string;
+  /** The scope every action of the session is filed under. */
+  scope: string;
+  principal?: Principal | undefined;
+  /** How the identity was established (`config`, `token`, `header`), for the audit trail. */
+  via: string;
+  ip?: string | undefined;
+  userAgent?: string | undefined;
+}
+
+/** A tool as an upstream server lists it, in the registry's terms. */
+export interface ListedTool {
+  name: string;
+  description?: string | undefined;
+  inputSchema: Record<string, unknown>;
+  annotations?: Record<string, unknown> | undefined;
+}
+
+/**
+ * The registry as the gateway uses it: the checkpoint's lookups plus discovery on connect.
+ * `createRegistry` of src/registry implements it.
+ */
+export interface GatewayRegistry extends RegistryPort {
+  discover(
+    server: { name: string; scope: string; info?: Record<string, unknown> },
+    tools: readonly ListedTool[],
+  ): Promise<{ added: string[]; changed: string[]; status: Record<string, 'pending' | 'approved' | 'blocked'> }>;
+}
+
+/** What a result inspector may do with a tool's output before the agent sees it. */
+export type InspectionOutcome = { action: 'pass' } | { action: 'replace'; result: ToolResult } | { action: 'block'; message: string };
+
+/** Inspects (and may redact or block) a tool result; the detection issue plugs detectors in here. */
+export interface ResultInspector {
+  inspect(action: Action, result: ToolResult): Promise<InspectionOutcome>;
+}
+
+/** An MCP `CallToolResult`, kept loose so upstream extensions pass through untouched. */
+export interface ToolResult {
+  content: Array<Record<string, unknown>>;
+  isError?: boolean | undefined;
+  structuredContent?: Record<string, unknown> | undefined;
+  _meta?: Record<string, unknown> | undefined;
+  [key: string]: unknown;
+}
+
+/** A counter store for rate limits: one process (memory) or shared by replicas (Redis). */
+export interface RateLimiter {
+  /** Counts one hit on `key` in the current window; `ok` is false once `limit` is exceeded. */
+  hit(key: string, limit: number, windowMs: number): Promise<{ ok: boolean; count: number; resetMs: number }>;
+  close?(): Promise<void>;
+}
+
+/** Minimal logger (pino fits). */
+export interface GatewayLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}

@@ -1,0 +1,64 @@
+import type { RateLimiter } from './ports.js';
+
+/** One limit: at most `limit` calls per `windowMs` for each matching agent (and tool, when `per` says so). */
+export interface RateLimitRule {
+  /** Globs over agent ids. @default ["*"] */
+  agents?: string[] | undefined;
+  /** Globs over qualified tool names (`server.tool`). @default ["*"] */
+  tools?: string[] | undefined;
+  limit: number;
+  windowMs: number;
+  /** `agent`: one counter per agent across the matched tools; `agent-tool`: one per agent and tool. @default 'agent-tool' */
+  per?: 'agent' | 'agent-tool' | undefined;
+}
+
+/** `*` matches any run of characters, dots included, as in policy globs. */
+export function globMatcher(globs: readonly string[] | undefined): (s: string) => boolean {
+  if (!globs || globs.length === 0) return () => true;
+  const re = new RegExp(`^(?:${globs.map((g) => g.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')).join('|')})$`);
+  return (s) => re.test(s);
+}
+
+/** Fixed-window counters in this process's memory; windows are aligned to the epoch so replicas agree. */
+export function createMemoryRateLimiter(now: () => number = Date.now): RateLimiter {
+  const counters = new Map<string, { window: number; count: number }>();
+  let sweeps = 0;
+  return {
+    async hit(key, limit, windowMs) {
+      const t = now();
+      const window = Math.floor(t / windowMs);
+      const c = counters.get(key);
+      const count = c && c.window === window ? c.count + 1 : 1;
+      counters.set(key, { window, count });
+      // Drop stale windows now and then, so idle keys do not accumulate.
+      if (++sweeps % 10_000 === 0) for (const [k, v] of counters) if (v.window < window - 1) counters.delete(k);
+      return { ok: count <= limit, count, resetMs: (window + 1) * windowMs - t };
+    },
+  };
+}
+
+/** The narrow slice of ioredis the Redis limiter uses. */
+export interface RedisLike {
+  eval(script: string, numKeys: number, ...args: Array<string | number>): Promise<unknown>;
+  quit(): Promise<unknown>;
+}
+
+// INCR and PEXPIRE in one round trip and atomically, so a crash between them cannot leave a key without expiry.
+const HIT = `local n = redis.call('INCR', KEYS[1]) if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end return n`;
+
+/** Fixed-window counters in Redis, shared by every gateway replica that points at it. */
+export function createRedisRateLimiter(redis: RedisLike, opts: { prefix?: string; now?: () => number } = {}): RateLimiter {
+  const prefix = opts.prefix ?? 'warden:rl:';
+  const now = opts.now ?? Date.now;
+  return {
+    async hit(key, limit, windowMs) {
+      const t = now();
+      const window = Math.floor(t / windowMs);
+      const count = Number(await redis.eval(HIT, 1, `${prefix}${key}:${windowMs}:${window}`, windowMs));
+      return { ok: count <= limit, count, resetMs: (window + 1) * windowMs - t };
+    },
+    async close() {
+      await redis.quit();
+    },
+  };
+}

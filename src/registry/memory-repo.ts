@@ -1,0 +1,28 @@
+import type { AgentRecord, RegistryRepo, ServerRecord, ToolRecord } from './records.js';
+
+/** A `RegistryRepo` in memory, for tests and for runs without a database. */
+export function createMemoryRegistryRepo(): RegistryRepo {
+  const servers = new Map<string, ServerRecord>();
+  const tools = new Map<string, ToolRecord>();
+  const agents = new Map<string, AgentRecord>();
+  const key = (server: string, name: string) => `${server}\u0000${name}`;
+  const copy = <T>(v: T): T => structuredClone(v);
+  return {
+    getServer: async (name) => (servers.has(name) ? copy(servers.get(name)) : undefined),
+    listServers: async () => [...servers.values()].sort((a, b) => (a.name < b.name ? -1 : 1)).map(copy),
+    putServer: async (s) => void servers.set(s.name, copy(s)),
+    getTool: async (server, name) => (tools.has(key(server, name)) ? copy(tools.get(key(server, name))) : undefined),
+    listTools: async (filter = {}) =>
+      [...tools.values()]
+        .filter((t) => (filter.server === undefined || t.server === filter.server) && (filter.status === undefined || t.status === filter.status))
+        .sort((a, b) => (key(a.server, a.name) < key(b.server, b.name) ? -1 : 1))
+        .map(copy),
+    putTool: async (t) => {
+      if (!servers.has(t.server)) throw new Error(`server \`${t.server}\` is not registered`);
+      tools.set(key(t.server, t.name), copy(t));
+    },
+    getAgent: async (id) => (agents.has(id) ? copy(agents.get(id)) : undefined),
+    listAgents: async () => [...agents.values()].sort((a, b) => (a.id < b.id ? -1 : 1)).map(copy),
+    putAgent: async (a) => void agents.set(a.id, copy(a)),
+  };
+}

@@ -1,0 +1,62 @@
+/** Where a registry entry stands: new entries start `pending`; `blocked` refuses every call. */
+export type RegistryStatus = 'pending' | 'approved' | 'blocked';
+
+/** An MCP server as the registry stores it. */
+export interface ServerRecord {
+  name: string;
+  /** The scope the server was first discovered in; admin events about it are filed there. */
+  scope: string;
+  owner?: string | undefined;
+  status: RegistryStatus;
+  statusReason?: string | undefined;
+  /** What the server said about itself at initialize (name, version) and how it is reached. */
+  info: Record<string, unknown>;
+  firstSeen: string;
+  lastSeen: string;
+}
+
+/** A tool on a server as the registry stores it; `name` is the server's own name for it. */
+export interface ToolRecord {
+  server: string;
+  name: string;
+  owner?: string | undefined;
+  risk?: 'low' | 'medium' | 'high' | 'critical' | undefined;
+  capabilities: string[];
+  classification?: string | undefined;
+  /** MCP tool annotations (`readOnlyHint`, `destructiveHint`, …) as the server last sent them. */
+  annotations: Record<string, unknown>;
+  description?: string | undefined;
+  inputSchema: Record<string, unknown>;
+  status: RegistryStatus;
+  statusReason?: string | undefined;
+  /** Hash of the approved (or first seen) definition; see `definitionHash`. */
+  pinnedHash: string;
+  /** Hash of the definition the server last served; differs from `pinnedHash` after a rug pull. */
+  observedHash: string;
+  firstSeen: string;
+  lastSeen: string;
+}
+
+/** An agent identity as the registry stores it. */
+export interface AgentRecord {
+  id: string;
+  kind?: string | undefined;
+  owner?: string | undefined;
+  status: 'active' | 'suspended';
+  updatedAt: string;
+}
+
+/** Persistence the registry needs; the store implements it, `createMemoryRegistryRepo` too. */
+export interface RegistryRepo {
+  getServer(name: string): Promise<ServerRecord | undefined>;
+  listServers(): Promise<ServerRecord[]>;
+  putServer(server: ServerRecord): Promise<void>;
+  getTool(server: string, name: string): Promise<ToolRecord | undefined>;
+  /** Tools ordered by server, then name; all servers when `server` is undefined. */
+  listTools(filter?: { server?: string | undefined; status?: RegistryStatus | undefined }): Promise<ToolRecord[]>;
+  /** Inserts or replaces a tool; its server must exist. */
+  putTool(tool: ToolRecord): Promise<void>;
+  getAgent(id: string): Promise<AgentRecord | undefined>;
+  listAgents(): Promise<AgentRecord[]>;
+  putAgent(agent: AgentRecord): Promise<void>;
+}
