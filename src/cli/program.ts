@@ -3,7 +3,15 @@ import { isWardenError } from '../domain/index.js';
 import { registerPolicyEval } from './commands/policy-eval.js';
 import { registerPolicyLint } from './commands/policy-lint.js';
 import { registerPolicyTest } from './commands/policy-test.js';
+import { registerAuditCheckpoints } from './commands/audit-checkpoints.js';
+import { registerAuditDestinations } from './commands/audit-destinations.js';
+import { registerAuditExport } from './commands/audit-export.js';
+import { registerAuditTail } from './commands/audit-tail.js';
+import { registerAuditVerify } from './commands/audit-verify.js';
 import { registerServe } from './commands/serve.js';
+import { registerScan } from './commands/scan.js';
+import { registerGateway } from './commands/gateway.js';
+import { registerRegistry } from './commands/registry.js';
 import { CliError, EXIT, type CliIo } from './io.js';
 
 const VERSION = '0.1.0';
@@ -21,11 +29,20 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .showHelpAfterError('(run `warden --help` for usage)');
   registerServe(program, io, done);
+  registerScan(program, io, done);
   const policy = program.command('policy').description('lint, test and evaluate policies offline').exitOverride();
   registerPolicyLint(policy, io, done);
   registerPolicyTest(policy, io, done);
   registerPolicyEval(policy, io, done);
-  for (const c of [...program.commands, ...policy.commands]) c.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+  const audit = program.command('audit').description('verify, seal, export and follow the audit log').exitOverride();
+  registerAuditVerify(audit, io, done);
+  registerAuditCheckpoints(audit, io, done);
+  registerAuditExport(audit, io, done);
+  registerAuditTail(audit, io, done);
+  registerAuditDestinations(audit, io, done);
+  registerGateway(program, io, done);
+  const registry = registerRegistry(program, io, done);
+  for (const c of [...program.commands, ...policy.commands, ...audit.commands, ...registry.commands]) c.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
 
   try {
     await program.parseAsync([...argv], { from: 'user' });

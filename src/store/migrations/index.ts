@@ -1,7 +1,9 @@
 import { auditEvents } from './001-audit-events.js';
+import { auditDelivery } from './002-audit-delivery.js';
 import type { Migration } from './migration.js';
+import { registry } from './003-registry.js';
 
 export type { Migration } from './migration.js';
 
 /** Every migration, in the order they apply. Append only: never edit or reorder a released one. */
-export const MIGRATIONS: readonly Migration[] = [auditEvents];
+export const MIGRATIONS: readonly Migration[] = [auditEvents, auditDelivery, registry];

@@ -1,0 +1,60 @@
+import type { Detector, ScanInput } from '../detector.js';
+import { createRuleDetector, type Rule } from '../rule-detector.js';
+import { shannonEntropy } from '../secrets/checksums.js';
+import { hostAllowed, hostOf, longestDataPart } from './hosts.js';
+
+/** Options for the exfiltration detector. */
+export interface ExfiltrationDetectorOptions {
+  /** Hosts (and their subdomains) that images and links may point to freely. @default [] */
+  allowedHosts?: readonly string[];
+}
+
+// INVARIANT: RE2 syntax, no capturing groups.
+const RULES: readonly Rule[] = [
+  { id: 'md_image', type: 'markdown_image', source: '!\\[[^\\]\\n]{0,}\\]\\(\\s{0,4}(?:https?:)?//[^\\s)]{1,}', score: 0.6 },
+  { id: 'html_image', type: 'html_image', source: '(?i)<(?:img|image|iframe|script|link|source|video|audio)\\b[^>]{0,}(?:src|href|srcset)\\s{0,2}=\\s{0,2}["\']?(?:https?:)?//[^\\s"\'>]{1,}', score: 0.6 },
+  { id: 'md_link', type: 'markdown_link', source: '\\]\\(\\s{0,4}https?://[^\\s)]{1,}', score: 0.3 },
+  { id: 'md_ref_image', type: 'markdown_image', source: '(?m)^\\s{0,3}\\[[^\\]\\n]{1,}\\]:\\s{1,4}https?://[^\\s]{1,}', score: 0.5 },
+  {
+    id: 'send_to',
+    type: 'send_instruction',
+    source: '(?i)\\b(?:send|post|upload|forward|transmit|e-?mail|exfiltrate|leak|submit|deliver|copy|paste|append|include)\\b[^\\n]{0,}\\b(?:to|into|at|via)\\s{1,3}(?:https?://[^\\s]{1,}|[A-Za-z0-9._%+-]{1,}@[A-Za-z0-9.-]{1,}\\.[A-Za-z]{2,24}|(?:this|the|my|our|a) (?:webhook|endpoint|url|server))',
+    score: 0.55,
+  },
+  { id: 'http_upload', type: 'command_upload', source: '(?i)\\b(?:curl|wget|Invoke-WebRequest|Invoke-RestMethod|iwr|irm|http|httpie)\\b[^\\n]{0,}(?:\\s-d\\b|--data|--data-binary|--data-raw|--data-urlencode|\\s-F\\b|--form|--upload-file|\\s-T\\b|--post-data|--post-file|-X\\s{1,3}(?:POST|PUT)|-Method\\s{1,3}(?:Post|Put)|-Body|-InFile)[^\\n]{0,}', score: 0.6 },
+  { id: 'pipe_out', type: 'command_upload', source: '(?i)(?:\\$\\(\\s{0,2}(?:cat|env|printenv|base64)\\b[^)\\n]{0,}\\)|`(?:cat|env|printenv)\\b[^`\\n]{0,}`|\\|\\s{0,2}(?:nc|ncat|netcat|curl|wget)\\b)[^\\n]{0,}', score: 0.65 },
+];
+
+const SENSITIVE = /\b(?:conversation|chat|history|password|passwd|secret|token|api[ _-]?key|credential|private|ssh|\.env|cookie|session|system prompt|summary|data|file|contents?|memory|email)/i;
+
+/**
+ * Finds data leaving through the output: markdown/HTML images and links to hosts outside the allow-list
+ * (more when the URL carries a data-bearing path or query), "send this to <url|e-mail>" instructions,
+ * and shell commands that upload data (`curl -d`, `| nc`).
+ */
+export function createExfiltrationDetector(options: ExfiltrationDetectorOptions = {}): Detector {
+  const allowed = (options.allowedHosts ?? []).map((h) => h.toLowerCase());
+  return createRuleDetector({
+    id: 'warden.exfiltration',
+    category: 'exfiltration',
+    rules: RULES,
+    views: 'raw',
+    refine(m, rule, _view, _input: ScanInput) {
+      if (rule.id === 'send_to') return SENSITIVE.test(m.value) ? 0.8 : rule.score;
+      if (rule.id === 'http_upload' || rule.id === 'pipe_out') {
+        const host = hostOf(m.value);
+        if (host !== undefined && hostAllowed(host, allowed)) return undefined;
+        return SENSITIVE.test(m.value) || m.value.includes('$') ? rule.score + 0.2 : rule.score;
+      }
+      const url = m.value.slice(m.value.search(/(?:https?:)?\/\//));
+      const host = hostOf(url);
+      if (host === undefined || hostAllowed(host, allowed)) return undefined;
+      const data = longestDataPart(url);
+      // A long, high-entropy or templated path/query value is how a rendered image smuggles data out.
+      const bearing = data.length >= 24 && shannonEntropy(data) >= 3.5;
+      const templated = /[{}$]|%7B|%24/i.test(url);
+      if (bearing || templated) return rule.id === 'md_link' ? 0.7 : 0.9;
+      return rule.score;
+    },
+  });
+}

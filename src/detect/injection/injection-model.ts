@@ -1,0 +1,102 @@
+import { compilePatternSet, type PatternMatch, type PatternSet } from '../pattern-set.js';
+import { extractFeatures, words, type FeatureVector } from './features.js';
+
+/** Below this many words, and with no rule hit, the model's positive margin is scaled down. */
+const SHORT_WORDS = 8;
+import { INJECTION_RULES } from './injection-rules.js';
+
+/** The shipped weights file (`injection-weights.json`), written by `npm run train:injection`. */
+export interface InjectionWeightsFile {
+  readonly version: 1;
+  readonly bits: number;
+  readonly bias: number;
+  /** Weights are int16: w = q * scale. */
+  readonly scale: number;
+  /** Base64 of little-endian pairs (uint32 bucket, int16 weight), buckets ascending. */
+  readonly weights: string;
+  /** Platt scaling of the raw margin: p = 1 / (1 + exp(-(a * margin + b))). */
+  readonly platt: { readonly a: number; readonly b: number };
+  /** Calibrated probability at or above which a text counts as an injection (tuned on train folds). */
+  readonly threshold: number;
+  readonly meta: Readonly<Record<string, unknown>>;
+}
+
+/** A loaded model: scores normalized text; pure and reusable. */
+export interface InjectionModel {
+  readonly threshold: number;
+  readonly rules: PatternSet;
+  /** Rule hits on `text` (normalized). */
+  ruleHits(text: string): PatternMatch[];
+  /** Features of `text` given its rule hits; the same function the training script uses. */
+  features(text: string, hits: readonly PatternMatch[]): FeatureVector;
+  /** Raw margin (log-odds before calibration). */
+  margin(v: FeatureVector): number;
+  /** Calibrated probability that `text` is an injection, with the rule hits it saw. */
+  score(text: string): { p: number; hits: PatternMatch[] };
+}
+
+/** Builds the feature vector the model reads; shared by training and inference. */
+export function injectionFeatures(text: string, hits: readonly PatternMatch[]): FeatureVector {
+  const extras = [...new Set(hits.map((h) => `rule:${h.id}`))];
+  if (hits.length > 0) extras.push('rule:any');
+  return extractFeatures(text, extras);
+}
+
+/** Decodes the packed weights into a dense Float32Array over `2^bits` buckets. */
+function unpack(file: Pick<InjectionWeightsFile, 'bits' | 'scale' | 'weights'>): Float32Array {
+  const dense = new Float32Array(1 << file.bits);
+  const bin = atob(file.weights);
+  for (let i = 0; i + 6 <= bin.length; i += 6) {
+    const b = (k: number) => bin.charCodeAt(i + k);
+    const idx = (b(0) | (b(1) << 8) | (b(2) << 16) | (b(3) << 24)) >>> 0;
+    let q = b(4) | (b(5) << 8);
+    if (q >= 0x8000) q -= 0x10000;
+    if (idx < dense.length) dense[idx] = q * file.scale;
+  }
+  return dense;
+}
+
+/** Packs dense weights into the file format (drops weights below `minAbs`); used by the training script. */
+export function packWeights(dense: Float32Array, minAbs: number): { scale: number; weights: string; kept: number } {
+  let max = 0;
+  for (const w of dense) max = Math.max(max, Math.abs(w));
+  const scale = max / 32767 || 1;
+  let bin = '';
+  let kept = 0;
+  for (let i = 0; i < dense.length; i++) {
+    const w = dense[i]!;
+    if (Math.abs(w) < minAbs) continue;
+    const q = Math.round(w / scale) & 0xffff;
+    bin += String.fromCharCode(i & 0xff, (i >>> 8) & 0xff, (i >>> 16) & 0xff, (i >>> 24) & 0xff, q & 0xff, q >>> 8);
+    kept++;
+  }
+  return { scale, weights: btoa(bin), kept };
+}
+
+/** Loads a weights file into a model. */
+export function loadInjectionModel(file: InjectionWeightsFile): InjectionModel {
+  const dense = unpack(file);
+  const rules = compilePatternSet(INJECTION_RULES);
+  const margin = (v: FeatureVector) => {
+    let m = file.bias;
+    for (let i = 0; i < v.index.length; i++) m += (dense[v.index[i]!] ?? 0) * v.value[i]!;
+    return m;
+  };
+  const calibrate = (m: number) => 1 / (1 + Math.exp(-(file.platt.a * m + file.platt.b)));
+  const ruleHits = (text: string) => rules.matchAll(text, { maxMatches: 200 }).matches;
+  return {
+    threshold: file.threshold,
+    rules,
+    ruleHits,
+    features: injectionFeatures,
+    margin,
+    score(text) {
+      const hits = ruleHits(text);
+      const m = margin(injectionFeatures(text, hits));
+      // A text of a few words carries little evidence; without a rule hit its margin shrinks toward zero
+      // (one strong word, like `hello` in `Hello ChatGPT, you are DAN`, must not decide alone).
+      const n = hits.length > 0 ? SHORT_WORDS : words(text, SHORT_WORDS).length;
+      return { p: calibrate(m > 0 ? (m * n) / SHORT_WORDS : m), hits };
+    },
+  };
+}

@@ -1,0 +1,41 @@
+import type { PatternDef } from '../pattern-set.js';
+
+/** An injection rule: an RE2 pattern over normalized text, the finding type and its score alone. */
+export interface InjectionRule extends PatternDef {
+  readonly type: string;
+  /** Score when the rule fires on its own; the model's score is combined with it. */
+  readonly score: number;
+}
+
+const W = '[\\s,.:;"\'*_-]{1,6}';
+const OPT = '(?:all|any|the|your|my|of|these|those|this|every|previous|prior|above|earlier|preceding|former|initial|original|existing|other|current|given|system|developer|safety|content)';
+
+// INVARIANT: RE2 syntax, case-insensitive via (?i), no capturing groups, bounded repetition.
+/** Phrases that steer a model away from its instructions; each is also a feature of the model. */
+export const INJECTION_RULES: readonly InjectionRule[] = [
+  {
+    id: 'override',
+    type: 'instruction_override',
+    source: `(?i)\\b(?:ignore|disregard|forget|skip|override|bypass|neglect|abandon|drop|discard)${W}(?:${OPT}${W}){0,4}(?:previous|prior|above|earlier|preceding|former|initial|original|system|developer|safety|existing|old)${W}(?:${OPT}${W}){0,2}(?:instructions?|prompts?|rules|directions?|directives?|guidelines|guidance|context|messages?|commands?|orders|constraints|restrictions|programming|policies|training)`,
+    score: 0.92,
+  },
+  { id: 'override_everything', type: 'instruction_override', source: `(?i)\\b(?:ignore|disregard|forget)${W}(?:everything|all)${W}(?:(?:you|i)${W}(?:were|was|have been)${W}(?:told|given|said)|(?:above|before|prior|so far))`, score: 0.9 },
+  { id: 'new_instructions', type: 'instruction_override', source: '(?i)\\b(?:new|updated|real|actual|revised|true|secret|hidden|additional)\\s{1,3}(?:system\\s{1,3})?(?:instructions?|task|directive|orders)\\s{0,3}[:!-]', score: 0.75 },
+  { id: 'from_now_on', type: 'instruction_override', source: '(?i)\\bfrom now on,?\\s{1,3}(?:you|your|u)\\b[^.\\n]{0,}\\b(?:will|must|are|shall|respond|answer|act|reply)', score: 0.55 },
+  { id: 'dan', type: 'jailbreak', source: '(?i)\\b(?:do anything now|dan mode|developer mode|dev mode|jailbr(?:ea|o)k(?:en|ed)?|anti-?dan|evil-?bot|unfiltered (?:ai|mode|assistant|response)|god ?mode|chaos mode|opposite mode|stan prompt)\\b', score: 0.85 },
+  { id: 'no_restrictions', type: 'jailbreak', source: '(?i)\\b(?:without|no|free (?:of|from)|ignor(?:e|ing)|not bound by|(?:doesn\'?t|does not|don\'?t|do not|never|won\'?t|will not|can\'?t) (?:have|follow|adhere to|care about|abide by|comply with|obey))\\s{1,3}(?:any\\s{1,3}|the\\s{1,3}|your\\s{1,3}|their\\s{1,3})?(?:restrictions|filters?|filtering|limitations|limits|censorship|guidelines|ethical (?:guidelines|constraints|principles)|moral(?:s| (?:guidelines|constraints))|rules|content polic(?:y|ies)|openai(?:\'s)? polic(?:y|ies)|safeguards|boundaries)\\b', score: 0.6 },
+  { id: 'persona', type: 'jailbreak', source: '(?i)\\b(?:you are|you\'re|act as|pretend (?:to be|you are)|roleplay as|simulate|you will be|become)\\s{1,3}(?:now\\s{1,3})?(?:an?\\s{1,3})?(?:unrestricted|unfiltered|uncensored|amoral|unethical|evil|rogue|jailbroken|unlimited|unbound)\\b', score: 0.8 },
+  { id: 'stay_in_character', type: 'jailbreak', source: '(?i)\\b(?:stay in character|break character|never refuse|must not refuse|cannot refuse|will not refuse|don\'t refuse|never (?:say|tell) (?:that )?(?:you )?(?:can\'?t|cannot)|as an ai language model)\\b', score: 0.55 },
+  { id: 'two_responses', type: 'jailbreak', source: '(?i)\\b(?:two (?:different )?(?:responses|answers|paragraphs)|\\[?(?:🔒|🔓)|\\((?:normal|developer mode) output\\)|classic response|jailbreak response)', score: 0.5 },
+  {
+    id: 'extract',
+    type: 'prompt_extraction',
+    source: '(?i)\\b(?:reveal|show|print|repeat|output|display|leak|dump|give|tell|list|write|recite|spell)\\s{1,3}(?:me\\s{1,3}|us\\s{1,3})?(?:out\\s{1,3})?(?:all\\s{1,3}|exactly\\s{1,3})?(?:your|the|its|my|any)\\s{1,3}(?:(?:full|entire|complete|exact|original|initial|hidden|secret|system|internal|first|previous|developer)\\s{1,3}){1,3}(?:prompt|instructions?|message|rules|directives|guidelines|configuration|context)',
+    score: 0.85,
+  },
+  { id: 'extract_above', type: 'prompt_extraction', source: '(?i)\\b(?:repeat|print|output|reproduce|copy|translate|summari[sz]e)\\s{1,3}(?:all\\s{1,3}|the\\s{1,3})?(?:text|words|instructions|content|everything|sentences)\\s{1,3}(?:above|before this|preceding|that came before|you were given|at the (?:beginning|start))', score: 0.8 },
+  { id: 'what_instructions', type: 'prompt_extraction', source: '(?i)\\bwhat (?:are|were|is)\\s{1,3}(?:your|the)\\s{1,3}(?:(?:initial|original|system|hidden|secret|first)\\s{1,3})+(?:prompt|instructions?|rules|directives)', score: 0.8 },
+  { id: 'chat_markup', type: 'indirect', source: '(?i)(?:<\\|(?:im_start|im_end|system|endoftext)\\|>|\\[/?INST\\]|<</?SYS>>|\\n\\s{0,4}#{2,4}\\s{0,2}(?:system|instruction|new instructions?)\\b|\\n\\s{0,4}(?:system|assistant)\\s{0,2}:\\s)', score: 0.75 },
+  { id: 'addressed_to_ai', type: 'indirect', source: '(?i)\\b(?:if you are an? (?:ai|llm|language model|assistant|agent|bot)|(?:attention|note|important|instructions?)\\s{0,2}(?:to|for)\\s{1,3}(?:the\\s{1,3})?(?:ai|llm|assistant|model|agent|chatbot|gpt)|ai (?:assistant|agent)s? reading this|dear (?:ai|assistant|llm|model|agent))\\b', score: 0.85 },
+  { id: 'hide_from_user', type: 'indirect', source: '(?i)\\b(?:do not|don\'t|never|without)\\s{1,3}(?:tell(?:ing)?|inform(?:ing)?|mention(?:ing)?|notify(?:ing)?|reveal(?:ing)?|alert(?:ing)?|show(?:ing)?)\\s{1,3}(?:this\\s{1,3}(?:to\\s{1,3})?)?(?:the\\s{1,3})?(?:user|human|operator|customer)', score: 0.8 },
+];

@@ -1,0 +1,149 @@
+import type { TextView } from '../detector.js';
+import { blobView } from './text-view.js';
+
+/** Bounds on decoding nested payloads. */
+export interface DecodeLimits {
+  /** How many layers deep to decode (base64 inside hex inside base64...). @default 3 */
+  depth?: number;
+  /** Total decoded chars kept per input; past it, decoding stops. @default 65536 */
+  maxChars?: number;
+  /** Shortest run worth trying to decode. @default 16 */
+  minRun?: number;
+}
+
+const B64 = new Uint8Array(128);
+for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_=') B64[c.charCodeAt(0)] = 1;
+const isB64 = (c: number) => c < 128 && B64[c] === 1;
+const isAllB64 = (s: string) => {
+  for (let i = 0; i < s.length; i++) if (!isB64(s.charCodeAt(i))) return false;
+  return true;
+};
+const isHex = (c: number) => (c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
+
+/** True when `s` reads as text: mostly printable, with letters and some spaces (not another binary blob). */
+export function looksLikeText(s: string): boolean {
+  if (s.length < 8) return false;
+  let printable = 0;
+  let letters = 0;
+  let spaces = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 32) spaces++;
+    if ((c >= 32 && c < 127) || c === 10 || c === 13 || c === 9 || c >= 160) printable++;
+    if ((c >= 65 && c <= 90) || (c >= 97 && c <= 122)) letters++;
+  }
+  return printable / s.length > 0.95 && letters / s.length > 0.5 && spaces >= 1;
+}
+
+function utf8(bytes: Uint8Array): string | undefined {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+function decodeBase64(run: string): string | undefined {
+  const clean = run.replace(/[-_=]/g, (c) => (c === '-' ? '+' : c === '_' ? '/' : ''));
+  if (clean.length % 4 === 1) return undefined;
+  try {
+    const bin = atob(clean + '='.repeat((4 - (clean.length % 4)) % 4));
+    const bytes = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+    return utf8(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+function decodeHex(run: string): string | undefined {
+  const n = run.length - (run.length % 2);
+  const bytes = new Uint8Array(n / 2);
+  for (let i = 0; i < n; i += 2) bytes[i / 2] = Number.parseInt(run.slice(i, i + 2), 16);
+  return utf8(bytes);
+}
+
+const COMMON = new Set(['the', 'and', 'you', 'to', 'of', 'a', 'is', 'are', 'all', 'your', 'this', 'that', 'with', 'for', 'ignore', 'previous', 'instructions', 'now', 'system', 'prompt', 'tell', 'me', 'what', 'do', 'not', 'it', 'in', 'be', 'as', 'on']);
+
+/** Counts common English words in `s` (lower case), a cheap test for "this is prose". */
+function englishHits(s: string): number {
+  let hits = 0;
+  let word = '';
+  for (let i = 0; i <= s.length; i++) {
+    const c = i < s.length ? s.charCodeAt(i) | 0x20 : 32;
+    if (c >= 97 && c <= 122) {
+      if (word.length < 16) word += String.fromCharCode(c);
+    } else {
+      if (word !== '' && COMMON.has(word)) hits++;
+      word = '';
+    }
+  }
+  return hits;
+}
+
+/** Applies ROT13 to ASCII letters. */
+export function rot13(s: string): string {
+  let out = '';
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 65 && c <= 90) out += String.fromCharCode(((c - 65 + 13) % 26) + 65);
+    else if (c >= 97 && c <= 122) out += String.fromCharCode(((c - 97 + 13) % 26) + 97);
+    else out += s[i];
+  }
+  return out;
+}
+
+/**
+ * Finds base64 and hex payloads that decode to text, and ROT13 text, and returns one view per payload
+ * (spans map back to the encoded run). Decodes nested payloads up to `depth` layers; linear in the input
+ * per layer, and bounded in total output by `maxChars`.
+ */
+export function decodePayloads(raw: string, limits: DecodeLimits = {}): TextView[] {
+  const depth = limits.depth ?? 3;
+  const minRun = limits.minRun ?? 16;
+  let budget = limits.maxChars ?? 65536;
+  const views: TextView[] = [];
+  const visit = (text: string, toRaw: (s: number, e: number) => readonly [number, number], layer: number, codecs: string) => {
+    if (layer > depth || budget <= 0) return;
+    for (let i = 0; i < text.length && budget > 0; ) {
+      const c = text.charCodeAt(i);
+      if (!isB64(c)) {
+        i++;
+        continue;
+      }
+      let j = i;
+      let hexOnly = true;
+      while (j < text.length && isB64(text.charCodeAt(j))) {
+        if (!isHex(text.charCodeAt(j))) hexOnly = false;
+        j++;
+      }
+      if (j - i >= minRun) {
+        const run = text.slice(i, j);
+        const codec = hexOnly && run.length % 2 === 0 ? 'hex' : 'base64';
+        const decoded = codec === 'hex' ? decodeHex(run) : decodeBase64(run);
+        if (decoded !== undefined && looksLikeText(decoded)) {
+          const [rs, re] = toRaw(i, j);
+          const kept = decoded.slice(0, budget);
+          budget -= kept.length;
+          const kind = `decoded:${codecs}${codecs ? '+' : ''}${codec}`;
+          views.push(blobView(kind, kept, rs, re));
+          visit(kept, () => [rs, re], layer + 1, `${codecs}${codecs ? '+' : ''}${codec}`);
+        } else if (decoded !== undefined && decoded.length >= minRun && isAllB64(decoded)) {
+          // An encoding of an encoding: decode the next layer without reporting the opaque middle one.
+          const [rs, re] = toRaw(i, j);
+          visit(decoded, () => [rs, re], layer + 1, `${codecs}${codecs ? '+' : ''}${codec}`);
+        }
+      }
+      i = j;
+    }
+  };
+  visit(raw, (s, e) => [s, e], 1, '');
+  // ROT13: only when the rotated text reads as English clearly better than the text itself.
+  if (budget > 0 && raw.length >= 16) {
+    const rotated = rot13(raw.slice(0, budget));
+    const before = englishHits(raw);
+    const after = englishHits(rotated);
+    if (after >= 3 && after >= 3 * (before + 1)) views.push(blobView('decoded:rot13', rotated, 0, raw.length));
+  }
+  return views;
+}

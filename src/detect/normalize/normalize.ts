@@ -1,0 +1,233 @@
+import type { TextView } from '../detector.js';
+import { HOMOGLYPHS, isConfusableScript } from './homoglyphs.js';
+import { mappedView } from './text-view.js';
+
+/** A kind of Unicode or spelling trick seen while normalizing; each becomes a finding. */
+export type SmugglingKind = 'unicode_tags' | 'zero_width' | 'bidi_control' | 'variation_selectors' | 'homoglyphs' | 'char_spacing';
+
+/** One trick seen, with the raw span it covers and how many chars it involved. */
+export interface SmugglingMark {
+  readonly kind: SmugglingKind;
+  readonly start: number;
+  readonly end: number;
+  readonly count: number;
+  /** For `unicode_tags`: the ASCII the tags spelled. */
+  readonly hidden?: string;
+}
+
+/** The normalized view plus the tricks it undid. */
+export interface Normalized {
+  readonly view: TextView;
+  readonly marks: readonly SmugglingMark[];
+}
+
+const ZERO_WIDTH = new Set([0x200b, 0x200c, 0x200d, 0x2060, 0x2061, 0x2062, 0x2063, 0x2064, 0xfeff, 0x180e, 0x00ad, 0x034f, 0x115f, 0x1160, 0x3164, 0xffa0, 0x17b4, 0x17b5]);
+const isBidi = (cp: number) => (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+const isQuietBidi = (cp: number) => cp === 0x200e || cp === 0x200f || cp === 0x061c;
+const isTag = (cp: number) => cp >= 0xe0000 && cp <= 0xe007f;
+const isVariation = (cp: number) => (cp >= 0xfe00 && cp <= 0xfe0f) || (cp >= 0xe0100 && cp <= 0xe01ef);
+const isAsciiLetter = (cp: number) => (cp >= 0x41 && cp <= 0x5a) || (cp >= 0x61 && cp <= 0x7a);
+const isCombining = (cp: number) => (cp >= 0x0300 && cp <= 0x036f) || (cp >= 0x1ab0 && cp <= 0x1aff) || (cp >= 0x20d0 && cp <= 0x20ff);
+const BLACK_FLAG = 0x1f3f4;
+const LETTER = /^\p{L}$/u;
+
+// Folding one code point is pure, so it is cached; the cache is bounded by the code point space in use.
+const foldCache = new Map<number, string>();
+function fold(cp: number): string {
+  const hit = foldCache.get(cp);
+  if (hit !== undefined) return hit;
+  const h = HOMOGLYPHS.get(cp);
+  let out: string;
+  if (h !== undefined) out = h;
+  else {
+    let s = '';
+    for (const ch of String.fromCodePoint(cp).normalize('NFKD')) {
+      const c = ch.codePointAt(0)!;
+      if (isCombining(c)) continue;
+      s += HOMOGLYPHS.get(c) ?? ch;
+    }
+    out = s.normalize('NFC');
+  }
+  if (foldCache.size < 65536) foldCache.set(cp, out);
+  return out;
+}
+
+/**
+ * Normalizes text for matching: decodes Unicode tag characters in place, drops zero-width, bidi and
+ * variation-selector characters, folds compatibility forms, accents and homoglyphs to ASCII, and
+ * undoes letter spacing (`i g n o r e`) and leetspeak (`1gn0r3`). Runs in one linear pass plus two
+ * linear post-passes; every output char keeps the raw offset it came from.
+ */
+export function normalize(raw: string): Normalized {
+  const out: string[] = [];
+  const map: number[] = [];
+  const marks: SmugglingMark[] = [];
+  let run: { kind: SmugglingKind; start: number; end: number; count: number; hidden: string } | undefined;
+  const flush = () => {
+    if (run === undefined) return;
+    const { kind, start, end, count, hidden } = run;
+    marks.push(kind === 'unicode_tags' ? { kind, start, end, count, hidden } : { kind, start, end, count });
+    run = undefined;
+  };
+  const mark = (kind: SmugglingKind, start: number, end: number, hidden = '') => {
+    if (run !== undefined && run.kind === kind && start - run.end <= 64) {
+      run.end = end;
+      run.count++;
+      run.hidden += hidden;
+      return;
+    }
+    flush();
+    run = { kind, start, end, count: 1, hidden };
+  };
+  let prevCp = 0;
+  let afterFlag = false;
+  // Homoglyph tracking per word: does it mix ASCII letters with confusable-script letters?
+  let wordStart = -1;
+  let wordAscii = false;
+  let wordConfusable = 0;
+  const endWord = (rawEnd: number) => {
+    if (wordStart >= 0 && wordAscii && wordConfusable > 0) marks.push({ kind: 'homoglyphs', start: wordStart, end: rawEnd, count: wordConfusable });
+    wordStart = -1;
+    wordAscii = false;
+    wordConfusable = 0;
+  };
+  for (let i = 0; i < raw.length; ) {
+    const cp = raw.codePointAt(i)!;
+    const w = cp > 0xffff ? 2 : 1;
+    if (isTag(cp)) {
+      // Tag sequences after a black flag spell subdivision flags (🏴 England); anything else is hidden text.
+      if (!afterFlag) {
+        const ch = cp >= 0xe0020 && cp <= 0xe007e ? String.fromCharCode(cp - 0xe0000) : '';
+        mark('unicode_tags', i, i + w, ch);
+        if (ch !== '') {
+          out.push(ch);
+          map.push(i);
+        }
+      }
+    } else if (ZERO_WIDTH.has(cp)) {
+      const next = raw.codePointAt(i + w) ?? 0;
+      // ZWJ/ZWNJ between non-ASCII letters is ordinary (emoji sequences, Persian, Indic); between ASCII letters it hides words.
+      if (isAsciiLetter(prevCp) || isAsciiLetter(next) || cp === 0x200b || cp === 0x2060 || cp === 0xfeff) {
+        if (!(cp === 0xfeff && i === 0)) mark('zero_width', i, i + w);
+      }
+    } else if (isBidi(cp)) {
+      mark('bidi_control', i, i + w);
+    } else if (isQuietBidi(cp)) {
+      // Marks used in ordinary right-to-left text: dropped, not reported.
+    } else if (isVariation(cp)) {
+      if (cp >= 0xe0100) mark('variation_selectors', i, i + w);
+    } else if (cp < 0x80) {
+      out.push(String.fromCharCode(cp));
+      map.push(i);
+    } else {
+      const f = fold(cp);
+      if (isConfusableScript(cp) && f.length > 0 && isAsciiLetter(f.codePointAt(0)!)) {
+        if (wordStart < 0) wordStart = i;
+        wordConfusable++;
+      }
+      for (let k = 0; k < f.length; k++) {
+        out.push(f[k]!);
+        map.push(i);
+      }
+    }
+    if (isAsciiLetter(cp)) {
+      if (wordStart < 0) wordStart = i;
+      wordAscii = true;
+    } else if (!(cp >= 0x80 && LETTER.test(String.fromCodePoint(cp))) && !ZERO_WIDTH.has(cp) && !isTag(cp) && !isBidi(cp)) {
+      endWord(i);
+    }
+    afterFlag = cp === BLACK_FLAG || (afterFlag && isTag(cp));
+    prevCp = cp;
+    i += w;
+  }
+  endWord(raw.length);
+  flush();
+  map.push(raw.length);
+  const spaced = unspace(out, map);
+  if (spaced.mark !== undefined) marks.push(spaced.mark);
+  const leet = unleet(spaced.chars);
+  return { view: mappedView('normalized', leet.join(''), Int32Array.from(spaced.map)), marks: marks.sort((a, b) => a.start - b.start) };
+}
+
+const isWordChar = (c: string) => (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+const SPACERS = new Set([' ', '.', '-', '_', '*', '|', '/', '+']);
+
+/** Joins runs of at least 5 single letters split by one spacer (`i g n o r e`, `i.g.n.o.r.e`); a doubled spacer is a word break. */
+function unspace(chars: string[], map: number[]): { chars: string[]; map: number[]; mark?: SmugglingMark } {
+  const outC: string[] = [];
+  const outM: number[] = [];
+  let first: number | undefined;
+  let last = 0;
+  let total = 0;
+  const word = (k: number) => k < chars.length && isWordChar(chars[k]!);
+  let i = 0;
+  while (i < chars.length) {
+    let end = i;
+    let letters = 0;
+    if (word(i) && !word(i - 1) && !word(i + 1)) {
+      const sep = chars[i + 1];
+      let pos = i;
+      while (word(pos) && !word(pos + 1)) {
+        letters++;
+        end = pos + 1;
+        if (sep !== undefined && SPACERS.has(sep) && chars[pos + 1] === sep && word(pos + 2) && !word(pos + 3)) pos += 2;
+        else if (sep !== undefined && SPACERS.has(sep) && chars[pos + 1] === sep && chars[pos + 2] === sep && word(pos + 3) && !word(pos + 4)) pos += 3;
+        else break;
+      }
+    }
+    if (letters >= 5) {
+      for (let k = i; k < end; k++) {
+        const c = chars[k]!;
+        if (!SPACERS.has(c)) {
+          outC.push(c);
+          outM.push(map[k]!);
+        } else if (chars[k + 1] === c) {
+          outC.push(' ');
+          outM.push(map[k]!);
+          k++;
+        }
+      }
+      first ??= map[i]!;
+      last = map[end]!;
+      total += letters;
+      i = end;
+      continue;
+    }
+    outC.push(chars[i]!);
+    outM.push(map[i]!);
+    i++;
+  }
+  outM.push(map[map.length - 1]!);
+  const mark = first !== undefined ? { kind: 'char_spacing' as const, start: first, end: last, count: total } : undefined;
+  return mark ? { chars: outC, map: outM, mark } : { chars: outC, map: outM };
+}
+
+const LEET: Readonly<Record<string, string>> = { '0': 'o', '1': 'i', '3': 'e', '4': 'a', '5': 's', '7': 't', '@': 'a', $: 's', '!': 'i' };
+
+/** Folds leetspeak inside words that mix letters with look-alike digits (`1gn0r3` → `ignore`); same length. */
+function unleet(chars: string[]): string[] {
+  let i = 0;
+  while (i < chars.length) {
+    if (!isWordChar(chars[i]!) && chars[i] !== '@' && chars[i] !== '$') {
+      i++;
+      continue;
+    }
+    let j = i;
+    let letters = 0;
+    let leet = 0;
+    let other = 0;
+    while (j < chars.length && (isWordChar(chars[j]!) || chars[j] === '@' || chars[j] === '$' || (chars[j] === '!' && isWordChar(chars[j + 1] ?? '')))) {
+      const c = chars[j]!;
+      if (LEET[c] !== undefined) leet++;
+      else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) letters++;
+      else other++;
+      j++;
+    }
+    // Only words that are mostly letters with a few look-alikes; `x86`, `2024`, `sha256` stay as they are.
+    if (letters >= 2 && leet >= 1 && other === 0 && leet <= letters + 1) {
+      for (let k = i; k < j; k++) chars[k] = LEET[chars[k]!] ?? chars[k]!;
+    }
+    i = Math.max(j, i + 1);
+  }
+  return chars;
+}

@@ -1,0 +1,112 @@
+import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/max';
+import type { Finding } from '../../domain/index.js';
+import type { Detector, ScanInput } from '../detector.js';
+import { maskEvidence } from '../evidence.js';
+import { findingIn } from '../finding.js';
+import { compilePatternSet } from '../pattern-set.js';
+import { cardNetworkValid, ibanValid, ipv4Valid, ipv6Valid, luhnValid, ssnValid } from './validators.js';
+
+// Types are Presidio's entity names. INVARIANT: RE2 syntax, no capturing groups.
+const PII_PATTERNS = [
+  { id: 'EMAIL_ADDRESS', source: '\\b[A-Za-z0-9._%+-]{1,}@[A-Za-z0-9-]{1,}(?:\\.[A-Za-z0-9-]{1,}){0,8}\\.[A-Za-z]{2,24}\\b' },
+  { id: 'IBAN_CODE', source: '\\b[A-Za-z]{2}[0-9]{2}(?: ?[A-Za-z0-9]{4}){2,7}(?: ?[A-Za-z0-9]{1,4})?\\b' },
+  { id: 'CREDIT_CARD', source: '\\b[0-9]{4}(?:[ -]?[0-9]{3,6}){1,4}\\b' },
+  { id: 'US_SSN', source: '\\b[0-9]{3}[- .][0-9]{2}[- .][0-9]{4}\\b|\\b(?i:ssn|social security(?: number)?)[#:\\s]{1,4}[0-9]{9}\\b' },
+  { id: 'IP_ADDRESS', source: '\\b(?:[0-9]{1,3}\\.){3}[0-9]{1,3}\\b|(?i:\\b(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}\\b|(?:[0-9a-f]{1,4}:){1,7}:(?:[0-9a-f]{1,4}(?::[0-9a-f]{1,4}){0,6})?\\b|::(?:[0-9a-f]{1,4}:){0,6}[0-9a-f]{1,4}\\b)' },
+  { id: 'PHONE_NUMBER', source: '(?:\\+[0-9]{1,3}[ .-]?)?(?:\\([0-9]{1,4}\\)[ .-]?)?[0-9]{2,4}(?:[ .-]?[0-9]{2,4}){1,4}(?: ?(?:x|ext\\.?) ?[0-9]{1,5})?' },
+  { id: 'PERSON', source: '\\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Madam|Dame)\\.? [A-Z][a-z\\x{00C0}-\\x{024F}\'-]{1,30}(?: [A-Z]\\.)?(?: [A-Z][a-z\\x{00C0}-\\x{024F}\'-]{1,30}){0,2}' },
+  { id: 'PERSON_CONTEXT', source: '(?i:my name is|name:|dear|signed,|regards,|sincerely,|patient:|customer:)\\s{1,3}[A-Z][a-z\\x{00C0}-\\x{024F}\'-]{1,30}(?: [A-Z][a-z\\x{00C0}-\\x{024F}\'-]{1,30}){0,2}' },
+] as const;
+
+const CONTEXT_PREFIX = /^(?:my name is|name:|dear|signed,|regards,|sincerely,|patient:|customer:)\s{1,3}/i;
+
+const PHONE_REGIONS: readonly CountryCode[] = ['US', 'GB', 'DE', 'FR', 'IL', 'IN', 'CA', 'BR', 'AU'];
+
+/** Options for the PII detector. */
+export interface PiiDetectorOptions {
+  /** Regions tried for numbers without a `+` country code. @default US, GB, DE, FR, IL, IN, CA, BR, AU */
+  phoneRegions?: readonly CountryCode[];
+  /** Report PERSON from titles and context phrases (low precision). @default true */
+  person?: boolean;
+}
+
+/**
+ * Finds personal data with Presidio's entity names: EMAIL_ADDRESS, PHONE_NUMBER (libphonenumber-js),
+ * CREDIT_CARD (Luhn + issuer), IBAN_CODE (mod 97), US_SSN (ranges), IP_ADDRESS, and PERSON (best effort,
+ * from titles and context phrases).
+ */
+export function createPiiDetector(options: PiiDetectorOptions = {}): Detector {
+  const set = compilePatternSet(PII_PATTERNS);
+  const regions = options.phoneRegions ?? PHONE_REGIONS;
+  const person = options.person ?? true;
+  const id = 'warden.pii';
+  const phoneScore = (value: string): number | undefined => {
+    const digits = value.replace(/[^0-9]/g, '').length;
+    if (digits < 7 || digits > 15) return undefined;
+    // Bare digit runs and dates are numbers of every other kind; only formatted numbers are tried.
+    if (!/[ .()+-]/.test(value) && !value.startsWith('+')) return undefined;
+    if (/^[0-9]{4}-[0-9]{2}-[0-9]{2}/.test(value) || /^[0-9]{1,2}[./-][0-9]{1,2}[./-][0-9]{2,4}$/.test(value)) return undefined;
+    if (value.startsWith('+')) return parsePhoneNumberFromString(value)?.isValid() ? 0.9 : undefined;
+    for (const r of regions) if (parsePhoneNumberFromString(value, r)?.isValid()) return 0.75;
+    return undefined;
+  };
+  return {
+    id,
+    categories: ['pii'],
+    scan(input: ScanInput): Finding[] {
+      const out: Finding[] = [];
+      const view = input.views[0]!;
+      const { matches } = set.matchAll(view.text);
+      const taken: Array<[number, number]> = [];
+      const add = (type: string, score: number, start: number, end: number, value: string) => {
+        taken.push([start, end]);
+        out.push(findingIn(view, { category: 'pii', type, score, start, end, detector: id, evidence: maskEvidence(value, 2) }, input.path));
+      };
+      const overlaps = (s: number, e: number) => taken.some(([a, b]) => a < e && s < b);
+      // Validated types first, so a card number is not also reported as a phone number.
+      const order = ['EMAIL_ADDRESS', 'IBAN_CODE', 'CREDIT_CARD', 'US_SSN', 'IP_ADDRESS', 'PHONE_NUMBER', 'PERSON', 'PERSON_CONTEXT'];
+      const sorted = [...matches].sort((a, b) => order.indexOf(a.id) - order.indexOf(b.id) || a.start - b.start);
+      for (const m of sorted) {
+        const v = m.value;
+        switch (m.id) {
+          case 'EMAIL_ADDRESS':
+            if (!v.includes('..')) add('EMAIL_ADDRESS', 0.95, m.start, m.end, v);
+            break;
+          case 'IBAN_CODE':
+            if (ibanValid(v)) add('IBAN_CODE', 0.99, m.start, m.end, v);
+            break;
+          case 'CREDIT_CARD': {
+            const digits = v.replace(/[^0-9]/g, '');
+            if (digits.length >= 12 && digits.length <= 19 && luhnValid(digits) && cardNetworkValid(digits) && !overlaps(m.start, m.end)) add('CREDIT_CARD', 0.95, m.start, m.end, v);
+            break;
+          }
+          case 'US_SSN': {
+            const digitsAt = v.search(/[0-9]/);
+            const seps = v.slice(digitsAt).replace(/[0-9]/g, '');
+            if ((seps.length === 0 || seps[0] === seps[1]) && ssnValid(v.slice(digitsAt)) && !overlaps(m.start, m.end)) add('US_SSN', seps.length === 0 ? 0.9 : 0.85, m.start + digitsAt, m.end, v);
+            break;
+          }
+          case 'IP_ADDRESS':
+            if ((v.includes('.') ? ipv4Valid(v) : ipv6Valid(v)) && !overlaps(m.start, m.end)) add('IP_ADDRESS', v.includes('.') ? 0.85 : 0.8, m.start, m.end, v);
+            break;
+          case 'PHONE_NUMBER': {
+            if (overlaps(m.start, m.end)) break;
+            // The candidate pattern can swallow a leading space-separated group; trim and retry once.
+            const s = phoneScore(v.trim());
+            if (s !== undefined) add('PHONE_NUMBER', s, m.start, m.end, v);
+            break;
+          }
+          case 'PERSON':
+          case 'PERSON_CONTEXT': {
+            if (!person) break;
+            const nameAt = m.id === 'PERSON' ? v.indexOf(' ') + 1 : (CONTEXT_PREFIX.exec(v)?.[0].length ?? 0);
+            const start = m.start + Math.max(0, nameAt);
+            if (!overlaps(start, m.end)) add('PERSON', m.id === 'PERSON' ? 0.6 : 0.5, start, m.end, v.slice(Math.max(0, nameAt)));
+            break;
+          }
+        }
+      }
+      return out;
+    },
+  };
+}

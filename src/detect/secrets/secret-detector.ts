@@ -1,0 +1,117 @@
+import type { Finding } from '../../domain/index.js';
+import type { Detector, ScanInput } from '../detector.js';
+import { maskEvidence } from '../evidence.js';
+import { findingIn } from '../finding.js';
+import { compilePatternSet, type PatternMatch } from '../pattern-set.js';
+import { hasValidTokenChecksum, shannonEntropy } from './checksums.js';
+import { GENERIC_SECRET_RULES, SECRET_RULES, type SecretRule } from './secret-rules.js';
+
+const PLACEHOLDER = /^(?:x+|\*+|\.+|-+|_+|0+|1+|a+|changeme|password|passwd|secret|example|sample|dummy|test|redacted|placeholder|your[_-]?\w*|<[^>]*>|\$\{[^}]*\}|\{\{[^}]*\}\}|%\w+%|\$\w+)$/i;
+
+function decodeJsonPart(part: string): unknown {
+  try {
+    const b = part.replace(/-/g, '+').replace(/_/g, '/');
+    return JSON.parse(atob(b + '='.repeat((4 - (b.length % 4)) % 4))) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Checks a rule's structure; returns the adjusted score, or undefined to drop the match. */
+function check(rule: SecretRule, value: string): number | undefined {
+  switch (rule.check) {
+    case 'github_crc32':
+      // A valid checksum makes it near certain; a failed one is still token-shaped, so it is kept lower.
+      return hasValidTokenChecksum(value) ? 0.99 : shannonEntropy(value.slice(4)) >= 3.5 ? 0.6 : undefined;
+    case 'aws_key_id':
+      return /^[A-Z2-7]+$/.test(value.slice(4)) && !/^(?:AKIA|ASIA)(?:X{16}|EXAMPLE\w*)$/.test(value) ? (value.endsWith('EXAMPLE') ? 0.3 : rule.score) : undefined;
+    case 'jwt': {
+      const [h, p] = value.split('.');
+      const header = decodeJsonPart(h ?? '');
+      const payload = decodeJsonPart(p ?? '');
+      if (typeof header !== 'object' || header === null || typeof payload !== 'object' || payload === null) return undefined;
+      if (!('alg' in header)) return undefined;
+      const signed = (value.split('.')[2] ?? '').length >= 16;
+      return signed ? 0.95 : 0.7;
+    }
+    case 'connection_string': {
+      const at = value.lastIndexOf('@');
+      const colon = value.indexOf(':', value.indexOf('://') + 3);
+      const password = value.slice(colon + 1, at);
+      if (PLACEHOLDER.test(password) || password.length < 3) return undefined;
+      return rule.score;
+    }
+    default:
+      return rule.score;
+  }
+}
+
+/** The value part of `name = value`: what follows the first `:`/`=` and optional quote. */
+function assignedValue(match: string): { value: string; offset: number } {
+  let i = 0;
+  while (i < match.length && match[i] !== '=' && match[i] !== ':') i++;
+  while (i < match.length && (match[i] === '=' || match[i] === ':' || match[i] === '>' || match[i] === ' ' || match[i] === '"' || match[i] === "'" || match[i] === '`' || match[i] === '\t')) i++;
+  // Bearer/basic tokens: skip the scheme word.
+  const rest = match.slice(i);
+  const m = /^(?:bearer|token|basic)\s+/i.exec(rest);
+  const skip = m ? m[0].length : 0;
+  return { value: rest.slice(skip), offset: i + skip };
+}
+
+function charClasses(s: string): number {
+  return Number(/[a-z]/.test(s)) + Number(/[A-Z]/.test(s)) + Number(/[0-9]/.test(s)) + Number(/[^A-Za-z0-9]/.test(s));
+}
+
+/** Options for the secret detector. */
+export interface SecretDetectorOptions {
+  /** Minimum Shannon entropy (bits/char) for a generic `key = value` assignment. @default 3.5 */
+  minEntropy?: number;
+}
+
+/**
+ * Finds credentials: cloud keys, VCS/CI/chat/payment/AI-provider tokens, private keys, JWTs, connection
+ * strings with passwords, and high-entropy `secret = value` assignments. Checksums (GitHub/npm CRC-32)
+ * and structure (JWT header, PEM END marker) are checked where a format has them.
+ */
+export function createSecretDetector(options: SecretDetectorOptions = {}): Detector {
+  const specific = compilePatternSet(SECRET_RULES);
+  const generic = compilePatternSet(GENERIC_SECRET_RULES);
+  const rules = new Map([...SECRET_RULES, ...GENERIC_SECRET_RULES].map((r) => [r.id, r]));
+  const minEntropy = options.minEntropy ?? 3.5;
+  const id = 'warden.secret';
+  return {
+    id,
+    categories: ['secret'],
+    scan(input: ScanInput): Finding[] {
+      const out: Finding[] = [];
+      for (const view of input.views) {
+        if (view.kind !== 'raw' && !view.kind.startsWith('decoded:')) continue;
+        const text = view.text;
+        const hits: PatternMatch[] = specific.matchAll(text, { maxMatch: 512 }).matches;
+        for (const m of hits) {
+          const rule = rules.get(m.id)!;
+          let end = m.end;
+          if (rule.check === 'private_key') {
+            const close = text.indexOf('-----END', m.end);
+            end = close >= 0 ? Math.min(text.length, text.indexOf('-----', close + 8) + 5 || close + 8) : m.end;
+          }
+          const score = check(rule, m.value);
+          if (score === undefined) continue;
+          out.push(findingIn(view, { category: 'secret', type: m.id, score, start: m.start, end, detector: id, evidence: maskEvidence(m.value) }, input.path));
+        }
+        for (const m of generic.matchAll(text).matches) {
+          const { value, offset } = assignedValue(m.value);
+          const v = value.replace(/["'`,;]+$/, '');
+          if (v.length < 12 || PLACEHOLDER.test(v) || /^[a-z_]+$/i.test(v) || /^[a-z]+(?:[-_.][a-z]+)+$/.test(v) || /^\$|^\{|^process\.env|^os\.environ/.test(v)) continue;
+          const h = shannonEntropy(v);
+          if (h < minEntropy || charClasses(v) < 2) continue;
+          const start = m.start + offset;
+          if (hits.some((s) => s.start < start + v.length && start < s.end)) continue;
+          const score = Math.min(0.9, rules.get(m.id)!.score + (h - minEntropy) * 0.1);
+          out.push(findingIn(view, { category: 'secret', type: m.id, score, start, end: start + v.length, detector: id, evidence: maskEvidence(v) }, input.path));
+        }
+      }
+      return out;
+    },
+  };
+}
