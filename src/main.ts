@@ -4,6 +4,7 @@ import { createCheckpoint, systemClock, type Clock, type RegistryPort } from './
 import { openPolicies, type PolicyWatcher, type WardenConfig } from './config/index.js';
 import { createAuditWriter, createCheckpointer, createDispatcher, type AuditWriter } from './audit/index.js';
 import { loadDestinations } from './config/destinations-file.js';
+import { createDetectorSet } from './detect/index.js';
 import { hostname } from 'node:os';
 import { loadSigningKey } from './config/signing-key.js';
 import { createStaticRegistry, parseRegistryFile } from './registry/index.js';
@@ -71,7 +72,9 @@ export async function startServer(config: Readonly<WardenConfig>, opts: { logger
       dispatcher.start();
       logger.info({ destinations: destinations.map((d) => d.doc.metadata.name) }, 'audit streaming started');
     }
-    const checkpoint = createCheckpoint({ policies, registry, audit: writer, clock });
+    // Built once (patterns compiled, model loaded) and shared; policies' scan sections pick what runs.
+    const detectors = createDetectorSet();
+    const checkpoint = createCheckpoint({ policies, registry, audit: writer, clock, detectors });
     const db = database.db;
     const app = buildApp({
       checkpoint,

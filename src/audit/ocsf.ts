@@ -96,6 +96,7 @@ export function toOcsf(e: AuditEvent): Record<string, unknown> {
       scope: e.scope,
       schema_version: e.schemaVersion,
       ...(e.decision ? { decision: e.decision } : {}),
+      ...(e.findings ? { findings: e.findings } : {}),
       ...(e.payload ? { payload: e.payload } : {}),
       ...(e.integrity ? { integrity: e.integrity } : {}),
       ...(e.details ? { details: e.details } : {}),
@@ -116,12 +117,13 @@ export function toOcsf(e: AuditEvent): Record<string, unknown> {
     };
   }
   if (key === 'detection_finding') {
-    const f = e.decision?.findings[0];
+    const all = e.findings ?? e.decision?.findings ?? [];
+    const f = all[0];
     return {
       ...base,
-      finding_info: { uid: e.id, title: f ? `${f.category}: ${f.type}` : e.type, types: (e.decision?.findings ?? []).map((x) => x.category) },
+      finding_info: { uid: e.id, title: f ? `${f.category}: ${f.type}` : e.type, types: all.map((x) => x.category) },
       ...(f ? { risk_score: Math.round(f.score * 100) } : {}),
-      evidences: (e.decision?.findings ?? []).map((x) => ({ data: { detector: x.detector, evidence: x.evidence, start: x.start, end: x.end } })),
+      evidences: all.map((x) => ({ data: { detector: x.detector, evidence: x.evidence, start: x.start, end: x.end } })),
       is_alert: true,
     };
   }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { newAuditEvent, type Action, type AuditEvent, type AuditOutcome, type Decision, type Effect } from '../domain/index.js';
+import { newAuditEvent, type Action, type AuditEvent, type AuditOutcome, type Decision, type Effect, type Finding } from '../domain/index.js';
 
 /** Who called, as the enforcement point saw it. */
 export interface CallerInfo {
@@ -57,6 +57,32 @@ export function buildDecisionEvent(action: Action, decision: Decision, opts: { t
       ...(action.args !== undefined ? { payload: { argsDigest: digestArgs(action.args) } } : {}),
       ...(opts.latencyMs !== undefined ? { latencyMs: Math.round(opts.latencyMs * 1000) / 1000 } : {}),
       ...(trace ? { trace: { traceId: trace[1]!, spanId: trace[2]! } } : {}),
+    },
+    opts.time,
+  );
+}
+
+const SEVERITY_RANK = { low: 1, medium: 2, high: 3, critical: 4 } as const;
+
+/** A `finding.detected` event: what the mandated detectors saw on an action's input or output. */
+export function buildDetectionEvent(action: Action, findings: readonly Finding[], opts: { time: Date; source: 'input' | 'output'; correlationId?: string; caller?: CallerInfo }): AuditEvent {
+  const worst = findings.reduce((w, f) => (SEVERITY_RANK[f.severity] > SEVERITY_RANK[w] ? f.severity : w), 'low' as Finding['severity']);
+  return newAuditEvent(
+    {
+      scope: action.scope,
+      category: 'detection',
+      type: 'finding.detected',
+      severity: worst,
+      outcome: 'success',
+      actor: { type: action.agent ? 'agent' : 'system', id: action.agent?.id ?? 'anonymous', ...(opts.caller?.ip ? { ip: opts.caller.ip } : {}) },
+      ...(action.agent ? { agent: { id: action.agent.id } } : {}),
+      ...(action.principal ? { onBehalfOf: { id: action.principal.id } } : {}),
+      ...(action.tool ? { target: { kind: 'tool' as const, server: action.tool.server, name: action.tool.name } } : {}),
+      action: { kind: action.kind },
+      // Findings carry redacted evidence only, never the matched text.
+      findings: [...findings],
+      details: { source: opts.source, categories: [...new Set(findings.map((f) => f.category))] },
+      ...(opts.correlationId ? { correlationId: opts.correlationId } : {}),
     },
     opts.time,
   );

@@ -1,13 +1,15 @@
-import type { Action, Decision, Finding } from '../domain/index.js';
-import { decide, type PolicySet } from '../policy/index.js';
-import { buildDecisionEvent, type CallerInfo } from './audit-stage.js';
+import { redactValue } from '../detect/index.js';
+import type { Action, AuditEvent, Decision, Finding, Obligation } from '../domain/index.js';
+import { decide, mandatedFindings, resolveScan, type PolicySet, type ScanMandate } from '../policy/index.js';
+import { buildDecisionEvent, buildDetectionEvent, type CallerInfo } from './audit-stage.js';
 import type { AuditSink, Clock, RegistryPort } from './ports.js';
 import { lookUpRegistry } from './registry-stage.js';
 import type { Stage, StageTimings } from './stages.js';
 
-/** Runs the detectors a scope mandates; the detection issue plugs real ones in here. */
+/** The detectors (src/detect's DetectorSet fits): scans an action's input and a call's output. */
 export interface DetectorPort {
   scan(action: Action): Promise<Finding[]>;
+  scanValue(value: unknown, source: 'tool_result', root?: string): Finding[];
 }
 
 /** Hands out the policy set in force; swapped atomically when policies reload. */
@@ -33,10 +35,28 @@ export interface CheckpointResult {
   timings: StageTimings;
 }
 
+/** What output inspection returns: the value to hand on (redacted where mandated) and what was seen. */
+export interface InspectResult {
+  value: unknown;
+  findings: Finding[];
+  obligations: Obligation[];
+}
+
 /** The pipeline every enforcement point calls; see docs/architecture.md for the stage diagram. */
 export interface Checkpoint {
-  /** Decides a validated action and resolves once its audit event is durable. */
+  /**
+   * Decides a validated action and resolves once its audit event is durable. `result.action` is
+   * what to forward: its arguments are redacted where a scan section asks for it.
+   */
   check(action: Action, caller?: CallerInfo): Promise<CheckpointResult>;
+  /** Scans a call's result when a scan section asks for output scanning; redacts and audits findings. */
+  inspect(action: Action, value: unknown, caller?: CallerInfo): Promise<InspectResult>;
+}
+
+function redactionOf(mandate: ScanMandate | undefined, findings: readonly Finding[]): { hits: Finding[]; obligation: Obligation | undefined } {
+  const hits = mandate ? findings.filter((f) => mandate.redact.has(f.category) && f.path !== undefined) : [];
+  if (hits.length === 0) return { hits, obligation: undefined };
+  return { hits, obligation: { type: 'redact', params: { categories: [...new Set(hits.map((f) => f.category))], paths: [...new Set(hits.map((f) => f.path!))] } } };
 }
 
 /** Builds the checkpoint over its ports. */
@@ -57,23 +77,44 @@ export function createCheckpoint(deps: CheckpointDeps): Checkpoint {
       lap('identify');
       const { action, refusal } = await lookUpRegistry(deps.registry, input);
       lap('registry');
-      const findings = deps.detectors ? await deps.detectors.scan(action) : [];
+      const set = deps.policies.current();
+      const mandate = resolveScan(set.scans, action.scope);
+      const findings = mandate?.input && deps.detectors ? mandatedFindings(mandate, await deps.detectors.scan(action)) : [];
       lap('detect');
       const time = deps.clock.now();
       let decision: Decision;
       if (refusal) {
         decision = { effect: 'deny', reasons: [refusal], warnings: [], findings, obligations: [] };
       } else {
-        const set = deps.policies.current();
         decision = decide(set, action, { now: time, findings });
+      }
+      // Redact before anything leaves: the forwarded arguments and the audit digest both see the masked form.
+      const { hits, obligation } = redactionOf(mandate, findings);
+      let forwarded = action;
+      if (obligation) {
+        forwarded = { ...action, args: redactValue(action.args, hits, 'args') as Action['args'] };
+        decision = { ...decision, obligations: [...decision.obligations, obligation] };
       }
       lap('evaluate');
       // approve: require_approval is returned as is until the approvals issue adds the workflow.
       lap('approve');
-      const event = buildDecisionEvent(action, decision, { time, ...(caller ? { caller } : {}), latencyMs: performance.now() - started });
-      await deps.audit.append([event]);
+      const event = buildDecisionEvent(forwarded, decision, { time, ...(caller ? { caller } : {}), latencyMs: performance.now() - started });
+      const events: AuditEvent[] = [event];
+      if (findings.length > 0) events.push(buildDetectionEvent(forwarded, findings, { time, source: 'input', correlationId: event.id, ...(caller ? { caller } : {}) }));
+      await deps.audit.append(events);
       lap('audit');
-      return { decision: { ...decision, auditEventId: event.id }, action, timings };
+      return { decision: { ...decision, auditEventId: event.id }, action: forwarded, timings };
+    },
+
+    async inspect(action, value, caller) {
+      const mandate = resolveScan(deps.policies.current().scans, action.scope);
+      if (!mandate?.output || !deps.detectors) return { value, findings: [], obligations: [] };
+      const findings = mandatedFindings(mandate, deps.detectors.scanValue(value, 'tool_result', 'result'));
+      if (findings.length === 0) return { value, findings, obligations: [] };
+      const { hits, obligation } = redactionOf(mandate, findings);
+      const out = obligation ? redactValue(value, hits, 'result') : value;
+      await deps.audit.append([buildDetectionEvent(action, findings, { time: deps.clock.now(), source: 'output', ...(caller ? { caller } : {}) })]);
+      return { value: out, findings, obligations: obligation ? [obligation] : [] };
     },
   };
 }

@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { ActionKindSchema } from './action.js';
 import { DecisionSchema } from './decision.js';
+import { FindingSchema } from './finding.js';
 import { uuidv7 } from './ids.js';
 
 /** The audit schema version every event carries; docs/audit-schema.md describes each field. */
@@ -73,6 +74,8 @@ export const AuditEventSchema = Type.Object(
     target: Type.Optional(Target),
     action: Type.Optional(Type.Object({ kind: ActionKindSchema }, { additionalProperties: false })),
     decision: Type.Optional(DecisionSchema),
+    /** What detectors saw (detection events); evidence is redacted. */
+    findings: Type.Optional(Type.Array(FindingSchema)),
     payload: Type.Optional(
       Type.Object(
         {

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { ActionKind, ApprovalRequirement } from '../domain/index.js';
 import { compileCel } from './cel.js';
 import type { CompiledRule, PolicySet, PolicySummary, ScopeSettings } from './compiled.js';
+import type { ScanMandateEntry } from './scan.js';
 import { hasErrors, type Diagnostic } from './diagnostic.js';
 import { compileGlobs } from './glob.js';
 import { lintDocuments } from './lint.js';
@@ -40,11 +41,13 @@ export function compilePolicySet(parsed: readonly ParsedPolicySource[], sources:
 
   const rules: CompiledRule[] = [];
   const summaries: PolicySummary[] = [];
+  const scans: ScanMandateEntry[] = [];
   for (const { value: doc, loc } of policies) {
     const mode = doc.metadata.mode ?? 'enforce';
     const version = doc.metadata.version ?? 1;
     const scopes = outermost(Array.isArray(doc.metadata.scope) ? doc.metadata.scope : [doc.metadata.scope]);
     summaries.push(Object.freeze({ name: doc.metadata.name, version, mode, scopes, rules: doc.spec.rules.length, file: loc.at([]).file }));
+    if (doc.spec.scan && mode !== 'disabled') scans.push(Object.freeze({ policy: doc.metadata.name, scopes, excludes: doc.metadata.exclude ?? [], spec: doc.spec.scan }));
     for (const [i, r] of doc.spec.rules.entries()) {
       let when: CompiledRule['when'];
       if (r.when !== undefined) {
@@ -103,6 +106,6 @@ export function compilePolicySet(parsed: readonly ParsedPolicySource[], sources:
   for (const { value } of settingsDocs) {
     settings.set(value.metadata.scope, Object.freeze({ scope: value.metadata.scope, defaultEffect: value.spec.defaultEffect, timezone: value.spec.timezone }));
   }
-  const set: PolicySet = Object.freeze({ rules, index: buildRuleIndex(rules), settings, policies: summaries, version: setVersion(sources) });
+  const set: PolicySet = Object.freeze({ rules, index: buildRuleIndex(rules), settings, policies: summaries, scans, version: setVersion(sources) });
   return { set, diagnostics };
 }

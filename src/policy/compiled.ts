@@ -1,6 +1,7 @@
 import type { ActionKind, ApprovalRequirement, Effect } from '../domain/index.js';
 import type { CelProgram } from './cel.js';
 import type { GlobMatcher } from './glob.js';
+import type { ScanMandateEntry } from './scan.js';
 
 /** One rule, compiled: globs and CEL ready to run, frozen after compile. */
 export interface CompiledRule {
@@ -55,6 +56,8 @@ export interface PolicySet {
   readonly index: RuleIndex;
   readonly settings: ReadonlyMap<string, ScopeSettings>;
   readonly policies: readonly PolicySummary[];
+  /** Scan sections of enforce- and warn-mode policies; scanning observes, so both modes count. */
+  readonly scans: readonly ScanMandateEntry[];
   /** Content hash of the sources, so an audit event names exactly which set decided. */
   readonly version: string;
 }

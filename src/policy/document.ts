@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { ActionKindSchema, ScopePathSchema } from '../domain/index.js';
+import { ActionKindSchema, FINDING_CATEGORIES, ScopePathSchema } from '../domain/index.js';
 
 const Name = Type.String({ pattern: '^[a-z0-9][a-z0-9-]*$', maxLength: 128, description: 'a lowercase name of letters, digits and `-`' });
 const Globs = Type.Array(Type.String({ minLength: 1, maxLength: 256 }), { minItems: 1, maxItems: 256 });
@@ -50,6 +50,23 @@ export const RuleSchema = Type.Object(
 );
 export type RuleDoc = Static<typeof RuleSchema>;
 
+const Category = Type.Union(FINDING_CATEGORIES.map((c) => Type.Literal(c)));
+
+/**
+ * `spec.scan`: which detectors run on actions in the policy's scopes, on input and/or output, with
+ * per-category minimum scores, and which categories are masked (`[REDACTED:<category>]`).
+ */
+export const ScanSpecSchema = Type.Object(
+  {
+    detectors: Type.Optional(Type.Array(Category, { minItems: 1 })),
+    on: Type.Optional(Type.Array(Type.Union([Type.Literal('input'), Type.Literal('output')]), { minItems: 1 })),
+    thresholds: Type.Optional(Type.Partial(Type.Object(Object.fromEntries(FINDING_CATEGORIES.map((c) => [c, Type.Number({ minimum: 0, maximum: 1 })])), { additionalProperties: false }))),
+    redact: Type.Optional(Type.Array(Category, { minItems: 1 })),
+  },
+  { additionalProperties: false },
+);
+export type ScanSpec = Static<typeof ScanSpecSchema>;
+
 /** A `kind: Policy` document (v1). */
 export const PolicyDocSchema = Type.Object(
   {
@@ -68,7 +85,7 @@ export const PolicyDocSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
-    spec: Type.Object({ rules: Type.Array(RuleSchema, { maxItems: 10000 }) }, { additionalProperties: false }),
+    spec: Type.Object({ scan: Type.Optional(ScanSpecSchema), rules: Type.Array(RuleSchema, { maxItems: 10000 }) }, { additionalProperties: false }),
   },
   { additionalProperties: false },
 );

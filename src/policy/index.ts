@@ -6,7 +6,7 @@ export type { CompiledRule, PolicySet, PolicySummary, RuleIndex, ScopeSettings }
 export { formatDiagnostic, hasErrors } from './diagnostic.js';
 export type { Diagnostic } from './diagnostic.js';
 export { MODES, PolicyDocSchema, PolicyTestFileSchema, ScopeSettingsDocSchema } from './document.js';
-export type { Mode, PolicyDoc, PolicyTestFile, RuleDoc, ScopeSettingsDoc } from './document.js';
+export type { Mode, PolicyDoc, PolicyTestFile, RuleDoc, ScanSpec, ScopeSettingsDoc } from './document.js';
 export { decide, resolveSettings } from './evaluate.js';
 export type { EvaluateOptions } from './evaluate.js';
 export { compileGlob } from './glob.js';
@@ -17,4 +17,6 @@ export type { Located, Locator, ParsedPolicySource } from './parse.js';
 export { runPolicyTests } from './policy-test.js';
 export type { PolicyTestResult } from './policy-test.js';
 export { decideReference } from './reference.js';
+export { DEFAULT_SCAN_THRESHOLD, mandatedFindings, resolveScan } from './scan.js';
+export type { ScanMandate, ScanMandateEntry } from './scan.js';
 export { ancestry, isUnder } from './scope-path.js';

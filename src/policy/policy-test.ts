@@ -1,4 +1,4 @@
-import { ActionSchema, compileValidator, formatIssues, type Decision, type SourceSpan } from '../domain/index.js';
+import { ActionSchema, compileValidator, formatIssues, type Action, type Decision, type Finding, type SourceSpan } from '../domain/index.js';
 import type { PolicySet } from './compiled.js';
 import type { PolicyTestFile } from './document.js';
 import { decide } from './evaluate.js';
@@ -16,15 +16,18 @@ export interface PolicyTestResult {
 
 const checkAction = compileValidator(ActionSchema);
 
-/** Runs the cases of one test file against a set; pure (the clock is an input). */
-export function runPolicyTests(set: PolicySet, file: Located<PolicyTestFile>, opts: { now: Date }): PolicyTestResult[] {
+/**
+ * Runs the cases of one test file against a set; pure (the clock and the detectors are inputs).
+ * `findingsFor` gives the findings the mandated detectors report, as the server would.
+ */
+export function runPolicyTests(set: PolicySet, file: Located<PolicyTestFile>, opts: { now: Date; findingsFor?: (action: Action) => Finding[] }): PolicyTestResult[] {
   return file.value.tests.map((t, i) => {
     const span = file.loc.at(['tests', i, 'name']);
     const parsed = checkAction(t.action);
     if (!parsed.ok) {
       return { name: t.name, span: file.loc.at(['tests', i, 'action']), passed: false, failure: `the action is invalid: ${formatIssues(parsed.issues)}`, decision: undefined };
     }
-    const decision = decide(set, parsed.value, { now: opts.now });
+    const decision = decide(set, parsed.value, { now: opts.now, findings: opts.findingsFor?.(parsed.value) ?? [] });
     const problems: string[] = [];
     if (decision.effect !== t.expect.effect) problems.push(`expected effect \`${t.expect.effect}\` but got \`${decision.effect}\``);
     const deciding = decision.reasons.map((r) => `${r.policy}/${r.rule}`);

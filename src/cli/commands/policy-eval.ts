@@ -4,6 +4,7 @@ import { readPolicyFiles } from '../../config/index.js';
 import { ActionSchema, compileValidator, formatIssues, type Decision } from '../../domain/index.js';
 import { decide, formatDiagnostic, loadPolicySources } from '../../policy/index.js';
 import { CliError, EXIT, type CliIo } from '../io.js';
+import { offlineFindings } from '../scan-findings.js';
 
 const checkAction = compileValidator(ActionSchema);
 
@@ -46,7 +47,7 @@ export function registerPolicyEval(policy: Command, io: CliIo, done: (code: numb
         for (const d of compiled.diagnostics.filter((x) => x.severity === 'error')) io.stderr(`${formatDiagnostic(d)}\n`);
         throw new CliError('the policies do not compile');
       }
-      const decision = decide(compiled.set, action.value);
+      const decision = decide(compiled.set, action.value, { findings: offlineFindings(compiled.set)?.(action.value) ?? [] });
       io.stdout(opts.json ? `${JSON.stringify(decision, null, 2)}\n` : human(decision));
       done(opts.failOnDeny && decision.effect !== 'allow' ? EXIT.findings : EXIT.ok);
     });

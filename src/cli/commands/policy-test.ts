@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { readPolicyFiles } from '../../config/index.js';
 import { formatDiagnostic, loadPolicySources, parsePolicyTestSource, runPolicyTests, type PolicyTestResult } from '../../policy/index.js';
 import { CliError, EXIT, type CliIo } from '../io.js';
+import { offlineFindings } from '../scan-findings.js';
 import { parseFormat } from './format.js';
 
 /** `warden policy test <dir>`: run the `*.test.yaml` cases beside the policies. */
@@ -25,6 +26,7 @@ export function registerPolicyTest(policy: Command, io: CliIo, done: (code: numb
       if (files.tests.length === 0) throw new CliError(`no *.test.yaml files under ${paths.map((p) => `\`${p}\``).join(', ')}`);
       const results: (PolicyTestResult & { file: string })[] = [];
       let broken = 0;
+      const findingsFor = offlineFindings(compiled.set);
       for (const t of files.tests) {
         const parsed = parsePolicyTestSource(t.file, t.text);
         if (!parsed.file) {
@@ -32,7 +34,7 @@ export function registerPolicyTest(policy: Command, io: CliIo, done: (code: numb
           broken++;
           continue;
         }
-        for (const r of runPolicyTests(compiled.set, parsed.file, { now })) results.push({ ...r, file: t.file });
+        for (const r of runPolicyTests(compiled.set, parsed.file, { now, ...(findingsFor ? { findingsFor } : {}) })) results.push({ ...r, file: t.file });
       }
       const passed = results.filter((r) => r.passed).length;
       const failed = results.length - passed + broken;

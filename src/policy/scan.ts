@@ -1,0 +1,58 @@
+import { FINDING_CATEGORIES, type Finding } from '../domain/index.js';
+import type { ScanSpec } from './document.js';
+import { isUnder } from './scope-path.js';
+
+type Category = Finding['category'];
+
+/** One policy's scan section, with where it applies. */
+export interface ScanMandateEntry {
+  readonly policy: string;
+  readonly scopes: readonly string[];
+  readonly excludes: readonly string[];
+  readonly spec: ScanSpec;
+}
+
+/** What must be scanned for one action: the union of every applicable policy's scan section. */
+export interface ScanMandate {
+  detectors: ReadonlySet<Category>;
+  input: boolean;
+  output: boolean;
+  /** Minimum score per category (the lowest any applicable policy asks for). */
+  thresholds: Readonly<Partial<Record<Category, number>>>;
+  redact: ReadonlySet<Category>;
+  /** The policies that asked, for explanations. */
+  policies: readonly string[];
+}
+
+/** The default minimum score when no policy sets one. */
+export const DEFAULT_SCAN_THRESHOLD = 0.5;
+
+/**
+ * Resolves the scan mandate for a scope: every policy whose scopes cover it (and whose excludes
+ * do not) contributes its detectors, directions and redactions; thresholds take the lowest.
+ */
+export function resolveScan(entries: readonly ScanMandateEntry[], scope: string): ScanMandate | undefined {
+  const detectors = new Set<Category>();
+  const redact = new Set<Category>();
+  const thresholds: Partial<Record<Category, number>> = {};
+  const policies: string[] = [];
+  let input = false;
+  let output = false;
+  for (const e of entries) {
+    if (!e.scopes.some((s) => isUnder(scope, s)) || e.excludes.some((x) => isUnder(scope, x))) continue;
+    policies.push(e.policy);
+    for (const d of e.spec.detectors ?? FINDING_CATEGORIES) detectors.add(d);
+    const on = e.spec.on ?? ['input'];
+    input ||= on.includes('input');
+    output ||= on.includes('output');
+    for (const [c, t] of Object.entries(e.spec.thresholds ?? {}) as [Category, number][]) thresholds[c] = Math.min(thresholds[c] ?? 1, t);
+    for (const r of e.spec.redact ?? []) redact.add(r);
+  }
+  if (policies.length === 0) return undefined;
+  return { detectors, input, output, thresholds, redact, policies };
+}
+
+/** Keeps the findings a mandate asks for, at or above their category's threshold. */
+export function mandatedFindings(mandate: ScanMandate, findings: readonly Finding[]): Finding[] {
+  return findings.filter((f) => mandate.detectors.has(f.category) && f.score >= (mandate.thresholds[f.category] ?? DEFAULT_SCAN_THRESHOLD));
+}
