@@ -2,13 +2,13 @@ import pino, { type Logger } from 'pino';
 import { buildApp } from './api/index.js';
 import { createCheckpoint, systemClock, type Clock, type RegistryPort } from './checkpoint/index.js';
 import { openPolicies, type PolicyWatcher, type WardenConfig } from './config/index.js';
-import { createAuditWriter, createCheckpointer, createDispatcher, type AuditWriter } from './audit/index.js';
+import { createAuditWriter, createCheckpointer, createDispatcher, createRetentionService, type AuditWriter } from './audit/index.js';
 import { loadDestinations } from './config/destinations-file.js';
 import { createDetectorSet } from './detect/index.js';
 import { hostname } from 'node:os';
 import { loadSigningKey } from './config/signing-key.js';
 import { createStaticRegistry, parseRegistryFile } from './registry/index.js';
-import { createAuditRepo, createDeliveryRepo, migrate, openDatabase, type Database } from './store/index.js';
+import { createAuditRepo, createDeliveryRepo, createRetentionRepo, migrate, openDatabase, type Database } from './store/index.js';
 import { readFile } from 'node:fs/promises';
 import { sql } from 'kysely';
 import type { FastifyInstance } from 'fastify';
@@ -58,6 +58,15 @@ export async function startServer(config: Readonly<WardenConfig>, opts: { logger
           }, config.checkpointIntervalSec * 1000)
         : undefined;
     sealTimer?.unref();
+    // Hourly retention pass; removals keep their chain stubs and are audited.
+    const retention = createRetentionService({ store: createRetentionRepo(database.db), audit: writer, clock });
+    const retentionTimer = setInterval(() => {
+      retention.run().then(
+        (outcomes) => outcomes.filter((o) => o.removed > 0).forEach((o) => logger.info(o, 'audit retention removed events')),
+        (err: unknown) => logger.error({ err }, 'audit retention failed'),
+      );
+    }, 3_600_000);
+    retentionTimer.unref();
     const delivery = createDeliveryRepo(database.db);
     const destinations = config.destinationsFile ? await loadDestinations(config.destinationsFile, opts.env ?? process.env) : [];
     const dispatcher = createDispatcher({
@@ -104,6 +113,7 @@ export async function startServer(config: Readonly<WardenConfig>, opts: { logger
       audit: writer,
       async close() {
         clearInterval(sealTimer);
+        clearInterval(retentionTimer);
         await dispatcher.stop();
         policies.close();
         await app.close();

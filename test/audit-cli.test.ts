@@ -154,6 +154,24 @@ describe('warden audit tail', () => {
   });
 });
 
+describe('warden audit retention and hold', () => {
+  it('sets periods, places and releases holds, and audits each change', async () => {
+    expect((await cli(['audit', 'retention', ...store, '--set', 'decision=3650'])).stdout).toContain('default decision: 3650 day(s)');
+    expect((await cli(['audit', 'retention', ...store, '--set', 'decision=0'])).code).toBe(2);
+    expect((await cli(['audit', 'retention', ...store, '--set', 'nonsense=3'])).code).toBe(2);
+    const run = await cli(['audit', 'retention', ...store, '--run']);
+    expect(run.stdout).toContain('default decision: removed 0 event(s)');
+    const added = await cli(['audit', 'hold', 'add', ...store, '--scope', 'acme/a', '--reason', 'case 7', '--from', '2026-01-01T00:00:00Z']);
+    const id = /hold (\S+) keeps acme\/a/.exec(added.stdout)![1]!;
+    expect((await cli(['audit', 'hold', 'list', ...store])).stdout).toContain(`${id} active default acme/a`);
+    expect((await cli(['audit', 'hold', 'release', ...store, id])).code).toBe(0);
+    expect((await cli(['audit', 'hold', 'release', ...store, id])).code).toBe(2);
+    const types = (await cli(['audit', 'export', ...store, '--category', 'audit_system', '--no-progress'])).stdout;
+    for (const t of ['audit.retention.updated', 'audit.hold.created', 'audit.hold.released']) expect(types).toContain(t);
+    expect((await cli(['audit', 'verify', ...store])).code).toBe(0);
+  });
+});
+
 describe('tampering in the database', () => {
   it('names the first bad sequence number for a changed, deleted or reordered row', async () => {
     const db = await openDatabase({ dataDir });

@@ -1,6 +1,7 @@
 import type { AuditEvent } from '../domain/index.js';
 import type { ChainHead } from './chain.js';
 import type { SignedCheckpoint } from './signing.js';
+import type { ChainEntry } from './verify.js';
 
 /** The chained append the writer needs from a store. */
 export interface ChainStore {
@@ -14,8 +15,11 @@ export interface ChainStore {
 /** Reads a chain in sequence order, for verification, checkpoints and streaming. */
 export interface ChainReader {
   head(tenantId: string): Promise<ChainHead>;
-  /** Events of one tenant by sequence number from `fromSeq` (inclusive), in batches; constant memory. */
-  streamChain(tenantId: string, opts?: { fromSeq?: number; toSeq?: number; batchSize?: number }): AsyncIterable<AuditEvent>;
+  /**
+   * Events of one tenant by sequence number from `fromSeq` (inclusive), in batches; constant
+   * memory. Events removed by retention come as stubs (links and hash only).
+   */
+  streamChain(tenantId: string, opts?: { fromSeq?: number; toSeq?: number; batchSize?: number }): AsyncIterable<ChainEntry>;
   tenants(): Promise<string[]>;
 }
 
@@ -65,4 +69,39 @@ export interface DeliveryStore {
   /** Sets a cursor back (or forward) so delivery resumes at `fromSeq`. */
   replay(destination: string, tenantId: string, fromSeq: number): Promise<void>;
   deadLetters(destination: string, limit: number): Promise<DeadLetter[]>;
+}
+
+/** A legal hold: events of a scope (and below) in a time range that retention must keep. */
+export interface LegalHold {
+  id: string;
+  tenantId: string;
+  scope: string;
+  from: string | undefined;
+  to: string | undefined;
+  reason: string;
+  createdBy: string;
+  createdAt: string;
+  releasedAt: string | undefined;
+}
+
+/** What one retention pass removed from one category. */
+export interface RetentionOutcome {
+  tenantId: string;
+  category: string;
+  before: string;
+  removed: number;
+  held: number;
+  fromSeq: number | undefined;
+  toSeq: number | undefined;
+}
+
+/** Retention settings, holds, and the removal itself (stubs kept in the same transaction). */
+export interface RetentionStore {
+  setRetention(tenantId: string, category: string, days: number | undefined): Promise<void>;
+  retention(): Promise<{ tenantId: string; category: string; days: number }[]>;
+  addHold(hold: Omit<LegalHold, 'createdAt' | 'releasedAt'>): Promise<void>;
+  releaseHold(id: string): Promise<boolean>;
+  holds(tenantId?: string): Promise<LegalHold[]>;
+  /** Removes one category's events older than `before`, except under an active hold; keeps their stubs. */
+  removeExpired(tenantId: string, category: string, before: string): Promise<RetentionOutcome>;
 }

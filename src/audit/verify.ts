@@ -24,10 +24,30 @@ export interface SealedRange {
   lastHash: string;
 }
 
+/**
+ * A removed event's place in the chain (kept by retention): its links and hash, not its content.
+ * The verifier checks its links like any event's but cannot recompute its hash.
+ */
+export interface ChainStub {
+  stub: true;
+  id: string;
+  tenantId: string;
+  integrity: { seq: number; prevHash: string; hash: string };
+}
+
+/** What the verifier reads: stored events and the stubs of removed ones, in storage order. */
+export type ChainEntry = AuditEvent | ChainStub;
+
+function isStub(e: ChainEntry): e is ChainStub {
+  return (e as ChainStub).stub === true;
+}
+
 /** What verification saw and found. */
 export interface VerifyReport {
   ok: boolean;
   events: number;
+  /** How many of them were removed by retention (stubs). */
+  removed: number;
   lastSeq: number;
   checkpoints: number;
   /** The first bad sequence number, when any. */
@@ -55,7 +75,7 @@ const WINDOW = 65_536;
  * its predecessor, sequence continuity (gaps, duplicates, moves), the tail against the head, and
  * every signed checkpoint's Merkle root and last hash. Streams: memory stays bounded.
  */
-export async function verifyChain(events: AsyncIterable<AuditEvent> | Iterable<AuditEvent>, opts: VerifyOptions = {}): Promise<VerifyReport> {
+export async function verifyChain(events: AsyncIterable<ChainEntry> | Iterable<ChainEntry>, opts: VerifyOptions = {}): Promise<VerifyReport> {
   const max = opts.maxFindings ?? 100;
   const findings: TamperFinding[] = [];
   const add = (f: TamperFinding) => {
@@ -79,6 +99,7 @@ export async function verifyChain(events: AsyncIterable<AuditEvent> | Iterable<A
   const gaps: { from: number; to: number }[] = [];
   let maxSeq = 0;
   let count = 0;
+  let removed = 0;
   let cpIndex = 0;
   let merkle: MerkleBuilder | undefined;
 
@@ -86,6 +107,7 @@ export async function verifyChain(events: AsyncIterable<AuditEvent> | Iterable<A
 
   for await (const e of events) {
     count++;
+    if (isStub(e)) removed++;
     if (count % 10_000 === 0) opts.onProgress?.(count);
     const seq = e.integrity?.seq;
     if (seq === undefined) {
@@ -93,7 +115,7 @@ export async function verifyChain(events: AsyncIterable<AuditEvent> | Iterable<A
       continue;
     }
     const claimed = e.integrity!.hash;
-    const actual = eventHash(e);
+    const actual = isStub(e) ? claimed : eventHash(e);
     if (seen.has(seq) && seq !== 0) {
       add({ kind: 'inserted', seq, message: `sequence number ${seq} appears twice (event \`${e.id}\`)` });
       continue;
@@ -148,7 +170,7 @@ export async function verifyChain(events: AsyncIterable<AuditEvent> | Iterable<A
   if (lastCp && lastCp.toSeq > maxSeq) add({ kind: 'truncated', seq: maxSeq + 1, message: `checkpoint ${lastCp.fromSeq}..${lastCp.toSeq} covers events the log no longer has` });
 
   findings.sort((a, b) => a.seq - b.seq);
-  return { ok: findings.length === 0, events: count, lastSeq: maxSeq, checkpoints: checkpoints.length, firstBadSeq: findings[0]?.seq, findings };
+  return { ok: findings.length === 0, events: count, removed, lastSeq: maxSeq, checkpoints: checkpoints.length, firstBadSeq: findings[0]?.seq, findings };
 }
 
 function closeCheckpoint(cp: SignedCheckpoint, merkle: MerkleBuilder | undefined, add: (f: TamperFinding) => void): void {

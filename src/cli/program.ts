@@ -5,6 +5,7 @@ import { registerPolicyLint } from './commands/policy-lint.js';
 import { registerPolicyTest } from './commands/policy-test.js';
 import { registerAuditCheckpoints } from './commands/audit-checkpoints.js';
 import { registerAuditDestinations } from './commands/audit-destinations.js';
+import { registerAuditRetention } from './commands/audit-retention.js';
 import { registerAuditExport } from './commands/audit-export.js';
 import { registerAuditTail } from './commands/audit-tail.js';
 import { registerAuditVerify } from './commands/audit-verify.js';
@@ -40,6 +41,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   registerAuditExport(audit, io, done);
   registerAuditTail(audit, io, done);
   registerAuditDestinations(audit, io, done);
+  registerAuditRetention(audit, io, done);
   registerGateway(program, io, done);
   const registry = registerRegistry(program, io, done);
   for (const c of [...program.commands, ...policy.commands, ...audit.commands, ...registry.commands]) c.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });

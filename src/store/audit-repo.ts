@@ -72,11 +72,18 @@ export function createAuditRepo(db: Kysely<Schema>): AuditRepo {
       let after = (opts.fromSeq ?? 1) - 1;
       const to = opts.toSeq ?? Number.MAX_SAFE_INTEGER;
       for (;;) {
-        const { rows } = await sql<{ chain_seq: string | number; event: AuditEvent }>`
-          SELECT chain_seq, event FROM audit_events
-          WHERE tenant_id = ${tenantId} AND chain_seq > ${after} AND chain_seq <= ${to}
-          ORDER BY chain_seq LIMIT ${size}`.execute(db);
-        for (const r of rows) yield r.event;
+        // Stored events and the stubs retention left, merged by sequence number.
+        const { rows } = await sql<{ chain_seq: string | number; event: AuditEvent | null; id: string; prev_hash: string; hash: string }>`
+          SELECT chain_seq, event, id::text AS id, prev_hash, hash FROM (
+            SELECT chain_seq, event, id, prev_hash, hash FROM audit_events
+            WHERE tenant_id = ${tenantId} AND chain_seq > ${after} AND chain_seq <= ${to}
+            UNION ALL
+            SELECT chain_seq, NULL, id, prev_hash, hash FROM audit_tombstones
+            WHERE tenant_id = ${tenantId} AND chain_seq > ${after} AND chain_seq <= ${to}
+          ) AS chain ORDER BY chain_seq LIMIT ${size}`.execute(db);
+        for (const r of rows) {
+          yield r.event ?? { stub: true as const, id: r.id, tenantId, integrity: { seq: Number(r.chain_seq), prevHash: r.prev_hash, hash: r.hash } };
+        }
         if (rows.length < size) return;
         after = Number(rows[rows.length - 1]!.chain_seq);
       }

@@ -8,6 +8,7 @@ export type { Migration } from './migrations/index.js';
 export { createAuditRepo, AUDIT_PAGE_MAX } from './audit-repo.js';
 export type { AuditRepo } from './audit-repo.js';
 export { createDeliveryRepo } from './delivery-repo.js';
+export { createRetentionRepo } from './retention-repo.js';
 export type { Schema, AuditEventsTable, WardenMigrationsTable } from './schema.js';
 export { createRegistryRepo } from './registry-repo.js';
 export type { RegistryStore, StoredAgent, StoredServer, StoredTool } from './registry-repo.js';

@@ -48,7 +48,8 @@ export function createDispatcher(
       for await (const e of deps.chain.streamChain(tenantId, { fromSeq: state.cursorSeq + 1, batchSize: Math.min(1000, batchSize * 4) })) {
         considered = e.integrity!.seq;
         scanned++;
-        if (filter(e)) batch.push(e);
+        // Stubs of events retention removed are stepped over: there is nothing left to send.
+        if (!('stub' in e) && filter(e)) batch.push(e);
         if (batch.length >= batchSize || scanned >= SCAN_LIMIT) break;
       }
       if (batch.length === 0) {

@@ -3,7 +3,8 @@ import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { CSV_COLUMNS, toCsvRow, toOcsf } from '../../audit/index.js';
 import type { AuditQuery } from '../../checkpoint/index.js';
-import { AUDIT_CATEGORIES, AUDIT_OUTCOMES, EFFECTS, type AuditEvent } from '../../domain/index.js';
+import { AUDIT_CATEGORIES, AUDIT_OUTCOMES, EFFECTS } from '../../domain/index.js';
+import type { ChainEntry } from '../../audit/index.js';
 import { CliError, EXIT, type CliIo } from '../io.js';
 import { openStore, withStoreOptions, type StoreFlags } from '../store-options.js';
 
@@ -88,16 +89,17 @@ export function registerAuditExport(audit: Command, io: CliIo, done: (code: numb
       if (!['time', 'chain'].includes(opts.order)) throw new CliError(`unknown order \`${opts.order}\`; use time or chain`);
       const query = toQuery(opts);
       if (opts.order === 'chain' && Object.keys(query).some((k) => k !== 'tenant')) throw new CliError('`--order chain` exports whole chains; use only `--tenant` with it');
+      if (opts.order === 'chain' && opts.format !== 'jsonl') throw new CliError('`--order chain` writes JSON lines (with stubs of removed events), for `warden audit verify --events`');
       const { database, repo } = await openStore(opts, io.env);
       const out = sink(io, opts.output);
       const total = opts.progress ? await repo.count(query) : 0;
       const bar = opts.progress && opts.output ? new cliProgress.SingleBar({ stream: process.stderr, format: 'exporting [{bar}] {percentage}% | {value}/{total} events | {eta_formatted} left', hideCursor: true }, cliProgress.Presets.shades_classic) : undefined;
       bar?.start(total, 0);
-      const line = opts.format === 'csv' ? toCsvRow : opts.format === 'ocsf' ? (e: AuditEvent) => JSON.stringify(toOcsf(e)) : (e: AuditEvent) => JSON.stringify(e);
+      const line = (e: ChainEntry): string => ('stub' in e ? JSON.stringify(e) : opts.format === 'csv' ? toCsvRow(e) : opts.format === 'ocsf' ? JSON.stringify(toOcsf(e)) : JSON.stringify(e));
       let n = 0;
       try {
         if (opts.format === 'csv') await out.write(`${CSV_COLUMNS.join(',')}\n`);
-        const sources: AsyncIterable<AuditEvent>[] =
+        const sources: AsyncIterable<ChainEntry>[] =
           opts.order === 'chain' ? (opts.tenant ? [opts.tenant] : await repo.tenants()).map((t) => repo.streamChain(t)) : [repo.stream(query)];
         let chunk = '';
         for (const src of sources) {

@@ -3,8 +3,7 @@ import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
-import { keyIdOf, verifyChain, type SignedCheckpoint, type VerifyReport } from '../../audit/index.js';
-import type { AuditEvent } from '../../domain/index.js';
+import { keyIdOf, verifyChain, type ChainEntry, type SignedCheckpoint, type VerifyReport } from '../../audit/index.js';
 import { CliError, EXIT, type CliIo } from '../io.js';
 import { openStore, withStoreOptions, type StoreFlags } from '../store-options.js';
 import { parseFormat } from './format.js';
@@ -67,26 +66,26 @@ export function registerAuditVerify(audit: Command, io: CliIo, done: (code: numb
       // Offline: a third party holds only the export and the signed checkpoints.
       const checkpoints: SignedCheckpoint[] = [];
       if (opts.checkpoints) for await (const cp of jsonLines<SignedCheckpoint>(opts.checkpoints)) checkpoints.push(cp);
-      const byTenant = new Map<string, AuditEvent[]>();
-      // Tenants are verified one after another; the export lists them in chain order per tenant.
-      let current: string | undefined;
-      let buffer: AuditEvent[] = [];
-      const flush = async () => {
-        if (current === undefined) return;
-        reports[current] = await verifyChain(buffer, { checkpoints: checkpoints.filter((c) => c.tenantId === current), ...(trusted ? { trustedKeys: trusted } : {}), onProgress: progress });
-        buffer = [];
-      };
-      for await (const e of jsonLines<AuditEvent>(opts.events)) {
-        if (opts.tenant && e.tenantId !== opts.tenant) continue;
-        if (e.tenantId !== current) {
-          await flush();
-          if (byTenant.has(e.tenantId)) throw new CliError(`the export interleaves tenants; export it with \`--order chain\``);
-          byTenant.set(e.tenantId, []);
-          current = e.tenantId;
+      // Streams tenant by tenant (the export lists each tenant's chain in order): constant memory.
+      const lines = jsonLines<ChainEntry>(opts.events)[Symbol.asyncIterator]();
+      let next = await lines.next();
+      const done = new Set<string>();
+      while (!next.done) {
+        const tenant = next.value.tenantId;
+        if (done.has(tenant)) throw new CliError('the export interleaves tenants; export it with `--order chain`');
+        done.add(tenant);
+        async function* chain(): AsyncIterable<ChainEntry> {
+          while (!next.done && next.value.tenantId === tenant) {
+            yield next.value;
+            next = await lines.next();
+          }
         }
-        buffer.push(e);
+        if (opts.tenant && tenant !== opts.tenant) {
+          for await (const _ of chain()) void _;
+          continue;
+        }
+        reports[tenant] = await verifyChain(chain(), { checkpoints: checkpoints.filter((c) => c.tenantId === tenant), ...(trusted ? { trustedKeys: trusted } : {}), onProgress: progress });
       }
-      await flush();
       for (const cp of checkpoints) if (!(cp.tenantId in reports) && (!opts.tenant || cp.tenantId === opts.tenant)) reports[cp.tenantId] = await verifyChain([], { checkpoints: [cp], ...(trusted ? { trustedKeys: trusted } : {}) });
     } else {
       const { database, repo } = await openStore(opts, io.env);

@@ -2,8 +2,9 @@ import { auditEvents } from './001-audit-events.js';
 import { auditDelivery } from './002-audit-delivery.js';
 import type { Migration } from './migration.js';
 import { registry } from './003-registry.js';
+import { auditRetention } from './004-audit-retention.js';
 
 export type { Migration } from './migration.js';
 
 /** Every migration, in the order they apply. Append only: never edit or reorder a released one. */
-export const MIGRATIONS: readonly Migration[] = [auditEvents, auditDelivery, registry];
+export const MIGRATIONS: readonly Migration[] = [auditEvents, auditDelivery, registry, auditRetention];
