@@ -60,6 +60,8 @@ describe('checkpoint with mandated detectors', () => {
     expect(r.action.args!.dsn).not.toContain('hunter2secret');
     expect(r.action.args!.sql).toBe('select 1');
     expect(r.decision.obligations).toEqual([{ type: 'redact', params: { categories: ['secret'], paths: ['args.dsn'] } }]);
+    expect(r.decision.redactedArgs).toEqual(r.action.args);
+    expect(events[0]!.decision!.redactedArgs).toBeUndefined();
     expect(events[0]!.payload!.argsDigest).toBe(digestArgs(r.action.args));
     expect(events[0]!.payload!.argsDigest).not.toBe(digestArgs({ dsn: CONN, sql: 'select 1' }));
     expect(JSON.stringify(events)).not.toContain('hunter2secret');

@@ -103,7 +103,8 @@ export function createCheckpoint(deps: CheckpointDeps): Checkpoint {
       if (findings.length > 0) events.push(buildDetectionEvent(forwarded, findings, { time, source: 'input', correlationId: event.id, ...(caller ? { caller } : {}) }));
       await deps.audit.append(events);
       lap('audit');
-      return { decision: { ...decision, auditEventId: event.id }, action: forwarded, timings };
+      // The caller forwards the masked arguments; the audit event kept only their digest.
+      return { decision: { ...decision, auditEventId: event.id, ...(obligation && forwarded.args ? { redactedArgs: forwarded.args } : {}) }, action: forwarded, timings };
     },
 
     async inspect(action, value, caller) {

@@ -53,6 +53,8 @@ export const DecisionSchema = Type.Object({
   errors: Type.Optional(Type.Array(EvaluationErrorSchema)),
   approval: Type.Optional(Type.Array(ApprovalRequirementSchema)),
   policySetVersion: Type.Optional(Type.String()),
+  /** The arguments to forward when a `redact` obligation masked some (returned to the caller, not audited). */
+  redactedArgs: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
   auditEventId: Type.Optional(Type.String()),
 });
 export type Decision = Static<typeof DecisionSchema>;
