@@ -21,3 +21,11 @@ export type Namespacing = 'auto' | 'always' | 'never';
 export function qualify(server: string, tool: string): string {
   return `${server}.${tool}`;
 }
+
+/**
+ * The URI agents see for a server's resource: its own in drop-in mode, `server+uri` when aggregating
+ * (`everything+demo://resource/1`), so two servers may serve the same URI. Server names hold no `+`.
+ */
+export function exposeUri(server: string, uri: string, namespaced: boolean): string {
+  return namespaced ? `${server}+${uri}` : uri;
+}

@@ -1,16 +1,18 @@
 // The public surface of the gateway. Any export added here becomes public API: named exports only.
 export { createArgValidator } from './arg-validator.js';
 export type { ArgValidator } from './arg-validator.js';
-export { qualify } from './catalog.js';
+export { exposeUri, qualify } from './catalog.js';
 export type { CatalogEntry, Namespacing } from './catalog.js';
 export { GatewayDocSchema, parseGatewayConfig, parseWindow, rateLimitsOf, upstreamsOf } from './gateway-config.js';
 export type { GatewayDoc } from './gateway-config.js';
 export { createGateway, visible } from './gateway.js';
 export type { CallOptions, Gateway, GatewayDeps, GatewayOptions } from './gateway.js';
-export type { GatewayLogger, GatewayRegistry, InspectionOutcome, ListedTool, RateLimiter, ResultInspector, SessionIdentity, ToolResult } from './ports.js';
+export type { GatewayLogger, GatewayRegistry, InspectedResult, InspectionOutcome, ListedTool, PromptResult, RateLimiter, ResourceResult, ResultInspector, SessionIdentity, ToolResult } from './ports.js';
 export { createMemoryRateLimiter, createRedisRateLimiter, globMatcher } from './rate-limit.js';
 export type { RateLimitRule, RedisLike } from './rate-limit.js';
-export { DECISION_META_KEY, deniedResult, errorResult } from './results.js';
+export { createResultBatcher } from './result-batcher.js';
+export type { ResultBatcherOptions } from './result-batcher.js';
+export { DECISION_META_KEY, deniedError, deniedResult, errorResult, GatewayError, POLICY_DENIED, RESOURCE_NOT_FOUND } from './results.js';
 export type { RefusalKind } from './results.js';
 export { createSessionServer, GATEWAY_VERSION } from './session.js';
 export { createHttpIdentity, isUnderScope } from './transports/http-identity.js';
@@ -19,4 +21,4 @@ export { listenHttp } from './transports/http.js';
 export type { HttpListener, HttpListenOptions } from './transports/http.js';
 export { serveStdio } from './transports/stdio.js';
 export { Upstream } from './upstream.js';
-export type { UpstreamOptions, UpstreamSpec } from './upstream.js';
+export type { ForwardOptions, UpstreamOptions, UpstreamSpec } from './upstream.js';

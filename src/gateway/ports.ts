@@ -32,19 +32,41 @@ export interface GatewayRegistry extends RegistryPort {
   ): Promise<{ added: string[]; changed: string[]; status: Record<string, 'pending' | 'approved' | 'blocked'> }>;
 }
 
-/** What a result inspector may do with a tool's output before the agent sees it. */
-export type InspectionOutcome = { action: 'pass' } | { action: 'replace'; result: ToolResult } | { action: 'block'; message: string };
+/** What a result inspector may do with a result before the agent sees it; a replacement keeps the shape it was given. */
+export type InspectionOutcome = { action: 'pass' } | { action: 'replace'; result: InspectedResult } | { action: 'block'; message: string };
 
-/** Inspects (and may redact or block) a tool result; the detection issue plugs detectors in here. */
+/**
+ * Inspects (and may redact or block) what comes back from an upstream; the detection issue plugs
+ * detectors in here. `action.kind` says which result it is: `tool.call` → `ToolResult`,
+ * `resource.read` → `ResourceResult`, `prompt.get` → `PromptResult`.
+ */
 export interface ResultInspector {
-  inspect(action: Action, result: ToolResult): Promise<InspectionOutcome>;
+  inspect(action: Action, result: InspectedResult): Promise<InspectionOutcome>;
 }
+
+/** Any result the gateway hands to the inspector. */
+export type InspectedResult = ToolResult | ResourceResult | PromptResult;
 
 /** An MCP `CallToolResult`, kept loose so upstream extensions pass through untouched. */
 export interface ToolResult {
   content: Array<Record<string, unknown>>;
   isError?: boolean | undefined;
   structuredContent?: Record<string, unknown> | undefined;
+  _meta?: Record<string, unknown> | undefined;
+  [key: string]: unknown;
+}
+
+/** An MCP `ReadResourceResult`: text (`text`) or binary (`blob`, base64) contents, each with its `uri`. */
+export interface ResourceResult {
+  contents: Array<{ uri: string; [key: string]: unknown }>;
+  _meta?: Record<string, unknown> | undefined;
+  [key: string]: unknown;
+}
+
+/** An MCP `GetPromptResult`. */
+export interface PromptResult {
+  description?: string | undefined;
+  messages: Array<{ role: string; content: Record<string, unknown>; [key: string]: unknown }>;
   _meta?: Record<string, unknown> | undefined;
   [key: string]: unknown;
 }

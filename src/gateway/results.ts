@@ -5,7 +5,7 @@ import type { ToolResult } from './ports.js';
 export const DECISION_META_KEY = 'warden.dev/decision';
 
 /** Why the gateway did not forward a call, as machine-readable `_meta`. */
-export type RefusalKind = 'policy' | 'invalid_arguments' | 'rate_limited' | 'upstream_error' | 'output_blocked' | 'unknown_tool';
+export type RefusalKind = 'policy' | 'invalid_arguments' | 'rate_limited' | 'upstream_error' | 'output_blocked' | 'unknown_tool' | 'unknown_resource' | 'unknown_prompt';
 
 function describeReason(r: Reason): string {
   return `${r.message ?? `${r.effect} by rule`} (policy \`${r.policy}\`, rule \`${r.rule}\`)`;
@@ -16,14 +16,54 @@ export function errorResult(kind: RefusalKind, text: string, meta: Record<string
   return { content: [{ type: 'text', text }], isError: true, _meta: { [DECISION_META_KEY]: { refusal: kind, ...meta } } };
 }
 
-/** The result an agent gets for a denied (or approval-pending) call: the policy's message and rule. */
-export function deniedResult(decision: Decision): ToolResult {
+/** The text and `_meta` of a refusal by policy: the policy's message and the deciding rules. */
+function refusalOf(decision: Decision, what: string): { text: string; meta: Record<string, unknown> } {
   const deciding = decision.reasons.filter((r) => r.effect === decision.effect);
   const why = deciding.length > 0 ? deciding.map(describeReason).join('; ') : 'no policy allows it (the scope default is deny)';
-  const head = decision.effect === 'require_approval' ? 'Warden holds this call for approval, which this gateway cannot collect yet' : 'Warden denied this call';
-  return errorResult('policy', `${head}: ${why}.`, {
-    effect: decision.effect,
-    reasons: deciding.map((r) => ({ policy: r.policy, rule: r.rule, ...(r.message ? { message: r.message } : {}) })),
-    ...(decision.auditEventId ? { auditEventId: decision.auditEventId } : {}),
-  });
+  const head = decision.effect === 'require_approval' ? `Warden holds this ${what} for approval, which this gateway cannot collect yet` : `Warden denied this ${what}`;
+  return {
+    text: `${head}: ${why}.`,
+    meta: {
+      refusal: 'policy',
+      effect: decision.effect,
+      reasons: deciding.map((r) => ({ policy: r.policy, rule: r.rule, ...(r.message ? { message: r.message } : {}) })),
+      ...(decision.auditEventId ? { auditEventId: decision.auditEventId } : {}),
+    },
+  };
+}
+
+/** The result an agent gets for a denied (or approval-pending) call: the policy's message and rule. */
+export function deniedResult(decision: Decision): ToolResult {
+  const { text, meta } = refusalOf(decision, 'call');
+  return errorResult('policy', text, meta);
+}
+
+/**
+ * JSON-RPC error code of a request Warden refused by policy (`resources/read`, `prompts/get`, which
+ * have no `isError` result). In the implementation-defined server range; the SDK uses -32000/-32001.
+ */
+export const POLICY_DENIED = -32003;
+/** JSON-RPC error code of a resource no upstream serves, as the MCP spec defines it. */
+export const RESOURCE_NOT_FOUND = -32002;
+
+/**
+ * A JSON-RPC error as the SDK's `Server` sends it: `code`, the bare `message`, and `data` carrying
+ * `{ "warden.dev/decision": { refusal, … } }`. (Not `McpError`, whose message repeats the code.)
+ */
+export class GatewayError extends Error {
+  readonly code: number;
+  readonly data: Record<string, unknown>;
+  constructor(code: number, kind: RefusalKind, message: string, meta: Record<string, unknown> = {}) {
+    super(message);
+    this.name = 'GatewayError';
+    this.code = code;
+    this.data = { [DECISION_META_KEY]: { refusal: kind, ...meta } };
+  }
+}
+
+/** The error an agent gets for a denied (or approval-pending) read or prompt: the policy's message and rule. */
+export function deniedError(decision: Decision, what: string): GatewayError {
+  const { text, meta } = refusalOf(decision, what);
+  const { refusal: _policy, ...rest } = meta;
+  return new GatewayError(POLICY_DENIED, 'policy', text, rest);
 }

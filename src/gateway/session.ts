@@ -1,24 +1,65 @@
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import type { Gateway } from './gateway.js';
+import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
+import {
+  CallToolRequestSchema,
+  GetPromptRequestSchema,
+  ListPromptsRequestSchema,
+  ListResourcesRequestSchema,
+  ListResourceTemplatesRequestSchema,
+  ListToolsRequestSchema,
+  ReadResourceRequestSchema,
+  type CallToolResult,
+  type GetPromptResult,
+  type ReadResourceResult,
+  type ServerNotification,
+  type ServerRequest,
+} from '@modelcontextprotocol/sdk/types.js';
+import type { CallOptions, Gateway } from './gateway.js';
 import type { SessionIdentity } from './ports.js';
 
 /** The gateway's version as agents see it in `serverInfo`. */
 export const GATEWAY_VERSION = '0.1.0';
 
-/** One agent session: an SDK `Server` whose handlers hand every request to the gateway with the session's identity. */
-export function createSessionServer(gateway: Pick<Gateway, 'listTools' | 'callTool'>, identity: SessionIdentity): Server {
-  const server = new Server({ name: 'warden-gateway', version: GATEWAY_VERSION }, { capabilities: { tools: { listChanged: true } } });
+type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
+
+/** Cancellation and progress relay of one request: the agent's progress token, the upstream's progress. */
+function forwarding(extra: Extra, token: string | number | undefined): CallOptions {
+  return {
+    signal: extra.signal,
+    ...(token !== undefined
+      ? { onprogress: (p: { progress: number; total?: number; message?: string }) => void extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, ...p } }).catch(() => {}) }
+      : {}),
+  };
+}
+
+/**
+ * One agent session: an SDK `Server` whose handlers hand every request to the gateway with the
+ * session's identity. Tools, resources (no subscriptions) and prompts are served; each list is
+ * filtered and each call, read and prompt is decided by the checkpoint.
+ */
+export function createSessionServer(
+  gateway: Pick<Gateway, 'listTools' | 'callTool' | 'listResources' | 'listResourceTemplates' | 'readResource' | 'listPrompts' | 'getPrompt'>,
+  identity: SessionIdentity,
+): Server {
+  const server = new Server(
+    { name: 'warden-gateway', version: GATEWAY_VERSION },
+    { capabilities: { tools: { listChanged: true }, resources: { listChanged: true }, prompts: { listChanged: true } } },
+  );
   server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: await gateway.listTools(identity) }));
   server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
-    const token = request.params._meta?.progressToken;
-    const result = await gateway.callTool(identity, request.params.name, request.params.arguments, {
-      signal: extra.signal,
-      ...(token !== undefined
-        ? { onprogress: (p: { progress: number; total?: number; message?: string }) => void extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, ...p } }).catch(() => {}) }
-        : {}),
-    });
+    const result = await gateway.callTool(identity, request.params.name, request.params.arguments, forwarding(extra, request.params._meta?.progressToken));
     return result as CallToolResult;
+  });
+  server.setRequestHandler(ListResourcesRequestSchema, async () => ({ resources: await gateway.listResources(identity) }));
+  server.setRequestHandler(ListResourceTemplatesRequestSchema, async () => ({ resourceTemplates: await gateway.listResourceTemplates(identity) }));
+  server.setRequestHandler(ReadResourceRequestSchema, async (request, extra) => {
+    const result = await gateway.readResource(identity, request.params.uri, forwarding(extra, request.params._meta?.progressToken));
+    return result as ReadResourceResult;
+  });
+  server.setRequestHandler(ListPromptsRequestSchema, async () => ({ prompts: await gateway.listPrompts(identity) }));
+  server.setRequestHandler(GetPromptRequestSchema, async (request, extra) => {
+    const result = await gateway.getPrompt(identity, request.params.name, request.params.arguments, forwarding(extra, request.params._meta?.progressToken));
+    return result as GetPromptResult;
   });
   return server;
 }

@@ -2,8 +2,26 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { CallToolResultSchema, ToolListChangedNotificationSchema, type Tool as McpTool } from '@modelcontextprotocol/sdk/types.js';
-import type { ToolResult } from './ports.js';
+import {
+  CallToolResultSchema,
+  GetPromptResultSchema,
+  PromptListChangedNotificationSchema,
+  ReadResourceResultSchema,
+  ResourceListChangedNotificationSchema,
+  ToolListChangedNotificationSchema,
+  type Prompt as McpPrompt,
+  type Resource as McpResource,
+  type ResourceTemplate as McpResourceTemplate,
+  type ServerCapabilities,
+  type Tool as McpTool,
+} from '@modelcontextprotocol/sdk/types.js';
+import type { PromptResult, ResourceResult, ToolResult } from './ports.js';
+
+/** Options of one forwarded request. */
+export interface ForwardOptions {
+  signal?: AbortSignal | undefined;
+  onprogress?: ((p: { progress: number; total?: number; message?: string }) => void) | undefined;
+}
 
 /** How to reach one upstream MCP server: a command to spawn (stdio) or a Streamable HTTP URL. */
 export interface UpstreamSpec {
@@ -25,6 +43,10 @@ export interface UpstreamOptions {
   requestTimeoutMs?: number;
   /** Called when the server says its tool list changed. */
   onToolsChanged?: () => void;
+  /** Called when the server says its resource list changed. */
+  onResourcesChanged?: () => void;
+  /** Called when the server says its prompt list changed. */
+  onPromptsChanged?: () => void;
 }
 
 /**
@@ -56,6 +78,11 @@ export class Upstream {
     return this.#transport instanceof StdioClientTransport ? (this.#transport.pid ?? undefined) : undefined;
   }
 
+  /** What the server said it supports at initialize (connect first). */
+  get capabilities(): ServerCapabilities | undefined {
+    return this.#client?.getServerCapabilities();
+  }
+
   /** What the server reported at initialize. */
   get serverInfo(): { name: string; version: string } | undefined {
     return this.#client?.getServerVersion();
@@ -77,6 +104,8 @@ export class Upstream {
     };
     client.onerror = () => {};
     client.setNotificationHandler(ToolListChangedNotificationSchema, () => this.#opts.onToolsChanged?.());
+    client.setNotificationHandler(ResourceListChangedNotificationSchema, () => this.#opts.onResourcesChanged?.());
+    client.setNotificationHandler(PromptListChangedNotificationSchema, () => this.#opts.onPromptsChanged?.());
     await client.connect(transport);
     this.#transport = transport;
     this.#client = client;
@@ -111,15 +140,61 @@ export class Upstream {
   }
 
   /** Calls a tool; progress from the server resets the timeout and is handed to `onprogress`. */
-  async callTool(name: string, args: Record<string, unknown> | undefined, opts: { signal?: AbortSignal; onprogress?: (p: { progress: number; total?: number; message?: string }) => void } = {}): Promise<ToolResult> {
+  async callTool(name: string, args: Record<string, unknown> | undefined, opts: ForwardOptions = {}): Promise<ToolResult> {
     const client = await this.client();
-    const result = await client.request({ method: 'tools/call', params: { name, ...(args ? { arguments: args } : {}) } }, CallToolResultSchema, {
+    const result = await client.request({ method: 'tools/call', params: { name, ...(args ? { arguments: args } : {}) } }, CallToolResultSchema, this.#requestOptions(opts));
+    return result as ToolResult;
+  }
+
+  /** Every resource the server lists (none when it does not serve resources), following pagination. */
+  async listResources(): Promise<McpResource[]> {
+    const client = await this.client();
+    if (!client.getServerCapabilities()?.resources) return [];
+    return paginate(async (cursor) => {
+      const page = await client.listResources(cursor ? { cursor } : {});
+      return [page.resources, page.nextCursor];
+    });
+  }
+
+  /** Every resource template the server lists, following pagination. */
+  async listResourceTemplates(): Promise<McpResourceTemplate[]> {
+    const client = await this.client();
+    if (!client.getServerCapabilities()?.resources) return [];
+    return paginate(async (cursor) => {
+      const page = await client.listResourceTemplates(cursor ? { cursor } : {});
+      return [page.resourceTemplates, page.nextCursor];
+    });
+  }
+
+  /** Every prompt the server lists (none when it does not serve prompts), following pagination. */
+  async listPrompts(): Promise<McpPrompt[]> {
+    const client = await this.client();
+    if (!client.getServerCapabilities()?.prompts) return [];
+    return paginate(async (cursor) => {
+      const page = await client.listPrompts(cursor ? { cursor } : {});
+      return [page.prompts, page.nextCursor];
+    });
+  }
+
+  /** Reads one resource by the server's own URI. */
+  async readResource(uri: string, opts: ForwardOptions = {}): Promise<ResourceResult> {
+    const client = await this.client();
+    return (await client.request({ method: 'resources/read', params: { uri } }, ReadResourceResultSchema, this.#requestOptions(opts))) as ResourceResult;
+  }
+
+  /** Gets one prompt by the server's own name. */
+  async getPrompt(name: string, args: Record<string, string> | undefined, opts: ForwardOptions = {}): Promise<PromptResult> {
+    const client = await this.client();
+    return (await client.request({ method: 'prompts/get', params: { name, ...(args ? { arguments: args } : {}) } }, GetPromptResultSchema, this.#requestOptions(opts))) as PromptResult;
+  }
+
+  #requestOptions(opts: ForwardOptions) {
+    return {
       timeout: this.#opts.requestTimeoutMs ?? 60_000,
       resetTimeoutOnProgress: true,
       ...(opts.signal ? { signal: opts.signal } : {}),
       ...(opts.onprogress ? { onprogress: opts.onprogress } : {}),
-    });
-    return result as ToolResult;
+    };
   }
 
   /** Closes the connection (and the spawned process); no reconnect afterwards. */
@@ -129,4 +204,15 @@ export class Upstream {
     this.#client = undefined;
     await client?.close().catch(() => {});
   }
+}
+
+async function paginate<T>(page: (cursor: string | undefined) => Promise<[T[], string | undefined]>): Promise<T[]> {
+  const all: T[] = [];
+  let cursor: string | undefined;
+  do {
+    const [items, next] = await page(cursor);
+    all.push(...items);
+    cursor = next;
+  } while (cursor);
+  return all;
 }

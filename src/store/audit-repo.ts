@@ -31,10 +31,11 @@ export function createAuditRepo(db: Kysely<Schema>): AuditRepo {
   const repo: AuditRepo = {
     async appendChained(tenantId, build) {
       await db.transaction().execute(async (trx) => {
-        await sql`INSERT INTO audit_chain_heads (tenant_id, seq, hash) VALUES (${tenantId}, 0, ${GENESIS}) ON CONFLICT (tenant_id) DO NOTHING`.execute(trx);
+        // One round trip creates the head if missing and takes its row lock (DO UPDATE locks the row).
         const { rows } = await sql<{ seq: string | number; hash: string; logged_at: string | null }>`
-          SELECT seq, hash, to_char(logged_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS logged_at
-          FROM audit_chain_heads WHERE tenant_id = ${tenantId} FOR UPDATE`.execute(trx);
+          INSERT INTO audit_chain_heads (tenant_id, seq, hash) VALUES (${tenantId}, 0, ${GENESIS})
+          ON CONFLICT (tenant_id) DO UPDATE SET tenant_id = EXCLUDED.tenant_id
+          RETURNING seq, hash, to_char(logged_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS logged_at`.execute(trx);
         const row = rows[0]!;
         const { events, head } = build({ seq: Number(row.seq), hash: row.hash, loggedAt: row.logged_at ?? undefined });
         if (events.length === 0) return;

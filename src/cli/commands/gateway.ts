@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { Redis } from 'ioredis';
 import pino, { type Logger } from 'pino';
 import { createAuditWriter } from '../../audit/writer.js';
-import { createCheckpoint, systemClock, type AuditSink, type Checkpoint, type Clock } from '../../checkpoint/index.js';
+import { createCheckpoint, systemClock, type AuditSink, type Checkpoint, type Clock, type Stage } from '../../checkpoint/index.js';
 import { openPolicies, PolicyLoadError, type PolicyWatcher } from '../../config/index.js';
 import { WardenError, type Principal } from '../../domain/index.js';
 import {
@@ -12,6 +12,7 @@ import {
   createHttpIdentity,
   createMemoryRateLimiter,
   createRedisRateLimiter,
+  createResultBatcher,
   listenHttp,
   parseGatewayConfig,
   rateLimitsOf,
@@ -47,6 +48,8 @@ export interface GatewayRuntimeOptions {
   inspector?: ResultInspector;
   logger?: Logger;
   clock?: Clock;
+  /** Called after each checkpoint stage of an audited pass with its duration (metrics, profiling). */
+  onStage?: (stage: Stage, ms: number) => void;
 }
 
 /** A started gateway and the parts tests and commands reach into. */
@@ -76,11 +79,14 @@ export async function startGateway(opts: GatewayRuntimeOptions): Promise<Gateway
     await migrate(database.db);
     const audit = createAuditWriter({ store: createAuditRepo(database.db), clock });
     const registry = createRegistry({ repo: createRegistryRepo(database.db), audit, clock, ...(opts.registryCacheMs !== undefined ? { cacheMs: opts.registryCacheMs } : {}) });
-    const checkpoint = createCheckpoint({ policies, registry, audit, clock });
+    // Result events ride in the next decision's transaction (one commit per call, not two); the
+    // decision itself is still durable before the call is forwarded.
+    const batcher = createResultBatcher(audit);
+    const checkpoint = createCheckpoint({ policies, registry, audit: batcher.decisions, clock, ...(opts.onStage ? { onStage: opts.onStage } : {}) });
     const preview = createCheckpoint({ policies, registry, audit: { append: async () => {} }, clock });
     limiter = opts.rateLimits?.length ? (opts.redisUrl ? createRedisRateLimiter(new Redis(opts.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 2 })) : createMemoryRateLimiter()) : undefined;
     gateway = createGateway(
-      { checkpoint, preview, registry, audit, clock, rateLimiter: limiter, inspector: opts.inspector, logger },
+      { checkpoint, preview, registry, audit: batcher.results, clock, rateLimiter: limiter, inspector: opts.inspector, logger },
       { upstreams: opts.upstreams, scope: opts.scope, namespacing: opts.namespacing, rateLimits: opts.rateLimits, upstream: { stderr: opts.upstreamStderr ?? 'inherit' } },
     );
     await gateway.start();
@@ -92,7 +98,13 @@ export async function startGateway(opts: GatewayRuntimeOptions): Promise<Gateway
       registry,
       checkpoint,
       database: db,
-      audit,
+      audit: {
+        append: (events) => audit.append(events),
+        async flush() {
+          await batcher.flush();
+          await audit.flush();
+        },
+      },
       policies,
       async close() {
         await gw.close();
