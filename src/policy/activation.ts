@@ -35,6 +35,7 @@ export function buildActivation(action: Action, opts: { now: Date; timezone: str
     principal: action.principal ? toCelValue({ roles: [], attributes: {}, ...action.principal }) : {},
     agent: action.agent ? toCelValue({ attributes: {}, ...action.agent }) : {},
     tool,
+    resource: action.resource ? toCelValue(action.resource) : {},
     server: action.tool ? { name: action.tool.server } : action.resource?.server ? { name: action.resource.server } : {},
     args: toCelValue(action.args ?? {}),
     context,

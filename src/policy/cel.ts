@@ -2,7 +2,7 @@ import { Environment } from '@marcbachmann/cel-js';
 import { RE2 } from 're2-wasm';
 
 /** The variables every `when` condition sees. */
-export const CEL_VARIABLES = ['principal', 'agent', 'tool', 'server', 'action', 'args', 'context', 'findings'] as const;
+export const CEL_VARIABLES = ['principal', 'agent', 'tool', 'server', 'resource', 'action', 'args', 'context', 'findings'] as const;
 
 /** A compiled condition: returns the value or throws the engine's evaluation error. */
 export type CelProgram = (activation: Readonly<Record<string, unknown>>) => unknown;

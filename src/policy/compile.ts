@@ -92,6 +92,7 @@ export function compilePolicySet(parsed: readonly ParsedPolicySource[], sources:
           servers: m.servers ? compileGlobs(m.servers) : undefined,
           tools: m.tools ? compileGlobs(m.tools) : undefined,
           toolGlobs: m.tools,
+          resources: m.resources ? compileGlobs(m.resources) : undefined,
           agents: m.agents ? compileGlobs(m.agents) : undefined,
           roles: m.roles ? new Set(m.roles) : undefined,
           when,

@@ -21,6 +21,7 @@ export interface CompiledRule {
   readonly servers: GlobMatcher | undefined;
   readonly tools: GlobMatcher | undefined;
   readonly toolGlobs: readonly string[] | undefined;
+  readonly resources: GlobMatcher | undefined;
   readonly agents: GlobMatcher | undefined;
   readonly roles: ReadonlySet<string> | undefined;
   readonly when: CelProgram | undefined;

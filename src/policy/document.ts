@@ -15,6 +15,8 @@ export const MatchSchema = Type.Object(
     actions: Type.Optional(Type.Array(ActionKindSchema, { minItems: 1 })),
     servers: Type.Optional(Globs),
     tools: Type.Optional(Globs),
+    /** Globs over resource URIs (`resource.read`, `resource.list`). */
+    resources: Type.Optional(Globs),
     agents: Type.Optional(Globs),
     roles: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })),
   },

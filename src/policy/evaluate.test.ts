@@ -133,6 +133,18 @@ describe('match', () => {
     expect(decide(set, { kind: 'resource.read', scope: 'acme', resource: { uri: 'file:///x' } }).reasons[0]!.rule).toBe('by-kind');
     expect(decide(set, call('acme', 'shell.sub.exec')).reasons[0]!.rule).toBe('by-glob');
   });
+  it('matches resource URIs by glob and exposes `resource` to CEL', () => {
+    const s = setOf(
+      settings('acme', '{ defaultEffect: allow }'),
+      policy('r', 'acme', `    - { name: no-etc, effect: deny, match: { actions: [resource.read], resources: ["file:///etc/*"] } }\n    - { name: no-secrets, effect: deny, when: 'has(resource.uri) && resource.uri.contains("secret")' }`),
+    );
+    const read = (uri: string) => decide(s, { kind: 'resource.read', scope: 'acme', resource: { uri, server: 'fs' } });
+    expect(read('file:///etc/passwd').reasons[0]!.rule).toBe('no-etc');
+    expect(read('file:///home/a/secret.txt').reasons[0]!.rule).toBe('no-secrets');
+    expect(read('file:///home/a/notes.txt').effect).toBe('allow');
+    expect(decide(s, call('acme', 'file.etc')).effect).toBe('allow');
+  });
+
   it('does not match when the constrained field is absent or different', () => {
     expect(decide(set, call('acme', 'a.b', { principal: { id: 'p', roles: ['developer'] }, agent: { id: 'human-1' } })).effect).toBe('allow');
     expect(decide(set, { kind: 'tool.list', scope: 'acme' }).effect).toBe('allow');

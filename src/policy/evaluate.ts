@@ -46,6 +46,7 @@ export function matchesStatically(rule: CompiledRule, action: Action): boolean {
     const server = action.tool?.server ?? action.resource?.server;
     if (server === undefined || !rule.servers(server)) return false;
   }
+  if (rule.resources && (!action.resource || !rule.resources(action.resource.uri))) return false;
   if (rule.agents && (!action.agent || !rule.agents(action.agent.id))) return false;
   if (rule.roles) {
     const roles = action.principal?.roles;

@@ -85,7 +85,7 @@ export function lintDocuments(policies: readonly Located<PolicyDoc>[], settings:
         out.push({ severity: 'warning', code: 'lint/approval-missing', message: `rule \`${rule.name}\` requires approval but names no approvers`, span: at('effect'), help: 'add `approval: { approvers: { roles: [...] }, count: 1 }`' });
       }
       const m = rule.match;
-      const unconstrained = !m || (!m.actions && !m.servers && !m.tools && !m.agents && !m.roles);
+      const unconstrained = !m || (!m.actions && !m.servers && !m.tools && !m.resources && !m.agents && !m.roles);
       if (rule.effect === 'allow' && unconstrained && rule.when === undefined) {
         out.push({ severity: 'warning', code: 'lint/allow-everything', message: `rule \`${rule.name}\` allows every action in its scopes`, span: at('effect'), help: 'use `ScopeSettings.defaultEffect: allow` if that is the intent' });
       }
