@@ -53,6 +53,40 @@ export interface Checkpoint {
   inspect(action: Action, value: unknown, caller?: CallerInfo): Promise<InspectResult>;
 }
 
+const SENSITIVE = new Set<Finding['category']>(['secret', 'pii']);
+
+function valueAt(root: unknown, rootName: string, path: string): unknown {
+  if (path === rootName) return root;
+  if (!path.startsWith(rootName)) return undefined;
+  let v: unknown = root;
+  for (const m of path.slice(rootName.length).matchAll(/\.([^.[]+)|\[(\d+)\]/g)) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<string, unknown>)[m[1] ?? m[2]!];
+  }
+  return v;
+}
+
+/**
+ * Evidence of any finding must never show a secret or personal data another detector found in the
+ * same text (an injection finding's evidence is a window of raw text): such spans are masked with
+ * `*` of equal length, so every finding's offsets stay valid.
+ */
+export function scrubEvidence(findings: readonly Finding[], root: unknown, rootName: string): Finding[] {
+  const sensitive = findings.filter((f) => SENSITIVE.has(f.category) && f.path !== undefined);
+  if (sensitive.length === 0) return [...findings];
+  return findings.map((f) => {
+    if (SENSITIVE.has(f.category) || f.path === undefined) return f;
+    const spans = sensitive.filter((x) => x.path === f.path && x.start < f.end && x.end > f.start);
+    if (spans.length === 0) return f;
+    const text = valueAt(root, rootName, f.path);
+    if (typeof text !== 'string') return { ...f, evidence: '[evidence withheld: overlaps sensitive data]' };
+    let masked = text;
+    for (const x of spans) masked = masked.slice(0, x.start) + '*'.repeat(Math.max(0, x.end - x.start)) + masked.slice(x.end);
+    const window = masked.slice(f.start, f.end);
+    return { ...f, evidence: window.length > 60 ? `${window.slice(0, 60)}…` : window };
+  });
+}
+
 function redactionOf(mandate: ScanMandate | undefined, findings: readonly Finding[]): { hits: Finding[]; obligation: Obligation | undefined } {
   const hits = mandate ? findings.filter((f) => mandate.redact.has(f.category) && f.path !== undefined) : [];
   if (hits.length === 0) return { hits, obligation: undefined };
@@ -79,7 +113,7 @@ export function createCheckpoint(deps: CheckpointDeps): Checkpoint {
       lap('registry');
       const set = deps.policies.current();
       const mandate = resolveScan(set.scans, action.scope);
-      const findings = mandate?.input && deps.detectors ? mandatedFindings(mandate, await deps.detectors.scan(action)) : [];
+      const findings = mandate?.input && deps.detectors ? scrubEvidence(mandatedFindings(mandate, await deps.detectors.scan(action)), action.args, 'args') : [];
       lap('detect');
       const time = deps.clock.now();
       let decision: Decision;
@@ -110,7 +144,7 @@ export function createCheckpoint(deps: CheckpointDeps): Checkpoint {
     async inspect(action, value, caller) {
       const mandate = resolveScan(deps.policies.current().scans, action.scope);
       if (!mandate?.output || !deps.detectors) return { value, findings: [], obligations: [] };
-      const findings = mandatedFindings(mandate, deps.detectors.scanValue(value, 'tool_result', 'result'));
+      const findings = scrubEvidence(mandatedFindings(mandate, deps.detectors.scanValue(value, 'tool_result', 'result')), value, 'result');
       if (findings.length === 0) return { value, findings, obligations: [] };
       const { hits, obligation } = redactionOf(mandate, findings);
       const out = obligation ? redactValue(value, hits, 'result') : value;

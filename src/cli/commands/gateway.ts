@@ -4,7 +4,8 @@ import type { Command } from 'commander';
 import { Redis } from 'ioredis';
 import pino, { type Logger } from 'pino';
 import { createAuditWriter } from '../../audit/writer.js';
-import { createCheckpoint, systemClock, type AuditSink, type Checkpoint, type Clock, type Stage } from '../../checkpoint/index.js';
+import { createCheckpoint, systemClock, type AuditSink, type Checkpoint, type Clock, type DetectorPort, type Stage } from '../../checkpoint/index.js';
+import { createDetectorSet, type DetectorSet } from '../../detect/index.js';
 import { openPolicies, PolicyLoadError, type PolicyWatcher } from '../../config/index.js';
 import { WardenError, type Principal } from '../../domain/index.js';
 import {
@@ -24,6 +25,7 @@ import {
   type Namespacing,
   type RateLimiter,
   type RateLimitRule,
+  type InspectedResult,
   type ResultInspector,
   type SessionIdentity,
   type UpstreamSpec,
@@ -63,6 +65,27 @@ export interface GatewayRuntime {
   close(): Promise<void>;
 }
 
+/** A detector port that builds the detector set on first use, and only when `wanted()` says so. */
+function lazyDetectors(wanted: () => boolean): DetectorPort {
+  let set: DetectorSet | undefined;
+  const get = () => (set ??= createDetectorSet());
+  if (wanted()) get();
+  return {
+    scan: async (action) => get().scanAction(action),
+    scanValue: (value, source, root) => get().scanValue(value, source, root),
+  };
+}
+
+/** The default result inspector: the checkpoint's output scan, redaction and audit. */
+function scanningInspector(checkpoint: Pick<Checkpoint, 'inspect'>): ResultInspector {
+  return {
+    async inspect(action, result) {
+      const r = await checkpoint.inspect(action, result);
+      return r.value === result ? { action: 'pass' } : { action: 'replace', result: r.value as InspectedResult };
+    },
+  };
+}
+
 /**
  * Builds the gateway's implementations and wires them (the gateway's composition root until
  * src/main.ts takes it over): store → audit writer → registry → checkpoint → gateway.
@@ -82,11 +105,13 @@ export async function startGateway(opts: GatewayRuntimeOptions): Promise<Gateway
     // Result events ride in the next decision's transaction (one commit per call, not two); the
     // decision itself is still durable before the call is forwarded.
     const batcher = createResultBatcher(audit);
-    const checkpoint = createCheckpoint({ policies, registry, audit: batcher.decisions, clock, ...(opts.onStage ? { onStage: opts.onStage } : {}) });
+    // Detectors are built once (about a second) and only when some policy has a scan section.
+    const detectors = lazyDetectors(() => policies.current().scans.length > 0);
+    const checkpoint = createCheckpoint({ policies, registry, audit: batcher.decisions, clock, detectors, ...(opts.onStage ? { onStage: opts.onStage } : {}) });
     const preview = createCheckpoint({ policies, registry, audit: { append: async () => {} }, clock });
     limiter = opts.rateLimits?.length ? (opts.redisUrl ? createRedisRateLimiter(new Redis(opts.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 2 })) : createMemoryRateLimiter()) : undefined;
     gateway = createGateway(
-      { checkpoint, preview, registry, audit: batcher.results, clock, rateLimiter: limiter, inspector: opts.inspector, logger },
+      { checkpoint, preview, registry, audit: batcher.results, clock, rateLimiter: limiter, inspector: opts.inspector ?? scanningInspector(checkpoint), logger },
       { upstreams: opts.upstreams, scope: opts.scope, namespacing: opts.namespacing, rateLimits: opts.rateLimits, upstream: { stderr: opts.upstreamStderr ?? 'inherit' } },
     );
     await gateway.start();
