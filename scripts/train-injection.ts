@@ -13,7 +13,7 @@ import { normalize } from '../src/detect/normalize/normalize.js';
 import { FEATURE_BITS, type FeatureVector } from '../src/detect/injection/features.js';
 import { injectionFeatures, packWeights, type InjectionWeightsFile } from '../src/detect/injection/injection-model.js';
 import { compilePatternSet } from '../src/detect/pattern-set.js';
-import { INJECTION_RULES } from '../src/detect/injection/injection-rules.js';
+import { INJECTION_RULES, STRONG_RULE } from '../src/detect/injection/injection-rules.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const { values } = parseArgs({
@@ -54,9 +54,14 @@ const rows: Row[] = readFileSync(values.data!, 'utf8')
   .filter((l) => l.trim() !== '')
   .map((l) => JSON.parse(l) as Row);
 const rules = compilePatternSet(INJECTION_RULES);
+const strongRules = new Set(INJECTION_RULES.filter((r) => r.score >= STRONG_RULE).map((r) => r.id));
+// A strong rule hit decides on its own in the detector; the threshold search below counts it the same way.
+const strong: boolean[] = [];
 const examples: Example[] = rows.map((r) => {
   const text = normalize(r.text).view.text;
-  return { v: injectionFeatures(text, rules.matchAll(text, { maxMatches: 200 }).matches), y: r.label };
+  const hits = rules.matchAll(text, { maxMatches: 200 }).matches;
+  strong.push(hits.some((h) => strongRules.has(h.id)));
+  return { v: injectionFeatures(text, hits), y: r.label };
 });
 const seed = Number(values.seed);
 const epochs = Number(values.epochs);
@@ -104,17 +109,35 @@ function marginOf(model: { w: Float32Array; bias: number }, v: FeatureVector): n
   return m;
 }
 
-// 5-fold out-of-fold margins, folds assigned by a seeded shuffle.
+/**
+ * The text's longest line: BIPIA puts the same e-mail in the data clean and with a planted instruction,
+ * and twins split across folds let a fold memorize the e-mail instead of the instruction; rows that
+ * share it share a fold.
+ */
+function groupKey(text: string): string {
+  let best = '';
+  for (const line of text.split('\n')) if (line.trim().length > best.length) best = line.trim();
+  return best.slice(0, 120).toLowerCase();
+}
+
+// 5-fold out-of-fold margins; groups (see groupKey) are assigned to folds by a seeded shuffle.
 const K = 5;
 const fold = examples.map(() => 0);
 {
-  const idx = examples.map((_, i) => i);
+  const groups = new Map<string, number[]>();
+  rows.forEach((r, i) => {
+    const key = groupKey(r.text);
+    groups.set(key, [...(groups.get(key) ?? []), i]);
+  });
+  const keys = [...groups.keys()].sort();
   const r = rng(seed + 1);
-  for (let i = idx.length - 1; i > 0; i--) {
+  for (let i = keys.length - 1; i > 0; i--) {
     const j = Math.floor(r() * (i + 1));
-    [idx[i], idx[j]] = [idx[j]!, idx[i]!];
+    [keys[i], keys[j]] = [keys[j]!, keys[i]!];
   }
-  idx.forEach((e, i) => (fold[e] = i % K));
+  keys.forEach((k, i) => {
+    for (const e of groups.get(k)!) fold[e] = i % K;
+  });
 }
 const oof = new Float64Array(examples.length);
 for (let k = 0; k < K; k++) {
@@ -147,29 +170,46 @@ for (let it = 0; it < 5000; it++) {
 }
 const calibrated = Array.from(oof, (m) => 1 / (1 + Math.exp(-(a * m + b))));
 
-// Threshold: best out-of-fold F1 whose false-positive rate stays within --max-fpr.
+// Threshold: best out-of-fold F1 whose false-positive rate stays within --max-fpr, both over all
+// negatives and over the benign kinds the issue's FPR target is defined on.
 const maxFpr = Number(values['max-fpr']);
-let best = { t: 0.5, f1: -1, fpr: 1, recall: 0 };
+const BENIGN_KINDS = new Set(['benign', 'hard_benign', 'tool_output_benign']);
+let best = { t: 0.5, f1: -1, fpr: 1, benignFpr: 1, recall: 0 };
 for (let t = 0.05; t <= 0.951; t += 0.01) {
   let tp = 0;
   let fp = 0;
   let fn = 0;
   let neg = 0;
+  let benign = 0;
+  let benignFp = 0;
   examples.forEach((e, i) => {
-    const hit = calibrated[i]! >= t;
+    const hit = calibrated[i]! >= t || strong[i]!;
     if (e.y === 1) {
       if (hit) tp++;
       else fn++;
-    }
-    else {
+    } else {
       neg++;
       if (hit) fp++;
+      if (BENIGN_KINDS.has(rows[i]!.kind)) {
+        benign++;
+        if (hit) benignFp++;
+      }
     }
   });
   const f1 = (2 * tp) / Math.max(1, 2 * tp + fp + fn);
   const fpr = fp / Math.max(1, neg);
-  if (fpr <= maxFpr && f1 > best.f1) best = { t: Math.round(t * 100) / 100, f1, fpr, recall: tp / Math.max(1, tp + fn) };
+  const benignFpr = benignFp / Math.max(1, benign);
+  if (fpr <= maxFpr && benignFpr <= maxFpr && f1 > best.f1) best = { t: Math.round(t * 100) / 100, f1, fpr, benignFpr, recall: tp / Math.max(1, tp + fn) };
 }
+
+// Out-of-fold errors per kind at the chosen threshold: where the model is weak, on train only.
+const perKind = new Map<string, { ok: number; n: number }>();
+rows.forEach((r, i) => {
+  const e = perKind.get(r.kind) ?? { ok: 0, n: 0 };
+  e.n++;
+  if ((calibrated[i]! >= best.t || strong[i]! ? 1 : 0) === r.label) e.ok++;
+  perKind.set(r.kind, e);
+});
 
 const final = train(examples, seed);
 const packed = packWeights(final.w, 1e-3);
@@ -189,8 +229,9 @@ const file: InjectionWeightsFile = {
     epochs,
     l2,
     kept: packed.kept,
-    oof: { f1: Number(best.f1.toFixed(4)), fpr: Number(best.fpr.toFixed(4)), recall: Number(best.recall.toFixed(4)) },
+    oof: { f1: Number(best.f1.toFixed(4)), fpr: Number(best.fpr.toFixed(4)), benignFpr: Number(best.benignFpr.toFixed(4)), recall: Number(best.recall.toFixed(4)) },
+    folds: 'grouped by longest line (e-mail twins share a fold)',
   },
 };
 writeFileSync(values.out!, `${JSON.stringify(file)}\n`);
-process.stdout.write(`trained on ${examples.length} rows (${nPos} attacks); kept ${packed.kept} weights; platt a=${a.toFixed(3)} b=${b.toFixed(3)}; threshold ${best.t} (out-of-fold F1 ${best.f1.toFixed(3)}, FPR ${best.fpr.toFixed(3)}, recall ${best.recall.toFixed(3)})\nwrote ${values.out}\n`);
+process.stdout.write(`trained on ${examples.length} rows (${nPos} attacks); kept ${packed.kept} weights; platt a=${a.toFixed(3)} b=${b.toFixed(3)}; threshold ${best.t} (out-of-fold F1 ${best.f1.toFixed(3)}, FPR ${best.fpr.toFixed(3)}, benign FPR ${best.benignFpr.toFixed(3)}, recall ${best.recall.toFixed(3)})\nout-of-fold per kind (correct/total): ${[...perKind].map(([k, e]) => `${k} ${e.ok}/${e.n}`).join(', ')}\nwrote ${values.out}\n`);

@@ -26,6 +26,7 @@ let t = performance.now();
 const big = set.scanText(mixed, 'tool_result');
 const mbps = mixed.length / (1 << 20) / ((performance.now() - t) / 1000);
 
+// Wall time per scan: on a shared machine its tail also holds time the process was preempted.
 const times: number[] = [];
 for (let i = 0; i < 2000; i++) {
   const at = (i * 1031) % (mixed.length - 1024);
@@ -40,7 +41,7 @@ const rss = process.resourceUsage().maxRSS / 1024;
 process.stdout.write(
   [
     `1 MB mixed text: ${mbps.toFixed(2)} MB/s, ${big.windows} windows, ${big.findings.length} findings`,
-    `per 1 KB scan (2000 samples): p50 ${q(0.5).toFixed(3)} ms, p99 ${q(0.99).toFixed(3)} ms, max ${q(1).toFixed(3)} ms (target p99 <= 1 ms: ratio ${(q(0.99) / 1).toFixed(2)})`,
+    `per 1 KB scan (2000 samples): p50 ${q(0.5).toFixed(3)} ms, p90 ${q(0.9).toFixed(3)} ms, p99 ${q(0.99).toFixed(3)} ms, max ${q(1).toFixed(3)} ms (target p99 <= 1 ms: ratio ${(q(0.99) / 1).toFixed(2)})`,
     `peak RSS ${rss.toFixed(0)} MB`,
   ].join('\n') + '\n',
 );

@@ -19,10 +19,26 @@ export function findingIn(
 /** Drops findings of the same category and type whose spans overlap a higher-scored one. */
 export function dedupeFindings(findings: readonly Finding[]): Finding[] {
   const sorted = [...findings].sort((a, b) => b.score - a.score || a.start - b.start);
+  // Kept spans per category/type/path are disjoint, so one binary search finds the only one that can clash.
+  const keptBy = new Map<string, Array<[number, number]>>();
   const kept: Finding[] = [];
   for (const f of sorted) {
-    const clash = kept.some((k) => k.category === f.category && k.type === f.type && (k.path ?? '') === (f.path ?? '') && k.start < Math.max(f.end, f.start + 1) && f.start < Math.max(k.end, k.start + 1));
-    if (!clash) kept.push(f);
+    const key = `${f.category}\u0000${f.type}\u0000${f.path ?? ''}`;
+    let spans = keptBy.get(key);
+    if (spans === undefined) keptBy.set(key, (spans = []));
+    const s = f.start;
+    const e = Math.max(f.end, f.start + 1);
+    // Last kept span starting before `e`.
+    let lo = 0;
+    let hi = spans.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (spans[mid]![0] < e) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo > 0 && spans[lo - 1]![1] > s) continue;
+    spans.splice(lo, 0, [s, e]);
+    kept.push(f);
   }
   return kept.sort((a, b) => a.start - b.start || a.end - b.end);
 }

@@ -10,19 +10,21 @@ export interface ExfiltrationDetectorOptions {
 }
 
 // INVARIANT: RE2 syntax, no capturing groups.
-const RULES: readonly Rule[] = [
-  { id: 'md_image', type: 'markdown_image', source: '!\\[[^\\]\\n]{0,}\\]\\(\\s{0,4}(?:https?:)?//[^\\s)]{1,}', score: 0.6 },
-  { id: 'html_image', type: 'html_image', source: '(?i)<(?:img|image|iframe|script|link|source|video|audio)\\b[^>]{0,}(?:src|href|srcset)\\s{0,2}=\\s{0,2}["\']?(?:https?:)?//[^\\s"\'>]{1,}', score: 0.6 },
-  { id: 'md_link', type: 'markdown_link', source: '\\]\\(\\s{0,4}https?://[^\\s)]{1,}', score: 0.3 },
-  { id: 'md_ref_image', type: 'markdown_image', source: '(?m)^\\s{0,3}\\[[^\\]\\n]{1,}\\]:\\s{1,4}https?://[^\\s]{1,}', score: 0.5 },
+/** The exfiltration rules (exported for the prefilter tests). */
+export const EXFIL_RULES: readonly Rule[] = [
+  { id: 'md_image', type: 'markdown_image', source: '!\\[[^\\]\\n]{0,}\\]\\(\\s{0,4}(?:https?:)?//[^\\s)]{1,}', score: 0.6, anchors: [']('], before: 2, after: 12, left: 'line', right: 'token' },
+  { id: 'html_image', type: 'html_image', source: '(?i)<(?:img|image|iframe|script|link|source|video|audio)\\b[^>]{0,}(?:src|href|srcset)\\s{0,2}=\\s{0,2}["\']?(?:https?:)?//[^\\s"\'>]{1,}', score: 0.6, anchors: ['<img', '<image', '<iframe', '<script', '<link', '<source', '<video', '<audio'], before: 0, after: 1024 },
+  { id: 'md_link', type: 'markdown_link', source: '\\]\\(\\s{0,4}https?://[^\\s)]{1,}', score: 0.3, anchors: [']('], before: 0, after: 12, right: 'token' },
+  { id: 'md_ref_image', type: 'markdown_image', source: '(?m)^\\s{0,3}\\[[^\\]\\n]{1,}\\]:\\s{1,4}https?://[^\\s]{1,}', score: 0.5, anchors: [']:'], before: 2, after: 12, left: 'line', right: 'token' },
   {
     id: 'send_to',
     type: 'send_instruction',
     source: '(?i)\\b(?:send|post|upload|forward|transmit|e-?mail|exfiltrate|leak|submit|deliver|copy|paste|append|include)\\b[^\\n]{0,}\\b(?:to|into|at|via)\\s{1,3}(?:https?://[^\\s]{1,}|[A-Za-z0-9._%+-]{1,}@[A-Za-z0-9.-]{1,}\\.[A-Za-z]{2,24}|(?:this|the|my|our|a) (?:webhook|endpoint|url|server))',
     score: 0.55,
+    anchors: ['http', '@', 'webhook', 'endpoint', 'url', 'server'], also: ['send', 'post', 'upload', 'forward', 'transmit', 'mail', 'exfiltrate', 'leak', 'submit', 'deliver', 'copy', 'paste', 'append', 'include'], before: 24, after: 16, left: 'line', right: 'token',
   },
-  { id: 'http_upload', type: 'command_upload', source: '(?i)\\b(?:curl|wget|Invoke-WebRequest|Invoke-RestMethod|iwr|irm|http|httpie)\\b[^\\n]{0,}(?:\\s-d\\b|--data|--data-binary|--data-raw|--data-urlencode|\\s-F\\b|--form|--upload-file|\\s-T\\b|--post-data|--post-file|-X\\s{1,3}(?:POST|PUT)|-Method\\s{1,3}(?:Post|Put)|-Body|-InFile)[^\\n]{0,}', score: 0.6 },
-  { id: 'pipe_out', type: 'command_upload', source: '(?i)(?:\\$\\(\\s{0,2}(?:cat|env|printenv|base64)\\b[^)\\n]{0,}\\)|`(?:cat|env|printenv)\\b[^`\\n]{0,}`|\\|\\s{0,2}(?:nc|ncat|netcat|curl|wget)\\b)[^\\n]{0,}', score: 0.65 },
+  { id: 'http_upload', type: 'command_upload', source: '(?i)\\b(?:curl|wget|Invoke-WebRequest|Invoke-RestMethod|iwr|irm|http|httpie)\\b[^\\n]{0,}(?:\\s-d\\b|--data|--data-binary|--data-raw|--data-urlencode|\\s-F\\b|--form|--upload-file|\\s-T\\b|--post-data|--post-file|-X\\s{1,3}(?:POST|PUT)|-Method\\s{1,3}(?:Post|Put)|-Body|-InFile)[^\\n]{0,}', score: 0.6, anchors: ['-d', '-f', '-t', '-x', '-method', '-body', '-infile', '--post-'], before: 0, after: 0, left: 'line', right: 'line' },
+  { id: 'pipe_out', type: 'command_upload', source: '(?i)(?:\\$\\(\\s{0,2}(?:cat|env|printenv|base64)\\b[^)\\n]{0,}\\)|`(?:cat|env|printenv)\\b[^`\\n]{0,}`|\\|\\s{0,2}(?:nc|ncat|netcat|curl|wget)\\b)[^\\n]{0,}', score: 0.65, anchors: ['$(', '`', '|'], before: 0, after: 0, right: 'line' },
 ];
 
 const SENSITIVE = /\b(?:conversation|chat|history|password|passwd|secret|token|api[ _-]?key|credential|private|ssh|\.env|cookie|session|system prompt|summary|data|file|contents?|memory|email)/i;
@@ -37,7 +39,7 @@ export function createExfiltrationDetector(options: ExfiltrationDetectorOptions 
   return createRuleDetector({
     id: 'warden.exfiltration',
     category: 'exfiltration',
-    rules: RULES,
+    rules: EXFIL_RULES,
     views: 'raw',
     refine(m, rule, _view, _input: ScanInput) {
       if (rule.id === 'send_to') return SENSITIVE.test(m.value) ? 0.8 : rule.score;

@@ -37,48 +37,145 @@ export function words(text: string, maxWords = 4000): string[] {
   return out;
 }
 
+const FNV_OFFSET = 0x811c9dc5;
+const fnv = (h: number, c: number) => Math.imul(h ^ c, 0x01000193);
+const fnvString = (h: number, s: string) => {
+  let x = h;
+  for (let i = 0; i < s.length; i++) x = fnv(x, s.charCodeAt(i));
+  return x;
+};
+const W_SEED = fnvString(FNV_OFFSET, 'w:');
+const B_SEED = fnvString(FNV_OFFSET, 'b:');
+const C_SEED = fnvString(FNV_OFFSET, 'c:');
+
+// Scratch space of the hashing trick, reused by every call (extraction never re-enters itself).
+const dense = new Float32Array(1 << FEATURE_BITS);
+let touched = new Int32Array(4096);
+
 /**
  * Extracts hashed features: word unigrams and bigrams, char 3..5-grams inside words (robust to
- * misspellings), with sublinear counts and L2 normalization; then `extras` (rule hits, length) as is.
+ * misspellings), with sublinear counts and L2 normalization; then `extras` (rule hits, length,
+ * segments) as is. Hashes are FNV-1a of `w:word`, `b:w1 w2`, `c:gram`, computed without building
+ * the strings, and counted in a preallocated dense array.
  */
 export function extractFeatures(text: string, extras: readonly string[] = []): FeatureVector {
-  const counts = new Map<number, number>();
-  const add = (f: string) => {
-    const h = hashFeature(f);
-    counts.set(h, (counts.get(h) ?? 0) + 1);
+  let n = 0;
+  const add = (h: number) => {
+    const k = (h >>> 0) & MASK;
+    if (dense[k] === 0) {
+      if (n === touched.length) {
+        const grown = new Int32Array(n * 2);
+        grown.set(touched);
+        touched = grown;
+      }
+      touched[n++] = k;
+    }
+    dense[k]! += 1;
   };
   const ws = words(text);
   for (let i = 0; i < ws.length; i++) {
     const w = ws[i]!;
-    add(`w:${w}`);
-    if (i + 1 < ws.length) add(`b:${w} ${ws[i + 1]}`);
+    add(fnvString(W_SEED, w));
+    if (i + 1 < ws.length) add(fnvString(fnv(fnvString(B_SEED, w), 32), ws[i + 1]!));
     if (w.length >= 3 && w.length <= 24) {
-      const padded = ` ${w} `;
-      for (let n = 3; n <= 5; n++) for (let k = 0; k + n <= padded.length; k++) add(`c:${padded.slice(k, k + n)}`);
+      // Grams of ` w `: position -1 and w.length stand for the padding spaces.
+      for (let k = -1; k + 3 <= w.length + 1; k++) {
+        let h = C_SEED;
+        for (let j = 0; j < 5 && k + j <= w.length; j++) {
+          h = fnv(h, k + j < 0 || k + j === w.length ? 32 : w.charCodeAt(k + j));
+          if (j >= 2) add(h);
+        }
+      }
     }
   }
   let norm = 0;
-  for (const [k, v] of counts) {
-    const s = 1 + Math.log(v);
-    counts.set(k, s);
-    norm += s * s;
+  for (let i = 0; i < n; i++) {
+    const k = touched[i]!;
+    const v = 1 + Math.log(dense[k]!);
+    dense[k] = v;
+    norm += v * v;
   }
   norm = Math.sqrt(norm) || 1;
-  const extra = new Map<number, number>();
-  for (const e of extras) extra.set(hashFeature(`x:${e}`), 1);
-  const size = counts.size + extra.size;
-  const index = new Int32Array(size);
-  const value = new Float32Array(size);
-  let i = 0;
-  for (const [k, v] of counts) {
+  const extra = new Set<number>();
+  for (const e of extras) extra.add(hashFeature(`x:${e}`));
+  const index = new Int32Array(n + extra.size);
+  const value = new Float32Array(n + extra.size);
+  for (let i = 0; i < n; i++) {
+    const k = touched[i]!;
     index[i] = k;
-    value[i++] = v / norm;
+    value[i] = dense[k]! / norm;
+    dense[k] = 0;
   }
-  for (const [k, v] of extra) {
+  let i = n;
+  for (const k of extra) {
     index[i] = k;
-    value[i++] = v;
+    value[i++] = 1;
   }
   return { index, value };
+}
+
+// First words of a request or task a user would type: questions and imperatives.
+const ASKS = new Set(
+  'explain describe write draft summarize summarise translate list give tell what who how why when where which name create compose generate provide calculate recommend suggest compare define identify outline analyze analyse discuss can could please find show convert make plan design replace use answer respond reply add include start begin end change rewrite insert output print say spell encode sort count'.split(' '),
+);
+
+// Marks of an e-mail (headers, greetings, footers): the commonest carrier of indirect injection.
+const MAIL_MARKS = ['subject:', 'from:', 'email_from:', 'dear ', 'hi ', 'hello ', 'regards', 'unsubscribe', 'reply to this email', 'sent from'];
+// A line that talks about the model's own output is addressed to the model, not to the reader.
+const YOUR_OUTPUT = ['your answer', 'your response', 'your reply', 'your output', 'your summary', 'your responses', 'your answers'];
+
+/**
+ * Segment features: a short line that reads like a user's question or instruction, standing alone
+ * inside a longer text (an e-mail, a page, a tool result) is how indirect injection arrives; its
+ * position, and whether it splits a word of the surrounding text, are features of their own.
+ */
+export function segmentFeatures(text: string): string[] {
+  const out = new Set<string>();
+  let lineStart = 0;
+  let index = 0;
+  const lines: Array<[number, number]> = [];
+  for (let i = 0; i <= text.length; i++) {
+    if (i === text.length || text.charCodeAt(i) === 10) {
+      lines.push([lineStart, i]);
+      lineStart = i + 1;
+      if (lines.length > 2000) break;
+    }
+  }
+  let mail: boolean | undefined;
+  let lowered: string | undefined;
+  const lower = () => (lowered ??= text.toLowerCase());
+  for (const [s, e] of lines) {
+    const i = index++;
+    let a = s;
+    let b = e;
+    while (a < b && text.charCodeAt(a) <= 32) a++;
+    while (b > a && text.charCodeAt(b - 1) <= 32) b--;
+    const len = b - a;
+    if (len < 10 || len > 160 || lines.length < 2 || text.length < 2 * len + 60) continue;
+    let w = a;
+    while (w < b && /* letters only */ ((text.charCodeAt(w) | 0x20) >= 97 && (text.charCodeAt(w) | 0x20) <= 122)) w++;
+    const first = text.slice(a, w).toLowerCase();
+    const asks = text.charCodeAt(b - 1) === 63 || ASKS.has(first);
+    if (!asks) continue;
+    const pos = i === 0 ? 'start' : i === lines.length - 1 ? 'end' : 'mid';
+    const line = text.slice(a, b).toLowerCase();
+    out.add('seg:ask');
+    if (text.length - len >= 200) out.add('seg:ask:doc');
+    if (mail === undefined) mail = MAIL_MARKS.some((m) => lower().includes(m));
+    if (mail) out.add('seg:ask:mail');
+    if (YOUR_OUTPUT.some((m) => line.includes(m))) out.add('seg:ask:your_output');
+    out.add(`seg:ask:${pos}`);
+    if (text.charCodeAt(b - 1) === 63) out.add('seg:ask:q');
+    else out.add('seg:ask:imp');
+    const prev = lines[i - 1];
+    const next = lines[i + 1];
+    if (prev !== undefined && next !== undefined) {
+      const pc = text.charCodeAt(prev[1] - 1);
+      const nc = text.charCodeAt(next[0]);
+      if (pc >= 97 && pc <= 122 && nc >= 97 && nc <= 122) out.add('seg:ask:split');
+    }
+  }
+  return [...out];
 }
 
 /** Length bucket feature: short prompts and long documents behave differently. */

@@ -3,7 +3,7 @@ import type { Detector, ScanInput, TextView } from '../detector.js';
 import { excerpt } from '../evidence.js';
 import { findingIn } from '../finding.js';
 import { loadInjectionModel, type InjectionModel, type InjectionWeightsFile } from './injection-model.js';
-import { INJECTION_RULES } from './injection-rules.js';
+import { INJECTION_RULES, STRONG_RULE } from './injection-rules.js';
 import weights from './injection-weights.json' with { type: 'json' };
 
 /** Options for the prompt-injection detector. */
@@ -36,7 +36,7 @@ export function createInjectionDetector(options: InjectionDetectorOptions = {}):
     for (const h of hits) {
       const rule = ruleById.get(h.id)!;
       // Strong rules stand on their own; weaker ones only mark where the model's suspicion sits.
-      const score = rule.score >= 0.85 ? Math.max(p, rule.score) : p;
+      const score = rule.score >= STRONG_RULE ? Math.max(p, rule.score) : p;
       strongest = Math.max(strongest, score);
       out.push(findingIn(view, { category: 'prompt_injection', type: rule.type, score, start: h.start, end: h.end, detector: id, evidence: excerpt(h.value) }, input.path));
     }

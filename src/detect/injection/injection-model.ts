@@ -1,5 +1,5 @@
 import { compilePatternSet, type PatternMatch, type PatternSet } from '../pattern-set.js';
-import { extractFeatures, words, type FeatureVector } from './features.js';
+import { extractFeatures, segmentFeatures, words, type FeatureVector } from './features.js';
 
 /** Below this many words, and with no rule hit, the model's positive margin is scaled down. */
 const SHORT_WORDS = 8;
@@ -37,7 +37,7 @@ export interface InjectionModel {
 
 /** Builds the feature vector the model reads; shared by training and inference. */
 export function injectionFeatures(text: string, hits: readonly PatternMatch[]): FeatureVector {
-  const extras = [...new Set(hits.map((h) => `rule:${h.id}`))];
+  const extras = [...new Set(hits.map((h) => `rule:${h.id}`)), ...segmentFeatures(text)];
   if (hits.length > 0) extras.push('rule:any');
   return extractFeatures(text, extras);
 }

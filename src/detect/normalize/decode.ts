@@ -35,9 +35,21 @@ export function looksLikeText(s: string): boolean {
   return printable / s.length > 0.95 && letters / s.length > 0.5 && spaces >= 1;
 }
 
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 function utf8(bytes: Uint8Array): string | undefined {
+  // Bytes that can neither read as text nor be another encoding layer are dropped before decoding:
+  // a failed fatal decode throws, and exceptions are the slow path of a scan full of random tokens.
+  let high = 0;
+  let control = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i]!;
+    if (b >= 0x80) high++;
+    else if ((b < 32 && b !== 9 && b !== 10 && b !== 13) || b === 127) control++;
+  }
+  if (control * 20 > bytes.length || high * 3 > bytes.length * 2) return undefined;
   try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return UTF8.decode(bytes);
   } catch {
     return undefined;
   }
@@ -65,13 +77,14 @@ function decodeHex(run: string): string | undefined {
 
 const COMMON = new Set(['the', 'and', 'you', 'to', 'of', 'a', 'is', 'are', 'all', 'your', 'this', 'that', 'with', 'for', 'ignore', 'previous', 'instructions', 'now', 'system', 'prompt', 'tell', 'me', 'what', 'do', 'not', 'it', 'in', 'be', 'as', 'on']);
 
-/** Counts common English words in `s` (lower case), a cheap test for "this is prose". */
-function englishHits(s: string): number {
+/** Counts common English words in `s` (lower case), a cheap test for "this is prose"; `rotate` reads it through ROT13. */
+function englishHits(s: string, rotate = false): number {
   let hits = 0;
   let word = '';
   for (let i = 0; i <= s.length; i++) {
-    const c = i < s.length ? s.charCodeAt(i) | 0x20 : 32;
+    let c = i < s.length ? s.charCodeAt(i) | 0x20 : 32;
     if (c >= 97 && c <= 122) {
+      if (rotate) c = ((c - 97 + 13) % 26) + 97;
       if (word.length < 16) word += String.fromCharCode(c);
     } else {
       if (word !== '' && COMMON.has(word)) hits++;
@@ -140,10 +153,10 @@ export function decodePayloads(raw: string, limits: DecodeLimits = {}): TextView
   visit(raw, (s, e) => [s, e], 1, '');
   // ROT13: only when the rotated text reads as English clearly better than the text itself.
   if (budget > 0 && raw.length >= 16) {
-    const rotated = rot13(raw.slice(0, budget));
-    const before = englishHits(raw);
-    const after = englishHits(rotated);
-    if (after >= 3 && after >= 3 * (before + 1)) views.push(blobView('decoded:rot13', rotated, 0, raw.length));
+    const text = raw.slice(0, budget);
+    const before = englishHits(text);
+    const after = englishHits(text, true);
+    if (after >= 3 && after >= 3 * (before + 1)) views.push(blobView('decoded:rot13', rot13(text), 0, raw.length));
   }
   return views;
 }

@@ -1,6 +1,6 @@
 import type { TextView } from '../detector.js';
 import { HOMOGLYPHS, isConfusableScript } from './homoglyphs.js';
-import { mappedView } from './text-view.js';
+import { identityView, mappedView } from './text-view.js';
 
 /** A kind of Unicode or spelling trick seen while normalizing; each becomes a finding. */
 export type SmugglingKind = 'unicode_tags' | 'zero_width' | 'bidi_control' | 'variation_selectors' | 'homoglyphs' | 'char_spacing';
@@ -59,6 +59,8 @@ function fold(cp: number): string {
  * linear post-passes; every output char keeps the raw offset it came from.
  */
 export function normalize(raw: string): Normalized {
+  // Plain ASCII has no Unicode tricks to undo: only spacing and leetspeak, each checked cheaply first.
+  if (!NOT_PLAIN_ASCII.test(raw)) return normalizeAscii(raw);
   const out: string[] = [];
   const map: number[] = [];
   const marks: SmugglingMark[] = [];
@@ -147,6 +149,55 @@ export function normalize(raw: string): Normalized {
   if (spaced.mark !== undefined) marks.push(spaced.mark);
   const leet = unleet(spaced.chars);
   return { view: mappedView('normalized', leet.join(''), Int32Array.from(spaced.map)), marks: marks.sort((a, b) => a.start - b.start) };
+}
+
+// Printable ASCII, tab and newlines; anything else (controls included) takes the full path.
+const NOT_PLAIN_ASCII = /[^ -~\t\n\r]/;
+
+/** `normalize` for ASCII input: the identity unless spacing or leetspeak is present. */
+function normalizeAscii(raw: string): Normalized {
+  if (!maySpace(raw)) return { view: identityView(mayLeet(raw) ? unleet(raw.split('')).join('') : raw), marks: [] };
+  const map: number[] = new Array<number>(raw.length + 1);
+  for (let i = 0; i <= raw.length; i++) map[i] = i;
+  const spaced = unspace(raw.split(''), map);
+  const leet = unleet(spaced.chars);
+  return { view: mappedView('normalized', leet.join(''), Int32Array.from(spaced.map)), marks: spaced.mark ? [spaced.mark] : [] };
+}
+
+const isWordCode = (c: number) => (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57);
+const SPACER_CODES = new Set([...' .-_*|/+'].map((c) => c.charCodeAt(0)));
+
+/** True when `s` has a run of at least 5 single word chars split by one spacer: exactly what `unspace` joins. */
+function maySpace(s: string): boolean {
+  const word = (k: number) => k >= 0 && k < s.length && isWordCode(s.charCodeAt(k));
+  for (let i = 0; i < s.length; i++) {
+    if (!word(i) || word(i - 1) || word(i + 1)) continue;
+    const sep = s.charCodeAt(i + 1);
+    const spacer = SPACER_CODES.has(sep);
+    let pos = i;
+    let letters = 0;
+    while (word(pos) && !word(pos + 1)) {
+      letters++;
+      if (spacer && s.charCodeAt(pos + 1) === sep && word(pos + 2) && !word(pos + 3)) pos += 2;
+      else if (spacer && s.charCodeAt(pos + 1) === sep && s.charCodeAt(pos + 2) === sep && word(pos + 3) && !word(pos + 4)) pos += 3;
+      else break;
+    }
+    if (letters >= 5) return true;
+    i = Math.max(i, pos - 1);
+  }
+  return false;
+}
+
+/** True when `s` has a look-alike digit or sign next to a letter: what `unleet` folds. */
+function mayLeet(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i]!;
+    if (LEET[c] === undefined) continue;
+    const p = s.charCodeAt(i - 1) | 0x20;
+    const n = s.charCodeAt(i + 1) | 0x20;
+    if ((p >= 97 && p <= 122) || (n >= 97 && n <= 122)) return true;
+  }
+  return false;
 }
 
 const isWordChar = (c: string) => (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');

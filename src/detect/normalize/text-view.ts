@@ -24,3 +24,17 @@ export function mappedView(kind: string, text: string, map: Int32Array): TextVie
 export function blobView(kind: string, text: string, rawStart: number, rawEnd: number): TextView {
   return { kind, text, toRaw: () => [rawStart, rawEnd] };
 }
+
+/** A `normalized` view equal to the raw text: spans map to themselves. */
+export function identityView(text: string): TextView {
+  return {
+    kind: 'normalized',
+    text,
+    toRaw(s, e) {
+      // The same spans as `mappedView` over the identity map.
+      const a = Math.min(Math.max(s, 0), text.length);
+      const b = e <= s ? a : Math.min(Math.max(e, s + 1), text.length);
+      return [a, Math.max(a, b)];
+    },
+  };
+}

@@ -6,16 +6,19 @@ import { findingIn } from '../finding.js';
 import { compilePatternSet } from '../pattern-set.js';
 import { cardNetworkValid, ibanValid, ipv4Valid, ipv6Valid, luhnValid, ssnValid } from './validators.js';
 
-// Types are Presidio's entity names. INVARIANT: RE2 syntax, no capturing groups.
-const PII_PATTERNS = [
-  { id: 'EMAIL_ADDRESS', source: '\\b[A-Za-z0-9._%+-]{1,}@[A-Za-z0-9-]{1,}(?:\\.[A-Za-z0-9-]{1,}){0,8}\\.[A-Za-z]{2,24}\\b' },
-  { id: 'IBAN_CODE', source: '\\b[A-Za-z]{2}[0-9]{2}(?: ?[A-Za-z0-9]{4}){2,7}(?: ?[A-Za-z0-9]{1,4})?\\b' },
-  { id: 'CREDIT_CARD', source: '\\b[0-9]{4}(?:[ -]?[0-9]{3,6}){1,4}\\b' },
-  { id: 'US_SSN', source: '\\b[0-9]{3}[- .][0-9]{2}[- .][0-9]{4}\\b|\\b(?i:ssn|social security(?: number)?)[#:\\s]{1,4}[0-9]{9}\\b' },
-  { id: 'IP_ADDRESS', source: '\\b(?:[0-9]{1,3}\\.){3}[0-9]{1,3}\\b|(?i:\\b(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}\\b|(?:[0-9a-f]{1,4}:){1,7}:(?:[0-9a-f]{1,4}(?::[0-9a-f]{1,4}){0,6})?\\b|::(?:[0-9a-f]{1,4}:){0,6}[0-9a-f]{1,4}\\b)' },
-  { id: 'PHONE_NUMBER', source: '(?:\\+[0-9]{1,3}[ .-]?)?(?:\\([0-9]{1,4}\\)[ .-]?)?[0-9]{2,4}(?:[ .-]?[0-9]{2,4}){1,4}(?: ?(?:x|ext\\.?) ?[0-9]{1,5})?' },
-  { id: 'PERSON', source: '\\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Madam|Dame)\\.? [A-Z][a-z\\x{00C0}-\\x{024F}\'-]{1,30}(?: [A-Z]\\.)?(?: [A-Z][a-z\\x{00C0}-\\x{024F}\'-]{1,30}){0,2}' },
-  { id: 'PERSON_CONTEXT', source: '(?i:my name is|name:|dear|signed,|regards,|sincerely,|patient:|customer:)\\s{1,3}[A-Z][a-z\\x{00C0}-\\x{024F}\'-]{1,30}(?: [A-Z][a-z\\x{00C0}-\\x{024F}\'-]{1,30}){0,2}' },
+const DIGITS = '0123456789';
+
+/** PII candidates; types are Presidio's entity names (exported for the prefilter tests). INVARIANT: RE2 syntax, no capturing groups. */
+export const PII_PATTERNS = [
+  { id: 'EMAIL_ADDRESS', source: '\\b[A-Za-z0-9._%+-]{1,}@[A-Za-z0-9-]{1,}(?:\\.[A-Za-z0-9-]{1,}){0,8}\\.[A-Za-z]{2,24}\\b', anchors: ['@'], before: 0, after: 0, left: 'token', right: 'token' },
+  { id: 'IBAN_CODE', source: '\\b[A-Za-z]{2}[0-9]{2}(?: ?[A-Za-z0-9]{4}){2,7}(?: ?[A-Za-z0-9]{1,4})?\\b', run: { chars: DIGITS, min: 2 }, before: 2, after: 40 },
+  { id: 'CREDIT_CARD', source: '\\b[0-9]{4}(?:[ -]?[0-9]{3,6}){1,4}\\b', run: { chars: '0123456789 -', core: DIGITS, min: 7 }, before: 0, after: 1 },
+  { id: 'US_SSN', source: '\\b[0-9]{3}[- .][0-9]{2}[- .][0-9]{4}\\b|\\b(?i:ssn|social security(?: number)?)[#:\\s]{1,4}[0-9]{9}\\b', run: { chars: '0123456789 .-', core: DIGITS, min: 9 }, before: 30, after: 1 },
+  { id: 'IP_ADDRESS', source: '\\b(?:[0-9]{1,3}\\.){3}[0-9]{1,3}\\b', run: { chars: '0123456789.', core: '.', min: 3 }, before: 0, after: 1 },
+  { id: 'IP_ADDRESS_V6', source: '(?i:\\b(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}\\b|(?:[0-9a-f]{1,4}:){1,7}:(?:[0-9a-f]{1,4}(?::[0-9a-f]{1,4}){0,6})?\\b|::(?:[0-9a-f]{1,4}:){0,6}[0-9a-f]{1,4}\\b)', run: { chars: '0123456789abcdefABCDEF:', core: ':', min: 2 }, before: 0, after: 1 },
+  { id: 'PHONE_NUMBER', source: '(?:\\+[0-9]{1,3}[ .-]?)?(?:\\([0-9]{1,4}\\)[ .-]?)?[0-9]{2,4}(?:[ .-]?[0-9]{2,4}){1,4}(?: ?(?:x|ext\\.?) ?[0-9]{1,5})?', run: { chars: '0123456789 .-()+', core: DIGITS, min: 4 }, before: 1, after: 16 },
+  { id: 'PERSON', source: '\\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Madam|Dame)\\.? [A-Z][a-z\\x{00C0}-\\x{024F}\'-]{1,30}(?: [A-Z]\\.)?(?: [A-Z][a-z\\x{00C0}-\\x{024F}\'-]{1,30}){0,2}', anchors: ['mr.', 'mr ', 'mrs', 'ms.', 'ms ', 'miss ', 'mx.', 'mx ', 'dr.', 'dr ', 'prof', 'sir ', 'madam ', 'dame '], before: 0, after: 112 },
+  { id: 'PERSON_CONTEXT', source: '(?i:my name is|name:|dear|signed,|regards,|sincerely,|patient:|customer:)\\s{1,3}[A-Z][a-z\\x{00C0}-\\x{024F}\'-]{1,30}(?: [A-Z][a-z\\x{00C0}-\\x{024F}\'-]{1,30}){0,2}', anchors: ['my name is', 'name:', 'dear', 'signed,', 'regards,', 'sincerely,', 'patient:', 'customer:'], before: 0, after: 112 },
 ] as const;
 
 const CONTEXT_PREFIX = /^(?:my name is|name:|dear|signed,|regards,|sincerely,|patient:|customer:)\s{1,3}/i;
@@ -64,7 +67,7 @@ export function createPiiDetector(options: PiiDetectorOptions = {}): Detector {
       };
       const overlaps = (s: number, e: number) => taken.some(([a, b]) => a < e && s < b);
       // Validated types first, so a card number is not also reported as a phone number.
-      const order = ['EMAIL_ADDRESS', 'IBAN_CODE', 'CREDIT_CARD', 'US_SSN', 'IP_ADDRESS', 'PHONE_NUMBER', 'PERSON', 'PERSON_CONTEXT'];
+      const order = ['EMAIL_ADDRESS', 'IBAN_CODE', 'CREDIT_CARD', 'US_SSN', 'IP_ADDRESS', 'IP_ADDRESS_V6', 'PHONE_NUMBER', 'PERSON', 'PERSON_CONTEXT'];
       const sorted = [...matches].sort((a, b) => order.indexOf(a.id) - order.indexOf(b.id) || a.start - b.start);
       for (const m of sorted) {
         const v = m.value;
@@ -87,6 +90,7 @@ export function createPiiDetector(options: PiiDetectorOptions = {}): Detector {
             break;
           }
           case 'IP_ADDRESS':
+          case 'IP_ADDRESS_V6':
             if ((v.includes('.') ? ipv4Valid(v) : ipv6Valid(v)) && !overlaps(m.start, m.end)) add('IP_ADDRESS', v.includes('.') ? 0.85 : 0.8, m.start, m.end, v);
             break;
           case 'PHONE_NUMBER': {

@@ -3,13 +3,15 @@ import type { Detector, ScanInput } from '../detector.js';
 import { excerpt, severityFor } from '../evidence.js';
 import { findingIn } from '../finding.js';
 import { hostOf } from '../exfil/hosts.js';
-import { compilePatternSet } from '../pattern-set.js';
+import { compilePatternSet, type PatternDef } from '../pattern-set.js';
 
-const PATTERNS = compilePatternSet([
-  { id: 'url', source: '(?i)\\bhttps?://[^\\s<>"\')\\]]{1,}' },
-  { id: 'mention', source: '(?:^|[\\s(,])@[A-Za-z0-9][A-Za-z0-9_-]{0,38}\\b' },
-  { id: 'punycode', source: '(?i)\\bxn--[a-z0-9-]{1,}(?:\\.[a-z0-9-]{1,}){1,4}\\b' },
-]);
+/** The spam detector's patterns (exported for the prefilter tests). */
+export const SPAM_PATTERNS: readonly PatternDef[] = [
+  { id: 'url', source: '(?i)\\bhttps?://[^\\s<>"\')\\]]{1,}', anchors: ['http'], before: 0, after: 8, right: 'token' },
+  { id: 'mention', source: '(?:^|[\\s(,])@[A-Za-z0-9][A-Za-z0-9_-]{0,38}\\b', anchors: ['@'], before: 1, after: 48 },
+  { id: 'punycode', source: '(?i)\\bxn--[a-z0-9-]{1,}(?:\\.[a-z0-9-]{1,}){1,4}\\b', anchors: ['xn--'], before: 0, after: 8, right: 'token' },
+];
+const PATTERNS = compilePatternSet(SPAM_PATTERNS);
 
 const BRANDS = ['paypal', 'google', 'microsoft', 'apple', 'amazon', 'facebook', 'netflix', 'github', 'gitlab', 'openai', 'anthropic', 'binance', 'coinbase', 'metamask', 'instagram', 'linkedin', 'twitter', 'dropbox', 'stripe', 'npmjs', 'pypi', 'docker'];
 const LOOK: Readonly<Record<string, string>> = { '0': 'o', '1': 'l', '3': 'e', '4': 'a', '5': 's', '7': 't', '8': 'b', rn: 'm', vv: 'w' };
