@@ -1,5 +1,5 @@
 import type { AuditSink, Clock, RegistryPort } from '../checkpoint/ports.js';
-import { WardenError, newAuditEvent, type Agent, type AuditEvent, type Tool } from '../domain/index.js';
+import { WardenError, newAuditEvent, type Agent, type AuditEvent, type Finding, type Tool } from '../domain/index.js';
 import { reconcileTool, type DiscoveredTool, type DiscoveryChange } from './discover.js';
 import type { AgentRecord, RegistryRepo, RegistryStatus, ServerRecord, ToolRecord } from './records.js';
 
@@ -49,6 +49,13 @@ export interface RegistryDeps {
    * @default 500
    */
   cacheMs?: number;
+  /**
+   * Scans a tool's definition (name, description, input schema) for hidden instructions; run on
+   * every new or changed definition. A finding at or above `poisonThreshold` blocks the tool.
+   */
+  scanDefinition?: (tool: { name: string; description?: string | undefined; inputSchema?: unknown }) => Finding[];
+  /** @default 0.5 */
+  poisonThreshold?: number;
 }
 
 /** Builds the store-backed registry over its repo. */
@@ -114,10 +121,32 @@ export function createRegistry(deps: RegistryDeps): Registry {
       const lists: Record<DiscoveryChange, string[]> = { new: report.added, changed: report.changed, unchanged: report.unchanged };
       for (const seen of tools) {
         const before = await deps.repo.getTool(server.name, seen.name);
-        const { record: tool, change } = reconcileTool(server.name, before, seen, time);
+        const reconciled = reconcileTool(server.name, before, seen, time);
+        let tool = reconciled.record;
+        const change = reconciled.change;
+        // Poisoned definitions are blocked at discovery, before any agent can see or call them.
+        const poison = change === 'unchanged' || !deps.scanDefinition ? [] : deps.scanDefinition(seen).filter((f) => f.category === 'tool_poisoning' && f.score >= (deps.poisonThreshold ?? 0.5));
+        if (poison.length > 0) tool = { ...tool, status: 'blocked', statusReason: `the definition carries hidden instructions (${[...new Set(poison.map((f) => f.type))].join(', ')})` };
         await deps.repo.putTool(tool);
         lists[change].push(seen.name);
         report.status[seen.name] = record.status === 'blocked' ? 'blocked' : tool.status;
+        if (poison.length > 0) {
+          const event = newAuditEvent(
+            {
+              scope: server.scope,
+              category: 'detection',
+              type: 'registry.tool.poisoned',
+              severity: 'high',
+              outcome: 'success',
+              actor: { type: 'system', id: 'warden-registry' },
+              target: { kind: 'tool', server: server.name, name: `${server.name}.${seen.name}`, definitionHash: tool.observedHash },
+              findings: poison,
+              details: { status: 'blocked', change },
+            },
+            deps.clock.now(),
+          );
+          await deps.audit.append([event]);
+        }
         if (change === 'new') {
           await audit('registry.tool.discovered', server.scope, { kind: 'tool', server: server.name, name: `${server.name}.${seen.name}` }, { hash: tool.pinnedHash, status: tool.status });
         } else if (change === 'changed') {

@@ -65,11 +65,8 @@ export interface GatewayRuntime {
   close(): Promise<void>;
 }
 
-/** A detector port that builds the detector set on first use, and only when `wanted()` says so. */
-function lazyDetectors(wanted: () => boolean): DetectorPort {
-  let set: DetectorSet | undefined;
-  const get = () => (set ??= createDetectorSet());
-  if (wanted()) get();
+/** A detector port over a detector set that is built on first use. */
+function lazyDetectors(get: () => DetectorSet): DetectorPort {
   return {
     scan: async (action) => get().scanAction(action),
     scanValue: (value, source, root) => get().scanValue(value, source, root),
@@ -101,12 +98,21 @@ export async function startGateway(opts: GatewayRuntimeOptions): Promise<Gateway
     database = await openDatabase(opts.database);
     await migrate(database.db);
     const audit = createAuditWriter({ store: createAuditRepo(database.db), clock });
-    const registry = createRegistry({ repo: createRegistryRepo(database.db), audit, clock, ...(opts.registryCacheMs !== undefined ? { cacheMs: opts.registryCacheMs } : {}) });
+    // One detector set (about a second to build) serves tool-definition scans at discovery and the
+    // scan sections of policies.
+    let detectorSet: DetectorSet | undefined;
+    const getDetectors = () => (detectorSet ??= createDetectorSet());
+    const registry = createRegistry({
+      repo: createRegistryRepo(database.db),
+      audit,
+      clock,
+      scanDefinition: (tool) => getDetectors().scanToolDefinition(tool),
+      ...(opts.registryCacheMs !== undefined ? { cacheMs: opts.registryCacheMs } : {}),
+    });
     // Result events ride in the next decision's transaction (one commit per call, not two); the
     // decision itself is still durable before the call is forwarded.
     const batcher = createResultBatcher(audit);
-    // Detectors are built once (about a second) and only when some policy has a scan section.
-    const detectors = lazyDetectors(() => policies.current().scans.length > 0);
+    const detectors = lazyDetectors(getDetectors);
     const checkpoint = createCheckpoint({ policies, registry, audit: batcher.decisions, clock, detectors, ...(opts.onStage ? { onStage: opts.onStage } : {}) });
     const preview = createCheckpoint({ policies, registry, audit: { append: async () => {} }, clock });
     limiter = opts.rateLimits?.length ? (opts.redisUrl ? createRedisRateLimiter(new Redis(opts.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 2 })) : createMemoryRateLimiter()) : undefined;
