@@ -1,25 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEvent } from '../src/domain/index.js';
 import { createMemoryRegistryRepo, createRegistry, definitionHash, reconcileTool, type RegistryRepo } from '../src/registry/index.js';
 import { createRegistryRepo, migrate, openDatabase, type Database } from '../src/store/index.js';
 
-const ADMIN_URL = process.env.WARDEN_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+import { ADMIN_URL, admin, postgresProblem as findPostgresProblem } from './support/databases.js';
 
-async function admin(statement: string): Promise<void> {
-  const client = new pg.Client({ connectionString: ADMIN_URL, connectionTimeoutMillis: 3000 });
-  await client.connect();
-  try {
-    await client.query(statement);
-  } finally {
-    await client.end();
-  }
-}
-const postgresProblem = await admin('SELECT 1').then(
-  () => undefined,
-  (err: unknown) => `PostgreSQL is not reachable at ${ADMIN_URL}: ${String(err)}`,
-);
+const postgresProblem = await findPostgresProblem();
+// CI must run the PostgreSQL suite; elsewhere it is skipped with the reason printed.
+if (postgresProblem && process.env.CI) throw new Error(`PostgreSQL is required when CI is set: ${postgresProblem}`);
 if (postgresProblem) console.warn(`skipping the PostgreSQL registry suite: ${postgresProblem}`);
 
 const echo = { name: 'echo', description: 'Echoes the input', inputSchema: { type: 'object', properties: { message: { type: 'string' } }, required: ['message'] } };

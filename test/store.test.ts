@@ -4,14 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, expect, beforeAll, afterAll, beforeEach } from 'vitest';
 import { sql } from 'kysely';
-import pg from 'pg';
 import type { AuditEvent } from '../src/domain/audit-event.js';
 import { isWardenError } from '../src/domain/errors.js';
 import { chainEvents, verifyChain } from '../src/audit/index.js';
 import { createAuditRepo, migrate, MIGRATIONS, openDatabase, type Database } from '../src/store/index.js';
 
-// The server suite creates a database of its own here and drops it afterwards.
-const ADMIN_URL = process.env.WARDEN_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+import { ADMIN_URL, admin, postgresProblem } from './support/databases.js';
+
 const SLOW = 120_000;
 
 /** A fresh, empty database of one dialect; `open` may be called several times for several pools. */
@@ -48,25 +47,6 @@ const postgresCase: DialectCase = {
     };
   },
 };
-
-async function admin(statement: string): Promise<void> {
-  const client = new pg.Client({ connectionString: ADMIN_URL, connectionTimeoutMillis: 3000 });
-  await client.connect();
-  try {
-    await client.query(statement);
-  } finally {
-    await client.end();
-  }
-}
-
-async function postgresProblem(): Promise<string | undefined> {
-  try {
-    await admin('SELECT 1');
-    return undefined;
-  } catch (err) {
-    return `PostgreSQL is not reachable at ${ADMIN_URL}: ${err instanceof Error ? err.message || String(err) : String(err)}`;
-  }
-}
 
 const problem = await postgresProblem();
 if (problem && process.env.CI) {
