@@ -132,3 +132,46 @@ for (const c of cases) {
     });
   });
 }
+
+describe.skipIf(postgresProblem !== undefined)('kill switch across replicas (PostgreSQL)', () => {
+  it('a suspension or block made by one replica reaches another within a second', async () => {
+    const name = `warden_kill_${process.pid}_${randomBytes(4).toString('hex')}`;
+    await admin(`CREATE DATABASE ${name}`);
+    const url = new URL(ADMIN_URL);
+    url.pathname = `/${name}`;
+    // Two pools stand in for two gateway processes sharing one database.
+    const [dbA, dbB] = [await openDatabase({ url: url.toString() }), await openDatabase({ url: url.toString() })];
+    try {
+      await migrate(dbA.db);
+      const clock = { now: () => new Date() };
+      const audit = { append: async () => {} };
+      const a = createRegistry({ repo: createRegistryRepo(dbA.db), audit, clock, cacheMs: 500 });
+      const b = createRegistry({ repo: createRegistryRepo(dbB.db), audit, clock, cacheMs: 500 });
+      await a.discover({ name: 'deploy', scope: 'acme' }, [echo]);
+      await a.approve('deploy', 'echo', {}, 'alice');
+      await a.setAgentStatus('ci-bot', 'active', 'alice');
+      // Replica B has both cached as usable.
+      expect((await b.findAgent('ci-bot'))?.status).toBe('active');
+      expect((await b.findTool('deploy', 'deploy.echo'))?.status).toBe('approved');
+
+      const t0 = Date.now();
+      await a.setAgentStatus('ci-bot', 'suspended', 'bob');
+      await a.block('deploy', undefined, 'incident 7', 'bob');
+      let seen: number | undefined;
+      while (Date.now() - t0 < 3000) {
+        const [agent, tool] = await Promise.all([b.findAgent('ci-bot'), b.findTool('deploy', 'deploy.echo')]);
+        if (agent?.status === 'suspended' && tool?.status === 'blocked') {
+          seen = Date.now() - t0;
+          break;
+        }
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(seen, 'replica B never saw the suspension and the block').toBeDefined();
+      expect(seen!).toBeLessThan(1000);
+    } finally {
+      await dbA.close();
+      await dbB.close();
+      await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    }
+  });
+});
