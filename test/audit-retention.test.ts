@@ -73,7 +73,36 @@ for (const dialect of all) {
       expect(await svc.releaseHold(hold.id, 'legal')).toBe(true);
       expect(await svc.releaseHold(hold.id, 'legal')).toBe(false);
       const again = await svc.run();
-      expect(again[0]).toMatchObject({ removed: 2, held: 0 });
+      // Whole expired months now go as partitions, the rest row by row: two events either way.
+      const dropped = svc.lastDrops().flatMap((d) => d.tenants).reduce((n, t) => n + t.removed, 0);
+      expect(again[0]!.held).toBe(0);
+      expect(again[0]!.removed + dropped).toBe(2);
+      expect((await verify()).findings.map((x) => x.kind)).not.toContain('changed');
+    });
+
+    it('drops whole expired months as partitions, keeping stubs, and leaves mixed months to the row pass', async () => {
+      const { repo, writer, svc, verify } = await setup();
+      const events = [
+        ev(130, 'decision', 'acme/a'), // July: decision only -> partition dropped
+        ev(129, 'decision', 'acme/b'),
+        ev(100, 'decision', 'acme/a'), // August: also holds an admin event with no period -> kept
+        ev(99, 'admin', 'acme/a'),
+        ev(10, 'decision', 'acme/a'), // November: current
+      ];
+      await writer.append(events);
+      await svc.setRetention('default', 'decision', 30, 'alice');
+      const outcomes = await svc.run();
+      expect(svc.lastDrops().map((d) => d.partition)).toEqual(['audit_events_p202607']);
+      expect(svc.lastDrops()[0]!.tenants).toEqual([{ tenantId: 'default', removed: 2, fromSeq: 1, toSeq: 2 }]);
+      // The August decision goes the row-level way; the admin event stays.
+      expect(outcomes.find((o) => o.category === 'decision')).toMatchObject({ removed: 1, fromSeq: 3, toSeq: 3 });
+      const left = new Set((await repo.list({ limit: 100 })).events.map((e) => e.id));
+      expect(events.map((e) => left.has(e.id))).toEqual([false, false, false, true, true]);
+      expect((await repo.list({ limit: 100, type: 'audit.retention.partition_dropped' })).events).toHaveLength(1);
+      expect(await verify()).toMatchObject({ ok: true, removed: 3 });
+      // Nothing more to drop the second time.
+      await svc.run();
+      expect(svc.lastDrops()).toEqual([]);
     });
 
     it('changes nothing when no period is set', async () => {

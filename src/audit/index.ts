@@ -21,6 +21,6 @@ export { createDispatcher } from './streams/dispatcher.js';
 export type { Destination, Dispatcher } from './streams/dispatcher.js';
 export { natsTransport } from './streams/nats.js';
 export { signWebhook, WEBHOOK_HEADERS, webhookTransport } from './streams/webhook.js';
-export type { LegalHold, RetentionOutcome, RetentionStore } from './ports.js';
+export type { LegalHold, PartitionDrop, RetentionOutcome, RetentionStore } from './ports.js';
 export { createRetentionService } from './retention.js';
 export type { RetentionService } from './retention.js';

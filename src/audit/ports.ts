@@ -95,8 +95,21 @@ export interface RetentionOutcome {
   toSeq: number | undefined;
 }
 
+/** A whole time partition retention dropped, and what it held per tenant. */
+export interface PartitionDrop {
+  partition: string;
+  from: string;
+  to: string;
+  tenants: { tenantId: string; removed: number; fromSeq: number; toSeq: number }[];
+}
+
 /** Retention settings, holds, and the removal itself (stubs kept in the same transaction). */
 export interface RetentionStore {
+  /**
+   * Drops each monthly partition whose every event has expired under its tenant's and category's
+   * period and that no active hold overlaps; stubs are kept first, in the same transaction.
+   */
+  dropExpiredPartitions(now: string): Promise<PartitionDrop[]>;
   setRetention(tenantId: string, category: string, days: number | undefined): Promise<void>;
   retention(): Promise<{ tenantId: string; category: string; days: number }[]>;
   addHold(hold: Omit<LegalHold, 'createdAt' | 'releasedAt'>): Promise<void>;

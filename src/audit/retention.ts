@@ -1,11 +1,16 @@
 import { newAuditEvent, uuidv7, type AuditEvent } from '../domain/index.js';
 import type { AuditSink, Clock } from '../checkpoint/ports.js';
-import type { LegalHold, RetentionOutcome, RetentionStore } from './ports.js';
+import type { LegalHold, PartitionDrop, RetentionOutcome, RetentionStore } from './ports.js';
 
 /** Retention as a service: every change and every removal is itself an audit event. */
 export interface RetentionService {
-  /** Removes what each category's period has expired, except under legal holds; audits each removal. */
+  /**
+   * Removes what each category's period has expired, except under legal holds; audits each removal.
+   * Whole months that have expired are dropped as partitions first; the rest goes row by row.
+   */
   run(): Promise<RetentionOutcome[]>;
+  /** The partitions the last `run` dropped. */
+  lastDrops(): readonly PartitionDrop[];
   setRetention(tenantId: string, category: string, days: number | undefined, actor: string): Promise<void>;
   addHold(hold: { tenantId: string; scope: string; from?: string; to?: string; reason: string; createdBy: string }): Promise<LegalHold>;
   releaseHold(id: string, actor: string): Promise<boolean>;
@@ -20,10 +25,18 @@ function adminEvent(tenantId: string, type: string, actor: string, details: Reco
 
 /** Builds the retention service over its store and the audit writer. */
 export function createRetentionService(deps: { store: RetentionStore; audit: Pick<AuditSink, 'append'>; clock: Clock }): RetentionService {
+  let drops: PartitionDrop[] = [];
   return {
+    lastDrops: () => drops,
     async run() {
       const now = deps.clock.now();
       const out: RetentionOutcome[] = [];
+      drops = await deps.store.dropExpiredPartitions(now.toISOString());
+      for (const d of drops) {
+        for (const t of d.tenants) {
+          await deps.audit.append([adminEvent(t.tenantId, 'audit.retention.partition_dropped', 'warden', { partition: d.partition, from: d.from, to: d.to, removed: t.removed, fromSeq: t.fromSeq, toSeq: t.toSeq }, now)]);
+        }
+      }
       for (const r of await deps.store.retention()) {
         const before = new Date(now.getTime() - r.days * 86_400_000).toISOString();
         const outcome = await deps.store.removeExpired(r.tenantId, r.category, before);

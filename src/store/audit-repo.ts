@@ -6,6 +6,7 @@ import type { AuditPage, AuditQuery, AuditReader } from '../checkpoint/ports.js'
 import type { AuditEvent } from '../domain/audit-event.js';
 import { WardenError } from '../domain/errors.js';
 import { decodeAuditCursor, encodeAuditCursor } from './audit-cursor.js';
+import { ensurePartitions } from './audit-partitions.js';
 import type { Schema } from './schema.js';
 
 /** Largest page `list` serves. */
@@ -28,8 +29,11 @@ export type AuditRepo = AuditReader & ChainStore & ChainReader & CheckpointStore
  * const { events, nextCursor } = await audit.list({ scope: 'acme/platform', limit: 50 });
  */
 export function createAuditRepo(db: Kysely<Schema>): AuditRepo {
+  // Partitions this process has seen exist; creating one is rare (once a month) and serialized.
+  const partitions = new Set<string>();
   const repo: AuditRepo = {
     async appendChained(tenantId, build) {
+      let created: string[] = [];
       await db.transaction().execute(async (trx) => {
         // One round trip creates the head if missing and takes its row lock (DO UPDATE locks the row).
         const { rows } = await sql<{ seq: string | number; hash: string; logged_at: string | null }>`
@@ -39,6 +43,7 @@ export function createAuditRepo(db: Kysely<Schema>): AuditRepo {
         const row = rows[0]!;
         const { events, head } = build({ seq: Number(row.seq), hash: row.hash, loggedAt: row.logged_at ?? undefined });
         if (events.length === 0) return;
+        created = await ensurePartitions(trx, events.map((e) => e.time), partitions);
         // One statement, one parameter: no limit on the batch from the 65535 bind parameters a
         // multi-row VALUES list would hit. The flat columns are copies kept for indexes.
         await sql`
@@ -58,6 +63,7 @@ export function createAuditRepo(db: Kysely<Schema>): AuditRepo {
         await sql`UPDATE audit_chain_heads SET seq = ${head.seq}, hash = ${head.hash}, logged_at = ${head.loggedAt ?? null}::timestamptz
                   WHERE tenant_id = ${tenantId}`.execute(trx);
       });
+      for (const p of created) partitions.add(p);
     },
 
     async head(tenantId): Promise<ChainHead> {

@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
-import type { LegalHold, RetentionOutcome, RetentionStore } from '../audit/ports.js';
+import type { LegalHold, PartitionDrop, RetentionOutcome, RetentionStore } from '../audit/ports.js';
+import { listPartitions } from './audit-partitions.js';
 import type { Schema } from './schema.js';
 
 const ISO = (col: string) => sql.raw(`to_char(${col} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`);
@@ -7,6 +8,37 @@ const ISO = (col: string) => sql.raw(`to_char(${col} AT TIME ZONE 'UTC', 'YYYY-M
 /** Retention settings, legal holds and removal with stubs, in the database. */
 export function createRetentionRepo(db: Kysely<Schema>): RetentionStore {
   return {
+    async dropExpiredPartitions(now) {
+      const out: PartitionDrop[] = [];
+      for (const p of await listPartitions(db)) {
+        if (p.to > now) break;
+        const table = sql.id(p.name);
+        const drop = await db.transaction().execute(async (trx): Promise<PartitionDrop | undefined> => {
+          // A hold over any part of the month keeps the whole partition; its rows go the row-level way.
+          const held = await sql<{ n: string | number }>`
+            SELECT count(*) AS n FROM audit_legal_holds WHERE released_at IS NULL
+              AND (from_time IS NULL OR from_time < ${p.to}::timestamptz) AND (to_time IS NULL OR to_time > ${p.from}::timestamptz)`.execute(trx);
+          if (Number(held.rows[0]!.n) > 0) return undefined;
+          // Every tenant/category present must have a period that has passed for the whole month.
+          const unexpired = await sql<{ n: string | number }>`
+            SELECT count(*) AS n FROM (SELECT DISTINCT tenant_id, category FROM ${table}) x
+            LEFT JOIN audit_retention r ON r.tenant_id = x.tenant_id AND r.category = x.category
+            WHERE r.days IS NULL OR ${p.to}::timestamptz > ${now}::timestamptz - make_interval(days => r.days)`.execute(trx);
+          if (Number(unexpired.rows[0]!.n) > 0) return undefined;
+          const { rows } = await sql<{ tenant_id: string; n: string | number; lo: string | number; hi: string | number }>`
+            WITH kept AS (
+              INSERT INTO audit_tombstones (tenant_id, chain_seq, id, category, time, prev_hash, hash)
+              SELECT tenant_id, chain_seq, id, category, time, prev_hash, hash FROM ${table}
+              RETURNING tenant_id, chain_seq
+            ) SELECT tenant_id, count(*) AS n, min(chain_seq) AS lo, max(chain_seq) AS hi FROM kept GROUP BY tenant_id ORDER BY tenant_id`.execute(trx);
+          await sql`ALTER TABLE audit_events DETACH PARTITION ${table}`.execute(trx);
+          await sql`DROP TABLE ${table}`.execute(trx);
+          return { partition: p.name, from: p.from, to: p.to, tenants: rows.map((r) => ({ tenantId: r.tenant_id, removed: Number(r.n), fromSeq: Number(r.lo), toSeq: Number(r.hi) })) };
+        });
+        if (drop) out.push(drop);
+      }
+      return out;
+    },
     async setRetention(tenantId, category, days) {
       if (days === undefined) await sql`DELETE FROM audit_retention WHERE tenant_id = ${tenantId} AND category = ${category}`.execute(db);
       else

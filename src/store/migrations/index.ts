@@ -3,8 +3,9 @@ import { auditDelivery } from './002-audit-delivery.js';
 import type { Migration } from './migration.js';
 import { registry } from './003-registry.js';
 import { auditRetention } from './004-audit-retention.js';
+import { auditPartitions } from './005-audit-partitions.js';
 
 export type { Migration } from './migration.js';
 
 /** Every migration, in the order they apply. Append only: never edit or reorder a released one. */
-export const MIGRATIONS: readonly Migration[] = [auditEvents, auditDelivery, registry, auditRetention];
+export const MIGRATIONS: readonly Migration[] = [auditEvents, auditDelivery, registry, auditRetention, auditPartitions];
