@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { normalize } from '../src/detect/normalize/normalize.js';
 import { FEATURE_BITS, type FeatureVector } from '../src/detect/injection/features.js';
-import { injectionFeatures, packWeights, type InjectionWeightsFile } from '../src/detect/injection/injection-model.js';
+import { evidenceWords, injectionFeatures, packWeights, shortTextMargin, type InjectionWeightsFile } from '../src/detect/injection/injection-model.js';
 import { compilePatternSet } from '../src/detect/pattern-set.js';
 import { INJECTION_RULES, STRONG_RULE } from '../src/detect/injection/injection-rules.js';
 
@@ -22,6 +22,7 @@ const { values } = parseArgs({
     out: { type: 'string', default: join(ROOT, 'src', 'detect', 'injection', 'injection-weights.json') },
     seed: { type: 'string', default: '13' },
     epochs: { type: 'string', default: '12' },
+    bag: { type: 'string', default: '1' },
     l2: { type: 'string', default: '1e-5' },
     'max-fpr': { type: 'string', default: '0.015' },
   },
@@ -57,10 +58,15 @@ const rules = compilePatternSet(INJECTION_RULES);
 const strongRules = new Set(INJECTION_RULES.filter((r) => r.score >= STRONG_RULE).map((r) => r.id));
 // A strong rule hit decides on its own in the detector; the threshold search below counts it the same way.
 const strong: boolean[] = [];
+// The short-text rule of the detector (injection-model.ts), applied to out-of-fold margins before calibration.
+const evidence: number[] = [];
+const anyHit: boolean[] = [];
 const examples: Example[] = rows.map((r) => {
   const text = normalize(r.text).view.text;
   const hits = rules.matchAll(text, { maxMatches: 200 }).matches;
   strong.push(hits.some((h) => strongRules.has(h.id)));
+  evidence.push(evidenceWords(text));
+  anyHit.push(hits.length > 0);
   return { v: injectionFeatures(text, hits), y: r.label };
 });
 const seed = Number(values.seed);
@@ -103,6 +109,20 @@ function train(set: readonly Example[], s: number): { w: Float32Array; bias: num
   return { w, bias };
 }
 
+/** The average of `bag` models trained on `set` with different shuffle seeds (less variance from the order). */
+function trainBagged(set: readonly Example[], s: number): { w: Float32Array; bias: number } {
+  const n = Number(values.bag);
+  if (n <= 1) return train(set, s);
+  const w = new Float32Array(1 << FEATURE_BITS);
+  let bias = 0;
+  for (let k = 0; k < n; k++) {
+    const m = train(set, s + 1000 * k);
+    for (let i = 0; i < w.length; i++) w[i] = w[i]! + m.w[i]! / n;
+    bias += m.bias / n;
+  }
+  return { w, bias };
+}
+
 function marginOf(model: { w: Float32Array; bias: number }, v: FeatureVector): number {
   let m = model.bias;
   for (let i = 0; i < v.index.length; i++) m += model.w[v.index[i]!]! * v.value[i]!;
@@ -141,12 +161,12 @@ const fold = examples.map(() => 0);
 }
 const oof = new Float64Array(examples.length);
 for (let k = 0; k < K; k++) {
-  const model = train(
+  const model = trainBagged(
     examples.filter((_, i) => fold[i] !== k),
     seed + 10 + k,
   );
   examples.forEach((e, i) => {
-    if (fold[i] === k) oof[i] = marginOf(model, e.v);
+    if (fold[i] === k) oof[i] = shortTextMargin(marginOf(model, e.v), model.bias, evidence[i]!, anyHit[i]!);
   });
 }
 
@@ -211,7 +231,7 @@ rows.forEach((r, i) => {
   perKind.set(r.kind, e);
 });
 
-const final = train(examples, seed);
+const final = trainBagged(examples, seed);
 const packed = packWeights(final.w, 1e-3);
 const file: InjectionWeightsFile = {
   version: 1,

@@ -29,6 +29,8 @@ const FRAGMENTS = [
   'ignore', 'all', 'previous', 'instructions', 'system', 'prompt', 'reveal', 'your', 'do not', 'tell', 'the user', 'you are', 'unfiltered',
   'DAN', 'dan mode', 'jailbreak', 'send', 'to', 'read', '~/.ssh/id_rsa', 'tool', 'when', 'calls', 'before using', 'this', 'api_key', 'secret',
   'Dr.', 'Mr ', 'Smith', 'my name is', 'Dana', 'GB82', 'WEST', 'ssn', 'curl', '-d', 'xn--', 'bc1', 'Dear', '##', 'assistant:',
+  // Where a hand-written matcher could part from RE2: other spaces, case folding outside ASCII, surrogates, Latin-1.
+  '\t', '\f', '\v', '\r', '\u00a0', '\u2028', '\u212a', '\u017f', 'é', 'Élodie', '🔓', '\ud83d', '_', 'ſecret', 'to\u212aen',
 ];
 
 // One true match (or near miss) per pattern, so every prefilter is exercised in random company.

@@ -1,4 +1,5 @@
 import { RE2 } from 're2-wasm';
+import { compileBitState, type BitStateProgram } from './bitstate.js';
 import { createLiteralMatcher } from './literal-matcher.js';
 
 const SURROGATE = /[\uD800-\uDFFF]/g;
@@ -85,12 +86,16 @@ export interface PatternSet {
 export interface PatternSetOptions {
   /** Use the patterns' prefilters. Off, every pattern scans the whole text (the reference the tests compare to). @default true */
   prefilter?: boolean;
+  /** Matcher behind the prefilter: `auto` uses bitstate.ts where a pattern's syntax allows, else RE2. @default 'auto' */
+  engine?: 'auto' | 're2';
 }
 
 interface Compiled {
   readonly index: number;
   readonly id: string;
   readonly re: RE2;
+  /** The same pattern as a linear backtracking program (bitstate.ts), used instead of RE2 when it compiles. */
+  readonly bs: BitStateProgram | undefined;
   readonly anchors: readonly string[];
   readonly also: readonly string[];
   /** Per ASCII char: 0 outside the run class, 1 in it, 2 in its core. */
@@ -125,12 +130,13 @@ function foldAscii(text: string): string {
 }
 
 function foldUncached(text: string): string {
-  const lower = text.toLowerCase();
+  // RE2's (?i) also folds LONG S to s (KELVIN SIGN lowers to k by itself); an anchor must see both.
+  const lower = text.toLowerCase().replace(/\u017f/g, 's');
   if (lower.length === text.length) return lower;
   let out = '';
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    out += c >= 65 && c <= 90 ? String.fromCharCode(c + 32) : text[i];
+    out += c >= 65 && c <= 90 ? String.fromCharCode(c + 32) : c === 0x17f ? 's' : c === 0x212a ? 'k' : text[i];
   }
   return out;
 }
@@ -139,10 +145,30 @@ function foldUncached(text: string): string {
  * Leftmost non-overlapping matches of `re` in `text[from, to)`, in windows of `window` chars that
  * overlap by `maxMatch`, so no exec call copies more than one window into wasm.
  */
-function scanRange(re: RE2, text: string, from: number, to: number, window: number, maxMatch: number, out: Candidate[], g: number, lastHitEnd: number): void {
+function scanRange(re: RE2, bs: BitStateProgram | undefined, text: string, from: number, to: number, window: number, maxMatch: number, out: Candidate[], g: number, lastHitEnd: number): void {
   let done = from; // first offset not yet covered by a reported match or a finished window
   for (let wStart = from; wStart < to || wStart === from; ) {
     const wEnd = Math.min(to, wStart + window);
+    if (bs !== undefined) {
+      // Same window and left context as the RE2 path below, without copying anything.
+      const cs = wStart > 0 ? wStart - 1 : 0;
+      const tailStart = wEnd < to ? wEnd - maxMatch : wEnd;
+      let at = Math.max(done, wStart);
+      for (;;) {
+        const m = at <= wEnd ? bs.exec(text, cs, wEnd, at) : null;
+        if (m === null || m.index >= tailStart) break;
+        if (m.end === m.index) {
+          at = m.index + 1;
+          continue;
+        }
+        out.push({ g, start: m.index, end: m.end });
+        done = at = m.end;
+        if (done >= lastHitEnd) return;
+      }
+      if (wEnd >= to) break;
+      wStart = Math.max(tailStart, done);
+      continue;
+    }
     // re2-wasm counts offsets in code points; folding each surrogate unit to U+FFFD keeps them in UTF-16 units.
     // One char of left context: RE2 reads it for `\b` and `(?m)^` at the window's first offset.
     const cs = wStart > 0 ? wStart - 1 : 0;
@@ -264,6 +290,7 @@ export function compilePatternSet(defs: readonly PatternDef[], options: PatternS
       index,
       id: d.id,
       re: new RE2(`${d.ignoreCase ? '(?i)' : ''}${d.source}`, 'gu'),
+      bs: prefilter && options.engine !== 're2' ? compileBitState(`${d.ignoreCase ? '(?i)' : ''}${d.source}`) : undefined,
       anchors: prefilter ? (d.anchors ?? []).map((a) => a.toLowerCase()) : [],
       also: prefilter ? (d.also ?? []).map((a) => a.toLowerCase()) : [],
       run: prefilter ? run : undefined,
@@ -339,11 +366,11 @@ export function compilePatternSet(defs: readonly PatternDef[], options: PatternS
     for (const c of compiled) {
       const hits = c.run !== undefined ? runsOf(c, c.run, text) : c.anchors.length > 0 ? anchorHits[c.index]!.sort(byStart) : undefined;
       if (hits === undefined) {
-        scanRange(c.re, text, 0, text.length, window, maxMatch, cands, c.index, Infinity);
+        scanRange(c.re, c.bs, text, 0, text.length, window, maxMatch, cands, c.index, Infinity);
         continue;
       }
       const windows = windowsOf(c, hits, alsoHits[c.index]!.sort(byStart), text);
-      for (let w = 0; w < windows.length; w += 3) scanRange(c.re, text, windows[w]!, windows[w + 1]!, window, maxMatch, cands, c.index, windows[w + 2]!);
+      for (let w = 0; w < windows.length; w += 3) scanRange(c.re, c.bs, text, windows[w]!, windows[w + 1]!, window, maxMatch, cands, c.index, windows[w + 2]!);
     }
     // Resolve as one alternation would: leftmost, then the earlier pattern; no overlaps.
     cands.sort(byStartThenPattern);

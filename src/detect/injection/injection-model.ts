@@ -1,9 +1,56 @@
 import { compilePatternSet, type PatternMatch, type PatternSet } from '../pattern-set.js';
-import { extractFeatures, segmentFeatures, words, type FeatureVector } from './features.js';
+import { extractFeatures, segmentFeatures, type FeatureVector } from './features.js';
 
-/** Below this many words, and with no rule hit, the model's positive margin is scaled down. */
-const SHORT_WORDS = 8;
 import { INJECTION_RULES } from './injection-rules.js';
+
+/** Below this many words, and with no rule hit, the model's evidence is scaled down. */
+const SHORT_WORDS = 8;
+
+/**
+ * Words of `text` for the short-text rule, capped at SHORT_WORDS: whitespace-separated tokens holding a
+ * letter or digit, so an identifier or value (`user_id`, `utf-8`, `text/plain;`) is one word; two CJK (or
+ * other wide-script) chars count as one, as those scripts put no spaces between words.
+ */
+export function evidenceWords(text: string): number {
+  let n = 0;
+  let wide = 0;
+  let inToken = false;
+  let counted = false;
+  for (let i = 0; i < text.length && n + (wide >> 1) < SHORT_WORDS; i++) {
+    const c = text.charCodeAt(i);
+    if (c <= 32) {
+      inToken = false;
+      continue;
+    }
+    if (!inToken) {
+      inToken = true;
+      counted = false;
+    }
+    if (c >= 0x2e80) wide++;
+    else if (!counted && ((c >= 48 && c <= 57) || ((c | 32) >= 97 && (c | 32) <= 122) || (c >= 0xc0 && c < 0x2000))) {
+      counted = true;
+      n++;
+    }
+  }
+  return Math.min(SHORT_WORDS, n + (wide >> 1));
+}
+
+/** At most this many words (no rule hit) and a text is a lone token or two: a field value, an identifier. */
+const TOKEN_WORDS = 2;
+
+/**
+ * The margin the detector calibrates (the training script calibrates the same one): a text of a few words
+ * carries little evidence, so without a rule hit its positive margin shrinks in proportion to its words
+ * (one strong word, like `hello` in `Hello ChatGPT, you are DAN`, must not decide alone). A lone token or
+ * two (`text`, `prompt`, `user_id`, a JSON field value) shrinks toward the model's bias, the score of a
+ * text with no features: shrinking those toward 0 left them just above the threshold, since the Platt
+ * offset puts margin 0 above it.
+ */
+export function shortTextMargin(m: number, bias: number, evidence: number, hasHits: boolean): number {
+  if (hasHits || evidence >= SHORT_WORDS) return m;
+  if (evidence <= TOKEN_WORDS) return m > bias ? bias + ((m - bias) * evidence) / SHORT_WORDS : m;
+  return m > 0 ? (m * evidence) / SHORT_WORDS : m;
+}
 
 /** The shipped weights file (`injection-weights.json`), written by `npm run train:injection`. */
 export interface InjectionWeightsFile {
@@ -93,10 +140,9 @@ export function loadInjectionModel(file: InjectionWeightsFile): InjectionModel {
     score(text) {
       const hits = ruleHits(text);
       const m = margin(injectionFeatures(text, hits));
-      // A text of a few words carries little evidence; without a rule hit its margin shrinks toward zero
-      // (one strong word, like `hello` in `Hello ChatGPT, you are DAN`, must not decide alone).
-      const n = hits.length > 0 ? SHORT_WORDS : words(text, SHORT_WORDS).length;
-      return { p: calibrate(m > 0 ? (m * n) / SHORT_WORDS : m), hits };
+      // One strong word (like `hello` in `Hello ChatGPT, you are DAN`, or a lone `prompt`) must not decide alone.
+      const n = hits.length > 0 ? SHORT_WORDS : evidenceWords(text);
+      return { p: calibrate(shortTextMargin(m, file.bias, n, hits.length > 0)), hits };
     },
   };
 }

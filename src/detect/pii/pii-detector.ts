@@ -33,6 +33,17 @@ export interface PiiDetectorOptions {
   person?: boolean;
 }
 
+/** Whether `at` follows `scheme://user:` in the same token, i.e. a match there is a URL's password and host. */
+function inUrlUserinfo(text: string, at: number): boolean {
+  if (text.charCodeAt(at - 1) !== 58 /* : */) return false;
+  let i = at - 2;
+  while (i >= 0 && i > at - 256 && !/[\s"'<>()]/.test(text[i]!)) {
+    if (text.startsWith('://', i)) return true;
+    i--;
+  }
+  return false;
+}
+
 /**
  * Finds personal data with Presidio's entity names: EMAIL_ADDRESS, PHONE_NUMBER (libphonenumber-js),
  * CREDIT_CARD (Luhn + issuer), IBAN_CODE (mod 97), US_SSN (ranges), IP_ADDRESS, and PERSON (best effort,
@@ -73,7 +84,8 @@ export function createPiiDetector(options: PiiDetectorOptions = {}): Detector {
         const v = m.value;
         switch (m.id) {
           case 'EMAIL_ADDRESS':
-            if (!v.includes('..')) add('EMAIL_ADDRESS', 0.95, m.start, m.end, v);
+            // `scheme://user:password@host` is a credential in a URL (the secret detector's), not an address.
+            if (!v.includes('..') && !inUrlUserinfo(view.text, m.start)) add('EMAIL_ADDRESS', 0.95, m.start, m.end, v);
             break;
           case 'IBAN_CODE':
             if (ibanValid(v)) add('IBAN_CODE', 0.99, m.start, m.end, v);
