@@ -83,7 +83,7 @@ export async function startServer(config: Readonly<WardenConfig>, opts: { logger
     }
     // Built once (patterns compiled, model loaded) and shared; policies' scan sections pick what runs.
     const detectors = createDetectorSet();
-    const checkpoint = createCheckpoint({ policies, registry, audit: writer, clock, detectors });
+    const checkpoint = createCheckpoint({ policies, registry, audit: writer, clock, detectors, capture: config.auditCapture });
     const db = database.db;
     const app = buildApp({
       checkpoint,

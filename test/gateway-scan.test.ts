@@ -45,3 +45,51 @@ describe('gateway with a scan section', () => {
     expect(textOf(r)).toContain('likely prompt injection');
   });
 });
+
+describe('gateway result events', () => {
+  const ALLOW = `apiVersion: warden.dev/v1
+kind: Policy
+metadata: { name: open, scope: acme }
+spec:
+  rules:
+    - { name: tools, effect: allow, match: { actions: [tool.call, tool.list] } }
+`;
+  let plain: GatewayRuntime;
+  let capturing: GatewayRuntime;
+  beforeAll(async () => {
+    const upstreams = [{ name: 'everything', command: process.execPath, args: [EVERYTHING, 'stdio'] }];
+    [plain, capturing] = await Promise.all([
+      runtime({ policies: [policyDir(ALLOW)], upstreams }),
+      runtime({ policies: [policyDir(ALLOW)], upstreams, capture: { args: true, results: true } }),
+    ]);
+  }, 60_000);
+  afterAll(async () => {
+    await Promise.all([plain?.close(), capturing?.close()]);
+  });
+
+  it('carry the digest of what the agent received, and no body unless capture is on', async () => {
+    const client = await agent(plain.gateway, { agentId: 'a' });
+    const r = await client.callTool({ name: 'echo', arguments: { message: `mail jane.doe@example.com, dsn ${CONN}` } });
+    await plain.gateway.flushResults();
+    const events = await auditEvents(plain);
+    const done = events.find((e) => e.type === 'tool.call.completed')!;
+    expect(done.payload?.resultDigest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(done.payload).not.toHaveProperty('result');
+    expect(events.find((e) => e.type === 'tool.call.decided')!.payload).not.toHaveProperty('args');
+    expect(textOf(r)).toContain('hunter2secret'); // no scan section: the call itself is untouched
+    expect(JSON.stringify(events)).not.toContain('hunter2secret');
+  });
+
+  it('keep arguments and results masked for secrets and PII when capture is on', async () => {
+    const client = await agent(capturing.gateway, { agentId: 'a' });
+    await client.callTool({ name: 'echo', arguments: { message: `mail jane.doe@example.com, dsn ${CONN}` } });
+    await capturing.gateway.flushResults();
+    const events = await auditEvents(capturing);
+    const decided = events.find((e) => e.type === 'tool.call.decided')!;
+    const done = events.find((e) => e.type === 'tool.call.completed')!;
+    expect((decided.payload!.args as { message: string }).message).toMatch(/^mail \[REDACTED:pii\], dsn .*\[REDACTED:secret\]/);
+    expect(JSON.stringify(done.payload!.result)).toContain('Echo: mail [REDACTED:pii]');
+    expect(JSON.stringify(events)).not.toContain('hunter2secret');
+    expect(JSON.stringify(events)).not.toContain('jane.doe');
+  });
+});

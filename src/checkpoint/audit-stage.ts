@@ -22,13 +22,13 @@ function stableJson(value: unknown): string {
   return JSON.stringify(value) ?? 'null';
 }
 
-/** sha256 over the key-sorted JSON of a value: equal arguments give equal digests. */
-export function digestArgs(args: unknown): string {
-  return `sha256:${createHash('sha256').update(stableJson(args)).digest('hex')}`;
+/** sha256 over the key-sorted JSON of a value: equal arguments (or results) give equal digests. */
+export function digestValue(value: unknown): string {
+  return `sha256:${createHash('sha256').update(stableJson(value)).digest('hex')}`;
 }
 
 /** The `<kind>.decided` event for one decision; arguments are kept as a digest only. */
-export function buildDecisionEvent(action: Action, decision: Decision, opts: { time: Date; caller?: CallerInfo; latencyMs?: number }): AuditEvent {
+export function buildDecisionEvent(action: Action, decision: Decision, opts: { time: Date; caller?: CallerInfo; latencyMs?: number; capturedArgs?: unknown }): AuditEvent {
   const caller = opts.caller;
   const trace = caller?.traceparent ? TRACEPARENT.exec(caller.traceparent) : null;
   const tool = action.tool;
@@ -54,7 +54,7 @@ export function buildDecisionEvent(action: Action, decision: Decision, opts: { t
           : {}),
       action: { kind: action.kind },
       decision,
-      ...(action.args !== undefined ? { payload: { argsDigest: digestArgs(action.args) } } : {}),
+      ...(action.args !== undefined ? { payload: { argsDigest: digestValue(action.args), ...(opts.capturedArgs !== undefined ? { args: opts.capturedArgs } : {}) } } : {}),
       ...(opts.latencyMs !== undefined ? { latencyMs: Math.round(opts.latencyMs * 1000) / 1000 } : {}),
       ...(trace ? { trace: { traceId: trace[1]!, spanId: trace[2]! } } : {}),
     },

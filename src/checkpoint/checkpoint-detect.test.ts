@@ -2,8 +2,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createDetectorSet, type DetectorSet } from '../detect/index.js';
 import type { AuditEvent } from '../domain/index.js';
 import { call, policy, setOf, settings } from '../policy/test-helpers.js';
-import { digestArgs } from './audit-stage.js';
-import { createCheckpoint } from './checkpoint.js';
+import { digestValue } from './audit-stage.js';
+import { createCheckpoint, type CaptureOptions } from './checkpoint.js';
 
 const CONN = 'postgres://admin:hunter2secret@db.internal:5432/prod';
 let detectors: DetectorSet;
@@ -12,6 +12,10 @@ beforeAll(() => {
 }, 30_000);
 
 function harness(...docs: string[]) {
+  return harnessWith({}, ...docs);
+}
+
+function harnessWith(extra: { capture?: CaptureOptions }, ...docs: string[]) {
   const set = setOf(settings('acme', '{ defaultEffect: allow }'), ...docs);
   const events: AuditEvent[] = [];
   const checkpoint = createCheckpoint({
@@ -20,6 +24,7 @@ function harness(...docs: string[]) {
     audit: { append: async (e) => void events.push(...e) },
     clock: { now: () => new Date('2026-11-24T12:00:00Z') },
     detectors,
+    ...extra,
   });
   return { checkpoint, events };
 }
@@ -62,8 +67,8 @@ describe('checkpoint with mandated detectors', () => {
     expect(r.decision.obligations).toEqual([{ type: 'redact', params: { categories: ['secret'], paths: ['args.dsn'] } }]);
     expect(r.decision.redactedArgs).toEqual(r.action.args);
     expect(events[0]!.decision!.redactedArgs).toBeUndefined();
-    expect(events[0]!.payload!.argsDigest).toBe(digestArgs(r.action.args));
-    expect(events[0]!.payload!.argsDigest).not.toBe(digestArgs({ dsn: CONN, sql: 'select 1' }));
+    expect(events[0]!.payload!.argsDigest).toBe(digestValue(r.action.args));
+    expect(events[0]!.payload!.argsDigest).not.toBe(digestValue({ dsn: CONN, sql: 'select 1' }));
     expect(JSON.stringify(events)).not.toContain('hunter2secret');
   });
 
@@ -81,5 +86,52 @@ describe('checkpoint with mandated detectors', () => {
     expect(JSON.stringify(r.value)).toContain('[REDACTED:secret]');
     expect(JSON.stringify(r.value)).not.toContain('hunter2secret');
     expect(out.events).toEqual([expect.objectContaining({ category: 'detection', details: { source: 'output', categories: ['secret'] } })]);
+  });
+});
+
+describe('argument capture', () => {
+  it('keeps the arguments in the audit event only when asked, with secrets masked even without a scan section', async () => {
+    const off = harness(policy('p', 'acme', `    - { name: ok, effect: allow }`));
+    await off.checkpoint.check(call('acme/x', 'db.query', { args: { dsn: CONN, sql: 'select 1' } }));
+    expect(off.events[0]!.payload).toEqual({ argsDigest: expect.stringMatching(/^sha256:/) });
+    const on = harnessWith({ capture: { args: true } }, policy('p', 'acme', `    - { name: ok, effect: allow }`));
+    const r = await on.checkpoint.check(call('acme/x', 'db.query', { args: { dsn: CONN, sql: 'select 1' } }));
+    const args = on.events[0]!.payload!.args as { dsn: string; sql: string };
+    expect(args.sql).toBe('select 1');
+    expect(args.dsn).toContain('[REDACTED:secret]');
+    expect(JSON.stringify(on.events)).not.toContain('hunter2secret');
+    // What is forwarded is untouched: no scan section asked for redaction.
+    expect(r.action.args!.dsn).toBe(CONN);
+  });
+});
+
+describe('result payload', () => {
+  const result = { content: [{ type: 'text', text: `rows: 1; contact jane.doe@example.com; dsn ${CONN}` }] };
+
+  it('always carries a digest that follows the content, never the body unless results are captured', async () => {
+    const { checkpoint } = harness(policy('p', 'acme', `    - { name: ok, effect: allow }`));
+    const p = await checkpoint.resultPayload(result);
+    expect(p).toEqual({ resultDigest: digestValue(result) });
+    const other = await checkpoint.resultPayload({ content: [{ type: 'text', text: 'rows: 2' }] });
+    expect(other.resultDigest).not.toBe(p.resultDigest);
+  });
+
+  it('keeps the result with secrets and e-mail addresses masked when results are captured', async () => {
+    const { checkpoint } = harnessWith({ capture: { results: true } }, policy('p', 'acme', `    - { name: ok, effect: allow }`));
+    const p = await checkpoint.resultPayload(result);
+    const text = (p.result as typeof result).content[0]!.text;
+    expect(text).toContain('rows: 1');
+    expect(text).toContain('[REDACTED:pii]');
+    expect(text).toContain('[REDACTED:secret]');
+    expect(text).not.toContain('hunter2secret');
+    expect(text).not.toContain('jane.doe');
+    // The caller's value is not modified in place.
+    expect(result.content[0]!.text).toContain('hunter2secret');
+  });
+
+  it('keeps nothing when asked to capture but no detectors can mask it (fails closed to the digest)', async () => {
+    const set = setOf(settings('acme', '{ defaultEffect: allow }'));
+    const checkpoint = createCheckpoint({ policies: { current: () => set }, registry: { findTool: async () => undefined, findAgent: async () => undefined }, audit: { append: async () => {} }, clock: { now: () => new Date() }, capture: { args: true, results: true } });
+    expect(await checkpoint.resultPayload(result)).toEqual({ resultDigest: digestValue(result) });
   });
 });

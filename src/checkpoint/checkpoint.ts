@@ -1,7 +1,7 @@
 import { redactValue } from '../detect/index.js';
 import type { Action, AuditEvent, Decision, Finding, Obligation } from '../domain/index.js';
 import { decide, mandatedFindings, resolveScan, type PolicySet, type ScanMandate } from '../policy/index.js';
-import { buildDecisionEvent, buildDetectionEvent, type CallerInfo } from './audit-stage.js';
+import { buildDecisionEvent, buildDetectionEvent, digestValue, type CallerInfo } from './audit-stage.js';
 import type { AuditSink, Clock, RegistryPort } from './ports.js';
 import { lookUpRegistry } from './registry-stage.js';
 import type { Stage, StageTimings } from './stages.js';
@@ -26,6 +26,19 @@ export interface CheckpointDeps {
   detectors?: DetectorPort;
   /** Called after each stage with its duration; for metrics and traces. */
   onStage?: (stage: Stage, ms: number) => void;
+  /**
+   * Keep call bodies in the audit log: arguments in decision events (`payload.args`), results in
+   * result events (`payload.result`), with secrets and personal data masked whatever the scope's scan
+   * section says. Off by default: events hold digests only.
+   * @default { args: false, results: false }
+   */
+  capture?: CaptureOptions;
+}
+
+/** Which call bodies the audit log keeps besides their digests. */
+export interface CaptureOptions {
+  args?: boolean;
+  results?: boolean;
 }
 
 /** One pass's result: the decision (with its audit event id) and how long each stage took. */
@@ -51,6 +64,8 @@ export interface Checkpoint {
   check(action: Action, caller?: CallerInfo): Promise<CheckpointResult>;
   /** Scans a call's result when a scan section asks for output scanning; redacts and audits findings. */
   inspect(action: Action, value: unknown, caller?: CallerInfo): Promise<InspectResult>;
+  /** A result event's payload: the result's digest and, when results are captured, the result with secrets and PII masked. */
+  resultPayload(value: unknown): Promise<{ resultDigest: string; result?: unknown }>;
 }
 
 const SENSITIVE = new Set<Finding['category']>(['secret', 'pii']);
@@ -85,6 +100,16 @@ export function scrubEvidence(findings: readonly Finding[], root: unknown, rootN
     const window = masked.slice(f.start, f.end);
     return { ...f, evidence: window.length > 60 ? `${window.slice(0, 60)}…` : window };
   });
+}
+
+/**
+ * A call body as the audit log may keep it: secrets and personal data masked. Without detectors
+ * nothing could be masked, so nothing is kept (fail closed: a digest only).
+ */
+function captureValue(detectors: DetectorPort | undefined, value: unknown, root: 'args' | 'result'): unknown {
+  if (!detectors) return undefined;
+  const sensitive = detectors.scanValue(value, 'tool_result', root).filter((f) => SENSITIVE.has(f.category) && f.path !== undefined);
+  return redactValue(value, sensitive, root);
 }
 
 function redactionOf(mandate: ScanMandate | undefined, findings: readonly Finding[]): { hits: Finding[]; obligation: Obligation | undefined } {
@@ -132,7 +157,8 @@ export function createCheckpoint(deps: CheckpointDeps): Checkpoint {
       lap('evaluate');
       // approve: require_approval is returned as is until the approvals issue adds the workflow.
       lap('approve');
-      const event = buildDecisionEvent(forwarded, decision, { time, ...(caller ? { caller } : {}), latencyMs: performance.now() - started });
+      const captured = deps.capture?.args && forwarded.args !== undefined ? captureValue(deps.detectors, forwarded.args, 'args') : undefined;
+      const event = buildDecisionEvent(forwarded, decision, { time, ...(caller ? { caller } : {}), latencyMs: performance.now() - started, ...(captured !== undefined ? { capturedArgs: captured } : {}) });
       const events: AuditEvent[] = [event];
       if (findings.length > 0) events.push(buildDetectionEvent(forwarded, findings, { time, source: 'input', correlationId: event.id, ...(caller ? { caller } : {}) }));
       await deps.audit.append(events);
@@ -150,6 +176,11 @@ export function createCheckpoint(deps: CheckpointDeps): Checkpoint {
       const out = obligation ? redactValue(value, hits, 'result') : value;
       await deps.audit.append([buildDetectionEvent(action, findings, { time: deps.clock.now(), source: 'output', ...(caller ? { caller } : {}) })]);
       return { value: out, findings, obligations: obligation ? [obligation] : [] };
+    },
+
+    async resultPayload(value) {
+      const result = deps.capture?.results ? captureValue(deps.detectors, value, 'result') : undefined;
+      return { resultDigest: digestValue(value), ...(result !== undefined ? { result } : {}) };
     },
   };
 }

@@ -1,7 +1,7 @@
-export { buildDecisionEvent, buildDetectionEvent, digestArgs } from './audit-stage.js';
+export { buildDecisionEvent, buildDetectionEvent, digestValue } from './audit-stage.js';
 export type { CallerInfo } from './audit-stage.js';
 export { createCheckpoint } from './checkpoint.js';
-export type { Checkpoint, CheckpointDeps, CheckpointResult, DetectorPort, InspectResult, PolicyProvider } from './checkpoint.js';
+export type { CaptureOptions, Checkpoint, CheckpointDeps, CheckpointResult, DetectorPort, InspectResult, PolicyProvider } from './checkpoint.js';
 export { systemClock } from './ports.js';
 export type { AuditPage, AuditQuery, AuditReader, AuditSink, Clock, RegistryPort } from './ports.js';
 export { lookUpRegistry } from './registry-stage.js';

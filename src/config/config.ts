@@ -26,6 +26,8 @@ export const ConfigSchema = Type.Object(
     destinationsFile: Type.Optional(Type.String({ minLength: 1 })),
     /** Seconds between signed audit checkpoints (0 turns the timer off). @default 60 */
     checkpointIntervalSec: Type.Integer({ minimum: 0 }),
+    /** Call bodies the audit log keeps besides their digests, masked for secrets and PII. @default none */
+    auditCapture: Type.Object({ args: Type.Boolean(), results: Type.Boolean() }, { additionalProperties: false }),
   },
   { additionalProperties: false },
 );
@@ -43,6 +45,7 @@ export const ENV_VARS = {
   WARDEN_AUDIT_KEY: '--audit-key',
   WARDEN_CHECKPOINT_INTERVAL: '--checkpoint-interval',
   WARDEN_AUDIT_DESTINATIONS: '--destinations',
+  WARDEN_AUDIT_CAPTURE: '--audit-capture',
 } as const;
 
 /** Flags as the CLI parsed them; each wins over its environment variable. */
@@ -58,6 +61,19 @@ export interface ConfigFlags {
   auditKey?: string;
   checkpointInterval?: string | number;
   destinations?: string;
+  auditCapture?: string;
+}
+
+const CAPTURABLE = ['args', 'results'] as const;
+
+/** Parses `args,results` (or `none`) into which call bodies the audit log keeps; throws `config.invalid`. */
+export function parseAuditCapture(value: string | undefined): { args: boolean; results: boolean } {
+  const parts = (value ?? '').split(',').map((p) => p.trim()).filter((p) => p !== '' && p !== 'none');
+  const unknown = parts.filter((p) => !(CAPTURABLE as readonly string[]).includes(p));
+  if (unknown.length > 0) {
+    throw new WardenError('config.invalid', `audit capture \`${unknown.join(',')}\` is not one of: ${CAPTURABLE.join(', ')}, none`, { help: 'e.g. --audit-capture args,results' });
+  }
+  return { args: parts.includes('args'), results: parts.includes('results') };
 }
 
 const check = compileValidator(ConfigSchema);
@@ -85,6 +101,7 @@ export function loadConfig(flags: ConfigFlags, env: Readonly<Record<string, stri
     auditKeyFile: flags.auditKey ?? env.WARDEN_AUDIT_KEY ?? `${dataDir.replace(/\/+$/, '')}.audit-key.pem`,
     ...((flags.destinations ?? env.WARDEN_AUDIT_DESTINATIONS) ? { destinationsFile: flags.destinations ?? env.WARDEN_AUDIT_DESTINATIONS } : {}),
     checkpointIntervalSec: toInt('checkpoint interval', flags.checkpointInterval) ?? toInt('checkpoint interval', env.WARDEN_CHECKPOINT_INTERVAL) ?? 60,
+    auditCapture: parseAuditCapture(flags.auditCapture ?? env.WARDEN_AUDIT_CAPTURE),
   };
   const r = check(raw);
   if (!r.ok) {

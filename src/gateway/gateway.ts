@@ -16,7 +16,7 @@ import { Upstream, type UpstreamOptions, type UpstreamSpec } from './upstream.js
 /** What the gateway depends on; the composition root builds each. */
 export interface GatewayDeps {
   /** The audited pipeline every call passes. */
-  checkpoint: Pick<Checkpoint, 'check'>;
+  checkpoint: Pick<Checkpoint, 'check' | 'resultPayload'>;
   /**
    * The same pipeline with a sink that drops events: used to decide which tools a listing shows
    * without one audit event per tool per listing.
@@ -166,7 +166,7 @@ export function createGateway(deps: GatewayDeps, opts: GatewayOptions): Gateway 
   const baseAction = (id: SessionIdentity): Omit<Action, 'kind'> => ({ scope: id.scope, agent: { id: id.agentId }, ...(id.principal ? { principal: id.principal } : {}) });
 
   type Target = NonNullable<AuditEvent['target']>;
-  type Outcome = { outcome: AuditOutcome; type: string; startedAt: number; upstreamMs?: number; refusal?: RefusalKind; isError?: boolean };
+  type Outcome = { outcome: AuditOutcome; type: string; startedAt: number; upstreamMs?: number; refusal?: RefusalKind; isError?: boolean; result?: unknown };
 
   /** Writes the result event of one governed request; it points to the decision event. */
   const record = (id: SessionIdentity, target: Target, kind: Action['kind'], decision: Decision, r: Outcome) => {
@@ -193,9 +193,10 @@ export function createGateway(deps: GatewayDeps, opts: GatewayOptions): Gateway 
       deps.clock.now(),
     );
     // The decision event was durable before the call went out; the result event need not delay the
-    // answer. It is tracked so `close()` (and `flushResults()`) wait for it.
-    const write = deps.audit
-      .append([event])
+    // answer. It is tracked so `close()` (and `flushResults()`) wait for it. The result's digest (and
+    // body, when captured) is what the agent received.
+    const write = (r.result === undefined ? Promise.resolve(event) : deps.checkpoint.resultPayload(r.result).then((payload) => ({ ...event, payload })))
+      .then((e) => deps.audit.append([e]))
       .catch((err) => deps.logger?.error({ err: String(err), target: target.name ?? target.uri }, 'could not write the result event'))
       .finally(() => inflight.delete(write));
     inflight.add(write);
@@ -311,7 +312,7 @@ export function createGateway(deps: GatewayDeps, opts: GatewayOptions): Gateway 
       }
       if (verdict.action === 'replace') result = verdict.result as R;
     }
-    record(id, target, kind, decision, { outcome: 'success', type: `${kind}.completed`, startedAt, upstreamMs });
+    record(id, target, kind, decision, { outcome: 'success', type: `${kind}.completed`, startedAt, upstreamMs, result });
     return result;
   };
 
@@ -383,7 +384,7 @@ export function createGateway(deps: GatewayDeps, opts: GatewayOptions): Gateway 
         if (verdict.action === 'replace') result = verdict.result as ToolResult;
       }
       if (namespaced && Array.isArray(result.content)) result = { ...result, content: result.content.map((b) => exposeBlock(server, b)) };
-      record(id, toolTarget(entry, action), 'tool.call', decision, { outcome: result.isError ? 'failure' : 'success', type: 'tool.call.completed', startedAt, upstreamMs, isError: result.isError === true });
+      record(id, toolTarget(entry, action), 'tool.call', decision, { outcome: result.isError ? 'failure' : 'success', type: 'tool.call.completed', startedAt, upstreamMs, isError: result.isError === true, result });
       return result;
     },
 

@@ -4,9 +4,9 @@ import type { Command } from 'commander';
 import { Redis } from 'ioredis';
 import pino, { type Logger } from 'pino';
 import { createAuditWriter } from '../../audit/writer.js';
-import { createCheckpoint, systemClock, type AuditSink, type Checkpoint, type Clock, type DetectorPort, type Stage } from '../../checkpoint/index.js';
+import { createCheckpoint, systemClock, type AuditSink, type CaptureOptions, type Checkpoint, type Clock, type DetectorPort, type Stage } from '../../checkpoint/index.js';
 import { createDetectorSet, type DetectorSet } from '../../detect/index.js';
-import { openPolicies, PolicyLoadError, type PolicyWatcher } from '../../config/index.js';
+import { openPolicies, parseAuditCapture, PolicyLoadError, type PolicyWatcher } from '../../config/index.js';
 import { WardenError, type Principal } from '../../domain/index.js';
 import {
   createGateway,
@@ -52,6 +52,8 @@ export interface GatewayRuntimeOptions {
   clock?: Clock;
   /** Called after each checkpoint stage of an audited pass with its duration (metrics, profiling). */
   onStage?: (stage: Stage, ms: number) => void;
+  /** Call bodies the audit log keeps besides their digests (masked). @default none */
+  capture?: CaptureOptions;
 }
 
 /** A started gateway and the parts tests and commands reach into. */
@@ -113,7 +115,15 @@ export async function startGateway(opts: GatewayRuntimeOptions): Promise<Gateway
     // decision itself is still durable before the call is forwarded.
     const batcher = createResultBatcher(audit);
     const detectors = lazyDetectors(getDetectors);
-    const checkpoint = createCheckpoint({ policies, registry, audit: batcher.decisions, clock, detectors, ...(opts.onStage ? { onStage: opts.onStage } : {}) });
+    const checkpoint = createCheckpoint({
+      policies,
+      registry,
+      audit: batcher.decisions,
+      clock,
+      detectors,
+      ...(opts.capture ? { capture: opts.capture } : {}),
+      ...(opts.onStage ? { onStage: opts.onStage } : {}),
+    });
     const preview = createCheckpoint({ policies, registry, audit: { append: async () => {} }, clock });
     limiter = opts.rateLimits?.length ? (opts.redisUrl ? createRedisRateLimiter(new Redis(opts.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 2 })) : createMemoryRateLimiter()) : undefined;
     gateway = createGateway(
@@ -178,6 +188,7 @@ interface GatewayFlags {
   databaseUrl?: string;
   redis?: string;
   logLevel?: string;
+  auditCapture?: string;
   registryCacheMs?: string;
   trustAgentHeader?: boolean;
 }
@@ -207,6 +218,7 @@ export function registerGateway(program: Command, io: CliIo, done: (code: number
     .option('--redis <url>', 'share rate-limit counters through Redis (overrides the config file)')
     .option('--registry-cache-ms <ms>', 'how long registry lookups are cached (kill switch delay across processes)', '500')
     .option('--trust-agent-header', 'accept `X-Warden-Agent` without a token over HTTP (trusted networks only)')
+    .option('--audit-capture <list>', 'keep call bodies in audit events, masked for secrets/PII: args, results, or args,results (env WARDEN_AUDIT_CAPTURE)')
     .option('--log-level <level>', 'log level on stderr', 'warn')
     .action(async (command: string[], flags: GatewayFlags) => {
       const doc = flags.config ? parseGatewayConfig(flags.config, await readText(flags.config)) : undefined;
@@ -233,6 +245,7 @@ export function registerGateway(program: Command, io: CliIo, done: (code: number
           rateLimits: doc ? rateLimitsOf(doc) : [],
           redisUrl: flags.redis ?? doc?.spec.redis,
           registryCacheMs: Number(flags.registryCacheMs ?? 500),
+          capture: parseAuditCapture(flags.auditCapture ?? io.env.WARDEN_AUDIT_CAPTURE),
           // In the stdio form, the server's stderr is the agent's log; keep it visible.
           upstreamStderr: 'inherit',
           logger,

@@ -47,6 +47,7 @@ export function registerServe(program: Command, io: CliIo, done: (code: number) 
     .option('--audit-key <file>', 'Ed25519 key that signs audit checkpoints (env WARDEN_AUDIT_KEY)')
     .option('--checkpoint-interval <seconds>', 'seconds between signed audit checkpoints, 0 for none (env WARDEN_CHECKPOINT_INTERVAL)')
     .option('--destinations <file>', 'audit streaming destinations YAML (env WARDEN_AUDIT_DESTINATIONS)')
+    .option('--audit-capture <list>', 'keep call bodies in audit events, masked for secrets/PII: args, results, or args,results (env WARDEN_AUDIT_CAPTURE)')
     .option('--demo', 'load the demo policies and registry from examples/ and print curl commands to try')
     .action(async (opts: ConfigFlags & { demo?: boolean }) => {
       const flags: ConfigFlags = { ...opts };
