@@ -113,7 +113,8 @@ interface Candidate {
   readonly end: number;
 }
 
-const isSpace = (c: number) => c === 32 || c === 10 || c === 13 || c === 9 || c === 12 || c === 11;
+// RE2's \s: [\t\n\f\r ], without \v; a token extent must not stop where a pattern's match goes on.
+const isSpace = (c: number) => c === 32 || c === 10 || c === 13 || c === 9 || c === 12;
 const isNewline = (c: number) => c === 10;
 const edge = (e: Extent | undefined) => (e === undefined ? undefined : e === 'token' ? isSpace : isNewline);
 
