@@ -1,14 +1,28 @@
 import pino, { type Logger } from 'pino';
 import { buildApp } from './api/index.js';
-import { createCheckpoint, systemClock, type Clock, type RegistryPort } from './checkpoint/index.js';
+import { createCheckpoint, systemClock, type AuditSink, type CaptureOptions, type Checkpoint, type Clock, type DetectorPort, type RegistryPort, type Stage } from './checkpoint/index.js';
 import { openPolicies, type PolicyWatcher, type WardenConfig } from './config/index.js';
 import { createAuditWriter, createCheckpointer, createDispatcher, createRetentionService, type AuditWriter } from './audit/index.js';
 import { loadDestinations } from './config/destinations-file.js';
-import { createDetectorSet } from './detect/index.js';
+import { createDetectorSet, type DetectorSet } from './detect/index.js';
 import { hostname } from 'node:os';
 import { loadSigningKey } from './config/signing-key.js';
-import { createStaticRegistry, parseRegistryFile } from './registry/index.js';
-import { createAuditRepo, createDeliveryRepo, createRetentionRepo, migrate, openDatabase, type Database } from './store/index.js';
+import { createRegistry, createStaticRegistry, parseRegistryFile, type Registry } from './registry/index.js';
+import {
+  createGateway,
+  createMemoryRateLimiter,
+  createRedisRateLimiter,
+  createResultBatcher,
+  type Gateway,
+  type InspectedResult,
+  type Namespacing,
+  type RateLimiter,
+  type RateLimitRule,
+  type ResultInspector,
+  type UpstreamSpec,
+} from './gateway/index.js';
+import { Redis } from 'ioredis';
+import { createAuditRepo, createDeliveryRepo, createRegistryRepo, createRetentionRepo, migrate, openDatabase, type Database } from './store/index.js';
 import { readFile } from 'node:fs/promises';
 import { sql } from 'kysely';
 import type { FastifyInstance } from 'fastify';
@@ -124,6 +138,135 @@ export async function startServer(config: Readonly<WardenConfig>, opts: { logger
       },
     };
   } catch (err) {
+    policies.close();
+    await database?.close().catch(() => {});
+    throw err;
+  }
+}
+
+/** Everything `startGateway` needs; the CLI fills it from flags and the config file. */
+export interface GatewayRuntimeOptions {
+  policies: string[];
+  scope: string;
+  upstreams: UpstreamSpec[];
+  namespacing?: Namespacing;
+  database: { url: string } | { dataDir: string } | { memory: true };
+  rateLimits?: RateLimitRule[];
+  redisUrl?: string | undefined;
+  /** How long registry lookups are cached (the kill switch's delay across processes). @default 500 */
+  registryCacheMs?: number;
+  upstreamStderr?: 'inherit' | 'ignore' | 'pipe';
+  watchPolicies?: boolean;
+  inspector?: ResultInspector;
+  logger?: Logger;
+  clock?: Clock;
+  /** Called after each checkpoint stage of an audited pass with its duration (metrics, profiling). */
+  onStage?: (stage: Stage, ms: number) => void;
+  /** Call bodies the audit log keeps besides their digests (masked). @default none */
+  capture?: CaptureOptions;
+}
+
+/** A started gateway and the parts tests and commands reach into. */
+export interface GatewayRuntime {
+  gateway: Gateway;
+  registry: Registry;
+  checkpoint: Checkpoint;
+  database: Database;
+  audit: Pick<AuditSink, 'append'> & { flush(): Promise<void> };
+  policies: PolicyWatcher;
+  close(): Promise<void>;
+}
+
+/** A detector port over a detector set that is built on first use. */
+function lazyDetectors(get: () => DetectorSet): DetectorPort {
+  return {
+    scan: async (action) => get().scanAction(action),
+    scanValue: (value, source, root) => get().scanValue(value, source, root),
+  };
+}
+
+/** The default result inspector: the checkpoint's output scan, redaction and audit. */
+function scanningInspector(checkpoint: Pick<Checkpoint, 'inspect'>): ResultInspector {
+  return {
+    async inspect(action, result) {
+      const r = await checkpoint.inspect(action, result);
+      return r.value === result ? { action: 'pass' } : { action: 'replace', result: r.value as InspectedResult };
+    },
+  };
+}
+
+/**
+ * The gateway's composition root: store → audit writer → registry → checkpoint → gateway.
+ */
+export async function startGateway(opts: GatewayRuntimeOptions): Promise<GatewayRuntime> {
+  const logger = opts.logger ?? pino({ level: 'warn', base: { service: 'warden-gateway' } }, pino.destination(2));
+  const clock = opts.clock ?? systemClock;
+  const policies = await openPolicies(opts.policies, { watch: opts.watchPolicies ?? true, logger });
+  let database: Database | undefined;
+  let limiter: RateLimiter | undefined;
+  let gateway: Gateway | undefined;
+  try {
+    database = await openDatabase(opts.database);
+    await migrate(database.db);
+    const audit = createAuditWriter({ store: createAuditRepo(database.db), clock });
+    // One detector set (about a second to build) serves tool-definition scans at discovery and the
+    // scan sections of policies.
+    let detectorSet: DetectorSet | undefined;
+    const getDetectors = () => (detectorSet ??= createDetectorSet());
+    const registry = createRegistry({
+      repo: createRegistryRepo(database.db),
+      audit,
+      clock,
+      scanDefinition: (tool) => getDetectors().scanToolDefinition(tool),
+      ...(opts.registryCacheMs !== undefined ? { cacheMs: opts.registryCacheMs } : {}),
+    });
+    // Result events ride in the next decision's transaction (one commit per call, not two); the
+    // decision itself is still durable before the call is forwarded.
+    const batcher = createResultBatcher(audit);
+    const detectors = lazyDetectors(getDetectors);
+    const checkpoint = createCheckpoint({
+      policies,
+      registry,
+      audit: batcher.decisions,
+      clock,
+      detectors,
+      ...(opts.capture ? { capture: opts.capture } : {}),
+      ...(opts.onStage ? { onStage: opts.onStage } : {}),
+    });
+    const preview = createCheckpoint({ policies, registry, audit: { append: async () => {} }, clock });
+    limiter = opts.rateLimits?.length ? (opts.redisUrl ? createRedisRateLimiter(new Redis(opts.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 2 })) : createMemoryRateLimiter()) : undefined;
+    gateway = createGateway(
+      { checkpoint, preview, registry, audit: batcher.results, clock, rateLimiter: limiter, inspector: opts.inspector ?? scanningInspector(checkpoint), logger },
+      { upstreams: opts.upstreams, scope: opts.scope, namespacing: opts.namespacing, rateLimits: opts.rateLimits, upstream: { stderr: opts.upstreamStderr ?? 'inherit' } },
+    );
+    await gateway.start();
+    const db = database;
+    const gw = gateway;
+    const lim = limiter;
+    return {
+      gateway: gw,
+      registry,
+      checkpoint,
+      database: db,
+      audit: {
+        append: (events) => audit.append(events),
+        async flush() {
+          await batcher.flush();
+          await audit.flush();
+        },
+      },
+      policies,
+      async close() {
+        await gw.close();
+        await audit.flush();
+        await lim?.close?.();
+        policies.close();
+        await db.close();
+      },
+    };
+  } catch (err) {
+    await gateway?.close().catch(() => {});
+    await limiter?.close?.().catch(() => {});
     policies.close();
     await database?.close().catch(() => {});
     throw err;

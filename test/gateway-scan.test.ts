@@ -1,6 +1,6 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { GatewayRuntime } from '../src/cli/commands/gateway.js';
+import type { GatewayRuntime } from '../src/main.js';
 import { EVERYTHING, agent, auditEvents, policyDir, runtime, textOf } from './fixtures/gateway-harness.js';
 
 // Real peers: SDK client → gateway (with the policy's scan section) → server-everything's echo.

@@ -1,168 +1,23 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { Command } from 'commander';
-import { Redis } from 'ioredis';
-import pino, { type Logger } from 'pino';
-import { createAuditWriter } from '../../audit/writer.js';
-import { createCheckpoint, systemClock, type AuditSink, type CaptureOptions, type Checkpoint, type Clock, type DetectorPort, type Stage } from '../../checkpoint/index.js';
-import { createDetectorSet, type DetectorSet } from '../../detect/index.js';
-import { openPolicies, parseAuditCapture, PolicyLoadError, type PolicyWatcher } from '../../config/index.js';
+import pino from 'pino';
+import { parseAuditCapture, PolicyLoadError } from '../../config/index.js';
 import { WardenError, type Principal } from '../../domain/index.js';
 import {
-  createGateway,
   createHttpIdentity,
-  createMemoryRateLimiter,
-  createRedisRateLimiter,
-  createResultBatcher,
   listenHttp,
   parseGatewayConfig,
-  rateLimitsOf,
   serveStdio,
   upstreamsOf,
+  rateLimitsOf,
   type AgentCredential,
-  type Gateway,
   type HttpListener,
-  type Namespacing,
-  type RateLimiter,
-  type RateLimitRule,
-  type InspectedResult,
-  type ResultInspector,
   type SessionIdentity,
   type UpstreamSpec,
 } from '../../gateway/index.js';
-import { createRegistry, type Registry } from '../../registry/index.js';
-import { createAuditRepo, createRegistryRepo, migrate, openDatabase, type Database } from '../../store/index.js';
+import { startGateway, type GatewayRuntime } from '../../main.js';
 import { CliError, EXIT, type CliIo } from '../io.js';
-
-/** Everything `startGateway` needs; the CLI fills it from flags and the config file. */
-export interface GatewayRuntimeOptions {
-  policies: string[];
-  scope: string;
-  upstreams: UpstreamSpec[];
-  namespacing?: Namespacing;
-  database: { url: string } | { dataDir: string } | { memory: true };
-  rateLimits?: RateLimitRule[];
-  redisUrl?: string | undefined;
-  /** How long registry lookups are cached (the kill switch's delay across processes). @default 500 */
-  registryCacheMs?: number;
-  upstreamStderr?: 'inherit' | 'ignore' | 'pipe';
-  watchPolicies?: boolean;
-  inspector?: ResultInspector;
-  logger?: Logger;
-  clock?: Clock;
-  /** Called after each checkpoint stage of an audited pass with its duration (metrics, profiling). */
-  onStage?: (stage: Stage, ms: number) => void;
-  /** Call bodies the audit log keeps besides their digests (masked). @default none */
-  capture?: CaptureOptions;
-}
-
-/** A started gateway and the parts tests and commands reach into. */
-export interface GatewayRuntime {
-  gateway: Gateway;
-  registry: Registry;
-  checkpoint: Checkpoint;
-  database: Database;
-  audit: Pick<AuditSink, 'append'> & { flush(): Promise<void> };
-  policies: PolicyWatcher;
-  close(): Promise<void>;
-}
-
-/** A detector port over a detector set that is built on first use. */
-function lazyDetectors(get: () => DetectorSet): DetectorPort {
-  return {
-    scan: async (action) => get().scanAction(action),
-    scanValue: (value, source, root) => get().scanValue(value, source, root),
-  };
-}
-
-/** The default result inspector: the checkpoint's output scan, redaction and audit. */
-function scanningInspector(checkpoint: Pick<Checkpoint, 'inspect'>): ResultInspector {
-  return {
-    async inspect(action, result) {
-      const r = await checkpoint.inspect(action, result);
-      return r.value === result ? { action: 'pass' } : { action: 'replace', result: r.value as InspectedResult };
-    },
-  };
-}
-
-/**
- * Builds the gateway's implementations and wires them (the gateway's composition root until
- * src/main.ts takes it over): store → audit writer → registry → checkpoint → gateway.
- */
-export async function startGateway(opts: GatewayRuntimeOptions): Promise<GatewayRuntime> {
-  const logger = opts.logger ?? pino({ level: 'warn', base: { service: 'warden-gateway' } }, pino.destination(2));
-  const clock = opts.clock ?? systemClock;
-  const policies = await openPolicies(opts.policies, { watch: opts.watchPolicies ?? true, logger });
-  let database: Database | undefined;
-  let limiter: RateLimiter | undefined;
-  let gateway: Gateway | undefined;
-  try {
-    database = await openDatabase(opts.database);
-    await migrate(database.db);
-    const audit = createAuditWriter({ store: createAuditRepo(database.db), clock });
-    // One detector set (about a second to build) serves tool-definition scans at discovery and the
-    // scan sections of policies.
-    let detectorSet: DetectorSet | undefined;
-    const getDetectors = () => (detectorSet ??= createDetectorSet());
-    const registry = createRegistry({
-      repo: createRegistryRepo(database.db),
-      audit,
-      clock,
-      scanDefinition: (tool) => getDetectors().scanToolDefinition(tool),
-      ...(opts.registryCacheMs !== undefined ? { cacheMs: opts.registryCacheMs } : {}),
-    });
-    // Result events ride in the next decision's transaction (one commit per call, not two); the
-    // decision itself is still durable before the call is forwarded.
-    const batcher = createResultBatcher(audit);
-    const detectors = lazyDetectors(getDetectors);
-    const checkpoint = createCheckpoint({
-      policies,
-      registry,
-      audit: batcher.decisions,
-      clock,
-      detectors,
-      ...(opts.capture ? { capture: opts.capture } : {}),
-      ...(opts.onStage ? { onStage: opts.onStage } : {}),
-    });
-    const preview = createCheckpoint({ policies, registry, audit: { append: async () => {} }, clock });
-    limiter = opts.rateLimits?.length ? (opts.redisUrl ? createRedisRateLimiter(new Redis(opts.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 2 })) : createMemoryRateLimiter()) : undefined;
-    gateway = createGateway(
-      { checkpoint, preview, registry, audit: batcher.results, clock, rateLimiter: limiter, inspector: opts.inspector ?? scanningInspector(checkpoint), logger },
-      { upstreams: opts.upstreams, scope: opts.scope, namespacing: opts.namespacing, rateLimits: opts.rateLimits, upstream: { stderr: opts.upstreamStderr ?? 'inherit' } },
-    );
-    await gateway.start();
-    const db = database;
-    const gw = gateway;
-    const lim = limiter;
-    return {
-      gateway: gw,
-      registry,
-      checkpoint,
-      database: db,
-      audit: {
-        append: (events) => audit.append(events),
-        async flush() {
-          await batcher.flush();
-          await audit.flush();
-        },
-      },
-      policies,
-      async close() {
-        await gw.close();
-        await audit.flush();
-        await lim?.close?.();
-        policies.close();
-        await db.close();
-      },
-    };
-  } catch (err) {
-    await gateway?.close().catch(() => {});
-    await limiter?.close?.().catch(() => {});
-    policies.close();
-    await database?.close().catch(() => {});
-    throw err;
-  }
-}
 
 /** A registry name for a wrapped command: `server-everything` from `node …/server-everything/dist/index.js`. */
 export function serverNameOf(command: string, args: readonly string[]): string {
