@@ -13,6 +13,8 @@ import {
   createMemoryRateLimiter,
   createRedisRateLimiter,
   createResultBatcher,
+  createHttpIdentity,
+  listenHttp,
   type Gateway,
   type InspectedResult,
   type Namespacing,
@@ -150,7 +152,8 @@ export interface GatewayRuntimeOptions {
   scope: string;
   upstreams: UpstreamSpec[];
   namespacing?: Namespacing;
-  database: { url: string } | { dataDir: string } | { memory: true };
+  /** Where the store is; `shared` uses an open database (the caller closes it), e.g. the server's. */
+  database: { url: string } | { dataDir: string } | { memory: true } | { shared: Database };
   rateLimits?: RateLimitRule[];
   redisUrl?: string | undefined;
   /** How long registry lookups are cached (the kill switch's delay across processes). @default 500 */
@@ -205,8 +208,9 @@ export async function startGateway(opts: GatewayRuntimeOptions): Promise<Gateway
   let database: Database | undefined;
   let limiter: RateLimiter | undefined;
   let gateway: Gateway | undefined;
+  const shared = 'shared' in opts.database;
   try {
-    database = await openDatabase(opts.database);
+    database = 'shared' in opts.database ? opts.database.shared : await openDatabase(opts.database);
     await migrate(database.db);
     const audit = createAuditWriter({ store: createAuditRepo(database.db), clock });
     // One detector set (about a second to build) serves tool-definition scans at discovery and the
@@ -261,14 +265,58 @@ export async function startGateway(opts: GatewayRuntimeOptions): Promise<Gateway
         await audit.flush();
         await lim?.close?.();
         policies.close();
-        await db.close();
+        if (!shared) await db.close();
       },
     };
   } catch (err) {
     await gateway?.close().catch(() => {});
     await limiter?.close?.().catch(() => {});
     policies.close();
-    await database?.close().catch(() => {});
+    if (!shared) await database?.close().catch(() => {});
+    throw err;
+  }
+}
+
+/** The demo's MCP gateway: one upstream server behind Streamable HTTP, on the server's database. */
+export interface DemoGateway {
+  /** The MCP endpoint agents connect to. */
+  url: string;
+  /** Bearer token of the demo agent. */
+  token: string;
+  runtime: GatewayRuntime;
+  close(): Promise<void>;
+}
+
+/**
+ * Puts the gateway in front of `upstream` for `npm start`, sharing the running server's database
+ * (so its audit API shows the gateway's events) and policies. One agent, `demo-agent`, holds `token`.
+ */
+export async function startDemoGateway(server: RunningServer, opts: { policies: string[]; scope: string; upstream: UpstreamSpec; port: number; host: string; token: string; logger?: Logger }): Promise<DemoGateway> {
+  const runtime = await startGateway({
+    policies: opts.policies,
+    scope: opts.scope,
+    upstreams: [opts.upstream],
+    database: { shared: server.database },
+    upstreamStderr: 'ignore',
+    ...(opts.logger ? { logger: opts.logger } : {}),
+  });
+  try {
+    const http = await listenHttp(runtime.gateway, {
+      port: opts.port,
+      host: opts.host,
+      identify: createHttpIdentity({ scope: opts.scope, agents: [{ id: 'demo-agent', token: opts.token, principal: { id: 'bob', roles: ['developer'] } }] }),
+    });
+    return {
+      url: http.url,
+      token: opts.token,
+      runtime,
+      async close() {
+        await http.close();
+        await runtime.close();
+      },
+    };
+  } catch (err) {
+    await runtime.close();
     throw err;
   }
 }

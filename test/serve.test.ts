@@ -21,7 +21,8 @@ function serve(dataDir: string): Promise<{ url: string; banner: string; child: C
     child.stderr!.on('data', (b: Buffer) => {
       banner += b.toString();
       const m = /serving the demo policies at (http:\/\/\S+)/.exec(banner);
-      if (m && banner.includes('audit trail')) {
+      // The decision API's banner, then the MCP gateway's (or why there is none).
+      if (m && /"name":"get-env".*\n|no MCP gateway demo|Could not start the demo MCP gateway/.test(banner)) {
         clearTimeout(timer);
         resolve({ url: m[1]!, banner, child });
       }
@@ -31,7 +32,27 @@ function serve(dataDir: string): Promise<{ url: string; banner: string; child: C
 }
 
 function curlBodies(banner: string): unknown[] {
-  return [...banner.matchAll(/-d '(\{.*\})'/g)].map((m) => JSON.parse(m[1]!));
+  const api = banner.slice(0, banner.indexOf('The MCP gateway'));
+  return [...api.matchAll(/-d '(\{.*\})'/g)].map((m) => JSON.parse(m[1]!));
+}
+
+/** The shell commands the banner prints for the MCP gateway, as one script. */
+function mcpScript(banner: string): string {
+  const from = banner.indexOf('Or by hand');
+  return banner.slice(banner.indexOf('\n', from) + 1).trim();
+}
+
+function run(script: string): Promise<{ code: number | null; out: string }> {
+  const child = spawn('bash', ['-c', `set -e\n${script}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+  child.stderr!.on('data', (b: Buffer) => (out += b.toString()));
+  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, out })));
+}
+
+/** The JSON-RPC messages in a Streamable HTTP response stream (`data: {...}` lines). */
+function messages(out: string): Array<{ id?: number; result?: Record<string, unknown> }> {
+  return [...out.matchAll(/^data: (\{.*\})$/gm)].map((m) => JSON.parse(m[1]!));
 }
 
 describe('warden serve --demo (what npm start runs)', () => {
@@ -47,7 +68,7 @@ describe('warden serve --demo (what npm start runs)', () => {
       effects.push(((await res.json()) as { effect: string }).effect);
     }
     expect(effects).toEqual(['allow', 'deny']);
-    const page = (await (await fetch(`${url}/api/v1/audit/events?limit=5`)).json()) as { events: { decision: { effect: string } }[] };
+    const page = (await (await fetch(`${url}/api/v1/audit/events?category=decision&limit=5`)).json()) as { events: { decision: { effect: string } }[] };
     expect(page.events.map((e) => e.decision.effect)).toEqual(['deny', 'allow']);
 
     const exited = new Promise((r) => child.on('exit', r));
@@ -56,10 +77,31 @@ describe('warden serve --demo (what npm start runs)', () => {
     // A clean stop seals what was written under a signed checkpoint.
     const verified = await cli(['audit', 'verify', '--data-dir', dataDir]);
     expect(verified.code).toBe(0);
-    expect(verified.stdout).toContain('2 events, last seq 2, 1 checkpoint(s)');
+    expect(verified.stdout).toMatch(/\d+ events, last seq \d+, 1 checkpoint\(s\)/);
 
     const again = await serve(dataDir);
-    const kept = (await (await fetch(`${again.url}/api/v1/audit/events?limit=5`)).json()) as { events: unknown[] };
+    const kept = (await (await fetch(`${again.url}/api/v1/audit/events?category=decision&limit=5`)).json()) as { events: unknown[] };
     expect(kept.events).toHaveLength(2);
+  }, 120_000);
+
+  it('puts the MCP gateway in front of a demo server; the printed curl session lists, allows and denies with the policy named', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'warden-serve-'));
+    const { url, banner } = await serve(dataDir);
+    expect(banner).toMatch(/MCP gateway is in front of the demo server \(server-everything\) at http:\/\/\S+\/mcp/);
+    const { code, out } = await run(mcpScript(banner));
+    expect(code).toBe(0);
+    const byId = new Map(messages(out).map((m) => [m.id, m.result]));
+    const tools = (byId.get(2)!.tools as Array<{ name: string }>).map((t) => t.name);
+    expect(tools).toContain('echo');
+    expect(tools).not.toContain('get-env'); // hidden: the agent may not use it
+    expect(JSON.stringify(byId.get(3))).toContain('Echo: hello through Warden');
+    expect(byId.get(4)!.isError).toBe(true);
+    expect(JSON.stringify(byId.get(4))).toContain('rule `no-environment-dumps`');
+    // The decision API's audit trail holds the gateway's events too (one database).
+    const page = (await (await fetch(`${url}/api/v1/audit/events?type=tool.call.decided&limit=10`)).json()) as { events: Array<{ target?: { name?: string }; outcome: string }> };
+    expect(page.events.map((e) => [e.target?.name, e.outcome])).toEqual([
+      ['everything.get-env', 'denied'],
+      ['everything.echo', 'success'],
+    ]);
   }, 120_000);
 });

@@ -1,8 +1,12 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
+import pino from 'pino';
 import { loadConfig, PolicyLoadError, type ConfigFlags } from '../../config/index.js';
-import { startServer } from '../../main.js';
+import { startDemoGateway, startServer, type DemoGateway } from '../../main.js';
 import { CliError, EXIT, type CliIo } from '../io.js';
 
 // Resolved from this file so `--demo` works from any working directory, in src/ and in dist/.
@@ -10,6 +14,32 @@ const EXAMPLES = fileURLToPath(new URL('../../../examples/', import.meta.url));
 
 function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
+}
+
+/** The demo MCP server (a devDependency): its entry point, or undefined when it is not installed. */
+function demoServerEntry(): string | undefined {
+  try {
+    return join(dirname(createRequire(import.meta.url).resolve('@modelcontextprotocol/server-everything/package.json')), 'dist', 'index.js');
+  } catch {
+    return undefined;
+  }
+}
+
+function mcpBanner(gw: DemoGateway): string {
+  const h = `-H 'authorization: Bearer ${gw.token}' -H 'content-type: application/json' -H 'accept: application/json, text/event-stream'`;
+  const rpc = (id: number, method: string, params: object) => `curl -s -X POST ${gw.url} ${h} -H "mcp-session-id: $SID" \\\n    -d '${JSON.stringify({ jsonrpc: '2.0', id, method, params })}'`;
+  return [
+    `The MCP gateway is in front of the demo server (server-everything) at ${gw.url}`,
+    `Agent \`demo-agent\` (acting for bob, a developer) holds the bearer token ${gw.token}. An MCP client config:`,
+    `  { "mcpServers": { "warden-demo": { "type": "http", "url": "${gw.url}", "headers": { "Authorization": "Bearer ${gw.token}" } } } }`,
+    '',
+    'Or by hand, open a session, then list tools (policy hides what the agent may not use), call an allowed tool and a denied one:',
+    `  SID=$(curl -si -X POST ${gw.url} ${h} \\\n    -d '${JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'curl', version: '1' } } })}' \\\n    | tr -d '\\r' | sed -n 's/^mcp-session-id: //Ip')`,
+    `  ${rpc(2, 'tools/list', {})}`,
+    `  ${rpc(3, 'tools/call', { name: 'echo', arguments: { message: 'hello through Warden' } })}`,
+    `  ${rpc(4, 'tools/call', { name: 'get-env', arguments: {} })}`,
+    '',
+  ].join('\n');
 }
 
 function demoBanner(url: string): string {
@@ -64,7 +94,30 @@ export function registerServe(program: Command, io: CliIo, done: (code: number) 
         throw err;
       }
       io.stderr(opts.demo ? `${demoBanner(server.url)}\n` : `Warden is serving at ${server.url}\n`);
+      let demoGateway: DemoGateway | undefined;
+      if (opts.demo) {
+        const entry = demoServerEntry();
+        if (entry === undefined) io.stderr('The demo MCP server (@modelcontextprotocol/server-everything) is not installed (npm ci installs it); no MCP gateway demo.\n');
+        else {
+          try {
+            demoGateway = await startDemoGateway(server, {
+              policies: config.policies,
+              scope: 'acme/platform/api',
+              upstream: { name: 'everything', command: process.execPath, args: [entry, 'stdio'] },
+              port: config.port === 0 ? 0 : config.port + 1,
+              host: config.host,
+              token: io.env.WARDEN_DEMO_TOKEN ?? `demo-${randomBytes(6).toString('hex')}`,
+              logger: pino({ level: config.logLevel, base: { service: 'warden-gateway' } }),
+            });
+            io.stderr(`${mcpBanner(demoGateway)}\n`);
+          } catch (err) {
+            // The decision API still serves; only the MCP part of the demo is missing.
+            io.stderr(`Could not start the demo MCP gateway: ${err instanceof Error ? err.message : String(err)}\n`);
+          }
+        }
+      }
       await io.untilStopped();
+      await demoGateway?.close();
       await server.close();
       done(EXIT.ok);
     });
