@@ -3,7 +3,7 @@ import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GatewayRuntime } from '../src/main.js';
 import type { Action } from '../src/domain/index.js';
-import { DECISION_META_KEY, POLICY_DENIED, type InspectedResult, type InspectionOutcome, type ResourceResult, type ResultInspector } from '../src/gateway/index.js';
+import { DECISION_META_KEY, POLICY_DENIED, RATE_LIMITED, type InspectedResult, type InspectionOutcome, type ResourceResult, type ResultInspector } from '../src/gateway/index.js';
 import { EVERYTHING, agent, auditEvents, policyDir, runtime } from './fixtures/gateway-harness.js';
 
 // Resources and prompts are governed like tools: filtered listings, decided reads and prompt gets,
@@ -249,5 +249,48 @@ describe('resources and prompts aggregated from two upstreams (namespaced)', () 
     // one.* is allowed (rule open-prompts) but resource-prompt is denied everywhere: deny wins.
     const err = await failure(alpha.getPrompt({ name: 'one.resource-prompt', arguments: { resourceType: 'Text', resourceId: '1' } }));
     expect(err.message).toContain('rule `no-resource-prompt`');
+  });
+});
+
+describe('rate limits on reads and prompt gets', () => {
+  let rt: GatewayRuntime;
+  let alpha: Client;
+  beforeAll(async () => {
+    rt = await runtime({
+      policies: [policyDir(POLICIES)],
+      upstreams: [{ name: 'everything', command: process.execPath, args: [EVERYTHING, 'stdio'] }],
+      rateLimits: [
+        { agents: ['alpha'], resources: ['demo://resource/static/*'], limit: 2, windowMs: 60_000 },
+        { agents: ['alpha'], prompts: ['*.simple-prompt'], limit: 1, windowMs: 60_000, per: 'agent' },
+      ],
+    });
+    alpha = await agent(rt.gateway, { agentId: 'alpha' });
+  });
+  afterAll(async () => {
+    await rt?.close();
+  });
+
+  it('counts reads per agent and resource, refuses the one over the limit with a JSON-RPC error, and audits it', async () => {
+    await alpha.readResource({ uri: ARCH });
+    await alpha.readResource({ uri: ARCH });
+    const err = await failure(alpha.readResource({ uri: ARCH }));
+    expect(err.code).toBe(RATE_LIMITED);
+    expect(err.message).toMatch(/rate limit of 2 calls per 60000 ms exceeded for agent `alpha` on `demo:\/\/resource\/static\/document\/architecture\.md`/);
+    // Another resource has its own counter (per agent and resource), and templates outside the globs are not counted.
+    await alpha.readResource({ uri: FEATURES });
+    await alpha.readResource({ uri: 'demo://resource/dynamic/text/1' });
+    await alpha.readResource({ uri: 'demo://resource/dynamic/text/1' });
+    await alpha.readResource({ uri: 'demo://resource/dynamic/text/1' });
+    await rt.gateway.flushResults();
+    const limited = (await auditEvents(rt)).filter((e) => e.type === 'resource.read.rate_limited');
+    expect(limited).toHaveLength(1);
+    expect(limited[0]).toMatchObject({ outcome: 'failure', target: { kind: 'resource', uri: ARCH }, details: { refusal: 'rate_limited' } });
+  });
+
+  it('limits prompt gets by their qualified name and leaves tool calls alone', async () => {
+    await alpha.getPrompt({ name: 'simple-prompt' });
+    const err = await failure(alpha.getPrompt({ name: 'simple-prompt' }));
+    expect(err.code).toBe(RATE_LIMITED);
+    expect((await alpha.getPrompt({ name: 'args-prompt', arguments: { city: 'Oslo' } })).messages.length).toBeGreaterThan(0);
   });
 });

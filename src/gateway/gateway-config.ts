@@ -5,7 +5,8 @@ import type { RateLimitRule } from './rate-limit.js';
 import type { UpstreamSpec } from './upstream.js';
 
 const Name = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_-]*$', maxLength: 64, description: 'a server name of letters, digits, `_` and `-` (no dots: it prefixes tool names)' });
-const Window = Type.String({ pattern: '^[0-9]+(ms|s|m|h)$', description: 'a duration such as `500ms`, `10s`, `1m`' });
+// Days make quotas (`1000` calls a `1d` window) as well as rates.
+const Window = Type.String({ pattern: '^[0-9]+(ms|s|m|h|d)$', description: 'a duration such as `500ms`, `10s`, `1m`, `1d`' });
 
 /** A `kind: Gateway` document: the upstreams to aggregate, the agents that may connect, and limits. */
 export const GatewayDocSchema = Type.Object(
@@ -50,6 +51,8 @@ export const GatewayDocSchema = Type.Object(
               {
                 agents: Type.Optional(Type.Array(Type.String())),
                 tools: Type.Optional(Type.Array(Type.String())),
+                resources: Type.Optional(Type.Array(Type.String())),
+                prompts: Type.Optional(Type.Array(Type.String())),
                 limit: Type.Integer({ minimum: 1 }),
                 window: Window,
                 per: Type.Optional(Type.Union([Type.Literal('agent'), Type.Literal('agent-tool')])),
@@ -71,9 +74,9 @@ const check = compileValidator(GatewayDocSchema);
 
 /** Milliseconds of a `10s`-style duration. */
 export function parseWindow(text: string): number {
-  const m = /^([0-9]+)(ms|s|m|h)$/.exec(text);
-  if (!m) throw new WardenError('config.invalid', `\`${text}\` is not a duration`, { help: 'write `500ms`, `10s`, `1m` or `1h`' });
-  return Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
+  const m = /^([0-9]+)(ms|s|m|h|d)$/.exec(text);
+  if (!m) throw new WardenError('config.invalid', `\`${text}\` is not a duration`, { help: 'write `500ms`, `10s`, `1m`, `1h` or `1d`' });
+  return Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'ms' | 's' | 'm' | 'h' | 'd'];
 }
 
 /** Parses and validates a gateway config file's text; throws `config.invalid` naming the file. */
@@ -104,5 +107,5 @@ export function upstreamsOf(doc: GatewayDoc): UpstreamSpec[] {
 
 /** The rate-limit rules of a config, windows in milliseconds. */
 export function rateLimitsOf(doc: GatewayDoc): RateLimitRule[] {
-  return (doc.spec.rateLimits ?? []).map((r) => ({ agents: r.agents, tools: r.tools, limit: r.limit, windowMs: parseWindow(r.window), per: r.per }));
+  return (doc.spec.rateLimits ?? []).map((r) => ({ agents: r.agents, tools: r.tools, resources: r.resources, prompts: r.prompts, limit: r.limit, windowMs: parseWindow(r.window), per: r.per }));
 }

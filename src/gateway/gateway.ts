@@ -9,7 +9,10 @@ import { createArgValidator } from './arg-validator.js';
 import { exposeUri, qualify, type CatalogEntry, type Namespacing } from './catalog.js';
 import type { GatewayLogger, GatewayRegistry, InspectedResult, PromptResult, RateLimiter, ResourceResult, ResultInspector, SessionIdentity, ToolResult } from './ports.js';
 import { globMatcher, type RateLimitRule } from './rate-limit.js';
-import { deniedError, deniedResult, errorResult, GatewayError, POLICY_DENIED, RESOURCE_NOT_FOUND, type RefusalKind } from './results.js';
+import { deniedError, deniedResult, errorResult, GatewayError, POLICY_DENIED, RATE_LIMITED, RESOURCE_NOT_FOUND, type RefusalKind } from './results.js';
+
+/** The request kinds rate limits count. */
+type LimitedKind = 'tool.call' | 'resource.read' | 'prompt.get';
 import { createSessionServer } from './session.js';
 import { Upstream, type UpstreamOptions, type UpstreamSpec } from './upstream.js';
 
@@ -92,7 +95,12 @@ export function createGateway(deps: GatewayDeps, opts: GatewayOptions): Gateway 
   const sessions = new Set<Server>();
   const states = new Map<string, UpstreamState>();
   const byExposed = new Map<string, CatalogEntry>();
-  const limits = (opts.rateLimits ?? []).map((r, i) => ({ ...r, i, agent: globMatcher(r.agents), tool: globMatcher(r.tools) }));
+  // Per kind of request, the names a rule counts: all of them when it names no kind at all.
+  const limits = (opts.rateLimits ?? []).map((r, i) => {
+    const any = !r.tools && !r.resources && !r.prompts;
+    const of = (globs: string[] | undefined) => (any || globs ? globMatcher(globs) : () => false);
+    return { ...r, i, agent: globMatcher(r.agents), targets: { 'tool.call': of(r.tools), 'resource.read': of(r.resources), 'prompt.get': of(r.prompts) } as Record<LimitedKind, (name: string) => boolean> };
+  });
   let version = 0;
   const inflight = new Set<Promise<unknown>>();
 
@@ -208,10 +216,10 @@ export function createGateway(deps: GatewayDeps, opts: GatewayOptions): Gateway 
     ...(action.tool?.definitionHash ? { definitionHash: action.tool.definitionHash } : {}),
   });
 
-  const checkLimits = async (id: SessionIdentity, qualified: string): Promise<string | undefined> => {
+  const checkLimits = async (id: SessionIdentity, kind: LimitedKind, qualified: string): Promise<string | undefined> => {
     if (!deps.rateLimiter) return undefined;
     for (const l of limits) {
-      if (!l.agent(id.agentId) || !l.tool(qualified)) continue;
+      if (!l.agent(id.agentId) || !l.targets[kind](qualified)) continue;
       const key = l.per === 'agent' ? `${l.i}:${id.agentId}` : `${l.i}:${id.agentId}:${qualified}`;
       const r = await deps.rateLimiter.hit(key, l.limit, l.windowMs);
       if (!r.ok) return `rate limit of ${l.limit} calls per ${l.windowMs} ms exceeded for agent \`${id.agentId}\`${l.per === 'agent' ? '' : ` on \`${qualified}\``}; retry in ${Math.ceil(r.resetMs)} ms`;
@@ -293,6 +301,11 @@ export function createGateway(deps: GatewayDeps, opts: GatewayOptions): Gateway 
     const kind = input.kind;
     const { decision, action } = await deps.checkpoint.check(input, callerOf(id));
     if (decision.effect !== 'allow') throw deniedError(decision, kind === 'resource.read' ? 'read' : 'prompt');
+    const limited = await checkLimits(id, kind as LimitedKind, (target.kind === 'resource' ? target.uri : target.name)!);
+    if (limited) {
+      record(id, target, kind, decision, { outcome: 'failure', type: `${kind}.rate_limited`, startedAt, refusal: 'rate_limited' });
+      throw new GatewayError(RATE_LIMITED, 'rate_limited', limited, decision.auditEventId ? { auditEventId: decision.auditEventId } : {});
+    }
     const upstreamStarted = performance.now();
     let result: R;
     try {
@@ -360,7 +373,7 @@ export function createGateway(deps: GatewayDeps, opts: GatewayOptions): Gateway 
         record(id, toolTarget(entry, action), 'tool.call', decision, { outcome: 'failure', type, startedAt, refusal: kind });
         return errorResult(kind, text, decision.auditEventId ? { auditEventId: decision.auditEventId } : {});
       };
-      const limited = await checkLimits(id, entry.qualified);
+      const limited = await checkLimits(id, 'tool.call', entry.qualified);
       if (limited) return refuse('rate_limited', limited, 'tool.call.rate_limited');
       const issues = validator.check(`${entry.qualified}#${entry.version}`, entry.tool.inputSchema as Record<string, unknown>, args);
       if (issues) return refuse('invalid_arguments', `the arguments do not match the input schema of \`${entry.exposed}\`: ${issues.join('; ')}`, 'tool.call.invalid_arguments');

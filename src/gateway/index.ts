@@ -12,7 +12,7 @@ export { createMemoryRateLimiter, createRedisRateLimiter, globMatcher } from './
 export type { RateLimitRule, RedisLike } from './rate-limit.js';
 export { createResultBatcher } from './result-batcher.js';
 export type { ResultBatcherOptions } from './result-batcher.js';
-export { DECISION_META_KEY, deniedError, deniedResult, errorResult, GatewayError, POLICY_DENIED, RESOURCE_NOT_FOUND } from './results.js';
+export { DECISION_META_KEY, deniedError, deniedResult, errorResult, GatewayError, POLICY_DENIED, RATE_LIMITED, RESOURCE_NOT_FOUND } from './results.js';
 export type { RefusalKind } from './results.js';
 export { createSessionServer, GATEWAY_VERSION } from './session.js';
 export { createHttpIdentity, isUnderScope } from './transports/http-identity.js';

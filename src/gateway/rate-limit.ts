@@ -4,11 +4,19 @@ import type { RateLimiter } from './ports.js';
 export interface RateLimitRule {
   /** Globs over agent ids. @default ["*"] */
   agents?: string[] | undefined;
-  /** Globs over qualified tool names (`server.tool`). @default ["*"] */
+  /**
+   * Globs over qualified tool names (`server.tool`). A rule that names none of `tools`, `resources`
+   * and `prompts` counts every governed request (calls, reads and prompt gets); one that names some
+   * counts only those kinds.
+   */
   tools?: string[] | undefined;
+  /** Globs over resource URIs as the upstream serves them (`file:///logs/*`). */
+  resources?: string[] | undefined;
+  /** Globs over qualified prompt names (`server.prompt`). */
+  prompts?: string[] | undefined;
   limit: number;
   windowMs: number;
-  /** `agent`: one counter per agent across the matched tools; `agent-tool`: one per agent and tool. @default 'agent-tool' */
+  /** `agent`: one counter per agent across what the rule matches; `agent-tool`: one per agent and tool, resource or prompt. @default 'agent-tool' */
   per?: 'agent' | 'agent-tool' | undefined;
 }
 

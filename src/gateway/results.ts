@@ -43,6 +43,8 @@ export function deniedResult(decision: Decision): ToolResult {
  * have no `isError` result). In the implementation-defined server range; the SDK uses -32000/-32001.
  */
 export const POLICY_DENIED = -32003;
+/** JSON-RPC error code of a read or prompt get over a rate limit (a tool call gets an `isError` result instead). */
+export const RATE_LIMITED = -32004;
 /** JSON-RPC error code of a resource no upstream serves, as the MCP spec defines it. */
 export const RESOURCE_NOT_FOUND = -32002;
 
