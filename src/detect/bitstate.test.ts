@@ -93,6 +93,39 @@ describe('compileBitState', () => {
     );
   });
 
+  it('tries only the start offsets it is given, and finds what a search at each of them finds', () => {
+    const sources = ALL.map(sourceOf).filter((s) => compileBitState(s) !== undefined);
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...sources),
+        fc.array(fc.oneof(fc.constantFrom(...CHARS), fc.constantFrom(...HITS)), { maxLength: 30 }),
+        fc.array(fc.tuple(fc.nat(200), fc.nat(12)), { maxLength: 6 }),
+        (src, parts, spans) => {
+          const text = parts.join('');
+          const bs = bsCache.get(src) ?? compileBitState(src)!;
+          bsCache.set(src, bs);
+          // Disjoint ascending [lo, hi] intervals inside the text.
+          const flat: number[] = [];
+          let at = 0;
+          for (const [gap, len] of spans) {
+            const lo = at + gap;
+            const hi = Math.min(text.length, lo + len);
+            if (lo > text.length) break;
+            flat.push(lo, hi);
+            at = hi + 2;
+          }
+          const starts = Int32Array.from(flat);
+          let want: { index: number; end: number } | null = null;
+          for (let k = 0; k < flat.length && want === null; k += 2) {
+            for (let s = flat[k]!; s <= flat[k + 1]! && want === null; s++) want = bs.exec(text, 0, text.length, s, s);
+          }
+          expect(bs.exec(text, 0, text.length, 0, text.length, starts, 0, flat.length)).toEqual(want);
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+
   it('stays linear on hostile input', () => {
     // Near misses of the largest programs: every start position is tried, but no state twice.
     const hostile = ['1 '.repeat(5000), '4111 '.repeat(2000), 'a@'.repeat(5000), 'x'.repeat(10000), '+1 (415) 555-'.repeat(800)];

@@ -6,7 +6,8 @@
  * (copying the input into wasm, building the match object), which dominated short windows.
  *
  * Supported: literals, `.`, classes (`[...]`, `\d \s \w` and negations, `\xhh`, `\x{h…}`), `(?:…)`,
- * `(?i)`/`(?i:…)`, `|`, greedy `? * + {m} {m,} {m,n}`, `\b \B`, `^` (with `(?m)` at the very start).
+ * `(?i)`/`(?i:…)`, `|`, greedy `? * + {m} {m,} {m,n}`, `\b \B`, `^` (with `(?m)` at the very start), and
+ * astral literals outside classes, which never match (the text's surrogates read as U+FFFD, as in RE2).
  * Anything else (captures, lazy quantifiers, `$`, Unicode classes, case folding beyond ASCII) makes
  * `compileBitState` return undefined and the caller keeps RE2. As in re2-wasm after the caller folds
  * surrogates to U+FFFD, every UTF-16 unit is one char and a surrogate reads as U+FFFD.
@@ -16,7 +17,13 @@
 /** A compiled pattern: `exec` finds the leftmost-first match in `text[base, end)` starting at or after `from`. */
 export interface BitStateProgram {
   readonly size: number;
-  exec(text: string, base: number, end: number, from: number): { index: number; end: number } | null;
+  /**
+   * `to` (default `end`) is the last offset a match may start at, and `starts` (inclusive lo, hi pairs in
+   * `starts[si, se)`, ascending), when given, the only offsets it may start at: callers that know where
+   * matches can start skip the rest. One call marks states visited across all its start offsets, so its
+   * work stays within instructions × chars however many intervals it is given.
+   */
+  exec(text: string, base: number, end: number, from: number, to?: number, starts?: Int32Array, si?: number, se?: number): { index: number; end: number } | null;
 }
 
 const MAX_INSTS = 1500;
@@ -37,9 +44,9 @@ type Node =
 class Unsupported extends Error {}
 
 const SPACE = [9, 10, 12, 13, 32]; // RE2's \s: [\t\n\f\r ]
-const isWordCode = (c: number) => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
-
-const wordAt = (text: string, base: number, end: number, p: number) => p >= base && p < end && isWordCode(text.charCodeAt(p));
+/** RE2's \w: 1 per ASCII word char; every other char (all non-ASCII ones) is not a word char. */
+const WORD = new Uint8Array(128);
+for (let c = 0; c < 128; c++) WORD[c] = (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 ? 1 : 0;
 
 function classOf(members: number[], ranges: Array<[number, number]>, negate: boolean, fold: boolean): CharClass {
   const ascii = new Uint8Array(128);
@@ -243,8 +250,13 @@ function parse(source: string): Node {
         throw new Unsupported(`operator ${c}`);
       } else {
         const code = source.charCodeAt(i++);
-        if (code >= 0xd800 && code <= 0xdfff) throw new Unsupported('astral');
-        atom = { t: 'class', c: classOf([code], [], false, fold) };
+        if (code >= 0xd800 && code <= 0xdfff) {
+          // An astral literal (🔓) can never match: the caller folds every surrogate of the text to U+FFFD, as for RE2.
+          const low = source.charCodeAt(i);
+          if (code > 0xdbff || !(low >= 0xdc00 && low <= 0xdfff)) throw new Unsupported('lone surrogate');
+          i++;
+          atom = { t: 'class', c: classOf([], [], false, false) };
+        } else atom = { t: 'class', c: classOf([code], [], false, fold) };
       }
       // Quantifier.
       const q = peek();
@@ -367,8 +379,9 @@ function compile(node: Node): Inst[] {
   return prog;
 }
 
-// Visited stamps, shared by all programs (a search never re-enters another): state (inst, pos) is
-// visited in the current search when its stamp equals `gen`.
+// Visited stamps, shared by all programs (a search never re-enters another): state (join point, pos) is
+// visited in the current search when its stamp equals `gen`. Laid out position-major, so the states one
+// start position explores (several join points, few positions) sit close together.
 let visited = new Uint32Array(1 << 16);
 let generation = 0;
 
@@ -386,35 +399,100 @@ export function compileBitState(source: string): BitStateProgram | undefined {
   const xs = Int32Array.from(prog, (p) => p.x);
   const ys = Int32Array.from(prog, (p) => p.y);
   const cls = prog.map((p) => p.c);
-  const kinds = prog.map((p) => p.k);
+  // ASSERT kinds as small ints: 0 \b, 1 \B, 2 ^ of text, 3 ^ of line.
+  const kinds = Int8Array.from(prog, (p) => (p.k === 'wordb' ? 0 : p.k === 'nwordb' ? 1 : p.k === 'bot' ? 2 : 3));
+  // Per distinct class, its verdict on every ASCII char (negation applied); `row[pc]` is its offset there.
+  // A repeat shares its class object across the copies it unrolls, so most lookups hit `byObject`.
+  const byObject = new Map<CharClass, number>();
+  const byContent = new Map<string, number>();
+  const row = new Int32Array(n);
+  const verdicts: number[] = [];
+  prog.forEach((p, pc) => {
+    if (p.op !== CLASS) return;
+    let at = byObject.get(p.c!);
+    if (at === undefined) {
+      let v = '';
+      for (let k = 0; k < 128; k++) v += matches(p.c!, k) ? '1' : '0';
+      at = byContent.get(v);
+      if (at === undefined) {
+        at = verdicts.length;
+        byContent.set(v, at);
+        for (let k = 0; k < 128; k++) verdicts.push(v.charCodeAt(k) - 48);
+      }
+      byObject.set(p.c!, at);
+    }
+    row[pc] = at;
+  });
+  const asciiOk = Uint8Array.from(verdicts);
   let stack = new Int32Array(256);
-  // Chars a match can start with (ASCII table; `firstWide`: any non-ASCII char may), unless a match can be empty.
-  const first = new Uint8Array(128);
-  let firstWide = false;
-  let anyFirst = false;
-  {
-    const seen = new Uint8Array(n);
-    const todo = [0];
-    while (todo.length > 0) {
-      const pc = todo.pop()!;
-      if (seen[pc]) continue;
-      seen[pc] = 1;
+  // Per instruction, what it can read first: ASCII chars as 4 words of bits, whether a non-ASCII char
+  // may come (`wide`), and whether MATCH is reachable without reading (`nullable`). Asserts count as
+  // passable, so each is a superset; a state whose next char is outside its set is dead, and the
+  // search prunes it before pushing it. Computed as a fixpoint, since loops make the graph cyclic.
+  const firstBits = new Int32Array(n * 4);
+  const wide = new Uint8Array(n);
+  const nullable = new Uint8Array(n);
+  const bits = new Int32Array(4);
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (let pc = n - 1; pc >= 0; pc--) {
       const o = op[pc]!;
-      if (o === SPLIT) todo.push(xs[pc]!, ys[pc]!);
-      else if (o === ASSERT) todo.push(xs[pc]!);
-      else if (o === MATCH) anyFirst = true;
-      else {
-        const c = cls[pc]!;
-        for (let k = 0; k < 128; k++) if (matches(c, k)) first[k] = 1;
-        if (c.negate || c.ranges.length > 0) firstWide = true;
+      let w = 0;
+      let z = 0;
+      bits.fill(0);
+      if (o === MATCH) z = 1;
+      else if (o === CLASS) {
+        for (let k = 0; k < 128; k++) if (asciiOk[row[pc]! + k] === 1) bits[k >> 5]! |= 1 << (k & 31);
+        w = cls[pc]!.negate || cls[pc]!.ranges.length > 0 ? 1 : 0;
+      } else {
+        for (let q = xs[pc]!, more = o === SPLIT; ; q = ys[pc]!, more = false) {
+          for (let k = 0; k < 4; k++) bits[k]! |= firstBits[q * 4 + k]!;
+          w |= wide[q]!;
+          z |= nullable[q]!;
+          if (!more) break;
+        }
+      }
+      for (let k = 0; k < 4; k++) {
+        if (firstBits[pc * 4 + k] !== bits[k]) {
+          firstBits[pc * 4 + k] = bits[k]!;
+          changed = true;
+        }
+      }
+      if (wide[pc] !== w || nullable[pc] !== z) {
+        wide[pc] = w;
+        nullable[pc] = z;
+        changed = true;
       }
     }
   }
+  // Only join points need visited marks: a state whose instruction has one way in is reached only from
+  // its one predecessor state, which is itself processed at most once, so it is too. Marking only
+  // instructions with two or more ways in (the start counts as one) keeps the search linear and reads
+  // the large visited array far less often.
+  const ways = new Uint8Array(n);
+  ways[0] = 1;
+  for (let pc = 0; pc < n; pc++) {
+    const o = op[pc]!;
+    if (o === MATCH) continue;
+    ways[xs[pc]!] = Math.min(2, ways[xs[pc]!]! + 1);
+    if (o === SPLIT) ways[ys[pc]!] = Math.min(2, ways[ys[pc]!]! + 1);
+  }
+  // Visited marks are indexed by join point only: `slot[pc]` is its index among them, -1 elsewhere.
+  const slot = new Int32Array(n).fill(-1);
+  let joins = 0;
+  for (let pc = 0; pc < n; pc++) if (ways[pc]! >= 2) slot[pc] = joins++;
+  // The start instruction's verdict per ASCII char, for the scan for start offsets.
+  const startOk = new Uint8Array(128);
+  /** Whether state `pc` can go on when the next char is `ch` (-1 at the end of the text). */
+  const live = (pc: number, ch: number) => nullable[pc] === 1 || (ch >= 0 && (ch < 128 ? ((firstBits[pc * 4 + (ch >> 5)]! >>> (ch & 31)) & 1) === 1 : wide[pc] === 1));
+  const anyFirst = nullable[0] === 1;
+  for (let ch = 0; ch < 128; ch++) startOk[ch] = live(0, ch) ? 1 : 0;
+  const startWide = wide[0] === 1;
   return {
     size: n,
-    exec(text, base, end, from) {
+    exec(text, base, end, from, to = end, starts, si = 0, se = 0) {
       const width = end - base + 1;
-      const need = n * width;
+      const need = joins * width;
       if (visited.length < need) visited = new Uint32Array(need);
       generation = (generation + 1) >>> 0;
       if (generation === 0) {
@@ -422,15 +500,30 @@ export function compileBitState(source: string): BitStateProgram | undefined {
         generation = 1;
       }
       const gen = generation;
-      for (let s = from; s <= end; s++) {
+      const last = Math.min(to, end);
+      let k = si;
+      for (let s = from; s <= last; s++) {
+        // The interval holding s or the next one after it; s moves up to its start.
+        let limit = last;
+        if (starts !== undefined) {
+          while (k < se && starts[k + 1]! < s) k += 2;
+          if (k >= se) break;
+          if (s < starts[k]!) s = starts[k]!;
+          if (s > last) break;
+          limit = Math.min(last, starts[k + 1]!);
+        }
         if (!anyFirst) {
           // Skip to the next char a match can start with.
-          while (s < end) {
+          while (s <= limit && s < end) {
             const ch = text.charCodeAt(s);
-            if (ch < 128 ? first[ch] === 1 : firstWide) break;
+            if (ch < 128 ? startOk[ch] === 1 : startWide) break;
             s++;
           }
           if (s >= end) break;
+          if (s > limit) {
+            s--; // the loop's s++ moves on to the next interval
+            continue;
+          }
         }
         let sp = 0;
         stack[sp++] = 0;
@@ -439,15 +532,17 @@ export function compileBitState(source: string): BitStateProgram | undefined {
           let p = stack[--sp]!;
           let pc = stack[--sp]!;
           for (;;) {
-            const key = pc * width + (p - base);
-            if (visited[key] === gen) break;
-            visited[key] = gen;
+            const j = slot[pc]!;
+            if (j >= 0) {
+              const key = (p - base) * joins + j;
+              if (visited[key] === gen) break;
+              visited[key] = gen;
+            }
             const o = op[pc]!;
             if (o === CLASS) {
               if (p >= end) break;
               const ch = text.charCodeAt(p);
-              const c = cls[pc]!;
-              if (ch < 128 ? (c.ascii[ch] === 1) !== c.negate : matches(c, ch)) {
+              if (ch < 128 ? asciiOk[row[pc]! + ch] === 1 : matches(cls[pc]!, ch)) {
                 pc = xs[pc]!;
                 p++;
                 continue;
@@ -455,21 +550,33 @@ export function compileBitState(source: string): BitStateProgram | undefined {
               break;
             }
             if (o === SPLIT) {
-              if (sp + 2 > stack.length) {
-                const grown = new Int32Array(stack.length * 2);
-                grown.set(stack);
-                stack = grown;
+              // Dead branches are dropped here, before they are pushed or visited.
+              const ch = p < end ? text.charCodeAt(p) : -1;
+              const y = ys[pc]!;
+              if (live(y, ch)) {
+                if (sp + 2 > stack.length) {
+                  const grown = new Int32Array(stack.length * 2);
+                  grown.set(stack);
+                  stack = grown;
+                }
+                stack[sp++] = y;
+                stack[sp++] = p;
               }
-              stack[sp++] = ys[pc]!;
-              stack[sp++] = p;
-              pc = xs[pc]!;
+              const x = xs[pc]!;
+              if (!live(x, ch)) break;
+              pc = x;
               continue;
             }
             if (o === ASSERT) {
               const k = kinds[pc]!;
               let ok: boolean;
-              if (k === 'wordb' || k === 'nwordb') ok = (wordAt(text, base, end, p - 1) !== wordAt(text, base, end, p)) === (k === 'wordb');
-              else if (k === 'bot') ok = p === base;
+              if (k <= 1) {
+                // Word chars on each side of p, inside [base, end) only.
+                const before = p > base ? text.charCodeAt(p - 1) : 128;
+                const after = p < end ? text.charCodeAt(p) : 128;
+                ok = ((before < 128 && WORD[before] === 1) !== (after < 128 && WORD[after] === 1)) === (k === 0);
+              }
+              else if (k === 2) ok = p === base;
               else ok = p === base || text.charCodeAt(p - 1) === 10;
               if (ok) {
                 pc = xs[pc]!;

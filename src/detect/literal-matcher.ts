@@ -1,10 +1,12 @@
+import { pushPair, type IntList } from './int-list.js';
+
 /**
  * Finds every occurrence of many lower-case literals in one pass (Aho–Corasick, as a DFA over ASCII).
  * Linear in the text plus the occurrences reported; literals with non-ASCII chars fall back to `indexOf`.
  */
 export interface LiteralMatcher {
-  /** Calls `hit(literal, start)` for every occurrence in `lower` (already lower-cased), in no set order. */
-  scan(lower: string, hit: (literal: number, start: number) => void): void;
+  /** Appends a `literal, start` pair to `out` for every occurrence in `lower` (already lower-cased), in no set order. */
+  scan(lower: string, out: IntList): void;
 }
 
 /** Builds the matcher over `literals` (lower case; indices are what `scan` reports). */
@@ -14,17 +16,24 @@ export function createLiteralMatcher(literals: readonly string[]): LiteralMatche
     return s.length > 0;
   };
   const slow = literals.map((l, i) => [l, i] as const).filter(([l]) => !ascii(l));
+  // The DFA reads symbols, not chars: every ASCII char no literal holds is symbol 0, so rows stay short.
+  const symbol = new Uint8Array(128);
+  let symbols = 1;
+  for (const l of literals) {
+    if (!ascii(l)) continue;
+    for (let i = 0; i < l.length; i++) if (symbol[l.charCodeAt(i)] === 0) symbol[l.charCodeAt(i)] = symbols++;
+  }
   let states = 1;
   for (const l of literals) if (ascii(l)) states += l.length;
-  // INVARIANT: delta is a complete DFA over 128 symbols once built; -1 marks "no trie edge" only while building.
-  const delta = new Int32Array(states * 128).fill(-1);
+  // INVARIANT: delta is a complete DFA over `symbols` once built; -1 marks "no trie edge" only while building.
+  const delta = new Int32Array(states * symbols).fill(-1);
   const outs: number[][] = [[]];
   let next = 1;
   literals.forEach((l, id) => {
     if (!ascii(l)) return;
     let s = 0;
     for (let i = 0; i < l.length; i++) {
-      const k = s * 128 + l.charCodeAt(i);
+      const k = s * symbols + symbol[l.charCodeAt(i)]!;
       if (delta[k] === -1) {
         delta[k] = next;
         outs[next++] = [];
@@ -35,9 +44,10 @@ export function createLiteralMatcher(literals: readonly string[]): LiteralMatche
   });
   const fail = new Int32Array(next);
   const queue: number[] = [];
-  for (let c = 0; c < 128; c++) {
+  for (let c = 0; c < symbols; c++) {
     const t = delta[c]!;
-    if (t === -1) delta[c] = 0;
+    // Symbol 0 never starts a literal, so it always leads back to the root.
+    if (t === -1 || c === 0) delta[c] = 0;
     else {
       fail[t] = 0;
       queue.push(t);
@@ -47,11 +57,11 @@ export function createLiteralMatcher(literals: readonly string[]): LiteralMatche
     const s = queue[q]!;
     const f = fail[s]!;
     if (outs[f]!.length > 0) outs[s] = [...outs[s]!, ...outs[f]!];
-    for (let c = 0; c < 128; c++) {
-      const t = delta[s * 128 + c]!;
-      if (t === -1) delta[s * 128 + c] = delta[f * 128 + c]!;
+    for (let c = 0; c < symbols; c++) {
+      const t = delta[s * symbols + c]!;
+      if (t === -1) delta[s * symbols + c] = delta[f * symbols + c]!;
       else {
-        fail[t] = delta[f * 128 + c]!;
+        fail[t] = delta[f * symbols + c]!;
         queue.push(t);
       }
     }
@@ -60,20 +70,17 @@ export function createLiteralMatcher(literals: readonly string[]): LiteralMatche
   const hasOut = new Uint8Array(next);
   for (let i = 0; i < next; i++) hasOut[i] = outs[i]!.length > 0 ? 1 : 0;
   return {
-    scan(lower, hit) {
+    scan(lower, out) {
       let s = 0;
       for (let i = 0; i < lower.length; i++) {
         const c = lower.charCodeAt(i);
-        if (c >= 128) {
-          s = 0;
-          continue;
-        }
-        s = delta[s * 128 + c]!;
+        // A non-ASCII char is in no ASCII literal: back to the root, as symbol 0 leads.
+        s = c < 128 ? delta[s * symbols + symbol[c]!]! : 0;
         if (hasOut[s] === 0) continue;
         const o = outs[s]!;
-        for (let k = 0; k < o.length; k++) hit(o[k]!, i - lengths[o[k]!]! + 1);
+        for (let k = 0; k < o.length; k++) pushPair(out, o[k]!, i - lengths[o[k]!]! + 1);
       }
-      for (const [l, id] of slow) for (let p = lower.indexOf(l); p >= 0; p = lower.indexOf(l, p + 1)) hit(id, p);
+      for (const [l, id] of slow) for (let p = lower.indexOf(l); p >= 0; p = lower.indexOf(l, p + 1)) pushPair(out, id, p);
     },
   };
 }

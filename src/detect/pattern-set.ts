@@ -1,6 +1,7 @@
 import { RE2 } from 're2-wasm';
 import { compileBitState, type BitStateProgram } from './bitstate.js';
-import { createLiteralMatcher } from './literal-matcher.js';
+import { createIntList, pushInt, pushPair, type IntList } from './int-list.js';
+import { createLiteralMatcher, type LiteralMatcher } from './literal-matcher.js';
 
 const SURROGATE = /[\uD800-\uDFFF]/g;
 
@@ -8,9 +9,10 @@ const SURROGATE = /[\uD800-\uDFFF]/g;
  * One named pattern in RE2 syntax; it must not contain capturing groups (use `(?:…)`).
  *
  * A pattern may name a prefilter: `anchors` (literals) or `run` (a run of chars), one of which every
- * match contains. RE2 then runs only on small windows around prefilter hits instead of the whole text:
- * re2-wasm copies its input into wasm on every call and scans at ~30 MB/s, so this is most of the speed.
- * A pattern with neither is matched over the whole text.
+ * match contains. The matcher then runs only on small windows around prefilter hits instead of the whole
+ * text, and tries only the start offsets a match holding a hit can have (from `before` ahead of it up to
+ * the hit), so these bounds must be true of every match: pattern-set.test.ts checks them against a full
+ * scan. A pattern with neither is matched over the whole text.
  */
 export interface PatternDef {
   readonly id: string;
@@ -29,6 +31,8 @@ export interface PatternDef {
   readonly after?: number;
   /** Widen the window left of `before` to the start of the token (whitespace) or line, for `[^\s]+`/`[^\n]*` heads. */
   readonly left?: Extent;
+  /** Most chars a match can start before that token or line edge (`(?m)^\s{0,3}` crosses up to 3 newlines). @default 0 */
+  readonly lead?: number;
   /** Widen the window right of `after` to the end of the token or line, for `[^\s]+`/`[^\n]*` tails. */
   readonly right?: Extent;
 }
@@ -47,8 +51,8 @@ export interface PatternMatch {
 /** Bounds the work one `matchAll` may do; see `PatternSet.matchAll`. */
 export interface MatchLimits {
   /**
-   * Window size in chars: re2-wasm copies the whole input into wasm on every `exec`, so matching
-   * a long text in one call costs O(n) per match; windows bound that to O(window).
+   * Window size in chars: no matcher call reads more than one window (re2-wasm copies its input into
+   * wasm on every `exec`, and BitState's visited marks grow with it), so a call costs O(window), not O(n).
    * @default 1024
    */
   window?: number;
@@ -68,11 +72,13 @@ export interface MatchResult {
  * Many RE2 patterns behind cheap literal prefilters; matches are resolved as one alternation would
  * (leftmost first, then the earlier pattern, non-overlapping).
  *
- * INVARIANT: every pattern used on untrusted text in src/detect goes through RE2 (linear time), or is a
- * JS RegExp made of a single character class with at most one quantifier (linear by construction).
- * Prefilters are one Aho–Corasick pass (literal-matcher.ts) and single-pass char scans; a pattern's RE2
- * windows are merged so they never overlap, and each window is read in bounded chunks, so the work per
- * pattern stays linear in the text. pattern-set.test.ts checks the prefiltered matches against a full scan.
+ * INVARIANT: every pattern used on untrusted text in src/detect goes through a linear-time matcher (the
+ * BitState program of bitstate.ts, or RE2 where its syntax is not covered), or is a JS RegExp made of a
+ * single character class with at most one quantifier (linear by construction). Prefilters are one
+ * Aho–Corasick pass per text shared by all sets (literal-matcher.ts) and single-pass char scans; a
+ * pattern's windows are merged so they never overlap, and each window is read in bounded chunks with one
+ * matcher call per chunk and match, so the work per pattern stays linear in the text. pattern-set.test.ts
+ * checks the prefiltered matches against a full scan with RE2.
  */
 export interface PatternSet {
   readonly ids: readonly string[];
@@ -93,7 +99,8 @@ export interface PatternSetOptions {
 interface Compiled {
   readonly index: number;
   readonly id: string;
-  readonly re: RE2;
+  /** The RE2 program, compiled on first use: re2-wasm never frees one, and bitstate.ts serves most patterns. */
+  readonly re: () => RE2;
   /** The same pattern as a linear backtracking program (bitstate.ts), used instead of RE2 when it compiles. */
   readonly bs: BitStateProgram | undefined;
   readonly anchors: readonly string[];
@@ -104,6 +111,7 @@ interface Compiled {
   readonly before: number;
   readonly after: number;
   readonly left: ((c: number) => boolean) | undefined;
+  readonly lead: number;
   readonly right: ((c: number) => boolean) | undefined;
 }
 
@@ -118,16 +126,42 @@ const isSpace = (c: number) => c === 32 || c === 10 || c === 13 || c === 9 || c 
 const isNewline = (c: number) => c === 10;
 const edge = (e: Extent | undefined) => (e === undefined ? undefined : e === 'token' ? isSpace : isNewline);
 
-// Several pattern sets read the same view in a row; the last fold is reused.
-let lastText = '';
-let lastLower = '';
+// Every pattern set shares one literal matcher over the literals of all sets compiled so far, and the
+// sets of a detector set read the same view in a row: the last text's fold and literal hits are reused,
+// so a view is folded and scanned for literals once, not once per set.
+const shared = {
+  literals: [] as string[],
+  ids: new Map<string, number>(),
+  /** Rebuilt on first use after a set adds literals. */
+  matcher: undefined as LiteralMatcher | undefined,
+  text: '',
+  lower: '',
+  /** (literal, start) pairs of `lower`, from the current matcher. */
+  hits: createIntList(256),
+};
 
-/** ASCII-only lower case: same length as `text`, so offsets carry over. */
-function foldAscii(text: string): string {
-  if (text === lastText) return lastLower;
-  lastText = text;
-  lastLower = foldUncached(text);
-  return lastLower;
+/** The shared id of `literal`, registering it (and dropping the matcher) when it is new. */
+function sharedLiteral(literal: string): number {
+  let id = shared.ids.get(literal);
+  if (id === undefined) {
+    id = shared.literals.push(literal) - 1;
+    shared.ids.set(literal, id);
+    shared.matcher = undefined;
+  }
+  return id;
+}
+
+/** ASCII-only lower case of `text` (same length, so offsets carry over) and its shared literal hits. */
+function literalHits(text: string): IntList {
+  if (shared.matcher !== undefined && text === shared.text) return shared.hits;
+  if (text !== shared.text) {
+    shared.text = text;
+    shared.lower = foldUncached(text);
+  }
+  shared.matcher ??= createLiteralMatcher(shared.literals);
+  shared.hits.length = 0;
+  shared.matcher.scan(shared.lower, shared.hits);
+  return shared.hits;
 }
 
 function foldUncached(text: string): string {
@@ -146,30 +180,10 @@ function foldUncached(text: string): string {
  * Leftmost non-overlapping matches of `re` in `text[from, to)`, in windows of `window` chars that
  * overlap by `maxMatch`, so no exec call copies more than one window into wasm.
  */
-function scanRange(re: RE2, bs: BitStateProgram | undefined, text: string, from: number, to: number, window: number, maxMatch: number, out: Candidate[], g: number, lastHitEnd: number): void {
+function scanRe2(re: RE2, text: string, from: number, to: number, window: number, maxMatch: number, out: Candidate[], g: number, lastHitEnd: number): void {
   let done = from; // first offset not yet covered by a reported match or a finished window
   for (let wStart = from; wStart < to || wStart === from; ) {
     const wEnd = Math.min(to, wStart + window);
-    if (bs !== undefined) {
-      // Same window and left context as the RE2 path below, without copying anything.
-      const cs = wStart > 0 ? wStart - 1 : 0;
-      const tailStart = wEnd < to ? wEnd - maxMatch : wEnd;
-      let at = Math.max(done, wStart);
-      for (;;) {
-        const m = at <= wEnd ? bs.exec(text, cs, wEnd, at) : null;
-        if (m === null || m.index >= tailStart) break;
-        if (m.end === m.index) {
-          at = m.index + 1;
-          continue;
-        }
-        out.push({ g, start: m.index, end: m.end });
-        done = at = m.end;
-        if (done >= lastHitEnd) return;
-      }
-      if (wEnd >= to) break;
-      wStart = Math.max(tailStart, done);
-      continue;
-    }
     // re2-wasm counts offsets in code points; folding each surrogate unit to U+FFFD keeps them in UTF-16 units.
     // One char of left context: RE2 reads it for `\b` and `(?m)^` at the window's first offset.
     const cs = wStart > 0 ? wStart - 1 : 0;
@@ -196,38 +210,91 @@ function scanRange(re: RE2, bs: BitStateProgram | undefined, text: string, from:
   }
 }
 
-const byStart = (x: readonly [number, number], y: readonly [number, number]) => x[0] - y[0];
+/**
+ * `scanRe2` with bitstate.ts, in the same windows and with the same left context, and trying only the
+ * start offsets in `starts[si, se)` (inclusive [lo, hi] pairs, ascending): a match holds a prefilter hit,
+ * so it cannot start past its hit, nor further before it than the pattern's reach.
+ */
+function scanBitState(bs: BitStateProgram, text: string, from: number, to: number, window: number, maxMatch: number, out: Candidate[], g: number, lastHitEnd: number, starts: Int32Array, si: number, se: number): void {
+  let done = from;
+  let k = si;
+  for (let wStart = from; wStart < to || wStart === from; ) {
+    const wEnd = Math.min(to, wStart + window);
+    const cs = wStart > 0 ? wStart - 1 : 0;
+    // A match that starts in the overlap tail is left to the next window, which sees it whole.
+    const lastStart = (wEnd < to ? wEnd - maxMatch : wEnd) - 1;
+    let at = Math.max(done, wStart);
+    for (;;) {
+      while (k < se && starts[k + 1]! < at) k += 2;
+      if (k >= se) return;
+      if (Math.max(at, starts[k]!) > lastStart) break;
+      const m = bs.exec(text, cs, wEnd, at, lastStart, starts, k, se);
+      if (m === null) break;
+      if (m.end === m.index) {
+        at = m.index + 1;
+        continue;
+      }
+      out.push({ g, start: m.index, end: m.end });
+      done = at = m.end;
+      if (done >= lastHitEnd) return;
+    }
+    if (wEnd >= to) break;
+    wStart = Math.max(lastStart + 1, done);
+  }
+}
+
 const byStartThenPattern = (x: Candidate, y: Candidate) => x.start - y.start || x.g - y.g;
 
-/** True when some `also` literal ([start, end], by start) lies wholly inside [ws, we). */
-function holdsAlso(also: ReadonlyArray<readonly [number, number]>, ws: number, we: number): boolean {
+/** Sorts flat (start, x) pairs by start; the literal matcher reports them by end, so most are in order already. */
+function sortPairs(list: IntList): void {
+  const a = list.values;
+  let sorted = true;
+  for (let i = 2; i < list.length && sorted; i += 2) if (a[i]! < a[i - 2]!) sorted = false;
+  if (sorted) return;
+  const idx = Array.from({ length: list.length >> 1 }, (_, i) => i);
+  idx.sort((x, y) => a[2 * x]! - a[2 * y]! || x - y);
+  const copy = a.slice(0, list.length);
+  idx.forEach((from, to) => {
+    a[2 * to] = copy[2 * from]!;
+    a[2 * to + 1] = copy[2 * from + 1]!;
+  });
+}
+
+/** True when some `also` literal (flat start, end pairs, by start) lies wholly inside [ws, we). */
+function holdsAlso(list: IntList, ws: number, we: number): boolean {
+  const also = list.values;
   let lo = 0;
-  let hi = also.length;
+  let hi = list.length >> 1;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    if (also[mid]![0] < ws) lo = mid + 1;
+    if (also[2 * mid]! < ws) lo = mid + 1;
     else hi = mid;
   }
   // Ends are not sorted by start, but literals are short: only the last few starting in the window can overrun it.
-  for (let k = lo; k < also.length && also[k]![0] < we; k++) if (also[k]![1] <= we) return true;
+  for (let k = 2 * lo; k < list.length && also[k]! < we; k += 2) if (also[k + 1]! <= we) return true;
   return false;
 }
 
 /**
- * The windows RE2 must read for pattern `c`, as flat triples (start, end, end of the last hit inside):
- * each hit widened by `before`/`after` (one spare char each side) and `left`/`right`, dropped when it
- * lacks an `also` literal, and merged with its neighbours.
+ * The windows the matcher must read for pattern `c`, appended to `win` as flat quintuples (start, end,
+ * end of the last hit inside, first and end index of its start intervals in `starts`): each hit (flat
+ * start, length pairs) widened by `before`/`after` (one spare char each side) and `left`/`right`, dropped
+ * when it lacks an `also` literal, and merged with its neighbours. A match can start from its hit's
+ * widened left edge up to the hit itself (an anchor lies inside the match; a run holds its start).
  */
-function windowsOf(c: Compiled, hits: ReadonlyArray<readonly [number, number]>, also: ReadonlyArray<readonly [number, number]>, text: string): number[] {
-  const out: number[] = [];
+function windowsOf(c: Compiled, hitList: IntList, also: IntList, text: string, win: IntList, starts: IntList): void {
+  const hits = hitList.values;
   let a = -1;
   let b = -1;
   let hitEnd = 0;
+  let firstStart = 0;
   let leftFrom = -1;
   let leftAt = -1;
   let rightFrom = -1;
   let rightAt = -1;
-  for (const [p, len] of hits) {
+  for (let h = 0; h < hitList.length; h += 2) {
+    const p = hits[h]!;
+    const len = hits[h + 1]!;
     let ws = Math.max(0, p - c.before - 1);
     let we = Math.min(text.length, p + len + c.after + 1);
     // Widening reuses the last scan where it overlaps (hits come in order), so it stays linear.
@@ -242,7 +309,7 @@ function windowsOf(c: Compiled, hits: ReadonlyArray<readonly [number, number]>, 
       }
       leftFrom = ws;
       leftAt = k;
-      ws = k;
+      ws = Math.max(0, k - c.lead);
     }
     if (c.right !== undefined) {
       const from = we - 1;
@@ -264,18 +331,28 @@ function windowsOf(c: Compiled, hits: ReadonlyArray<readonly [number, number]>, 
     if (c.also.length > 0 && !holdsAlso(also, ws, we)) continue;
     if (a >= 0 && ws <= b) b = Math.max(b, we);
     else {
-      if (a >= 0) out.push(a, b, hitEnd);
+      if (a >= 0) pushWindow(win, a, b, hitEnd, firstStart, starts.length);
       a = ws;
       b = we;
       hitEnd = 0;
+      firstStart = starts.length;
     }
     hitEnd = Math.max(hitEnd, p + len);
+    // Left edges only grow from hit to hit (widening is monotone), so the intervals stay sorted.
+    const last = c.run !== undefined ? p + len - 1 : p;
+    if (starts.length > firstStart && ws <= starts.values[starts.length - 1]! + 1) starts.values[starts.length - 1] = Math.max(starts.values[starts.length - 1]!, last);
+    else pushPair(starts, ws, last);
   }
-  if (a >= 0) out.push(a, b, hitEnd);
-  return out;
+  if (a >= 0) pushWindow(win, a, b, hitEnd, firstStart, starts.length);
 }
 
-/** Compiles `defs`, one RE2 program each; throws on a bad pattern (patterns are ours, so that is a bug). */
+function pushWindow(win: IntList, start: number, end: number, hitEnd: number, firstStart: number, startsEnd: number): void {
+  pushPair(win, start, end);
+  pushPair(win, hitEnd, firstStart);
+  pushInt(win, startsEnd);
+}
+
+/** Compiles `defs`: a BitState program each where bitstate.ts covers the syntax, else RE2; throws on a bad pattern (patterns are ours, so that is a bug). */
 export function compilePatternSet(defs: readonly PatternDef[], options: PatternSetOptions = {}): PatternSet {
   if (defs.length === 0) throw new Error('a pattern set needs at least one pattern');
   const prefilter = options.prefilter ?? true;
@@ -287,11 +364,15 @@ export function compilePatternSet(defs: readonly PatternDef[], options: PatternS
       const core = d.run.core ?? d.run.chars;
       for (let i = 0; i < core.length; i++) run[core.charCodeAt(i) & 127] = 2;
     }
+    const source = `${d.ignoreCase ? '(?i)' : ''}${d.source}`;
+    const bs = prefilter && options.engine !== 're2' ? compileBitState(source) : undefined;
+    // Without a BitState program RE2 is compiled now, so a bad pattern throws here.
+    let re = bs === undefined ? new RE2(source, 'gu') : undefined;
     return {
       index,
       id: d.id,
-      re: new RE2(`${d.ignoreCase ? '(?i)' : ''}${d.source}`, 'gu'),
-      bs: prefilter && options.engine !== 're2' ? compileBitState(`${d.ignoreCase ? '(?i)' : ''}${d.source}`) : undefined,
+      re: () => (re ??= new RE2(source, 'gu')),
+      bs,
       anchors: prefilter ? (d.anchors ?? []).map((a) => a.toLowerCase()) : [],
       also: prefilter ? (d.also ?? []).map((a) => a.toLowerCase()) : [],
       run: prefilter ? run : undefined,
@@ -299,79 +380,145 @@ export function compilePatternSet(defs: readonly PatternDef[], options: PatternS
       before: d.before ?? 48,
       after: d.after ?? 256,
       left: edge(d.left),
+      lead: d.lead ?? 0,
       right: edge(d.right),
     };
   });
   const ids = defs.map((d) => d.id);
-  // One literal matcher for every anchor and `also` literal of the set; users[literal] = pattern * 2 + (1 if `also`).
-  const literals: string[] = [];
+  // The set's anchor and `also` literals, by shared id: users[id] = pattern * 2 + (1 if `also`).
   const users: number[][] = [];
-  const literalId = new Map<string, number>();
+  let hasLiterals = false;
   const use = (lit: string, user: number) => {
-    let id = literalId.get(lit);
-    if (id === undefined) {
-      id = literals.length;
-      literalId.set(lit, id);
-      literals.push(lit);
-      users.push([]);
-    }
-    if (!users[id]!.includes(user)) users[id]!.push(user);
+    const id = sharedLiteral(lit);
+    users[id] ??= [];
+    if (!users[id].includes(user)) users[id].push(user);
+    hasLiterals = true;
   };
   for (const c of compiled) {
     for (const a of c.anchors) use(a, c.index * 2);
     for (const a of c.also) use(a, c.index * 2 + 1);
   }
-  const matcher = createLiteralMatcher(literals);
 
-  /** Start offsets (and lengths) of prefilter hits of `c`, ascending; undefined when `c` has no prefilter. */
-  /** Runs of `c`'s class holding enough core chars, as [start, length], in order. */
-  const runsOf = (c: Compiled, table: Uint8Array, text: string): Array<[number, number]> => {
-    const out: Array<[number, number]> = [];
-    for (let i = 0; i < text.length; ) {
-      const ch = text.charCodeAt(i);
-      if (ch >= 128 || table[ch] === 0) {
-        i++;
-        continue;
-      }
-      let j = i;
-      let core = 0;
-      for (; j < text.length; j++) {
-        const k = text.charCodeAt(j);
-        if (k >= 128 || table[k] === 0) break;
-        if (table[k] === 2) core++;
-      }
-      if (core >= c.runMin) out.push([i, j - i]);
-      i = j;
+  // Hits per pattern, refilled by every call (a call never re-enters the set): flat (start, length) pairs
+  // for anchors and runs, and (start, end) pairs for `also` literals.
+  const anchorHits: IntList[] = compiled.map(() => createIntList(16));
+  const alsoHits: IntList[] = compiled.map(() => createIntList(16));
+  const starts = createIntList(64);
+  const win = createIntList(64);
+  const whole = new Int32Array(2);
+
+  // Run prefilters. A run pattern with a small `min` is seeded by core chars: one pass looks only for
+  // chars in some such pattern's core (most text holds none); at a core char not inside a run already
+  // read, that pattern's maximal run around it is read and its core chars counted. A pattern with a
+  // large `min` (token-shaped runs, where most chars are core) skips instead: a qualifying run spans
+  // `min` chars, so when the char `min - 1` ahead is outside the class, none starts before it. Runs of
+  // one pattern are disjoint and each char is read a bounded number of times, so the work stays linear.
+  const runPatterns = compiled.filter((c) => c.run !== undefined);
+  if (runPatterns.some((c) => c.runMin < 1)) throw new Error('a run prefilter needs `min` >= 1');
+  const seeded = runPatterns.filter((c) => c.runMin < 16);
+  const skipping = runPatterns.filter((c) => c.runMin >= 16);
+  if (seeded.length > 31) throw new Error('a pattern set holds at most 31 run prefilters with `min` < 16');
+  const coreBits = new Int32Array(128);
+  seeded.forEach((c, r) => {
+    for (let ch = 0; ch < 128; ch++) if (c.run![ch] === 2) coreBits[ch]! |= 1 << r;
+  });
+  const readUntil = new Int32Array(seeded.length);
+  /** Pushes the maximal run of `c` around `at` (`from` <= start; char `from - 1` is outside the class) when it holds enough core chars; returns its end. */
+  const runAround = (c: Compiled, text: string, from: number, at: number): number => {
+    const table = c.run!;
+    let start = at;
+    while (start > from) {
+      const k = text.charCodeAt(start - 1);
+      if (k >= 128 || table[k] === 0) break;
+      start--;
     }
-    return out;
+    let end = at + 1;
+    for (; end < text.length; end++) {
+      const k = text.charCodeAt(end);
+      if (k >= 128 || table[k] === 0) break;
+    }
+    if (end - start >= c.runMin) {
+      let core = 0;
+      for (let i = start; i < end && core < c.runMin; i++) if (table[text.charCodeAt(i)] === 2) core++;
+      if (core >= c.runMin) pushPair(anchorHits[c.index]!, start, end - start);
+    }
+    return end;
+  };
+  /** Maximal runs of each run pattern's class holding enough core chars, as flat (start, length) pairs in `anchorHits`. */
+  const runsOf = (text: string): void => {
+    const n = text.length;
+    if (seeded.length > 0) {
+      readUntil.fill(0);
+      for (let i = 0; i < n; i++) {
+        const ch = text.charCodeAt(i);
+        const bits = ch < 128 ? coreBits[ch]! : 0;
+        if (bits === 0) continue;
+        for (let x = bits; x !== 0; x &= x - 1) {
+          const r = 31 - Math.clz32(x & -x);
+          if (i >= readUntil[r]!) readUntil[r] = runAround(seeded[r]!, text, readUntil[r]!, i);
+        }
+      }
+    }
+    for (const c of skipping) {
+      const table = c.run!;
+      for (let p = 0; p + c.runMin <= n; ) {
+        const q = p + c.runMin - 1;
+        const k = text.charCodeAt(q);
+        if (k >= 128 || table[k] === 0) p = q + 1;
+        else p = runAround(c, text, p, q) + 1;
+      }
+    }
   };
 
   const matchAll = (text: string, limits: MatchLimits = {}): MatchResult => {
     const window = Math.max(limits.window ?? 1024, 256);
     const maxMatch = Math.min(limits.maxMatch ?? 256, window >> 1);
     const maxMatches = limits.maxMatches ?? 1000;
-    const lower = prefilter ? foldAscii(text) : text;
     const cands: Candidate[] = [];
-    // Anchor hits as [start, length]; `also` hits as [start, end].
-    const anchorHits: Array<Array<[number, number]>> = compiled.map(() => []);
-    const alsoHits: Array<Array<[number, number]>> = compiled.map(() => []);
-    if (literals.length > 0) {
-      matcher.scan(lower, (lit, start) => {
-        const len = literals[lit]!.length;
-        for (const u of users[lit]!) {
-          if (u & 1) alsoHits[u >> 1]!.push([start, start + len]);
-          else anchorHits[u >> 1]!.push([start, len]);
+    for (let g = 0; g < compiled.length; g++) anchorHits[g]!.length = alsoHits[g]!.length = 0;
+    if (hasLiterals) {
+      const list = literalHits(text);
+      const hits = list.values;
+      for (let h = 0; h < list.length; h += 2) {
+        const lit = hits[h]!;
+        const u = users[lit];
+        if (u === undefined) continue;
+        const start = hits[h + 1]!;
+        const len = shared.literals[lit]!.length;
+        for (let k = 0; k < u.length; k++) {
+          const x = u[k]!;
+          if (x & 1) pushPair(alsoHits[x >> 1]!, start, start + len);
+          else pushPair(anchorHits[x >> 1]!, start, len);
         }
-      });
+      }
+    }
+    if (runPatterns.length > 0) {
+      runsOf(text);
     }
     for (const c of compiled) {
-      const hits = c.run !== undefined ? runsOf(c, c.run, text) : c.anchors.length > 0 ? anchorHits[c.index]!.sort(byStart) : undefined;
+      let hits: IntList | undefined;
+      if (c.run !== undefined) hits = anchorHits[c.index]!;
+      else if (c.anchors.length > 0) {
+        hits = anchorHits[c.index]!;
+        sortPairs(hits);
+      }
       if (hits === undefined) {
-        scanRange(c.re, c.bs, text, 0, text.length, window, maxMatch, cands, c.index, Infinity);
+        // INVARIANT: offsets fit in int32 (texts are far shorter than 2^31 chars), here and in every IntList.
+        whole[1] = text.length;
+        if (c.bs !== undefined) scanBitState(c.bs, text, 0, text.length, window, maxMatch, cands, c.index, Infinity, whole, 0, 2);
+        else scanRe2(c.re(), text, 0, text.length, window, maxMatch, cands, c.index, Infinity);
         continue;
       }
-      const windows = windowsOf(c, hits, alsoHits[c.index]!.sort(byStart), text);
-      for (let w = 0; w < windows.length; w += 3) scanRange(c.re, c.bs, text, windows[w]!, windows[w + 1]!, window, maxMatch, cands, c.index, windows[w + 2]!);
+      if (hits.length === 0) continue;
+      const also = alsoHits[c.index]!;
+      sortPairs(also);
+      win.length = starts.length = 0;
+      windowsOf(c, hits, also, text, win, starts);
+      const ws = win.values;
+      for (let w = 0; w < win.length; w += 5) {
+        if (c.bs !== undefined) scanBitState(c.bs, text, ws[w]!, ws[w + 1]!, window, maxMatch, cands, c.index, ws[w + 2]!, starts.values, ws[w + 3]!, ws[w + 4]!);
+        else scanRe2(c.re(), text, ws[w]!, ws[w + 1]!, window, maxMatch, cands, c.index, ws[w + 2]!);
+      }
     }
     // Resolve as one alternation would: leftmost, then the earlier pattern; no overlaps.
     cands.sort(byStartThenPattern);

@@ -15,7 +15,7 @@ export const EXFIL_RULES: readonly Rule[] = [
   { id: 'md_image', type: 'markdown_image', source: '!\\[[^\\]\\n]{0,}\\]\\(\\s{0,4}(?:https?:)?//[^\\s)]{1,}', score: 0.6, anchors: [']('], before: 2, after: 12, left: 'line', right: 'token' },
   { id: 'html_image', type: 'html_image', source: '(?i)<(?:img|image|iframe|script|link|source|video|audio)\\b[^>]{0,}(?:src|href|srcset)\\s{0,2}=\\s{0,2}["\']?(?:https?:)?//[^\\s"\'>]{1,}', score: 0.6, anchors: ['<img', '<image', '<iframe', '<script', '<link', '<source', '<video', '<audio'], before: 0, after: 1024 },
   { id: 'md_link', type: 'markdown_link', source: '\\]\\(\\s{0,4}https?://[^\\s)]{1,}', score: 0.3, anchors: [']('], before: 0, after: 12, right: 'token' },
-  { id: 'md_ref_image', type: 'markdown_image', source: '(?m)^\\s{0,3}\\[[^\\]\\n]{1,}\\]:\\s{1,4}https?://[^\\s]{1,}', score: 0.5, anchors: [']:'], before: 2, after: 12, left: 'line', right: 'token' },
+  { id: 'md_ref_image', type: 'markdown_image', source: '(?m)^\\s{0,3}\\[[^\\]\\n]{1,}\\]:\\s{1,4}https?://[^\\s]{1,}', score: 0.5, anchors: [']:'], before: 2, after: 12, left: 'line', lead: 3, right: 'token' },
   {
     id: 'send_to',
     type: 'send_instruction',

@@ -77,21 +77,45 @@ function decodeHex(run: string): string | undefined {
 
 const COMMON = new Set(['the', 'and', 'you', 'to', 'of', 'a', 'is', 'are', 'all', 'your', 'this', 'that', 'with', 'for', 'ignore', 'previous', 'instructions', 'now', 'system', 'prompt', 'tell', 'me', 'what', 'do', 'not', 'it', 'in', 'be', 'as', 'on']);
 
-/** Counts common English words in `s` (lower case), a cheap test for "this is prose"; `rotate` reads it through ROT13. */
-function englishHits(s: string, rotate = false): number {
-  let hits = 0;
-  let word = '';
+const wordHash = (h: number, c: number) => (Math.imul(h, 31) + c) | 0;
+const hashOf = (w: string) => [...w].reduce((h, c) => wordHash(h, c.charCodeAt(0)), 0);
+// Common words, and what reads as one through ROT13, by a hash of their letters: a word is built as a
+// string only when its hash is one of them.
+const ROT13_COMMON = new Set([...COMMON].map(rot13));
+const COMMON_HASHES = new Set([...COMMON].map(hashOf));
+const ROT13_COMMON_HASHES = new Set([...ROT13_COMMON].map(hashOf));
+const COMMON_LONGEST = Math.max(...[...COMMON].map((w) => w.length));
+
+/** The lower-case letters of `s[start, end)`. */
+function lowerWord(s: string, start: number, end: number): string {
+  let w = '';
+  for (let i = start; i < end; i++) w += String.fromCharCode(s.charCodeAt(i) | 0x20);
+  return w;
+}
+
+/** Counts common English words in `s` as it reads and through ROT13, in one pass: a cheap test for "this is prose". */
+function englishHits(s: string): { plain: number; rotated: number } {
+  let plain = 0;
+  let rotated = 0;
+  let start = -1;
+  let h = 0;
   for (let i = 0; i <= s.length; i++) {
-    let c = i < s.length ? s.charCodeAt(i) | 0x20 : 32;
+    const c = i < s.length ? s.charCodeAt(i) | 0x20 : 32;
     if (c >= 97 && c <= 122) {
-      if (rotate) c = ((c - 97 + 13) % 26) + 97;
-      if (word.length < 16) word += String.fromCharCode(c);
-    } else {
-      if (word !== '' && COMMON.has(word)) hits++;
-      word = '';
+      if (start < 0) {
+        start = i;
+        h = 0;
+      }
+      h = wordHash(h, c);
+    } else if (start >= 0) {
+      if (i - start <= COMMON_LONGEST) {
+        if (COMMON_HASHES.has(h) && COMMON.has(lowerWord(s, start, i))) plain++;
+        if (ROT13_COMMON_HASHES.has(h) && ROT13_COMMON.has(lowerWord(s, start, i))) rotated++;
+      }
+      start = -1;
     }
   }
-  return hits;
+  return { plain, rotated };
 }
 
 /** Applies ROT13 to ASCII letters. */
@@ -118,24 +142,28 @@ export function decodePayloads(raw: string, limits: DecodeLimits = {}): TextView
   const views: TextView[] = [];
   const visit = (text: string, toRaw: (s: number, e: number) => readonly [number, number], layer: number, codecs: string) => {
     if (layer > depth || budget <= 0) return;
-    for (let i = 0; i < text.length && budget > 0; ) {
-      const c = text.charCodeAt(i);
-      if (!isB64(c)) {
-        i++;
+    // A run worth decoding spans `minRun` chars: when the char that far ahead is not base64, no such run
+    // starts before it, so prose is probed about once per `minRun` chars instead of char by char.
+    const span = Math.max(1, minRun);
+    for (let i = 0; i + span <= text.length && budget > 0; ) {
+      const probe = i + span - 1;
+      if (!isB64(text.charCodeAt(probe))) {
+        i = probe + 1;
         continue;
       }
-      let j = i;
+      // INVARIANT: text[i - 1] is not base64 (or i is 0), so the run holding `probe` starts at or after i.
+      let runStart = probe;
+      while (runStart > i && isB64(text.charCodeAt(runStart - 1))) runStart--;
+      let j = probe + 1;
+      while (j < text.length && isB64(text.charCodeAt(j))) j++;
       let hexOnly = true;
-      while (j < text.length && isB64(text.charCodeAt(j))) {
-        if (!isHex(text.charCodeAt(j))) hexOnly = false;
-        j++;
-      }
-      if (j - i >= minRun) {
-        const run = text.slice(i, j);
+      for (let k = runStart; k < j && hexOnly; k++) hexOnly = isHex(text.charCodeAt(k));
+      if (j - runStart >= minRun) {
+        const run = text.slice(runStart, j);
         const codec = hexOnly && run.length % 2 === 0 ? 'hex' : 'base64';
         const decoded = codec === 'hex' ? decodeHex(run) : decodeBase64(run);
         if (decoded !== undefined && looksLikeText(decoded)) {
-          const [rs, re] = toRaw(i, j);
+          const [rs, re] = toRaw(runStart, j);
           const kept = decoded.slice(0, budget);
           budget -= kept.length;
           const kind = `decoded:${codecs}${codecs ? '+' : ''}${codec}`;
@@ -143,7 +171,7 @@ export function decodePayloads(raw: string, limits: DecodeLimits = {}): TextView
           visit(kept, () => [rs, re], layer + 1, `${codecs}${codecs ? '+' : ''}${codec}`);
         } else if (decoded !== undefined && decoded.length >= minRun && isAllB64(decoded)) {
           // An encoding of an encoding: decode the next layer without reporting the opaque middle one.
-          const [rs, re] = toRaw(i, j);
+          const [rs, re] = toRaw(runStart, j);
           visit(decoded, () => [rs, re], layer + 1, `${codecs}${codecs ? '+' : ''}${codec}`);
         }
       }
@@ -154,8 +182,7 @@ export function decodePayloads(raw: string, limits: DecodeLimits = {}): TextView
   // ROT13: only when the rotated text reads as English clearly better than the text itself.
   if (budget > 0 && raw.length >= 16) {
     const text = raw.slice(0, budget);
-    const before = englishHits(text);
-    const after = englishHits(text, true);
+    const { plain: before, rotated: after } = englishHits(text);
     if (after >= 3 && after >= 3 * (before + 1)) views.push(blobView('decoded:rot13', rot13(text), 0, raw.length));
   }
   return views;

@@ -147,8 +147,7 @@ export function normalize(raw: string): Normalized {
   map.push(raw.length);
   const spaced = unspace(out, map);
   if (spaced.mark !== undefined) marks.push(spaced.mark);
-  const leet = unleet(spaced.chars);
-  return { view: mappedView('normalized', leet.join(''), Int32Array.from(spaced.map)), marks: marks.sort((a, b) => a.start - b.start) };
+  return { view: mappedView('normalized', unleet(spaced.chars.join('')), Int32Array.from(spaced.map)), marks: marks.sort((a, b) => a.start - b.start) };
 }
 
 // Printable ASCII, tab and newlines; anything else (controls included) takes the full path.
@@ -156,12 +155,11 @@ const NOT_PLAIN_ASCII = /[^ -~\t\n\r]/;
 
 /** `normalize` for ASCII input: the identity unless spacing or leetspeak is present. */
 function normalizeAscii(raw: string): Normalized {
-  if (!maySpace(raw)) return { view: identityView(mayLeet(raw) ? unleet(raw.split('')).join('') : raw), marks: [] };
+  if (!maySpace(raw)) return { view: identityView(unleet(raw)), marks: [] };
   const map: number[] = new Array<number>(raw.length + 1);
   for (let i = 0; i <= raw.length; i++) map[i] = i;
   const spaced = unspace(raw.split(''), map);
-  const leet = unleet(spaced.chars);
-  return { view: mappedView('normalized', leet.join(''), Int32Array.from(spaced.map)), marks: spaced.mark ? [spaced.mark] : [] };
+  return { view: mappedView('normalized', unleet(spaced.chars.join('')), Int32Array.from(spaced.map)), marks: spaced.mark ? [spaced.mark] : [] };
 }
 
 const isWordCode = (c: number) => (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57);
@@ -170,8 +168,14 @@ const SPACER_CODES = new Set([...' .-_*|/+'].map((c) => c.charCodeAt(0)));
 /** True when `s` has a run of at least 5 single word chars split by one spacer: exactly what `unspace` joins. */
 function maySpace(s: string): boolean {
   const word = (k: number) => k >= 0 && k < s.length && isWordCode(s.charCodeAt(k));
+  // `before`: whether s[i - 1] is a word char, carried along so most chars are read once.
+  let before = false;
   for (let i = 0; i < s.length; i++) {
-    if (!word(i) || word(i - 1) || word(i + 1)) continue;
+    const here = isWordCode(s.charCodeAt(i));
+    if (!here || before || word(i + 1)) {
+      before = here;
+      continue;
+    }
     const sep = s.charCodeAt(i + 1);
     const spacer = SPACER_CODES.has(sep);
     let pos = i;
@@ -184,18 +188,7 @@ function maySpace(s: string): boolean {
     }
     if (letters >= 5) return true;
     i = Math.max(i, pos - 1);
-  }
-  return false;
-}
-
-/** True when `s` has a look-alike digit or sign next to a letter: what `unleet` folds. */
-function mayLeet(s: string): boolean {
-  for (let i = 0; i < s.length; i++) {
-    const c = s[i]!;
-    if (LEET[c] === undefined) continue;
-    const p = s.charCodeAt(i - 1) | 0x20;
-    const n = s.charCodeAt(i + 1) | 0x20;
-    if ((p >= 97 && p <= 122) || (n >= 97 && n <= 122)) return true;
+    before = word(i);
   }
   return false;
 }
@@ -254,12 +247,22 @@ function unspace(chars: string[], map: number[]): { chars: string[]; map: number
 }
 
 const LEET: Readonly<Record<string, string>> = { '0': 'o', '1': 'i', '3': 'e', '4': 'a', '5': 's', '7': 't', '@': 'a', $: 's', '!': 'i' };
+const LEET_CODES = new Uint8Array(128);
+for (const c of Object.keys(LEET)) LEET_CODES[c.charCodeAt(0)] = 1;
+const isLetterCode = (c: number) => (c >= 97 && c <= 122) || (c >= 65 && c <= 90);
 
-/** Folds leetspeak inside words that mix letters with look-alike digits (`1gn0r3` → `ignore`); same length. */
-function unleet(chars: string[]): string[] {
+/**
+ * Folds leetspeak inside words that mix letters with look-alike digits (`1gn0r3` → `ignore`); same length.
+ * Returns `s` itself when no word folds, which is the common case.
+ */
+function unleet(s: string): string {
+  const n = s.length;
+  let out = '';
+  let copied = 0; // s[0, copied) is already in `out`
   let i = 0;
-  while (i < chars.length) {
-    if (!isWordChar(chars[i]!) && chars[i] !== '@' && chars[i] !== '$') {
+  while (i < n) {
+    const c = s.charCodeAt(i);
+    if (!isWordCode(c) && c !== 64 /* @ */ && c !== 36 /* $ */) {
       i++;
       continue;
     }
@@ -267,18 +270,20 @@ function unleet(chars: string[]): string[] {
     let letters = 0;
     let leet = 0;
     let other = 0;
-    while (j < chars.length && (isWordChar(chars[j]!) || chars[j] === '@' || chars[j] === '$' || (chars[j] === '!' && isWordChar(chars[j + 1] ?? '')))) {
-      const c = chars[j]!;
-      if (LEET[c] !== undefined) leet++;
-      else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) letters++;
+    for (; j < n; j++) {
+      const d = s.charCodeAt(j);
+      if (!(isWordCode(d) || d === 64 || d === 36 || (d === 33 /* ! */ && j + 1 < n && isWordCode(s.charCodeAt(j + 1))))) break;
+      if (LEET_CODES[d] === 1) leet++;
+      else if (isLetterCode(d)) letters++;
       else other++;
-      j++;
     }
     // Only words that are mostly letters with a few look-alikes; `x86`, `2024`, `sha256` stay as they are.
     if (letters >= 2 && leet >= 1 && other === 0 && leet <= letters + 1) {
-      for (let k = i; k < j; k++) chars[k] = LEET[chars[k]!] ?? chars[k]!;
+      out += s.slice(copied, i);
+      for (let k = i; k < j; k++) out += LEET[s[k]!] ?? s[k]!;
+      copied = j;
     }
     i = Math.max(j, i + 1);
   }
-  return chars;
+  return copied === 0 ? s : out + s.slice(copied);
 }

@@ -21,6 +21,9 @@ export const PII_PATTERNS = [
   { id: 'PERSON_CONTEXT', source: '(?i:my name is|name:|dear|signed,|regards,|sincerely,|patient:|customer:)\\s{1,3}[A-Z][a-z\\x{00C0}-\\x{024F}\'-]{1,30}(?: [A-Z][a-z\\x{00C0}-\\x{024F}\'-]{1,30}){0,2}', anchors: ['my name is', 'name:', 'dear', 'signed,', 'regards,', 'sincerely,', 'patient:', 'customer:'], before: 0, after: 112 },
 ] as const;
 
+/** The order findings are reported in: validated types first, then by offset. */
+const TYPE_ORDER: Readonly<Record<string, number>> = Object.fromEntries(PII_PATTERNS.map((p, i) => [p.id, i]));
+
 const CONTEXT_PREFIX = /^(?:my name is|name:|dear|signed,|regards,|sincerely,|patient:|customer:)\s{1,3}/i;
 
 const PHONE_REGIONS: readonly CountryCode[] = ['US', 'GB', 'DE', 'FR', 'IL', 'IN', 'CA', 'BR', 'AU'];
@@ -54,7 +57,18 @@ export function createPiiDetector(options: PiiDetectorOptions = {}): Detector {
   const regions = options.phoneRegions ?? PHONE_REGIONS;
   const person = options.person ?? true;
   const id = 'warden.pii';
+  // libphonenumber-js costs tens of microseconds per parse, and a number without `+` is parsed once per
+  // region; the verdict is a pure function of the candidate, so repeated candidates (signatures, logs)
+  // reuse it. Bounded: the cache is dropped whole when full.
+  const phoneVerdicts = new Map<string, number | undefined>();
   const phoneScore = (value: string): number | undefined => {
+    if (phoneVerdicts.has(value)) return phoneVerdicts.get(value);
+    const score = phoneCheck(value);
+    if (phoneVerdicts.size >= 1024) phoneVerdicts.clear();
+    phoneVerdicts.set(value, score);
+    return score;
+  };
+  const phoneCheck = (value: string): number | undefined => {
     const digits = value.replace(/[^0-9]/g, '').length;
     if (digits < 7 || digits > 15) return undefined;
     // Bare digit runs and dates are numbers of every other kind; only formatted numbers are tried.
@@ -71,15 +85,12 @@ export function createPiiDetector(options: PiiDetectorOptions = {}): Detector {
       const out: Finding[] = [];
       const view = input.views[0]!;
       const { matches } = set.matchAll(view.text);
-      const taken: Array<[number, number]> = [];
       const add = (type: string, score: number, start: number, end: number, value: string) => {
-        taken.push([start, end]);
         out.push(findingIn(view, { category: 'pii', type, score, start, end, detector: id, evidence: maskEvidence(value, 2) }, input.path));
       };
-      const overlaps = (s: number, e: number) => taken.some(([a, b]) => a < e && s < b);
-      // Validated types first, so a card number is not also reported as a phone number.
-      const order = ['EMAIL_ADDRESS', 'IBAN_CODE', 'CREDIT_CARD', 'US_SSN', 'IP_ADDRESS', 'IP_ADDRESS_V6', 'PHONE_NUMBER', 'PERSON', 'PERSON_CONTEXT'];
-      const sorted = [...matches].sort((a, b) => order.indexOf(a.id) - order.indexOf(b.id) || a.start - b.start);
+      // INVARIANT: `matchAll` resolves the patterns as one alternation, so its matches never overlap: a
+      // card number is never also a phone number, and no span needs checking against those taken.
+      const sorted = [...matches].sort((a, b) => TYPE_ORDER[a.id]! - TYPE_ORDER[b.id]! || a.start - b.start);
       for (const m of sorted) {
         const v = m.value;
         switch (m.id) {
@@ -92,21 +103,20 @@ export function createPiiDetector(options: PiiDetectorOptions = {}): Detector {
             break;
           case 'CREDIT_CARD': {
             const digits = v.replace(/[^0-9]/g, '');
-            if (digits.length >= 12 && digits.length <= 19 && luhnValid(digits) && cardNetworkValid(digits) && !overlaps(m.start, m.end)) add('CREDIT_CARD', 0.95, m.start, m.end, v);
+            if (digits.length >= 12 && digits.length <= 19 && luhnValid(digits) && cardNetworkValid(digits)) add('CREDIT_CARD', 0.95, m.start, m.end, v);
             break;
           }
           case 'US_SSN': {
             const digitsAt = v.search(/[0-9]/);
             const seps = v.slice(digitsAt).replace(/[0-9]/g, '');
-            if ((seps.length === 0 || seps[0] === seps[1]) && ssnValid(v.slice(digitsAt)) && !overlaps(m.start, m.end)) add('US_SSN', seps.length === 0 ? 0.9 : 0.85, m.start + digitsAt, m.end, v);
+            if ((seps.length === 0 || seps[0] === seps[1]) && ssnValid(v.slice(digitsAt))) add('US_SSN', seps.length === 0 ? 0.9 : 0.85, m.start + digitsAt, m.end, v);
             break;
           }
           case 'IP_ADDRESS':
           case 'IP_ADDRESS_V6':
-            if ((v.includes('.') ? ipv4Valid(v) : ipv6Valid(v)) && !overlaps(m.start, m.end)) add('IP_ADDRESS', v.includes('.') ? 0.85 : 0.8, m.start, m.end, v);
+            if (v.includes('.') ? ipv4Valid(v) : ipv6Valid(v)) add('IP_ADDRESS', v.includes('.') ? 0.85 : 0.8, m.start, m.end, v);
             break;
           case 'PHONE_NUMBER': {
-            if (overlaps(m.start, m.end)) break;
             // The candidate pattern can swallow a leading space-separated group; trim and retry once.
             const s = phoneScore(v.trim());
             if (s !== undefined) add('PHONE_NUMBER', s, m.start, m.end, v);
@@ -117,7 +127,7 @@ export function createPiiDetector(options: PiiDetectorOptions = {}): Detector {
             if (!person) break;
             const nameAt = m.id === 'PERSON' ? v.indexOf(' ') + 1 : (CONTEXT_PREFIX.exec(v)?.[0].length ?? 0);
             const start = m.start + Math.max(0, nameAt);
-            if (!overlaps(start, m.end)) add('PERSON', m.id === 'PERSON' ? 0.6 : 0.5, start, m.end, v.slice(Math.max(0, nameAt)));
+            add('PERSON', m.id === 'PERSON' ? 0.6 : 0.5, start, m.end, v.slice(Math.max(0, nameAt)));
             break;
           }
         }

@@ -38,9 +38,31 @@ export function hasValidTokenChecksum(token: string): boolean {
   return base62(crc32(body.slice(0, 30)), 6) === body.slice(30);
 }
 
+// Scratch counts for ASCII input, reused by every call (a call never re-enters itself); left all zero.
+const asciiCounts = new Int32Array(128);
+const asciiOrder = new Int32Array(128);
+
 /** Shannon entropy in bits per char. */
 export function shannonEntropy(s: string): number {
   if (s.length === 0) return 0;
+  let ascii = true;
+  for (let i = 0; i < s.length && ascii; i++) ascii = s.charCodeAt(i) < 128;
+  if (ascii) {
+    // The same sum as below, in the same order (first occurrence), without a Map.
+    let distinct = 0;
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (asciiCounts[c]!++ === 0) asciiOrder[distinct++] = c;
+    }
+    let h = 0;
+    for (let k = 0; k < distinct; k++) {
+      const c = asciiOrder[k]!;
+      const p = asciiCounts[c]! / s.length;
+      h -= p * Math.log2(p);
+      asciiCounts[c] = 0;
+    }
+    return h;
+  }
   const counts = new Map<string, number>();
   for (const c of s) counts.set(c, (counts.get(c) ?? 0) + 1);
   let h = 0;

@@ -62,6 +62,18 @@ function charClasses(s: string): number {
   return Number(/[a-z]/.test(s)) + Number(/[A-Z]/.test(s)) + Number(/[0-9]/.test(s)) + Number(/[^A-Za-z0-9]/.test(s));
 }
 
+/** Whether [start, end) overlaps one of `spans`, which are ordered and disjoint (as `matchAll` returns them): only the last one starting before `end` can. */
+function overlapsAny(spans: readonly PatternMatch[], start: number, end: number): boolean {
+  let lo = 0;
+  let hi = spans.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (spans[mid]!.start < end) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo > 0 && spans[lo - 1]!.end > start;
+}
+
 /** Options for the secret detector. */
 export interface SecretDetectorOptions {
   /** Minimum Shannon entropy (bits/char) for a generic `key = value` assignment. @default 3.5 */
@@ -106,7 +118,7 @@ export function createSecretDetector(options: SecretDetectorOptions = {}): Detec
           const h = shannonEntropy(v);
           if (h < minEntropy || charClasses(v) < 2) continue;
           const start = m.start + offset;
-          if (hits.some((s) => s.start < start + v.length && start < s.end)) continue;
+          if (overlapsAny(hits, start, start + v.length)) continue;
           const score = Math.min(0.9, rules.get(m.id)!.score + (h - minEntropy) * 0.1);
           out.push(findingIn(view, { category: 'secret', type: m.id, score, start, end: start + v.length, detector: id, evidence: maskEvidence(v) }, input.path));
         }
