@@ -1,8 +1,9 @@
 /**
  * Trains the prompt-injection model: logistic regression over hashed word and char n-grams of
- * normalized text plus rule hits, class-balanced, AdaGrad, seeded shuffles (reproducible: same data,
- * same seed, same weights). Platt calibration and the decision threshold come from 5-fold out-of-fold
- * scores on train only; dev is never read here.
+ * normalized text plus rule hits, with NBSVM-style log-count-ratio scaling (Wang & Manning 2012),
+ * class-balanced, AdaGrad, the average of 5 seeded shuffles (reproducible: same data, same seed, same
+ * weights). Platt calibration and the decision threshold come from 5-fold out-of-fold scores on train
+ * only; dev is never read here.
  *
  *   npm run train:injection [-- --data ../shared/data/detect/injection/train.jsonl --seed 13]
  */
@@ -10,7 +11,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { normalize } from '../src/detect/normalize/normalize.js';
-import { FEATURE_BITS, type FeatureVector } from '../src/detect/injection/features.js';
+import { CHAR_BLOCK_WEIGHT, FEATURE_BITS, type FeatureVector } from '../src/detect/injection/features.js';
 import { evidenceWords, injectionFeatures, packWeights, shortTextMargin, type InjectionWeightsFile } from '../src/detect/injection/injection-model.js';
 import { compilePatternSet } from '../src/detect/pattern-set.js';
 import { INJECTION_RULES, STRONG_RULE } from '../src/detect/injection/injection-rules.js';
@@ -22,8 +23,9 @@ const { values } = parseArgs({
     out: { type: 'string', default: join(ROOT, 'src', 'detect', 'injection', 'injection-weights.json') },
     seed: { type: 'string', default: '13' },
     epochs: { type: 'string', default: '12' },
-    bag: { type: 'string', default: '1' },
+    bag: { type: 'string', default: '5' },
     l2: { type: 'string', default: '1e-5' },
+    nb: { type: 'string', default: '1' },
     'max-fpr': { type: 'string', default: '0.015' },
   },
 });
@@ -72,10 +74,37 @@ const examples: Example[] = rows.map((r) => {
 const seed = Number(values.seed);
 const epochs = Number(values.epochs);
 const l2 = Number(values.l2);
+const nbAlpha = Number(values.nb);
 
-function train(set: readonly Example[], s: number): { w: Float32Array; bias: number } {
+/**
+ * NBSVM's log-count ratio of each bucket over `set`: r = log((p + α) / |p + α|₁) − log((q + α) / |q + α|₁),
+ * where p and q sum the feature's values over attacks and over the rest. The model is trained on x·r and
+ * ships w·r, so inference is unchanged. Without it (α = 0) every feature starts out equally suspect.
+ */
+function logCountRatio(set: readonly Example[]): Float32Array | undefined {
+  if (!(nbAlpha > 0)) return undefined;
+  const dim = 1 << FEATURE_BITS;
+  const p = new Float64Array(dim).fill(nbAlpha);
+  const q = new Float64Array(dim).fill(nbAlpha);
+  for (const { v, y } of set) {
+    const c = y === 1 ? p : q;
+    for (let i = 0; i < v.index.length; i++) c[v.index[i]!]! += v.value[i]!;
+  }
+  let sp = 0;
+  let sq = 0;
+  for (let i = 0; i < dim; i++) {
+    sp += p[i]!;
+    sq += q[i]!;
+  }
+  const r = new Float32Array(dim);
+  for (let i = 0; i < dim; i++) r[i] = Math.log(p[i]! / sp) - Math.log(q[i]! / sq);
+  return r;
+}
+
+function train(set: readonly Example[], s: number, r = logCountRatio(set)): { w: Float32Array; bias: number } {
   const dim = 1 << FEATURE_BITS;
   const w = new Float32Array(dim);
+  const x = (idx: number, value: number) => (r === undefined ? value : value * r[idx]!);
   const g2 = new Float32Array(dim).fill(1e-8);
   let bias = 0;
   let gb2 = 1e-8;
@@ -93,12 +122,12 @@ function train(set: readonly Example[], s: number): { w: Float32Array; bias: num
     for (const k of order) {
       const { v, y } = set[k]!;
       let m = bias;
-      for (let i = 0; i < v.index.length; i++) m += w[v.index[i]!]! * v.value[i]!;
+      for (let i = 0; i < v.index.length; i++) m += w[v.index[i]!]! * x(v.index[i]!, v.value[i]!);
       const p = 1 / (1 + Math.exp(-m));
       const g = (p - y) * (y === 1 ? wPos : wNeg);
       for (let i = 0; i < v.index.length; i++) {
         const idx = v.index[i]!;
-        const gi = g * v.value[i]! + l2 * w[idx]!;
+        const gi = g * x(idx, v.value[i]!) + l2 * w[idx]!;
         g2[idx] = g2[idx]! + gi * gi;
         w[idx] = w[idx]! - (lr * gi) / Math.sqrt(g2[idx]!);
       }
@@ -106,17 +135,19 @@ function train(set: readonly Example[], s: number): { w: Float32Array; bias: num
       bias -= (lr * g) / Math.sqrt(gb2);
     }
   }
+  if (r !== undefined) for (let i = 0; i < dim; i++) w[i] = w[i]! * r[i]!;
   return { w, bias };
 }
 
 /** The average of `bag` models trained on `set` with different shuffle seeds (less variance from the order). */
 function trainBagged(set: readonly Example[], s: number): { w: Float32Array; bias: number } {
   const n = Number(values.bag);
-  if (n <= 1) return train(set, s);
+  const r = logCountRatio(set);
+  if (n <= 1) return train(set, s, r);
   const w = new Float32Array(1 << FEATURE_BITS);
   let bias = 0;
   for (let k = 0; k < n; k++) {
-    const m = train(set, s + 1000 * k);
+    const m = train(set, s + 1000 * k, r);
     for (let i = 0; i < w.length; i++) w[i] = w[i]! + m.w[i]! / n;
     bias += m.bias / n;
   }
@@ -248,6 +279,8 @@ const file: InjectionWeightsFile = {
     seed,
     epochs,
     l2,
+    nb: nbAlpha,
+    charBlockWeight: CHAR_BLOCK_WEIGHT,
     kept: packed.kept,
     oof: { f1: Number(best.f1.toFixed(4)), fpr: Number(best.fpr.toFixed(4)), benignFpr: Number(best.benignFpr.toFixed(4)), recall: Number(best.recall.toFixed(4)) },
     folds: 'grouped by longest line (e-mail twins share a fold)',

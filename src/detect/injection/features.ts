@@ -48,18 +48,30 @@ const W_SEED = fnvString(FNV_OFFSET, 'w:');
 const B_SEED = fnvString(FNV_OFFSET, 'b:');
 const C_SEED = fnvString(FNV_OFFSET, 'c:');
 
+/**
+ * Weight of the char-gram block against the word block (each block is L2-normalized on its own). One
+ * norm over both let the far more numerous char grams drown the words: out-of-fold F1 on train (mean
+ * of 5 fold seeds, NBSVM scaling) 0.956 with one norm, 0.961 with two norms at weight 1, 0.964 at 0.5,
+ * 0.964 at 0.25, 0.963 at 0 (no char grams).
+ */
+export const CHAR_BLOCK_WEIGHT = 0.5;
+
 // Scratch space of the hashing trick, reused by every call (extraction never re-enters itself).
 const dense = new Float32Array(1 << FEATURE_BITS);
 let touched = new Int32Array(4096);
+let outIndex = new Int32Array(4096);
+let outValue = new Float32Array(4096);
 
 /**
- * Extracts hashed features: word unigrams and bigrams, char 3..5-grams inside words (robust to
- * misspellings), with sublinear counts and L2 normalization; then `extras` (rule hits, length,
- * segments) as is. Hashes are FNV-1a of `w:word`, `b:w1 w2`, `c:gram`, computed without building
- * the strings, and counted in a preallocated dense array.
+ * Extracts hashed features in two blocks, each with sublinear counts and L2-normalized on its own: word
+ * unigrams and bigrams, then char 3..5-grams inside words (robust to misspellings) scaled by
+ * CHAR_BLOCK_WEIGHT; then `extras` (rule hits, segments) as is. Hashes are FNV-1a of `w:word`,
+ * `b:w1 w2`, `c:gram`, computed without building the strings, and counted in a preallocated dense array.
+ * A bucket may appear in both blocks (a hash collision); the model sums both.
  */
 export function extractFeatures(text: string, extras: readonly string[] = []): FeatureVector {
   let n = 0;
+  let out = 0;
   const add = (h: number) => {
     const k = (h >>> 0) & MASK;
     if (dense[k] === 0) {
@@ -72,41 +84,58 @@ export function extractFeatures(text: string, extras: readonly string[] = []): F
     }
     dense[k]! += 1;
   };
+  // Moves the counted block into the output, L2-normalized and scaled by `weight`, and resets the scratch.
+  const flush = (weight: number) => {
+    if (out + n > outIndex.length) {
+      const size = Math.max(outIndex.length * 2, out + n);
+      const index = new Int32Array(size);
+      const value = new Float32Array(size);
+      index.set(outIndex.subarray(0, out));
+      value.set(outValue.subarray(0, out));
+      outIndex = index;
+      outValue = value;
+    }
+    let norm = 0;
+    for (let i = 0; i < n; i++) {
+      const k = touched[i]!;
+      const v = 1 + Math.log(dense[k]!);
+      dense[k] = v;
+      norm += v * v;
+    }
+    const scale = weight / (Math.sqrt(norm) || 1);
+    for (let i = 0; i < n; i++) {
+      const k = touched[i]!;
+      outIndex[out] = k;
+      outValue[out++] = dense[k]! * scale;
+      dense[k] = 0;
+    }
+    n = 0;
+  };
   const ws = words(text);
   for (let i = 0; i < ws.length; i++) {
-    const w = ws[i]!;
-    add(fnvString(W_SEED, w));
-    if (i + 1 < ws.length) add(fnvString(fnv(fnvString(B_SEED, w), 32), ws[i + 1]!));
-    if (w.length >= 3 && w.length <= 24) {
-      // Grams of ` w `: position -1 and w.length stand for the padding spaces.
-      for (let k = -1; k + 3 <= w.length + 1; k++) {
-        let h = C_SEED;
-        for (let j = 0; j < 5 && k + j <= w.length; j++) {
-          h = fnv(h, k + j < 0 || k + j === w.length ? 32 : w.charCodeAt(k + j));
-          if (j >= 2) add(h);
-        }
+    add(fnvString(W_SEED, ws[i]!));
+    if (i + 1 < ws.length) add(fnvString(fnv(fnvString(B_SEED, ws[i]!), 32), ws[i + 1]!));
+  }
+  flush(1);
+  for (const w of ws) {
+    if (w.length < 3) continue;
+    // Grams of ` w `: position -1 and w.length stand for the padding spaces.
+    for (let k = -1; k + 3 <= w.length + 1; k++) {
+      let h = C_SEED;
+      for (let j = 0; j < 5 && k + j <= w.length; j++) {
+        h = fnv(h, k + j < 0 || k + j === w.length ? 32 : w.charCodeAt(k + j));
+        if (j >= 2) add(h);
       }
     }
   }
-  let norm = 0;
-  for (let i = 0; i < n; i++) {
-    const k = touched[i]!;
-    const v = 1 + Math.log(dense[k]!);
-    dense[k] = v;
-    norm += v * v;
-  }
-  norm = Math.sqrt(norm) || 1;
+  flush(CHAR_BLOCK_WEIGHT);
   const extra = new Set<number>();
   for (const e of extras) extra.add(hashFeature(`x:${e}`));
-  const index = new Int32Array(n + extra.size);
-  const value = new Float32Array(n + extra.size);
-  for (let i = 0; i < n; i++) {
-    const k = touched[i]!;
-    index[i] = k;
-    value[i] = dense[k]! / norm;
-    dense[k] = 0;
-  }
-  let i = n;
+  const index = new Int32Array(out + extra.size);
+  const value = new Float32Array(out + extra.size);
+  index.set(outIndex.subarray(0, out));
+  value.set(outValue.subarray(0, out));
+  let i = out;
   for (const k of extra) {
     index[i] = k;
     value[i++] = 1;

@@ -42,13 +42,15 @@ const TOKEN_WORDS = 2;
  * The margin the detector calibrates (the training script calibrates the same one): a text of a few words
  * carries little evidence, so without a rule hit its positive margin shrinks in proportion to its words
  * (one strong word, like `hello` in `Hello ChatGPT, you are DAN`, must not decide alone). A lone token or
- * two (`text`, `prompt`, `user_id`, a JSON field value) shrinks toward the model's bias, the score of a
- * text with no features: shrinking those toward 0 left them just above the threshold, since the Platt
- * offset puts margin 0 above it.
+ * two (`text`, `prompt`, `system prompt`, `user_id`, a JSON field value) scores at most the model's bias,
+ * the score of a text with no features: no training text is that short, so there the rules decide alone.
+ * (Shrinking those toward the bias in proportion to their words held while word features shared one norm
+ * with the char grams; on its own norm a word's margin reaches 5 to 11, and `system prompt` crossed the
+ * threshold.)
  */
 export function shortTextMargin(m: number, bias: number, evidence: number, hasHits: boolean): number {
   if (hasHits || evidence >= SHORT_WORDS) return m;
-  if (evidence <= TOKEN_WORDS) return m > bias ? bias + ((m - bias) * evidence) / SHORT_WORDS : m;
+  if (evidence <= TOKEN_WORDS) return Math.min(m, bias);
   return m > 0 ? (m * evidence) / SHORT_WORDS : m;
 }
 

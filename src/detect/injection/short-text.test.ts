@@ -24,8 +24,9 @@ describe('injection on short strings', () => {
     expect(evidenceWords('one two three four five six seven eight nine')).toBe(8);
   });
 
-  it('shrinks a lone token toward the bias and longer short texts toward 0, never a text with a rule hit', () => {
-    expect(shortTextMargin(6, -2, 1, false)).toBe(-1);
+  it('caps a lone token at the bias and shrinks longer short texts toward 0, never a text with a rule hit', () => {
+    expect(shortTextMargin(6, -2, 1, false)).toBe(-2);
+    expect(shortTextMargin(6, -2, 2, false)).toBe(-2);
     expect(shortTextMargin(4, -2, 4, false)).toBe(2);
     expect(shortTextMargin(-3, -2, 1, false)).toBe(-3);
     expect(shortTextMargin(6, -2, 1, true)).toBe(6);
