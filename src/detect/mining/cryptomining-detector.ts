@@ -13,7 +13,7 @@ export const MINING_RULES: readonly Rule[] = [
   { id: 'pool_host', type: 'pool_host', source: '(?i)\\b(?:[a-z0-9-]{1,40}\\.){0,3}(?:minexmr|supportxmr|nanopool|2miners|f2pool|ethermine|moneroocean|hashvault|herominers|unmineable|nicehash|c3pool|xmrpool|viabtc|antpool|poolin|slushpool|braiins|miningpoolhub|dwarfpool|minergate|kryptex|zergpool|zpool|woolypooly|hiveon|flexpool|p2pool)\\.(?:com|org|net|pro|io|eu|stream|me|fr|cc)\\b(?::[0-9]{2,5})?', score: 0.85, anchors: ['minexmr', 'supportxmr', 'nanopool', '2miners', 'f2pool', 'ethermine', 'moneroocean', 'hashvault', 'herominers', 'unmineable', 'nicehash', 'c3pool', 'xmrpool', 'viabtc', 'antpool', 'poolin', 'slushpool', 'braiins', 'miningpoolhub', 'dwarfpool', 'minergate', 'kryptex', 'zergpool', 'zpool', 'woolypooly', 'hiveon', 'flexpool', 'p2pool'], before: 132, after: 40 },
   { id: 'monero_wallet', type: 'wallet_address', source: '\\b[48][0-9AB][1-9A-HJ-NP-Za-km-z]{93}\\b', score: 0.7, mask: true, run: { chars: BASE58, min: 95 }, before: 0, after: 2 },
   { id: 'btc_wallet', type: 'wallet_address', source: '\\bbc1[ac-hj-np-z02-9]{25,}\\b', score: 0.45, mask: true, anchors: ['bc1'], before: 0, after: 16, right: 'token' },
-  { id: 'mining_cmd', type: 'mining_command', source: '(?i)\\b(?:-o|--url)[= ]{1,2}[a-z0-9.-]{3,}:[0-9]{3,5}\\b[^\\n]{0,}\\s(?:-u|--user)[= ]{1,2}[A-Za-z0-9.]{20,}', score: 0.85, anchors: ['-o', '--url'], before: 0, after: 0, right: 'line' },
+  { id: 'mining_cmd', type: 'mining_command', source: '(?i)(?:-o|--url)[= ]{1,2}[a-z0-9.-]{3,}:[0-9]{3,5}\\b[^\\n]{0,}\\s(?:-u|--user)[= ]{1,2}[A-Za-z0-9.]{20,}', score: 0.85, anchors: ['-o', '--url'], before: 0, after: 0, right: 'line' },
 ];
 
 /**
