@@ -6,33 +6,65 @@ import { INJECTION_RULES } from './injection-rules.js';
 /** Below this many words, and with no rule hit, the model's evidence is scaled down. */
 const SHORT_WORDS = 8;
 
+const isLetter = (c: number) => ((c | 32) >= 97 && (c | 32) <= 122) || (c >= 0xc0 && c < 0x2000 && c !== 0xd7 && c !== 0xf7);
+// Prose may wrap a word in quotes and brackets and end it with punctuation; code puts symbols inside.
+const LEAD = new Set([34, 39, 40, 91, 0x201c, 0x2018, 0xab, 0xbf, 0xa1]);
+const TRAIL = new Set([34, 39, 41, 93, 44, 46, 58, 59, 33, 63, 0x201d, 0x2019, 0xbb, 0x2026]);
+
+/** Whether `text[from, to)` reads as a prose word: letters, inner `'` or `-`, wrapped in prose punctuation. */
+function proseWord(text: string, from: number, to: number): boolean {
+  while (from < to && LEAD.has(text.charCodeAt(from))) from++;
+  while (to > from && TRAIL.has(text.charCodeAt(to - 1))) to--;
+  if (from === to) return false;
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i);
+    if (!isLetter(c) && !((c === 39 || c === 45 || c === 0x2019) && i > from && i < to - 1)) return false;
+  }
+  return true;
+}
+
+// Chars that put a token in code rather than prose; `.` and `:` count only inside a token (`db.users`, `8080:80`).
+const CODE = new Set([...'={}()<>;[]_/\\|$@#`~^*&+'].map((c) => c.charCodeAt(0)));
+
+/** Whether `text[from, to)` reads as code: a code symbol anywhere, or `.`/`:` between two chars of it. */
+function codeToken(text: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i);
+    if (CODE.has(c) || ((c === 46 || c === 58) && i > from && i < to - 1 && text.charCodeAt(i + 1) > 32)) return true;
+  }
+  return false;
+}
+
 /**
- * Words of `text` for the short-text rule, capped at SHORT_WORDS: whitespace-separated tokens holding a
- * letter or digit, so an identifier or value (`user_id`, `utf-8`, `text/plain;`) is one word; two CJK (or
- * other wide-script) chars count as one, as those scripts put no spaces between words.
+ * Prose words of `text` for the short-text rule, net of code-like tokens and capped at SHORT_WORDS: prose words
+ * are whitespace-separated tokens made of letters (with prose punctuation around them), so a command line, a code line or an identifier
+ * (`--url=host:3333`, `NODE_ENV=production`, `findOne({`, `user_id`) carries little evidence however long
+ * it is; two CJK (or other wide-script) chars count as one, as those scripts put no spaces between words.
  */
 export function evidenceWords(text: string): number {
   let n = 0;
+  let other = 0;
   let wide = 0;
-  let inToken = false;
-  let counted = false;
-  for (let i = 0; i < text.length && n + (wide >> 1) < SHORT_WORDS; i++) {
+  let start = -1;
+  const end = (at: number) => {
+    if (start >= 0) {
+      if (proseWord(text, start, at)) n++;
+      else if (codeToken(text, start, at)) other++;
+    }
+    start = -1;
+  };
+  for (let i = 0; i < text.length && Math.max(0, n - other) + (wide >> 1) < SHORT_WORDS; i++) {
     const c = text.charCodeAt(i);
-    if (c <= 32) {
-      inToken = false;
-      continue;
-    }
-    if (!inToken) {
-      inToken = true;
-      counted = false;
-    }
-    if (c >= 0x2e80) wide++;
-    else if (!counted && ((c >= 48 && c <= 57) || ((c | 32) >= 97 && (c | 32) <= 122) || (c >= 0xc0 && c < 0x2000))) {
-      counted = true;
-      n++;
-    }
+    if (c <= 32) end(i);
+    else if (c >= 0x2e80) {
+      end(i);
+      wide++;
+    } else if (start < 0) start = i;
   }
-  return Math.min(SHORT_WORDS, n + (wide >> 1));
+  end(text.length);
+  // Each code-like token offsets a prose word: `const user = await db.users.findOne({ where: { id } });` has
+  // five of each, and is code.
+  return Math.min(SHORT_WORDS, Math.max(0, n - other) + (wide >> 1));
 }
 
 /** At most this many words (no rule hit) and a text is a lone token or two: a field value, an identifier. */
