@@ -12,7 +12,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { normalize } from '../src/detect/normalize/normalize.js';
 import { CHAR_BLOCK_WEIGHT, FEATURE_BITS, type FeatureVector } from '../src/detect/injection/features.js';
-import { evidenceWords, injectionFeatures, packWeights, shortTextMargin, type InjectionWeightsFile } from '../src/detect/injection/injection-model.js';
+import { evidenceWords, injectionFeatures, packWeights, proseOfJson, shortTextMargin, type InjectionWeightsFile } from '../src/detect/injection/injection-model.js';
 import { compilePatternSet } from '../src/detect/pattern-set.js';
 import { INJECTION_RULES, STRONG_RULE } from '../src/detect/injection/injection-rules.js';
 
@@ -64,7 +64,9 @@ const strong: boolean[] = [];
 const evidence: number[] = [];
 const anyHit: boolean[] = [];
 const examples: Example[] = rows.map((r) => {
-  const text = normalize(r.text).view.text;
+  const normalized = normalize(r.text).view.text;
+  // As the detector reads it (a no-op on this data: no train row is JSON).
+  const text = proseOfJson(normalized) ?? normalized;
   const hits = rules.matchAll(text, { maxMatches: 200 }).matches;
   strong.push(hits.some((h) => strongRules.has(h.id)));
   evidence.push(evidenceWords(text));

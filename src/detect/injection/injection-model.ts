@@ -67,6 +67,52 @@ export function evidenceWords(text: string): number {
   return Math.min(SHORT_WORDS, Math.max(0, n - other) + (wide >> 1));
 }
 
+/**
+ * A JSON document as the model should read it: the same length (so spans carry over), with everything outside
+ * strings, the quotes and escape sequences blanked, keeping keys and values as words. No train row is JSON,
+ * while the train rows that only look like it (`{"...`, `PERSONA={...}`) are all jailbreaks, so the model
+ * learned JSON punctuation as a jailbreak sign and scored issue lists and package files 0.65-0.85. Returns
+ * undefined for text that is not a JSON object or array.
+ */
+export function proseOfJson(text: string): string | undefined {
+  let i = 0;
+  while (i < text.length && text.charCodeAt(i) <= 32) i++;
+  const first = text.charCodeAt(i);
+  if (first !== 123 && first !== 91) return undefined;
+  try {
+    JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  let out = '';
+  let from = 0; // start of the run of kept chars
+  let inString = false;
+  const blank = (n: number) => ' '.repeat(n);
+  for (let k = 0; k < text.length; k++) {
+    const c = text.charCodeAt(k);
+    if (!inString) {
+      if (c === 34) {
+        out += blank(k + 1 - from);
+        from = k + 1;
+        inString = true;
+      }
+      continue;
+    }
+    if (c === 92) {
+      // `\uXXXX` is six chars, any other escape two; both become blanks.
+      const len = text.charCodeAt(k + 1) === 117 ? 6 : 2;
+      out += text.slice(from, k) + blank(len);
+      k += len - 1;
+      from = k + 1;
+    } else if (c === 34) {
+      out += text.slice(from, k) + ' ';
+      from = k + 1;
+      inString = false;
+    }
+  }
+  return out + blank(text.length - from);
+}
+
 /** At most this many words (no rule hit) and a text is a lone token or two: a field value, an identifier. */
 const TOKEN_WORDS = 2;
 
@@ -171,7 +217,8 @@ export function loadInjectionModel(file: InjectionWeightsFile): InjectionModel {
     ruleHits,
     features: injectionFeatures,
     margin,
-    score(text) {
+    score(raw) {
+      const text = proseOfJson(raw) ?? raw;
       const hits = ruleHits(text);
       const m = margin(injectionFeatures(text, hits));
       // One strong word (like `hello` in `Hello ChatGPT, you are DAN`, or a lone `prompt`) must not decide alone.
