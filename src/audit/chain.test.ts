@@ -1,7 +1,7 @@
 import { createHash, generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { newAuditEvent, type AuditEvent } from '../domain/index.js';
-import { canonicalJson } from './canonical.js';
+import { canonicalJson } from '../domain/index.js';
 import { chainEvents, eventHash, GENESIS_HASH } from './chain.js';
 import { merkleRoot, MerkleBuilder } from './merkle.js';
 import { sanitizeForLog } from './sanitize.js';

@@ -1,5 +1,5 @@
 import type { AuditEvent, Integrity } from '../domain/index.js';
-import { digestJson } from './canonical.js';
+import { digestJson } from '../domain/index.js';
 
 /** The link the first event of a chain points back to. */
 export const GENESIS_HASH = `sha256:${'0'.repeat(64)}`;

@@ -1,4 +1,4 @@
-export { canonicalJson, digestJson } from './canonical.js';
+export { canonicalJson, digestJson } from '../domain/index.js';
 export { chainEvents, eventHash, GENESIS_HASH } from './chain.js';
 export type { ChainHead } from './chain.js';
 export { createCheckpointer } from './checkpointer.js';

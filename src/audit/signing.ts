@@ -1,5 +1,5 @@
 import { createHash, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
-import { canonicalJson } from './canonical.js';
+import { canonicalJson } from '../domain/index.js';
 
 /** What a checkpoint commits to: a contiguous range of one tenant's chain. */
 export interface CheckpointBody {

@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import { newAuditEvent, type Action, type AuditEvent, type AuditOutcome, type Decision, type Effect, type Finding } from '../domain/index.js';
+import { digestJson, newAuditEvent, type Action, type AuditEvent, type AuditOutcome, type Decision, type Effect, type Finding } from '../domain/index.js';
 
 /** Who called, as the enforcement point saw it. */
 export interface CallerInfo {
@@ -12,22 +11,7 @@ export interface CallerInfo {
 const OUTCOME: Record<Effect, AuditOutcome> = { allow: 'success', deny: 'denied', require_approval: 'pending' };
 const TRACEPARENT = /^[0-9a-f]{2}-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$/;
 
-function stableJson(value: unknown): string {
-  // Key-sorted JSON so equal arguments give equal digests whatever order a client sent them in.
-  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const keys = Object.keys(value).sort();
-    return `{${keys.map((k) => `${JSON.stringify(k)}:${stableJson((value as Record<string, unknown>)[k])}`).join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
-}
-
-/** sha256 over the key-sorted JSON of a value: equal arguments (or results) give equal digests. */
-export function digestValue(value: unknown): string {
-  return `sha256:${createHash('sha256').update(stableJson(value)).digest('hex')}`;
-}
-
-/** The `<kind>.decided` event for one decision; arguments are kept as a digest only. */
+/** The `<kind>.decided` event for one decision: arguments as a digest, and as a masked copy only when captured. */
 export function buildDecisionEvent(action: Action, decision: Decision, opts: { time: Date; caller?: CallerInfo; latencyMs?: number; capturedArgs?: unknown }): AuditEvent {
   const caller = opts.caller;
   const trace = caller?.traceparent ? TRACEPARENT.exec(caller.traceparent) : null;
@@ -54,7 +38,7 @@ export function buildDecisionEvent(action: Action, decision: Decision, opts: { t
           : {}),
       action: { kind: action.kind },
       decision,
-      ...(action.args !== undefined ? { payload: { argsDigest: digestValue(action.args), ...(opts.capturedArgs !== undefined ? { args: opts.capturedArgs } : {}) } } : {}),
+      ...(action.args !== undefined ? { payload: { argsDigest: digestJson(action.args), ...(opts.capturedArgs !== undefined ? { args: opts.capturedArgs } : {}) } } : {}),
       ...(opts.latencyMs !== undefined ? { latencyMs: Math.round(opts.latencyMs * 1000) / 1000 } : {}),
       ...(trace ? { trace: { traceId: trace[1]!, spanId: trace[2]! } } : {}),
     },

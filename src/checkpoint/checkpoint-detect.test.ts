@@ -1,8 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createDetectorSet, type DetectorSet } from '../detect/index.js';
-import type { AuditEvent } from '../domain/index.js';
+import { digestJson, type AuditEvent } from '../domain/index.js';
 import { call, policy, setOf, settings } from '../policy/test-helpers.js';
-import { digestValue } from './audit-stage.js';
 import { createCheckpoint, type CaptureOptions } from './checkpoint.js';
 
 const CONN = 'postgres://admin:hunter2secret@db.internal:5432/prod';
@@ -67,8 +66,8 @@ describe('checkpoint with mandated detectors', () => {
     expect(r.decision.obligations).toEqual([{ type: 'redact', params: { categories: ['secret'], paths: ['args.dsn'] } }]);
     expect(r.decision.redactedArgs).toEqual(r.action.args);
     expect(events[0]!.decision!.redactedArgs).toBeUndefined();
-    expect(events[0]!.payload!.argsDigest).toBe(digestValue(r.action.args));
-    expect(events[0]!.payload!.argsDigest).not.toBe(digestValue({ dsn: CONN, sql: 'select 1' }));
+    expect(events[0]!.payload!.argsDigest).toBe(digestJson(r.action.args));
+    expect(events[0]!.payload!.argsDigest).not.toBe(digestJson({ dsn: CONN, sql: 'select 1' }));
     expect(JSON.stringify(events)).not.toContain('hunter2secret');
   });
 
@@ -111,7 +110,7 @@ describe('result payload', () => {
   it('always carries a digest that follows the content, never the body unless results are captured', async () => {
     const { checkpoint } = harness(policy('p', 'acme', `    - { name: ok, effect: allow }`));
     const p = await checkpoint.resultPayload(result);
-    expect(p).toEqual({ resultDigest: digestValue(result) });
+    expect(p).toEqual({ resultDigest: digestJson(result) });
     const other = await checkpoint.resultPayload({ content: [{ type: 'text', text: 'rows: 2' }] });
     expect(other.resultDigest).not.toBe(p.resultDigest);
   });
@@ -132,6 +131,6 @@ describe('result payload', () => {
   it('keeps nothing when asked to capture but no detectors can mask it (fails closed to the digest)', async () => {
     const set = setOf(settings('acme', '{ defaultEffect: allow }'));
     const checkpoint = createCheckpoint({ policies: { current: () => set }, registry: { findTool: async () => undefined, findAgent: async () => undefined }, audit: { append: async () => {} }, clock: { now: () => new Date() }, capture: { args: true, results: true } });
-    expect(await checkpoint.resultPayload(result)).toEqual({ resultDigest: digestValue(result) });
+    expect(await checkpoint.resultPayload(result)).toEqual({ resultDigest: digestJson(result) });
   });
 });

@@ -1,7 +1,7 @@
 import { redactValue } from '../detect/index.js';
-import type { Action, AuditEvent, Decision, Finding, Obligation } from '../domain/index.js';
+import { digestJson, type Action, type AuditEvent, type Decision, type Finding, type Obligation } from '../domain/index.js';
 import { decide, mandatedFindings, resolveScan, type PolicySet, type ScanMandate } from '../policy/index.js';
-import { buildDecisionEvent, buildDetectionEvent, digestValue, type CallerInfo } from './audit-stage.js';
+import { buildDecisionEvent, buildDetectionEvent, type CallerInfo } from './audit-stage.js';
 import type { AuditSink, Clock, RegistryPort } from './ports.js';
 import { lookUpRegistry } from './registry-stage.js';
 import type { Stage, StageTimings } from './stages.js';
@@ -180,7 +180,7 @@ export function createCheckpoint(deps: CheckpointDeps): Checkpoint {
 
     async resultPayload(value) {
       const result = deps.capture?.results ? captureValue(deps.detectors, value, 'result') : undefined;
-      return { resultDigest: digestValue(value), ...(result !== undefined ? { result } : {}) };
+      return { resultDigest: digestJson(value), ...(result !== undefined ? { result } : {}) };
     },
   };
 }

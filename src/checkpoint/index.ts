@@ -1,4 +1,4 @@
-export { buildDecisionEvent, buildDetectionEvent, digestValue } from './audit-stage.js';
+export { buildDecisionEvent, buildDetectionEvent } from './audit-stage.js';
 export type { CallerInfo } from './audit-stage.js';
 export { createCheckpoint } from './checkpoint.js';
 export type { CaptureOptions, Checkpoint, CheckpointDeps, CheckpointResult, DetectorPort, InspectResult, PolicyProvider } from './checkpoint.js';

@@ -23,3 +23,4 @@ export type { Finding } from './finding.js';
 export { uuidv7 } from './ids.js';
 export { compileValidator, describeIssues, formatIssues } from './validate.js';
 export type { ValidationIssue, ValidationResult } from './validate.js';
+export { canonicalJson, digestJson } from './canonical.js';

@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import canonicalize from 'canonicalize';
+import { digestJson } from '../domain/index.js';
 
 /** The part of an MCP tool definition that is pinned: what an agent reads to decide how to use it. */
 export interface ToolDefinition {
@@ -14,6 +13,5 @@ export interface ToolDefinition {
  * @example definitionHash({ name: 'echo', description: 'Echoes', inputSchema: { type: 'object' } })
  */
 export function definitionHash(def: ToolDefinition): string {
-  const text = canonicalize({ name: def.name, description: def.description ?? null, inputSchema: def.inputSchema });
-  return `sha256:${createHash('sha256').update(text ?? '').digest('hex')}`;
+  return digestJson({ name: def.name, description: def.description ?? null, inputSchema: def.inputSchema });
 }
