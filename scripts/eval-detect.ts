@@ -15,6 +15,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createDetectorSet } from '../src/detect/index.js';
 import { base62, crc32 } from '../src/detect/secrets/checksums.js';
+import { createRng } from '../bench/support/rng.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const DATA = join(ROOT, '..', 'shared', 'data', 'detect');
@@ -141,16 +142,8 @@ rows.push({ category: 'pii (checksum types, exact)', system: 'warden', c: sum(pi
 for (const t of PII_TYPES) rows.push({ category: `pii ${t} (overlap)`, system: 'warden', c: piiOverlap.get(t)!, note: `exact F1 ${fmt(metrics(piiExact.get(t)!).f1)}` });
 
 // ---- secrets (synthetic, seeded) ---------------------------------------------------------------
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded mulberry32 of bench/support, so draws are reproducible. */
+const rng = (seed: number): (() => number) => createRng(seed).next;
 const rand = rng(1);
 const pick = (alphabet: string, n: number) => Array.from({ length: n }, () => alphabet[Math.floor(rand() * alphabet.length)]).join('');
 const AN = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';

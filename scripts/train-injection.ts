@@ -15,6 +15,7 @@ import { CHAR_BLOCK_WEIGHT, FEATURE_BITS, type FeatureVector } from '../src/dete
 import { evidenceWords, injectionFeatures, packWeights, proseOfJson, shortTextMargin, type InjectionWeightsFile } from '../src/detect/injection/injection-model.js';
 import { compilePatternSet } from '../src/detect/pattern-set.js';
 import { INJECTION_RULES, STRONG_RULE } from '../src/detect/injection/injection-rules.js';
+import { createRng } from '../bench/support/rng.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const { values } = parseArgs({
@@ -30,17 +31,8 @@ const { values } = parseArgs({
   },
 });
 
-/** mulberry32: a small seeded PRNG, so shuffles are reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded mulberry32 of bench/support, so draws are reproducible. */
+const rng = (seed: number): (() => number) => createRng(seed).next;
 
 interface Row {
   text: string;
