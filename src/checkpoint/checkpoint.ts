@@ -87,7 +87,7 @@ function valueAt(root: unknown, rootName: string, path: string): unknown {
  * `*` of equal length, so every finding's offsets stay valid.
  */
 export function scrubEvidence(findings: readonly Finding[], root: unknown, rootName: string): Finding[] {
-  const sensitive = findings.filter((f) => SENSITIVE.has(f.category) && f.path !== undefined);
+  const sensitive = sensitiveOf(findings);
   if (sensitive.length === 0) return [...findings];
   return findings.map((f) => {
     if (SENSITIVE.has(f.category) || f.path === undefined) return f;
@@ -108,8 +108,12 @@ export function scrubEvidence(findings: readonly Finding[], root: unknown, rootN
  */
 function captureValue(detectors: DetectorPort | undefined, value: unknown, root: 'args' | 'result'): unknown {
   if (!detectors) return undefined;
-  const sensitive = detectors.scanValue(value, 'tool_result', root).filter((f) => SENSITIVE.has(f.category) && f.path !== undefined);
-  return redactValue(value, sensitive, root);
+  return redactValue(value, sensitiveOf(detectors.scanValue(value, 'tool_result', root)), root);
+}
+
+/** The secret and personal-data findings that point into a value (the ones masking needs). */
+function sensitiveOf(findings: readonly Finding[]): Finding[] {
+  return findings.filter((f) => SENSITIVE.has(f.category) && f.path !== undefined);
 }
 
 function redactionOf(mandate: ScanMandate | undefined, findings: readonly Finding[]): { hits: Finding[]; obligation: Obligation | undefined } {
@@ -138,7 +142,10 @@ export function createCheckpoint(deps: CheckpointDeps): Checkpoint {
       lap('registry');
       const set = deps.policies.current();
       const mandate = resolveScan(set.scans, action.scope);
-      const findings = mandate?.input && deps.detectors ? scrubEvidence(mandatedFindings(mandate, await deps.detectors.scan(action)), action.args, 'args') : [];
+      // One scan serves the scope's mandate and, when arguments are captured, their masking.
+      const captureArgs = deps.capture?.args === true && action.args !== undefined;
+      const scanned = deps.detectors && (mandate?.input || captureArgs) ? await deps.detectors.scan(action) : [];
+      const findings = mandate?.input ? scrubEvidence(mandatedFindings(mandate, scanned), action.args, 'args') : [];
       lap('detect');
       const time = deps.clock.now();
       let decision: Decision;
@@ -157,7 +164,8 @@ export function createCheckpoint(deps: CheckpointDeps): Checkpoint {
       lap('evaluate');
       // approve: require_approval is returned as is until the approvals issue adds the workflow.
       lap('approve');
-      const captured = deps.capture?.args && forwarded.args !== undefined ? captureValue(deps.detectors, forwarded.args, 'args') : undefined;
+      // The kept copy masks secrets and PII whatever the mandate says, and whatever the mandate redacted.
+      const captured = captureArgs && deps.detectors ? redactValue(action.args, [...sensitiveOf(scanned), ...hits], 'args') : undefined;
       const event = buildDecisionEvent(forwarded, decision, { time, ...(caller ? { caller } : {}), latencyMs: performance.now() - started, ...(captured !== undefined ? { capturedArgs: captured } : {}) });
       const events: AuditEvent[] = [event];
       if (findings.length > 0) events.push(buildDetectionEvent(forwarded, findings, { time, source: 'input', correlationId: event.id, ...(caller ? { caller } : {}) }));
