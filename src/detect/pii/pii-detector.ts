@@ -4,6 +4,7 @@ import type { Detector, ScanInput } from '../detector.js';
 import { maskEvidence } from '../evidence.js';
 import { findingIn } from '../finding.js';
 import { compilePatternSet } from '../pattern-set.js';
+import { findPersonNames } from './person-names.js';
 import { cardNetworkValid, ibanValid, ipv4Valid, ipv6Valid, luhnValid, ssnValid } from './validators.js';
 
 const DIGITS = '0123456789';
@@ -16,23 +17,40 @@ export const PII_PATTERNS = [
   { id: 'US_SSN', source: '\\b[0-9]{3}[- .][0-9]{2}[- .][0-9]{4}\\b|\\b(?i:ssn|social security(?: number)?)[#:\\s]{1,4}[0-9]{9}\\b', run: { chars: '0123456789 .-', core: DIGITS, min: 9 }, before: 30, after: 1 },
   { id: 'IP_ADDRESS', source: '\\b(?:[0-9]{1,3}\\.){3}[0-9]{1,3}\\b', run: { chars: '0123456789.', core: '.', min: 3 }, before: 0, after: 1 },
   { id: 'IP_ADDRESS_V6', source: '(?i:\\b(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}\\b|(?:[0-9a-f]{1,4}:){1,7}:(?:[0-9a-f]{1,4}(?::[0-9a-f]{1,4}){0,6})?\\b|::(?:[0-9a-f]{1,4}:){0,6}[0-9a-f]{1,4}\\b)', run: { chars: '0123456789abcdefABCDEF:', core: ':', min: 2 }, before: 0, after: 1 },
-  { id: 'PHONE_NUMBER', source: '(?:\\+[0-9]{1,3}[ .-]?)?(?:\\([0-9]{1,4}\\)[ .-]?)?[0-9]{2,4}(?:[ .-]?[0-9]{2,4}){1,4}(?: ?(?:x|ext\\.?) ?[0-9]{1,5})?', run: { chars: '0123456789 .-()+', core: DIGITS, min: 4 }, before: 1, after: 16 },
-  { id: 'PERSON', source: '\\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Madam|Dame)\\.? [A-Z][a-z\\x{00C0}-\\x{024F}\'-]{1,30}(?: [A-Z]\\.)?(?: [A-Z][a-z\\x{00C0}-\\x{024F}\'-]{1,30}){0,2}', anchors: ['mr.', 'mr ', 'mrs', 'ms.', 'ms ', 'miss ', 'mx.', 'mx ', 'dr.', 'dr ', 'prof', 'sir ', 'madam ', 'dame '], before: 0, after: 112 },
-  { id: 'PERSON_CONTEXT', source: '(?i:my name is|name:|dear|signed,|regards,|sincerely,|patient:|customer:)\\s{1,3}[A-Z][a-z\\x{00C0}-\\x{024F}\'-]{1,30}(?: [A-Z][a-z\\x{00C0}-\\x{024F}\'-]{1,30}){0,2}', anchors: ['my name is', 'name:', 'dear', 'signed,', 'regards,', 'sincerely,', 'patient:', 'customer:'], before: 0, after: 112 },
+  { id: 'PHONE_NUMBER', source: '(?:\\+[0-9]{1,3}[ .-]?)?(?:\\([0-9]{1,4}\\)[ .-]?)?[0-9]{2,5}(?:[ .-]?[0-9]{2,8}){1,4}(?: ?(?:x|ext\\.?) ?[0-9]{1,5})?', run: { chars: '0123456789 .-()+', core: DIGITS, min: 4 }, before: 1, after: 16 },
 ] as const;
 
 /** The order findings are reported in: validated types first, then by offset. */
 const TYPE_ORDER: Readonly<Record<string, number>> = Object.fromEntries(PII_PATTERNS.map((p, i) => [p.id, i]));
 
-const CONTEXT_PREFIX = /^(?:my name is|name:|dear|signed,|regards,|sincerely,|patient:|customer:)\s{1,3}/i;
-
 const PHONE_REGIONS: readonly CountryCode[] = ['US', 'GB', 'DE', 'FR', 'IL', 'IN', 'CA', 'BR', 'AU'];
+
+/** Words that say a number is a phone number when they stand right before it ("Phone:", "call me on"). */
+const PHONE_BEFORE = ['phone', 'tel', 'mobile', 'mob', 'cell', 'fax', 'desk', 'office', 'call', 'reach', 'contact', 'whatsapp', 'sms', 'text', 'dial'];
+/** Words that say so right after it ("… 466 3395 mobile", "…-Fax"). */
+const PHONE_AFTER = ['office', 'fax', 'mobile', 'home', 'work', 'cell', 'phone', 'tel'];
+
+/** Whether a phone word stands before `start` (no digit between, at most 16 chars) or right after `end`. */
+function phoneContext(text: string, start: number, end: number): boolean {
+  const head = text.slice(Math.max(0, start - 40), start).toLowerCase();
+  for (const w of PHONE_BEFORE) {
+    const at = head.lastIndexOf(w);
+    if (at < 0 || (at > 0 && /[a-z]/.test(head[at - 1]!))) continue;
+    let k = at + w.length;
+    while (k < head.length && /[a-z]/.test(head[k]!)) k++;
+    if (head.length - k <= 16 && !/[0-9]/.test(head.slice(k))) return true;
+  }
+  let i = end;
+  while (i < text.length && i < end + 3 && (text[i] === ' ' || text[i] === '-' || text[i] === '(' || text[i] === ',')) i++;
+  const tail = text.slice(i, i + 8).toLowerCase();
+  return i > end && PHONE_AFTER.some((w) => tail.startsWith(w));
+}
 
 /** Options for the PII detector. */
 export interface PiiDetectorOptions {
   /** Regions tried for numbers without a `+` country code. @default US, GB, DE, FR, IL, IN, CA, BR, AU */
   phoneRegions?: readonly CountryCode[];
-  /** Report PERSON from titles and context phrases (low precision). @default true */
+  /** Report PERSON: given names from census and national lists over capitalized words (person-names.ts). @default true */
   person?: boolean;
 }
 
@@ -49,8 +67,8 @@ function inUrlUserinfo(text: string, at: number): boolean {
 
 /**
  * Finds personal data with Presidio's entity names: EMAIL_ADDRESS, PHONE_NUMBER (libphonenumber-js),
- * CREDIT_CARD (Luhn + issuer), IBAN_CODE (mod 97), US_SSN (ranges), IP_ADDRESS, and PERSON (best effort,
- * from titles and context phrases).
+ * CREDIT_CARD (Luhn + issuer), IBAN_CODE (mod 97), US_SSN (ranges), IP_ADDRESS, and PERSON (a gazetteer of
+ * given names over capitalized words, with titles and phrases such as "my name is"; see person-names.ts).
  */
 export function createPiiDetector(options: PiiDetectorOptions = {}): Detector {
   const set = compilePatternSet(PII_PATTERNS);
@@ -61,22 +79,29 @@ export function createPiiDetector(options: PiiDetectorOptions = {}): Detector {
   // region; the verdict is a pure function of the candidate, so repeated candidates (signatures, logs)
   // reuse it. Bounded: the cache is dropped whole when full.
   const phoneVerdicts = new Map<string, number | undefined>();
-  const phoneScore = (value: string): number | undefined => {
-    if (phoneVerdicts.has(value)) return phoneVerdicts.get(value);
-    const score = phoneCheck(value);
+  const phoneScore = (value: string, context: boolean): number | undefined => {
+    const key = (context ? '1' : '0') + value;
+    if (phoneVerdicts.has(key)) return phoneVerdicts.get(key);
+    const score = phoneCheck(value, context);
     if (phoneVerdicts.size >= 1024) phoneVerdicts.clear();
-    phoneVerdicts.set(value, score);
+    phoneVerdicts.set(key, score);
     return score;
   };
-  const phoneCheck = (value: string): number | undefined => {
-    const digits = value.replace(/[^0-9]/g, '').length;
+  // A number is tried when it is formatted like one; a bare digit run, or two groups ("675 6231", which is
+  // as often a house number and a postcode), only after a phone word. After one, a well-formed number the
+  // library rejects (made-up exchanges, national formats of regions not tried) is still reported, lower.
+  const phoneCheck = (value: string, context: boolean): number | undefined => {
+    const x = value.search(/[xe]/);
+    const number = x < 0 ? value : value.slice(0, x).trimEnd();
+    const groups = number.match(/[0-9]+/g) ?? [];
+    const digits = groups.join('').length;
     if (digits < 7 || digits > 15) return undefined;
-    // Bare digit runs and dates are numbers of every other kind; only formatted numbers are tried.
-    if (!/[ .()+-]/.test(value) && !value.startsWith('+')) return undefined;
-    if (/^[0-9]{4}-[0-9]{2}-[0-9]{2}/.test(value) || /^[0-9]{1,2}[./-][0-9]{1,2}[./-][0-9]{2,4}$/.test(value)) return undefined;
-    if (value.startsWith('+')) return parsePhoneNumberFromString(value)?.isValid() ? 0.9 : undefined;
-    for (const r of regions) if (parsePhoneNumberFromString(value, r)?.isValid()) return 0.75;
-    return undefined;
+    if (/^[0-9]{4}-[0-9]{2}-[0-9]{2}/.test(number) || /^[0-9]{1,2}[./-][0-9]{1,2}[./-][0-9]{2,4}$/.test(number)) return undefined;
+    const plus = number.startsWith('+');
+    if (!plus && !number.includes('(') && groups.length <= 2 && !context) return undefined;
+    if (plus && parsePhoneNumberFromString(value)?.isValid()) return 0.9;
+    if (!plus) for (const r of regions) if (parsePhoneNumberFromString(value, r)?.isValid()) return context ? 0.85 : 0.75;
+    return context && digits <= 13 ? 0.55 : undefined;
   };
   return {
     id,
@@ -85,8 +110,17 @@ export function createPiiDetector(options: PiiDetectorOptions = {}): Detector {
       const out: Finding[] = [];
       const view = input.views[0]!;
       const { matches } = set.matchAll(view.text);
+      const taken: Array<readonly [number, number]> = [];
       const add = (type: string, score: number, start: number, end: number, value: string) => {
+        taken.push([start, end]);
         out.push(findingIn(view, { category: 'pii', type, score, start, end, detector: id, evidence: maskEvidence(value, 2) }, input.path));
+      };
+      // A phone number may also come as a card candidate that failed its checks ("9472 7916", "0393 1144137").
+      const phone = (start: number, end: number, v: string) => {
+        // Digits glued to a letter or digit are an identifier (a licence or an order number), not a phone number.
+        if (/[A-Za-z0-9]/.test(view.text[start - 1] ?? ' ') || /[A-Za-z0-9]/.test(view.text[end] ?? ' ')) return;
+        const s = phoneScore(v.trim(), phoneContext(view.text, start, end));
+        if (s !== undefined) add('PHONE_NUMBER', s, start, end, v);
       };
       // INVARIANT: `matchAll` resolves the patterns as one alternation, so its matches never overlap: a
       // card number is never also a phone number, and no span needs checking against those taken.
@@ -104,6 +138,7 @@ export function createPiiDetector(options: PiiDetectorOptions = {}): Detector {
           case 'CREDIT_CARD': {
             const digits = v.replace(/[^0-9]/g, '');
             if (digits.length >= 12 && digits.length <= 19 && luhnValid(digits) && cardNetworkValid(digits)) add('CREDIT_CARD', 0.95, m.start, m.end, v);
+            else phone(m.start, m.end, v);
             break;
           }
           case 'US_SSN': {
@@ -116,20 +151,15 @@ export function createPiiDetector(options: PiiDetectorOptions = {}): Detector {
           case 'IP_ADDRESS_V6':
             if (v.includes('.') ? ipv4Valid(v) : ipv6Valid(v)) add('IP_ADDRESS', v.includes('.') ? 0.85 : 0.8, m.start, m.end, v);
             break;
-          case 'PHONE_NUMBER': {
-            // The candidate pattern can swallow a leading space-separated group; trim and retry once.
-            const s = phoneScore(v.trim());
-            if (s !== undefined) add('PHONE_NUMBER', s, m.start, m.end, v);
+          case 'PHONE_NUMBER':
+            phone(m.start, m.end, v);
             break;
-          }
-          case 'PERSON':
-          case 'PERSON_CONTEXT': {
-            if (!person) break;
-            const nameAt = m.id === 'PERSON' ? v.indexOf(' ') + 1 : (CONTEXT_PREFIX.exec(v)?.[0].length ?? 0);
-            const start = m.start + Math.max(0, nameAt);
-            add('PERSON', m.id === 'PERSON' ? 0.6 : 0.5, start, m.end, v.slice(Math.max(0, nameAt)));
-            break;
-          }
+        }
+      }
+      if (person) {
+        for (const p of findPersonNames(view.text)) {
+          if (taken.some(([s, e]) => s < p.end && p.start < e)) continue;
+          add('PERSON', p.score, p.start, p.end, view.text.slice(p.start, p.end));
         }
       }
       return out;
