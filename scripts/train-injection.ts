@@ -16,6 +16,7 @@ import { evidenceWords, injectionFeatures, packWeights, proseOfJson, shortTextMa
 import { compilePatternSet } from '../src/detect/pattern-set.js';
 import { INJECTION_RULES, STRONG_RULE } from '../src/detect/injection/injection-rules.js';
 import { createRng } from '../bench/support/rng.js';
+import { benignDocs } from './benign-docs.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const { values } = parseArgs({
@@ -28,6 +29,11 @@ const { values } = parseArgs({
     l2: { type: 'string', default: '1e-5' },
     nb: { type: 'string', default: '1' },
     'max-fpr': { type: 'string', default: '0.015' },
+    // README chunks per installed package (plus its package.json) added as benign documents; 0 for none.
+    docs: { type: 'string', default: '2' },
+    'doc-weight': { type: 'string', default: '0.1' },
+    // Writes each row's out-of-fold probability (JSONL: index, kind, label, p, strong) to study errors on train.
+    'dump-oof': { type: 'string' },
   },
 });
 
@@ -38,16 +44,25 @@ interface Row {
   text: string;
   label: number;
   kind: string;
+  /** Rows of one group share a fold (documents: their package). */
+  group?: string;
 }
 interface Example {
   v: FeatureVector;
   y: number;
+  /** Weight of the example in the loss (documents: --doc-weight). */
+  w: number;
 }
 
 const rows: Row[] = readFileSync(values.data!, 'utf8')
   .split('\n')
   .filter((l) => l.trim() !== '')
   .map((l) => JSON.parse(l) as Row);
+// Benign technical documents (scripts/benign-docs.ts): a kind of their own, measured apart from the data's rows.
+const DOC = 'doc_benign';
+const docWeight = Number(values['doc-weight']);
+const dataRows = rows.length;
+for (const d of benignDocs(ROOT, 'train', Number(values.docs))) rows.push({ text: d.text, label: 0, kind: DOC, group: `pkg:${d.pkg}` });
 const rules = compilePatternSet(INJECTION_RULES);
 const strongRules = new Set(INJECTION_RULES.filter((r) => r.score >= STRONG_RULE).map((r) => r.id));
 // A strong rule hit decides on its own in the detector; the threshold search below counts it the same way.
@@ -63,7 +78,7 @@ const examples: Example[] = rows.map((r) => {
   strong.push(hits.some((h) => strongRules.has(h.id)));
   evidence.push(evidenceWords(text));
   anyHit.push(hits.length > 0);
-  return { v: injectionFeatures(text, hits), y: r.label };
+  return { v: injectionFeatures(text, hits), y: r.label, w: r.kind === DOC ? docWeight : 1 };
 });
 const seed = Number(values.seed);
 const epochs = Number(values.epochs);
@@ -80,9 +95,9 @@ function logCountRatio(set: readonly Example[]): Float32Array | undefined {
   const dim = 1 << FEATURE_BITS;
   const p = new Float64Array(dim).fill(nbAlpha);
   const q = new Float64Array(dim).fill(nbAlpha);
-  for (const { v, y } of set) {
+  for (const { v, y, w } of set) {
     const c = y === 1 ? p : q;
-    for (let i = 0; i < v.index.length; i++) c[v.index[i]!]! += v.value[i]!;
+    for (let i = 0; i < v.index.length; i++) c[v.index[i]!]! += v.value[i]! * w;
   }
   let sp = 0;
   let sq = 0;
@@ -102,9 +117,15 @@ function train(set: readonly Example[], s: number, r = logCountRatio(set)): { w:
   const g2 = new Float32Array(dim).fill(1e-8);
   let bias = 0;
   let gb2 = 1e-8;
-  const pos = set.filter((e) => e.y === 1).length;
-  const wPos = set.length / (2 * Math.max(1, pos));
-  const wNeg = set.length / (2 * Math.max(1, set.length - pos));
+  // Class-balanced over the examples' weights.
+  let pos = 0;
+  let all = 0;
+  for (const e of set) {
+    all += e.w;
+    if (e.y === 1) pos += e.w;
+  }
+  const wPos = all / (2 * Math.max(1e-9, pos));
+  const wNeg = all / (2 * Math.max(1e-9, all - pos));
   const order = set.map((_, i) => i);
   const rand = rng(s);
   const lr = 0.5;
@@ -118,7 +139,7 @@ function train(set: readonly Example[], s: number, r = logCountRatio(set)): { w:
       let m = bias;
       for (let i = 0; i < v.index.length; i++) m += w[v.index[i]!]! * x(v.index[i]!, v.value[i]!);
       const p = 1 / (1 + Math.exp(-m));
-      const g = (p - y) * (y === 1 ? wPos : wNeg);
+      const g = (p - y) * (y === 1 ? wPos : wNeg) * set[k]!.w;
       for (let i = 0; i < v.index.length; i++) {
         const idx = v.index[i]!;
         const gi = g * x(idx, v.value[i]!) + l2 * w[idx]!;
@@ -171,7 +192,7 @@ const fold = examples.map(() => 0);
 {
   const groups = new Map<string, number[]>();
   rows.forEach((r, i) => {
-    const key = groupKey(r.text);
+    const key = r.group ?? groupKey(r.text);
     groups.set(key, [...(groups.get(key) ?? []), i]);
   });
   const keys = [...groups.keys()].sort();
@@ -215,11 +236,11 @@ for (let it = 0; it < 5000; it++) {
 }
 const calibrated = Array.from(oof, (m) => 1 / (1 + Math.exp(-(a * m + b))));
 
-// Threshold: best out-of-fold F1 whose false-positive rate stays within --max-fpr, both over all
-// negatives and over the benign kinds the issue's FPR target is defined on.
+// Threshold: best out-of-fold F1 on the data's rows whose false-positive rate stays within --max-fpr over
+// all negatives, over the benign kinds the issue's FPR target is defined on, and over the documents.
 const maxFpr = Number(values['max-fpr']);
 const BENIGN_KINDS = new Set(['benign', 'hard_benign', 'tool_output_benign']);
-let best = { t: 0.5, f1: -1, fpr: 1, benignFpr: 1, recall: 0 };
+let best = { t: 0.5, f1: -1, fpr: 1, benignFpr: 1, docFpr: 0, recall: 0 };
 for (let t = 0.05; t <= 0.951; t += 0.01) {
   let tp = 0;
   let fp = 0;
@@ -227,8 +248,15 @@ for (let t = 0.05; t <= 0.951; t += 0.01) {
   let neg = 0;
   let benign = 0;
   let benignFp = 0;
+  let docs = 0;
+  let docFp = 0;
   examples.forEach((e, i) => {
     const hit = calibrated[i]! >= t || strong[i]!;
+    if (rows[i]!.kind === DOC) {
+      docs++;
+      if (hit) docFp++;
+      return;
+    }
     if (e.y === 1) {
       if (hit) tp++;
       else fn++;
@@ -242,9 +270,10 @@ for (let t = 0.05; t <= 0.951; t += 0.01) {
     }
   });
   const f1 = (2 * tp) / Math.max(1, 2 * tp + fp + fn);
-  const fpr = fp / Math.max(1, neg);
+  const fpr = (fp + docFp) / Math.max(1, neg + docs);
   const benignFpr = benignFp / Math.max(1, benign);
-  if (fpr <= maxFpr && benignFpr <= maxFpr && f1 > best.f1) best = { t: Math.round(t * 100) / 100, f1, fpr, benignFpr, recall: tp / Math.max(1, tp + fn) };
+  const docFpr = docFp / Math.max(1, docs);
+  if (fpr <= maxFpr && benignFpr <= maxFpr && docFpr <= maxFpr && f1 > best.f1) best = { t: Math.round(t * 100) / 100, f1, fpr, benignFpr, docFpr, recall: tp / Math.max(1, tp + fn) };
 }
 
 // Out-of-fold errors per kind at the chosen threshold: where the model is weak, on train only.
@@ -255,6 +284,10 @@ rows.forEach((r, i) => {
   if ((calibrated[i]! >= best.t || strong[i]! ? 1 : 0) === r.label) e.ok++;
   perKind.set(r.kind, e);
 });
+
+if (values['dump-oof'] !== undefined) {
+  writeFileSync(values['dump-oof'], rows.map((r, i) => JSON.stringify({ i, kind: r.kind, label: r.label, p: Number(calibrated[i]!.toFixed(4)), strong: strong[i] })).join('\n') + '\n');
+}
 
 const final = trainBagged(examples, seed);
 const packed = packWeights(final.w, 1e-3);
@@ -268,7 +301,7 @@ const file: InjectionWeightsFile = {
   threshold: best.t,
   meta: {
     data: 'injection/train.jsonl',
-    rows: examples.length,
+    rows: dataRows,
     positives: nPos,
     seed,
     epochs,
@@ -276,9 +309,10 @@ const file: InjectionWeightsFile = {
     nb: nbAlpha,
     charBlockWeight: CHAR_BLOCK_WEIGHT,
     kept: packed.kept,
-    oof: { f1: Number(best.f1.toFixed(4)), fpr: Number(best.fpr.toFixed(4)), benignFpr: Number(best.benignFpr.toFixed(4)), recall: Number(best.recall.toFixed(4)) },
+    docs: rows.length - dataRows,
+    oof: { f1: Number(best.f1.toFixed(4)), fpr: Number(best.fpr.toFixed(4)), benignFpr: Number(best.benignFpr.toFixed(4)), docFpr: Number(best.docFpr.toFixed(4)), recall: Number(best.recall.toFixed(4)) },
     folds: 'grouped by longest line (e-mail twins share a fold)',
   },
 };
 writeFileSync(values.out!, `${JSON.stringify(file)}\n`);
-process.stdout.write(`trained on ${examples.length} rows (${nPos} attacks); kept ${packed.kept} weights; platt a=${a.toFixed(3)} b=${b.toFixed(3)}; threshold ${best.t} (out-of-fold F1 ${best.f1.toFixed(3)}, FPR ${best.fpr.toFixed(3)}, benign FPR ${best.benignFpr.toFixed(3)}, recall ${best.recall.toFixed(3)})\nout-of-fold per kind (correct/total): ${[...perKind].map(([k, e]) => `${k} ${e.ok}/${e.n}`).join(', ')}\nwrote ${values.out}\n`);
+process.stdout.write(`trained on ${dataRows} rows (${nPos} attacks) and ${rows.length - dataRows} document chunks; kept ${packed.kept} weights; platt a=${a.toFixed(3)} b=${b.toFixed(3)}; threshold ${best.t} (out-of-fold F1 ${best.f1.toFixed(3)}, FPR ${best.fpr.toFixed(3)}, benign FPR ${best.benignFpr.toFixed(3)}, document FPR ${best.docFpr.toFixed(3)}, recall ${best.recall.toFixed(3)})\nout-of-fold per kind (correct/total): ${[...perKind].map(([k, e]) => `${k} ${e.ok}/${e.n}`).join(', ')}\nwrote ${values.out}\n`);

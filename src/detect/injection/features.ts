@@ -151,7 +151,7 @@ const ASKS = new Set(
 // Marks of an e-mail (headers, greetings, footers): the commonest carrier of indirect injection.
 const MAIL_MARKS = ['subject:', 'from:', 'email_from:', 'dear ', 'hi ', 'hello ', 'regards', 'unsubscribe', 'reply to this email', 'sent from'];
 // A line that talks about the model's own output is addressed to the model, not to the reader.
-const YOUR_OUTPUT = ['your answer', 'your response', 'your reply', 'your output', 'your summary', 'your responses', 'your answers'];
+const YOUR_OUTPUT = ['your answer', 'your response', 'your reply', 'your output', 'your summary', 'your responses', 'your answers', 'your replies', 'your message', 'your text', 'your words', 'each response', 'every response', 'each answer', 'every answer'];
 
 /**
  * Segment features: a short line that reads like a user's question or instruction, standing alone
@@ -185,14 +185,17 @@ export function segmentFeatures(text: string): string[] {
     while (w < b && /* letters only */ ((text.charCodeAt(w) | 0x20) >= 97 && (text.charCodeAt(w) | 0x20) <= 122)) w++;
     const first = text.slice(a, w).toLowerCase();
     const asks = text.charCodeAt(b - 1) === 63 || ASKS.has(first);
+    const line = text.slice(a, b).toLowerCase();
+    // A line about the reader's own reply is aimed at a model whatever verb it starts with.
+    const yourOutput = YOUR_OUTPUT.some((m) => line.includes(m));
+    if (yourOutput) out.add('seg:your_output');
     if (!asks) continue;
     const pos = i === 0 ? 'start' : i === lines.length - 1 ? 'end' : 'mid';
-    const line = text.slice(a, b).toLowerCase();
     out.add('seg:ask');
     if (text.length - len >= 200) out.add('seg:ask:doc');
     if (mail === undefined) mail = MAIL_MARKS.some((m) => lower().includes(m));
     if (mail) out.add('seg:ask:mail');
-    if (YOUR_OUTPUT.some((m) => line.includes(m))) out.add('seg:ask:your_output');
+    if (yourOutput) out.add('seg:ask:your_output');
     out.add(`seg:ask:${pos}`);
     if (text.charCodeAt(b - 1) === 63) out.add('seg:ask:q');
     else out.add('seg:ask:imp');
