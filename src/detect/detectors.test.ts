@@ -52,6 +52,9 @@ describe('validators', () => {
   it('checks Luhn, issuer, IBAN mod 97 and SSN ranges', () => {
     expect(luhnValid('4111111111111111') && cardNetworkValid('4111111111111111')).toBe(true);
     expect(luhnValid('4111111111111112')).toBe(false);
+    // JCB's older 15-digit ranges; the same digits one longer are no card of that network.
+    expect(cardNetworkValid('213100000000001') && cardNetworkValid('180000000000002')).toBe(true);
+    expect(cardNetworkValid('2131000000000001')).toBe(false);
     expect(ibanValid('GB82 WEST 1234 5698 7654 32')).toBe(true);
     expect(ibanValid('GB82WEST12345698765433')).toBe(false);
     expect(ssnValid('536-22-1234')).toBe(true);

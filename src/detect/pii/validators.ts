@@ -29,6 +29,7 @@ export function cardNetworkValid(digits: string): boolean {
   if (p2 === 34 || p2 === 37) return len === 15; // Amex
   if (p4 === 6011 || p2 === 65 || (p3 >= 644 && p3 <= 649)) return len >= 16 && len <= 19; // Discover
   if (p2 === 35) return len >= 16 && len <= 19; // JCB
+  if (p4 === 2131 || p4 === 1800) return len === 15; // JCB's older 15-digit ranges (still in Faker's and Presidio's data)
   if (p2 === 36 || p2 === 38 || p2 === 39 || (p3 >= 300 && p3 <= 305)) return len >= 14 && len <= 19; // Diners
   if (p2 === 62) return len >= 16 && len <= 19; // UnionPay
   if (p2 === 50 || (p2 >= 56 && p2 <= 69)) return len >= 12 && len <= 19; // Maestro
