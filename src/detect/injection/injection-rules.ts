@@ -24,6 +24,21 @@ export const INJECTION_RULES: readonly InjectionRule[] = [
     anchors: ['ignore', 'disregard', 'forget', 'skip', 'override', 'bypass', 'neglect', 'abandon', 'drop', 'discard'], also: ['instruction', 'prompt', 'rules', 'direction', 'directive', 'guideline', 'guidance', 'context', 'message', 'command', 'orders', 'constraints', 'restrictions', 'programming', 'polic', 'training'], before: 0, after: 192,
   },
   { id: 'override_everything', type: 'instruction_override', source: `(?i)\\b(?:ignore|disregard|forget)${W}(?:everything|all)${W}(?:(?:you|i)${W}(?:were|was|have been)${W}(?:told|given|said)|(?:above|before|prior|so far))`, score: 0.9, anchors: ['ignore', 'disregard', 'forget'], also: ['everything', 'all'], before: 0, after: 96 },
+  // The same override in the languages agents most often read besides English (normalized text has no accents).
+  {
+    id: 'override_translated',
+    type: 'instruction_override',
+    source: '(?i)\\b(?:(?:ignorier(?:e|en sie)?|vergiss|vergessen sie|missachte)\\s{1,3}(?:(?:alle|samtliche|deine|ihre|die|der|den|bisher)\\s{1,3}){0,2}(?:vorherigen|bisherigen|obigen|vorigen|vorangegangenen|fruheren|ursprunglichen|alten|gegebenen)\\s{1,3}(?:anweisungen|instruktionen|befehle|regeln|vorgaben|anordnungen)' +
+      '|(?:ignore[sz]?|oublie[sz]?)\\s{1,3}(?:toutes\\s{1,3}|tout\\s{1,3})?(?:les|tes|vos)\\s{1,3}(?:instructions|consignes|regles|directives)\\s{1,3}(?:precedentes|anterieures|ci-dessus|initiales|d\'origine)' +
+      '|(?:ignora|ignore|olvida|olvide)\\s{1,3}(?:todas\\s{1,3})?(?:las|tus|sus)\\s{1,3}(?:instrucciones|indicaciones|reglas|ordenes|directrices)\\s{1,3}(?:anteriores|previas|iniciales|originales)' +
+      '|(?:ignora|ignorate|dimentica|dimenticate)\\s{1,3}(?:tutte\\s{1,3})?(?:le\\s{1,3})?(?:istruzioni|regole|indicazioni)\\s{1,3}(?:precedenti|iniziali|originali)' +
+      '|(?:ignore|ignora|esqueca)\\s{1,3}(?:todas\\s{1,3})?(?:as\\s{1,3})?(?:instrucoes|regras|orientacoes)\\s{1,3}(?:anteriores|previas|iniciais|originais)' +
+      '|(?:negeer|vergeet)\\s{1,3}(?:alle\\s{1,3})?(?:de\\s{1,3}|je\\s{1,3})?(?:vorige|eerdere|voorgaande|oorspronkelijke)\\s{1,3}(?:instructies|regels|opdrachten))\\b',
+    score: 0.9,
+    anchors: ['ignor', 'vergiss', 'vergessen', 'missachte', 'oubli', 'olvid', 'dimentica', 'esqueca', 'negeer', 'vergeet'],
+    before: 0,
+    after: 112,
+  },
   { id: 'new_instructions', type: 'instruction_override', source: '(?i)\\b(?:new|updated|real|actual|revised|true|secret|hidden|additional)\\s{1,3}(?:system\\s{1,3})?(?:instructions?|task|directive|orders)\\s{0,3}[:!-]', score: 0.75, anchors: ['instruction', 'task', 'directive', 'orders'], also: ['new', 'updated', 'real', 'actual', 'revised', 'true', 'secret', 'hidden', 'additional'], before: 40, after: 24 },
   { id: 'from_now_on', type: 'instruction_override', source: '(?i)\\bfrom now on,?\\s{1,3}(?:you|your|u)\\b[^.\\n]{0,}\\b(?:will|must|are|shall|respond|answer|act|reply)', score: 0.55, anchors: ['from now on'], before: 0, right: 'line' },
   { id: 'dan', type: 'jailbreak', source: '(?i)\\b(?:do anything now|dan mode|anti-?dan|evil-?bot|unfiltered (?:ai|mode|assistant|response)|chaos mode|opposite mode|stan prompt)\\b', score: 0.85, anchors: ['do anything now', 'dan mode', 'antidan', 'anti-dan', 'evilbot', 'evil-bot', 'unfiltered ', 'chaos mode', 'opposite mode', 'stan prompt'], before: 8, after: 32 },
