@@ -10,12 +10,12 @@
  *   npm run eval:detect [-- --split dev --json]
  */
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createDetectorSet } from '../src/detect/index.js';
 import { base62, crc32 } from '../src/detect/secrets/checksums.js';
 import { createRng } from '../bench/support/rng.js';
+import { benignDocs } from './benign-docs.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const DATA = join(ROOT, '..', 'shared', 'data', 'detect');
@@ -36,7 +36,8 @@ function tally(c: Counts, predicted: boolean, actual: boolean) {
 }
 const fmt = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : '  -  ');
 function metrics(c: Counts) {
-  const p = c.tp / (c.tp + c.fp);
+  // A set with no positives (the documents) has an FPR and nothing else.
+  const p = c.tp + c.fn === 0 ? Number.NaN : c.tp / (c.tp + c.fp);
   const r = c.tp / (c.tp + c.fn);
   return { precision: p, recall: r, f1: (2 * p * r) / (p + r), fpr: c.tn > 0 ? c.fp / (c.fp + c.tn) : Number.NaN, n: c.tp + c.fp + c.fn + c.tn };
 }
@@ -73,39 +74,75 @@ inj.forEach((r, i) => {
   perKind.set(r.kind, c);
 });
 
+// Benign technical documents, what file and web tools return all day: chunks of the installed READMEs and
+// manifests of the packages the training script never reads (scripts/benign-docs.ts). No attacks: FPR only.
+const techDocs = benignDocs(ROOT, 'eval', 3);
+const techDocsNote = `${techDocs.length} chunks of ${new Set(techDocs.map((d) => d.pkg)).size} packages' READMEs and package.json, none trained on`;
+function docRows(system: string, flagged: readonly boolean[]) {
+  const c = empty();
+  for (const f of flagged) tally(c, f, false);
+  rows.push({ category: 'prompt_injection (tech docs)', system, c, note: techDocsNote });
+}
+docRows('warden', techDocs.map((d) => set.scanText(d.text, 'tool_result').findings.some((f) => f.category === 'prompt_injection' && f.score >= set.injectionThreshold)));
+
 if (!values['no-peers']) {
   const vard = (await import('@andersmyrmel/vard')).default as unknown as (s: string) => string;
-  injRows('@andersmyrmel/vard', inj.map((r) => {
+  const vardFlags = (text: string) => {
     try {
-      vard(r.text);
+      vard(text);
       return false;
     } catch {
       return true;
     }
-  }));
-  // The ESM build of hai-guardrails points its worker pool at its CI machine's path; the CJS build is used.
+  };
+  injRows('@andersmyrmel/vard', inj.map((r) => vardFlags(r.text)));
+  docRows('@andersmyrmel/vard', techDocs.map((d) => vardFlags(d.text)));
+  // hai-guardrails' published builds do not load as shipped (see scripts/peers/hai-guardrails.ts); its own
+  // CJS build is evaluated with three path literals corrected. Pattern mode runs every time (<1 s);
+  // heuristic mode scores 8,800 generated keywords against every token window (~30 ms per token on
+  // 2 cores, 33 min on this split), so it runs with WARDEN_EVAL_HAI_HEURISTIC=1 and its verdicts are
+  // memoised in bench/.out (gitignored); later runs reuse them when every row is cached.
   try {
-    const hai = createRequire(import.meta.url)('@presidio-dev/hai-guardrails') as typeof import('@presidio-dev/hai-guardrails');
-    for (const mode of ['heuristic', 'pattern'] as const) {
-      const engine = new hai.GuardrailsEngine({ guards: [hai.injectionGuard({ roles: ['user'] }, { mode, threshold: 0.7 })] });
-      const out: boolean[] = [];
-      for (const r of inj) {
-        const res = await engine.run([{ role: 'user', content: r.text }]);
-        out.push((res.messages[0] as { passed?: boolean } | undefined)?.passed === false);
+    const { HAI_MODES, HAI_THRESHOLD, haiGuardrailsFlags } = await import('./peers/hai-guardrails.js');
+    const texts = inj.map((r) => r.text);
+    const hai = {
+      ...(await haiGuardrailsFlags(texts, {
+        modes: ['heuristic'],
+        cacheFile: join(ROOT, 'bench', '.out', 'hai-guardrails-verdicts.json'),
+        cacheOnly: process.env.WARDEN_EVAL_HAI_HEURISTIC === '1' ? [] : ['heuristic'],
+        progress: (_mode, done, total) => {
+          if (done % 10 === 0 || done === total) process.stderr.write(`hai-guardrails heuristic ${done}/${total}\r${done === total ? '\n' : ''}`);
+        },
+      })),
+      ...(await haiGuardrailsFlags(texts, { modes: ['pattern'] })),
+    };
+    for (const mode of HAI_MODES) {
+      const r = hai[mode];
+      if (!r) {
+        rows.push({ category: 'prompt_injection', system: `hai-guardrails (${mode})`, c: empty(), note: 'not run: ~33 min on 2 cores; WARDEN_EVAL_HAI_HEURISTIC=1 npm run eval:detect (verdicts are then cached)' });
+        continue;
       }
-      injRows(`hai-guardrails (${mode})`, out);
+      injRows(`hai-guardrails (${mode})`, r.flags);
+      rows.at(-1)!.note += `; threshold ${HAI_THRESHOLD}; ${r.computed === 0 ? 'cached verdicts' : `${(r.ms / 1000).toFixed(1)} s for ${r.computed} rows`}`;
     }
+    // Pattern mode only on the documents: heuristic mode would take hours on them.
+    const haiDocs = await haiGuardrailsFlags(techDocs.map((d) => d.text), { modes: ['pattern'] });
+    if (haiDocs.pattern) docRows('hai-guardrails (pattern)', haiDocs.pattern.flags);
   } catch (err) {
-    rows.push({ category: 'prompt_injection', system: 'hai-guardrails', c: empty(), note: `did not run: ${String(err).slice(0, 80)}` });
+    rows.push({ category: 'prompt_injection', system: 'hai-guardrails', c: empty(), note: `did not run: ${String(err).slice(0, 160)}` });
   }
   const { LLMGuard } = await import('llm-guard');
   const guard = new LLMGuard({ jailbreak: true, promptInjection: true });
-  const out: boolean[] = [];
-  for (const r of inj) {
-    const res = (await guard.validate(r.text)) as { isValid?: boolean };
-    out.push(res.isValid === false);
-  }
-  injRows('llm-guard', out);
+  const guardFlags = async (texts: readonly string[]) => {
+    const out: boolean[] = [];
+    for (const text of texts) {
+      const res = (await guard.validate(text)) as { isValid?: boolean };
+      out.push(res.isValid === false);
+    }
+    return out;
+  };
+  injRows('llm-guard', await guardFlags(inj.map((r) => r.text)));
+  docRows('llm-guard', await guardFlags(techDocs.map((d) => d.text)));
 }
 
 // ---- pii (span level) ------------------------------------------------------------------------
@@ -117,7 +154,9 @@ const PII_TYPES = ['EMAIL_ADDRESS', 'PHONE_NUMBER', 'CREDIT_CARD', 'IBAN_CODE', 
 const docs = JSON.parse(readFileSync(join(DATA, 'pii', 'presidio_synth_v2.visible.json'), 'utf8')) as PiiDoc[];
 const piiOverlap = new Map(PII_TYPES.map((t) => [t, empty()]));
 const piiExact = new Map(PII_TYPES.map((t) => [t, empty()]));
-for (const d of docs) {
+// Overlap counts by half of the file: rules are tuned on the even rows and checked on the odd ones.
+const piiHalves = [0, 1].map(() => new Map(PII_TYPES.map((t) => [t, empty()])));
+for (const [row, d] of docs.entries()) {
   const found = set.scanText(d.full_text, 'prompt').findings.filter((f) => f.category === 'pii');
   for (const type of PII_TYPES) {
     const gold = d.spans.filter((s) => s.entity_type === type);
@@ -126,12 +165,13 @@ for (const d of docs) {
       [piiOverlap, (g: (typeof gold)[number], p: (typeof pred)[number]) => p.start < g.end_position && g.start_position < p.end],
       [piiExact, (g: (typeof gold)[number], p: (typeof pred)[number]) => p.start === g.start_position && p.end === g.end_position],
     ] as const) {
-      const c = map.get(type)!;
-      for (const g of gold) {
-        if (pred.some((p) => same(g, p))) c.tp++;
-        else c.fn++;
+      for (const c of map === piiOverlap ? [map.get(type)!, piiHalves[row % 2]!.get(type)!] : [map.get(type)!]) {
+        for (const g of gold) {
+          if (pred.some((p) => same(g, p))) c.tp++;
+          else c.fn++;
+        }
+        for (const p of pred) if (!gold.some((g) => same(g, p))) c.fp++;
       }
-      for (const p of pred) if (!gold.some((g) => same(g, p))) c.fp++;
     }
   }
 }
@@ -139,7 +179,10 @@ const sum = (m: Map<string, Counts>, types: readonly string[]) => types.reduce((
 const checksummed = ['CREDIT_CARD', 'IBAN_CODE', 'US_SSN'];
 rows.push({ category: 'pii (checksum types, overlap)', system: 'warden', c: sum(piiOverlap, checksummed), note: checksummed.join(' ') });
 rows.push({ category: 'pii (checksum types, exact)', system: 'warden', c: sum(piiExact, checksummed) });
-for (const t of PII_TYPES) rows.push({ category: `pii ${t} (overlap)`, system: 'warden', c: piiOverlap.get(t)!, note: `exact F1 ${fmt(metrics(piiExact.get(t)!).f1)}` });
+for (const t of PII_TYPES) {
+  const [tune, check] = piiHalves.map((h) => fmt(metrics(h.get(t)!).f1));
+  rows.push({ category: `pii ${t} (overlap)`, system: 'warden', c: piiOverlap.get(t)!, note: `exact F1 ${fmt(metrics(piiExact.get(t)!).f1)}; F1 even rows ${tune}, odd ${check}` });
+}
 
 // ---- secrets (synthetic, seeded) ---------------------------------------------------------------
 /** The seeded mulberry32 of bench/support, so draws are reproducible. */
