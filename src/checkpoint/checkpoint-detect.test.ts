@@ -76,6 +76,26 @@ describe('checkpoint with mandated detectors', () => {
     expect((await strict.checkpoint.check(call('acme/x', 'db.query', { args: { dsn: CONN } }))).decision.findings).toEqual([]);
   });
 
+  it('keeps a detector\'s own floor where no policy sets a threshold (the injection model is measured at its tuned threshold, not 0.5)', async () => {
+    // A detector port reporting one finding just above the injection model's threshold and below 0.5.
+    const score = (detectors.injectionThreshold + 0.5) / 2;
+    expect(score).toBeLessThan(0.5);
+    const finding = { category: 'prompt_injection', type: 'model', score, severity: 'low', start: 0, end: 4, detector: 'warden.prompt_injection', evidence: 'text' } as const;
+    const at = (scan: string) => {
+      const set = setOf(settings('acme', '{ defaultEffect: allow }'), scanning(scan));
+      return createCheckpoint({
+        policies: { current: () => set },
+        registry: { findTool: async () => undefined, findAgent: async () => undefined },
+        audit: { append: async () => {} },
+        clock: { now: () => new Date('2026-11-24T12:00:00Z') },
+        detectors: { scan: async () => [finding], scanValue: () => [finding] },
+      });
+    };
+    const action = call('acme/x', 'mail.send', { args: { body: 'text' } });
+    expect((await at('{ detectors: [prompt_injection] }').check(action)).decision.findings).toEqual([finding]);
+    expect((await at('{ detectors: [prompt_injection], thresholds: { prompt_injection: 0.6 } }').check(action)).decision.findings).toEqual([]);
+  });
+
   it('inspects output only when asked, redacting and auditing what it finds', async () => {
     const none = harness(scanning('{ detectors: [secret], redact: [secret] }', `    - { name: ok, effect: allow }`));
     expect(await none.checkpoint.inspect(call('acme/x', 'db.query'), { content: [{ type: 'text', text: CONN }] })).toMatchObject({ findings: [] });

@@ -24,7 +24,7 @@ export const DETECTOR_NAMES: readonly DetectorName[] = ['prompt_injection', 'too
 export interface DetectorSetOptions {
   /** Which detectors run. @default every detector in DETECTOR_NAMES */
   detectors?: readonly DetectorName[];
-  /** Findings below this score are not reported. @default 0.5 */
+  /** Findings below this score are not reported. @default the injection model's tuned threshold for prompt_injection, 0.5 for the rest */
   minScore?: number;
   /** Per-category floors that override `minScore` (e.g. `{ pii: 0.8 }`). */
   thresholds?: Partial<Record<DetectorName, number>>;

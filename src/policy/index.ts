@@ -17,6 +17,6 @@ export type { Located, Locator, ParsedPolicySource } from './parse.js';
 export { runPolicyTests } from './policy-test.js';
 export type { PolicyTestResult } from './policy-test.js';
 export { decideReference } from './reference.js';
-export { DEFAULT_SCAN_THRESHOLD, mandatedFindings, resolveScan } from './scan.js';
+export { mandatedFindings, resolveScan } from './scan.js';
 export type { ScanMandate, ScanMandateEntry } from './scan.js';
 export { ancestry, isUnder } from './scope-path.js';

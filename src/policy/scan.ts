@@ -17,15 +17,12 @@ export interface ScanMandate {
   detectors: ReadonlySet<Category>;
   input: boolean;
   output: boolean;
-  /** Minimum score per category (the lowest any applicable policy asks for). */
+  /** Minimum score per category (the lowest any applicable policy asks for); unset: the detector's own floor. */
   thresholds: Readonly<Partial<Record<Category, number>>>;
   redact: ReadonlySet<Category>;
   /** The policies that asked, for explanations. */
   policies: readonly string[];
 }
-
-/** The default minimum score when no policy sets one. */
-export const DEFAULT_SCAN_THRESHOLD = 0.5;
 
 /**
  * Resolves the scan mandate for a scope: every policy whose scopes cover it (and whose excludes
@@ -52,7 +49,12 @@ export function resolveScan(entries: readonly ScanMandateEntry[], scope: string)
   return { detectors, input, output, thresholds, redact, policies };
 }
 
-/** Keeps the findings a mandate asks for, at or above their category's threshold. */
+/**
+ * Keeps the findings a mandate asks for, at or above their category's threshold. Findings arrive already
+ * at or above their detector's own floor (the injection model's tuned threshold, 0.5 for the rest: see
+ * detector-set.ts), so a category no policy sets a threshold for keeps every finding reported; a fixed
+ * default here would override the threshold the model was measured at.
+ */
 export function mandatedFindings(mandate: ScanMandate, findings: readonly Finding[]): Finding[] {
-  return findings.filter((f) => mandate.detectors.has(f.category) && f.score >= (mandate.thresholds[f.category] ?? DEFAULT_SCAN_THRESHOLD));
+  return findings.filter((f) => mandate.detectors.has(f.category) && f.score >= (mandate.thresholds[f.category] ?? 0));
 }

@@ -9,8 +9,8 @@ interface ScanOptions {
   json?: boolean;
   jsonl?: boolean;
   source: string;
-  threshold: string;
-  minScore: string;
+  threshold?: string;
+  minScore?: string;
   detectors?: string;
   allowHost?: string[];
 }
@@ -46,13 +46,13 @@ export function registerScan(program: Command, io: CliIo, done: (code: number) =
     .option('--json', 'print findings as JSON')
     .option('--jsonl', 'read one {"id","text","source"} object a line; write one {"id","findings"} line per input')
     .option('--source <source>', `where the text came from: ${SCAN_SOURCES.join(', ')}`, 'prompt')
-    .option('--threshold <score>', 'exit 1 when a finding scores at least this', '0.5')
-    .option('--min-score <score>', 'report findings scoring at least this', '0.5')
+    .option('--threshold <score>', 'exit 1 when a finding scores at least this (default: any reported finding)')
+    .option('--min-score <score>', "report findings scoring at least this (default: each detector's own floor: the injection model's tuned threshold, 0.5 for the rest)")
     .option('--detectors <list>', `comma-separated subset of ${DETECTOR_NAMES.join(', ')}`)
     .option('--allow-host <host...>', 'hosts images, links and uploads may reach')
     .action(async (file: string | undefined, opts: ScanOptions) => {
-      const threshold = parseScore(opts.threshold, '--threshold');
-      const minScore = parseScore(opts.minScore, '--min-score');
+      const threshold = opts.threshold === undefined ? undefined : parseScore(opts.threshold, '--threshold');
+      const minScore = opts.minScore === undefined ? undefined : parseScore(opts.minScore, '--min-score');
       const source = parseSource(opts.source, '--source');
       let detectors: DetectorName[] | undefined;
       if (opts.detectors !== undefined) {
@@ -66,8 +66,9 @@ export function registerScan(program: Command, io: CliIo, done: (code: number) =
       } catch (err) {
         throw new CliError(`cannot read \`${file}\`: ${err instanceof Error ? err.message : String(err)}`);
       }
-      const set = createDetectorSet({ minScore, ...(detectors ? { detectors } : {}), ...(opts.allowHost ? { allowedHosts: opts.allowHost } : {}) });
-      const hit = (fs: readonly Finding[]) => fs.some((f) => f.score >= threshold);
+      const set = createDetectorSet({ ...(minScore !== undefined ? { minScore } : {}), ...(detectors ? { detectors } : {}), ...(opts.allowHost ? { allowedHosts: opts.allowHost } : {}) });
+      // Every reported finding already reached its detector's floor; --threshold asks for more.
+      const hit = (fs: readonly Finding[]) => fs.some((f) => f.score >= (threshold ?? 0));
       if (opts.jsonl) {
         let code: number = EXIT.ok;
         const lines = text.split('\n');
