@@ -58,7 +58,11 @@ export interface MatchLimits {
   window?: number;
   /** Longest match a pattern can produce; windows overlap by this much. @default 256 */
   maxMatch?: number;
-  /** Matches kept per call; past it `truncated` is set and scanning stops. @default 1000 */
+  /**
+   * Matches kept per call; past it `truncated` is set and the rest are dropped. Detectors keep the default:
+   * a finding they never see is a span redaction never masks. Matches never overlap, so there are at most as
+   * many as chars. @default Infinity
+   */
   maxMatches?: number;
 }
 
@@ -473,7 +477,7 @@ export function compilePatternSet(defs: readonly PatternDef[], options: PatternS
   const matchAll = (text: string, limits: MatchLimits = {}): MatchResult => {
     const window = Math.max(limits.window ?? 1024, 256);
     const maxMatch = Math.min(limits.maxMatch ?? 256, window >> 1);
-    const maxMatches = limits.maxMatches ?? 1000;
+    const maxMatches = limits.maxMatches ?? Infinity;
     const cands: Candidate[] = [];
     for (let g = 0; g < compiled.length; g++) anchorHits[g]!.length = alsoHits[g]!.length = 0;
     if (hasLiterals) {
