@@ -32,6 +32,8 @@ import type { FastifyInstance } from 'fastify';
 /** A running Warden server and how to stop it. */
 export interface RunningServer {
   url: string;
+  /** The configuration it runs with. */
+  config: Readonly<WardenConfig>;
   app: FastifyInstance;
   database: Database;
   policies: PolicyWatcher;
@@ -98,7 +100,7 @@ export async function startServer(config: Readonly<WardenConfig>, opts: { logger
       logger.info({ destinations: destinations.map((d) => d.doc.metadata.name) }, 'audit streaming started');
     }
     // Built once (patterns compiled, model loaded) and shared; policies' scan sections pick what runs.
-    const detectors = createDetectorSet();
+    const detectors = createDetectorSet({ allowedHosts: config.allowedHosts });
     const checkpoint = createCheckpoint({ policies, registry, audit: writer, clock, detectors, capture: config.auditCapture });
     const db = database.db;
     const app = buildApp({
@@ -123,6 +125,7 @@ export async function startServer(config: Readonly<WardenConfig>, opts: { logger
     const opened = database;
     return {
       url,
+      config,
       app,
       database: opened,
       policies,
@@ -167,6 +170,8 @@ export interface GatewayRuntimeOptions {
   onStage?: (stage: Stage, ms: number) => void;
   /** Call bodies the audit log keeps besides their digests (masked). @default none */
   capture?: CaptureOptions;
+  /** Hosts (and subdomains) images, links and uploads may reach without an exfiltration finding. @default none */
+  allowedHosts?: readonly string[];
 }
 
 /** A started gateway and the parts tests and commands reach into. */
@@ -216,7 +221,7 @@ export async function startGateway(opts: GatewayRuntimeOptions): Promise<Gateway
     // One detector set (about a second to build) serves tool-definition scans at discovery and the
     // scan sections of policies.
     let detectorSet: DetectorSet | undefined;
-    const getDetectors = () => (detectorSet ??= createDetectorSet());
+    const getDetectors = () => (detectorSet ??= createDetectorSet(opts.allowedHosts ? { allowedHosts: opts.allowedHosts } : {}));
     const registry = createRegistry({
       repo: createRegistryRepo(database.db),
       audit,
@@ -298,6 +303,9 @@ export async function startDemoGateway(server: RunningServer, opts: { policies: 
     upstreams: [opts.upstream],
     database: { shared: server.database },
     upstreamStderr: 'ignore',
+    // The server's own settings for what the demo's calls are scanned and audited with.
+    capture: server.config.auditCapture,
+    allowedHosts: server.config.allowedHosts,
     ...(opts.logger ? { logger: opts.logger } : {}),
   });
   try {

