@@ -253,12 +253,21 @@ const isLetterCode = (c: number) => (c >= 97 && c <= 122) || (c >= 65 && c <= 90
 
 /**
  * Folds leetspeak inside words that mix letters with look-alike digits (`1gn0r3` → `ignore`); same length.
- * Returns `s` itself when no word folds, which is the common case.
+ * Returns `s` itself when no word folds, which is the common case. A word folds when it is mostly letters with
+ * a few look-alikes (`x86`, `2024`, `sha256`, `mp3` stay as they are). Once two words of a text fold, the text is
+ * written in leetspeak, and any word of 3+ chars with a letter folds too (`1n57ruc710n5`, `4r3`), so a fully
+ * substituted attack reads as one.
  */
 function unleet(s: string): string {
+  const strict = foldLeet(s, false);
+  return strict.folded >= 2 ? foldLeet(strict.text, true).text : strict.text;
+}
+
+function foldLeet(s: string, relaxed: boolean): { text: string; folded: number } {
   const n = s.length;
   let out = '';
   let copied = 0; // s[0, copied) is already in `out`
+  let folded = 0;
   let i = 0;
   while (i < n) {
     const c = s.charCodeAt(i);
@@ -277,13 +286,14 @@ function unleet(s: string): string {
       else if (isLetterCode(d)) letters++;
       else other++;
     }
-    // Only words that are mostly letters with a few look-alikes; `x86`, `2024`, `sha256` stay as they are.
-    if (letters >= 2 && leet >= 1 && other === 0 && leet <= letters + 1) {
+    const folds = leet >= 1 && other === 0 && (relaxed ? letters >= 1 && j - i >= 3 : letters >= 2 && leet <= letters + 1);
+    if (folds) {
       out += s.slice(copied, i);
       for (let k = i; k < j; k++) out += LEET[s[k]!] ?? s[k]!;
       copied = j;
+      folded++;
     }
     i = Math.max(j, i + 1);
   }
-  return copied === 0 ? s : out + s.slice(copied);
+  return { text: copied === 0 ? s : out + s.slice(copied), folded };
 }
