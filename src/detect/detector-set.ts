@@ -90,8 +90,11 @@ export function createDetectorSet(options: DetectorSetOptions = {}): DetectorSet
   const detectors = DETECTOR_NAMES.filter((n) => names.has(n)).map((n) => all[n]());
   const window = Math.max(options.window ?? 65536, 4096);
   const overlap = Math.min(options.overlap ?? 2048, window >> 2);
-  // The injection model's tuned threshold is its floor unless the caller sets one.
-  const floor = (c: DetectorName) => options.thresholds?.[c] ?? options.minScore ?? (c === 'prompt_injection' ? injection.model.threshold : 0.5);
+  // The injection model's tuned threshold is the floor of the scores it calibrates (the `model` finding and
+  // rule spans, which carry its probability) unless the caller sets one; smuggling findings have fixed
+  // scores set against 0.5 (one stray zero-width space scores 0.45), so they keep 0.5 like every other category.
+  const floor = (f: Finding) =>
+    options.thresholds?.[f.category] ?? options.minScore ?? (f.category === 'prompt_injection' && !f.type.startsWith('smuggling.') ? injection.model.threshold : 0.5);
 
   const scanWindow = (text: string, source: ScanSource, path: string | undefined): Finding[] => {
     const n = normalize(text);
@@ -119,7 +122,7 @@ export function createDetectorSet(options: DetectorSetOptions = {}): DetectorSet
       for (const f of scanWindow(text.slice(start, end), source, opts.path)) found.push(start === 0 ? f : { ...f, start: f.start + start, end: f.end + start });
       if (end >= text.length) break;
     }
-    const findings = dedupeFindings(found.filter((f) => f.score >= floor(f.category)));
+    const findings = dedupeFindings(found.filter((f) => f.score >= floor(f)));
     return { findings, windows, chars: text.length };
   };
 

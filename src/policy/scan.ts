@@ -26,7 +26,8 @@ export interface ScanMandate {
 
 /**
  * Resolves the scan mandate for a scope: every policy whose scopes cover it (and whose excludes
- * do not) contributes its detectors, directions and redactions; thresholds take the lowest.
+ * do not) contributes its detectors, directions and redactions; thresholds take the lowest, and a
+ * category a policy enables without a threshold counts as 0 (its detector's floor).
  */
 export function resolveScan(entries: readonly ScanMandateEntry[], scope: string): ScanMandate | undefined {
   const detectors = new Set<Category>();
@@ -38,11 +39,15 @@ export function resolveScan(entries: readonly ScanMandateEntry[], scope: string)
   for (const e of entries) {
     if (!e.scopes.some((s) => isUnder(scope, s)) || e.excludes.some((x) => isUnder(scope, x))) continue;
     policies.push(e.policy);
-    for (const d of e.spec.detectors ?? FINDING_CATEGORIES) detectors.add(d);
+    const enabled = e.spec.detectors ?? FINDING_CATEGORIES;
+    for (const d of enabled) detectors.add(d);
     const on = e.spec.on ?? ['input'];
     input ||= on.includes('input');
     output ||= on.includes('output');
     for (const [c, t] of Object.entries(e.spec.thresholds ?? {}) as [Category, number][]) thresholds[c] = Math.min(thresholds[c] ?? 1, t);
+    // A category a policy turns on without a threshold asks for its detector's floor, the lowest bar there is:
+    // another policy's higher threshold must not hide (or leave unredacted) what this one asks to see.
+    for (const c of enabled) if (e.spec.thresholds?.[c] === undefined) thresholds[c] = 0;
     for (const r of e.spec.redact ?? []) redact.add(r);
   }
   if (policies.length === 0) return undefined;

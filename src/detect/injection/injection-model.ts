@@ -210,7 +210,8 @@ export function loadInjectionModel(file: InjectionWeightsFile): InjectionModel {
     return m;
   };
   const calibrate = (m: number) => 1 / (1 + Math.exp(-(file.platt.a * m + file.platt.b)));
-  const ruleHits = (text: string) => rules.matchAll(text, { maxMatches: 200 }).matches;
+  // Every hit: a strong rule's span past the 200th weak hit must still be reported (and redactable); features dedupe by rule.
+  const ruleHits = (text: string) => rules.matchAll(text).matches;
   return {
     threshold: file.threshold,
     rules,
