@@ -28,19 +28,19 @@ export const INJECTION_RULES: readonly InjectionRule[] = [
   {
     id: 'override_translated',
     type: 'instruction_override',
-    source: '(?i)\\b(?:(?:ignorier(?:e|en sie)?|vergiss|vergessen sie|missachte)\\s{1,3}(?:(?:alle|samtliche|deine|ihre|die|der|den|bisher)\\s{1,3}){0,2}(?:vorherigen|bisherigen|obigen|vorigen|vorangegangenen|fruheren|ursprunglichen|alten|gegebenen)\\s{1,3}(?:anweisungen|instruktionen|befehle|regeln|vorgaben|anordnungen)' +
-      '|(?:ignore[sz]?|oublie[sz]?)\\s{1,3}(?:toutes\\s{1,3}|tout\\s{1,3})?(?:les|tes|vos)\\s{1,3}(?:instructions|consignes|regles|directives)\\s{1,3}(?:precedentes|anterieures|ci-dessus|initiales|d\'origine)' +
-      '|(?:ignora|ignore|olvida|olvide)\\s{1,3}(?:todas\\s{1,3})?(?:las|tus|sus)\\s{1,3}(?:instrucciones|indicaciones|reglas|ordenes|directrices)\\s{1,3}(?:anteriores|previas|iniciales|originales)' +
-      '|(?:ignora|ignorate|dimentica|dimenticate)\\s{1,3}(?:tutte\\s{1,3})?(?:le\\s{1,3})?(?:istruzioni|regole|indicazioni)\\s{1,3}(?:precedenti|iniziali|originali)' +
-      '|(?:ignore|ignora|esqueca)\\s{1,3}(?:todas\\s{1,3})?(?:as\\s{1,3})?(?:instrucoes|regras|orientacoes)\\s{1,3}(?:anteriores|previas|iniciais|originais)' +
-      '|(?:negeer|vergeet)\\s{1,3}(?:alle\\s{1,3})?(?:de\\s{1,3}|je\\s{1,3})?(?:vorige|eerdere|voorgaande|oorspronkelijke)\\s{1,3}(?:instructies|regels|opdrachten)' +
+    source: '(?i)\\b(?:(?:ignorier(?:e|en sie)?|vergiss|vergessen sie|missachte(?:n sie)?)' + W + '(?:bitte' + W + ')?(?:(?:alle|samtliche|deine|ihre|die|der|den|bisher)' + W + '){0,2}(?:vorherigen|bisherigen|obigen|vorigen|vorangegangenen|fruheren|ursprunglichen|alten|gegebenen)' + W + '(?:anweisungen|instruktionen|befehle|regeln|vorgaben|anordnungen)' +
+      '|(?:ignore[sz]?|oublie[sz]?)' + W + '(?:s\'il (?:te|vous) plait' + W + ')?(?:toutes' + W + '|tout' + W + ')?(?:les|tes|vos)' + W + '(?:instructions|consignes|regles|directives)' + W + '(?:precedentes|anterieures|ci-dessus|initiales|d\'origine)' +
+      '|(?:ignora|ignore|olvida|olvide)' + W + '(?:por favor' + W + ')?(?:todas' + W + ')?(?:las|tus|sus)' + W + '(?:instrucciones|indicaciones|reglas|ordenes|directrices)' + W + '(?:anteriores|previas|iniciales|originales)' +
+      '|(?:ignora|ignorate|dimentica|dimenticate)' + W + '(?:per favore' + W + ')?(?:tutte' + W + ')?(?:le' + W + ')?(?:istruzioni|regole|indicazioni)' + W + '(?:precedenti|iniziali|originali)' +
+      '|(?:ignore|ignora|esqueca)' + W + '(?:todas' + W + ')?(?:as' + W + ')?(?:instrucoes|regras|orientacoes)' + W + '(?:anteriores|previas|iniciais|originais)' +
+      '|(?:negeer|vergeet)' + W + '(?:alle' + W + ')?(?:de' + W + '|je' + W + ')?(?:vorige|eerdere|voorgaande|oorspronkelijke)' + W + '(?:instructies|regels|opdrachten)' +
       // "Forget everything before / you were told", as override_everything says it in English.
-      '|(?:vergiss|ignoriere|vergessen sie|ignorieren sie)\\s{1,3}alles,?\\s{1,3}(?:davor|zuvor|vorher|bisherige|oben|was (?:du|dir|ihnen|ich|wir) (?:gesagt|erzahlt|beigebracht|mitgeteilt|gegeben))' +
-      '|(?:oublie[sz]?|ignore[sz]?)\\s{1,3}tout\\s{1,3}ce\\s{1,3}qui\\s{1,3}(?:precede|a ete dit|t\'a ete dit|vous a ete dit)' +
-      '|(?:olvida|ignora|olvide|ignore)\\s{1,3}todo\\s{1,3}lo\\s{1,3}(?:anterior|que te (?:dije|han dicho|dijeron)|que se te ha dicho)' +
-      '|(?:dimentica|ignora|dimenticate|ignorate)\\s{1,3}tutto\\s{1,3}(?:quello che ti e stato detto|cio che precede|quanto detto prima)' +
-      '|(?:esqueca|ignore)\\s{1,3}tudo\\s{1,3}(?:o que foi dito|acima|o que lhe foi dito|o que te disseram)' +
-      '|(?:vergeet|negeer)\\s{1,3}alles\\s{1,3}(?:hierboven|wat (?:je|u) (?:is verteld|hebt gekregen)))\\b',
+      '|(?:vergiss|ignoriere|vergessen sie|ignorieren sie)' + W + 'alles,?' + W + '(?:davor|zuvor|vorher|bisherige|oben|was (?:du|dir|ihnen|ich|wir) (?:gesagt|erzahlt|beigebracht|mitgeteilt|gegeben))' +
+      '|(?:oublie[sz]?|ignore[sz]?)' + W + 'tout' + W + 'ce' + W + 'qui' + W + '(?:precede|a ete dit|t\'a ete dit|vous a ete dit)' +
+      '|(?:olvida|ignora|olvide|ignore)' + W + 'todo' + W + 'lo' + W + '(?:anterior|que te (?:dije|han dicho|dijeron)|que se te ha dicho)' +
+      '|(?:dimentica|ignora|dimenticate|ignorate)' + W + 'tutto' + W + '(?:quello che ti e stato detto|cio che precede|quanto detto prima)' +
+      '|(?:esqueca|ignore)' + W + 'tudo' + W + '(?:o que foi dito|acima|o que lhe foi dito|o que te disseram)' +
+      '|(?:vergeet|negeer)' + W + 'alles' + W + '(?:hierboven|wat (?:je|u) (?:is verteld|hebt gekregen)))\\b',
     score: 0.9,
     anchors: ['ignor', 'vergiss', 'vergessen', 'missachte', 'oubli', 'olvid', 'dimentica', 'esqueca', 'negeer', 'vergeet'],
     before: 0,
