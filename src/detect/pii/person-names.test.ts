@@ -44,6 +44,17 @@ describe('findPersonNames', () => {
     expect(names('the new intern is called Nora')).toEqual(['Nora']);
   });
 
+  it('reads a sign-off, a title or "my name is" across one line break, and weaker cues only on the same line', () => {
+    expect(names('Sincerely,\nTaro Yamada')).toEqual(['Taro Yamada']);
+    expect(names('Best regards,\nAlex')).toEqual(['Alex']);
+    expect(names('Kind regards,\r\n  Taro Yamada')).toEqual(['Taro Yamada']);
+    expect(names('Dear\nTaro Yamada')).toEqual(['Taro Yamada']);
+    expect(names('My name is\nTaro Yamada')).toEqual(['Taro Yamada']);
+    expect(names('Sincerely,\n\nTaro Yamada')).toEqual([]);
+    expect(names('he said\nTaro Yamada')).toEqual([]);
+    expect(names('thanks\nAlex')).toEqual([]);
+  });
+
   it('reports a lone given name only where a person is likely', () => {
     expect(names('Why is Nicole so impulsive?')).toEqual(['Nicole']);
     expect(names('Nora is very reliable.')).toEqual(['Nora']);

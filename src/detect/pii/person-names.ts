@@ -226,11 +226,25 @@ const CUES: ReadonlyArray<readonly [string, Cue]> = [
 ];
 const TITLES = words('mr mrs ms miss mx dr prof sir madam dame mister');
 
-/** What the text right before a run (spaces and tabs between) says about it; see `CUES`. */
+/**
+ * What the text right before a run (spaces and tabs between) says about it; see `CUES`. A strong cue also
+ * reaches across one line break ("Best regards,\nAlex", "Dear\nDr. …"); a weaker one stays on the run's line.
+ */
 function cueBefore(text: string, at: number): Cue | undefined {
+  const i = skipBlanks(text, at);
+  if (text[i - 1] === '\n') return cueEndingAt(text, skipBlanks(text, text[i - 2] === '\r' ? i - 2 : i - 1)) === 'strong' ? 'strong' : undefined;
+  return i === at ? undefined : cueEndingAt(text, i);
+}
+
+/** `at` moved back past at most 8 spaces and tabs. */
+function skipBlanks(text: string, at: number): number {
   let i = at;
   while (i > 0 && at - i < 8 && (text[i - 1] === ' ' || text[i - 1] === '\t')) i--;
-  if (i === at) return undefined;
+  return i;
+}
+
+/** The cue the text ending at `i` holds, if any. */
+function cueEndingAt(text: string, i: number): Cue | undefined {
   const head = text.slice(Math.max(0, i - 16), i);
   const lower = head.toLowerCase();
   const title = /[a-z]{2,9}\.?$/.exec(lower)?.[0];

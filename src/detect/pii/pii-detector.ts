@@ -3,7 +3,7 @@ import type { Finding } from '../../domain/index.js';
 import type { Detector, ScanInput } from '../detector.js';
 import { maskEvidence } from '../evidence.js';
 import { findingIn } from '../finding.js';
-import { compilePatternSet } from '../pattern-set.js';
+import { compilePatternSet, type PatternMatch } from '../pattern-set.js';
 import { findPersonNames } from './person-names.js';
 import { cardNetworkValid, ibanValid, ipv4Valid, ipv6Valid, luhnValid, ssnValid } from './validators.js';
 
@@ -107,62 +107,122 @@ export function createPiiDetector(options: PiiDetectorOptions = {}): Detector {
     id,
     categories: ['pii'],
     scan(input: ScanInput): Finding[] {
-      const out: Finding[] = [];
       const view = input.views[0]!;
-      const { matches } = set.matchAll(view.text);
-      const taken: Array<readonly [number, number]> = [];
-      const add = (type: string, score: number, start: number, end: number, value: string) => {
-        taken.push([start, end]);
-        out.push(findingIn(view, { category: 'pii', type, score, start, end, detector: id, evidence: maskEvidence(value, 2) }, input.path));
-      };
+      const text = view.text;
+      const hits: Hit[] = [];
       // A phone number may also come as a card candidate that failed its checks ("9472 7916", "0393 1144137").
-      const phone = (start: number, end: number, v: string) => {
+      const phone = (m: PatternMatch): Hit | undefined => {
         // Digits glued to a letter or digit are an identifier (a licence or an order number), not a phone number.
-        if (/[A-Za-z0-9]/.test(view.text[start - 1] ?? ' ') || /[A-Za-z0-9]/.test(view.text[end] ?? ' ')) return;
-        const s = phoneScore(v.trim(), phoneContext(view.text, start, end));
-        if (s !== undefined) add('PHONE_NUMBER', s, start, end, v);
+        if (/[A-Za-z0-9]/.test(text[m.start - 1] ?? ' ') || /[A-Za-z0-9]/.test(text[m.end] ?? ' ')) return undefined;
+        const s = phoneScore(m.value.trim(), phoneContext(text, m.start, m.end));
+        return s === undefined ? undefined : hit(m, 'PHONE_NUMBER', s);
       };
-      // INVARIANT: `matchAll` resolves the patterns as one alternation, so its matches never overlap: a
-      // card number is never also a phone number, and no span needs checking against those taken.
-      const sorted = [...matches].sort((a, b) => TYPE_ORDER[a.id]! - TYPE_ORDER[b.id]! || a.start - b.start);
-      for (const m of sorted) {
+      /** The finding a candidate makes, if it passes its type's checks; `inner` candidates come from a rescan. */
+      const check = (m: PatternMatch, inner: boolean): Hit | undefined => {
         const v = m.value;
         switch (m.id) {
           case 'EMAIL_ADDRESS':
             // `scheme://user:password@host` is a credential in a URL (the secret detector's), not an address.
-            if (!v.includes('..') && !inUrlUserinfo(view.text, m.start)) add('EMAIL_ADDRESS', 0.95, m.start, m.end, v);
-            break;
+            return !v.includes('..') && !inUrlUserinfo(text, m.start) ? hit(m, 'EMAIL_ADDRESS', 0.95) : undefined;
           case 'IBAN_CODE':
-            if (ibanValid(v)) add('IBAN_CODE', 0.99, m.start, m.end, v);
-            break;
+            return ibanValid(v) ? hit(m, 'IBAN_CODE', 0.99) : undefined;
           case 'CREDIT_CARD': {
             const digits = v.replace(/[^0-9]/g, '');
-            if (digits.length >= 12 && digits.length <= 19 && luhnValid(digits) && cardNetworkValid(digits)) add('CREDIT_CARD', 0.95, m.start, m.end, v);
-            else phone(m.start, m.end, v);
-            break;
+            if (digits.length >= 12 && digits.length <= 19 && luhnValid(digits) && cardNetworkValid(digits)) return hit(m, 'CREDIT_CARD', 0.95);
+            return inner ? undefined : phone(m);
           }
           case 'US_SSN': {
             const digitsAt = v.search(/[0-9]/);
             const seps = v.slice(digitsAt).replace(/[0-9]/g, '');
-            if ((seps.length === 0 || seps[0] === seps[1]) && ssnValid(v.slice(digitsAt))) add('US_SSN', seps.length === 0 ? 0.9 : 0.85, m.start + digitsAt, m.end, v);
-            break;
+            if ((seps.length === 0 || seps[0] === seps[1]) && ssnValid(v.slice(digitsAt))) return hit(m, 'US_SSN', seps.length === 0 ? 0.9 : 0.85, m.start + digitsAt);
+            return undefined;
           }
           case 'IP_ADDRESS':
           case 'IP_ADDRESS_V6':
-            if (v.includes('.') ? ipv4Valid(v) : ipv6Valid(v)) add('IP_ADDRESS', v.includes('.') ? 0.85 : 0.8, m.start, m.end, v);
-            break;
+            return (v.includes('.') ? ipv4Valid(v) : ipv6Valid(v)) ? hit(m, 'IP_ADDRESS', v.includes('.') ? 0.85 : 0.8) : undefined;
           case 'PHONE_NUMBER':
-            phone(m.start, m.end, v);
-            break;
+            return inner ? undefined : phone(m);
         }
-      }
+        return undefined;
+      };
+      // INVARIANT: `matchAll` resolves the patterns as one alternation, so its matches never overlap: a
+      // card number is never also a phone number. A number candidate that fails its checks may have
+      // swallowed PII standing after a number ("90210 536-22-1234", "0042 192.168.1.20": the phone or card
+      // candidate starts at the first number), so it is matched again from its first space past its first
+      // digit group, up to the next candidate, and what starts inside it is checked the same way: it
+      // overlaps nothing kept. A number glued on by `.` or `-` is part of one number ("03.93.92.16.85" is
+      // a phone number, not an IP address after 03), and a phone number there is as often the tail of a
+      // longer one ("0688 872 49 99"), so only the checked types are taken from a rescan. Each rescan
+      // starts strictly later and inside the failed span, which is short, so the retries are bounded.
+      const resolve = (matches: readonly PatternMatch[], hi: number, inner: boolean) => {
+        for (let k = 0; k < matches.length; k++) {
+          const m = matches[k]!;
+          const h = check(m, inner);
+          if (h !== undefined) hits.push(h);
+          else rescan(m, matches[k + 1]?.start ?? hi);
+        }
+      };
+      const rescan = (m: PatternMatch, limit: number) => {
+        // `+41 …` and `(415) …` are one phone number's format, not a number before another.
+        if (m.id === 'EMAIL_ADDRESS' || m.value[0] === '+' || m.value[0] === '(') return;
+        const group = /[0-9]+/.exec(m.value);
+        if (group === null) return;
+        const space = m.value.slice(group.index + group[0].length).search(/\s/);
+        if (space < 0) return;
+        const lo = m.start + group.index + group[0].length + space;
+        const hi = Math.min(limit, m.end + RESCAN_REACH);
+        const found: PatternMatch[] = [];
+        for (const x of set.matchAll(text.slice(lo, hi)).matches) {
+          const start = x.start + lo;
+          const end = x.end + lo;
+          // A match starts inside the failed span right after a space, and does not end on a `\b` the slice made.
+          if (start >= m.end || !/\s/.test(text[start - 1]!) || (end === hi && wordAt(text, hi - 1) && wordAt(text, hi))) continue;
+          found.push({ id: x.id, start, end, value: x.value });
+        }
+        resolve(found, hi, true);
+      };
+      resolve(set.matchAll(text).matches, text.length, false);
+      // Validated types first, then by offset.
+      hits.sort((a, b) => TYPE_ORDER[a.pattern]! - TYPE_ORDER[b.pattern]! || a.start - b.start);
+      const out: Finding[] = [];
+      const add = (type: string, score: number, start: number, end: number, value: string) =>
+        out.push(findingIn(view, { category: 'pii', type, score, start, end, detector: id, evidence: maskEvidence(value, 2) }, input.path));
+      for (const h of hits) add(h.type, h.score, h.start, h.end, h.value);
       if (person) {
-        for (const p of findPersonNames(view.text)) {
-          if (taken.some(([s, e]) => s < p.end && p.start < e)) continue;
-          add('PERSON', p.score, p.start, p.end, view.text.slice(p.start, p.end));
+        // A name inside another finding is not reported. The spans never overlap, so sorted by start their
+        // ends are sorted too, and one pointer walks them as the names (sorted by start) go by.
+        const spans = hits.map((h) => [h.start, h.end] as const).sort((a, b) => a[0] - b[0]);
+        let t = 0;
+        for (const p of findPersonNames(text)) {
+          while (t < spans.length && spans[t]![1] <= p.start) t++;
+          if (t < spans.length && spans[t]![0] < p.end) continue;
+          add('PERSON', p.score, p.start, p.end, text.slice(p.start, p.end));
         }
       }
       return out;
     },
   };
+}
+
+/** A finding before it is built: the pattern it came from orders the findings. */
+interface Hit {
+  readonly pattern: string;
+  readonly type: string;
+  readonly score: number;
+  readonly start: number;
+  readonly end: number;
+  readonly value: string;
+}
+
+function hit(m: PatternMatch, type: string, score: number, start = m.start): Hit {
+  return { pattern: m.id, type, score, start, end: m.end, value: m.value };
+}
+
+/** How far past a failed candidate a match found in it may reach: longer than any PII pattern but email's. */
+const RESCAN_REACH = 64;
+
+/** Whether `text[i]` is a word char of RE2's `\b` (ASCII letters, digits, `_`). */
+function wordAt(text: string, i: number): boolean {
+  const c = text.charCodeAt(i);
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
 }
