@@ -80,3 +80,26 @@ describe('warden scan', () => {
     expect(await cli(['scan', join(tmpdir(), 'warden-no-such-file.txt')])).toMatchObject({ code: 2, stderr: expect.stringContaining('cannot read') });
   });
 });
+
+describe('warden scan --allow-host', () => {
+  const IMAGE = '![chart](https://img.docs.example.com/r.png?d=c2VjcmV0LXRva2VuLXZhbHVlLWZyb20tdGhlLWVudmlyb25tZW50)';
+
+  it('lets images to an allowed host through, from the flag or WARDEN_ALLOW_HOSTS; the flag wins', async () => {
+    const f = file('i.md', IMAGE);
+    const args = ['scan', '--detectors', 'exfiltration', f];
+    expect((await cli(args)).code).toBe(1);
+    expect((await cli(['scan', '--detectors', 'exfiltration', '--allow-host', 'docs.example.com', '--', f])).code).toBe(0);
+    expect((await cli(args, { env: { WARDEN_ALLOW_HOSTS: 'other.example, docs.example.com' } })).code).toBe(0);
+    expect((await cli(['scan', '--detectors', 'exfiltration', '--allow-host', 'other.example', '--', f], { env: { WARDEN_ALLOW_HOSTS: 'docs.example.com' } })).code).toBe(1);
+  });
+
+  it('exits 2 on a host that is not a bare host name, from the flag or the environment', async () => {
+    const f = file('i.md', IMAGE);
+    for (const bad of ['https://docs.example.com', 'com', 'github.io']) {
+      const r = await cli(['scan', '--allow-host', bad, '--', f]);
+      expect(r.code, bad).toBe(2);
+      expect(r.stderr, bad).toContain(`\`${bad}\``);
+    }
+    expect((await cli(['scan', f], { env: { WARDEN_ALLOW_HOSTS: 'docs.example.com:443' } })).code).toBe(2);
+  });
+});

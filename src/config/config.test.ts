@@ -27,4 +27,10 @@ describe('exfiltration allow-list setting', () => {
     for (const bad of ['https://docs.example.com', 'docs.example.com:443', '*.example.com', 'example.com/path', '-bad.example'])
       expect(() => parseAllowedHosts([bad]), bad).toThrow(expect.objectContaining({ code: 'config.invalid', message: expect.stringContaining(`\`${bad.toLowerCase()}\``) }));
   });
+
+  it('rejects a top-level domain, a public suffix or a numeric name, which would work as a wildcard', () => {
+    for (const bad of ['com', 'COM', 'intranet', '0', 'co.uk', 'com.au', 'github.io', 'herokuapp.com', 'vercel.app', 'netlify.app', 'pages.dev', 'web.app', 'firebaseapp.com', 'azurewebsites.net', 'cloudfront.net', 's3.amazonaws.com', 'blogspot.com', '1.2.3', '10.0.0.256', 'example.123'])
+      expect(() => parseAllowedHosts(bad), bad).toThrow(expect.objectContaining({ code: 'config.invalid', message: expect.stringContaining(`\`${bad.toLowerCase()}\``) }));
+    expect(parseAllowedHosts('localhost, 127.0.0.1, me.github.io, bbc.co.uk, 1password.com')).toEqual(['localhost', '127.0.0.1', 'me.github.io', 'bbc.co.uk', '1password.com']);
+  });
 });

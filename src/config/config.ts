@@ -82,13 +82,36 @@ export function parseAuditCapture(value: string | undefined): { args: boolean; r
 
 // A DNS name or an IPv4 address: no scheme, port, path or wildcard (subdomains are allowed implicitly).
 const HOST = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+const IPV4 = /^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$/;
+
+// An allowed host also allows its subdomains, so a public suffix would allow everyone's sites. The full
+// Public Suffix List is not available offline; this refuses every single-label name (`com`) and the
+// shared-hosting and country suffixes most often given by mistake, where anyone can publish.
+const PUBLIC_SUFFIXES = new Set([
+  'co.uk', 'org.uk', 'ac.uk', 'gov.uk', 'com.au', 'net.au', 'org.au', 'co.nz', 'co.jp', 'ne.jp', 'or.jp', 'co.kr', 'co.in', 'com.br', 'com.cn', 'com.mx', 'com.tr', 'co.za',
+  'github.io', 'gitlab.io', 'herokuapp.com', 'vercel.app', 'netlify.app', 'pages.dev', 'workers.dev', 'web.app', 'firebaseapp.com', 'appspot.com',
+  'azurewebsites.net', 'cloudapp.net', 'blob.core.windows.net', 'cloudfront.net', 's3.amazonaws.com', 'amazonaws.com', 'blogspot.com', 'glitch.me', 'repl.co', 'ngrok.io', 'ngrok-free.app', 'trycloudflare.com',
+]);
+
+// Why `host` may not be on the allow-list, or undefined when it may.
+function badHost(host: string): string | undefined {
+  if (!HOST.test(host)) return 'is not a host name';
+  if (IPV4.test(host) || host === 'localhost') return undefined;
+  const labels = host.split('.');
+  if (/^[0-9]+$/.test(labels.at(-1)!)) return 'is neither a DNS name nor a valid IPv4 address';
+  if (labels.length < 2) return 'is a top-level domain; it would allow every site under it';
+  if (PUBLIC_SUFFIXES.has(host)) return 'is a public suffix (shared hosting); it would allow every site under it';
+  return undefined;
+}
 
 /** Parses the exfiltration allow-list (`--allow-host`, or comma-separated WARDEN_ALLOW_HOSTS); throws `config.invalid`. */
 export function parseAllowedHosts(values: readonly string[] | string | undefined): string[] {
   const list = (typeof values === 'string' ? [values] : (values ?? [])).flatMap((v) => v.split(',')).map((h) => h.trim().toLowerCase()).filter((h) => h !== '');
-  const bad = list.find((h) => !HOST.test(h));
-  if (bad !== undefined) {
-    throw new WardenError('config.invalid', `allowed host \`${bad}\` is not a host name`, { help: 'give bare hosts such as `docs.example.com`; subdomains are included, no scheme, port or path' });
+  for (const h of list) {
+    const why = badHost(h);
+    if (why !== undefined) {
+      throw new WardenError('config.invalid', `allowed host \`${h}\` ${why}`, { help: 'give bare hosts such as `docs.example.com` (subdomains are included), or `localhost` or an IPv4 address; no scheme, port, path, top-level domain or public suffix' });
+    }
   }
   return [...new Set(list)];
 }

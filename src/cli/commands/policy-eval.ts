@@ -4,7 +4,7 @@ import { readPolicyFiles } from '../../config/index.js';
 import { ActionSchema, compileValidator, formatIssues, type Decision } from '../../domain/index.js';
 import { decide, formatDiagnostic, loadPolicySources } from '../../policy/index.js';
 import { CliError, EXIT, type CliIo } from '../io.js';
-import { offlineFindings } from '../scan-findings.js';
+import { allowedHostsOption, offlineFindings } from '../scan-findings.js';
 
 const checkAction = compileValidator(ActionSchema);
 
@@ -26,7 +26,9 @@ export function registerPolicyEval(policy: Command, io: CliIo, done: (code: numb
     .requiredOption('--action <file>', 'a JSON file holding the Action (`-` for stdin)')
     .option('--json', 'print the Decision as JSON (the wire shape of POST /api/v1/decide)')
     .option('--fail-on-deny', 'exit 1 when the effect is deny or require_approval')
-    .action(async (paths: string[], opts: { action: string; json?: boolean; failOnDeny?: boolean }) => {
+    .option('--allow-host <host...>', 'hosts (and subdomains) the server lets images, links and uploads reach, as `warden serve --allow-host` (default: WARDEN_ALLOW_HOSTS)')
+    .action(async (paths: string[], opts: { action: string; json?: boolean; failOnDeny?: boolean; allowHost?: string[] }) => {
+      const allowedHosts = allowedHostsOption(opts.allowHost, io);
       let text: string;
       try {
         text = opts.action === '-' ? await readStdin() : await readFile(opts.action, 'utf8');
@@ -47,7 +49,7 @@ export function registerPolicyEval(policy: Command, io: CliIo, done: (code: numb
         for (const d of compiled.diagnostics.filter((x) => x.severity === 'error')) io.stderr(`${formatDiagnostic(d)}\n`);
         throw new CliError('the policies do not compile');
       }
-      const decision = decide(compiled.set, action.value, { findings: offlineFindings(compiled.set)?.(action.value) ?? [] });
+      const decision = decide(compiled.set, action.value, { findings: offlineFindings(compiled.set, allowedHosts)?.(action.value) ?? [] });
       io.stdout(opts.json ? `${JSON.stringify(decision, null, 2)}\n` : human(decision));
       done(opts.failOnDeny && decision.effect !== 'allow' ? EXIT.findings : EXIT.ok);
     });

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { readPolicyFiles } from '../../config/index.js';
 import { formatDiagnostic, loadPolicySources, parsePolicyTestSource, runPolicyTests, type PolicyTestResult } from '../../policy/index.js';
 import { CliError, EXIT, type CliIo } from '../io.js';
-import { offlineFindings } from '../scan-findings.js';
+import { allowedHostsOption, offlineFindings } from '../scan-findings.js';
 import { parseFormat } from './format.js';
 
 /** `warden policy test <dir>`: run the `*.test.yaml` cases beside the policies. */
@@ -13,10 +13,12 @@ export function registerPolicyTest(policy: Command, io: CliIo, done: (code: numb
     .argument('<paths...>', 'directories (or files) holding policies and their *.test.yaml files')
     .option('--format <format>', 'human or json', 'human')
     .option('--now <time>', 'the time used for cases without context.time (RFC 3339)')
-    .action(async (paths: string[], opts: { format: string; now?: string }) => {
+    .option('--allow-host <host...>', 'hosts (and subdomains) the server lets images, links and uploads reach, as `warden serve --allow-host` (default: WARDEN_ALLOW_HOSTS)')
+    .action(async (paths: string[], opts: { format: string; now?: string; allowHost?: string[] }) => {
       const format = parseFormat(opts.format);
       const now = opts.now ? new Date(opts.now) : new Date();
       if (Number.isNaN(now.getTime())) throw new CliError(`\`--now ${opts.now}\` is not a valid time`);
+      const allowedHosts = allowedHostsOption(opts.allowHost, io);
       const files = await readPolicyFiles(paths, io.cwd);
       const compiled = loadPolicySources(files.sources);
       if (!compiled.set) {
@@ -26,7 +28,7 @@ export function registerPolicyTest(policy: Command, io: CliIo, done: (code: numb
       if (files.tests.length === 0) throw new CliError(`no *.test.yaml files under ${paths.map((p) => `\`${p}\``).join(', ')}`);
       const results: (PolicyTestResult & { file: string })[] = [];
       let broken = 0;
-      const findingsFor = offlineFindings(compiled.set);
+      const findingsFor = offlineFindings(compiled.set, allowedHosts);
       for (const t of files.tests) {
         const parsed = parsePolicyTestSource(t.file, t.text);
         if (!parsed.file) {

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import type { Finding } from '../../domain/index.js';
 import { createDetectorSet, DETECTOR_NAMES, SCAN_SOURCES, type DetectorName, type ScanSource } from '../../detect/index.js';
 import { CliError, EXIT, type CliIo } from '../io.js';
+import { allowedHostsOption } from '../scan-findings.js';
 
 interface ScanOptions {
   json?: boolean;
@@ -49,11 +50,12 @@ export function registerScan(program: Command, io: CliIo, done: (code: number) =
     .option('--threshold <score>', 'exit 1 when a finding scores at least this (default: any reported finding)')
     .option('--min-score <score>', "report findings scoring at least this (default: each detector's own floor: the injection model's tuned threshold, 0.5 for the rest)")
     .option('--detectors <list>', `comma-separated subset of ${DETECTOR_NAMES.join(', ')}`)
-    .option('--allow-host <host...>', 'hosts images, links and uploads may reach')
+    .option('--allow-host <host...>', 'hosts (and their subdomains) images, links and uploads may reach (default: WARDEN_ALLOW_HOSTS)')
     .action(async (file: string | undefined, opts: ScanOptions) => {
       const threshold = opts.threshold === undefined ? undefined : parseScore(opts.threshold, '--threshold');
       const minScore = opts.minScore === undefined ? undefined : parseScore(opts.minScore, '--min-score');
       const source = parseSource(opts.source, '--source');
+      const allowedHosts = allowedHostsOption(opts.allowHost, io);
       let detectors: DetectorName[] | undefined;
       if (opts.detectors !== undefined) {
         detectors = opts.detectors.split(',').map((d) => d.trim()) as DetectorName[];
@@ -66,7 +68,7 @@ export function registerScan(program: Command, io: CliIo, done: (code: number) =
       } catch (err) {
         throw new CliError(`cannot read \`${file}\`: ${err instanceof Error ? err.message : String(err)}`);
       }
-      const set = createDetectorSet({ ...(minScore !== undefined ? { minScore } : {}), ...(detectors ? { detectors } : {}), ...(opts.allowHost ? { allowedHosts: opts.allowHost } : {}) });
+      const set = createDetectorSet({ ...(minScore !== undefined ? { minScore } : {}), ...(detectors ? { detectors } : {}), allowedHosts });
       // Every reported finding already reached its detector's floor; --threshold asks for more.
       const hit = (fs: readonly Finding[]) => fs.some((f) => f.score >= (threshold ?? 0));
       if (opts.jsonl) {

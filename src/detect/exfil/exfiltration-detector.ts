@@ -1,7 +1,8 @@
-import type { Detector, ScanInput } from '../detector.js';
+import type { Detector, TextView } from '../detector.js';
 import { createRuleDetector, type Rule } from '../rule-detector.js';
 import { shannonEntropy } from '../secrets/checksums.js';
-import { hostAllowed, hostOf, longestDataPart } from './hosts.js';
+import { commandAllowed } from './destinations.js';
+import { hostOf, longestDataPart, urlAllowed } from './hosts.js';
 
 /** Options for the exfiltration detector. */
 export interface ExfiltrationDetectorOptions {
@@ -27,6 +28,28 @@ export const EXFIL_RULES: readonly Rule[] = [
   { id: 'pipe_out', type: 'command_upload', source: '(?i)(?:\\$\\(\\s{0,2}(?:cat|env|printenv|base64)\\b[^)\\n]{0,}\\)|`(?:cat|env|printenv)\\b[^`\\n]{0,}`|\\|\\s{0,2}(?:nc|ncat|netcat|curl|wget)\\b)[^\\n]{0,}', score: 0.65, anchors: ['$(', '`', '|'], before: 0, after: 0, right: 'line' },
 ];
 
+// Where a URL starts inside a larger text: `//` (or `\\`) at the start or after a scheme, `=`, quote or bracket.
+const URL_START = /(?:^|[\s:="'(<,])[/\\]{2}/g;
+
+// The whole HTML tag a match starts (up to its `>`): an allowed `src` must not hide a `srcset` or `style` URL.
+function tagAt(view: TextView, start: number, end: number): string {
+  const close = view.text.indexOf('>', end);
+  return view.text.slice(start, close < 0 ? Math.min(view.text.length, end + 4096) : close);
+}
+
+/**
+ * True when every URL in `text` goes to an allowed host, read both as written (HTML: `\\` ends the
+ * host) and with markdown's backslash escapes removed (`docs.example.com\\.evil.example`). Browsers
+ * drop tabs and newlines inside URLs, so those are removed first.
+ */
+function everyUrlAllowed(text: string, allowed: readonly string[]): boolean {
+  const forms = [text, text.replace(/\\([!-/:-@[-`{-~])/g, '$1')].map((t) => t.replace(/[\t\n\r]/g, ''));
+  return forms.every((t) => {
+    const starts = [...t.matchAll(URL_START)].map((m) => m.index + m[0].length - 2);
+    return starts.length > 0 && starts.every((at) => urlAllowed(t.slice(at), allowed));
+  });
+}
+
 const SENSITIVE = /\b(?:conversation|chat|history|password|passwd|secret|token|api[ _-]?key|credential|private|ssh|\.env|cookie|session|system prompt|summary|data|file|contents?|memory|email)/i;
 
 /**
@@ -41,16 +64,15 @@ export function createExfiltrationDetector(options: ExfiltrationDetectorOptions 
     category: 'exfiltration',
     rules: EXFIL_RULES,
     views: 'raw',
-    refine(m, rule, _view, _input: ScanInput) {
+    refine(m, rule, view) {
       if (rule.id === 'send_to') return SENSITIVE.test(m.value) ? 0.8 : rule.score;
       if (rule.id === 'http_upload' || rule.id === 'pipe_out') {
-        const host = hostOf(m.value);
-        if (host !== undefined && hostAllowed(host, allowed)) return undefined;
+        if (allowed.length > 0 && commandAllowed(m.value, allowed)) return undefined;
         return SENSITIVE.test(m.value) || m.value.includes('$') ? rule.score + 0.2 : rule.score;
       }
-      const url = m.value.slice(m.value.search(/(?:https?:)?\/\//));
-      const host = hostOf(url);
-      if (host === undefined || hostAllowed(host, allowed)) return undefined;
+      const url = m.value.slice(m.value.search(/(?:https?:)?[/\\]{2}/));
+      if (hostOf(url) === undefined) return undefined;
+      if (allowed.length > 0 && everyUrlAllowed(rule.id === 'html_image' ? tagAt(view, m.start, m.end) : m.value, allowed)) return undefined;
       const data = longestDataPart(url);
       // A long, high-entropy or templated path/query value is how a rendered image smuggles data out.
       const bearing = data.length >= 24 && shannonEntropy(data) >= 3.5;
