@@ -173,6 +173,25 @@ export function segmentFeatures(text: string): string[] {
   let mail: boolean | undefined;
   let lowered: string | undefined;
   const lower = () => (lowered ??= text.toLowerCase());
+  // Where the your-output phrases occur, found once per text ([start, end) pairs by start), so each line is a
+  // pointer step rather than a lower-cased copy searched for every phrase.
+  let mentions: Array<readonly [number, number]> | undefined;
+  let next = 0;
+  const mentionsOutput = (a: number, b: number): boolean => {
+    // Lower-casing can change the length (`İ` becomes two units); then offsets do not carry over.
+    if (lower().length !== text.length) {
+      const line = text.slice(a, b).toLowerCase();
+      return YOUR_OUTPUT.some((m) => line.includes(m));
+    }
+    if (mentions === undefined) {
+      mentions = [];
+      for (const m of YOUR_OUTPUT) for (let k = lower().indexOf(m); k >= 0; k = lower().indexOf(m, k + 1)) mentions.push([k, k + m.length]);
+      mentions.sort((x, y) => x[0] - y[0]);
+    }
+    while (next < mentions.length && mentions[next]![0] < a) next++;
+    for (let k = next; k < mentions.length && mentions[k]![0] < b; k++) if (mentions[k]![1] <= b) return true;
+    return false;
+  };
   for (const [s, e] of lines) {
     const i = index++;
     let a = s;
@@ -185,9 +204,8 @@ export function segmentFeatures(text: string): string[] {
     while (w < b && /* letters only */ ((text.charCodeAt(w) | 0x20) >= 97 && (text.charCodeAt(w) | 0x20) <= 122)) w++;
     const first = text.slice(a, w).toLowerCase();
     const asks = text.charCodeAt(b - 1) === 63 || ASKS.has(first);
-    const line = text.slice(a, b).toLowerCase();
     // A line about the reader's own reply is aimed at a model whatever verb it starts with.
-    const yourOutput = YOUR_OUTPUT.some((m) => line.includes(m));
+    const yourOutput = mentionsOutput(a, b);
     if (yourOutput) out.add('seg:your_output');
     if (!asks) continue;
     const pos = i === 0 ? 'start' : i === lines.length - 1 ? 'end' : 'mid';

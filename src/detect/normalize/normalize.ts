@@ -259,15 +259,10 @@ const isLetterCode = (c: number) => (c >= 97 && c <= 122) || (c >= 65 && c <= 90
  * substituted attack reads as one.
  */
 function unleet(s: string): string {
-  const strict = foldLeet(s, false);
-  return strict.folded >= 2 ? foldLeet(strict.text, true).text : strict.text;
-}
-
-function foldLeet(s: string, relaxed: boolean): { text: string; folded: number } {
   const n = s.length;
-  let out = '';
-  let copied = 0; // s[0, copied) is already in `out`
-  let folded = 0;
+  // Word spans to fold, in order: [start, end) pairs; `maybe` holds the words that fold only in a leetspeak text.
+  let folds: number[] | undefined;
+  let maybe: number[] | undefined;
   let i = 0;
   while (i < n) {
     const c = s.charCodeAt(i);
@@ -286,14 +281,40 @@ function foldLeet(s: string, relaxed: boolean): { text: string; folded: number }
       else if (isLetterCode(d)) letters++;
       else other++;
     }
-    const folds = leet >= 1 && other === 0 && (relaxed ? letters >= 1 && j - i >= 3 : letters >= 2 && leet <= letters + 1);
-    if (folds) {
-      out += s.slice(copied, i);
-      for (let k = i; k < j; k++) out += LEET[s[k]!] ?? s[k]!;
-      copied = j;
-      folded++;
+    if (leet >= 1 && other === 0) {
+      if (letters >= 2 && leet <= letters + 1) (folds ??= []).push(i, j);
+      else if (letters >= 1 && j - i >= 3) (maybe ??= []).push(i, j);
     }
     i = Math.max(j, i + 1);
   }
-  return { text: copied === 0 ? s : out + s.slice(copied), folded };
+  if (folds === undefined) return s;
+  // Two folded words make a leetspeak text: then the mostly-digit words fold too.
+  const spans = folds.length >= 4 && maybe !== undefined ? mergeSpans(folds, maybe) : folds;
+  let out = '';
+  let copied = 0; // s[0, copied) is already in `out`
+  for (let k = 0; k < spans.length; k += 2) {
+    const from = spans[k]!;
+    const to = spans[k + 1]!;
+    out += s.slice(copied, from);
+    for (let x = from; x < to; x++) out += LEET[s[x]!] ?? s[x]!;
+    copied = to;
+  }
+  return out + s.slice(copied);
+}
+
+/** Two ordered lists of disjoint [start, end) pairs as one ordered list. */
+function mergeSpans(a: readonly number[], b: readonly number[]): number[] {
+  const out: number[] = [];
+  let x = 0;
+  let y = 0;
+  while (x < a.length || y < b.length) {
+    if (y >= b.length || (x < a.length && a[x]! < b[y]!)) {
+      out.push(a[x]!, a[x + 1]!);
+      x += 2;
+    } else {
+      out.push(b[y]!, b[y + 1]!);
+      y += 2;
+    }
+  }
+  return out;
 }
