@@ -164,3 +164,4 @@ describe('redact', () => {
     expect(redactValue(args, set.scanValue(args, 'tool_args', 'args'))).toEqual({ q: 'key [REDACTED:secret] mail [REDACTED:pii]', n: 1 });
   });
 });
+

@@ -173,24 +173,21 @@ export function segmentFeatures(text: string): string[] {
   let mail: boolean | undefined;
   let lowered: string | undefined;
   const lower = () => (lowered ??= text.toLowerCase());
-  // Where the your-output phrases occur, found once per text ([start, end) pairs by start), so each line is a
-  // pointer step rather than a lower-cased copy searched for every phrase.
   let mentions: Array<readonly [number, number]> | undefined;
   let next = 0;
+  // Every phrase holds `our `, `ach ` or `ery ` (in `your `, `each `, `every `) in lower or upper case: where
+  // those stand is found once per text with native searches, and only a line holding one is lower-cased and
+  // searched for the phrases (most texts have none, and most of their lines are not requests).
   const mentionsOutput = (a: number, b: number): boolean => {
-    // Lower-casing can change the length (`İ` becomes two units); then offsets do not carry over.
-    if (lower().length !== text.length) {
-      const line = text.slice(a, b).toLowerCase();
-      return YOUR_OUTPUT.some((m) => line.includes(m));
-    }
     if (mentions === undefined) {
       mentions = [];
-      for (const m of YOUR_OUTPUT) for (let k = lower().indexOf(m); k >= 0; k = lower().indexOf(m, k + 1)) mentions.push([k, k + m.length]);
+      for (const m of ['our ', 'ach ', 'ery ', 'OUR ', 'ACH ', 'ERY ']) for (let k = text.indexOf(m); k >= 0; k = text.indexOf(m, k + 1)) mentions.push([k, k + m.length]);
       mentions.sort((x, y) => x[0] - y[0]);
     }
     while (next < mentions.length && mentions[next]![0] < a) next++;
-    for (let k = next; k < mentions.length && mentions[k]![0] < b; k++) if (mentions[k]![1] <= b) return true;
-    return false;
+    if (next >= mentions.length || mentions[next]![0] >= b) return false;
+    const line = text.slice(a, b).toLowerCase();
+    return YOUR_OUTPUT.some((m) => line.includes(m));
   };
   for (const [s, e] of lines) {
     const i = index++;
