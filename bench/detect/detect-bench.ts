@@ -48,11 +48,28 @@ for (let i = 0; i < 2000; i++) {
 }
 times.sort((a, b) => a - b);
 const q = (p: number) => times[Math.min(times.length - 1, Math.floor(p * times.length))]!;
+// The same samples again, each timed as the best of five scans: the tail the text itself causes, without the
+// collector's pauses and preemption that land on a few samples of a single pass (both are printed).
+const best: number[] = [];
+for (let i = 0; i < 2000; i++) {
+  const at = (i * 1031) % (mixed.length - 1024);
+  const kb = mixed.slice(at, at + 1024);
+  let b = Infinity;
+  for (let r = 0; r < 5; r++) {
+    t = performance.now();
+    set.scanText(kb, 'prompt');
+    b = Math.min(b, performance.now() - t);
+  }
+  best.push(b);
+}
+best.sort((a, b) => a - b);
+const qb = (p: number) => best[Math.min(best.length - 1, Math.floor(p * best.length))]!;
 const rss = process.resourceUsage().maxRSS / 1024;
 process.stdout.write(
   [
     `1 MB mixed text: ${cold.toFixed(2)} MB/s cold (first scan), ${warm[1]!.toFixed(2)} MB/s warm (median of 3), ${big.windows} windows, ${big.findings.length} findings`,
     `per 1 KB scan (2000 samples): p50 ${q(0.5).toFixed(3)} ms, p90 ${q(0.9).toFixed(3)} ms, p99 ${q(0.99).toFixed(3)} ms, max ${q(1).toFixed(3)} ms (target p99 <= 1 ms: ratio ${(q(0.99) / 1).toFixed(2)})`,
+    `per 1 KB scan, best of 5 per sample: p50 ${qb(0.5).toFixed(3)} ms, p99 ${qb(0.99).toFixed(3)} ms, max ${qb(1).toFixed(3)} ms`,
     `peak RSS ${rss.toFixed(0)} MB; load average ${loadavg()[0]!.toFixed(2)} on ${availableParallelism()} cores`,
   ].join('\n') + '\n',
 );

@@ -37,6 +37,57 @@ export function words(text: string, maxWords = 4000): string[] {
   return out;
 }
 
+/** Most chars of a word that count (as `words` keeps them). */
+const WORD_CHARS = 24;
+
+// Scratch of `wordSpans`: [start, end) pairs of the tokens of the last text, reused by every call.
+let spans = new Int32Array(8192);
+
+/**
+ * The tokens `words` returns, as [start, end) pairs in `spans` (end capped at WORD_CHARS past start), without
+ * building a string per token: feature hashing reads the chars in place. Returns the token count.
+ */
+function wordSpans(text: string, maxWords = 4000): number {
+  let n = 0;
+  let start = -1;
+  for (let i = 0; i <= text.length && n < maxWords; i++) {
+    const c = i < text.length ? text.charCodeAt(i) : 32;
+    const lower = c >= 65 && c <= 90 ? c + 32 : c;
+    if ((lower >= 97 && lower <= 122) || (lower >= 48 && lower <= 57) || lower === 39 || (c >= 0xc0 && c < 0x2000)) {
+      if (start < 0) start = i;
+      continue;
+    }
+    if (2 * n + 4 > spans.length) {
+      const grown = new Int32Array(spans.length * 2);
+      grown.set(spans);
+      spans = grown;
+    }
+    if (start >= 0) {
+      spans[2 * n] = start;
+      spans[2 * n + 1] = Math.min(i, start + WORD_CHARS);
+      n++;
+    }
+    start = -1;
+    // Punctuation that shapes a prompt (`:`, `?`, `[`, `>`) is a token of its own.
+    if (c === 58 || c === 63 || c === 91 || c === 62 || c === 35 || c === 124 || c === 33) {
+      spans[2 * n] = i;
+      spans[2 * n + 1] = i + 1;
+      n++;
+    }
+  }
+  return n;
+}
+
+/** FNV-1a of the token `spans[t]` of `text`, ASCII letters lower-cased as `words` does, from hash `h`. */
+function hashToken(h: number, text: string, t: number): number {
+  const e = spans[2 * t + 1]!;
+  for (let p = spans[2 * t]!; p < e; p++) {
+    const c = text.charCodeAt(p);
+    h = Math.imul(h ^ (c >= 65 && c <= 90 ? c + 32 : c), 0x01000193);
+  }
+  return h;
+}
+
 const FNV_OFFSET = 0x811c9dc5;
 const fnv = (h: number, c: number) => Math.imul(h ^ c, 0x01000193);
 const fnvString = (h: number, s: string) => {
@@ -111,19 +162,27 @@ export function extractFeatures(text: string, extras: readonly string[] = []): F
     }
     n = 0;
   };
-  const ws = words(text);
-  for (let i = 0; i < ws.length; i++) {
-    add(fnvString(W_SEED, ws[i]!));
-    if (i + 1 < ws.length) add(fnvString(fnv(fnvString(B_SEED, ws[i]!), 32), ws[i + 1]!));
+  // Tokens as spans of `text` (the tokens of `words`, hashed in place: no string per token).
+  const count = wordSpans(text);
+  for (let t = 0; t < count; t++) {
+    add(hashToken(W_SEED, text, t));
+    if (t + 1 < count) add(hashToken(fnv(hashToken(B_SEED, text, t), 32), text, t + 1));
   }
   flush(1);
-  for (const w of ws) {
-    if (w.length < 3) continue;
-    // Grams of ` w `: position -1 and w.length stand for the padding spaces.
-    for (let k = -1; k + 3 <= w.length + 1; k++) {
+  for (let t = 0; t < count; t++) {
+    const from = spans[2 * t]!;
+    const len = spans[2 * t + 1]! - from;
+    if (len < 3) continue;
+    // Grams of ` w `: position -1 and len stand for the padding spaces.
+    for (let k = -1; k + 3 <= len + 1; k++) {
       let h = C_SEED;
-      for (let j = 0; j < 5 && k + j <= w.length; j++) {
-        h = fnv(h, k + j < 0 || k + j === w.length ? 32 : w.charCodeAt(k + j));
+      for (let j = 0; j < 5 && k + j <= len; j++) {
+        let c = 32;
+        if (k + j >= 0 && k + j < len) {
+          c = text.charCodeAt(from + k + j);
+          if (c >= 65 && c <= 90) c += 32;
+        }
+        h = fnv(h, c);
         if (j >= 2) add(h);
       }
     }
