@@ -176,3 +176,20 @@ describe('injection features over token spans', () => {
     }
   });
 });
+
+describe('pattern programs', () => {
+  it('every detector pattern runs on the linear BitState matcher (a silent fallback to re2-wasm is 5x slower per window)', async () => {
+    const { compileBitState } = await import('./bitstate.js');
+    const lists = await Promise.all([
+      import('./injection/injection-rules.js').then((m) => m.INJECTION_RULES),
+      import('./pii/pii-detector.js').then((m) => m.PII_PATTERNS),
+      import('./secrets/secret-rules.js').then((m) => [...m.SECRET_RULES, ...m.GENERIC_SECRET_RULES]),
+      import('./exfil/exfiltration-detector.js').then((m) => m.EXFIL_RULES),
+      import('./mining/cryptomining-detector.js').then((m) => m.MINING_RULES),
+      import('./poisoning/tool-poisoning-detector.js').then((m) => m.POISONING_RULES),
+      import('./spam/spam-detector.js').then((m) => m.SPAM_PATTERNS),
+    ]);
+    const fallbacks = lists.flat().filter((d) => compileBitState(d.source) === undefined).map((d) => d.id);
+    expect(fallbacks).toEqual([]);
+  });
+});

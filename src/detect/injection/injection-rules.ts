@@ -13,6 +13,11 @@ export interface InjectionRule extends PatternDef {
 const W = '[\\s,.:;"\'*_-]{1,6}';
 const OPT = '(?:all|any|the|your|my|of|these|those|this|every|previous|prior|above|earlier|preceding|former|initial|original|existing|other|current|given|system|developer|safety|content)';
 
+/** The instruction override in one language: a strong rule `override_<lang>` over the given alternatives. */
+function translatedOverride(lang: string, anchors: readonly string[], alternatives: readonly string[]): InjectionRule {
+  return { id: `override_${lang}`, type: 'instruction_override', source: `(?i)\\b(?:${alternatives.join('|')})\\b`, score: 0.9, anchors, before: 0, after: 112 };
+}
+
 // INVARIANT: RE2 syntax, case-insensitive via (?i), no capturing groups, bounded repetition.
 /** Phrases that steer a model away from its instructions; each is also a feature of the model. */
 export const INJECTION_RULES: readonly InjectionRule[] = [
@@ -24,28 +29,34 @@ export const INJECTION_RULES: readonly InjectionRule[] = [
     anchors: ['ignore', 'disregard', 'forget', 'skip', 'override', 'bypass', 'neglect', 'abandon', 'drop', 'discard'], also: ['instruction', 'prompt', 'rules', 'direction', 'directive', 'guideline', 'guidance', 'context', 'message', 'command', 'orders', 'constraints', 'restrictions', 'programming', 'polic', 'training'], before: 0, after: 192,
   },
   { id: 'override_everything', type: 'instruction_override', source: `(?i)\\b(?:ignore|disregard|forget)${W}(?:everything|all)${W}(?:(?:you|i)${W}(?:were|was|have been)${W}(?:told|given|said)|(?:above|before|prior|so far))`, score: 0.9, anchors: ['ignore', 'disregard', 'forget'], also: ['everything', 'all'], before: 0, after: 96 },
-  // The same override in the languages agents most often read besides English (normalized text has no accents).
-  {
-    id: 'override_translated',
-    type: 'instruction_override',
-    source: '(?i)\\b(?:(?:ignorier(?:e|en sie)?|vergiss|vergessen sie|missachte(?:n sie)?)' + W + '(?:bitte' + W + ')?(?:(?:alle|samtliche|deine|ihre|die|der|den|bisher)' + W + '){0,2}(?:vorherigen|bisherigen|obigen|vorigen|vorangegangenen|fruheren|ursprunglichen|alten|gegebenen)' + W + '(?:anweisungen|instruktionen|befehle|regeln|vorgaben|anordnungen)' +
-      '|(?:ignore[sz]?|oublie[sz]?)' + W + '(?:s\'il (?:te|vous) plait' + W + ')?(?:toutes' + W + '|tout' + W + ')?(?:les|tes|vos)' + W + '(?:instructions|consignes|regles|directives)' + W + '(?:precedentes|anterieures|ci-dessus|initiales|d\'origine)' +
-      '|(?:ignora|ignore|olvida|olvide)' + W + '(?:por favor' + W + ')?(?:todas' + W + ')?(?:las|tus|sus)' + W + '(?:instrucciones|indicaciones|reglas|ordenes|directrices)' + W + '(?:anteriores|previas|iniciales|originales)' +
-      '|(?:ignora|ignorate|dimentica|dimenticate)' + W + '(?:per favore' + W + ')?(?:tutte' + W + ')?(?:le' + W + ')?(?:istruzioni|regole|indicazioni)' + W + '(?:precedenti|iniziali|originali)' +
-      '|(?:ignore|ignora|esqueca)' + W + '(?:todas' + W + ')?(?:as' + W + ')?(?:instrucoes|regras|orientacoes)' + W + '(?:anteriores|previas|iniciais|originais)' +
-      '|(?:negeer|vergeet)' + W + '(?:alle' + W + ')?(?:de' + W + '|je' + W + ')?(?:vorige|eerdere|voorgaande|oorspronkelijke)' + W + '(?:instructies|regels|opdrachten)' +
-      // "Forget everything before / you were told", as override_everything says it in English.
-      '|(?:vergiss|ignoriere|vergessen sie|ignorieren sie)' + W + 'alles,?' + W + '(?:davor|zuvor|vorher|bisherige|oben|was (?:du|dir|ihnen|ich|wir) (?:gesagt|erzahlt|beigebracht|mitgeteilt|gegeben))' +
-      '|(?:oublie[sz]?|ignore[sz]?)' + W + 'tout' + W + 'ce' + W + 'qui' + W + '(?:precede|a ete dit|t\'a ete dit|vous a ete dit)' +
-      '|(?:olvida|ignora|olvide|ignore)' + W + 'todo' + W + 'lo' + W + '(?:anterior|que te (?:dije|han dicho|dijeron)|que se te ha dicho)' +
-      '|(?:dimentica|ignora|dimenticate|ignorate)' + W + 'tutto' + W + '(?:quello che ti e stato detto|cio che precede|quanto detto prima)' +
-      '|(?:esqueca|ignore)' + W + 'tudo' + W + '(?:o que foi dito|acima|o que lhe foi dito|o que te disseram)' +
-      '|(?:vergeet|negeer)' + W + 'alles' + W + '(?:hierboven|wat (?:je|u) (?:is verteld|hebt gekregen)))\\b',
-    score: 0.9,
-    anchors: ['ignor', 'vergiss', 'vergessen', 'missachte', 'oubli', 'olvid', 'dimentica', 'esqueca', 'negeer', 'vergeet'],
-    before: 0,
-    after: 112,
-  },
+  // The same override in the languages agents most often read besides English (normalized text has no accents);
+  // one rule per language, as one alternation over all six outgrew the linear matcher's program size (it fell back
+  // to re2-wasm, five times slower per window).
+  translatedOverride('de', ['ignor', 'vergiss', 'vergessen', 'missachte'], [
+    '(?:ignorier(?:e|en sie)?|vergiss|vergessen sie|missachte(?:n sie)?)' + W + '(?:bitte' + W + ')?(?:(?:alle|samtliche|deine|ihre|die|der|den|bisher)' + W + '){0,2}(?:vorherigen|bisherigen|obigen|vorigen|vorangegangenen|fruheren|ursprunglichen|alten|gegebenen)' + W + '(?:anweisungen|instruktionen|befehle|regeln|vorgaben|anordnungen)',
+    // "Forget everything before / you were told", as override_everything says it in English.
+    '(?:vergiss|ignoriere|vergessen sie|ignorieren sie)' + W + 'alles,?' + W + '(?:davor|zuvor|vorher|bisherige|oben|was (?:du|dir|ihnen|ich|wir) (?:gesagt|erzahlt|beigebracht|mitgeteilt|gegeben))',
+  ]),
+  translatedOverride('fr', ['ignor', 'oubli'], [
+    '(?:ignore[sz]?|oublie[sz]?)' + W + "(?:s'il (?:te|vous) plait" + W + ')?(?:toutes' + W + '|tout' + W + ')?(?:les|tes|vos)' + W + '(?:instructions|consignes|regles|directives)' + W + "(?:precedentes|anterieures|ci-dessus|initiales|d'origine)",
+    '(?:oublie[sz]?|ignore[sz]?)' + W + 'tout' + W + 'ce' + W + 'qui' + W + "(?:precede|a ete dit|t'a ete dit|vous a ete dit)",
+  ]),
+  translatedOverride('es', ['ignor', 'olvid'], [
+    '(?:ignora|ignore|olvida|olvide)' + W + '(?:por favor' + W + ')?(?:todas' + W + ')?(?:las|tus|sus)' + W + '(?:instrucciones|indicaciones|reglas|ordenes|directrices)' + W + '(?:anteriores|previas|iniciales|originales)',
+    '(?:olvida|ignora|olvide|ignore)' + W + 'todo' + W + 'lo' + W + '(?:anterior|que te (?:dije|han dicho|dijeron)|que se te ha dicho)',
+  ]),
+  translatedOverride('it', ['ignor', 'dimentica'], [
+    '(?:ignora|ignorate|dimentica|dimenticate)' + W + '(?:per favore' + W + ')?(?:tutte' + W + ')?(?:le' + W + ')?(?:istruzioni|regole|indicazioni)' + W + '(?:precedenti|iniziali|originali)',
+    '(?:dimentica|ignora|dimenticate|ignorate)' + W + 'tutto' + W + '(?:quello che ti e stato detto|cio che precede|quanto detto prima)',
+  ]),
+  translatedOverride('pt', ['ignor', 'esqueca'], [
+    '(?:ignore|ignora|esqueca)' + W + '(?:todas' + W + ')?(?:as' + W + ')?(?:instrucoes|regras|orientacoes)' + W + '(?:anteriores|previas|iniciais|originais)',
+    '(?:esqueca|ignore)' + W + 'tudo' + W + '(?:o que foi dito|acima|o que lhe foi dito|o que te disseram)',
+  ]),
+  translatedOverride('nl', ['negeer', 'vergeet'], [
+    '(?:negeer|vergeet)' + W + '(?:alle' + W + ')?(?:de' + W + '|je' + W + ')?(?:vorige|eerdere|voorgaande|oorspronkelijke)' + W + '(?:instructies|regels|opdrachten)',
+    '(?:vergeet|negeer)' + W + 'alles' + W + '(?:hierboven|wat (?:je|u) (?:is verteld|hebt gekregen))',
+  ]),
   { id: 'new_instructions', type: 'instruction_override', source: '(?i)\\b(?:new|updated|real|actual|revised|true|secret|hidden|additional)\\s{1,3}(?:system\\s{1,3})?(?:instructions?|task|directive|orders)\\s{0,3}[:!-]', score: 0.75, anchors: ['instruction', 'task', 'directive', 'orders'], also: ['new', 'updated', 'real', 'actual', 'revised', 'true', 'secret', 'hidden', 'additional'], before: 40, after: 24 },
   { id: 'from_now_on', type: 'instruction_override', source: '(?i)\\bfrom now on,?\\s{1,3}(?:you|your|u)\\b[^.\\n]{0,}\\b(?:will|must|are|shall|respond|answer|act|reply)', score: 0.55, anchors: ['from now on'], before: 0, right: 'line' },
   { id: 'dan', type: 'jailbreak', source: '(?i)\\b(?:do anything now|dan mode|anti-?dan|evil-?bot|unfiltered (?:ai|mode|assistant|response)|chaos mode|opposite mode|stan prompt)\\b', score: 0.85, anchors: ['do anything now', 'dan mode', 'antidan', 'anti-dan', 'evilbot', 'evil-bot', 'unfiltered ', 'chaos mode', 'opposite mode', 'stan prompt'], before: 8, after: 32 },
