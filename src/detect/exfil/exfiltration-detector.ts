@@ -13,9 +13,9 @@ export interface ExfiltrationDetectorOptions {
 // INVARIANT: RE2 syntax, no capturing groups.
 /** The exfiltration rules (exported for the prefilter tests). */
 export const EXFIL_RULES: readonly Rule[] = [
-  { id: 'md_image', type: 'markdown_image', source: '!\\[[^\\]\\n]{0,}\\]\\(\\s{0,4}(?:https?:)?//[^\\s)]{1,}', score: 0.6, anchors: [']('], before: 2, after: 12, left: 'line', right: 'token' },
-  { id: 'html_image', type: 'html_image', source: '(?i)<(?:img|image|iframe|script|link|source|video|audio)\\b[^>]{0,}(?:src|href|srcset)\\s{0,2}=\\s{0,2}["\']?(?:https?:)?//[^\\s"\'>]{1,}', score: 0.6, anchors: ['<img', '<image', '<iframe', '<script', '<link', '<source', '<video', '<audio'], before: 0, after: 1024 },
-  { id: 'md_link', type: 'markdown_link', source: '\\]\\(\\s{0,4}https?://[^\\s)]{1,}', score: 0.3, anchors: [']('], before: 0, after: 12, right: 'token' },
+  { id: 'md_image', type: 'markdown_image', source: '!\\[[^\\]\\n]{0,}\\]\\(\\s{0,4}<?(?:https?:)?[/\\\\]{2}[^\\s)>]{1,}', score: 0.6, anchors: [']('], before: 2, after: 13, left: 'line', right: 'token' },
+  { id: 'html_image', type: 'html_image', source: '(?i)<(?:img|image|iframe|script|link|source|video|audio)\\b[^>]{0,}(?:src|href|srcset)\\s{0,2}=\\s{0,2}["\']?(?:https?:)?[/\\\\]{2}[^\\s"\'>]{1,}', score: 0.6, anchors: ['<img', '<image', '<iframe', '<script', '<link', '<source', '<video', '<audio'], before: 0, after: 1024 },
+  { id: 'md_link', type: 'markdown_link', source: '\\]\\(\\s{0,4}<?https?:[/\\\\]{2}[^\\s)>]{1,}', score: 0.3, anchors: [']('], before: 0, after: 13, right: 'token' },
   { id: 'md_ref_image', type: 'markdown_image', source: '(?m)^\\s{0,3}\\[[^\\]\\n]{1,}\\]:\\s{1,4}https?://[^\\s]{1,}', score: 0.5, anchors: [']:'], before: 2, after: 12, left: 'line', lead: 3, right: 'token' },
   {
     id: 'send_to',
@@ -50,7 +50,8 @@ function everyUrlAllowed(text: string, allowed: readonly string[]): boolean {
   });
 }
 
-const SENSITIVE = /\b(?:conversation|chat|history|password|passwd|secret|token|api[ _-]?key|credential|private|ssh|\.env|cookie|session|system prompt|summary|data|file|contents?|memory|email)/i;
+// `.env` has no word boundary before its dot when it follows `@` or a space (`curl -d @.env`), so it stands apart.
+const SENSITIVE = /\b(?:conversation|chat|history|password|passwd|secret|token|api[ _-]?key|credential|private|ssh|cookie|session|system prompt|summary|data|file|contents?|memory|email)|\.env\b/i;
 
 /**
  * Finds data leaving through the output: markdown/HTML images and links to hosts outside the allow-list
