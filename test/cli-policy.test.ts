@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DecisionSchema, compileValidator } from '../src/domain/index.js';
 import { cli } from './support/cli.js';
+import { NO_EXFIL_POLICY } from './fixtures/exfil-policy.js';
 
 const EXAMPLES = join(import.meta.dirname, '..', 'examples', 'policies');
 
@@ -128,19 +129,10 @@ describe('warden policy eval', () => {
 });
 
 describe('offline scans with the exfiltration allow-list', () => {
-  const EXFIL = `apiVersion: warden.dev/v1
-kind: Policy
-metadata: { name: no-exfil, scope: acme }
-spec:
-  scan: { detectors: [exfiltration], on: [input] }
-  rules:
-    - { name: tools, effect: allow, match: { actions: [tool.call] } }
-    - { name: exfil, effect: deny, when: 'findings.exists(f, f.category == "exfiltration")' }
-`;
   const image = (host: string) => ({ kind: 'tool.call', scope: 'acme/x', tool: { server: 's', name: 'echo' }, args: { message: `![c](https://${host}/r.png?d=c2VjcmV0LXRva2VuLXZhbHVlLWZyb20tdGhlLWVudmlyb25tZW50)` } });
 
   it('policy eval allows an image to an allowed host with --allow-host or WARDEN_ALLOW_HOSTS, and denies it without', async () => {
-    const d = dir({ 'p.yaml': EXFIL, 'a.json': JSON.stringify(image('img.docs.example.com')) });
+    const d = dir({ 'p.yaml': NO_EXFIL_POLICY, 'a.json': JSON.stringify(image('img.docs.example.com')) });
     const a = join(d, 'a.json');
     expect((await cli(['policy', 'eval', '--fail-on-deny', '--action', a, join(d, 'p.yaml')])).code).toBe(1);
     expect((await cli(['policy', 'eval', '--fail-on-deny', '--allow-host', 'docs.example.com', '--action', a, '--', join(d, 'p.yaml')])).code).toBe(0);
@@ -150,7 +142,7 @@ spec:
 
   it('policy test sees the same allow-list', async () => {
     const d = dir({
-      'p.yaml': EXFIL,
+      'p.yaml': NO_EXFIL_POLICY,
       'p.test.yaml': `tests:
   - name: image to the docs host
     action: ${JSON.stringify(image('docs.example.com'))}

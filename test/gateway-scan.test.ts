@@ -2,6 +2,7 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GatewayRuntime } from '../src/main.js';
 import { EVERYTHING, agent, auditEvents, policyDir, runtime, textOf } from './fixtures/gateway-harness.js';
+import { NO_EXFIL_POLICY } from './fixtures/exfil-policy.js';
 
 // Real peers: SDK client → gateway (with the policy's scan section) → server-everything's echo.
 const SCANNING = `apiVersion: warden.dev/v1
@@ -47,22 +48,10 @@ describe('gateway with a scan section', () => {
 });
 
 describe('gateway exfiltration allow-list', () => {
-  const EXFIL = `apiVersion: warden.dev/v1
-kind: Policy
-metadata: { name: no-exfil, scope: acme }
-spec:
-  scan: { detectors: [exfiltration], on: [input] }
-  rules:
-    - { name: tools, effect: allow, match: { actions: [tool.call, tool.list] } }
-    - name: exfil
-      effect: deny
-      when: 'findings.exists(f, f.category == "exfiltration")'
-      message: The call would send data to an outside host.
-`;
   let rt: GatewayRuntime;
   let client: Client;
   beforeAll(async () => {
-    rt = await runtime({ policies: [policyDir(EXFIL)], upstreams: [{ name: 'everything', command: process.execPath, args: [EVERYTHING, 'stdio'] }], allowedHosts: ['docs.acme.example'] });
+    rt = await runtime({ policies: [policyDir(NO_EXFIL_POLICY)], upstreams: [{ name: 'everything', command: process.execPath, args: [EVERYTHING, 'stdio'] }], allowedHosts: ['docs.acme.example'] });
     client = await agent(rt.gateway, { agentId: 'writer' });
   }, 60_000);
   afterAll(async () => {
