@@ -11,6 +11,7 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { hashFeature } from '../src/detect/injection/features.js';
 
 /** One chunk of a document, as a tool would return it. */
 export interface DocChunk {
@@ -20,13 +21,6 @@ export interface DocChunk {
 }
 
 const ABOUT_ATTACKS = /prompt[ -]?injection|jailbreak|ignore (?:all )?previous instructions/i;
-
-/** FNV-1a of a string: the split must not depend on the order packages are listed in. */
-function fnv(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-  return h >>> 0;
-}
 
 /** Top-level and scoped package directories under `modules`, sorted. */
 function packages(modules: string): string[] {
@@ -71,7 +65,8 @@ export function benignDocs(root: string, half: 'train' | 'eval', perDoc: number)
   if (!existsSync(modules)) throw new Error(`benign documents come from ${modules}: run npm ci first`);
   const out: DocChunk[] = [];
   for (const pkg of packages(modules)) {
-    if ((fnv(pkg) & 1) !== (half === 'train' ? 0 : 1)) continue;
+    // FNV-1a of the name (its low bit survives the feature mask): the split does not depend on listing order.
+    if ((hashFeature(pkg) & 1) !== (half === 'train' ? 0 : 1)) continue;
     const file = ['README.md', 'readme.md', 'Readme.md'].map((f) => join(modules, pkg, f)).find((f) => existsSync(f));
     if (file === undefined) continue;
     const text = readFileSync(file, 'utf8');
