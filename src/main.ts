@@ -1,6 +1,7 @@
 import pino, { type Logger } from 'pino';
 import { buildApp } from './api/index.js';
-import { createCheckpoint, systemClock, type AuditSink, type CaptureOptions, type Checkpoint, type Clock, type DetectorPort, type RegistryPort, type Stage } from './checkpoint/index.js';
+import { createCheckpoint, type CaptureOptions, type Checkpoint, type DetectorPort, type RegistryPort, type Stage } from './checkpoint/index.js';
+import { systemClock, type AuditSink, type Clock } from './domain/index.js';
 import { openPolicies, type PolicyWatcher, type WardenConfig } from './config/index.js';
 import { createAuditWriter, createCheckpointer, createDispatcher, createRetentionService, type AuditWriter } from './audit/index.js';
 import { loadDestinations } from './config/destinations-file.js';

@@ -8,10 +8,11 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   policy: ['domain'],
   detect: ['domain'],
   checkpoint: ['domain', 'policy', 'detect'],
-  audit: ['domain', 'checkpoint'],
+  audit: ['domain'],
   registry: ['domain', 'checkpoint'],
   approvals: ['domain', 'checkpoint'],
-  store: ['domain', 'checkpoint', 'audit'],
+  // The store implements the ports of the layers that own them (audit's stores, registry's repo).
+  store: ['domain', 'audit', 'registry'],
   config: ['domain', 'policy', 'audit'],
   gateway: ['domain', 'checkpoint'],
   api: ['domain', 'policy', 'registry', 'approvals', 'audit', 'checkpoint', 'config'],

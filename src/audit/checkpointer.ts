@@ -1,5 +1,5 @@
 import type { KeyObject } from 'node:crypto';
-import type { Clock } from '../checkpoint/ports.js';
+import type { Clock } from '../domain/index.js';
 import { MerkleBuilder } from './merkle.js';
 import type { ChainReader, CheckpointStore } from './ports.js';
 import { signCheckpoint, type SignedCheckpoint } from './signing.js';

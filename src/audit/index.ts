@@ -6,7 +6,7 @@ export type { Checkpointer } from './checkpointer.js';
 export { MerkleBuilder, merkleRoot } from './merkle.js';
 export { OCSF_VERSION, ocsfClassOf, toOcsf } from './ocsf.js';
 export { CSV_COLUMNS, toCsvRow } from './csv.js';
-export type { ChainReader, ChainStore, CheckpointStore } from './ports.js';
+export type { AuditPage, AuditQuery, AuditReader, ChainReader, ChainStore, CheckpointStore } from './ports.js';
 export { sanitizeForLog } from './sanitize.js';
 export { checkCheckpointSignature, generateSigningKey, keyIdOf, signCheckpoint } from './signing.js';
 export type { CheckpointBody, SignedCheckpoint } from './signing.js';

@@ -1,4 +1,4 @@
-import type { AuditEvent } from '../domain/index.js';
+import type { AuditCategory, AuditEvent, AuditOutcome, Effect } from '../domain/index.js';
 import type { ChainHead } from './chain.js';
 import type { SignedCheckpoint } from './signing.js';
 import type { ChainEntry } from './verify.js';
@@ -117,4 +117,40 @@ export interface RetentionStore {
   holds(tenantId?: string): Promise<LegalHold[]>;
   /** Removes one category's events older than `before`, except under an active hold; keeps their stubs. */
   removeExpired(tenantId: string, category: string, before: string): Promise<RetentionOutcome>;
+}
+
+/** Filters for reading the audit log; all optional but `limit`. */
+export interface AuditQuery {
+  /** Inclusive lower bound (ISO 8601). */
+  from?: string;
+  /** Exclusive upper bound (ISO 8601). */
+  to?: string;
+  agent?: string;
+  /** The principal the agent acted for. */
+  principal?: string;
+  tool?: string;
+  effect?: Effect;
+  /** That scope and everything below it. */
+  scope?: string;
+  category?: AuditCategory;
+  type?: string;
+  outcome?: AuditOutcome;
+  tenant?: string;
+  /** Free text, matched case-insensitively anywhere in the event. */
+  text?: string;
+  /** Page size, 1..1000. */
+  limit: number;
+  /** Opaque cursor from the previous page's `nextCursor`. */
+  cursor?: string;
+}
+
+/** One page of audit events, newest first. */
+export interface AuditPage {
+  events: AuditEvent[];
+  nextCursor: string | null;
+}
+
+/** Reads the audit log. */
+export interface AuditReader {
+  list(query: AuditQuery): Promise<AuditPage>;
 }

@@ -1,5 +1,5 @@
 import { newAuditEvent, uuidv7, type AuditEvent } from '../domain/index.js';
-import type { AuditSink, Clock } from '../checkpoint/ports.js';
+import type { AuditSink, Clock } from '../domain/index.js';
 import type { LegalHold, PartitionDrop, RetentionOutcome, RetentionStore } from './ports.js';
 
 /** Retention as a service: every change and every removal is itself an audit event. */

@@ -1,5 +1,5 @@
 import { WardenError, type AuditEvent } from '../domain/index.js';
-import type { Clock } from '../checkpoint/ports.js';
+import type { Clock } from '../domain/index.js';
 import { chainEvents } from './chain.js';
 import type { ChainStore } from './ports.js';
 import { sanitizeForLog } from './sanitize.js';

@@ -1,8 +1,8 @@
 import { redactValue } from '../detect/index.js';
-import { digestJson, type Action, type AuditEvent, type Decision, type Finding, type Obligation } from '../domain/index.js';
+import { digestJson, type Action, type AuditEvent, type AuditSink, type Clock, type Decision, type Finding, type Obligation } from '../domain/index.js';
 import { decide, mandatedFindings, resolveScan, type PolicySet, type ScanMandate } from '../policy/index.js';
 import { buildDecisionEvent, buildDetectionEvent, type CallerInfo } from './audit-stage.js';
-import type { AuditSink, Clock, RegistryPort } from './ports.js';
+import type { RegistryPort } from './ports.js';
 import { lookUpRegistry } from './registry-stage.js';
 import type { Stage, StageTimings } from './stages.js';
 

@@ -24,3 +24,8 @@ export { uuidv7 } from './ids.js';
 export { compileValidator, describeIssues, formatIssues } from './validate.js';
 export type { ValidationIssue, ValidationResult } from './validate.js';
 export { canonicalJson, digestJson } from './canonical.js';
+export { compileGlob, compileGlobs, firstSegment, literalFirstSegment } from './glob.js';
+export type { GlobMatcher } from './glob.js';
+export { systemClock } from './clock.js';
+export type { Clock } from './clock.js';
+export type { AuditSink } from './audit-sink.js';

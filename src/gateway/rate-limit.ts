@@ -1,3 +1,4 @@
+import { compileGlobs, type GlobMatcher } from '../domain/index.js';
 import type { RateLimiter } from './ports.js';
 
 /** One limit: at most `limit` calls per `windowMs` for each matching agent (and tool, when `per` says so). */
@@ -20,11 +21,10 @@ export interface RateLimitRule {
   per?: 'agent' | 'agent-tool' | undefined;
 }
 
-/** `*` matches any run of characters, dots included, as in policy globs. */
-export function globMatcher(globs: readonly string[] | undefined): (s: string) => boolean {
+/** Globs over names, as in policy (`*` matches any run of characters); no globs match everything. */
+export function globMatcher(globs: readonly string[] | undefined): GlobMatcher {
   if (!globs || globs.length === 0) return () => true;
-  const re = new RegExp(`^(?:${globs.map((g) => g.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')).join('|')})$`);
-  return (s) => re.test(s);
+  return compileGlobs(globs);
 }
 
 /** Fixed-window counters in this process's memory; windows are aligned to the epoch so replicas agree. */

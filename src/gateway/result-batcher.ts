@@ -1,4 +1,4 @@
-import type { AuditSink } from '../checkpoint/ports.js';
+import type { AuditSink } from '../domain/index.js';
 import type { AuditEvent } from '../domain/index.js';
 
 /** Options of the result-event batcher. */

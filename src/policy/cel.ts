@@ -1,5 +1,6 @@
 import { Environment } from '@marcbachmann/cel-js';
 import { RE2 } from 're2-wasm';
+import { compileGlob, type GlobMatcher } from '../domain/glob.js';
 
 /** The variables every `when` condition sees. */
 export const CEL_VARIABLES = ['principal', 'agent', 'tool', 'server', 'resource', 'action', 'args', 'context', 'findings'] as const;
@@ -16,6 +17,7 @@ export interface CelCompileError {
 
 const MAX_REGEX_CACHE = 1024;
 const regexCache = new Map<string, RE2>();
+const globCache = new Map<string, GlobMatcher>();
 
 function re2(pattern: string): RE2 {
   let r = regexCache.get(pattern);
@@ -28,12 +30,6 @@ function re2(pattern: string): RE2 {
   return r;
 }
 
-function globToRegExp(glob: string): RegExp {
-  const body = glob.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*');
-  return new RegExp(`^${body}$`, 's');
-}
-
-const globCache = new Map<string, RegExp>();
 
 const environment = new Environment({
   unlistedVariablesAreDyn: false,
@@ -56,13 +52,13 @@ const environment = new Environment({
     description: 'true when the string matches a glob where `*` matches any run of characters',
     params: [{ name: 'glob', type: 'string' }],
     handler: (s: string, glob: string) => {
-      let r = globCache.get(glob);
-      if (r === undefined) {
-        r = globToRegExp(glob);
+      let m = globCache.get(glob);
+      if (m === undefined) {
+        m = compileGlob(glob);
         if (globCache.size >= MAX_REGEX_CACHE) globCache.clear();
-        globCache.set(glob, r);
+        globCache.set(glob, m);
       }
-      return r.test(s);
+      return m(s);
     },
   })
   .registerFunction({

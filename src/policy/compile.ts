@@ -4,7 +4,7 @@ import { compileCel } from './cel.js';
 import type { CompiledRule, PolicySet, PolicySummary, ScopeSettings } from './compiled.js';
 import type { ScanMandateEntry } from './scan.js';
 import { hasErrors, type Diagnostic } from './diagnostic.js';
-import { compileGlobs } from './glob.js';
+import { compileGlobs } from '../domain/glob.js';
 import { lintDocuments } from './lint.js';
 import type { ParsedPolicySource } from './parse.js';
 import { buildRuleIndex } from './rule-index.js';

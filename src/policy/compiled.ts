@@ -1,6 +1,6 @@
 import type { ActionKind, ApprovalRequirement, Effect } from '../domain/index.js';
 import type { CelProgram } from './cel.js';
-import type { GlobMatcher } from './glob.js';
+import type { GlobMatcher } from '../domain/glob.js';
 import type { ScanMandateEntry } from './scan.js';
 
 /** One rule, compiled: globs and CEL ready to run, frozen after compile. */

@@ -9,7 +9,7 @@ export { MODES, PolicyDocSchema, PolicyTestFileSchema, ScopeSettingsDocSchema } 
 export type { Mode, PolicyDoc, PolicyTestFile, RuleDoc, ScanSpec, ScopeSettingsDoc } from './document.js';
 export { decide, resolveSettings } from './evaluate.js';
 export type { EvaluateOptions } from './evaluate.js';
-export { compileGlob } from './glob.js';
+export { compileGlob } from '../domain/glob.js';
 export { LINT_RULES } from './lint.js';
 export { loadPolicySources } from './load.js';
 export { parsePolicySource, parsePolicyTestSource } from './parse.js';

@@ -1,6 +1,6 @@
 import type { ActionKind } from '../domain/index.js';
 import type { CompiledRule, RuleIndex } from './compiled.js';
-import { firstSegment, literalFirstSegment } from './glob.js';
+import { firstSegment, literalFirstSegment } from '../domain/glob.js';
 import { ancestry } from './scope-path.js';
 
 interface ToolBuckets {

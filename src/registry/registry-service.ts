@@ -1,5 +1,5 @@
-import type { AuditSink, Clock, RegistryPort } from '../checkpoint/ports.js';
-import { WardenError, newAuditEvent, type Agent, type AuditEvent, type Finding, type Tool } from '../domain/index.js';
+import type { RegistryPort } from '../checkpoint/ports.js';
+import { WardenError, newAuditEvent, type Agent, type AuditSink, type Clock, type AuditEvent, type Finding, type Tool } from '../domain/index.js';
 import { reconcileTool, type DiscoveredTool, type DiscoveryChange } from './discover.js';
 import type { AgentRecord, RegistryRepo, RegistryStatus, ServerRecord, ToolRecord } from './records.js';
 

@@ -2,7 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import type { ChainHead } from '../audit/chain.js';
 import type { ChainReader, ChainStore, CheckpointStore } from '../audit/ports.js';
 import type { SignedCheckpoint } from '../audit/signing.js';
-import type { AuditPage, AuditQuery, AuditReader } from '../checkpoint/ports.js';
+import type { AuditPage, AuditQuery, AuditReader } from '../audit/index.js';
 import type { AuditEvent } from '../domain/audit-event.js';
 import { WardenError } from '../domain/errors.js';
 import { decodeAuditCursor, encodeAuditCursor } from './audit-cursor.js';

@@ -11,5 +11,5 @@ export { createDeliveryRepo } from './delivery-repo.js';
 export { createRetentionRepo } from './retention-repo.js';
 export type { Schema, AuditEventsTable, WardenMigrationsTable } from './schema.js';
 export { createRegistryRepo } from './registry-repo.js';
-export type { RegistryStore, StoredAgent, StoredServer, StoredTool } from './registry-repo.js';
+
 export type { RegistryAgentsTable, RegistryServersTable, RegistryToolsTable } from './schema.js';

@@ -1,64 +1,9 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
+import type { AgentRecord, RegistryRepo, RegistryStatus, ServerRecord, ToolRecord } from '../registry/index.js';
 import type { RegistryAgentsTable, RegistryServersTable, RegistryToolsTable, Schema } from './schema.js';
 
-// Record shapes are the registry's (src/registry/records.ts); the store may not import the registry,
-// so they are restated here and the composition root checks that the two agree.
-
-type Status = 'pending' | 'approved' | 'blocked';
-type Risk = 'low' | 'medium' | 'high' | 'critical';
-
-/** A server row as the registry sees it. */
-export interface StoredServer {
-  name: string;
-  scope: string;
-  owner?: string | undefined;
-  status: Status;
-  statusReason?: string | undefined;
-  info: Record<string, unknown>;
-  firstSeen: string;
-  lastSeen: string;
-}
-
-/** A tool row as the registry sees it. */
-export interface StoredTool {
-  server: string;
-  name: string;
-  owner?: string | undefined;
-  risk?: Risk | undefined;
-  capabilities: string[];
-  classification?: string | undefined;
-  annotations: Record<string, unknown>;
-  description?: string | undefined;
-  inputSchema: Record<string, unknown>;
-  status: Status;
-  statusReason?: string | undefined;
-  pinnedHash: string;
-  observedHash: string;
-  firstSeen: string;
-  lastSeen: string;
-}
-
-/** An agent row as the registry sees it. */
-export interface StoredAgent {
-  id: string;
-  kind?: string | undefined;
-  owner?: string | undefined;
-  status: 'active' | 'suspended';
-  updatedAt: string;
-}
-
-/** The registry's persistence in the database; implements `RegistryRepo` of src/registry. */
-export interface RegistryStore {
-  getServer(name: string): Promise<StoredServer | undefined>;
-  listServers(): Promise<StoredServer[]>;
-  putServer(server: StoredServer): Promise<void>;
-  getTool(server: string, name: string): Promise<StoredTool | undefined>;
-  listTools(filter?: { server?: string | undefined; status?: Status | undefined }): Promise<StoredTool[]>;
-  putTool(tool: StoredTool): Promise<void>;
-  getAgent(id: string): Promise<StoredAgent | undefined>;
-  listAgents(): Promise<StoredAgent[]>;
-  putAgent(agent: StoredAgent): Promise<void>;
-}
+type Status = RegistryStatus;
+type Risk = NonNullable<ToolRecord['risk']>;
 
 const TENANT = 'default';
 
@@ -72,8 +17,8 @@ const json = (v: unknown) => sql`${JSON.stringify(v)}::jsonb`;
  * @example
  * const registry = createRegistry({ repo: createRegistryRepo(database.db), audit, clock });
  */
-export function createRegistryRepo(db: Kysely<Schema>): RegistryStore {
-  const toServer = (r: Selectable<RegistryServersTable>): StoredServer => ({
+export function createRegistryRepo(db: Kysely<Schema>): RegistryRepo {
+  const toServer = (r: Selectable<RegistryServersTable>): ServerRecord => ({
     name: r.name,
     scope: r.scope,
     owner: opt(r.owner),
@@ -83,7 +28,7 @@ export function createRegistryRepo(db: Kysely<Schema>): RegistryStore {
     firstSeen: iso(r.first_seen),
     lastSeen: iso(r.last_seen),
   });
-  const toTool = (r: Selectable<RegistryToolsTable>): StoredTool => ({
+  const toTool = (r: Selectable<RegistryToolsTable>): ToolRecord => ({
     server: r.server,
     name: r.name,
     owner: opt(r.owner),
@@ -100,11 +45,11 @@ export function createRegistryRepo(db: Kysely<Schema>): RegistryStore {
     firstSeen: iso(r.first_seen),
     lastSeen: iso(r.last_seen),
   });
-  const toAgent = (r: Selectable<RegistryAgentsTable>): StoredAgent => ({
+  const toAgent = (r: Selectable<RegistryAgentsTable>): AgentRecord => ({
     id: r.id,
     kind: opt(r.kind),
     owner: opt(r.owner),
-    status: r.status as StoredAgent['status'],
+    status: r.status as AgentRecord['status'],
     updatedAt: iso(r.updated_at),
   });
 

@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import type { AuditReader } from '../../checkpoint/index.js';
+import type { AuditReader } from '../../audit/index.js';
 import { AuditCategorySchema, AuditEventSchema, AuditOutcomeSchema, EffectSchema } from '../../domain/index.js';
 
 const Query = Type.Object(

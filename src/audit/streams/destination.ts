@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { AuditCategorySchema, ScopePathSchema, type AuditEvent } from '../../domain/index.js';
+import { AuditCategorySchema, compileGlobs, ScopePathSchema, type AuditEvent } from '../../domain/index.js';
 
 const Retry = Type.Object(
   {
@@ -65,16 +65,12 @@ export interface Transport {
   close(): Promise<void>;
 }
 
-function globToRegExp(glob: string): RegExp {
-  return new RegExp(`^${glob.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
-}
-
 /** The filter of a destination, compiled once. */
 export function destinationFilter(doc: DestinationDoc): (e: AuditEvent) => boolean {
   const { scope, categories, types } = doc.spec;
-  const typeRes = types?.map(globToRegExp);
+  const typeOf = types ? compileGlobs(types) : undefined;
   return (e) =>
     (scope === undefined || e.scope === scope || e.scope.startsWith(`${scope}/`)) &&
     (categories === undefined || categories.includes(e.category)) &&
-    (typeRes === undefined || typeRes.some((r) => r.test(e.type)));
+    (typeOf === undefined || typeOf(e.type));
 }

@@ -1,4 +1,4 @@
-import type { Clock } from '../../checkpoint/ports.js';
+import type { Clock } from '../../domain/index.js';
 import type { AuditEvent } from '../../domain/index.js';
 import type { ChainReader, DeliveryStore } from '../ports.js';
 import { destinationFilter, type DestinationDoc, type Transport } from './destination.js';

@@ -2,7 +2,7 @@ import { createPublicKey } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import type { Command } from 'commander';
 import { createCheckpointer, keyIdOf } from '../../audit/index.js';
-import { systemClock } from '../../checkpoint/index.js';
+import { systemClock } from '../../domain/index.js';
 import { loadSigningKey } from '../../config/signing-key.js';
 import { EXIT, type CliIo } from '../io.js';
 import { openStore, withStoreOptions, type StoreFlags } from '../store-options.js';

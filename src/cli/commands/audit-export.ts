@@ -2,7 +2,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { CSV_COLUMNS, toCsvRow, toOcsf } from '../../audit/index.js';
-import type { AuditQuery } from '../../checkpoint/index.js';
+import type { AuditQuery } from '../../audit/index.js';
 import { AUDIT_CATEGORIES, AUDIT_OUTCOMES, EFFECTS } from '../../domain/index.js';
 import type { ChainEntry } from '../../audit/index.js';
 import { CliError, EXIT, type CliIo } from '../io.js';

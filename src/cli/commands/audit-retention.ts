@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { createAuditWriter, createRetentionService } from '../../audit/index.js';
-import { systemClock } from '../../checkpoint/index.js';
+import { systemClock } from '../../domain/index.js';
 import { AUDIT_CATEGORIES } from '../../domain/index.js';
 import { createRetentionRepo } from '../../store/index.js';
 import { CliError, EXIT, type CliIo } from '../io.js';

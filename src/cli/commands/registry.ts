@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { createAuditWriter } from '../../audit/writer.js';
-import { systemClock } from '../../checkpoint/index.js';
+import { systemClock } from '../../domain/index.js';
 import { createRegistry, type Registry, type RegistryStatus, type ToolRecord } from '../../registry/index.js';
 import { createAuditRepo, createRegistryRepo, migrate, openDatabase } from '../../store/index.js';
 import { CliError, EXIT, type CliIo } from '../io.js';
