@@ -4,7 +4,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { GatewayRuntime } from '../src/main.js';
+import type { GatewayRuntime } from '../src/main/index.js';
 import { createHttpIdentity, createRedisRateLimiter, listenHttp, type HttpListener } from '../src/gateway/index.js';
 import { EVERYTHING, POLICIES, auditEvents, policyDir, runtime, textOf } from './fixtures/gateway-harness.js';
 

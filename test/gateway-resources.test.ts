@@ -1,7 +1,7 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { GatewayRuntime } from '../src/main.js';
+import type { GatewayRuntime } from '../src/main/index.js';
 import type { Action } from '../src/domain/index.js';
 import { DECISION_META_KEY, POLICY_DENIED, RATE_LIMITED, type InspectedResult, type InspectionOutcome, type ResourceResult, type ResultInspector } from '../src/gateway/index.js';
 import { EVERYTHING, agent, auditEvents, policyDir, runtime } from './fixtures/gateway-harness.js';

@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { GatewayRuntime } from '../src/main.js';
+import type { GatewayRuntime } from '../src/main/index.js';
 import { definitionHash } from '../src/registry/index.js';
 import { POLICIES, RUG_SERVER, agent, auditEvents, policyDir, runtime, textOf } from './fixtures/gateway-harness.js';
 

@@ -1,6 +1,6 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { GatewayRuntime } from '../src/main.js';
+import type { GatewayRuntime } from '../src/main/index.js';
 import { DECISION_META_KEY } from '../src/gateway/index.js';
 import { EVERYTHING, POLICIES, agent, auditEvents, policyDir, runtime, textOf } from './fixtures/gateway-harness.js';
 

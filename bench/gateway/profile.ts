@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import pino from 'pino';
-import { startGateway } from '../../src/main.js';
+import { startGateway } from '../../src/main/index.js';
 import { createHttpIdentity, listenHttp } from '../../src/gateway/index.js';
 import { benchPolicies } from './policies.js';
 

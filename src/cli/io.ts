@@ -1,5 +1,8 @@
-/** Exit codes every command uses: 0 ok, 1 findings or failures, 2 usage or input error. */
-export const EXIT = { ok: 0, findings: 1, usage: 2 } as const;
+/**
+ * Exit codes every command uses: 0 ok; 1 denied, findings or failed checks; 2 a usage or input
+ * error (the user can fix the command); 3 a runtime failure (database down, upstream gone).
+ */
+export const EXIT = { ok: 0, findings: 1, usage: 2, runtime: 3 } as const;
 
 /** Where a command writes and what it reads from its surroundings; tests pass their own. */
 export interface CliIo {
@@ -20,19 +23,4 @@ export class CliError extends Error {
     super(message);
     this.name = 'CliError';
   }
-}
-
-/** The real process's io. */
-export function processIo(): CliIo {
-  return {
-    stdout: (t) => void process.stdout.write(t),
-    stderr: (t) => void process.stderr.write(t),
-    env: process.env,
-    cwd: process.cwd(),
-    untilStopped: () =>
-      new Promise((resolve) => {
-        process.once('SIGINT', () => resolve());
-        process.once('SIGTERM', () => resolve());
-      }),
-  };
 }

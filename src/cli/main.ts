@@ -1,4 +1,4 @@
-import { processIo } from './io.js';
+import { processIo } from '../main/index.js';
 import { runCli } from './program.js';
 
 // The process entry: the only place that touches process.exit.

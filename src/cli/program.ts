@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { isWardenError } from '../domain/index.js';
+import { isWardenError, type ErrorCode } from '../domain/index.js';
 import { registerPolicyEval } from './commands/policy-eval.js';
 import { registerPolicyLint } from './commands/policy-lint.js';
 import { registerPolicyTest } from './commands/policy-test.js';
@@ -16,6 +16,9 @@ import { registerRegistry } from './commands/registry.js';
 import { CliError, EXIT, type CliIo } from './io.js';
 
 const VERSION = '0.1.0';
+
+// Errors of the machinery, not of the command line: the same command may succeed when run again.
+const RUNTIME_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['store.unavailable', 'store.migration_failed', 'audit.write_failed', 'audit.backpressure']);
 
 /** Runs the `warden` command line and resolves to its exit code; never calls process.exit. */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
@@ -62,9 +65,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     }
     if (isWardenError(err)) {
       io.stderr(`error[${err.code}]: ${err.format()}\n`);
-      return EXIT.usage;
+      return RUNTIME_CODES.has(err.code) ? EXIT.runtime : EXIT.usage;
     }
     io.stderr(`error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    return EXIT.findings;
+    return EXIT.runtime;
   }
 }

@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { WardenError, compileValidator, formatIssues } from '../domain/index.js';
+import { resolveStoreConfig } from './store-config.js';
 
 /** Warden's runtime configuration: validated once at start, then frozen. */
 export const ConfigSchema = Type.Object(
@@ -128,17 +129,17 @@ function toInt(name: string, v: string | number | undefined): number | undefined
 /** Builds the frozen config from flags over environment over defaults; throws `config.invalid`. */
 export function loadConfig(flags: ConfigFlags, env: Readonly<Record<string, string | undefined>>): Readonly<WardenConfig> {
   const policies = flags.policies ?? env.WARDEN_POLICIES?.split(',').filter(Boolean);
-  const dataDir = flags.dataDir ?? env.WARDEN_DATA_DIR ?? '.warden/data';
+  const store = resolveStoreConfig(flags, env);
   const raw = {
     port: toInt('port', flags.port) ?? toInt('port', env.WARDEN_PORT) ?? 8080,
     host: flags.host ?? env.WARDEN_HOST ?? '127.0.0.1',
-    dataDir,
-    ...((flags.databaseUrl ?? env.WARDEN_DATABASE_URL) ? { databaseUrl: flags.databaseUrl ?? env.WARDEN_DATABASE_URL } : {}),
+    dataDir: store.dataDir,
+    ...(store.databaseUrl ? { databaseUrl: store.databaseUrl } : {}),
     policies: policies === undefined ? [] : Array.isArray(policies) ? policies : [policies],
     ...((flags.registry ?? env.WARDEN_REGISTRY) ? { registryFile: flags.registry ?? env.WARDEN_REGISTRY } : {}),
     logLevel: flags.logLevel ?? env.WARDEN_LOG_LEVEL ?? 'info',
     watchPolicies: flags.watch ?? true,
-    auditKeyFile: flags.auditKey ?? env.WARDEN_AUDIT_KEY ?? `${dataDir.replace(/\/+$/, '')}.audit-key.pem`,
+    auditKeyFile: store.auditKeyFile,
     ...((flags.destinations ?? env.WARDEN_AUDIT_DESTINATIONS) ? { destinationsFile: flags.destinations ?? env.WARDEN_AUDIT_DESTINATIONS } : {}),
     checkpointIntervalSec: toInt('checkpoint interval', flags.checkpointInterval) ?? toInt('checkpoint interval', env.WARDEN_CHECKPOINT_INTERVAL) ?? 60,
     auditCapture: parseAuditCapture(flags.auditCapture ?? env.WARDEN_AUDIT_CAPTURE),

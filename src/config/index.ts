@@ -4,3 +4,7 @@ export { readPolicyFiles } from './policy-files.js';
 export type { PolicyFiles } from './policy-files.js';
 export { openPolicies, PolicyLoadError } from './policy-watcher.js';
 export type { PolicyStatus, PolicyWatcher, WatchLogger } from './policy-watcher.js';
+export { DEFAULT_DATA_DIR, resolveStoreConfig } from './store-config.js';
+export type { StoreConfig, StoreFlags } from './store-config.js';
+export { loadSigningKey } from './signing-key.js';
+export { loadDestinations } from './destinations-file.js';

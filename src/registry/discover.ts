@@ -31,6 +31,8 @@ export function reconcileTool(server: string, existing: ToolRecord | undefined, 
     };
   }
   if (existing.pinnedHash === hash) return { change: 'unchanged', record: { ...existing, ...observed } };
+  // Imported from a registry file, never seen: the first definition is pinned under the file's status and facts.
+  if (existing.pinnedHash === '') return { change: 'new', record: { ...existing, ...observed, pinnedHash: hash } };
   // INVARIANT: the pin moves only on approval, so a definition that changes back is unblocked only by a person.
   const alreadyBlocked = existing.status === 'blocked' && existing.observedHash === hash;
   return {

@@ -9,3 +9,5 @@ export type { DiscoveryReport, Registry, RegistryDeps, ToolFacts } from './regis
 export { parseRegistryFile, RegistryDocSchema } from './registry-file.js';
 export type { RegistryDoc } from './registry-file.js';
 export { createStaticRegistry } from './static-registry.js';
+export { importRegistryDoc, seedRegistry } from './seed.js';
+export type { SeedConflict, SeedReport, SeedTarget } from './seed.js';

@@ -226,7 +226,7 @@ function toolView(t: ToolRecord, qualified: string, server: ServerRecord | undef
     server: t.server,
     name: qualified,
     status,
-    definitionHash: t.pinnedHash,
+    ...(t.pinnedHash ? { definitionHash: t.pinnedHash } : {}),
     capabilities: t.capabilities,
     ...(t.risk ? { risk: t.risk } : {}),
     ...(t.classification ? { classification: t.classification } : {}),

@@ -6,7 +6,7 @@ import type { AuditQuery } from '../../audit/index.js';
 import { AUDIT_CATEGORIES, AUDIT_OUTCOMES, EFFECTS } from '../../domain/index.js';
 import type { ChainEntry } from '../../audit/index.js';
 import { CliError, EXIT, type CliIo } from '../io.js';
-import { openStore, withStoreOptions, type StoreFlags } from '../store-options.js';
+import { withCore, withStoreOptions, type StoreFlags } from '../with-core.js';
 
 /** The filters `export` and `tail` share with `GET /api/v1/audit/events`. */
 export interface FilterFlags {
@@ -90,36 +90,37 @@ export function registerAuditExport(audit: Command, io: CliIo, done: (code: numb
       const query = toQuery(opts);
       if (opts.order === 'chain' && Object.keys(query).some((k) => k !== 'tenant')) throw new CliError('`--order chain` exports whole chains; use only `--tenant` with it');
       if (opts.order === 'chain' && opts.format !== 'jsonl') throw new CliError('`--order chain` writes JSON lines (with stubs of removed events), for `warden audit verify --events`');
-      const { database, repo } = await openStore(opts, io.env);
-      const out = sink(io, opts.output);
-      const total = opts.progress ? await repo.count(query) : 0;
-      const bar = opts.progress && opts.output ? new cliProgress.SingleBar({ stream: process.stderr, format: 'exporting [{bar}] {percentage}% | {value}/{total} events | {eta_formatted} left', hideCursor: true }, cliProgress.Presets.shades_classic) : undefined;
-      bar?.start(total, 0);
-      const line = (e: ChainEntry): string => ('stub' in e ? JSON.stringify(e) : opts.format === 'csv' ? toCsvRow(e) : opts.format === 'ocsf' ? JSON.stringify(toOcsf(e)) : JSON.stringify(e));
-      let n = 0;
-      try {
-        if (opts.format === 'csv') await out.write(`${CSV_COLUMNS.join(',')}\n`);
-        const sources: AsyncIterable<ChainEntry>[] =
-          opts.order === 'chain' ? (opts.tenant ? [opts.tenant] : await repo.tenants()).map((t) => repo.streamChain(t)) : [repo.stream(query)];
-        let chunk = '';
-        for (const src of sources) {
-          for await (const e of src) {
-            chunk += `${line(e)}\n`;
-            n++;
-            if (n % 500 === 0) {
-              await out.write(chunk);
-              chunk = '';
-              bar?.update(n);
+      const n = await withCore(io, opts, async ({ auditLog: repo }) => {
+        const out = sink(io, opts.output);
+        const total = opts.progress ? await repo.count(query) : 0;
+        const bar = opts.progress && opts.output ? new cliProgress.SingleBar({ stream: process.stderr, format: 'exporting [{bar}] {percentage}% | {value}/{total} events | {eta_formatted} left', hideCursor: true }, cliProgress.Presets.shades_classic) : undefined;
+        bar?.start(total, 0);
+        const line = (e: ChainEntry): string => ('stub' in e ? JSON.stringify(e) : opts.format === 'csv' ? toCsvRow(e) : opts.format === 'ocsf' ? JSON.stringify(toOcsf(e)) : JSON.stringify(e));
+        let n = 0;
+        try {
+          if (opts.format === 'csv') await out.write(`${CSV_COLUMNS.join(',')}\n`);
+          const sources: AsyncIterable<ChainEntry>[] =
+            opts.order === 'chain' ? (opts.tenant ? [opts.tenant] : await repo.tenants()).map((t) => repo.streamChain(t)) : [repo.stream(query)];
+          let chunk = '';
+          for (const src of sources) {
+            for await (const e of src) {
+              chunk += `${line(e)}\n`;
+              n++;
+              if (n % 500 === 0) {
+                await out.write(chunk);
+                chunk = '';
+                bar?.update(n);
+              }
             }
           }
+          if (chunk) await out.write(chunk);
+        } finally {
+          bar?.update(n);
+          bar?.stop();
+          await out.close();
         }
-        if (chunk) await out.write(chunk);
-      } finally {
-        bar?.update(n);
-        bar?.stop();
-        await out.close();
-        await database.close();
-      }
+        return n;
+      });
       if (opts.output) io.stderr(`exported ${n} events to ${opts.output}\n`);
       done(EXIT.ok);
     });

@@ -1,21 +1,11 @@
 import type { Command } from 'commander';
-import { createAuditWriter, createRetentionService } from '../../audit/index.js';
-import { systemClock } from '../../domain/index.js';
+import type { RetentionService, RetentionStore } from '../../audit/index.js';
 import { AUDIT_CATEGORIES } from '../../domain/index.js';
-import { createRetentionRepo } from '../../store/index.js';
 import { CliError, EXIT, type CliIo } from '../io.js';
-import { openStore, withStoreOptions, type StoreFlags } from '../store-options.js';
+import { withCore, withStoreOptions, type StoreFlags } from '../with-core.js';
 
-async function withService<T>(opts: StoreFlags, io: CliIo, fn: (svc: ReturnType<typeof createRetentionService>, repo: ReturnType<typeof createRetentionRepo>) => Promise<T>): Promise<T> {
-  const { database, repo } = await openStore(opts, io.env);
-  const writer = createAuditWriter({ store: repo, clock: systemClock });
-  const retention = createRetentionRepo(database.db);
-  try {
-    return await fn(createRetentionService({ store: retention, audit: writer, clock: systemClock }), retention);
-  } finally {
-    await writer.flush();
-    await database.close();
-  }
+function withService<T>(opts: StoreFlags, io: CliIo, fn: (svc: RetentionService, repo: RetentionStore) => Promise<T>): Promise<T> {
+  return withCore(io, opts, (core) => fn(core.retention, core.retentionStore));
 }
 
 const actorOf = (io: CliIo) => io.env.USER ?? 'cli';

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import type { AuditEvent } from '../../domain/index.js';
 import { EXIT, type CliIo } from '../io.js';
-import { openStore, withStoreOptions, type StoreFlags } from '../store-options.js';
+import { withCore, withStoreOptions, type StoreFlags } from '../with-core.js';
+import { formatOf } from './format.js';
 import { toQuery, withFilters, type FilterFlags } from './audit-export.js';
 
 // Event fields come from agents; control characters could forge extra lines or recolor a terminal.
@@ -29,12 +30,13 @@ export function registerAuditTail(audit: Command, io: CliIo, done: (code: number
     .option('-n, --lines <n>', 'how many recent events to show first', '20')
     .option('--no-follow', 'print the recent events and exit')
     .option('--interval <ms>', 'poll interval while following', '500')
-    .option('--json', 'one JSON event per line')
-    .action(async (opts: StoreFlags & FilterFlags & { lines: string; follow: boolean; interval: string; json?: boolean }) => {
+    .option('--format <format>', 'human or json (one JSON event per line)', 'human')
+    .option('--json', 'the same as --format json')
+    .action(async (opts: StoreFlags & FilterFlags & { lines: string; follow: boolean; interval: string; format: string; json?: boolean }) => {
       const query = toQuery(opts);
-      const { database, repo } = await openStore(opts, io.env);
-      const show = (e: AuditEvent) => io.stdout(`${opts.json ? JSON.stringify(e) : line(e)}\n`);
-      try {
+      const json = formatOf(opts) === 'json';
+      const show = (e: AuditEvent) => io.stdout(`${json ? JSON.stringify(e) : line(e)}\n`);
+      await withCore(io, opts, async ({ auditLog: repo }) => {
         const recent = await repo.list({ ...query, limit: Math.min(Math.max(Number(opts.lines) || 20, 1), 1000) });
         const seen = new Set(recent.events.map((e) => e.id));
         for (const e of [...recent.events].reverse()) show(e);
@@ -55,9 +57,7 @@ export function registerAuditTail(audit: Command, io: CliIo, done: (code: number
             if (seen.size > 100_000) seen.clear();
           }
         }
-      } finally {
-        await database.close();
-      }
+      });
       done(EXIT.ok);
     });
 }

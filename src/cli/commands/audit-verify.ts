@@ -5,8 +5,8 @@ import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { keyIdOf, verifyChain, type ChainEntry, type SignedCheckpoint, type VerifyReport } from '../../audit/index.js';
 import { CliError, EXIT, type CliIo } from '../io.js';
-import { openStore, withStoreOptions, type StoreFlags } from '../store-options.js';
-import { parseFormat } from './format.js';
+import { withCore, withStoreOptions, type StoreFlags } from '../with-core.js';
+import { formatOf, withFormatOption } from './format.js';
 
 async function* jsonLines<T>(file: string): AsyncIterable<T> {
   const rl = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
@@ -48,17 +48,16 @@ function printReport(io: CliIo, tenant: string, r: VerifyReport, trusted: boolea
 
 /** `warden audit verify`: recompute the chain and check signed checkpoints, from the database or from export files. */
 export function registerAuditVerify(audit: Command, io: CliIo, done: (code: number) => void): void {
-  withStoreOptions(
+  withFormatOption(withStoreOptions(
     audit
       .command('verify')
       .description('prove the audit log was not altered: hashes, links, sequence, head and signed checkpoints')
       .option('--tenant <id>', 'verify one tenant (default: all)')
       .option('--events <file>', 'verify an export (`warden audit export --order chain`) instead of the database')
       .option('--checkpoints <file>', 'signed checkpoints (`warden audit checkpoints`) to check the export against')
-      .option('--trusted-key <pem>', 'public key a checkpoint must be signed with; repeatable', (v: string, p: string[] = []) => [...p, v])
-      .option('--format <format>', 'human or json', 'human'),
-  ).action(async (opts: StoreFlags & { tenant?: string; events?: string; checkpoints?: string; trustedKey?: string[]; format: string }) => {
-    const format = parseFormat(opts.format);
+      .option('--trusted-key <pem>', 'public key a checkpoint must be signed with; repeatable', (v: string, p: string[] = []) => [...p, v]),
+  )).action(async (opts: StoreFlags & { tenant?: string; events?: string; checkpoints?: string; trustedKey?: string[]; format: string; json?: boolean }) => {
+    const format = formatOf(opts);
     const trusted = await trustedKeys(opts.trustedKey ?? []);
     const reports: Record<string, VerifyReport> = {};
     const progress = (n: number) => format === 'human' && io.stderr(`\rverified ${n} events…`);
@@ -88,15 +87,12 @@ export function registerAuditVerify(audit: Command, io: CliIo, done: (code: numb
       }
       for (const cp of checkpoints) if (!(cp.tenantId in reports) && (!opts.tenant || cp.tenantId === opts.tenant)) reports[cp.tenantId] = await verifyChain([], { checkpoints: [cp], ...(trusted ? { trustedKeys: trusted } : {}) });
     } else {
-      const { database, repo } = await openStore(opts, io.env);
-      try {
+      await withCore(io, opts, async ({ auditLog: repo }) => {
         const tenants = opts.tenant ? [opts.tenant] : await repo.tenants();
         for (const t of tenants) {
           reports[t] = await verifyChain(repo.streamChain(t), { head: await repo.head(t), checkpoints: await repo.listCheckpoints(t), ...(trusted ? { trustedKeys: trusted } : {}), onProgress: progress });
         }
-      } finally {
-        await database.close();
-      }
+      });
     }
     if (format === 'human') io.stderr('\r\x1b[K');
     const ok = Object.values(reports).every((r) => r.ok);

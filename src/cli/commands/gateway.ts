@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { Command } from 'commander';
 import pino from 'pino';
-import { parseAllowedHosts, parseAuditCapture, PolicyLoadError } from '../../config/index.js';
+import { parseAllowedHosts, parseAuditCapture, PolicyLoadError, resolveStoreConfig } from '../../config/index.js';
 import { WardenError, type Principal } from '../../domain/index.js';
 import {
   createHttpIdentity,
@@ -16,7 +16,7 @@ import {
   type SessionIdentity,
   type UpstreamSpec,
 } from '../../gateway/index.js';
-import { startGateway, type GatewayRuntime } from '../../main.js';
+import { startGateway, type GatewayRuntime } from '../../main/index.js';
 import { CliError, EXIT, type CliIo } from '../io.js';
 
 /** A registry name for a wrapped command: `server-everything` from `node …/server-everything/dist/index.js`. */
@@ -41,6 +41,7 @@ interface GatewayFlags {
   server?: string;
   dataDir?: string;
   databaseUrl?: string;
+  auditKey?: string;
   redis?: string;
   logLevel?: string;
   auditCapture?: string;
@@ -71,6 +72,7 @@ export function registerGateway(program: Command, io: CliIo, done: (code: number
     .option('--server <name>', 'registry name of the wrapped server (default: derived from the command)')
     .option('--data-dir <dir>', 'embedded database directory (env WARDEN_DATA_DIR)')
     .option('--database-url <url>', 'PostgreSQL URL (env WARDEN_DATABASE_URL)')
+    .option('--audit-key <file>', 'Ed25519 key that signs audit checkpoints, created when missing (env WARDEN_AUDIT_KEY; default <data-dir>.audit-key.pem)')
     .option('--redis <url>', 'share rate-limit counters through Redis (overrides the config file)')
     .option('--registry-cache-ms <ms>', 'how long registry lookups are cached (kill switch delay across processes)', '500')
     .option('--trust-agent-header', 'accept `X-Warden-Agent` without a token over HTTP (trusted networks only)')
@@ -89,7 +91,7 @@ export function registerGateway(program: Command, io: CliIo, done: (code: number
       const policies = flags.policies ?? io.env.WARDEN_POLICIES?.split(',').filter(Boolean);
       if (!policies?.length) throw new CliError('no policies given: pass --policies DIR or set WARDEN_POLICIES', EXIT.usage);
       const stdio = flags.stdio ?? flags.http === undefined;
-      const databaseUrl = flags.databaseUrl ?? io.env.WARDEN_DATABASE_URL;
+      const store = resolveStoreConfig(flags, io.env);
       const logger = pino({ level: flags.logLevel ?? 'warn', base: { service: 'warden-gateway' } }, pino.destination(2));
 
       let runtime: GatewayRuntime;
@@ -98,7 +100,9 @@ export function registerGateway(program: Command, io: CliIo, done: (code: number
           policies,
           scope,
           upstreams,
-          database: databaseUrl ? { url: databaseUrl } : { dataDir: flags.dataDir ?? io.env.WARDEN_DATA_DIR ?? '.warden/data' },
+          database: store.databaseUrl ? { url: store.databaseUrl } : { dataDir: store.dataDir },
+          // The gateway writes events, so it seals them (and runs retention) like a server.
+          auditKeyFile: store.auditKeyFile,
           rateLimits: doc ? rateLimitsOf(doc) : [],
           redisUrl: flags.redis ?? doc?.spec.redis,
           registryCacheMs: Number(flags.registryCacheMs ?? 500),
@@ -111,7 +115,7 @@ export function registerGateway(program: Command, io: CliIo, done: (code: number
       } catch (err) {
         if (err instanceof PolicyLoadError) throw new CliError(err.message, EXIT.usage);
         if (err instanceof Error && !(err instanceof WardenError) && /spawn|ENOENT|Connection closed/i.test(err.message)) {
-          throw new CliError(`cannot start the upstream server: ${err.message}`, EXIT.findings);
+          throw new CliError(`cannot start the upstream server: ${err.message}`, EXIT.runtime);
         }
         throw err;
       }

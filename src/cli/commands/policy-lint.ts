@@ -2,17 +2,13 @@ import type { Command } from 'commander';
 import { readPolicyFiles } from '../../config/index.js';
 import { formatDiagnostic, loadPolicySources, parsePolicyTestSource } from '../../policy/index.js';
 import { EXIT, type CliIo } from '../io.js';
-import { parseFormat } from './format.js';
+import { formatOf, withFormatOption } from './format.js';
 
 /** `warden policy lint <paths...>`: parse, type-check and lint; exit 1 on any error. */
 export function registerPolicyLint(policy: Command, io: CliIo, done: (code: number) => void): void {
-  policy
-    .command('lint')
-    .description('check policy files for syntax, schema, CEL and lint errors')
-    .argument('<paths...>', 'policy files or directories')
-    .option('--format <format>', 'human or json', 'human')
-    .action(async (paths: string[], opts: { format: string }) => {
-      const format = parseFormat(opts.format);
+  withFormatOption(policy.command('lint').description('check policy files for syntax, schema, CEL and lint errors').argument('<paths...>', 'policy files or directories'))
+    .action(async (paths: string[], opts: { format: string; json?: boolean }) => {
+      const format = formatOf(opts);
       const files = await readPolicyFiles(paths, io.cwd);
       const r = loadPolicySources(files.sources);
       const diagnostics = [...r.diagnostics, ...files.tests.flatMap((t) => parsePolicyTestSource(t.file, t.text).diagnostics)];

@@ -1,42 +1,27 @@
 import type { Command } from 'commander';
-import { createAuditWriter } from '../../audit/writer.js';
-import { systemClock } from '../../domain/index.js';
-import { createRegistry, type Registry, type RegistryStatus, type ToolRecord } from '../../registry/index.js';
-import { createAuditRepo, createRegistryRepo, migrate, openDatabase } from '../../store/index.js';
+import type { Registry, RegistryStatus, ToolRecord } from '../../registry/index.js';
 import { CliError, EXIT, type CliIo } from '../io.js';
-import { parseFormat, type Format } from './format.js';
+import { formatOf, withFormatOption, type Format } from './format.js';
+import { withCore, withStoreOptions } from '../with-core.js';
 
 interface DbFlags {
   dataDir?: string;
   databaseUrl?: string;
   format?: string;
+  json?: boolean;
   by?: string;
 }
 
 const RISKS = ['low', 'medium', 'high', 'critical'] as const;
 const STATUSES = ['pending', 'approved', 'blocked'] as const;
 
-/** Opens the registry over the configured database, runs `fn`, and closes everything. */
-async function withRegistry<T>(io: CliIo, flags: DbFlags, fn: (registry: Registry) => Promise<T>): Promise<T> {
-  const url = flags.databaseUrl ?? io.env.WARDEN_DATABASE_URL;
-  const database = await openDatabase(url ? { url } : { dataDir: flags.dataDir ?? io.env.WARDEN_DATA_DIR ?? '.warden/data' });
-  try {
-    await migrate(database.db);
-    const audit = createAuditWriter({ store: createAuditRepo(database.db), clock: systemClock });
-    const registry = createRegistry({ repo: createRegistryRepo(database.db), audit, clock: systemClock, cacheMs: 0 });
-    const result = await fn(registry);
-    await audit.flush();
-    return result;
-  } finally {
-    await database.close();
-  }
+/** Runs `fn` on the core's registry over the configured database; writes are durable and audited before it returns. */
+function withRegistry<T>(io: CliIo, flags: DbFlags, fn: (registry: Registry) => Promise<T>): Promise<T> {
+  return withCore(io, flags, (core) => fn(core.registry));
 }
 
 function dbOptions(cmd: Command): Command {
-  return cmd
-    .option('--data-dir <dir>', 'embedded database directory (env WARDEN_DATA_DIR)')
-    .option('--database-url <url>', 'PostgreSQL URL (env WARDEN_DATABASE_URL)')
-    .option('--format <format>', 'human or json', 'human');
+  return withFormatOption(withStoreOptions(cmd));
 }
 
 function toolLine(t: ToolRecord): string {
@@ -54,7 +39,7 @@ export function registerRegistry(program: Command, io: CliIo, done: (code: numbe
 
   dbOptions(registry.command('list').description('list servers and tools').option('--server <name>', 'only this server').option('--status <status>', 'pending, approved or blocked')).action(
     async (opts: DbFlags & { server?: string; status?: string }) => {
-      const format = parseFormat(opts.format ?? 'human');
+      const format = formatOf(opts);
       if (opts.status !== undefined && !STATUSES.includes(opts.status as RegistryStatus)) throw new CliError(`unknown status \`${opts.status}\`; use pending, approved or blocked`);
       const out = await withRegistry(io, opts, async (r) => ({
         servers: (await r.listServers()).filter((s) => opts.server === undefined || s.name === opts.server),
@@ -72,7 +57,7 @@ export function registerRegistry(program: Command, io: CliIo, done: (code: numbe
   );
 
   dbOptions(registry.command('show').description('show one server or tool in full').argument('<server>').argument('[tool]')).action(async (server: string, tool: string | undefined, opts: DbFlags) => {
-    const format = parseFormat(opts.format ?? 'human');
+    const format = formatOf(opts);
     const value = await withRegistry<unknown>(io, opts, (r) => (tool === undefined ? r.getServer(server) : r.getTool(server, tool)));
     if (!value) throw new CliError(tool === undefined ? `server \`${server}\` is not in the registry` : `tool \`${tool}\` on server \`${server}\` is not in the registry`, EXIT.findings);
     print(io, format, value, () => `${JSON.stringify(value, null, 2)}\n`);

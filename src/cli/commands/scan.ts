@@ -5,8 +5,10 @@ import type { Finding } from '../../domain/index.js';
 import { createDetectorSet, DETECTOR_NAMES, SCAN_SOURCES, type DetectorName, type ScanSource } from '../../detect/index.js';
 import { CliError, EXIT, type CliIo } from '../io.js';
 import { allowedHostsOption } from '../scan-findings.js';
+import { formatOf } from './format.js';
 
 interface ScanOptions {
+  format: string;
   json?: boolean;
   jsonl?: boolean;
   source: string;
@@ -44,7 +46,8 @@ export function registerScan(program: Command, io: CliIo, done: (code: number) =
     .command('scan')
     .description('scan text for prompt injection, tool poisoning, secrets, PII, exfiltration, cryptomining and spam')
     .argument('[file]', 'file to scan; `-` or nothing reads stdin')
-    .option('--json', 'print findings as JSON')
+    .option('--format <format>', 'human or json', 'human')
+    .option('--json', 'the same as --format json')
     .option('--jsonl', 'read one {"id","text","source"} object a line; write one {"id","findings"} line per input')
     .option('--source <source>', `where the text came from: ${SCAN_SOURCES.join(', ')}`, 'prompt')
     .option('--threshold <score>', 'exit 1 when a finding scores at least this (default: any reported finding)')
@@ -102,7 +105,7 @@ export function registerScan(program: Command, io: CliIo, done: (code: number) =
         return;
       }
       const r = set.scanText(text, source);
-      if (opts.json) io.stdout(`${JSON.stringify({ chars: r.chars, windows: r.windows, findings: r.findings }, null, 2)}\n`);
+      if (formatOf(opts) === 'json') io.stdout(`${JSON.stringify({ chars: r.chars, windows: r.windows, findings: r.findings }, null, 2)}\n`);
       else {
         for (const f of r.findings) io.stdout(`${f.start}-${f.end}\t${f.category}/${f.type}\t${f.score.toFixed(2)} ${f.severity}\t${f.evidence}\n`);
         io.stdout(`${r.findings.length} finding(s) in ${r.chars} chars (${r.windows} window(s))\n`);

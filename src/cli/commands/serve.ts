@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import pino from 'pino';
 import { loadConfig, PolicyLoadError, type ConfigFlags } from '../../config/index.js';
-import { startDemoGateway, startServer, type DemoGateway } from '../../main.js';
+import { startDemoGateway, startServer, type DemoGateway } from '../../main/index.js';
 import { CliError, EXIT, type CliIo } from '../io.js';
 
 // Resolved from this file so `--demo` works from any working directory, in src/ and in dist/.
@@ -102,7 +102,6 @@ export function registerServe(program: Command, io: CliIo, done: (code: number) 
         else {
           try {
             demoGateway = await startDemoGateway(server, {
-              policies: config.policies,
               scope: 'acme/platform/api',
               upstream: { name: 'everything', command: process.execPath, args: [entry, 'stdio'] },
               port: config.port === 0 ? 0 : config.port + 1,

@@ -1,0 +1,35 @@
+import { WardenError } from '../domain/index.js';
+
+/** The embedded database's directory when none is given. */
+export const DEFAULT_DATA_DIR = '.warden/data';
+
+/** Where a command's store and signing key are, resolved once from flags over environment over defaults. */
+export interface StoreConfig {
+  /** PostgreSQL URL; when set, the embedded database is not used. */
+  databaseUrl?: string;
+  /** The embedded (PGlite) database directory. @default .warden/data */
+  dataDir: string;
+  /** Ed25519 key that signs audit checkpoints. @default `<dataDir>.audit-key.pem` */
+  auditKeyFile: string;
+}
+
+/** The store flags every command that opens the store takes (`--data-dir`, `--database-url`, `--audit-key`). */
+export interface StoreFlags {
+  dataDir?: string | undefined;
+  databaseUrl?: string | undefined;
+  auditKey?: string | undefined;
+}
+
+/** Resolves the store's location and key path; the only place their defaults and variables are read. */
+export function resolveStoreConfig(flags: StoreFlags, env: Readonly<Record<string, string | undefined>>): StoreConfig {
+  const dataDir = flags.dataDir ?? env.WARDEN_DATA_DIR ?? DEFAULT_DATA_DIR;
+  const databaseUrl = flags.databaseUrl ?? env.WARDEN_DATABASE_URL;
+  if (databaseUrl !== undefined && databaseUrl !== '' && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new WardenError('config.invalid', 'the database url is not a `postgres://` URL', { help: 'pass --database-url postgres://user@host:5432/db or set WARDEN_DATABASE_URL' });
+  }
+  return {
+    dataDir,
+    ...(databaseUrl ? { databaseUrl } : {}),
+    auditKeyFile: flags.auditKey ?? env.WARDEN_AUDIT_KEY ?? `${dataDir.replace(/\/+$/, '')}.audit-key.pem`,
+  };
+}

@@ -1,0 +1,17 @@
+import type { WardenConfig } from '../config/index.js';
+import type { CoreConfig } from './core.js';
+
+/** The core's part of `warden serve`'s configuration. */
+export function coreConfigOf(config: Readonly<WardenConfig>): CoreConfig {
+  return {
+    database: config.databaseUrl ? { url: config.databaseUrl } : { dataDir: config.dataDir },
+    policies: config.policies,
+    watchPolicies: config.watchPolicies,
+    registryFile: config.registryFile,
+    auditKeyFile: config.auditKeyFile,
+    checkpointIntervalSec: config.checkpointIntervalSec,
+    destinationsFile: config.destinationsFile,
+    auditCapture: config.auditCapture,
+    allowedHosts: config.allowedHosts,
+  };
+}

@@ -1,0 +1,262 @@
+import { hostname } from 'node:os';
+import { readFile } from 'node:fs/promises';
+import pino, { type Logger } from 'pino';
+import { sql } from 'kysely';
+import { createAuditWriter, createCheckpointer, createDispatcher, createRetentionService, type AuditWriter, type Checkpointer, type DeliveryStore, type Dispatcher, type RetentionService, type RetentionStore } from '../audit/index.js';
+import { createCheckpoint, type CaptureOptions, type Checkpoint, type DetectorPort, type PolicyProvider, type Stage } from '../checkpoint/index.js';
+import { loadDestinations, loadSigningKey, openPolicies, type PolicyWatcher } from '../config/index.js';
+import { createDetectorSet, type DetectorSet } from '../detect/index.js';
+import { systemClock, type AuditSink, type Clock } from '../domain/index.js';
+import { loadPolicySources, type PolicySet } from '../policy/index.js';
+import { createRegistry, parseRegistryFile, seedRegistry, type Registry, type SeedReport } from '../registry/index.js';
+import { createResultBatcher } from '../gateway/index.js';
+import { createAuditRepo, createDeliveryRepo, createRegistryRepo, createRetentionRepo, migrate, openDatabase, type AuditRepo, type Database } from '../store/index.js';
+
+/** Where the store is: PostgreSQL, the embedded database in a directory, or one in memory (tests). */
+export type DatabaseLocation = { url: string } | { dataDir: string } | { memory: true };
+
+/** What the core is built from; src/config resolves every field (flags over environment over defaults). */
+export interface CoreConfig {
+  database: DatabaseLocation;
+  /** Policy files or directories; none gives an empty set (the scope default, deny, decides everything). */
+  policies: readonly string[];
+  /** Reload policies when their files change. @default false */
+  watchPolicies?: boolean;
+  /** A `kind: Registry` file imported into the database registry at start (idempotent; the database wins). */
+  registryFile?: string | undefined;
+  /**
+   * The Ed25519 key that signs audit checkpoints. Without it the process does not seal (another
+   * process with the key will). @see CoreOptions.createAuditKey
+   */
+  auditKeyFile?: string | undefined;
+  /** Seconds between signed checkpoints while timers run; 0 seals only at close. @default 60 */
+  checkpointIntervalSec?: number;
+  /** Seconds between retention passes while timers run. @default 3600 */
+  retentionIntervalSec?: number;
+  /** A YAML file of `kind: AuditDestination` documents the audit log streams to. */
+  destinationsFile?: string | undefined;
+  /** Call bodies kept in audit events (masked). @default none */
+  auditCapture?: CaptureOptions;
+  /** Hosts images, links and uploads may reach without an exfiltration finding. @default none */
+  allowedHosts?: readonly string[];
+  /** How long registry lookups are cached: the kill switch's delay across processes. @default 500 */
+  registryCacheMs?: number;
+}
+
+/** How the core runs, as opposed to what it is made of. */
+export interface CoreOptions {
+  logger?: Logger;
+  clock?: Clock;
+  /** The environment destinations read their secrets from. @default {} */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Create the signing key when it is missing (serve and gateway); one-shot commands only use an existing one. @default false */
+  createAuditKey?: boolean;
+  /** Called after each checkpoint stage with its duration. */
+  onStage?: (stage: Stage, ms: number) => void;
+  /** An already open database to build on (tests); the core does not close it. */
+  database?: Database;
+}
+
+/**
+ * Every service of a Warden process, built once. `warden serve`, `warden gateway`, the demo and every
+ * CLI command are adapters over one of these; none of them builds a service of its own.
+ */
+export interface Core {
+  readonly config: Readonly<CoreConfig>;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly database: Database;
+  /** The audit log: reads, chain and checkpoints. */
+  readonly auditLog: AuditRepo;
+  /** The one writer of this process: every event goes through it, in chain order. */
+  readonly audit: AuditWriter;
+  /**
+   * Where result events (`tool.call.completed` …) go: held briefly so they ride in the next
+   * decision's commit (one transaction per governed call instead of two).
+   */
+  readonly results: Pick<AuditSink, 'append'>;
+  /** Streaming destinations' cursors and dead letters. */
+  readonly delivery: DeliveryStore;
+  readonly registry: Registry;
+  readonly policies: PolicyProvider & { status?: PolicyWatcher['status']; close(): void };
+  /** The audited checkpoint every enforcement point calls. */
+  readonly checkpoint: Checkpoint;
+  /** The same checkpoint over a sink that drops events: what a listing would show, without an event per item. */
+  readonly preview: Pick<Checkpoint, 'check'>;
+  /** Signs checkpoints over the chain; undefined when no signing key is available to this process. */
+  readonly checkpointer: Checkpointer | undefined;
+  readonly retention: RetentionService;
+  /** Retention periods and legal holds. */
+  readonly retentionStore: RetentionStore;
+  readonly dispatcher: Dispatcher;
+  /** The detector set, built on first use (about a second) and shared by every stage that scans. */
+  detectors(): DetectorSet;
+  /** What the registry file import did at start, when one was given. */
+  readonly seeded: SeedReport | undefined;
+  /** Resolves once every event handed to the core so far (held result events included) is durable. */
+  flush(): Promise<void>;
+  /** Checks that the database answers (readiness). */
+  ping(): Promise<void>;
+  /**
+   * Starts the timers of a process that writes events: sealing, retention and streaming. Call it in
+   * every long-running process (serve, gateway); one-shot commands seal once at close instead.
+   */
+  startTimers(): void;
+  /** Stops timers, flushes the writer, seals what was written (when it can) and closes the database. */
+  close(): Promise<void>;
+}
+
+/** A policy provider over a fixed, empty set: for commands that decide nothing. */
+function emptyPolicies(): PolicyProvider & { close(): void } {
+  const loaded = loadPolicySources([]);
+  const set = loaded.set as PolicySet;
+  return { current: () => set, close: () => {} };
+}
+
+/** The composition root: builds store, audit, registry, detectors, policies and the checkpoint once. */
+export async function createCore(config: Readonly<CoreConfig>, opts: CoreOptions = {}): Promise<Core> {
+  const logger = opts.logger ?? pino({ level: 'warn', base: { service: 'warden' } }, pino.destination(2));
+  const clock = opts.clock ?? systemClock;
+  const policies = config.policies.length > 0 ? await openPolicies(config.policies, { watch: config.watchPolicies ?? false, logger }) : emptyPolicies();
+  const ownsDatabase = opts.database === undefined;
+  let database: Database | undefined = opts.database;
+  try {
+    database ??= await openDatabase(config.database);
+    const migrated = await migrate(database.db);
+    logger.debug({ dialect: database.dialect, ...migrated }, 'database ready');
+    const auditLog = createAuditRepo(database.db);
+    const audit = createAuditWriter({ store: auditLog, clock });
+    const batcher = createResultBatcher(audit);
+
+    let detectorSet: DetectorSet | undefined;
+    const detectors = () => (detectorSet ??= createDetectorSet({ allowedHosts: config.allowedHosts ?? [] }));
+    const detectorPort: DetectorPort = {
+      scan: async (action) => detectors().scanAction(action),
+      scanValue: (value, source, root) => detectors().scanValue(value, source, root),
+    };
+
+    const registryRepo = createRegistryRepo(database.db);
+    const registry = createRegistry({
+      repo: registryRepo,
+      audit,
+      clock,
+      scanDefinition: (tool) => detectors().scanToolDefinition(tool),
+      ...(config.registryCacheMs !== undefined ? { cacheMs: config.registryCacheMs } : {}),
+    });
+    let seeded: SeedReport | undefined;
+    if (config.registryFile) {
+      const file = config.registryFile;
+      seeded = await seedRegistry({ repo: registryRepo, audit, clock }, parseRegistryFile(file, await readFile(file, 'utf8')));
+      for (const c of seeded.conflicts) logger.warn({ file, entry: c.entry, field: c.field, file_value: c.fileValue, database_value: c.databaseValue }, 'the registry file differs from the database; the database wins (change it with `warden registry`)');
+      if (seeded.added.length > 0) logger.info({ file, added: seeded.added }, 'registry entries imported');
+    }
+
+    const checkpoint = createCheckpoint({
+      policies,
+      registry,
+      audit: batcher.decisions,
+      clock,
+      detectors: detectorPort,
+      ...(config.auditCapture ? { capture: config.auditCapture } : {}),
+      ...(opts.onStage ? { onStage: opts.onStage } : {}),
+    });
+    const preview = createCheckpoint({ policies, registry, audit: { append: async () => {} }, clock });
+
+    let checkpointer: Checkpointer | undefined;
+    if (config.auditKeyFile) {
+      const keyFile = config.auditKeyFile;
+      const signing = await loadSigningKey(keyFile, { create: opts.createAuditKey ?? false }).catch((err: unknown) => {
+        // A one-shot command without the key leaves sealing to the process that has it.
+        if (opts.createAuditKey) throw err;
+        logger.debug({ file: keyFile }, 'no audit signing key; this process does not seal');
+        return undefined;
+      });
+      if (signing?.created) logger.warn({ file: keyFile }, 'created a new audit signing key; back it up and publish its public key (`warden audit keys`)');
+      if (signing) checkpointer = createCheckpointer({ chain: auditLog, checkpoints: auditLog, key: signing.key, clock });
+    }
+    const retentionStore = createRetentionRepo(database.db);
+    const retention = createRetentionService({ store: retentionStore, audit, clock });
+    const destinations = config.destinationsFile ? await loadDestinations(config.destinationsFile, opts.env ?? {}) : [];
+    const delivery = createDeliveryRepo(database.db);
+    const dispatcher = createDispatcher({
+      destinations,
+      chain: auditLog,
+      store: delivery,
+      clock,
+      owner: `${hostname()}:${process.pid}`,
+      onError: (err) => logger.warn({ err }, 'audit streaming pass failed'),
+    });
+
+    const timers: NodeJS.Timeout[] = [];
+    const seal = async () => {
+      const cps = (await checkpointer?.sealAll()) ?? [];
+      for (const cp of cps) logger.info({ tenant: cp.tenantId, fromSeq: cp.fromSeq, toSeq: cp.toSeq, keyId: cp.keyId }, 'audit checkpoint signed');
+    };
+    const runRetention = async () => {
+      const outcomes = await retention.run();
+      for (const o of outcomes) if (o.removed > 0) logger.info(o, 'audit retention removed events');
+    };
+    let closed = false;
+    const db = database;
+    return {
+      config,
+      clock,
+      logger,
+      database: db,
+      auditLog,
+      audit,
+      results: batcher.results,
+      delivery,
+      registry,
+      policies,
+      checkpoint,
+      preview,
+      checkpointer,
+      retention,
+      retentionStore,
+      dispatcher,
+      detectors,
+      seeded,
+      async flush() {
+        await batcher.flush();
+        await audit.flush();
+      },
+      async ping() {
+        await sql`select 1`.execute(db.db);
+      },
+      startTimers() {
+        if (timers.length > 0) return;
+        const every = (ms: number, what: string, fn: () => Promise<void>) => {
+          const t = setInterval(() => void fn().catch((err: unknown) => logger.error({ err }, `${what} failed`)), ms);
+          t.unref();
+          timers.push(t);
+        };
+        const sealSec = config.checkpointIntervalSec ?? 60;
+        if (checkpointer && sealSec > 0) every(sealSec * 1000, 'audit checkpoint', seal);
+        // Removals keep their chain stubs and are audited.
+        every((config.retentionIntervalSec ?? 3600) * 1000, 'audit retention', runRetention);
+        if (destinations.length > 0) {
+          dispatcher.start();
+          logger.info({ destinations: destinations.map((d) => d.doc.metadata.name) }, 'audit streaming started');
+        }
+      },
+      async close() {
+        if (closed) return;
+        closed = true;
+        for (const t of timers) clearInterval(t);
+        await dispatcher.stop();
+        policies.close();
+        await batcher.flush();
+        await audit.flush();
+        // A last seal so a clean stop leaves every committed event under a signed checkpoint; a command
+        // that only read writes nothing, not even a checkpoint.
+        if (timers.length > 0 || audit.stats().committed > 0) await seal().catch((err: unknown) => logger.error({ err }, 'final audit checkpoint failed'));
+        if (ownsDatabase) await db.close();
+      },
+    };
+  } catch (err) {
+    policies.close();
+    if (ownsDatabase) await database?.close().catch(() => {});
+    throw err;
+  }
+}

@@ -1,0 +1,11 @@
+// The composition root's public surface: every surface (serve, gateway, demo, CLI) builds on these.
+export { coreConfigOf } from './core-config.js';
+export { createCore } from './core.js';
+export type { Core, CoreConfig, CoreOptions, DatabaseLocation } from './core.js';
+export { startDemoGateway } from './demo.js';
+export type { DemoGateway } from './demo.js';
+export { startGateway } from './gateway-runtime.js';
+export type { GatewayRuntime, GatewayRuntimeOptions } from './gateway-runtime.js';
+export { processIo } from './process-io.js';
+export { startServer } from './server.js';
+export type { RunningServer } from './server.js';

@@ -1,0 +1,62 @@
+import pino, { type Logger } from 'pino';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../api/index.js';
+import type { PolicyStatus, WardenConfig } from '../config/index.js';
+import type { Clock } from '../domain/index.js';
+import { coreConfigOf } from './core-config.js';
+import { createCore, type Core } from './core.js';
+
+/** A running Warden server and how to stop it. */
+export interface RunningServer {
+  url: string;
+  /** The configuration it runs with. */
+  config: Readonly<WardenConfig>;
+  /** The services it serves; the demo gateway runs on the same core. */
+  core: Core;
+  app: FastifyInstance;
+  close(): Promise<void>;
+}
+
+/** `warden serve`: the decision and audit API over the core, with the core's timers running. */
+export async function startServer(config: Readonly<WardenConfig>, opts: { logger?: Logger; clock?: Clock; env?: Readonly<Record<string, string | undefined>> } = {}): Promise<RunningServer> {
+  const logger = opts.logger ?? pino({ level: config.logLevel, base: { service: 'warden' } });
+  const core = await createCore(coreConfigOf(config), { logger, createAuditKey: true, ...(opts.clock ? { clock: opts.clock } : {}), ...(opts.env ? { env: opts.env } : {}) });
+  try {
+    // Built before the first request (patterns compiled, model loaded), not during it.
+    core.detectors();
+    const status = (): PolicyStatus => core.policies.status!();
+    const app = buildApp({
+      checkpoint: core.checkpoint,
+      audit: core.auditLog,
+      delivery: core.delivery,
+      policyStatus: status,
+      logger: logger.child({ component: 'api' }),
+      readiness: {
+        database: async () => {
+          await core.ping();
+          return { ok: true, detail: core.database.dialect };
+        },
+        // A broken edit on disk does not make the server unready: the last good set stays in force.
+        policies: async () => {
+          const s = status();
+          return { ok: true, detail: s.lastError ? `serving ${s.version}; the files on disk fail to load: ${s.lastError.messages[0]}` : `serving ${s.version}` };
+        },
+      },
+    });
+    const url = await app.listen({ port: config.port, host: config.host });
+    core.startTimers();
+    return {
+      url,
+      config,
+      core,
+      app,
+      async close() {
+        await app.close();
+        await core.close();
+      },
+    };
+  } catch (err) {
+    await core.close().catch(() => {});
+    throw err;
+  }
+}

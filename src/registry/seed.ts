@@ -1,0 +1,118 @@
+import { newAuditEvent, type AuditSink, type Clock, type Tool } from '../domain/index.js';
+import type { RegistryDoc } from './registry-file.js';
+import type { AgentRecord, RegistryRepo, ServerRecord, ToolRecord } from './records.js';
+
+/** A field where the registry file and the database disagree; the database kept its value. */
+export interface SeedConflict {
+  entry: string;
+  field: string;
+  fileValue: unknown;
+  databaseValue: unknown;
+}
+
+/** What importing a registry file did. */
+export interface SeedReport {
+  /** Entries the database did not have (`server`, `server.tool`, `agent:<id>`). */
+  added: string[];
+  conflicts: SeedConflict[];
+}
+
+/** The repository operations the import uses, and the audit hook for what it added. */
+export interface SeedTarget {
+  repo: Pick<RegistryRepo, 'getServer' | 'putServer' | 'getTool' | 'putTool' | 'getAgent' | 'putAgent'>;
+  /** Audits one imported entry (`registry.*.imported`). */
+  imported(kind: 'server' | 'tool' | 'agent', name: string, details: Record<string, unknown>): Promise<void>;
+  now(): string;
+}
+
+/** The server's own name for a tool the file names as policies see it (`deploy.release` on `deploy` → `release`). */
+function ownName(tool: Tool): string {
+  return tool.name.startsWith(`${tool.server}.`) ? tool.name.slice(tool.server.length + 1) : tool.name;
+}
+
+function compare(entry: string, fields: Record<string, [unknown, unknown]>, out: SeedConflict[]): void {
+  for (const [field, [fileValue, databaseValue]] of Object.entries(fields)) {
+    if (fileValue === undefined) continue;
+    if (JSON.stringify(fileValue) !== JSON.stringify(databaseValue)) out.push({ entry, field, fileValue, databaseValue });
+  }
+}
+
+/**
+ * Imports a `kind: Registry` file into the database registry, idempotently: entries the database
+ * lacks are added (and audited); entries it has keep the database's values, because an operator's
+ * later `warden registry block` or `suspend` must survive a restart with the same file. Differences
+ * are reported so the caller can say which value is in force.
+ *
+ * A tool imported from a file has no pinned definition yet (`pinnedHash` is empty): the first
+ * definition a gateway discovers for it is pinned, keeping the file's status and facts.
+ */
+export async function importRegistryDoc(target: SeedTarget, doc: RegistryDoc): Promise<SeedReport> {
+  const report: SeedReport = { added: [], conflicts: [] };
+  const time = target.now();
+  for (const tool of doc.spec.tools ?? []) {
+    const name = ownName(tool);
+    if (!(await target.repo.getServer(tool.server))) {
+      const server: ServerRecord = { name: tool.server, scope: 'default', status: 'approved', info: { source: 'registry file' }, firstSeen: time, lastSeen: time };
+      await target.repo.putServer(server);
+      report.added.push(tool.server);
+      await target.imported('server', tool.server, { status: server.status });
+    }
+    const existing = await target.repo.getTool(tool.server, name);
+    const status = tool.status ?? 'approved';
+    if (existing) {
+      compare(`${tool.server}.${name}`, { status: [status, existing.status], risk: [tool.risk, existing.risk], owner: [tool.owner, existing.owner], capabilities: [tool.capabilities, existing.capabilities], classification: [tool.classification, existing.classification] }, report.conflicts);
+      continue;
+    }
+    const record: ToolRecord = {
+      server: tool.server,
+      name,
+      capabilities: tool.capabilities ?? [],
+      annotations: {},
+      inputSchema: {},
+      status,
+      ...(status === 'blocked' ? { statusReason: 'blocked in the registry file' } : {}),
+      ...(tool.risk ? { risk: tool.risk } : {}),
+      ...(tool.owner ? { owner: tool.owner } : {}),
+      ...(tool.classification ? { classification: tool.classification } : {}),
+      pinnedHash: '',
+      observedHash: '',
+      firstSeen: time,
+      lastSeen: time,
+    };
+    await target.repo.putTool(record);
+    report.added.push(`${tool.server}.${name}`);
+    await target.imported('tool', `${tool.server}.${name}`, { status, ...(tool.risk ? { risk: tool.risk } : {}) });
+  }
+  for (const agent of doc.spec.agents ?? []) {
+    const existing = await target.repo.getAgent(agent.id);
+    const status: AgentRecord['status'] = agent.status === 'suspended' ? 'suspended' : 'active';
+    if (existing) {
+      compare(`agent:${agent.id}`, { status: [status, existing.status], kind: [agent.kind, existing.kind], owner: [agent.owner, existing.owner] }, report.conflicts);
+      continue;
+    }
+    await target.repo.putAgent({ id: agent.id, status, updatedAt: time, ...(agent.kind ? { kind: agent.kind } : {}), ...(agent.owner ? { owner: agent.owner } : {}) } satisfies AgentRecord);
+    report.added.push(`agent:${agent.id}`);
+    await target.imported('agent', agent.id, { status });
+  }
+  return report;
+}
+
+/**
+ * Imports a registry file through the repository the registry service uses, auditing each added
+ * entry as `registry.<kind>.imported` by the system.
+ */
+export async function seedRegistry(deps: { repo: SeedTarget['repo']; audit: Pick<AuditSink, 'append'>; clock: Clock }, doc: RegistryDoc): Promise<SeedReport> {
+  return importRegistryDoc(
+    {
+      repo: deps.repo,
+      now: () => deps.clock.now().toISOString(),
+      async imported(kind, name, details) {
+        const target = kind === 'tool' ? { kind, server: name.slice(0, name.indexOf('.')), name } : { kind, name };
+        await deps.audit.append([
+          newAuditEvent({ scope: 'default', category: 'admin', type: `registry.${kind}.imported`, severity: 'info', outcome: 'success', actor: { type: 'system', id: 'warden-registry' }, target, details }, deps.clock.now()),
+        ]);
+      },
+    },
+    doc,
+  );
+}
