@@ -1,11 +1,22 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
+
+/**
+ * Files under test/ that start no process, server or database: they join the unit project.
+ * Every other file under test/ is integration, so a new one lands there until it is listed here.
+ */
+const FAST_TEST_FILES = ['test/architecture.test.ts', 'test/gateway-result-batcher.test.ts', 'test/injection-docs.test.ts'];
 
 export default defineConfig({
   test: {
-    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     reporters: ['default', './test/support/summary-reporter.ts'],
     setupFiles: ['./test/support/property-seed.ts'],
+    // `vitest run` runs both projects; `--project unit` or `--project integration` picks one.
+    // Each project runs its files in parallel workers (vitest's default), as the single suite did.
+    projects: [
+      { extends: true, test: { name: 'unit', include: ['src/**/*.test.ts', ...FAST_TEST_FILES] } },
+      { extends: true, test: { name: 'integration', include: ['test/**/*.test.ts'], exclude: [...configDefaults.exclude, ...FAST_TEST_FILES] } },
+    ],
   },
 });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openPolicies, PolicyLoadError, type PolicyWatcher } from '../src/config/index.js';
 import { decide } from '../src/policy/index.js';
+import { waitFor } from './support/wait-for.js';
 
 const doc = (effect: string) => `apiVersion: warden.dev/v1
 kind: Policy
@@ -16,13 +17,8 @@ const logs: { level: string; msg: string; obj: object }[] = [];
 const logger = { info: (obj: object, msg: string) => void logs.push({ level: 'info', msg, obj }), warn: (obj: object, msg: string) => void logs.push({ level: 'warn', msg, obj }) };
 const action = { kind: 'tool.call' as const, scope: 'acme/x', tool: { server: 's', name: 't' } };
 
-async function until(cond: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('timed out waiting for the watcher');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+// The watcher reports a reload only through its status, so the tests poll that (file events come from the OS).
+const until = (cond: () => boolean) => waitFor(cond, { what: 'the watcher' });
 
 let watcher: PolicyWatcher | undefined;
 afterEach(() => watcher?.close());

@@ -250,18 +250,35 @@ function defineSuite(dialect: DialectCase): void {
       const outside = event();
       let entered!: () => void;
       const started = new Promise<void>((resolve) => (entered = resolve));
+      let appendSettled!: () => void;
+      const appendDone = new Promise<void>((resolve) => (appendSettled = resolve));
+      let settled = false;
+      let pendingWhileOpen: boolean | undefined;
       const rolledBack = database.db
         .transaction()
         .execute(async (trx) => {
           await sql`INSERT INTO audit_chain_heads (tenant_id, seq, hash) VALUES ('ghost', 0, 'x')`.execute(trx);
           entered();
-          await new Promise((resolve) => setTimeout(resolve, 50));
+          if (dialect.name === 'postgres') {
+            // The append runs on a connection of its own and commits while this transaction is open.
+            await appendDone;
+          } else {
+            // PGlite has one session: the append must wait until this transaction lets it go. That it
+            // did not run meanwhile can only be seen over a window, so this wait is the assertion's.
+            await new Promise((resolve) => setTimeout(resolve, 50));
+            pendingWhileOpen = !settled;
+          }
           throw new Error('roll back');
         })
         .catch(() => undefined);
       await started;
-      await audit.append([outside]);
+      const appended = audit.append([outside]).finally(() => {
+        settled = true;
+        appendSettled();
+      });
+      await appended;
       await rolledBack;
+      if (dialect.name === 'pglite') expect(pendingWhileOpen, 'the append ran inside the open transaction').toBe(true);
       expect((await audit.list({ limit: 10 })).events.map(bare)).toEqual([outside]);
       expect(await audit.tenants()).toEqual(['default']);
     });

@@ -15,8 +15,11 @@ function memoryStore(opts: { failWhen?: (events: AuditEvent[]) => boolean } = {}
   const txSizes: number[] = [];
   let gate: Promise<void> = Promise.resolve();
   let open!: () => void;
+  let entered!: () => void;
+  const committing = new Promise<void>((r) => (entered = r));
   const store: ChainStore = {
     async appendChained(tenant, build) {
+      entered();
       await gate;
       const r = build(heads.get(tenant) ?? { seq: 0, hash: GENESIS_HASH, loggedAt: undefined });
       if (opts.failWhen?.(r.events)) throw new Error('constraint violated');
@@ -33,6 +36,8 @@ function memoryStore(opts: { failWhen?: (events: AuditEvent[]) => boolean } = {}
       gate = new Promise((r) => (open = r));
     },
     release: () => open(),
+    /** Resolves once the writer has begun a commit (it is then waiting at the gate, if held). */
+    committing: () => committing,
   };
 }
 
@@ -43,7 +48,7 @@ describe('audit writer', () => {
     const w = createAuditWriter({ store: m.store, clock });
     let done = false;
     const p = w.append([ev()]).then(() => (done = true));
-    await new Promise((r) => setTimeout(r, 20));
+    await m.committing();
     expect(done).toBe(false);
     expect(m.committed).toHaveLength(0);
     m.release();
@@ -56,7 +61,7 @@ describe('audit writer', () => {
     m.hold();
     const w = createAuditWriter({ store: m.store, clock });
     const first = w.append([ev()]);
-    await new Promise((r) => setTimeout(r, 5));
+    await m.committing();
     const rest = Array.from({ length: 50 }, () => w.append([ev()]));
     m.release();
     await Promise.all([first, ...rest]);
@@ -94,7 +99,7 @@ describe('audit writer', () => {
     m.hold();
     const w = createAuditWriter({ store: m.store, clock });
     const good1 = w.append([ev()]);
-    await new Promise((r) => setTimeout(r, 5));
+    await m.committing();
     const good2 = w.append([ev()]);
     const bad = w.append([ev('poison')]).catch((e: unknown) => e);
     const good3 = w.append([ev()]);

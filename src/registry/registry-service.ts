@@ -44,8 +44,8 @@ export interface RegistryDeps {
   audit: Pick<AuditSink, 'append'>;
   clock: Clock;
   /**
-   * How long a lookup is served from memory. Changes made through this service take effect at once;
-   * changes made by another process (the CLI, another replica) within this time.
+   * How long a lookup is served from memory, measured on `clock`. Changes made through this service
+   * take effect at once; changes made by another process (the CLI, another replica) within this time.
    * @default 500
    */
   cacheMs?: number;
@@ -63,9 +63,10 @@ export function createRegistry(deps: RegistryDeps): Registry {
   const ttl = deps.cacheMs ?? 500;
   const cache = new Map<string, { at: number; value: Promise<unknown> }>();
   const cached = <T>(key: string, load: () => Promise<T>): Promise<T> => {
-    const now = Date.now();
+    const now = deps.clock.now().getTime();
     const hit = cache.get(key);
-    if (hit && now - hit.at < ttl) return hit.value as Promise<T>;
+    // A clock that went back (an NTP step, a test) reloads rather than serving an entry from the future.
+    if (hit && now >= hit.at && now - hit.at < ttl) return hit.value as Promise<T>;
     const value = load();
     cache.set(key, { at: now, value });
     value.catch(() => cache.delete(key));
