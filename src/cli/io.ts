@@ -1,5 +1,5 @@
-/** Exit codes every command uses: 0 ok, 1 findings or failures, 2 usage or input error. */
-export const EXIT = { ok: 0, findings: 1, usage: 2 } as const;
+/** Exit codes every command uses: 0 ok, 1 findings or failures, 2 usage or input error, 3 a runtime failure. */
+export const EXIT = { ok: 0, findings: 1, usage: 2, runtime: 3 } as const;
 
 /** Where a command writes and what it reads from its surroundings; tests pass their own. */
 export interface CliIo {

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import type { Finding } from '../../domain/index.js';
 import { createDetectorSet, DETECTOR_NAMES, SCAN_SOURCES, type DetectorName, type ScanSource } from '../../detect/index.js';
 import { CliError, EXIT, type CliIo } from '../io.js';
-import { allowedHostsOption } from '../scan-findings.js';
+import { allowedHostsOption } from '../allowed-hosts.js';
 
 interface ScanOptions {
   json?: boolean;
