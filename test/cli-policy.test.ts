@@ -1,10 +1,23 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { DecisionSchema, compileValidator } from '../src/domain/index.js';
 import { cli } from './support/cli.js';
 import { NO_EXFIL_POLICY } from './fixtures/exfil-policy.js';
+
+// Lets a test make the detectors fail to build, as a missing model file would (a runtime failure, exit 3).
+const detectorFault = vi.hoisted(() => ({ fail: false }));
+vi.mock('../src/detect/index.js', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('../src/detect/index.js')>();
+  return {
+    ...actual,
+    createDetectorSet: (...args: Parameters<typeof actual.createDetectorSet>) => {
+      if (detectorFault.fail) throw new Error('cannot load the injection model');
+      return actual.createDetectorSet(...args);
+    },
+  };
+});
 
 const EXAMPLES = join(import.meta.dirname, '..', 'examples', 'policies');
 
@@ -63,6 +76,16 @@ describe('warden policy test', () => {
     expect(body.results[0]).toMatchObject({ name: expect.any(String), passed: true, effect: expect.any(String) });
   });
 
+  it('takes --json as an alias of --format json, and refuses an unknown or contradictory format', async () => {
+    const alias = await cli(['policy', 'test', EXAMPLES, '--json']);
+    expect(alias.code).toBe(0);
+    expect(JSON.parse(alias.stdout)).toEqual(JSON.parse((await cli(['policy', 'test', EXAMPLES, '--format', 'json'])).stdout));
+    expect((await cli(['policy', 'test', EXAMPLES, '--format', 'yaml'])).code).toBe(2);
+    const both = await cli(['policy', 'test', EXAMPLES, '--json', '--format', 'human']);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain('contradict');
+  });
+
   it('exits 2 when the policies do not compile or no test file exists', async () => {
     const broken = await cli(['policy', 'test', dir({ 'p.yaml': POLICY.replace('effect: deny', 'effect: nope'), 'p.test.yaml': 'tests: []\n' })]);
     expect(broken.code).toBe(2);
@@ -114,6 +137,54 @@ describe('warden policy eval', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('effect: deny');
     expect(r.stdout).toContain('decided by restrict-shell/no-shell-outside-business-hours (v3, deny)');
+  });
+
+  it('takes --format json as --json does', async () => {
+    const a = actionFile(shell);
+    const json = await cli(['policy', 'eval', '--format', 'json', '--action', a, EXAMPLES]);
+    expect(json.code).toBe(0);
+    expect(json.stdout).toBe((await cli(['policy', 'eval', '--json', '--action', a, EXAMPLES])).stdout);
+    expect((await cli(['policy', 'eval', '--format', 'human', '--action', a, EXAMPLES])).stdout).toContain('effect: deny');
+    expect((await cli(['policy', 'eval', '--format', 'xml', '--action', a, EXAMPLES])).code).toBe(2);
+  });
+
+  it('decides with the server\'s checkpoint: findings, the redact obligation and the masked arguments, without an audit event id', async () => {
+    const dsn = 'postgres://admin:hunter2secret@db.internal:5432/prod';
+    const query = { kind: 'tool.call', scope: 'acme/data', principal: { id: 'carol', roles: ['analyst'] }, tool: { server: 'db', name: 'db.query' }, args: { sql: 'select 1', dsn } };
+    const r = await cli(['policy', 'eval', '--json', '--action', actionFile(query), EXAMPLES]);
+    expect(r.code).toBe(0);
+    const decision = JSON.parse(r.stdout);
+    expect(decision.findings).toEqual([expect.objectContaining({ category: 'secret', path: 'args.dsn' })]);
+    expect(decision.obligations).toEqual([{ type: 'redact', params: { categories: ['secret'], paths: ['args.dsn'] } }]);
+    expect(decision.redactedArgs.sql).toBe('select 1');
+    expect(decision).not.toHaveProperty('auditEventId');
+    expect(r.stdout).not.toContain('hunter2secret');
+    const human = await cli(['policy', 'eval', '--action', actionFile(query), EXAMPLES]);
+    expect(human.stdout).toMatch(/^ {2}finding: secret\/.* at args\.dsn: /m);
+    expect(human.stdout).toContain('  obligation: redact {"categories":["secret"],"paths":["args.dsn"]}');
+  });
+
+  it('uses --now for an action without context.time, and refuses a bad time', async () => {
+    const { context: _, ...undated } = shell;
+    const night = await cli(['policy', 'eval', '--json', '--now', '2026-11-24T22:00:00Z', '--action', actionFile(undated), EXAMPLES]);
+    expect(JSON.parse(night.stdout).effect).toBe('deny');
+    const day = await cli(['policy', 'eval', '--json', '--now', '2026-11-24T10:00:00Z', '--action', actionFile(undated), EXAMPLES]);
+    expect(JSON.parse(day.stdout).effect).toBe('allow');
+    expect((await cli(['policy', 'eval', '--now', 'tomorrow', '--action', actionFile(undated), EXAMPLES])).code).toBe(2);
+  });
+
+  it('exits 3 when the checkpoint itself fails (here the detectors cannot be built)', async () => {
+    detectorFault.fail = true;
+    try {
+      const query = { kind: 'tool.call', scope: 'acme/web', tool: { server: 'files', name: 'files.read_file' }, args: { path: 'a' } };
+      const r = await cli(['policy', 'eval', '--action', actionFile(query), EXAMPLES]);
+      expect(r.code).toBe(3);
+      expect(r.stderr).toContain('the checkpoint failed: cannot load the injection model');
+      // Without a scan section no detector is built, so the same fault goes unnoticed.
+      expect((await cli(['policy', 'eval', '--action', actionFile(query), dir({ 'p.yaml': POLICY })])).code).toBe(0);
+    } finally {
+      detectorFault.fail = false;
+    }
   });
 
   it('exits 2 on an invalid action or unreadable file', async () => {

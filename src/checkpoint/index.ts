@@ -1,8 +1,11 @@
-export { buildDecisionEvent, buildDetectionEvent } from './audit-stage.js';
-export type { CallerInfo } from './audit-stage.js';
+export { buildDecisionEvent, buildDetectionEvent } from './audit-events.js';
+export type { CallerInfo } from './audit-events.js';
 export { createCheckpoint } from './checkpoint.js';
-export type { CaptureOptions, Checkpoint, CheckpointDeps, CheckpointResult, DetectorPort, InspectResult, PolicyProvider } from './checkpoint.js';
-export type { RegistryPort } from './ports.js';
-export { lookUpRegistry } from './registry-stage.js';
-export { STAGES } from './stages.js';
+export type { Checkpoint, CheckpointDeps, CheckpointResult } from './checkpoint.js';
+export { createOfflineCheckpoint } from './offline-checkpoint.js';
+export type { OfflineCheckpointOptions } from './offline-checkpoint.js';
+export type { CaptureOptions, DetectorPort, PolicyProvider, RegistryPort } from './ports.js';
+export { lookUpRegistry } from './stages/registry.js';
+export type { InspectResult } from './stages/inspect.js';
+export { OUTPUT_STAGES, STAGES } from './stages.js';
 export type { Stage, StageTimings } from './stages.js';

@@ -1,4 +1,5 @@
-import type { Agent, Tool } from '../domain/index.js';
+import type { Action, Agent, Finding, Tool } from '../domain/index.js';
+import type { PolicySet } from '../policy/index.js';
 
 /** What the checkpoint needs to know about tools and agents; the registry's word beats the caller's. */
 export interface RegistryPort {
@@ -6,4 +7,21 @@ export interface RegistryPort {
   findTool(server: string, name: string): Promise<Tool | undefined>;
   /** The registered agent, or undefined when the registry does not know it. */
   findAgent(id: string): Promise<Agent | undefined>;
+}
+
+/** The detectors (src/detect's DetectorSet fits): scans an action's input and a call's output. */
+export interface DetectorPort {
+  scan(action: Action): Promise<Finding[]>;
+  scanValue(value: unknown, source: 'tool_result', root?: string): Finding[];
+}
+
+/** Hands out the policy set in force; swapped atomically when policies reload. */
+export interface PolicyProvider {
+  current(): PolicySet;
+}
+
+/** Which call bodies the audit log keeps besides their digests. */
+export interface CaptureOptions {
+  args?: boolean;
+  results?: boolean;
 }

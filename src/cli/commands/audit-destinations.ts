@@ -6,9 +6,9 @@ import { formatOf } from './format.js';
 /** `warden audit destinations` (delivery status) and `warden audit replay`. */
 export function registerAuditDestinations(audit: Command, io: CliIo, done: (code: number) => void): void {
   withStoreOptions(audit.command('destinations').description('show each streaming destination: cursor, lag, failures, dead letters'))
-    .option('--format <format>', 'human or json', 'human')
+    .option('--format <format>', 'human or json (default: human)')
     .option('--json', 'the same as --format json')
-    .action(async (opts: StoreFlags & { format: string; json?: boolean }) => {
+    .action(async (opts: StoreFlags & { format?: string; json?: boolean }) => {
       const format = formatOf(opts);
       await withCore(io, opts, async ({ auditLog: repo, delivery }) => {
         const states = await delivery.status();

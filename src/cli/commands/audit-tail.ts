@@ -30,9 +30,9 @@ export function registerAuditTail(audit: Command, io: CliIo, done: (code: number
     .option('-n, --lines <n>', 'how many recent events to show first', '20')
     .option('--no-follow', 'print the recent events and exit')
     .option('--interval <ms>', 'poll interval while following', '500')
-    .option('--format <format>', 'human or json (one JSON event per line)', 'human')
+    .option('--format <format>', 'human or json (one JSON event per line; default: human)')
     .option('--json', 'the same as --format json')
-    .action(async (opts: StoreFlags & FilterFlags & { lines: string; follow: boolean; interval: string; format: string; json?: boolean }) => {
+    .action(async (opts: StoreFlags & FilterFlags & { lines: string; follow: boolean; interval: string; format?: string; json?: boolean }) => {
       const query = toQuery(opts);
       const json = formatOf(opts) === 'json';
       const show = (e: AuditEvent) => io.stdout(`${json ? JSON.stringify(e) : line(e)}\n`);

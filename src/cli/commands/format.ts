@@ -12,10 +12,12 @@ export function parseFormat(value: string): Format {
 
 /** The one output switch every command takes: `--format human|json`, with `--json` as its alias. */
 export function withFormatOption(cmd: Command): Command {
-  return cmd.option('--format <format>', 'human or json', 'human').option('--json', 'the same as --format json');
+  return cmd.option('--format <format>', 'human or json (default: human)').option('--json', 'the same as --format json');
 }
 
-/** The format a command was asked for; `--json` wins over `--format`. */
+/** The format a command was asked for; `--json` with `--format human` is a usage error. */
 export function formatOf(opts: { format?: string | undefined; json?: boolean | undefined }): Format {
-  return opts.json ? 'json' : parseFormat(opts.format ?? 'human');
+  const format = opts.format === undefined ? undefined : parseFormat(opts.format);
+  if (opts.json && format === 'human') throw new CliError('`--json` and `--format human` contradict each other; give one');
+  return opts.json ? 'json' : (format ?? 'human');
 }

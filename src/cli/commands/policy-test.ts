@@ -1,23 +1,26 @@
 import type { Command } from 'commander';
 import { readPolicyFiles } from '../../config/index.js';
 import { formatDiagnostic, loadPolicySources, parsePolicyTestSource, runPolicyTests, type PolicyTestResult } from '../../policy/index.js';
+import { allowedHostsOption } from '../allowed-hosts.js';
+import { formatOf } from './format.js';
 import { CliError, EXIT, type CliIo } from '../io.js';
-import { allowedHostsOption, offlineFindings } from '../scan-findings.js';
-import { parseFormat } from './format.js';
+import { nowOption } from '../now-option.js';
+import { offlineDecide } from '../offline-decide.js';
 
-/** `warden policy test <dir>`: run the `*.test.yaml` cases beside the policies. */
+/** `warden policy test <dir>`: run the `*.test.yaml` cases beside the policies, through the offline checkpoint. */
 export function registerPolicyTest(policy: Command, io: CliIo, done: (code: number) => void): void {
   policy
     .command('test')
-    .description('run the *.test.yaml cases against the policies beside them')
+    .description('run the *.test.yaml cases against the policies beside them, with the checkpoint the server runs')
     .argument('<paths...>', 'directories (or files) holding policies and their *.test.yaml files')
-    .option('--format <format>', 'human or json', 'human')
+    .option('--format <format>', 'human or json')
+    .option('--json', 'the same as `--format json`')
     .option('--now <time>', 'the time used for cases without context.time (RFC 3339)')
     .option('--allow-host <host...>', 'hosts (and subdomains) the server lets images, links and uploads reach, as `warden serve --allow-host` (default: WARDEN_ALLOW_HOSTS)')
-    .action(async (paths: string[], opts: { format: string; now?: string; allowHost?: string[] }) => {
-      const format = parseFormat(opts.format);
-      const now = opts.now ? new Date(opts.now) : new Date();
-      if (Number.isNaN(now.getTime())) throw new CliError(`\`--now ${opts.now}\` is not a valid time`);
+    .action(async (paths: string[], opts: { format?: string; json?: boolean; now?: string; allowHost?: string[] }) => {
+      const format = formatOf(opts);
+      // One time for the whole run, so cases without context.time agree with each other.
+      const now = nowOption(opts.now) ?? new Date();
       const allowedHosts = allowedHostsOption(opts.allowHost, io);
       const files = await readPolicyFiles(paths, io.cwd);
       const compiled = loadPolicySources(files.sources);
@@ -28,7 +31,7 @@ export function registerPolicyTest(policy: Command, io: CliIo, done: (code: numb
       if (files.tests.length === 0) throw new CliError(`no *.test.yaml files under ${paths.map((p) => `\`${p}\``).join(', ')}`);
       const results: (PolicyTestResult & { file: string })[] = [];
       let broken = 0;
-      const findingsFor = offlineFindings(compiled.set, allowedHosts);
+      const decide = offlineDecide(compiled.set, { allowedHosts, now });
       for (const t of files.tests) {
         const parsed = parsePolicyTestSource(t.file, t.text);
         if (!parsed.file) {
@@ -36,7 +39,7 @@ export function registerPolicyTest(policy: Command, io: CliIo, done: (code: numb
           broken++;
           continue;
         }
-        for (const r of runPolicyTests(compiled.set, parsed.file, { now, ...(findingsFor ? { findingsFor } : {}) })) results.push({ ...r, file: t.file });
+        for (const r of await runPolicyTests(parsed.file, decide)) results.push({ ...r, file: t.file });
       }
       const passed = results.filter((r) => r.passed).length;
       const failed = results.length - passed + broken;

@@ -4,11 +4,11 @@ import type { Command } from 'commander';
 import type { Finding } from '../../domain/index.js';
 import { createDetectorSet, DETECTOR_NAMES, SCAN_SOURCES, type DetectorName, type ScanSource } from '../../detect/index.js';
 import { CliError, EXIT, type CliIo } from '../io.js';
-import { allowedHostsOption } from '../scan-findings.js';
+import { allowedHostsOption } from '../allowed-hosts.js';
 import { formatOf } from './format.js';
 
 interface ScanOptions {
-  format: string;
+  format?: string;
   json?: boolean;
   jsonl?: boolean;
   source: string;
@@ -46,7 +46,7 @@ export function registerScan(program: Command, io: CliIo, done: (code: number) =
     .command('scan')
     .description('scan text for prompt injection, tool poisoning, secrets, PII, exfiltration, cryptomining and spam')
     .argument('[file]', 'file to scan; `-` or nothing reads stdin')
-    .option('--format <format>', 'human or json', 'human')
+    .option('--format <format>', 'human or json (default: human)')
     .option('--json', 'the same as --format json')
     .option('--jsonl', 'read one {"id","text","source"} object a line; write one {"id","findings"} line per input')
     .option('--source <source>', `where the text came from: ${SCAN_SOURCES.join(', ')}`, 'prompt')

@@ -1,5 +1,6 @@
-import type { Action, Reason } from '../domain/index.js';
-import type { RegistryPort } from './ports.js';
+import type { Action, Reason } from '../../domain/index.js';
+import type { Pass, PassStage } from '../pass.js';
+import type { RegistryPort } from '../ports.js';
 
 /** What the registry stage hands on: the action with registry facts merged in, or a refusal. */
 export interface RegistryOutcome {
@@ -30,3 +31,15 @@ export async function lookUpRegistry(registry: RegistryPort, action: Action): Pr
   }
   return { action: merged, refusal };
 }
+
+/**
+ * registry: merges the registry's facts over the caller's claims and records a refusal for a
+ * suspended agent or a blocked tool. It may not decide anything else, nor read policies.
+ */
+export const registry: PassStage<'registry'> = {
+  name: 'registry',
+  async run(pass, deps): Promise<Pass> {
+    const { action, refusal } = await lookUpRegistry(deps.registry, pass.action);
+    return { ...pass, action, refusal };
+  },
+};

@@ -1,0 +1,47 @@
+import type { PolicySet } from '../policy/index.js';
+import { runStages, type Checkpoint } from './checkpoint.js';
+import type { DetectorPort, RegistryPort } from './ports.js';
+import type { Stage } from './stages.js';
+
+/** What the offline checkpoint runs over: policies and, when some policy scans, detectors. */
+export interface OfflineCheckpointOptions {
+  /** The policy set to decide with (a fixed set: nothing reloads offline). */
+  policies: PolicySet;
+  /** The detectors for scan sections; without them no finding is reported. Build them only when `policies.scans` is not empty. */
+  detectors?: DetectorPort;
+  /**
+   * The time for actions that carry no `context.time` (an action's own `context.time` always wins).
+   * @default the current time, read once per pass
+   */
+  now?: Date;
+  /** Called after each stage with its duration. */
+  onStage?: (stage: Stage, ms: number) => void;
+}
+
+/** A registry that knows nothing, so the action's own tool and agent facts are the ones used. */
+const UNKNOWING: RegistryPort = { findTool: async () => undefined, findAgent: async () => undefined };
+
+/**
+ * The same checkpoint, every stage of it, without a server: no audit sink (no event is written and
+ * `decision.auditEventId` is absent), facts from the action itself, the clock from the action's
+ * `context.time` or `now`. `warden policy eval` and `warden policy test` decide with it, so their
+ * decisions are the ones `POST /api/v1/decide` returns for the same action and policies.
+ * @example
+ * const checkpoint = createOfflineCheckpoint({ policies: set, now: new Date('2026-11-24T10:00:00Z') });
+ * const { decision } = await checkpoint.check(action);
+ */
+export function createOfflineCheckpoint(opts: OfflineCheckpointOptions): Checkpoint {
+  const set = opts.policies;
+  const now = opts.now;
+  return runStages(
+    {
+      policies: { current: () => set },
+      registry: UNKNOWING,
+      audit: undefined,
+      clock: { now: () => now ?? new Date() },
+      detectors: opts.detectors,
+      capture: undefined,
+    },
+    opts.onStage,
+  );
+}

@@ -1,0 +1,71 @@
+import type { Action, AuditSink, Clock, Decision, Finding, Obligation, Reason } from '../domain/index.js';
+import type { PolicySet, ScanMandate } from '../policy/index.js';
+import type { CallerInfo } from './audit-events.js';
+import type { CaptureOptions, DetectorPort, PolicyProvider, RegistryPort } from './ports.js';
+
+/**
+ * What every stage may use: the checkpoint's ports. `audit` is absent only in the offline
+ * checkpoint (`warden policy eval`/`test`), where no event is written and no event id is claimed.
+ */
+export interface PassDeps {
+  policies: PolicyProvider;
+  registry: RegistryPort;
+  audit: Pick<AuditSink, 'append'> | undefined;
+  clock: Clock;
+  detectors: DetectorPort | undefined;
+  capture: CaptureOptions | undefined;
+}
+
+/** The redaction a scope's scan section mandates for one value: the findings to mask and the obligation that reports it. */
+export interface Redaction {
+  hits: readonly Finding[];
+  obligation: Obligation | undefined;
+}
+
+/**
+ * The state of one input pass, handed from stage to stage. Stages never mutate it: each returns a
+ * new pass with the fields it owns filled in. A field is undefined until the stage that owns it ran.
+ */
+export interface Pass {
+  /** `performance.now()` when the pass began; the audit event's latency counts from here. */
+  readonly started: number;
+  readonly caller: CallerInfo | undefined;
+  /** The action as the enforcement point validated it (identify), then with registry facts merged (registry). */
+  readonly action: Action;
+  /** Set by registry when the registry alone refuses the action (suspended agent, blocked tool). */
+  readonly refusal?: Reason | undefined;
+  /** detect: the policy set in force for this pass, read once so every later stage sees the same one. */
+  readonly set?: PolicySet;
+  /** detect: the scope's scan section, when one applies. */
+  readonly mandate?: ScanMandate | undefined;
+  /** detect: everything the detectors reported, before thresholds (argument capture masks with these). */
+  readonly scanned?: readonly Finding[];
+  /** detect: the mandated findings at their thresholds, evidence scrubbed; what policies and the caller see. */
+  readonly findings?: readonly Finding[];
+  /** detect: what the mandate redacts in the arguments. */
+  readonly redaction?: Redaction;
+  /** detect: the action to forward (arguments masked where the mandate redacts). */
+  readonly forwarded?: Action;
+  /** evaluate: the time the decision was made at, and the audit event's time. */
+  readonly time?: Date;
+  /** evaluate: the decision, without its audit event id. */
+  readonly decision?: Decision;
+  /** audit: the id of the durable decision event; absent offline. */
+  readonly auditEventId?: string | undefined;
+}
+
+/** A stage of the input pass: takes the pass so far, returns the next one. */
+export interface PassStage<N extends string = string> {
+  readonly name: N;
+  run(pass: Pass, deps: PassDeps): Pass | Promise<Pass>;
+}
+
+/**
+ * A field an earlier stage owns; throws when the stage order is broken (a programming error,
+ * never a user input).
+ */
+export function reached<T>(value: T | undefined, field: string): T {
+  // INVARIANT: STAGES runs every stage in order, so a later stage always finds what an earlier one set.
+  if (value === undefined) throw new Error(`checkpoint stage order broken: \`${field}\` is not set yet`);
+  return value;
+}

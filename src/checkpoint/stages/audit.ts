@@ -1,0 +1,31 @@
+import { redactValue } from '../../detect/index.js';
+import type { AuditEvent } from '../../domain/index.js';
+import { buildDecisionEvent, buildDetectionEvent } from '../audit-events.js';
+import { sensitiveOf } from '../evidence.js';
+import { reached, type Pass, type PassStage } from '../pass.js';
+
+/**
+ * audit: builds the decision event (over the forwarded action, so its digest is of the masked
+ * arguments) and, when something was found, a correlated detection event, and awaits the sink:
+ * no durable event, no decision. It may not change the decision. Offline there is no sink: nothing
+ * is written and no event id is claimed.
+ */
+export const audit: PassStage<'audit'> = {
+  name: 'audit',
+  async run(pass, deps): Promise<Pass> {
+    if (!deps.audit) return pass;
+    const { action, caller } = pass;
+    const forwarded = reached(pass.forwarded, 'forwarded');
+    const decision = reached(pass.decision, 'decision');
+    const time = reached(pass.time, 'time');
+    const findings = reached(pass.findings, 'findings');
+    // The kept copy masks secrets and PII whatever the mandate says, and whatever the mandate redacted.
+    const captureArgs = deps.capture?.args === true && action.args !== undefined;
+    const captured = captureArgs && deps.detectors ? redactValue(action.args, [...sensitiveOf(reached(pass.scanned, 'scanned')), ...reached(pass.redaction, 'redaction').hits], 'args') : undefined;
+    const event = buildDecisionEvent(forwarded, decision, { time, ...(caller ? { caller } : {}), latencyMs: performance.now() - pass.started, ...(captured !== undefined ? { capturedArgs: captured } : {}) });
+    const events: AuditEvent[] = [event];
+    if (findings.length > 0) events.push(buildDetectionEvent(forwarded, findings, { time, source: 'input', correlationId: event.id, ...(caller ? { caller } : {}) }));
+    await deps.audit.append(events);
+    return { ...pass, auditEventId: event.id };
+  },
+};

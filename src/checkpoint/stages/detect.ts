@@ -1,0 +1,28 @@
+import { redactValue } from '../../detect/index.js';
+import type { Action } from '../../domain/index.js';
+import { mandatedFindings, resolveScan } from '../../policy/index.js';
+import { redactionOf, scrubEvidence } from '../evidence.js';
+import type { Pass, PassStage } from '../pass.js';
+
+/**
+ * detect: reads the policy set in force, runs the detectors the scope's scan section mandates (or
+ * that argument capture needs), keeps the mandated findings at their thresholds with their evidence
+ * scrubbed, and masks the categories the section redacts in the arguments to forward. It may not
+ * decide: findings only become a decision through a policy in evaluate.
+ */
+export const detect: PassStage<'detect'> = {
+  name: 'detect',
+  async run(pass, deps): Promise<Pass> {
+    const { action } = pass;
+    const set = deps.policies.current();
+    const mandate = resolveScan(set.scans, action.scope);
+    // One scan serves the scope's mandate and, when arguments are captured, their masking.
+    const captureArgs = deps.capture?.args === true && action.args !== undefined;
+    const scanned = deps.detectors && (mandate?.input || captureArgs) ? await deps.detectors.scan(action) : [];
+    const findings = mandate?.input ? scrubEvidence(mandatedFindings(mandate, scanned), action.args, 'args') : [];
+    // Redact before anything leaves: the forwarded arguments and the audit digest both see the masked form.
+    const redaction = redactionOf(mandate, findings);
+    const forwarded: Action = redaction.obligation ? { ...action, args: redactValue(action.args, [...redaction.hits], 'args') as Action['args'] } : action;
+    return { ...pass, set, mandate, scanned, findings, redaction, forwarded };
+  },
+};

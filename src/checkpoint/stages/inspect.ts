@@ -1,0 +1,45 @@
+import { redactValue } from '../../detect/index.js';
+import type { Action, Finding, Obligation } from '../../domain/index.js';
+import { mandatedFindings, resolveScan } from '../../policy/index.js';
+import { buildDetectionEvent, type CallerInfo } from '../audit-events.js';
+import { redactionOf, scrubEvidence } from '../evidence.js';
+import type { PassDeps } from '../pass.js';
+
+/** What output inspection returns: the value to hand on (redacted where mandated) and what was seen. */
+export interface InspectResult {
+  value: unknown;
+  findings: Finding[];
+  obligations: Obligation[];
+}
+
+/** The output pass's input: a call's result, after the enforcement point forwarded the action. */
+export interface OutputPass {
+  readonly action: Action;
+  readonly value: unknown;
+  readonly caller: CallerInfo | undefined;
+}
+
+/** A stage of the output pass. */
+export interface OutputStage<N extends string = string> {
+  readonly name: N;
+  run(pass: OutputPass, deps: PassDeps): Promise<InspectResult>;
+}
+
+/**
+ * inspect: where the scope's scan section says `on: [output]`, scans a call's result, scrubs the
+ * evidence, masks the categories the section redacts and audits what it found. It may not decide
+ * or block: what to do with a finding is the enforcement point's call.
+ */
+export const inspect: OutputStage<'inspect'> = {
+  name: 'inspect',
+  async run({ action, value, caller }, deps) {
+    const mandate = resolveScan(deps.policies.current().scans, action.scope);
+    if (!mandate?.output || !deps.detectors) return { value, findings: [], obligations: [] };
+    const findings = scrubEvidence(mandatedFindings(mandate, deps.detectors.scanValue(value, 'tool_result', 'result')), value, 'result');
+    if (findings.length === 0) return { value, findings, obligations: [] };
+    const { hits, obligation } = redactionOf(mandate, findings);
+    const out = obligation ? redactValue(value, [...hits], 'result') : value;
+    await deps.audit?.append([buildDetectionEvent(action, findings, { time: deps.clock.now(), source: 'output', ...(caller ? { caller } : {}) })]);
+    return { value: out, findings, obligations: obligation ? [obligation] : [] };
+  },
+};
