@@ -1,19 +1,6 @@
-import type { TextView } from '../detector.js';
+import type { SmugglingKind, SmugglingMark, TextView } from '../detector.js';
 import { HOMOGLYPHS, isConfusableScript } from './homoglyphs.js';
 import { identityView, mappedView } from './text-view.js';
-
-/** A kind of Unicode or spelling trick seen while normalizing; each becomes a finding. */
-export type SmugglingKind = 'unicode_tags' | 'zero_width' | 'bidi_control' | 'variation_selectors' | 'homoglyphs' | 'char_spacing';
-
-/** One trick seen, with the raw span it covers and how many chars it involved. */
-export interface SmugglingMark {
-  readonly kind: SmugglingKind;
-  readonly start: number;
-  readonly end: number;
-  readonly count: number;
-  /** For `unicode_tags`: the ASCII the tags spelled. */
-  readonly hidden?: string;
-}
 
 /** The normalized view plus the tricks it undid. */
 export interface Normalized {
