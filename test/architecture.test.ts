@@ -31,8 +31,11 @@ describe('the architecture checker', () => {
     expect(fixture('unknown-folder')).toEqual([v('unknown-folder', 'utils', 'folder `utils` is not in the layer table')]);
   });
 
-  it('reports a file directly under src/ other than the transitional main.ts', () => {
-    expect(fixture('root-file')).toEqual([v('root-file', 'helpers.ts', 'files directly under src/ are not allowed; put it in a folder')]);
+  it('reports every file directly under src/; a root main.ts is read as folder main meanwhile (its env read and imports pass)', () => {
+    expect(fixture('root-file')).toEqual([
+      v('root-file', 'helpers.ts', 'files directly under src/ are not allowed; put it in a folder'),
+      v('root-file', 'main.ts', 'files directly under src/ are not allowed; move it into src/main/'),
+    ]);
   });
 
   it('reports process.env outside config/ and main/, however it is spelled', () => {

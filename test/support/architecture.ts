@@ -60,7 +60,10 @@ export const ENV_READERS: readonly string[] = ['config', 'main'];
 /** Modules the core must not import (I/O). */
 const IO_MODULE = /^(node:)?(fs|fs\/promises|net|http|https|http2|dgram|child_process|worker_threads|cluster|pg|@electric-sql\/pglite|fastify|kysely)$/;
 
-/** A file directly under `src/` that counts as a folder: the composition root until it moves into src/main/. */
+/**
+ * A file directly under `src/` that is read as a folder for the other rules (layer edges, process.env) while
+ * it still sits there: the composition root, until it moves into src/main/. It is still a `root-file`.
+ */
 const ROOT_FILES: Readonly<Record<string, string>> = Object.freeze({ 'main.ts': 'main' });
 
 /**
@@ -111,7 +114,7 @@ export function checkArchitecture(srcRoot: string): Violation[] {
   const edges = new Map<string, string[]>();
 
   for (const f of files) {
-    if (!f.rel.includes('/') && f.folder === undefined) out.push({ rule: 'root-file', file: f.rel, message: 'files directly under src/ are not allowed; put it in a folder' });
+    if (!f.rel.includes('/')) out.push({ rule: 'root-file', file: f.rel, message: f.folder === undefined ? 'files directly under src/ are not allowed; put it in a folder' : `files directly under src/ are not allowed; move it into src/${f.folder}/` });
     const targets: string[] = [];
     for (const spec of moduleSpecifiers(f.ast)) {
       if (!spec.startsWith('.')) {
