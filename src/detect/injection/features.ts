@@ -129,7 +129,8 @@ export const CHAR_BLOCK_WEIGHT = 0.5;
  * unigrams and bigrams, then char 3..5-grams inside words (robust to misspellings) scaled by
  * CHAR_BLOCK_WEIGHT; then `extras` (rule hits, segments) as is. Hashes are FNV-1a of `w:word`,
  * `b:w1 w2`, `c:gram`, computed without building the strings, and counted in a preallocated dense array.
- * A bucket may appear in both blocks (a hash collision); the model sums both.
+ * A bucket may appear in both blocks (a hash collision); the model sums both. Callers extracting many
+ * texts pass one `scratch` (@default a fresh one, 1 MB, for this call only).
  */
 export function extractFeatures(text: string, extras: readonly string[] = [], scratch: FeatureScratch = createFeatureScratch()): FeatureVector {
   const dense = scratch.dense;
