@@ -379,14 +379,27 @@ function compile(node: Node): Inst[] {
   return prog;
 }
 
-// Visited stamps, shared by all programs (a search never re-enters another): state (join point, pos) is
-// visited in the current search when its stamp equals `gen`. Laid out position-major, so the states one
-// start position explores (several join points, few positions) sit close together.
-let visited = new Uint32Array(1 << 16);
-let generation = 0;
+/**
+ * Visited stamps, shared by the programs of one owner (a pattern set's scratch; a search never re-enters
+ * another): state (join point, pos) is visited in the current search when its stamp equals `generation`.
+ * Laid out position-major, so the states one start position explores (several join points, few
+ * positions) sit close together. Grown on demand.
+ */
+export interface BitStateScratch {
+  visited: Uint32Array;
+  generation: number;
+}
 
-/** Compiles an RE2 `source` (flags inline); undefined when it uses syntax this matcher does not cover. */
-export function compileBitState(source: string): BitStateProgram | undefined {
+/** Fresh visited stamps of `size` entries (grown by the first search that needs more). */
+export function createBitStateScratch(size = 1 << 16): BitStateScratch {
+  return { visited: new Uint32Array(size), generation: 0 };
+}
+
+/**
+ * Compiles an RE2 `source` (flags inline); undefined when it uses syntax this matcher does not cover.
+ * Programs given the same `scratch` share its stamps; without one the program gets its own.
+ */
+export function compileBitState(source: string, scratch: BitStateScratch = createBitStateScratch(0)): BitStateProgram | undefined {
   let prog: Inst[];
   try {
     prog = compile(parse(source));
@@ -493,13 +506,14 @@ export function compileBitState(source: string): BitStateProgram | undefined {
     exec(text, base, end, from, to = end, starts, si = 0, se = 0) {
       const width = end - base + 1;
       const need = joins * width;
-      if (visited.length < need) visited = new Uint32Array(need);
-      generation = (generation + 1) >>> 0;
-      if (generation === 0) {
+      if (scratch.visited.length < need) scratch.visited = new Uint32Array(need);
+      const visited = scratch.visited;
+      scratch.generation = (scratch.generation + 1) >>> 0;
+      if (scratch.generation === 0) {
         visited.fill(0);
-        generation = 1;
+        scratch.generation = 1;
       }
-      const gen = generation;
+      const gen = scratch.generation;
       const last = Math.min(to, end);
       let k = si;
       for (let s = from; s <= last; s++) {

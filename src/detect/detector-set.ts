@@ -8,6 +8,7 @@ import { createCryptominingDetector } from './mining/cryptomining-detector.js';
 import { decodePayloads, type DecodeLimits } from './normalize/decode.js';
 import { normalize } from './normalize/normalize.js';
 import { rawView } from './normalize/text-view.js';
+import { createScanScratch } from './scan-scratch.js';
 import { createPiiDetector, type PiiDetectorOptions } from './pii/pii-detector.js';
 import { createToolPoisoningDetector } from './poisoning/tool-poisoning-detector.js';
 import { joinPath } from './redact.js';
@@ -77,15 +78,17 @@ export interface DetectorSet {
 /** Builds the detectors named in `options` (all by default) into one set. */
 export function createDetectorSet(options: DetectorSetOptions = {}): DetectorSet {
   const names = new Set(options.detectors ?? DETECTOR_NAMES);
-  const injection = createInjectionDetector(options.injectionWeights ? { weights: options.injectionWeights } : {});
+  // The set owns its detectors' scratch buffers and memo tables (src/detect keeps no module-level state).
+  const scratch = createScanScratch();
+  const injection = createInjectionDetector(options.injectionWeights ? { weights: options.injectionWeights } : {}, scratch);
   const all: Record<DetectorName, () => Detector> = {
     prompt_injection: () => injection,
-    tool_poisoning: () => createToolPoisoningDetector(),
-    secret: () => createSecretDetector(options.secret),
-    pii: () => createPiiDetector(options.pii),
-    exfiltration: () => createExfiltrationDetector(options.allowedHosts ? { allowedHosts: options.allowedHosts } : {}),
-    cryptomining: () => createCryptominingDetector(),
-    spam: () => createSpamDetector(options.spam),
+    tool_poisoning: () => createToolPoisoningDetector(scratch),
+    secret: () => createSecretDetector(options.secret, scratch),
+    pii: () => createPiiDetector(options.pii, scratch),
+    exfiltration: () => createExfiltrationDetector(options.allowedHosts ? { allowedHosts: options.allowedHosts } : {}, scratch),
+    cryptomining: () => createCryptominingDetector(scratch),
+    spam: () => createSpamDetector(options.spam, scratch),
   };
   const detectors = DETECTOR_NAMES.filter((n) => names.has(n)).map((n) => all[n]());
   const window = Math.max(options.window ?? 65536, 4096);
@@ -97,7 +100,7 @@ export function createDetectorSet(options: DetectorSetOptions = {}): DetectorSet
     options.thresholds?.[f.category] ?? options.minScore ?? (f.category === 'prompt_injection' && !f.type.startsWith('smuggling.') ? injection.model.threshold : 0.5);
 
   const scanWindow = (text: string, source: ScanSource, path: string | undefined): Finding[] => {
-    const n = normalize(text);
+    const n = normalize(text, scratch.fold);
     const views = [rawView(text), ...decodePayloads(text, options.decode)];
     const input: ScanInput = path !== undefined ? { raw: text, views, normalized: n.view, marks: n.marks, source, path } : { raw: text, views, normalized: n.view, marks: n.marks, source };
     const out: Finding[] = [];

@@ -1,11 +1,23 @@
 import type { Finding } from '../domain/index.js';
-import type { SmugglingMark } from './normalize/normalize.js';
 
 /** Where a text came from; detectors weigh their rules by it (e.g. tool descriptions get poisoning rules). */
 export type ScanSource = 'prompt' | 'tool_args' | 'tool_result' | 'tool_description';
 
 /** The sources a scan can name, in a stable order. */
 export const SCAN_SOURCES: readonly ScanSource[] = ['prompt', 'tool_args', 'tool_result', 'tool_description'];
+
+/** A kind of Unicode or spelling trick seen while normalizing; each becomes a finding. */
+export type SmugglingKind = 'unicode_tags' | 'zero_width' | 'bidi_control' | 'variation_selectors' | 'homoglyphs' | 'char_spacing';
+
+/** One trick seen, with the raw span it covers and how many chars it involved. */
+export interface SmugglingMark {
+  readonly kind: SmugglingKind;
+  readonly start: number;
+  readonly end: number;
+  readonly count: number;
+  /** For `unicode_tags`: the ASCII the tags spelled. */
+  readonly hidden?: string;
+}
 
 /** A view of the input a detector reads: the raw text, a normalized form, or a decoded payload. */
 export interface TextView {

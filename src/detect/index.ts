@@ -1,11 +1,11 @@
-export type { Detector, ScanInput, ScanSource, TextView } from './detector.js';
+export type { Detector, ScanInput, ScanSource, SmugglingKind, SmugglingMark, TextView } from './detector.js';
 export { SCAN_SOURCES } from './detector.js';
 export { DETECTOR_NAMES, createDetectorSet } from './detector-set.js';
 export type { DetectorName, DetectorSet, DetectorSetOptions, ScanResult, ToolDefinition } from './detector-set.js';
 export { redact, redactValue } from './redact.js';
 export type { RedactOptions } from './redact.js';
 export { normalize } from './normalize/normalize.js';
-export type { Normalized, SmugglingKind, SmugglingMark } from './normalize/normalize.js';
+export type { Normalized } from './normalize/normalize.js';
 export { decodePayloads } from './normalize/decode.js';
 export { createInjectionDetector } from './injection/injection-detector.js';
 export type { InjectionWeightsFile } from './injection/injection-model.js';

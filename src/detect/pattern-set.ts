@@ -1,5 +1,5 @@
 import { RE2 } from 're2-wasm';
-import { compileBitState, type BitStateProgram } from './bitstate.js';
+import { compileBitState, createBitStateScratch, type BitStateProgram, type BitStateScratch } from './bitstate.js';
 import { createIntList, pushInt, pushPair, type IntList } from './int-list.js';
 import { createLiteralMatcher, type LiteralMatcher } from './literal-matcher.js';
 
@@ -79,7 +79,7 @@ export interface MatchResult {
  * INVARIANT: every pattern used on untrusted text in src/detect goes through a linear-time matcher (the
  * BitState program of bitstate.ts, or RE2 where its syntax is not covered), or is a JS RegExp made of a
  * single character class with at most one quantifier (linear by construction). Prefilters are one
- * Aho–Corasick pass per text shared by all sets (literal-matcher.ts) and single-pass char scans; a
+ * Aho–Corasick pass per text shared by the sets of one `PatternScratch` (literal-matcher.ts) and single-pass char scans; a
  * pattern's windows are merged so they never overlap, and each window is read in bounded chunks with one
  * matcher call per chunk and match, so the work per pattern stays linear in the text. pattern-set.test.ts
  * checks the prefiltered matches against a full scan with RE2.
@@ -98,6 +98,8 @@ export interface PatternSetOptions {
   prefilter?: boolean;
   /** Matcher behind the prefilter: `auto` uses bitstate.ts where a pattern's syntax allows, else RE2. @default 'auto' */
   engine?: 'auto' | 're2';
+  /** Scratch shared with the other sets of the same owner. @default a scratch of this set's own */
+  scratch?: PatternScratch;
 }
 
 interface Compiled {
@@ -130,22 +132,31 @@ const isSpace = (c: number) => c === 32 || c === 10 || c === 13 || c === 9 || c 
 const isNewline = (c: number) => c === 10;
 const edge = (e: Extent | undefined) => (e === undefined ? undefined : e === 'token' ? isSpace : isNewline);
 
-// Every pattern set shares one literal matcher over the literals of all sets compiled so far, and the
-// sets of a detector set read the same view in a row: the last text's fold and literal hits are reused,
-// so a view is folded and scanned for literals once, not once per set.
-const shared = {
-  literals: [] as string[],
-  ids: new Map<string, number>(),
+/**
+ * What the pattern sets of one owner (a detector set) share: one literal matcher over the literals of all
+ * its sets compiled so far, and the last text's fold and literal hits, since the sets of a detector set
+ * read the same view in a row (a view is folded and scanned for literals once, not once per set); and the
+ * BitState programs' visited stamps. Calls through one scratch never re-enter each other.
+ */
+export interface PatternScratch {
+  readonly literals: string[];
+  readonly ids: Map<string, number>;
   /** Rebuilt on first use after a set adds literals. */
-  matcher: undefined as LiteralMatcher | undefined,
-  text: '',
-  lower: '',
+  matcher: LiteralMatcher | undefined;
+  text: string;
+  lower: string;
   /** (literal, start) pairs of `lower`, from the current matcher. */
-  hits: createIntList(256),
-};
+  readonly hits: IntList;
+  readonly bitState: BitStateScratch;
+}
+
+/** An empty scratch for the pattern sets of one owner. */
+export function createPatternScratch(): PatternScratch {
+  return { literals: [], ids: new Map(), matcher: undefined, text: '', lower: '', hits: createIntList(256), bitState: createBitStateScratch() };
+}
 
 /** The shared id of `literal`, registering it (and dropping the matcher) when it is new. */
-function sharedLiteral(literal: string): number {
+function sharedLiteral(shared: PatternScratch, literal: string): number {
   let id = shared.ids.get(literal);
   if (id === undefined) {
     id = shared.literals.push(literal) - 1;
@@ -156,7 +167,7 @@ function sharedLiteral(literal: string): number {
 }
 
 /** ASCII-only lower case of `text` (same length, so offsets carry over) and its shared literal hits. */
-function literalHits(text: string): IntList {
+function literalHits(shared: PatternScratch, text: string): IntList {
   if (shared.matcher !== undefined && text === shared.text) return shared.hits;
   if (text !== shared.text) {
     shared.text = text;
@@ -360,6 +371,7 @@ function pushWindow(win: IntList, start: number, end: number, hitEnd: number, fi
 export function compilePatternSet(defs: readonly PatternDef[], options: PatternSetOptions = {}): PatternSet {
   if (defs.length === 0) throw new Error('a pattern set needs at least one pattern');
   const prefilter = options.prefilter ?? true;
+  const shared = options.scratch ?? createPatternScratch();
   const compiled: Compiled[] = defs.map((d, index) => {
     let run: Uint8Array | undefined;
     if (d.run !== undefined) {
@@ -369,7 +381,7 @@ export function compilePatternSet(defs: readonly PatternDef[], options: PatternS
       for (let i = 0; i < core.length; i++) run[core.charCodeAt(i) & 127] = 2;
     }
     const source = `${d.ignoreCase ? '(?i)' : ''}${d.source}`;
-    const bs = prefilter && options.engine !== 're2' ? compileBitState(source) : undefined;
+    const bs = prefilter && options.engine !== 're2' ? compileBitState(source, shared.bitState) : undefined;
     // Without a BitState program RE2 is compiled now, so a bad pattern throws here.
     let re = bs === undefined ? new RE2(source, 'gu') : undefined;
     return {
@@ -393,7 +405,7 @@ export function compilePatternSet(defs: readonly PatternDef[], options: PatternS
   const users: number[][] = [];
   let hasLiterals = false;
   const use = (lit: string, user: number) => {
-    const id = sharedLiteral(lit);
+    const id = sharedLiteral(shared, lit);
     users[id] ??= [];
     if (!users[id].includes(user)) users[id].push(user);
     hasLiterals = true;
@@ -481,7 +493,7 @@ export function compilePatternSet(defs: readonly PatternDef[], options: PatternS
     const cands: Candidate[] = [];
     for (let g = 0; g < compiled.length; g++) anchorHits[g]!.length = alsoHits[g]!.length = 0;
     if (hasLiterals) {
-      const list = literalHits(text);
+      const list = literalHits(shared, text);
       const hits = list.values;
       for (let h = 0; h < list.length; h += 2) {
         const lit = hits[h]!;

@@ -3,6 +3,7 @@ import type { Detector, ScanInput, ScanSource, TextView } from './detector.js';
 import { excerpt, maskEvidence } from './evidence.js';
 import { findingIn } from './finding.js';
 import { compilePatternSet, type PatternDef, type PatternMatch } from './pattern-set.js';
+import type { ScanScratch } from './scan-scratch.js';
 
 /** A rule of a pattern-based detector: its RE2 pattern, finding type and base score. */
 export interface Rule extends PatternDef {
@@ -26,9 +27,9 @@ export interface RuleDetectorSpec {
   readonly extra?: (input: ScanInput, found: readonly Finding[]) => Finding[];
 }
 
-/** Builds a detector from RE2 rules: one pattern-set pass per view, findings mapped to raw offsets. */
-export function createRuleDetector(spec: RuleDetectorSpec): Detector {
-  const set = compilePatternSet(spec.rules);
+/** Builds a detector from RE2 rules: one pattern-set pass per view, findings mapped to raw offsets; `scratch` is its detector set's. */
+export function createRuleDetector(spec: RuleDetectorSpec, scratch: Partial<Pick<ScanScratch, 'patterns'>> = {}): Detector {
+  const set = compilePatternSet(spec.rules, { scratch: scratch.patterns });
   const rules = new Map(spec.rules.map((r) => [r.id, r]));
   return {
     id: spec.id,

@@ -16,7 +16,12 @@ export interface CelCompileError {
 }
 
 const MAX_REGEX_CACHE = 1024;
+// Compiled patterns and globs are memoized across policy sets: a compiled RE2 (no `g` or `y` flag, so
+// no `lastIndex` state) and a glob matcher are pure functions of their source, and each table is
+// cleared when it reaches MAX_REGEX_CACHE entries, so sharing them is unobservable except in time.
+// INVARIANT: pure memo, bounded (value = f(key), at most MAX_REGEX_CACHE entries).
 const regexCache = new Map<string, RE2>();
+// INVARIANT: pure memo, bounded (value = f(key), at most MAX_REGEX_CACHE entries).
 const globCache = new Map<string, GlobMatcher>();
 
 function re2(pattern: string): RE2 {
@@ -30,7 +35,7 @@ function re2(pattern: string): RE2 {
   return r;
 }
 
-
+// Configured once, here, at load; afterwards only `check` and `parse` read it.
 const environment = new Environment({
   unlistedVariablesAreDyn: false,
   homogeneousAggregateLiterals: false,

@@ -1,6 +1,7 @@
 import type { Detector, TextView } from '../detector.js';
 import { createRuleDetector, type Rule } from '../rule-detector.js';
-import { shannonEntropy } from '../secrets/checksums.js';
+import type { ScanScratch } from '../scan-scratch.js';
+import { createEntropyScratch, shannonEntropy } from '../secrets/checksums.js';
 import { commandAllowed } from './destinations.js';
 import { hostOf, longestDataPart, urlAllowed } from './hosts.js';
 
@@ -58,8 +59,9 @@ const SENSITIVE = /\b(?:conversation|chat|history|password|passwd|secret|token|a
  * (more when the URL carries a data-bearing path or query), "send this to <url|e-mail>" instructions,
  * and shell commands that upload data (`curl -d`, `| nc`).
  */
-export function createExfiltrationDetector(options: ExfiltrationDetectorOptions = {}): Detector {
+export function createExfiltrationDetector(options: ExfiltrationDetectorOptions = {}, scratch: Partial<Pick<ScanScratch, 'patterns' | 'entropy'>> = {}): Detector {
   const allowed = (options.allowedHosts ?? []).map((h) => h.toLowerCase());
+  const entropy = scratch.entropy ?? createEntropyScratch();
   return createRuleDetector({
     id: 'warden.exfiltration',
     category: 'exfiltration',
@@ -76,10 +78,10 @@ export function createExfiltrationDetector(options: ExfiltrationDetectorOptions 
       if (allowed.length > 0 && everyUrlAllowed(rule.id === 'html_image' ? tagAt(view, m.start, m.end) : m.value, allowed)) return undefined;
       const data = longestDataPart(url);
       // A long, high-entropy or templated path/query value is how a rendered image smuggles data out.
-      const bearing = data.length >= 24 && shannonEntropy(data) >= 3.5;
+      const bearing = data.length >= 24 && shannonEntropy(data, entropy) >= 3.5;
       const templated = /[{}$]|%7B|%24/i.test(url);
       if (bearing || templated) return rule.id === 'md_link' ? 0.7 : 0.9;
       return rule.score;
     },
-  });
+  }, scratch);
 }

@@ -40,14 +40,31 @@ export function words(text: string, maxWords = 4000): string[] {
 /** Most chars of a word that count (as `words` keeps them). */
 const WORD_CHARS = 24;
 
-// Scratch of `wordSpans`: [start, end) pairs of the tokens of the last text, reused by every call.
-let spans = new Int32Array(8192);
+/**
+ * Scratch space of feature extraction, reused by every call through it (extraction never re-enters
+ * itself): the dense counts of the hashing trick, the buckets touched, the output being built, and the
+ * token spans of the last text. Owned by whoever extracts (the injection model of one detector set).
+ */
+export interface FeatureScratch {
+  readonly dense: Float32Array;
+  touched: Int32Array;
+  outIndex: Int32Array;
+  outValue: Float32Array;
+  /** [start, end) pairs of the tokens of the last text. */
+  spans: Int32Array;
+}
+
+/** Fresh feature scratch (1 MB of dense counts, plus small buffers grown on demand). */
+export function createFeatureScratch(): FeatureScratch {
+  return { dense: new Float32Array(1 << FEATURE_BITS), touched: new Int32Array(4096), outIndex: new Int32Array(4096), outValue: new Float32Array(4096), spans: new Int32Array(8192) };
+}
 
 /**
- * The tokens `words` returns, as [start, end) pairs in `spans` (end capped at WORD_CHARS past start), without
- * building a string per token: feature hashing reads the chars in place. Returns the token count.
+ * The tokens `words` returns, as [start, end) pairs in `scratch.spans` (end capped at WORD_CHARS past start),
+ * without building a string per token: feature hashing reads the chars in place. Returns the token count.
  */
-function wordSpans(text: string, maxWords = 4000): number {
+function wordSpans(scratch: FeatureScratch, text: string, maxWords = 4000): number {
+  let spans = scratch.spans;
   let n = 0;
   let start = -1;
   for (let i = 0; i <= text.length && n < maxWords; i++) {
@@ -60,7 +77,7 @@ function wordSpans(text: string, maxWords = 4000): number {
     if (2 * n + 4 > spans.length) {
       const grown = new Int32Array(spans.length * 2);
       grown.set(spans);
-      spans = grown;
+      spans = scratch.spans = grown;
     }
     if (start >= 0) {
       spans[2 * n] = start;
@@ -79,7 +96,7 @@ function wordSpans(text: string, maxWords = 4000): number {
 }
 
 /** FNV-1a of the token `spans[t]` of `text`, ASCII letters lower-cased as `words` does, from hash `h`. */
-function hashToken(h: number, text: string, t: number): number {
+function hashToken(spans: Int32Array, h: number, text: string, t: number): number {
   const e = spans[2 * t + 1]!;
   for (let p = spans[2 * t]!; p < e; p++) {
     const c = text.charCodeAt(p);
@@ -107,20 +124,17 @@ const C_SEED = fnvString(FNV_OFFSET, 'c:');
  */
 export const CHAR_BLOCK_WEIGHT = 0.5;
 
-// Scratch space of the hashing trick, reused by every call (extraction never re-enters itself).
-const dense = new Float32Array(1 << FEATURE_BITS);
-let touched = new Int32Array(4096);
-let outIndex = new Int32Array(4096);
-let outValue = new Float32Array(4096);
-
 /**
  * Extracts hashed features in two blocks, each with sublinear counts and L2-normalized on its own: word
  * unigrams and bigrams, then char 3..5-grams inside words (robust to misspellings) scaled by
  * CHAR_BLOCK_WEIGHT; then `extras` (rule hits, segments) as is. Hashes are FNV-1a of `w:word`,
  * `b:w1 w2`, `c:gram`, computed without building the strings, and counted in a preallocated dense array.
- * A bucket may appear in both blocks (a hash collision); the model sums both.
+ * A bucket may appear in both blocks (a hash collision); the model sums both. Callers extracting many
+ * texts pass one `scratch` (@default a fresh one, 1 MB, for this call only).
  */
-export function extractFeatures(text: string, extras: readonly string[] = []): FeatureVector {
+export function extractFeatures(text: string, extras: readonly string[] = [], scratch: FeatureScratch = createFeatureScratch()): FeatureVector {
+  const dense = scratch.dense;
+  let { touched, outIndex, outValue } = scratch;
   let n = 0;
   let out = 0;
   const add = (h: number) => {
@@ -129,7 +143,7 @@ export function extractFeatures(text: string, extras: readonly string[] = []): F
       if (n === touched.length) {
         const grown = new Int32Array(n * 2);
         grown.set(touched);
-        touched = grown;
+        touched = scratch.touched = grown;
       }
       touched[n++] = k;
     }
@@ -143,8 +157,8 @@ export function extractFeatures(text: string, extras: readonly string[] = []): F
       const value = new Float32Array(size);
       index.set(outIndex.subarray(0, out));
       value.set(outValue.subarray(0, out));
-      outIndex = index;
-      outValue = value;
+      outIndex = scratch.outIndex = index;
+      outValue = scratch.outValue = value;
     }
     let norm = 0;
     for (let i = 0; i < n; i++) {
@@ -163,10 +177,11 @@ export function extractFeatures(text: string, extras: readonly string[] = []): F
     n = 0;
   };
   // Tokens as spans of `text` (the tokens of `words`, hashed in place: no string per token).
-  const count = wordSpans(text);
+  const count = wordSpans(scratch, text);
+  const spans = scratch.spans;
   for (let t = 0; t < count; t++) {
-    add(hashToken(W_SEED, text, t));
-    if (t + 1 < count) add(hashToken(fnv(hashToken(B_SEED, text, t), 32), text, t + 1));
+    add(hashToken(spans, W_SEED, text, t));
+    if (t + 1 < count) add(hashToken(spans, fnv(hashToken(spans, B_SEED, text, t), 32), text, t + 1));
   }
   flush(1);
   for (let t = 0; t < count; t++) {

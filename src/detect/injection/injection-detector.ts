@@ -2,6 +2,7 @@ import type { Finding } from '../../domain/index.js';
 import type { Detector, ScanInput, TextView } from '../detector.js';
 import { excerpt } from '../evidence.js';
 import { findingIn } from '../finding.js';
+import type { ScanScratch } from '../scan-scratch.js';
 import { loadInjectionModel, type InjectionModel, type InjectionWeightsFile } from './injection-model.js';
 import { INJECTION_RULES, STRONG_RULE } from './injection-rules.js';
 import weights from './injection-weights.json' with { type: 'json' };
@@ -26,8 +27,8 @@ const SMUGGLING_SCORE: Readonly<Record<string, (count: number) => number>> = {
  * logistic model over the normalized text gives the calibrated score; decoded payloads (base64, hex,
  * ROT13, Unicode tags) are scored as well, and the smuggling itself is reported (`smuggling.<kind>`).
  */
-export function createInjectionDetector(options: InjectionDetectorOptions = {}): Detector & { readonly model: InjectionModel } {
-  const model = loadInjectionModel(options.weights ?? (weights as InjectionWeightsFile));
+export function createInjectionDetector(options: InjectionDetectorOptions = {}, scratch: Partial<Pick<ScanScratch, 'patterns' | 'features'>> = {}): Detector & { readonly model: InjectionModel } {
+  const model = loadInjectionModel(options.weights ?? (weights as InjectionWeightsFile), scratch);
   const ruleById = new Map(INJECTION_RULES.map((r) => [r.id, r]));
   const id = 'warden.prompt_injection';
   const scanView = (view: TextView, input: ScanInput, out: Finding[]) => {

@@ -1,5 +1,5 @@
-import { compilePatternSet, type PatternMatch, type PatternSet } from '../pattern-set.js';
-import { extractFeatures, segmentFeatures, type FeatureVector } from './features.js';
+import { compilePatternSet, type PatternMatch, type PatternScratch, type PatternSet } from '../pattern-set.js';
+import { createFeatureScratch, extractFeatures, segmentFeatures, type FeatureScratch, type FeatureVector } from './features.js';
 
 import { INJECTION_RULES } from './injection-rules.js';
 
@@ -162,11 +162,11 @@ export interface InjectionModel {
   score(text: string): { p: number; hits: PatternMatch[] };
 }
 
-/** Builds the feature vector the model reads; shared by training and inference. */
-export function injectionFeatures(text: string, hits: readonly PatternMatch[]): FeatureVector {
+/** Builds the feature vector the model reads; shared by training and inference. Pass a `scratch` when extracting many. */
+export function injectionFeatures(text: string, hits: readonly PatternMatch[], scratch?: FeatureScratch): FeatureVector {
   const extras = [...new Set(hits.map((h) => `rule:${h.id}`)), ...segmentFeatures(text)];
   if (hits.length > 0) extras.push('rule:any');
-  return extractFeatures(text, extras);
+  return extractFeatures(text, extras, scratch);
 }
 
 /** Decodes the packed weights into a dense Float32Array over `2^bits` buckets. */
@@ -201,9 +201,10 @@ export function packWeights(dense: Float32Array, minAbs: number): { scale: numbe
 }
 
 /** Loads a weights file into a model. */
-export function loadInjectionModel(file: InjectionWeightsFile): InjectionModel {
+export function loadInjectionModel(file: InjectionWeightsFile, scratch: { patterns?: PatternScratch; features?: FeatureScratch } = {}): InjectionModel {
   const dense = unpack(file);
-  const rules = compilePatternSet(INJECTION_RULES);
+  const rules = compilePatternSet(INJECTION_RULES, { scratch: scratch.patterns });
+  const features = scratch.features ?? createFeatureScratch();
   const margin = (v: FeatureVector) => {
     let m = file.bias;
     for (let i = 0; i < v.index.length; i++) m += (dense[v.index[i]!] ?? 0) * v.value[i]!;
@@ -216,12 +217,12 @@ export function loadInjectionModel(file: InjectionWeightsFile): InjectionModel {
     threshold: file.threshold,
     rules,
     ruleHits,
-    features: injectionFeatures,
+    features: (text, hits) => injectionFeatures(text, hits, features),
     margin,
     score(raw) {
       const text = proseOfJson(raw) ?? raw;
       const hits = ruleHits(text);
-      const m = margin(injectionFeatures(text, hits));
+      const m = margin(injectionFeatures(text, hits, features));
       // One strong word (like `hello` in `Hello ChatGPT, you are DAN`, or a lone `prompt`) must not decide alone.
       const n = hits.length > 0 ? SHORT_WORDS : evidenceWords(text);
       return { p: calibrate(shortTextMargin(m, file.bias, n, hits.length > 0)), hits };

@@ -1,6 +1,7 @@
 import type { Detector } from '../detector.js';
 import { severityFor } from '../evidence.js';
 import { createRuleDetector, type Rule } from '../rule-detector.js';
+import type { ScanScratch } from '../scan-scratch.js';
 
 const BASE58 = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
 
@@ -21,7 +22,7 @@ export const MINING_RULES: readonly Rule[] = [
  * hosts, wallet formats, and `-o pool:port -u wallet` command lines. Two or more kinds together raise
  * every score.
  */
-export function createCryptominingDetector(): Detector {
+export function createCryptominingDetector(scratch: Partial<Pick<ScanScratch, 'patterns'>> = {}): Detector {
   return createRuleDetector({
     id: 'warden.cryptomining',
     category: 'cryptomining',
@@ -35,5 +36,5 @@ export function createCryptominingDetector(): Detector {
         }
       return [];
     },
-  });
+  }, scratch);
 }

@@ -1,19 +1,6 @@
-import type { TextView } from '../detector.js';
+import type { SmugglingKind, SmugglingMark, TextView } from '../detector.js';
 import { HOMOGLYPHS, isConfusableScript } from './homoglyphs.js';
 import { identityView, mappedView } from './text-view.js';
-
-/** A kind of Unicode or spelling trick seen while normalizing; each becomes a finding. */
-export type SmugglingKind = 'unicode_tags' | 'zero_width' | 'bidi_control' | 'variation_selectors' | 'homoglyphs' | 'char_spacing';
-
-/** One trick seen, with the raw span it covers and how many chars it involved. */
-export interface SmugglingMark {
-  readonly kind: SmugglingKind;
-  readonly start: number;
-  readonly end: number;
-  readonly count: number;
-  /** For `unicode_tags`: the ASCII the tags spelled. */
-  readonly hidden?: string;
-}
 
 /** The normalized view plus the tricks it undid. */
 export interface Normalized {
@@ -31,9 +18,13 @@ const isCombining = (cp: number) => (cp >= 0x0300 && cp <= 0x036f) || (cp >= 0x1
 const BLACK_FLAG = 0x1f3f4;
 const LETTER = /^\p{L}$/u;
 
-// Folding one code point is pure, so it is cached; the cache is bounded by the code point space in use.
-const foldCache = new Map<number, string>();
-function fold(cp: number): string {
+/**
+ * Folded forms by code point. Folding one code point is pure, so it is cached by whoever normalizes many
+ * texts (a detector set); the cache holds at most 65536 entries.
+ */
+export type FoldCache = Map<number, string>;
+
+function fold(cp: number, foldCache: FoldCache): string {
   const hit = foldCache.get(cp);
   if (hit !== undefined) return hit;
   const h = HOMOGLYPHS.get(cp);
@@ -56,9 +47,10 @@ function fold(cp: number): string {
  * Normalizes text for matching: decodes Unicode tag characters in place, drops zero-width, bidi and
  * variation-selector characters, folds compatibility forms, accents and homoglyphs to ASCII, and
  * undoes letter spacing (`i g n o r e`) and leetspeak (`1gn0r3`). Runs in one linear pass plus two
- * linear post-passes; every output char keeps the raw offset it came from.
+ * linear post-passes; every output char keeps the raw offset it came from. `foldCache` keeps folded code
+ * points across calls (@default a cache for this call only).
  */
-export function normalize(raw: string): Normalized {
+export function normalize(raw: string, foldCache: FoldCache = new Map()): Normalized {
   // Plain ASCII has no Unicode tricks to undo: only spacing and leetspeak, each checked cheaply first.
   if (!NOT_PLAIN_ASCII.test(raw)) return normalizeAscii(raw);
   const out: string[] = [];
@@ -122,7 +114,7 @@ export function normalize(raw: string): Normalized {
       out.push(String.fromCharCode(cp));
       map.push(i);
     } else {
-      const f = fold(cp);
+      const f = fold(cp, foldCache);
       if (isConfusableScript(cp) && f.length > 0 && isAsciiLetter(f.codePointAt(0)!)) {
         if (wordStart < 0) wordStart = i;
         wordConfusable++;

@@ -4,6 +4,7 @@ import type { Detector, ScanInput } from '../detector.js';
 import { maskEvidence } from '../evidence.js';
 import { findingIn } from '../finding.js';
 import { compilePatternSet, type PatternMatch } from '../pattern-set.js';
+import type { ScanScratch } from '../scan-scratch.js';
 import { findPersonNames } from './person-names.js';
 import { cardNetworkValid, ibanValid, ipv4Valid, ipv6Valid, luhnValid, ssnValid } from './validators.js';
 
@@ -70,8 +71,8 @@ function inUrlUserinfo(text: string, at: number): boolean {
  * CREDIT_CARD (Luhn + issuer), IBAN_CODE (mod 97), US_SSN (ranges), IP_ADDRESS, and PERSON (a gazetteer of
  * given names over capitalized words, with titles and phrases such as "my name is"; see person-names.ts).
  */
-export function createPiiDetector(options: PiiDetectorOptions = {}): Detector {
-  const set = compilePatternSet(PII_PATTERNS);
+export function createPiiDetector(options: PiiDetectorOptions = {}, scratch: Partial<Pick<ScanScratch, 'patterns'>> = {}): Detector {
+  const set = compilePatternSet(PII_PATTERNS, { scratch: scratch.patterns });
   const regions = options.phoneRegions ?? PHONE_REGIONS;
   const person = options.person ?? true;
   const id = 'warden.pii';

@@ -1,5 +1,6 @@
 import type { Detector } from '../detector.js';
 import { createRuleDetector, type Rule } from '../rule-detector.js';
+import type { ScanScratch } from '../scan-scratch.js';
 
 const SENSITIVE = '(?:~/\\.ssh|\\.ssh/|id_rsa|id_ed25519|id_ecdsa|\\.aws/credentials|\\.aws/config|\\.env\\b|/etc/passwd|/etc/shadow|mcp\\.json|claude_desktop_config|\\.cursor/|\\.npmrc|\\.netrc|\\.pypirc|\\.git-credentials|\\.kube/config|\\.docker/config\\.json|keychain|private keys?|api[_ ]?keys?|access tokens?|credentials|passwords?|secrets?|cookies|conversation history|chat history|system prompt)';
 /** Literals one of which every SENSITIVE match contains: the prefilter of `read_sensitive`. */
@@ -23,12 +24,12 @@ export const POISONING_RULES: readonly Rule[] = [
  * files, concealment from the user, instructions aimed at other tools, `<IMPORTANT>` blocks). Full
  * weight on tool descriptions; lower elsewhere, where the same words are more often harmless.
  */
-export function createToolPoisoningDetector(): Detector {
+export function createToolPoisoningDetector(scratch: Partial<Pick<ScanScratch, 'patterns'>> = {}): Detector {
   return createRuleDetector({
     id: 'warden.tool_poisoning',
     category: 'tool_poisoning',
     rules: POISONING_RULES,
     views: 'normalized',
     sourceWeight: { tool_description: 1, tool_result: 0.85, prompt: 0.6, tool_args: 0.6 },
-  });
+  }, scratch);
 }

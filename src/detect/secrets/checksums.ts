@@ -38,13 +38,21 @@ export function hasValidTokenChecksum(token: string): boolean {
   return base62(crc32(body.slice(0, 30)), 6) === body.slice(30);
 }
 
-// Scratch counts for ASCII input, reused by every call (a call never re-enters itself); left all zero.
-const asciiCounts = new Int32Array(128);
-const asciiOrder = new Int32Array(128);
+/** Scratch counts for ASCII input, reused by every call through it (a call never re-enters itself); left all zero. */
+export interface EntropyScratch {
+  readonly counts: Int32Array;
+  readonly order: Int32Array;
+}
 
-/** Shannon entropy in bits per char. */
-export function shannonEntropy(s: string): number {
+/** Fresh entropy scratch (two 128-entry tables). */
+export function createEntropyScratch(): EntropyScratch {
+  return { counts: new Int32Array(128), order: new Int32Array(128) };
+}
+
+/** Shannon entropy in bits per char; `scratch` saves two small allocations per call. */
+export function shannonEntropy(s: string, scratch: EntropyScratch = createEntropyScratch()): number {
   if (s.length === 0) return 0;
+  const { counts: asciiCounts, order: asciiOrder } = scratch;
   let ascii = true;
   for (let i = 0; i < s.length && ascii; i++) ascii = s.charCodeAt(i) < 128;
   if (ascii) {

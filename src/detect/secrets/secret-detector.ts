@@ -2,8 +2,9 @@ import type { Finding } from '../../domain/index.js';
 import type { Detector, ScanInput } from '../detector.js';
 import { maskEvidence } from '../evidence.js';
 import { findingIn } from '../finding.js';
-import { compilePatternSet, type PatternMatch } from '../pattern-set.js';
-import { hasValidTokenChecksum, shannonEntropy } from './checksums.js';
+import { compilePatternSet, createPatternScratch, type PatternMatch } from '../pattern-set.js';
+import type { ScanScratch } from '../scan-scratch.js';
+import { createEntropyScratch, hasValidTokenChecksum, shannonEntropy, type EntropyScratch } from './checksums.js';
 import { GENERIC_SECRET_RULES, SECRET_RULES, type SecretRule } from './secret-rules.js';
 
 const PLACEHOLDER = /^(?:x+|\*+|\.+|-+|_+|0+|1+|a+|changeme|password|passwd|secret|example|sample|dummy|test|redacted|placeholder|your[_-]?\w*|<[^>]*>|\$\{[^}]*\}|\{\{[^}]*\}\}|%\w+%|\$\w+)$/i;
@@ -18,11 +19,11 @@ function decodeJsonPart(part: string): unknown {
 }
 
 /** Checks a rule's structure; returns the adjusted score, or undefined to drop the match. */
-function check(rule: SecretRule, value: string): number | undefined {
+function check(rule: SecretRule, value: string, entropy: EntropyScratch): number | undefined {
   switch (rule.check) {
     case 'github_crc32':
       // A valid checksum makes it near certain; a failed one is still token-shaped, so it is kept lower.
-      return hasValidTokenChecksum(value) ? 0.99 : shannonEntropy(value.slice(4)) >= 3.5 ? 0.6 : undefined;
+      return hasValidTokenChecksum(value) ? 0.99 : shannonEntropy(value.slice(4), entropy) >= 3.5 ? 0.6 : undefined;
     case 'aws_key_id':
       return /^[A-Z2-7]+$/.test(value.slice(4)) && !/^(?:AKIA|ASIA)(?:X{16}|EXAMPLE\w*)$/.test(value) ? (value.endsWith('EXAMPLE') ? 0.3 : rule.score) : undefined;
     case 'jwt': {
@@ -85,9 +86,11 @@ export interface SecretDetectorOptions {
  * strings with passwords, and high-entropy `secret = value` assignments. Checksums (GitHub/npm CRC-32)
  * and structure (JWT header, PEM END marker) are checked where a format has them.
  */
-export function createSecretDetector(options: SecretDetectorOptions = {}): Detector {
-  const specific = compilePatternSet(SECRET_RULES);
-  const generic = compilePatternSet(GENERIC_SECRET_RULES);
+export function createSecretDetector(options: SecretDetectorOptions = {}, scratch: Partial<Pick<ScanScratch, 'patterns' | 'entropy'>> = {}): Detector {
+  const patterns = scratch.patterns ?? createPatternScratch();
+  const entropy = scratch.entropy ?? createEntropyScratch();
+  const specific = compilePatternSet(SECRET_RULES, { scratch: patterns });
+  const generic = compilePatternSet(GENERIC_SECRET_RULES, { scratch: patterns });
   const rules = new Map([...SECRET_RULES, ...GENERIC_SECRET_RULES].map((r) => [r.id, r]));
   const minEntropy = options.minEntropy ?? 3.5;
   const id = 'warden.secret';
@@ -107,7 +110,7 @@ export function createSecretDetector(options: SecretDetectorOptions = {}): Detec
             const close = text.indexOf('-----END', m.end);
             end = close >= 0 ? Math.min(text.length, text.indexOf('-----', close + 8) + 5 || close + 8) : m.end;
           }
-          const score = check(rule, m.value);
+          const score = check(rule, m.value, entropy);
           if (score === undefined) continue;
           out.push(findingIn(view, { category: 'secret', type: m.id, score, start: m.start, end, detector: id, evidence: maskEvidence(m.value) }, input.path));
         }
@@ -115,7 +118,7 @@ export function createSecretDetector(options: SecretDetectorOptions = {}): Detec
           const { value, offset } = assignedValue(m.value);
           const v = value.replace(/["'`,;]+$/, '');
           if (v.length < 12 || PLACEHOLDER.test(v) || /^[a-z_]+$/i.test(v) || /^[a-z]+(?:[-_.][a-z]+)+$/.test(v) || /^\$|^\{|^process\.env|^os\.environ/.test(v)) continue;
-          const h = shannonEntropy(v);
+          const h = shannonEntropy(v, entropy);
           if (h < minEntropy || charClasses(v) < 2) continue;
           const start = m.start + offset;
           if (overlapsAny(hits, start, start + v.length)) continue;

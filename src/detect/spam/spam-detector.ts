@@ -4,6 +4,7 @@ import { excerpt, severityFor } from '../evidence.js';
 import { findingIn } from '../finding.js';
 import { hostOf } from '../exfil/hosts.js';
 import { compilePatternSet, type PatternDef } from '../pattern-set.js';
+import type { ScanScratch } from '../scan-scratch.js';
 
 /** The spam detector's patterns (exported for the prefilter tests). */
 export const SPAM_PATTERNS: readonly PatternDef[] = [
@@ -11,7 +12,6 @@ export const SPAM_PATTERNS: readonly PatternDef[] = [
   { id: 'mention', source: '(?:^|[\\s(,])@[A-Za-z0-9][A-Za-z0-9_-]{0,38}\\b', anchors: ['@'], before: 1, after: 48 },
   { id: 'punycode', source: '(?i)\\bxn--[a-z0-9-]{1,}(?:\\.[a-z0-9-]{1,}){1,4}\\b', anchors: ['xn--'], before: 0, after: 8, right: 'token' },
 ];
-const PATTERNS = compilePatternSet(SPAM_PATTERNS);
 
 const BRANDS = ['paypal', 'google', 'microsoft', 'apple', 'amazon', 'facebook', 'netflix', 'github', 'gitlab', 'openai', 'anthropic', 'binance', 'coinbase', 'metamask', 'instagram', 'linkedin', 'twitter', 'dropbox', 'stripe', 'npmjs', 'pypi', 'docker'];
 const LOOK: Readonly<Record<string, string>> = { '0': 'o', '1': 'l', '3': 'e', '4': 'a', '5': 's', '7': 't', '8': 'b', rn: 'm', vv: 'w' };
@@ -32,7 +32,8 @@ export interface SpamDetectorOptions {
  * Finds spam in content an agent posts: link farms, repeated lines, bulk @-mentions, punycode and
  * lookalike domains (`paypa1.com`, Cyrillic letters in a host).
  */
-export function createSpamDetector(options: SpamDetectorOptions = {}): Detector {
+export function createSpamDetector(options: SpamDetectorOptions = {}, scratch: Partial<Pick<ScanScratch, 'patterns'>> = {}): Detector {
+  const patterns = compilePatternSet(SPAM_PATTERNS, { scratch: scratch.patterns });
   const maxLinks = options.maxLinks ?? 10;
   const maxMentions = options.maxMentions ?? 10;
   const id = 'warden.spam';
@@ -45,7 +46,7 @@ export function createSpamDetector(options: SpamDetectorOptions = {}): Detector 
       const text = view.text;
       const push = (type: string, score: number, start: number, end: number, evidence: string) =>
         out.push(findingIn(view, { category: 'spam', type, score, start, end, detector: id, evidence, severity: severityFor(score) }, input.path));
-      const { matches } = PATTERNS.matchAll(text, { maxMatches: 5000 });
+      const { matches } = patterns.matchAll(text, { maxMatches: 5000 });
       const urls = matches.filter((m) => m.id === 'url');
       const mentions = new Set(matches.filter((m) => m.id === 'mention').map((m) => m.value.trim().toLowerCase()));
       if (urls.length >= maxLinks) {

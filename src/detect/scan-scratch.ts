@@ -1,0 +1,25 @@
+import { createFeatureScratch, type FeatureScratch } from './injection/features.js';
+import type { FoldCache } from './normalize/normalize.js';
+import { createPatternScratch, type PatternScratch } from './pattern-set.js';
+import { createEntropyScratch, type EntropyScratch } from './secrets/checksums.js';
+
+/**
+ * The reusable buffers and memo tables of one detector set, passed to the detectors it creates: the
+ * pattern sets' shared literal matcher and BitState stamps, the injection model's feature scratch, the
+ * entropy counts, and the fold cache of normalization. A scan never re-enters another scan of the same
+ * set (detectors are synchronous), so one scratch serves all of them; two sets never share one.
+ *
+ * INVARIANT: no module of src/detect holds mutable state of its own (test/architecture.test.ts); state
+ * lives here, owned by the DetectorSet, or in the closures of the detector that created it.
+ */
+export interface ScanScratch {
+  readonly patterns: PatternScratch;
+  readonly features: FeatureScratch;
+  readonly entropy: EntropyScratch;
+  readonly fold: FoldCache;
+}
+
+/** A fresh scratch for one detector set. */
+export function createScanScratch(): ScanScratch {
+  return { patterns: createPatternScratch(), features: createFeatureScratch(), entropy: createEntropyScratch(), fold: new Map() };
+}
