@@ -1,6 +1,5 @@
-import { createOfflineCheckpoint, type DetectorPort } from '../checkpoint/index.js';
-import { createDetectorSet, type DetectorSet } from '../detect/index.js';
 import type { Action, Decision } from '../domain/index.js';
+import { createOfflineDecider } from '../main/index.js';
 import type { PolicySet } from '../policy/index.js';
 import { CliError, EXIT } from './io.js';
 
@@ -11,11 +10,7 @@ import { CliError, EXIT } from './io.js';
  * runs. A failure of the machinery (not of the input) is a runtime error, exit 3.
  */
 export function offlineDecide(set: PolicySet, opts: { allowedHosts: readonly string[]; now?: Date }): (action: Action) => Promise<Decision> {
-  let built: DetectorSet | undefined;
-  const get = () => (built ??= createDetectorSet({ allowedHosts: [...opts.allowedHosts] }));
-  const detectors: DetectorPort | undefined =
-    set.scans.length > 0 ? { scan: async (action) => get().scanAction(action), scanValue: (value, source, root) => get().scanValue(value, source, root) } : undefined;
-  const checkpoint = createOfflineCheckpoint({ policies: set, ...(detectors ? { detectors } : {}), ...(opts.now ? { now: opts.now } : {}) });
+  const checkpoint = createOfflineDecider(set, opts);
   return async (action) => {
     try {
       return (await checkpoint.check(action)).decision;

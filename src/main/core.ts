@@ -3,9 +3,10 @@ import { readFile } from 'node:fs/promises';
 import pino, { type Logger } from 'pino';
 import { sql } from 'kysely';
 import { createAuditWriter, createCheckpointer, createDispatcher, createRetentionService, type AuditWriter, type Checkpointer, type DeliveryStore, type Dispatcher, type RetentionService, type RetentionStore } from '../audit/index.js';
-import { createCheckpoint, type CaptureOptions, type Checkpoint, type DetectorPort, type PolicyProvider, type Stage } from '../checkpoint/index.js';
+import { createCheckpoint, type CaptureOptions, type Checkpoint, type PolicyProvider, type Stage } from '../checkpoint/index.js';
 import { loadDestinations, loadSigningKey, openPolicies, type PolicyWatcher } from '../config/index.js';
-import { createDetectorSet, type DetectorSet } from '../detect/index.js';
+import type { DetectorSet } from '../detect/index.js';
+import { lazyDetectors } from './detectors.js';
 import { systemClock, type AuditSink, type Clock } from '../domain/index.js';
 import { loadPolicySources, type PolicySet } from '../policy/index.js';
 import { createRegistry, parseRegistryFile, seedRegistry, type Registry, type SeedReport } from '../registry/index.js';
@@ -128,12 +129,9 @@ export async function createCore(config: Readonly<CoreConfig>, opts: CoreOptions
     const audit = createAuditWriter({ store: auditLog, clock });
     const batcher = createResultBatcher(audit);
 
-    let detectorSet: DetectorSet | undefined;
-    const detectors = () => (detectorSet ??= createDetectorSet({ allowedHosts: config.allowedHosts ?? [] }));
-    const detectorPort: DetectorPort = {
-      scan: async (action) => detectors().scanAction(action),
-      scanValue: (value, source, root) => detectors().scanValue(value, source, root),
-    };
+    const lazy = lazyDetectors({ allowedHosts: [...(config.allowedHosts ?? [])] });
+    const detectors = lazy.get;
+    const detectorPort = lazy.port;
 
     const registryRepo = createRegistryRepo(database.db);
     const registry = createRegistry({

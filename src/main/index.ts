@@ -2,10 +2,12 @@
 export { coreConfigOf } from './core-config.js';
 export { createCore } from './core.js';
 export type { Core, CoreConfig, CoreOptions, DatabaseLocation } from './core.js';
+export { createDetectors, lazyDetectors } from './detectors.js';
 export { startDemoGateway } from './demo.js';
 export type { DemoGateway } from './demo.js';
 export { startGateway } from './gateway-runtime.js';
 export type { GatewayRuntime, GatewayRuntimeOptions } from './gateway-runtime.js';
+export { createOfflineDecider } from './offline.js';
 export { processIo } from './process-io.js';
 export { startServer } from './server.js';
 export type { RunningServer } from './server.js';

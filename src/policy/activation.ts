@@ -2,6 +2,8 @@ import type { Action, Finding } from '../domain/index.js';
 import { toCelValue } from './cel.js';
 
 const WEEKDAYS = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'] as const;
+const MAX_FORMATTERS = 512;
+// INVARIANT: pure memo, bounded
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
 function zoned(time: Date, timezone: string): { hour: number; weekday: string } {
@@ -9,6 +11,8 @@ function zoned(time: Date, timezone: string): { hour: number; weekday: string } 
   let f = formatters.get(timezone);
   if (!f) {
     f = new Intl.DateTimeFormat('en-US', { timeZone: timezone, hour: 'numeric', hourCycle: 'h23', weekday: 'long' });
+    // Time zone names match case-insensitively, so the keys are not a closed set: keep it bounded.
+    if (formatters.size >= MAX_FORMATTERS) formatters.clear();
     formatters.set(timezone, f);
   }
   let hour = 0;

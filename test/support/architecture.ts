@@ -46,7 +46,8 @@ export const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = Object.fr
   sdk: ['domain'],
   // Permissive but named: the CLI gets its services from main; `store` and `gateway` stay only while
   // commands still open a store or a gateway themselves (issue 10 item 1 moves that into main).
-  cli: ['domain', 'config', 'policy', 'detect', 'audit', 'registry', 'checkpoint', 'main', 'store', 'gateway'],
+  // The CLI gets its services from main; it imports the others for types and pure helpers only.
+  cli: ['domain', 'config', 'policy', 'detect', 'audit', 'registry', 'checkpoint', 'main', 'gateway'],
   // The composition root knows every implementation.
   main: ['*'],
 });
@@ -72,6 +73,12 @@ const ROOT_FILES: Readonly<Record<string, string>> = Object.freeze({ 'main.ts': 
  * across requests and tenants is unobservable except in time.
  */
 export const PURE_MEMO_ANNOTATION = '// INVARIANT: pure memo, bounded';
+
+/**
+ * The one other state the core may hold: the process's UUIDv7 sequence (RFC 9562 §6.2, method 1),
+ * which must be shared by every id minted in the process for ids to stay ordered within a millisecond.
+ */
+export const ID_SEQUENCE_ANNOTATION = '// INVARIANT: the process-wide UUIDv7 sequence';
 
 const MUTABLE_CONSTRUCTORS = new Set([
   'Map', 'Set', 'WeakMap', 'WeakSet', 'Array', 'ArrayBuffer', 'SharedArrayBuffer', 'DataView',
@@ -247,7 +254,8 @@ function mutableSingletons(sf: ts.SourceFile, text: string): string[] {
   const lines = text.split('\n');
   const annotated = (node: ts.Node) => {
     const line = sf.getLineAndCharacterOfPosition(node.getStart(sf)).line;
-    return line > 0 && lines[line - 1]!.trim().startsWith(PURE_MEMO_ANNOTATION);
+    const before = line > 0 ? lines[line - 1]!.trim() : '';
+    return before.startsWith(PURE_MEMO_ANNOTATION) || (sf.fileName.endsWith('domain/ids.ts') && before.startsWith(ID_SEQUENCE_ANNOTATION));
   };
   const containers = new Map<string, number>();
   for (const stmt of sf.statements) {

@@ -2,10 +2,11 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { Finding } from '../../domain/index.js';
-import { createDetectorSet, DETECTOR_NAMES, SCAN_SOURCES, type DetectorName, type ScanSource } from '../../detect/index.js';
+import { DETECTOR_NAMES, SCAN_SOURCES, type DetectorName, type ScanSource } from '../../detect/index.js';
 import { CliError, EXIT, type CliIo } from '../io.js';
 import { allowedHostsOption } from '../allowed-hosts.js';
 import { formatOf } from './format.js';
+import { createDetectors } from '../../main/index.js';
 
 interface ScanOptions {
   format?: string;
@@ -71,7 +72,7 @@ export function registerScan(program: Command, io: CliIo, done: (code: number) =
       } catch (err) {
         throw new CliError(`cannot read \`${file}\`: ${err instanceof Error ? err.message : String(err)}`);
       }
-      const set = createDetectorSet({ ...(minScore !== undefined ? { minScore } : {}), ...(detectors ? { detectors } : {}), allowedHosts });
+      const set = createDetectors({ ...(minScore !== undefined ? { minScore } : {}), ...(detectors ? { detectors } : {}), allowedHosts });
       // Every reported finding already reached its detector's floor; --threshold asks for more.
       const hit = (fs: readonly Finding[]) => fs.some((f) => f.score >= (threshold ?? 0));
       if (opts.jsonl) {
