@@ -15,11 +15,11 @@ export interface WaitForOptions {
  * @example
  * await waitFor(() => watcher.status().version !== before, { what: 'the watcher to reload' });
  */
-export async function waitFor<T>(probe: () => T | Promise<T>, opts: WaitForOptions = {}): Promise<T> {
+export async function waitFor<T>(probe: () => T | Promise<T>, opts: WaitForOptions = {}): Promise<Exclude<T, undefined | null | false | 0 | ''>> {
   const deadline = Date.now() + (opts.timeoutMs ?? 5000);
   for (;;) {
     const value = await probe();
-    if (value) return value;
+    if (value) return value as Exclude<T, undefined | null | false | 0 | ''>;
     if (Date.now() > deadline) throw new Error(`timed out after ${opts.timeoutMs ?? 5000} ms waiting for ${opts.what ?? 'a condition'}`);
     await new Promise((resolve) => setTimeout(resolve, opts.intervalMs ?? 10));
   }
