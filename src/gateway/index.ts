@@ -21,4 +21,4 @@ export { listenHttp } from './transports/http.js';
 export type { HttpListener, HttpListenOptions } from './transports/http.js';
 export { serveStdio } from './transports/stdio.js';
 export { Upstream } from './upstream.js';
-export type { ForwardOptions, UpstreamOptions, UpstreamSpec } from './upstream.js';
+export type { ForwardOptions, TransportFactory, UpstreamOptions, UpstreamSpec } from './upstream.js';
