@@ -231,7 +231,7 @@ export class Upstream {
  * The SDK merges its safe default set (PATH, HOME …) under whatever it is given, so a child always
  * finds its executables; undefined leaves that default alone.
  */
-function childEnv(base: UpstreamOptions['baseEnv'], own: Record<string, string> | undefined): Record<string, string> | undefined {
+export function childEnv(base: UpstreamOptions['baseEnv'], own: Record<string, string> | undefined): Record<string, string> | undefined {
   if (!base && !own) return undefined;
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(base ?? {})) if (v !== undefined) env[k] = v;
