@@ -4,8 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { GatewayRuntime } from '../src/main.js';
 import { definitionHash } from '../src/registry/index.js';
-import { POLICIES, agent, auditEvents, inMemoryUpstream, policyDir, runtime, textOf } from './fixtures/gateway-harness.js';
-import { rugServer } from './fixtures/rug-server.js';
+import { POLICIES, RUG_SERVER, agent, auditEvents, policyDir, runtime, textOf } from './fixtures/gateway-harness.js';
 
 const policies = policyDir(POLICIES);
 const running: GatewayRuntime[] = [];
@@ -13,16 +12,12 @@ afterEach(async () => {
   for (const rt of running.splice(0)) await rt.close();
 });
 
-/**
- * One gateway run over the fixture server with the given description, on a persistent embedded
- * database. The server runs in memory: what is under test is discovery and the registry, which a
- * spawned process would not exercise any further.
- */
+/** One gateway run over the fixture server with the given description, on a persistent embedded database. */
 async function run(dataDir: string, description: string): Promise<GatewayRuntime> {
   const rt = await runtime({
     policies: [policies],
     database: { dataDir },
-    upstreams: [inMemoryUpstream('rug', () => rugServer(description))],
+    upstreams: [{ name: 'rug', command: process.execPath, args: ['--import', 'tsx', RUG_SERVER], env: { RUG_DESCRIPTION: description } }],
   });
   running.push(rt);
   return rt;
