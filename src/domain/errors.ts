@@ -21,6 +21,8 @@ export const ERROR_CODES = {
   'audit.key_invalid': 'the audit signing key is missing or unreadable',
   'audit.verify_failed': 'audit verification found tampering',
   'request.invalid': 'a request failed validation',
+  // gateway
+  'gateway.upstream_closed': 'a request reached an upstream connection the gateway has closed',
 } as const;
 
 /** A stable, documented error code. */

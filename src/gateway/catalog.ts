@@ -29,3 +29,12 @@ export function qualify(server: string, tool: string): string {
 export function exposeUri(server: string, uri: string, namespaced: boolean): string {
   return namespaced ? `${server}+${uri}` : uri;
 }
+
+/** Rewrites the URIs in a content block (embedded resource, resource link) to the form agents see. */
+export function exposeBlock(server: string, block: Record<string, unknown>, namespaced: boolean): Record<string, unknown> {
+  if (!namespaced) return block;
+  if (block.type === 'resource_link' && typeof block.uri === 'string') return { ...block, uri: exposeUri(server, block.uri, true) };
+  const res = block.resource as { uri?: unknown } | undefined;
+  if (block.type === 'resource' && res && typeof res.uri === 'string') return { ...block, resource: { ...res, uri: exposeUri(server, res.uri, true) } };
+  return block;
+}

@@ -1,6 +1,9 @@
 import type { RegistryPort } from '../checkpoint/ports.js';
 import type { Action, Principal } from '../domain/index.js';
 
+/** The request kinds the gateway governs one by one: a tool call, a resource read, a prompt get. */
+export type GovernedKind = Extract<Action['kind'], 'tool.call' | 'resource.read' | 'prompt.get'>;
+
 /** Who is on the other end of one agent session, fixed when the session opens. */
 export interface SessionIdentity {
   agentId: string;

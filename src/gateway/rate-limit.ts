@@ -1,5 +1,5 @@
 import { compileGlobs, type GlobMatcher } from '../domain/index.js';
-import type { RateLimiter } from './ports.js';
+import type { GovernedKind, RateLimiter } from './ports.js';
 
 /** One limit: at most `limit` calls per `windowMs` for each matching agent (and tool, when `per` says so). */
 export interface RateLimitRule {
@@ -25,6 +25,35 @@ export interface RateLimitRule {
 export function globMatcher(globs: readonly string[] | undefined): GlobMatcher {
   if (!globs || globs.length === 0) return () => true;
   return compileGlobs(globs);
+}
+
+/** The configured limits, compiled: which one a request breaks, if any. */
+export interface RateLimits {
+  /** Counts one request of `agentId` on `name` against every rule that matches it; the refusal message of the first one exceeded. */
+  check(agentId: string, kind: GovernedKind, name: string): Promise<string | undefined>;
+}
+
+/** Compiles limit rules over a counter store; with no store, nothing is ever limited. */
+export function compileRateLimits(rules: readonly RateLimitRule[], limiter: RateLimiter | undefined): RateLimits {
+  // Per kind of request, the names a rule counts: all of them when it names no kind at all.
+  const limits = rules.map((r, i) => {
+    const any = !r.tools && !r.resources && !r.prompts;
+    const of = (globs: string[] | undefined) => (any || globs ? globMatcher(globs) : () => false);
+    const targets: Record<GovernedKind, GlobMatcher> = { 'tool.call': of(r.tools), 'resource.read': of(r.resources), 'prompt.get': of(r.prompts) };
+    return { ...r, i, agent: globMatcher(r.agents), targets };
+  });
+  return {
+    async check(agentId, kind, name) {
+      if (!limiter) return undefined;
+      for (const l of limits) {
+        if (!l.agent(agentId) || !l.targets[kind](name)) continue;
+        const key = l.per === 'agent' ? `${l.i}:${agentId}` : `${l.i}:${agentId}:${name}`;
+        const r = await limiter.hit(key, l.limit, l.windowMs);
+        if (!r.ok) return `rate limit of ${l.limit} calls per ${l.windowMs} ms exceeded for agent \`${agentId}\`${l.per === 'agent' ? '' : ` on \`${name}\``}; retry in ${Math.ceil(r.resetMs)} ms`;
+      }
+      return undefined;
+    },
+  };
 }
 
 /** Fixed-window counters in this process's memory; windows are aligned to the epoch so replicas agree. */

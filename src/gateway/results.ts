@@ -1,11 +1,10 @@
+import { ErrorCode } from '@modelcontextprotocol/sdk/types.js';
 import type { Decision, Reason } from '../domain/index.js';
+import type { Outcome, Refusal, RefusalKind } from './outcome.js';
 import type { ToolResult } from './ports.js';
 
 /** The `_meta` key under which the gateway tells an agent why it refused. */
 export const DECISION_META_KEY = 'warden.dev/decision';
-
-/** Why the gateway did not forward a call, as machine-readable `_meta`. */
-export type RefusalKind = 'policy' | 'invalid_arguments' | 'rate_limited' | 'upstream_error' | 'output_blocked' | 'unknown_tool' | 'unknown_resource' | 'unknown_prompt';
 
 function describeReason(r: Reason): string {
   return `${r.message ?? `${r.effect} by rule`} (policy \`${r.policy}\`, rule \`${r.rule}\`)`;
@@ -16,13 +15,19 @@ export function errorResult(kind: RefusalKind, text: string, meta: Record<string
   return { content: [{ type: 'text', text }], isError: true, _meta: { [DECISION_META_KEY]: { refusal: kind, ...meta } } };
 }
 
-/** The text and `_meta` of a refusal by policy: the policy's message and the deciding rules. */
-function refusalOf(decision: Decision, what: string): { text: string; meta: Record<string, unknown> } {
+/** What an agent reads when policy refused its `what` (`call`, `read`, `prompt`): the policy's messages and the deciding rules. */
+export function policyMessage(decision: Decision, what: string): string {
   const deciding = decision.reasons.filter((r) => r.effect === decision.effect);
   const why = deciding.length > 0 ? deciding.map(describeReason).join('; ') : 'no policy allows it (the scope default is deny)';
   const head = decision.effect === 'require_approval' ? `Warden holds this ${what} for approval, which this gateway cannot collect yet` : `Warden denied this ${what}`;
+  return `${head}: ${why}.`;
+}
+
+/** The text and `_meta` of a refusal by policy: the policy's message and the deciding rules. */
+function refusalOf(decision: Decision, what: string): { text: string; meta: Record<string, unknown> } {
+  const deciding = decision.reasons.filter((r) => r.effect === decision.effect);
   return {
-    text: `${head}: ${why}.`,
+    text: policyMessage(decision, what),
     meta: {
       refusal: 'policy',
       effect: decision.effect,
@@ -68,4 +73,37 @@ export function deniedError(decision: Decision, what: string): GatewayError {
   const { text, meta } = refusalOf(decision, what);
   const { refusal: _policy, ...rest } = meta;
   return new GatewayError(POLICY_DENIED, 'policy', text, rest);
+}
+
+/** The `_meta` of a refusal besides its kind: the decision's audit event, when one was written. */
+function metaOf(r: Refusal): Record<string, unknown> {
+  return r.auditEventId ? { auditEventId: r.auditEventId } : {};
+}
+
+/** The `tools/call` edge: a result as the upstream gave it, or a refusal as an `isError` tool result. */
+export function toolResultOf(outcome: Outcome<ToolResult>): ToolResult {
+  if (outcome.ok) return outcome.result;
+  if (outcome.kind === 'policy' && outcome.decision) return deniedResult(outcome.decision);
+  return errorResult(outcome.kind, outcome.message, metaOf(outcome));
+}
+
+/** JSON-RPC code of each refusal that is not a policy decision (those are `POLICY_DENIED`). */
+const RPC_CODES: Record<Exclude<RefusalKind, 'policy'>, number> = {
+  rate_limited: RATE_LIMITED,
+  output_blocked: POLICY_DENIED,
+  upstream_error: ErrorCode.InternalError,
+  unknown_resource: RESOURCE_NOT_FOUND,
+  unknown_prompt: ErrorCode.InvalidParams,
+  unknown_tool: ErrorCode.InvalidParams,
+  invalid_arguments: ErrorCode.InvalidParams,
+};
+
+/**
+ * The `resources/read` and `prompts/get` edge: a refusal as the JSON-RPC error the session sends.
+ * `what` names the request in a policy refusal (`Warden denied this read`).
+ */
+export function rpcErrorOf(r: Refusal, what: 'read' | 'prompt'): GatewayError {
+  if (r.kind === 'policy') return r.decision ? deniedError(r.decision, what) : new GatewayError(POLICY_DENIED, 'policy', r.message, metaOf(r));
+  const code = r.kind === 'upstream_error' && r.upstreamCode !== undefined ? r.upstreamCode : RPC_CODES[r.kind];
+  return new GatewayError(code, r.kind, r.message, metaOf(r));
 }

@@ -14,7 +14,7 @@ import {
   type ServerNotification,
   type ServerRequest,
 } from '@modelcontextprotocol/sdk/types.js';
-import type { CallOptions, Gateway } from './gateway.js';
+import type { CallOptions, Gateway } from './gateway-api.js';
 import type { SessionIdentity } from './ports.js';
 
 /** The gateway's version as agents see it in `serverInfo`. */

@@ -15,6 +15,7 @@ import {
   type ServerCapabilities,
   type Tool as McpTool,
 } from '@modelcontextprotocol/sdk/types.js';
+import { WardenError } from '../domain/index.js';
 import type { PromptResult, ResourceResult, ToolResult } from './ports.js';
 
 /** Options of one forwarded request. */
@@ -23,10 +24,21 @@ export interface ForwardOptions {
   onprogress?: ((p: { progress: number; total?: number; message?: string }) => void) | undefined;
 }
 
-/** How to reach one upstream MCP server: a command to spawn (stdio) or a Streamable HTTP URL. */
+/**
+ * Opens a fresh transport to an upstream server; called on every (re)connect, so each call must
+ * return a transport that has not been started.
+ */
+export type TransportFactory = () => Transport;
+
+/**
+ * How to reach one upstream MCP server: a command to spawn (stdio), a Streamable HTTP URL, or a
+ * transport factory (in-memory servers in tests, embedders with their own transport).
+ */
 export interface UpstreamSpec {
   /** The server's name in the registry and in namespaced tool names (`name.tool`). */
   name: string;
+  /** Opens the connection; takes precedence over `url` and `command`. */
+  transport?: TransportFactory | undefined;
   command?: string | undefined;
   args?: string[] | undefined;
   env?: Record<string, string> | undefined;
@@ -39,6 +51,12 @@ export interface UpstreamSpec {
 export interface UpstreamOptions {
   /** Where a spawned server's stderr goes. @default 'inherit' */
   stderr?: 'inherit' | 'ignore' | 'pipe';
+  /**
+   * The environment a spawned server starts from; its spec's `env` is laid over it. The composition
+   * root passes it (the gateway reads no environment itself).
+   * @default the SDK's `getDefaultEnvironment()` (HOME, LOGNAME, PATH, SHELL, TERM, USER)
+   */
+  baseEnv?: Readonly<Record<string, string | undefined>> | undefined;
   /** Longest a single call may take without progress. @default 60000 */
   requestTimeoutMs?: number;
   /** Called when the server says its tool list changed. */
@@ -90,14 +108,14 @@ export class Upstream {
 
   /** The connected client, connecting (again) first when needed. */
   async client(): Promise<Client> {
-    if (this.#closed) throw new Error(`upstream \`${this.spec.name}\` is closed`);
+    if (this.#closed) throw new WardenError('gateway.upstream_closed', `upstream \`${this.spec.name}\` is closed`);
     if (this.#client) return this.#client;
     this.#connecting ??= this.#connect().finally(() => (this.#connecting = undefined));
     return this.#connecting;
   }
 
   async #connect(): Promise<Client> {
-    const transport = this.#transport_();
+    const transport = this.#openTransport();
     const client = new Client({ name: 'warden-gateway', version: '0.1.0' }, { capabilities: {} });
     client.onclose = () => {
       if (this.#client === client) this.#client = undefined;
@@ -113,14 +131,16 @@ export class Upstream {
     return client;
   }
 
-  #transport_(): Transport {
+  #openTransport(): Transport {
     const { spec } = this;
+    if (spec.transport) return spec.transport();
     if (spec.url) return new StreamableHTTPClientTransport(new URL(spec.url), spec.headers ? { requestInit: { headers: spec.headers } } : undefined);
-    if (!spec.command) throw new Error(`upstream \`${spec.name}\` has neither a command nor a url`);
+    if (!spec.command) throw new WardenError('config.invalid', `upstream \`${spec.name}\` has neither a command, a url nor a transport`);
+    const env = childEnv(this.#opts.baseEnv, spec.env);
     return new StdioClientTransport({
       command: spec.command,
       args: spec.args ?? [],
-      ...(spec.env ? { env: { ...(process.env as Record<string, string>), ...spec.env } } : {}),
+      ...(env ? { env } : {}),
       ...(spec.cwd ? { cwd: spec.cwd } : {}),
       stderr: this.#opts.stderr ?? 'inherit',
     });
@@ -204,6 +224,18 @@ export class Upstream {
     this.#client = undefined;
     await client?.close().catch(() => {});
   }
+}
+
+/**
+ * The environment handed to the SDK for a spawned server: the base laid under the spec's own.
+ * The SDK merges its safe default set (PATH, HOME …) under whatever it is given, so a child always
+ * finds its executables; undefined leaves that default alone.
+ */
+export function childEnv(base: UpstreamOptions['baseEnv'], own: Record<string, string> | undefined): Record<string, string> | undefined {
+  if (!base && !own) return undefined;
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(base ?? {})) if (v !== undefined) env[k] = v;
+  return { ...env, ...own };
 }
 
 async function paginate<T>(page: (cursor: string | undefined) => Promise<[T[], string | undefined]>): Promise<T[]> {

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
-import type { Gateway } from '../gateway.js';
+import type { Gateway } from '../gateway-api.js';
 import type { SessionIdentity } from '../ports.js';
 
 /** Options of the Streamable HTTP listener agents connect to. */

@@ -1,6 +1,6 @@
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import type { Readable, Writable } from 'node:stream';
-import type { Gateway } from '../gateway.js';
+import type { Gateway } from '../gateway-api.js';
 import type { SessionIdentity } from '../ports.js';
 
 /**
