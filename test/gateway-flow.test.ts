@@ -12,7 +12,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEvent } from '../src/domain/index.js';
 import { DECISION_META_KEY, POLICY_DENIED, RATE_LIMITED, type ResultInspector } from '../src/gateway/index.js';
-import type { GatewayRuntime } from '../src/main.js';
+import type { GatewayRuntime } from '../src/main/index.js';
 import { agent, auditEvents, inMemoryUpstream, policyDir, runtime, textOf } from './fixtures/gateway-harness.js';
 
 // The one governed flow, over an upstream served in memory (the gateway's own logic; the real npm

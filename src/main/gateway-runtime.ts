@@ -32,6 +32,12 @@ export interface GatewayRuntimeOptions {
   /** How long registry lookups are cached (the kill switch's delay across processes). @default 500 */
   registryCacheMs?: number;
   upstreamStderr?: 'inherit' | 'ignore' | 'pipe';
+  /**
+   * The environment spawned upstream servers inherit (a drop-in wrapper should be transparent), less
+   * Warden's own `WARDEN_*` variables, which may hold its database password or tokens; a server's
+   * own `env` goes on top. @default the MCP SDK's default environment (HOME, LOGNAME, PATH, SHELL, TERM, USER)
+   */
+  upstreamEnv?: Readonly<Record<string, string | undefined>>;
   watchPolicies?: boolean;
   inspector?: ResultInspector;
   logger?: Logger;
@@ -63,6 +69,11 @@ export interface GatewayRuntime {
   audit: Pick<AuditSink, 'append'> & { flush(): Promise<void> };
   policies: PolicyProvider;
   close(): Promise<void>;
+}
+
+/** The environment less Warden's own variables. */
+function withoutWardenVars(env: Readonly<Record<string, string | undefined>>): Record<string, string | undefined> {
+  return Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith('WARDEN_')));
 }
 
 /** The default result inspector: the checkpoint's output scan, redaction and audit. */
@@ -107,7 +118,7 @@ export async function startGateway(opts: GatewayRuntimeOptions): Promise<Gateway
     limiter = opts.rateLimits?.length ? (opts.redisUrl ? createRedisRateLimiter(new Redis(opts.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 2 })) : createMemoryRateLimiter()) : undefined;
     gateway = createGateway(
       { checkpoint: core.checkpoint, preview: core.preview, registry: core.registry, audit: core.results, clock: core.clock, rateLimiter: limiter, inspector: opts.inspector ?? scanningInspector(core.checkpoint), logger },
-      { upstreams: opts.upstreams, scope: opts.scope, namespacing: opts.namespacing, rateLimits: opts.rateLimits, upstream: { stderr: opts.upstreamStderr ?? 'inherit' } },
+      { upstreams: opts.upstreams, scope: opts.scope, namespacing: opts.namespacing, rateLimits: opts.rateLimits, upstream: { stderr: opts.upstreamStderr ?? 'inherit', ...(opts.upstreamEnv ? { baseEnv: withoutWardenVars(opts.upstreamEnv) } : {}) } },
     );
     await gateway.start();
     if (!shared) core.startTimers();

@@ -110,6 +110,7 @@ export function registerGateway(program: Command, io: CliIo, done: (code: number
           allowedHosts: parseAllowedHosts(flags.allowHost ?? io.env.WARDEN_ALLOW_HOSTS),
           // In the stdio form, the server's stderr is the agent's log; keep it visible.
           upstreamStderr: 'inherit',
+          upstreamEnv: io.env,
           logger,
         });
       } catch (err) {
