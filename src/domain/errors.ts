@@ -15,6 +15,7 @@ export const ERROR_CODES = {
   'config.invalid': 'the configuration is invalid',
   'store.unavailable': 'the database could not be reached',
   'store.migration_failed': 'a database migration failed',
+  'store.locked': 'another process holds the embedded database; stop it, or share one PostgreSQL database via `--database-url`',
   'audit.cursor_invalid': 'an audit pagination cursor is malformed',
   'audit.backpressure': 'the audit writer queue is full; the caller should retry',
   'audit.write_failed': 'audit events could not be committed',
