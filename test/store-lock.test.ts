@@ -142,6 +142,21 @@ describe('the embedded database lock', { timeout: 60_000 }, () => {
     expect((await refusal(lockDataDir(dataDir))).code).toBe('store.locked');
   });
 
+  it('takes over a lock left with its own pid by an earlier process (a restarted container)', async () => {
+    const dataDir = tempDataDir();
+    writeFileSync(lockPathOf(dataDir), JSON.stringify({ pid: process.pid, command: 'warden serve', hostname: hostname(), startedAt: '2020-01-01T00:00:00.000Z' }));
+    await (await lockDataDir(dataDir)).release();
+  });
+
+  it.skipIf(!existsSync('/proc/self/stat'))('takes over a lock whose live pid started later than its holder (a reused pid)', async () => {
+    const dataDir = tempDataDir();
+    const path = lockPathOf(dataDir);
+    writeFileSync(path, JSON.stringify({ pid: process.ppid, command: 'warden serve', hostname: hostname(), startedAt: '2020-01-01T00:00:00.000Z', procStart: '1' }));
+    const lock = await lockDataDir(dataDir);
+    expect(JSON.parse(readFileSync(path, 'utf8'))).toMatchObject({ pid: process.pid });
+    await lock.release();
+  });
+
   it('takes no lock for an in-memory database', async () => {
     const a = await openDatabase({ memory: true });
     const b = await openDatabase({ memory: true });

@@ -1,5 +1,5 @@
+import { readFileSync, unlinkSync } from 'node:fs';
 import { open, readFile, stat, unlink } from 'node:fs/promises';
-import { unlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { WardenError } from '../domain/errors.js';
 
@@ -11,6 +11,11 @@ export interface LockHolder {
   hostname: string;
   /** When the holder process started (ISO 8601). */
   startedAt: string;
+  /**
+   * The holder's start time in clock ticks since boot (`/proc/<pid>/stat`, Linux only), which tells a
+   * live holder from an unrelated process that was given the dead holder's pid.
+   */
+  procStart?: string;
 }
 
 /** A held lock on one data directory. */
@@ -49,11 +54,13 @@ export function lockPathOf(dataDir: string): string {
  */
 export async function lockDataDir(dataDir: string): Promise<DataDirLock> {
   const path = lockPathOf(dataDir);
+  const procStart = procStartOf(process.pid);
   const me: LockHolder = {
     pid: process.pid,
     command: describeCommand(process.argv),
     hostname: hostname(),
-    startedAt: new Date(Date.now() - Math.round(process.uptime() * 1000)).toISOString(),
+    startedAt: PROCESS_STARTED_AT,
+    ...(procStart !== undefined ? { procStart } : {}),
   };
   const content = `${JSON.stringify(me)}\n`;
   let last: Observed | undefined;
@@ -80,7 +87,27 @@ function isHeld(seen: Observed): boolean {
   const h = seen.holder;
   if (h === undefined) return seen.ageMs < UNWRITTEN_GRACE_MS;
   if (h.hostname !== hostname()) return true; // we cannot tell whether a process on another host lives
-  return isAlive(h.pid);
+  // A restarted container runs its server under the same pid as the one that died: that lock is stale.
+  if (h.pid === process.pid) return h.startedAt === PROCESS_STARTED_AT;
+  if (!isAlive(h.pid)) return false;
+  // The pid lives, but it may have been reused by another process since the holder died.
+  const now = procStartOf(h.pid);
+  return h.procStart === undefined || now === undefined || now === h.procStart;
+}
+
+// When this process started; computed once so that every lock it writes names the same instant.
+const PROCESS_STARTED_AT = new Date(Date.now() - Math.round(process.uptime() * 1000)).toISOString();
+
+/** The start time of `pid` in clock ticks since boot, from `/proc/<pid>/stat`; undefined off Linux. */
+function procStartOf(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields follow the command name, which is in parentheses and may itself hold spaces or parentheses.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return fields[19]; // field 22 (starttime); `fields` starts at field 3
+  } catch {
+    return undefined;
+  }
 }
 
 /** `kill(pid, 0)` probes without signalling: ESRCH means gone, EPERM means alive under another user. */
@@ -154,7 +181,13 @@ function parseHolder(raw: string): LockHolder | undefined {
   try {
     const v = JSON.parse(raw) as Partial<LockHolder>;
     if (typeof v.pid !== 'number' || !Number.isInteger(v.pid) || v.pid <= 0) return undefined;
-    return { pid: v.pid, command: String(v.command ?? ''), hostname: String(v.hostname ?? ''), startedAt: String(v.startedAt ?? '') };
+    return {
+      pid: v.pid,
+      command: String(v.command ?? ''),
+      hostname: String(v.hostname ?? ''),
+      startedAt: String(v.startedAt ?? ''),
+      ...(typeof v.procStart === 'string' ? { procStart: v.procStart } : {}),
+    };
   } catch {
     return undefined;
   }
@@ -194,7 +227,7 @@ function held(path: string, content: string): DataDirLock {
 
 function lockedError(dataDir: string, path: string, holder: LockHolder | undefined): WardenError {
   let who = 'another process that is starting';
-  if (holder?.pid === process.pid && holder.hostname === hostname()) who = `this process (pid ${holder.pid}, \`${holder.command}\`), which opened it already`;
+  if (holder?.pid === process.pid && holder.hostname === hostname() && holder.startedAt === PROCESS_STARTED_AT) who = `this process (pid ${holder.pid}, \`${holder.command}\`), which opened it already`;
   else if (holder) who = `process ${holder.pid} (\`${holder.command}\`)${holder.hostname === hostname() ? '' : ` on host \`${holder.hostname}\``}`;
   return new WardenError('store.locked', `the embedded database in \`${dataDir}\` is in use by ${who}`, {
     help: `stop that process and retry, or use PostgreSQL via \`--database-url\` (\`WARDEN_DATABASE_URL\`) so several processes can share one database; if no such process runs, delete \`${path}\``,
