@@ -46,10 +46,11 @@ export function lockPathOf(dataDir: string): string {
 /**
  * Takes the exclusive lock on an embedded database's data directory, so one process at a time
  * opens it. The lock file is created with O_EXCL and holds the holder's pid, command line, host and
- * start time. A lock whose holder is gone from this host (kill -9) is taken over; of several
- * processes taking over one stale lock, one wins.
+ * start time. A stale lock is taken over: its holder is gone from this host (kill -9), or its pid
+ * now belongs to another process (a restarted container, a reused pid). Of several processes taking
+ * over one stale lock, one wins.
  *
- * INVARIANT: a lock file holding our own pid refuses too, so one process cannot open a directory twice.
+ * INVARIANT: a lock written by this very process refuses too, so one process cannot open a directory twice.
  * @throws WardenError `store.locked` when a live process (this one included) or another host holds it.
  */
 export async function lockDataDir(dataDir: string): Promise<DataDirLock> {
@@ -158,9 +159,13 @@ async function createExclusive(path: string, content: string): Promise<boolean> 
   try {
     await handle.writeFile(content, 'utf8');
     await handle.sync();
-  } finally {
-    await handle.close();
+  } catch (err) {
+    // An empty lock file would hold the directory until it is old enough to be judged abandoned.
+    await handle.close().catch(() => {});
+    await unlink(path).catch(() => {});
+    throw err;
   }
+  await handle.close();
   return true;
 }
 
@@ -206,7 +211,7 @@ function held(path: string, content: string): DataDirLock {
   // A process that exits without closing the database no longer holds it either.
   const onExit = () => {
     try {
-      unlinkSync(path);
+      if (readFileSync(path, 'utf8') === content) unlinkSync(path);
     } catch {
       // already gone
     }
