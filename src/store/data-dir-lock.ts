@@ -231,11 +231,15 @@ function held(path: string, content: string): DataDirLock {
 }
 
 function lockedError(dataDir: string, path: string, holder: LockHolder | undefined): WardenError {
-  let who = 'another process that is starting';
-  if (holder?.pid === process.pid && holder.hostname === hostname() && holder.startedAt === PROCESS_STARTED_AT) who = `this process (pid ${holder.pid}, \`${holder.command}\`), which opened it already`;
-  else if (holder) who = `process ${holder.pid} (\`${holder.command}\`)${holder.hostname === hostname() ? '' : ` on host \`${holder.hostname}\``}`;
+  const share = 'use PostgreSQL via `--database-url` (`WARDEN_DATABASE_URL`) so several processes can share one database';
+  if (holder?.pid === process.pid && holder.hostname === hostname() && holder.startedAt === PROCESS_STARTED_AT) {
+    return new WardenError('store.locked', `the embedded database in \`${dataDir}\` is already open in this process (pid ${holder.pid}, \`${holder.command}\`)`, {
+      help: `close the open database first and reuse one handle, or ${share}`,
+    });
+  }
+  const who = holder ? `process ${holder.pid} (\`${holder.command}\`)${holder.hostname === hostname() ? '' : ` on host \`${holder.hostname}\``}` : 'another process that is starting';
   return new WardenError('store.locked', `the embedded database in \`${dataDir}\` is in use by ${who}`, {
-    help: `stop that process and retry, or use PostgreSQL via \`--database-url\` (\`WARDEN_DATABASE_URL\`) so several processes can share one database; if no such process runs, delete \`${path}\``,
+    help: `stop that process and retry, or ${share}; if no such process runs, delete \`${path}\``,
   });
 }
 
