@@ -174,14 +174,15 @@ describe('warden audit retention and hold', () => {
 
 describe('tampering in the database', () => {
   it('names the first bad sequence number for a changed, deleted or reordered row', async () => {
+    // The edit is made and the database closed first: one process at a time opens a data directory.
     const db = await openDatabase({ dataDir });
     try {
       await sql`UPDATE audit_events SET event = jsonb_set(event, '{scope}', '"acme/evil"') WHERE chain_seq = 12`.execute(db.db);
-      const r = JSON.parse((await cli(['audit', 'verify', ...store, '--format', 'json'])).stdout);
-      expect(r.tenants.default.findings[0]).toMatchObject({ kind: 'changed', seq: 12 });
     } finally {
       await db.close();
     }
+    const r = JSON.parse((await cli(['audit', 'verify', ...store, '--format', 'json'])).stdout);
+    expect(r.tenants.default.findings[0]).toMatchObject({ kind: 'changed', seq: 12 });
   });
 });
 

@@ -1,11 +1,16 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { describeIssues, isWardenError, type ErrorCode, type ValidationIssue } from '../domain/index.js';
 
-/** The one place a local error code becomes an HTTP status. */
+/** The one place an error code becomes an HTTP status; a code not listed here is a 500. */
 export const STATUS_OF: Partial<Record<ErrorCode, number>> = {
   'action.invalid': 400,
   'request.invalid': 400,
   'audit.cursor_invalid': 400,
+  'request.not_found': 404,
+  'registry.not_found': 404,
+  'request.too_large': 413,
+  'request.unsupported_media_type': 415,
+  'internal': 500,
   'store.unavailable': 503,
   'audit.backpressure': 503,
   'audit.write_failed': 503,
@@ -13,7 +18,7 @@ export const STATUS_OF: Partial<Record<ErrorCode, number>> = {
 
 /** The error body every route returns: `{ error: { code, message, issues?, help? } }`. */
 export interface WireError {
-  error: { code: string; message: string; issues?: ValidationIssue[]; help?: string };
+  error: { code: ErrorCode; message: string; issues?: ValidationIssue[]; help?: string };
 }
 
 function send(reply: FastifyReply, status: number, body: WireError): FastifyReply {

@@ -1,8 +1,10 @@
 import type { KeyObject } from 'node:crypto';
-import type { Clock } from '../domain/index.js';
+import { WardenError, type Clock } from '../domain/index.js';
 import { MerkleBuilder } from './merkle.js';
 import type { ChainReader, CheckpointStore } from './ports.js';
 import { signCheckpoint, type SignedCheckpoint } from './signing.js';
+
+const VERIFY_HELP = 'run `warden audit verify` to see where the log is damaged; nothing is signed over a broken chain';
 
 /** Seals new ranges of a chain with signed checkpoints. */
 export interface Checkpointer {
@@ -32,12 +34,12 @@ export function createCheckpointer(deps: { chain: ChainReader; checkpoints: Chec
       let next = fromSeq;
       for await (const e of deps.chain.streamChain(tenantId, { fromSeq, toSeq: head.seq })) {
         // Sign only a contiguous range: a hole means the log is damaged, and verify must say so first.
-        if (e.integrity!.seq !== next) throw new Error(`cannot checkpoint: event ${next} is missing from the chain of \`${tenantId}\``);
+        if (e.integrity!.seq !== next) throw new WardenError('audit.verify_failed', `cannot checkpoint: event ${next} is missing from the chain of \`${tenantId}\``, { help: VERIFY_HELP });
         merkle.add(e.integrity!.hash);
         lastHash = e.integrity!.hash;
         next++;
       }
-      if (next - 1 !== head.seq) throw new Error(`cannot checkpoint: the chain of \`${tenantId}\` ends at ${next - 1} but its head says ${head.seq}`);
+      if (next - 1 !== head.seq) throw new WardenError('audit.verify_failed', `cannot checkpoint: the chain of \`${tenantId}\` ends at ${next - 1} but its head says ${head.seq}`, { help: VERIFY_HELP });
       const cp = signCheckpoint({ tenantId, fromSeq, toSeq: head.seq, root: merkle.root(), lastHash, createdAt: deps.clock.now().toISOString() }, deps.key);
       await deps.checkpoints.saveCheckpoint(cp);
       return cp;

@@ -1,28 +1,57 @@
 /**
- * The catalogue of local error codes. A code, once released, is never reused for another meaning.
- * HTTP status is mapped from these codes only in `src/api`.
+ * The catalogue of every stable error code: the codes of `WardenError`, of a policy `Diagnostic`
+ * (parse, compile and lint rules) and of the API's wire errors. A code, once released, is never
+ * reused for another meaning; a code no longer thrown moves to {@link RETIRED_ERROR_CODES}.
+ * HTTP status is mapped from these codes only in `src/api`. docs/errors.md is generated from this
+ * table (`npx tsx scripts/gen-error-docs.ts`).
+ *
+ * INVARIANT: every code here is thrown, reported or sent somewhere in src/ (test/error-catalogue.test.ts).
  */
 export const ERROR_CODES = {
   'action.invalid': 'an action failed schema validation',
   'policy.yaml_syntax': 'a policy file is not valid YAML',
   'policy.schema': 'a policy document does not match the v1 shape',
   'policy.cel_compile': 'a `when` condition does not parse or type-check',
-  'policy.duplicate_name': 'two policies share one name',
-  'policy.duplicate_rule': 'a policy holds two rules with one name',
-  'policy.lint': 'a policy breaks a lint rule',
   'policy.io': 'a policy file or directory could not be read',
   'policy_test.schema': 'a policy test file does not match its shape',
+  'lint/duplicate-policy': 'two policies share one name',
+  'lint/duplicate-rule': 'a policy holds two rules with one name',
+  'lint/duplicate-settings': 'two scope-settings documents configure one scope',
+  'lint/exclude-covers-scope': 'an `exclude` removes a whole scope of its policy',
+  'lint/exclude-outside-scope': 'an `exclude` lies outside every scope of its policy and has no effect',
+  'lint/empty-policy': 'a policy has no rules',
+  'lint/no-matches': 'a `when` condition calls `matches()`, which can take exponential time; use `re2Matches()`',
+  'lint/approval-on-wrong-effect': 'a rule has an approval block but its effect is not `require_approval`',
+  'lint/approval-missing': 'a rule requires approval but names no approvers',
+  'lint/allow-everything': 'a rule allows every action in its scopes',
+  'lint/invalid-timezone': 'a scope names an unknown time zone',
   'config.invalid': 'the configuration is invalid',
   'store.unavailable': 'the database could not be reached',
   'store.migration_failed': 'a database migration failed',
+  'store.locked': 'another process holds the embedded database; stop it, or share one PostgreSQL database via `--database-url`',
+  'registry.not_found': 'a server or tool named by the caller is not in the registry',
   'audit.cursor_invalid': 'an audit pagination cursor is malformed',
   'audit.backpressure': 'the audit writer queue is full; the caller should retry',
   'audit.write_failed': 'audit events could not be committed',
   'audit.key_invalid': 'the audit signing key is missing or unreadable',
-  'audit.verify_failed': 'audit verification found tampering',
+  'audit.verify_failed': 'the audit chain is damaged (a missing or reordered event), so it cannot be sealed',
+  'internal': 'an unexpected server error; the server log has the details',
+  'request.not_found': 'no API route answers this method and path',
+  'request.unsupported_media_type': 'the request body has a content type the API does not accept',
+  'request.too_large': 'the request body is larger than the API accepts',
   'request.invalid': 'a request failed validation',
   // gateway
   'gateway.upstream_closed': 'a request reached an upstream connection the gateway has closed',
+} as const;
+
+/**
+ * Codes that were released and are no longer thrown, with what replaced them. They stay reserved:
+ * a retired code never comes back with another meaning.
+ */
+export const RETIRED_ERROR_CODES = {
+  'policy.duplicate_name': 'replaced by `lint/duplicate-policy`',
+  'policy.duplicate_rule': 'replaced by `lint/duplicate-rule`',
+  'policy.lint': 'replaced by the `lint/*` code of each rule',
 } as const;
 
 /** A stable, documented error code. */

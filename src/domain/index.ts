@@ -14,9 +14,11 @@ export type { Action, ActionContext, ActionKind, Agent, Principal, Risk, ScopePa
 export { AUDIT_CATEGORIES, AUDIT_OUTCOMES, AUDIT_SCHEMA_VERSION, AuditCategorySchema, AuditEventSchema, AuditOutcomeSchema, IntegritySchema, SEVERITIES } from './audit-event.js';
 export type { AuditCategory, AuditEvent, AuditEventInput, AuditOutcome, Integrity } from './audit-event.js';
 export { newAuditEvent } from './audit-event.js';
+export { AUDIT_EVENT_TYPES } from './audit-event-types.js';
+export type { AuditEventType } from './audit-event-types.js';
 export { ApprovalRequirementSchema, DecisionSchema, EFFECTS, EffectSchema, EvaluationErrorSchema, ObligationSchema, ReasonSchema } from './decision.js';
 export type { ApprovalRequirement, Decision, Effect, EvaluationError, Obligation, Reason } from './decision.js';
-export { ERROR_CODES, WardenError, isWardenError } from './errors.js';
+export { ERROR_CODES, RETIRED_ERROR_CODES, WardenError, isWardenError } from './errors.js';
 export type { ErrorCode, SourceSpan } from './errors.js';
 export { FINDING_CATEGORIES, FindingSchema } from './finding.js';
 export type { Finding } from './finding.js';

@@ -1,10 +1,10 @@
-import type { SourceSpan } from '../domain/index.js';
+import type { ErrorCode, SourceSpan } from '../domain/index.js';
 
 /** A problem found in a policy source, with where it is and what to do about it. */
 export interface Diagnostic {
   severity: 'error' | 'warning';
-  /** Stable code: an error-catalogue code (`policy.schema`) or a lint rule (`lint/no-matches`). */
-  code: string;
+  /** Stable code from the error catalogue: a parse error (`policy.schema`) or a lint rule (`lint/no-matches`). */
+  code: ErrorCode;
   message: string;
   span: SourceSpan;
   help?: string;

@@ -1,5 +1,5 @@
 import { isMap, isScalar, LineCounter, parseAllDocuments, type Document, type Node } from 'yaml';
-import { compileValidator, type SourceSpan } from '../domain/index.js';
+import { compileValidator, type ErrorCode, type SourceSpan } from '../domain/index.js';
 import type { Diagnostic } from './diagnostic.js';
 import { PolicyDocSchema, PolicyTestFileSchema, ScopeSettingsDocSchema, type PolicyDoc, type PolicyTestFile, type ScopeSettingsDoc } from './document.js';
 
@@ -111,7 +111,7 @@ function firstLine(s: string): string {
   return s.split('\n')[0]!.trim();
 }
 
-function schemaDiagnostics(issues: { path: string; message: string }[], loc: Locator, code: string): Diagnostic[] {
+function schemaDiagnostics(issues: { path: string; message: string }[], loc: Locator, code: ErrorCode): Diagnostic[] {
   return issues.map((i) => {
     const path = pointerToPath(i.path === '/' ? '' : i.path);
     const unknownKey = /^unknown field `(.+)`$/.exec(i.message)?.[1];

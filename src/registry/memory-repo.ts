@@ -1,3 +1,4 @@
+import { WardenError } from '../domain/index.js';
 import type { AgentRecord, RegistryRepo, ServerRecord, ToolRecord } from './records.js';
 
 /** A `RegistryRepo` in memory, for tests and for runs without a database. */
@@ -18,7 +19,7 @@ export function createMemoryRegistryRepo(): RegistryRepo {
         .sort((a, b) => (key(a.server, a.name) < key(b.server, b.name) ? -1 : 1))
         .map(copy),
     putTool: async (t) => {
-      if (!servers.has(t.server)) throw new Error(`server \`${t.server}\` is not registered`);
+      if (!servers.has(t.server)) throw new WardenError('registry.not_found', `server \`${t.server}\` is not in the registry`);
       tools.set(key(t.server, t.name), copy(t));
     },
     getAgent: async (id) => (agents.has(id) ? copy(agents.get(id)) : undefined),

@@ -1,5 +1,5 @@
 import type { RegistryPort } from '../checkpoint/ports.js';
-import { WardenError, newAuditEvent, type Agent, type AuditSink, type Clock, type AuditEvent, type Finding, type Tool } from '../domain/index.js';
+import { WardenError, newAuditEvent, type Agent, type AuditEventType, type AuditSink, type Clock, type AuditEvent, type Finding, type Tool } from '../domain/index.js';
 import { reconcileTool, type DiscoveredTool, type DiscoveryChange } from './discover.js';
 import type { AgentRecord, RegistryRepo, RegistryStatus, ServerRecord, ToolRecord } from './records.js';
 
@@ -30,11 +30,17 @@ export interface Registry extends RegistryPort {
   listAgents(): Promise<AgentRecord[]>;
   getServer(name: string): Promise<ServerRecord | undefined>;
   getTool(server: string, name: string): Promise<ToolRecord | undefined>;
-  /** Approves a server, or one of its tools, pinning the tool's current definition. */
+  /**
+   * Approves a server, or one of its tools, pinning the tool's current definition.
+   * @throws WardenError `registry.not_found` when the server or tool is not in the registry.
+   */
   approve(server: string, tool?: string, facts?: ToolFacts, by?: string): Promise<void>;
-  /** Blocks a server (and so every tool on it) or one tool. */
+  /**
+   * Blocks a server (and so every tool on it) or one tool.
+   * @throws WardenError `registry.not_found` when the server or tool is not in the registry.
+   */
   block(server: string, tool?: string, reason?: string, by?: string): Promise<void>;
-  /** Suspends or reactivates an agent; unknown agents are registered. */
+  /** Suspends or reactivates an agent; unknown agents are registered (so an agent can be suspended before it first connects). */
   setAgentStatus(id: string, status: AgentRecord['status'], by?: string): Promise<void>;
 }
 
@@ -75,7 +81,7 @@ export function createRegistry(deps: RegistryDeps): Registry {
   const now = () => deps.clock.now().toISOString();
 
   type Target = { kind: 'server' | 'tool' | 'agent'; server?: string; name?: string };
-  const audit = async (type: string, scope: string, target: Target, details: Record<string, unknown>, by?: string, severity: AuditEvent['severity'] = 'low') => {
+  const audit = async (type: AuditEventType, scope: string, target: Target, details: Record<string, unknown>, by?: string, severity: AuditEvent['severity'] = 'low') => {
     const event = newAuditEvent(
       { scope, category: 'admin', type, severity, outcome: 'success', actor: by ? { type: 'user', id: by } : { type: 'system', id: 'warden-registry' }, target, details },
       deps.clock.now(),
@@ -85,12 +91,12 @@ export function createRegistry(deps: RegistryDeps): Registry {
 
   const requireServer = async (name: string): Promise<ServerRecord> => {
     const server = await deps.repo.getServer(name);
-    if (!server) throw new WardenError('request.invalid', `server \`${name}\` is not in the registry`, { help: 'run `warden registry list` to see the registered servers' });
+    if (!server) throw new WardenError('registry.not_found', `server \`${name}\` is not in the registry`, { help: 'run `warden registry list` to see the registered servers' });
     return server;
   };
   const requireTool = async (server: string, name: string): Promise<ToolRecord> => {
     const tool = await deps.repo.getTool(server, name);
-    if (!tool) throw new WardenError('request.invalid', `tool \`${name}\` on server \`${server}\` is not in the registry`, { help: `run \`warden registry list --server ${server}\`` });
+    if (!tool) throw new WardenError('registry.not_found', `tool \`${name}\` on server \`${server}\` is not in the registry`, { help: `run \`warden registry list --server ${server}\`` });
     return tool;
   };
 

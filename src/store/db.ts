@@ -4,12 +4,16 @@ import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { WardenError } from '../domain/errors.js';
+import { lockDataDir, type DataDirLock } from './data-dir-lock.js';
 import { createPgliteDialect } from './pglite-dialect.js';
 import type { Schema } from './schema.js';
 
 /** Where the database lives. `url` wins over `memory`, which wins over `dataDir`. */
 export interface OpenDatabaseOptions {
-  /** Directory of the embedded (PGlite) database; created when missing. */
+  /**
+   * Directory of the embedded (PGlite) database; created when missing. One process at a time opens
+   * it: the lock file `<dataDir>.lock` names the holder, and `close()` removes it.
+   */
   dataDir?: string;
   /** PostgreSQL connection URL; when set, PostgreSQL is used instead of PGlite. */
   url?: string;
@@ -21,7 +25,10 @@ export interface OpenDatabaseOptions {
 export interface Database {
   db: Kysely<Schema>;
   dialect: 'pglite' | 'postgres';
-  /** Closes every connection (or the embedded instance); the database is unusable afterwards. */
+  /**
+   * Closes every connection (or the embedded instance) and releases the data directory's lock, even
+   * when closing fails; the database is unusable afterwards.
+   */
   close(): Promise<void>;
 }
 
@@ -31,6 +38,14 @@ const CONNECT_TIMEOUT_MS = 10_000;
 /**
  * Opens PostgreSQL when `url` is set, otherwise the embedded PGlite database, and checks that it
  * answers. Does not run migrations (see `migrate`).
+ *
+ * An on-disk embedded database is locked for the process that opens it. A second opener, in this
+ * process or another, is refused, whether it means to write or only to read: PGlite runs PostgreSQL
+ * in single-user mode with no read-only mode, and opening a directory replays and checkpoints its
+ * WAL, so a reader would both write to the files another process is using and see a stale snapshot
+ * of them. Processes that must share one database use PostgreSQL. In-memory databases and
+ * PostgreSQL take no lock.
+ * @throws WardenError `store.locked` when another process (or this one) holds the data directory.
  * @throws WardenError `store.unavailable` when the database cannot be reached or opened.
  */
 export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database> {
@@ -63,19 +78,32 @@ async function openPostgres(url: string): Promise<Database> {
 }
 
 async function openPglite(dataDir: string | undefined): Promise<Database> {
+  let lock: DataDirLock | undefined;
   let client: PGlite;
   try {
-    if (dataDir !== undefined) await mkdir(dataDir, { recursive: true });
+    if (dataDir !== undefined) {
+      await mkdir(dataDir, { recursive: true });
+      lock = await lockDataDir(dataDir);
+    }
     client = await PGlite.create(dataDir === undefined ? {} : { dataDir });
   } catch (err) {
+    await lock?.release().catch(() => {});
+    if (err instanceof WardenError) throw err;
     const where = dataDir === undefined ? 'in memory' : `in \`${dataDir}\``;
     throw new WardenError('store.unavailable', `cannot open the embedded database ${where}: ${reasonOf(err)}`, {
-      help: 'check that the data directory is writable and that no other warden process has it open',
+      help: 'check that the data directory is writable',
       cause: err,
     });
   }
   const db = new Kysely<Schema>({ dialect: createPgliteDialect(client) });
-  return { db, dialect: 'pglite', close: () => db.destroy() };
+  const close = async () => {
+    try {
+      await db.destroy();
+    } finally {
+      await lock?.release();
+    }
+  };
+  return { db, dialect: 'pglite', close };
 }
 
 /** The URL with its password (and any password parameter) removed, safe to print. */
