@@ -101,6 +101,44 @@ describe('one core: every surface sees the same registry', () => {
   });
 });
 
+describe('one core: the embedded database has one writer', () => {
+  it('refuses a CLI write (exit 2, naming the holder) while `warden serve` holds the data directory, and the server state is unchanged', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'warden-locked-'));
+    const dataDir = join(dir, 'data');
+    const server = await serve(['--data-dir', dataDir, '--policies', policyDir(OPEN), '--registry', join(ROOT, 'examples/registry.yaml')]);
+    const pid = server.child.pid!;
+    const blocked = await cli(['registry', 'block', 'ops', 'shell.run', '--data-dir', dataDir, '--reason', 'while the server runs']);
+    expect(blocked.code).toBe(2);
+    expect(blocked.stdout).toBe('');
+    expect(blocked.stderr).toContain('error[store.locked]');
+    expect(blocked.stderr).toContain(`process ${pid}`);
+    expect(blocked.stderr).toContain('serve');
+    expect(blocked.stderr).toContain('--database-url');
+    // A reading command refuses the same way: PGlite cannot share a directory with a writer.
+    const tail = await cli(['audit', 'tail', '--no-follow', '--data-dir', dataDir]);
+    expect(tail.code).toBe(2);
+    expect(tail.stderr).toContain('error[store.locked]');
+    // The server still serves, with the registry as it was.
+    const res = await fetch(`${server.url}/api/v1/decide`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ kind: 'tool.call', scope: 'acme/platform', tool: { server: 'ops', name: 'shell.run' } }),
+    });
+    expect(((await res.json()) as Decision).effect).toBe('allow');
+    const stopped = new Promise<number | null>((resolve) => server.child.once('exit', (code) => resolve(code)));
+    server.child.kill('SIGTERM');
+    expect(await stopped).toBe(0);
+    // After a clean stop the directory is free, nothing was written behind the server's back, and the log verifies.
+    const shown = await cli(['registry', 'show', 'ops', 'shell.run', '--data-dir', dataDir, '--json']);
+    expect(shown.code).toBe(0);
+    expect(JSON.parse(shown.stdout)).toMatchObject({ status: 'approved' });
+    const events = await cli(['audit', 'export', '--data-dir', dataDir, '--no-progress']);
+    expect(events.stdout).not.toContain('registry.tool.blocked');
+    expect(events.stdout).toContain('registry.tool.imported');
+    expect((await cli(['audit', 'verify', '--data-dir', dataDir])).code).toBe(0);
+  });
+});
+
 describe('one core: a gateway-only process keeps the audit promises of a server', () => {
   it('leaves every event it wrote under a signed checkpoint when it stops', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'warden-gw-seal-'));
