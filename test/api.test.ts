@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../src/api/index.js';
-import { createAuditWriter } from '../src/audit/index.js';
-import { createCheckpoint } from '../src/checkpoint/index.js';
-import { loadPolicySources } from '../src/policy/index.js';
-import { createStaticRegistry } from '../src/registry/index.js';
-import { createAuditRepo, createDeliveryRepo, migrate, openDatabase, type Database } from '../src/store/index.js';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { createCore, createServerApp, type Core } from '../src/main/index.js';
 import type { FastifyInstance } from 'fastify';
 
 const POLICY = `apiVersion: warden.dev/v1
@@ -21,27 +20,19 @@ spec:
     - { name: no-shell, effect: deny, match: { tools: ["shell.*"] }, message: no shell here }
 `;
 
-let database: Database;
+let core: Core;
 let app: FastifyInstance;
 
+// The API as `warden serve` builds it: the routes over the one core (in-memory store, these policies).
 beforeAll(async () => {
-  database = await openDatabase({ memory: true });
-  await migrate(database.db);
-  const audit = createAuditRepo(database.db);
-  const set = loadPolicySources([{ file: 'p.yaml', text: POLICY }]).set!;
-  const clock = { now: () => new Date() };
-  const checkpoint = createCheckpoint({ policies: { current: () => set }, registry: createStaticRegistry(), audit: createAuditWriter({ store: audit, clock }), clock });
-  app = buildApp({
-    checkpoint,
-    audit,
-    delivery: createDeliveryRepo(database.db),
-    policyStatus: () => ({ version: set.version, loadedAt: 'now', policies: set.policies, lastError: undefined }),
-    readiness: { database: async () => ({ ok: true }) },
-  });
+  const dir = mkdtempSync(join(tmpdir(), 'warden-api-'));
+  writeFileSync(join(dir, 'p.yaml'), POLICY);
+  core = await createCore({ database: { memory: true }, policies: [dir] }, { logger: pino({ level: 'silent' }) });
+  app = createServerApp(core);
 });
 afterAll(async () => {
   await app.close();
-  await database.close();
+  await core.close();
 });
 
 const decide = (payload: unknown) => app.inject({ method: 'POST', url: '/api/v1/decide', payload: payload as object });

@@ -3,14 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../src/api/index.js';
-import { createAuditWriter } from '../src/audit/index.js';
-import { createCheckpoint } from '../src/checkpoint/index.js';
-import { readPolicyFiles } from '../src/config/index.js';
-import { createDetectorSet } from '../src/detect/index.js';
-import { loadPolicySources } from '../src/policy/index.js';
-import { createStaticRegistry } from '../src/registry/index.js';
-import { createAuditRepo, createDeliveryRepo, migrate, openDatabase, type Database } from '../src/store/index.js';
+import pino from 'pino';
+import { createCore, createServerApp, type Core } from '../src/main/index.js';
 import { cli } from './support/cli.js';
 
 // `warden policy eval --json` and `POST /api/v1/decide` run the same checkpoint stages over the
@@ -66,27 +60,17 @@ const CASES: { name: string; effect: string; action: Record<string, unknown>; ch
   },
 ];
 
-let database: Database;
+let core: Core;
 let app: FastifyInstance;
 
+// The API as `warden serve` builds it, over the same policy files (in-memory store, empty registry).
 beforeAll(async () => {
-  database = await openDatabase({ memory: true });
-  await migrate(database.db);
-  const audit = createAuditRepo(database.db);
-  const set = loadPolicySources((await readPolicyFiles(PATHS, ROOT)).sources).set!;
-  const clock = { now: () => new Date() };
-  const checkpoint = createCheckpoint({ policies: { current: () => set }, registry: createStaticRegistry(), audit: createAuditWriter({ store: audit, clock }), clock, detectors: createDetectorSet() });
-  app = buildApp({
-    checkpoint,
-    audit,
-    delivery: createDeliveryRepo(database.db),
-    policyStatus: () => ({ version: set.version, loadedAt: 'now', policies: set.policies, lastError: undefined }),
-    readiness: { database: async () => ({ ok: true }) },
-  });
+  core = await createCore({ database: { memory: true }, policies: PATHS }, { logger: pino({ level: 'silent' }) });
+  app = createServerApp(core);
 }, 60_000);
 afterAll(async () => {
   await app?.close();
-  await database?.close();
+  await core?.close();
 });
 
 describe('policy eval --json and POST /api/v1/decide give the same Decision', () => {

@@ -15,7 +15,7 @@ export const ConfigSchema = Type.Object(
     databaseUrl: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' , description: 'a `postgres://` URL' })),
     /** Policy files or directories (searched recursively for *.yaml). */
     policies: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
-    /** A `kind: Registry` YAML file for the static registry. */
+    /** A `kind: Registry` YAML file imported into the database registry at start (entries it lacks are added; the database wins). */
     registryFile: Type.Optional(Type.String({ minLength: 1 })),
     /** pino log level. @default info */
     logLevel: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l))),

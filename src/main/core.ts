@@ -79,7 +79,7 @@ export interface Core {
   /** Streaming destinations' cursors and dead letters. */
   readonly delivery: DeliveryStore;
   readonly registry: Registry;
-  readonly policies: PolicyProvider & { status?: PolicyWatcher['status']; close(): void };
+  readonly policies: PolicyProvider & Pick<PolicyWatcher, 'status' | 'close'>;
   /** The audited checkpoint every enforcement point calls. */
   readonly checkpoint: Checkpoint;
   /** The same checkpoint over a sink that drops events: what a listing would show, without an event per item. */
@@ -108,17 +108,17 @@ export interface Core {
 }
 
 /** A policy provider over a fixed, empty set: for commands that decide nothing. */
-function emptyPolicies(): PolicyProvider & { close(): void } {
-  const loaded = loadPolicySources([]);
-  const set = loaded.set as PolicySet;
-  return { current: () => set, close: () => {} };
+function emptyPolicies(clock: Clock): PolicyProvider & Pick<PolicyWatcher, 'status' | 'close'> {
+  const set = loadPolicySources([]).set as PolicySet;
+  const loadedAt = clock.now().toISOString();
+  return { current: () => set, status: () => ({ version: set.version, loadedAt, policies: set.policies, lastError: undefined }), close: () => {} };
 }
 
 /** The composition root: builds store, audit, registry, detectors, policies and the checkpoint once. */
 export async function createCore(config: Readonly<CoreConfig>, opts: CoreOptions = {}): Promise<Core> {
   const logger = opts.logger ?? pino({ level: 'warn', base: { service: 'warden' } }, pino.destination(2));
   const clock = opts.clock ?? systemClock;
-  const policies = config.policies.length > 0 ? await openPolicies(config.policies, { watch: config.watchPolicies ?? false, logger }) : emptyPolicies();
+  const policies = config.policies.length > 0 ? await openPolicies(config.policies, { watch: config.watchPolicies ?? false, logger }) : emptyPolicies(clock);
   const ownsDatabase = opts.database === undefined;
   let database: Database | undefined = opts.database;
   try {

@@ -9,5 +9,5 @@ export { startGateway } from './gateway-runtime.js';
 export type { GatewayRuntime, GatewayRuntimeOptions } from './gateway-runtime.js';
 export { createOfflineDecider } from './offline.js';
 export { processIo } from './process-io.js';
-export { startServer } from './server.js';
+export { createServerApp, startServer } from './server.js';
 export type { RunningServer } from './server.js';

@@ -17,6 +17,32 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/**
+ * The REST API over a core: the decision route on the core's checkpoint, the audit routes on its log,
+ * readiness on its database and policies. It does not listen, so tests call `app.inject()`.
+ */
+export function createServerApp(core: Core, opts: { logger?: Logger } = {}): FastifyInstance {
+  const status = (): PolicyStatus => core.policies.status();
+  return buildApp({
+    checkpoint: core.checkpoint,
+    audit: core.auditLog,
+    delivery: core.delivery,
+    policyStatus: status,
+    ...(opts.logger ? { logger: opts.logger } : {}),
+    readiness: {
+      database: async () => {
+        await core.ping();
+        return { ok: true, detail: core.database.dialect };
+      },
+      // A broken edit on disk does not make the server unready: the last good set stays in force.
+      policies: async () => {
+        const s = status();
+        return { ok: true, detail: s.lastError ? `serving ${s.version}; the files on disk fail to load: ${s.lastError.messages[0]}` : `serving ${s.version}` };
+      },
+    },
+  });
+}
+
 /** `warden serve`: the decision and audit API over the core, with the core's timers running. */
 export async function startServer(config: Readonly<WardenConfig>, opts: { logger?: Logger; clock?: Clock; env?: Readonly<Record<string, string | undefined>> } = {}): Promise<RunningServer> {
   const logger = opts.logger ?? pino({ level: config.logLevel, base: { service: 'warden' } });
@@ -24,25 +50,7 @@ export async function startServer(config: Readonly<WardenConfig>, opts: { logger
   try {
     // Built before the first request (patterns compiled, model loaded), not during it.
     core.detectors();
-    const status = (): PolicyStatus => core.policies.status!();
-    const app = buildApp({
-      checkpoint: core.checkpoint,
-      audit: core.auditLog,
-      delivery: core.delivery,
-      policyStatus: status,
-      logger: logger.child({ component: 'api' }),
-      readiness: {
-        database: async () => {
-          await core.ping();
-          return { ok: true, detail: core.database.dialect };
-        },
-        // A broken edit on disk does not make the server unready: the last good set stays in force.
-        policies: async () => {
-          const s = status();
-          return { ok: true, detail: s.lastError ? `serving ${s.version}; the files on disk fail to load: ${s.lastError.messages[0]}` : `serving ${s.version}` };
-        },
-      },
-    });
+    const app = createServerApp(core, { logger: logger.child({ component: 'api' }) });
     const url = await app.listen({ port: config.port, host: config.host });
     core.startTimers();
     return {

@@ -8,6 +8,5 @@ export { createRegistry } from './registry-service.js';
 export type { DiscoveryReport, Registry, RegistryDeps, ToolFacts } from './registry-service.js';
 export { parseRegistryFile, RegistryDocSchema } from './registry-file.js';
 export type { RegistryDoc } from './registry-file.js';
-export { createStaticRegistry } from './static-registry.js';
 export { importRegistryDoc, seedRegistry } from './seed.js';
 export type { SeedConflict, SeedReport, SeedTarget } from './seed.js';

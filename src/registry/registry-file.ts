@@ -2,7 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { parse } from 'yaml';
 import { AgentSchema, ToolSchema, WardenError, compileValidator, formatIssues } from '../domain/index.js';
 
-/** A `kind: Registry` document: the static registry `warden serve --registry FILE` loads. */
+/** A `kind: Registry` document: tools and agents `warden serve --registry FILE` imports into the database registry. */
 export const RegistryDocSchema = Type.Object(
   {
     apiVersion: Type.Literal('warden.dev/v1'),
