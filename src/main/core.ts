@@ -186,6 +186,8 @@ export async function createCore(config: Readonly<CoreConfig>, opts: CoreOptions
     });
 
     const timers: NodeJS.Timeout[] = [];
+    // Passes a timer started and not yet finished: close waits for them, so a last seal never races one.
+    const running = new Set<Promise<void>>();
     const seal = async () => {
       const cps = (await checkpointer?.sealAll()) ?? [];
       for (const cp of cps) logger.info({ tenant: cp.tenantId, fromSeq: cp.fromSeq, toSeq: cp.toSeq, keyId: cp.keyId }, 'audit checkpoint signed');
@@ -225,7 +227,12 @@ export async function createCore(config: Readonly<CoreConfig>, opts: CoreOptions
       startTimers() {
         if (timers.length > 0) return;
         const every = (ms: number, what: string, fn: () => Promise<void>) => {
-          const t = setInterval(() => void fn().catch((err: unknown) => logger.error({ err }, `${what} failed`)), ms);
+          const t = setInterval(() => {
+            const pass = fn()
+              .catch((err: unknown) => logger.error({ err }, `${what} failed`))
+              .finally(() => running.delete(pass));
+            running.add(pass);
+          }, ms);
           t.unref();
           timers.push(t);
         };
@@ -242,6 +249,7 @@ export async function createCore(config: Readonly<CoreConfig>, opts: CoreOptions
         if (closed) return;
         closed = true;
         for (const t of timers) clearInterval(t);
+        await Promise.all([...running]);
         await dispatcher.stop();
         policies.close();
         await batcher.flush();

@@ -1,4 +1,4 @@
-import { newAuditEvent, type AuditSink, type Clock, type Tool } from '../domain/index.js';
+import { newAuditEvent, type AuditEventType, type AuditSink, type Clock, type Tool } from '../domain/index.js';
 import type { RegistryDoc } from './registry-file.js';
 import type { AgentRecord, RegistryRepo, ServerRecord, ToolRecord } from './records.js';
 
@@ -21,7 +21,7 @@ export interface SeedReport {
 export interface SeedTarget {
   repo: Pick<RegistryRepo, 'getServer' | 'putServer' | 'getTool' | 'putTool' | 'getAgent' | 'putAgent'>;
   /** Audits one imported entry (`registry.*.imported`). */
-  imported(kind: 'server' | 'tool' | 'agent', name: string, details: Record<string, unknown>): Promise<void>;
+  imported(entry: { kind: 'server' | 'tool' | 'agent'; name: string; server?: string }, details: Record<string, unknown>): Promise<void>;
   now(): string;
 }
 
@@ -55,7 +55,7 @@ export async function importRegistryDoc(target: SeedTarget, doc: RegistryDoc): P
       const server: ServerRecord = { name: tool.server, scope: 'default', status: 'approved', info: { source: 'registry file' }, firstSeen: time, lastSeen: time };
       await target.repo.putServer(server);
       report.added.push(tool.server);
-      await target.imported('server', tool.server, { status: server.status });
+      await target.imported({ kind: 'server', name: tool.server }, { status: server.status });
     }
     const existing = await target.repo.getTool(tool.server, name);
     const status = tool.status ?? 'approved';
@@ -81,7 +81,7 @@ export async function importRegistryDoc(target: SeedTarget, doc: RegistryDoc): P
     };
     await target.repo.putTool(record);
     report.added.push(`${tool.server}.${name}`);
-    await target.imported('tool', `${tool.server}.${name}`, { status, ...(tool.risk ? { risk: tool.risk } : {}) });
+    await target.imported({ kind: 'tool', server: tool.server, name: `${tool.server}.${name}` }, { status, ...(tool.risk ? { risk: tool.risk } : {}) });
   }
   for (const agent of doc.spec.agents ?? []) {
     const existing = await target.repo.getAgent(agent.id);
@@ -92,7 +92,7 @@ export async function importRegistryDoc(target: SeedTarget, doc: RegistryDoc): P
     }
     await target.repo.putAgent({ id: agent.id, status, updatedAt: time, ...(agent.kind ? { kind: agent.kind } : {}), ...(agent.owner ? { owner: agent.owner } : {}) } satisfies AgentRecord);
     report.added.push(`agent:${agent.id}`);
-    await target.imported('agent', agent.id, { status });
+    await target.imported({ kind: 'agent', name: agent.id }, { status });
   }
   return report;
 }
@@ -106,10 +106,10 @@ export async function seedRegistry(deps: { repo: SeedTarget['repo']; audit: Pick
     {
       repo: deps.repo,
       now: () => deps.clock.now().toISOString(),
-      async imported(kind, name, details) {
-        const target = kind === 'tool' ? { kind, server: name.slice(0, name.indexOf('.')), name } : { kind, name };
+      async imported(target, details) {
+        const type: AuditEventType = `registry.${target.kind}.imported`;
         await deps.audit.append([
-          newAuditEvent({ scope: 'default', category: 'admin', type: `registry.${kind}.imported`, severity: 'info', outcome: 'success', actor: { type: 'system', id: 'warden-registry' }, target, details }, deps.clock.now()),
+          newAuditEvent({ scope: 'default', category: 'admin', type, severity: 'info', outcome: 'success', actor: { type: 'system', id: 'warden-registry' }, target, details }, deps.clock.now()),
         ]);
       },
     },
