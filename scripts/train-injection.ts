@@ -11,7 +11,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { normalize } from '../src/detect/normalize/normalize.js';
-import { CHAR_BLOCK_WEIGHT, FEATURE_BITS, type FeatureVector } from '../src/detect/injection/features.js';
+import { CHAR_BLOCK_WEIGHT, createFeatureScratch, FEATURE_BITS, type FeatureVector } from '../src/detect/injection/features.js';
 import { evidenceWords, injectionFeatures, packWeights, proseOfJson, shortTextMargin, type InjectionWeightsFile } from '../src/detect/injection/injection-model.js';
 import { compilePatternSet } from '../src/detect/pattern-set.js';
 import { INJECTION_RULES, STRONG_RULE } from '../src/detect/injection/injection-rules.js';
@@ -70,15 +70,18 @@ const strong: boolean[] = [];
 // The short-text rule of the detector (injection-model.ts), applied to out-of-fold margins before calibration.
 const evidence: number[] = [];
 const anyHit: boolean[] = [];
+// One scratch for the whole pass, as a DetectorSet shares one across its scans (a fresh one is 1 MB).
+const scratch = createFeatureScratch();
+const folds = new Map<number, string>();
 const examples: Example[] = rows.map((r) => {
-  const normalized = normalize(r.text).view.text;
+  const normalized = normalize(r.text, folds).view.text;
   // As the detector reads it (a no-op on this data: no train row is JSON).
   const text = proseOfJson(normalized) ?? normalized;
   const hits = rules.matchAll(text).matches;
   strong.push(hits.some((h) => strongRules.has(h.id)));
   evidence.push(evidenceWords(text));
   anyHit.push(hits.length > 0);
-  return { v: injectionFeatures(text, hits), y: r.label, w: r.kind === DOC ? docWeight : 1 };
+  return { v: injectionFeatures(text, hits, scratch), y: r.label, w: r.kind === DOC ? docWeight : 1 };
 });
 const seed = Number(values.seed);
 const epochs = Number(values.epochs);
