@@ -27,12 +27,15 @@ for (const dialect of all) {
       const writer = createAuditWriter({ store: repo, clock });
       const store = createRetentionRepo(f.database.db);
       const svc = createRetentionService({ store, audit: writer, clock });
-      const verify = async () => verifyChain(repo.streamChain('default'), { head: await repo.head('default'), checkpoints: await repo.listCheckpoints('default') });
-      return { f, repo, writer, store, svc, verify, clock };
+      const { privateKey } = generateKeyPairSync('ed25519');
+      const checkpointer = createCheckpointer({ chain: repo, checkpoints: repo, key: privateKey, clock });
+      const verify = async () =>
+        verifyChain(repo.streamChain('default'), { head: await repo.head('default'), checkpoints: await repo.listCheckpoints('default'), evidence: await repo.evidence('default'), columnMismatches: await repo.columnMismatches('default', 100) });
+      return { f, repo, writer, store, svc, verify, clock, seal: () => checkpointer.sealAll() };
     }
 
     it('removes expired events of a category, keeps the chain verifiable, audits the removal, and respects legal holds', async () => {
-      const { f, repo, writer, svc, verify, clock } = await setup();
+      const { f, repo, writer, svc, verify, seal } = await setup();
       const events = [
         ev(100, 'decision', 'acme/a'), // expired
         ev(90, 'decision', 'acme/legal/case-1'), // expired but held
@@ -43,13 +46,12 @@ for (const dialect of all) {
       ];
       await writer.append(events);
       // A checkpoint over the whole range, signed before anything is removed, must still verify.
-      const { privateKey } = generateKeyPairSync('ed25519');
-      await createCheckpointer({ chain: repo, checkpoints: repo, key: privateKey, clock }).sealAll();
+      await seal();
       await svc.setRetention('default', 'decision', 30, 'alice');
       const hold = await svc.addHold({ tenantId: 'default', scope: 'acme/legal', from: new Date(NOW - 365 * DAY).toISOString(), reason: 'case 42', createdBy: 'legal' });
 
       const [outcome] = await svc.run();
-      expect(outcome).toMatchObject({ category: 'decision', removed: 2, held: 2, fromSeq: 1, toSeq: 5 });
+      expect(outcome).toMatchObject({ category: 'decision', removed: 2, held: 2, fromSeq: 1, toSeq: 5, seqs: '1,5' });
       const left = (await repo.list({ limit: 100 })).events;
       const ids = new Set(left.map((e) => e.id));
       expect([0, 1, 2, 3, 4, 5].map((i) => ids.has(events[i]!.id))).toEqual([false, true, true, true, false, true]);
@@ -58,6 +60,9 @@ for (const dialect of all) {
       expect(types).toContain('audit.retention.updated');
       expect(types).toContain('audit.hold.created');
 
+      // Until a checkpoint signs the retention event, its stubs are not proven.
+      expect((await verify()).findings).toContainEqual(expect.objectContaining({ kind: 'deleted', seq: 1, message: expect.stringContaining('no signed checkpoint covers') }));
+      await seal();
       const report = await verify();
       expect(report).toMatchObject({ ok: true, removed: 2 });
 
@@ -81,7 +86,7 @@ for (const dialect of all) {
     });
 
     it('drops whole expired months as partitions, keeping stubs, and leaves mixed months to the row pass', async () => {
-      const { repo, writer, svc, verify } = await setup();
+      const { repo, writer, svc, verify, seal } = await setup();
       const events = [
         ev(130, 'decision', 'acme/a'), // July: decision only -> partition dropped
         ev(129, 'decision', 'acme/b'),
@@ -93,12 +98,13 @@ for (const dialect of all) {
       await svc.setRetention('default', 'decision', 30, 'alice');
       const outcomes = await svc.run();
       expect(svc.lastDrops().map((d) => d.partition)).toEqual(['audit_events_p202607']);
-      expect(svc.lastDrops()[0]!.tenants).toEqual([{ tenantId: 'default', removed: 2, fromSeq: 1, toSeq: 2 }]);
+      expect(svc.lastDrops()[0]!.tenants).toEqual([{ tenantId: 'default', removed: 2, fromSeq: 1, toSeq: 2, seqs: '1-2', removalId: expect.any(String) }]);
       // The August decision goes the row-level way; the admin event stays.
       expect(outcomes.find((o) => o.category === 'decision')).toMatchObject({ removed: 1, fromSeq: 3, toSeq: 3 });
       const left = new Set((await repo.list({ limit: 100 })).events.map((e) => e.id));
       expect(events.map((e) => left.has(e.id))).toEqual([false, false, false, true, true]);
       expect((await repo.list({ limit: 100, type: 'audit.retention.partition_dropped' })).events).toHaveLength(1);
+      await seal();
       expect(await verify()).toMatchObject({ ok: true, removed: 3 });
       // Nothing more to drop the second time.
       await svc.run();

@@ -6,7 +6,7 @@ import { chainEvents, eventHash, GENESIS_HASH } from './chain.js';
 import { merkleRoot, MerkleBuilder } from './merkle.js';
 import { sanitizeForLog } from './sanitize.js';
 import { checkCheckpointSignature, signCheckpoint } from './signing.js';
-import { verifyChain } from './verify.js';
+import { verifyChain, type ChainEntry, type ChainStub, type VerifyOptions } from './verify.js';
 
 const T = new Date('2026-11-24T12:00:00Z');
 function events(n: number): AuditEvent[] {
@@ -128,5 +128,79 @@ describe('verify', () => {
     const evs = [...ok.slice(0, 2), ...ok.slice(5)];
     const sealed = [{ fromSeq: 3, toSeq: 5, prevHash: ok[1]!.integrity!.hash, lastHash: ok[4]!.integrity!.hash }];
     expect((await run(evs, { sealed })).ok).toBe(true);
+  });
+});
+
+describe('verify: first bad row and sealing', () => {
+  const ok = chain(10);
+  const { privateKey } = generateKeyPairSync('ed25519');
+  const sign = (toSeq: number, createdAt: string) =>
+    signCheckpoint({ tenantId: 'default', fromSeq: 1, toSeq, root: merkleRoot(ok.slice(0, toSeq).map((e) => e.integrity!.hash)), lastHash: ok[toSeq - 1]!.integrity!.hash, createdAt }, privateKey);
+
+  it('names the deleted row, not the first sequence of the checkpoint that covers it', async () => {
+    const r = await verifyChain([...ok.slice(0, 6), ...ok.slice(7)], { checkpoints: [sign(10, T.toISOString())] });
+    expect(r.findings.map((f) => f.kind)).toEqual(['checkpoint', 'deleted']);
+    expect(r.firstBadSeq).toBe(7);
+  });
+
+  it('reports a chain with no checkpoint, and one whose last checkpoint is older than the sealing interval allows', async () => {
+    const none = await verifyChain(ok, { seal: { maxAgeMs: 180_000 } });
+    expect(none).toMatchObject({ ok: false, firstBadSeq: 1 });
+    expect(none.findings[0]).toMatchObject({ kind: 'unsealed', message: expect.stringContaining('no signed checkpoint') });
+    // Events 9 and 10 were logged (at T) ten minutes after the checkpoint over 1..8 was signed.
+    const old = new Date(T.getTime() - 600_000).toISOString();
+    const stale = await verifyChain(ok, { checkpoints: [sign(8, old)], seal: { maxAgeMs: 180_000 } });
+    expect(stale.findings).toEqual([expect.objectContaining({ kind: 'unsealed', seq: 9, message: expect.stringContaining('600 s older than event 10') })]);
+    expect((await verifyChain(ok, { checkpoints: [sign(8, old)], seal: { maxAgeMs: 900_000 } })).ok).toBe(true);
+    // A checkpoint over every event is never stale, and without the option nothing is required.
+    expect((await verifyChain(ok, { checkpoints: [sign(10, old)], seal: { maxAgeMs: 0 } })).ok).toBe(true);
+    expect((await verifyChain(ok)).ok).toBe(true);
+  });
+});
+
+describe('retention stubs', () => {
+  const DAY = 86_400_000;
+  const NOW = T.getTime();
+  // Events 1..3 of 100 days ago; then a period of 30 days, a hold on acme/legal, and the removal of 1 and 3.
+  const old = [0, 1, 2].map((i) =>
+    newAuditEvent({ scope: i === 1 ? 'acme/legal/x' : 'acme/a', category: 'decision', type: 'tool.call.decided', outcome: 'success', actor: { type: 'agent', id: 'a' } }, new Date(NOW - 100 * DAY + i)),
+  );
+  const admin = (type: string, details: Record<string, unknown>, id?: string) =>
+    newAuditEvent({ ...(id ? { id } : {}), scope: '*', category: 'audit_system', type, outcome: 'success', actor: { type: 'user', id: 'alice' }, details }, new Date(NOW));
+  const removal = '01a24e0d-9258-7009-9c5a-5f26798c22b9';
+  const before = new Date(NOW - 30 * DAY).toISOString();
+  const declared = admin('audit.retention.deleted', { tenantId: 'default', category: 'decision', before, removed: 2, held: 1, fromSeq: 1, toSeq: 3, seqs: '1,3', days: 30 }, removal);
+  const log = chainEvents(
+    { seq: 0, hash: GENESIS_HASH, loggedAt: undefined },
+    [...old, admin('audit.retention.updated', { category: 'decision', days: 30 }), admin('audit.hold.created', { id: 'h1', scope: 'acme/legal', from: null, to: null }), declared],
+    new Date(NOW),
+  ).events;
+  const stubOf = (e: AuditEvent, extra: Partial<ChainStub> = {}): ChainStub => ({ stub: true, id: e.id, tenantId: 'default', integrity: e.integrity as ChainStub['integrity'], removedBy: removal, category: e.category, time: e.time, scope: e.scope, ...extra });
+  const cp = (entries: readonly AuditEvent[]) => signCheckpoint({ tenantId: 'default', fromSeq: 1, toSeq: 6, root: merkleRoot(entries.map((e) => e.integrity!.hash)), lastHash: entries[5]!.integrity!.hash, createdAt: T.toISOString() }, generateKeyPairSync('ed25519').privateKey);
+  const checkpoints = [cp(log)];
+  const evidence = log.filter((e) => e.category === 'audit_system');
+  const verify = (entries: ChainEntry[], opts: Partial<VerifyOptions> = {}) => verifyChain(entries, { checkpoints, evidence, ...opts });
+
+  it('accepts stubs the chain declares, under the period in force and outside any hold', async () => {
+    expect(await verify([stubOf(log[0]!), log[1]!, stubOf(log[2]!), ...log.slice(3)])).toMatchObject({ ok: true, removed: 2 });
+  });
+
+  it('names a stub that no sealed declaration, period or hold allows', async () => {
+    const bad = async (entries: ChainEntry[], seq: number, message: string | RegExp, opts: Partial<VerifyOptions> = {}) => {
+      const r = await verify(entries, opts);
+      expect(r.firstBadSeq).toBe(seq);
+      expect(r.findings.find((f) => f.seq === seq)?.message).toMatch(message);
+    };
+    const rest = log.slice(3);
+    // The held event 2 replaced by a stub: not among those removed, and under the hold.
+    await bad([stubOf(log[0]!), stubOf(log[1]!), stubOf(log[2]!), ...rest], 2, /does not list it/);
+    await bad([stubOf(log[0]!), stubOf(log[1]!, { removedBy: undefined }), stubOf(log[2]!), ...rest], 2, /names no retention event/);
+    await bad([stubOf(log[0]!, { removedBy: '01a24e0d-0000-7000-8000-000000000000' }), log[1]!, stubOf(log[2]!), ...rest], 1, /no retention event in this chain declares/);
+    await bad([stubOf(log[0]!, { category: 'admin' }), log[1]!, stubOf(log[2]!), ...rest], 1, /removed as `admin`/);
+    await bad([stubOf(log[0]!, { time: T.toISOString() }), log[1]!, stubOf(log[2]!), ...rest], 1, /before its retention period/);
+    await bad([stubOf(log[0]!, { scope: 'acme/legal' }), log[1]!, stubOf(log[2]!), ...rest], 1, /legal hold `h1`/);
+    // Unsealed declaration, and evidence that is not the chain's own.
+    await bad([stubOf(log[0]!), log[1]!, stubOf(log[2]!), ...rest], 1, /no signed checkpoint covers/, { checkpoints: [] });
+    await bad([stubOf(log[0]!), log[1]!, stubOf(log[2]!), ...rest], 1, /names no retention event|no retention event in this chain/, { evidence: [] });
   });
 });

@@ -1,7 +1,7 @@
 import type { AuditCategory, AuditEvent, AuditOutcome, Effect } from '../domain/index.js';
 import type { ChainHead } from './chain.js';
 import type { SignedCheckpoint } from './signing.js';
-import type { ChainEntry } from './verify.js';
+import type { ChainEntry, ColumnMismatch } from './verify.js';
 
 /** The chained append the writer needs from a store. */
 export interface ChainStore {
@@ -21,6 +21,14 @@ export interface ChainReader {
    */
   streamChain(tenantId: string, opts?: { fromSeq?: number; toSeq?: number; batchSize?: number }): AsyncIterable<ChainEntry>;
   tenants(): Promise<string[]>;
+}
+
+/** What `warden audit verify` reads besides the chain itself. */
+export interface ChainAuditor {
+  /** The tenant's retention and hold events (`EVIDENCE_TYPES`), in chain order. */
+  evidence(tenantId: string): Promise<AuditEvent[]>;
+  /** Up to `limit` rows whose indexed columns differ from their event body, by sequence number. */
+  columnMismatches(tenantId: string, limit: number): Promise<ColumnMismatch[]>;
 }
 
 /** Stores signed checkpoints. */
@@ -93,6 +101,10 @@ export interface RetentionOutcome {
   held: number;
   fromSeq: number | undefined;
   toSeq: number | undefined;
+  /** The id the declaring `audit.retention.deleted` event takes; each stub names it. */
+  removalId: string;
+  /** The removed sequence numbers as runs (`1-3,7`), or undefined when there are too many runs to list. */
+  seqs: string | undefined;
 }
 
 /** A whole time partition retention dropped, and what it held per tenant. */
@@ -100,23 +112,28 @@ export interface PartitionDrop {
   partition: string;
   from: string;
   to: string;
-  tenants: { tenantId: string; removed: number; fromSeq: number; toSeq: number }[];
+  /** Per tenant: what was removed, and the id of the `audit.retention.partition_dropped` event its stubs name. */
+  tenants: { tenantId: string; removed: number; fromSeq: number; toSeq: number; removalId: string; seqs: string | undefined }[];
 }
 
 /** Retention settings, holds, and the removal itself (stubs kept in the same transaction). */
 export interface RetentionStore {
   /**
    * Drops each monthly partition whose every event has expired under its tenant's and category's
-   * period and that no active hold overlaps; stubs are kept first, in the same transaction.
+   * period, that no active hold overlaps and that holds no retention evidence; stubs are kept
+   * first, in the same transaction, naming a removal id from `newId` per tenant.
    */
-  dropExpiredPartitions(now: string): Promise<PartitionDrop[]>;
+  dropExpiredPartitions(now: string, newId: () => string): Promise<PartitionDrop[]>;
   setRetention(tenantId: string, category: string, days: number | undefined): Promise<void>;
   retention(): Promise<{ tenantId: string; category: string; days: number }[]>;
   addHold(hold: Omit<LegalHold, 'createdAt' | 'releasedAt'>): Promise<void>;
   releaseHold(id: string): Promise<boolean>;
   holds(tenantId?: string): Promise<LegalHold[]>;
-  /** Removes one category's events older than `before`, except under an active hold; keeps their stubs. */
-  removeExpired(tenantId: string, category: string, before: string): Promise<RetentionOutcome>;
+  /**
+   * Removes one category's events older than `before`, except under an active hold and except
+   * retention evidence; keeps their stubs, each naming `removalId`.
+   */
+  removeExpired(tenantId: string, category: string, before: string, removalId: string): Promise<RetentionOutcome>;
 }
 
 /** Filters for reading the audit log; all optional but `limit`. */

@@ -16,9 +16,9 @@ export interface RetentionService {
   releaseHold(id: string, actor: string): Promise<boolean>;
 }
 
-function adminEvent(tenantId: string, type: string, actor: string, details: Record<string, unknown>, now: Date, scope = '*'): AuditEvent {
+function adminEvent(tenantId: string, type: string, actor: string, details: Record<string, unknown>, now: Date, scope = '*', id?: string): AuditEvent {
   return newAuditEvent(
-    { tenantId, scope, category: 'audit_system', type, outcome: 'success', severity: type.endsWith('deleted') ? 'medium' : 'info', actor: { type: actor === 'warden' ? 'system' : 'user', id: actor }, target: { kind: 'audit' }, details },
+    { ...(id ? { id } : {}), tenantId, scope, category: 'audit_system', type, outcome: 'success', severity: type.endsWith('deleted') ? 'medium' : 'info', actor: { type: actor === 'warden' ? 'system' : 'user', id: actor }, target: { kind: 'audit' }, details },
     now,
   );
 }
@@ -31,19 +31,23 @@ export function createRetentionService(deps: { store: RetentionStore; audit: Pic
     async run() {
       const now = deps.clock.now();
       const out: RetentionOutcome[] = [];
-      drops = await deps.store.dropExpiredPartitions(now.toISOString());
+      const newId = () => uuidv7(now.getTime());
+      drops = await deps.store.dropExpiredPartitions(now.toISOString(), newId);
       for (const d of drops) {
         for (const t of d.tenants) {
-          await deps.audit.append([adminEvent(t.tenantId, 'audit.retention.partition_dropped', 'warden', { partition: d.partition, from: d.from, to: d.to, removed: t.removed, fromSeq: t.fromSeq, toSeq: t.toSeq }, now)]);
+          const details = { partition: d.partition, from: d.from, to: d.to, removed: t.removed, fromSeq: t.fromSeq, toSeq: t.toSeq, ...(t.seqs === undefined ? {} : { seqs: t.seqs }) };
+          await deps.audit.append([adminEvent(t.tenantId, 'audit.retention.partition_dropped', 'warden', details, now, '*', t.removalId)]);
         }
       }
       for (const r of await deps.store.retention()) {
         const before = new Date(now.getTime() - r.days * 86_400_000).toISOString();
-        const outcome = await deps.store.removeExpired(r.tenantId, r.category, before);
+        const outcome = await deps.store.removeExpired(r.tenantId, r.category, before, newId());
         out.push(outcome);
         if (outcome.removed > 0 || outcome.held > 0) {
-          // The removal is recorded in the same chain it removed from, so verify can account for it.
-          await deps.audit.append([adminEvent(r.tenantId, 'audit.retention.deleted', 'warden', { ...outcome, days: r.days }, now)]);
+          // The removal is declared in the same chain it removed from, under the id every stub names,
+          // so verify can account for each stub (docs/audit-schema.md, "Retention and legal holds").
+          const { removalId, seqs, ...counts } = outcome;
+          await deps.audit.append([adminEvent(r.tenantId, 'audit.retention.deleted', 'warden', { ...counts, ...(seqs === undefined ? {} : { seqs }), days: r.days }, now, '*', removalId)]);
         }
       }
       return out;

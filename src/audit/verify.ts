@@ -2,10 +2,14 @@ import type { KeyObject } from 'node:crypto';
 import type { AuditEvent } from '../domain/index.js';
 import { eventHash, GENESIS_HASH, type ChainHead } from './chain.js';
 import { MerkleBuilder } from './merkle.js';
+import { createStubJudge, isRetentionEvidence } from './retention-evidence.js';
 import { checkCheckpointSignature, type SignedCheckpoint } from './signing.js';
 
 /** The kinds of damage verification names. */
-export type TamperKind = 'changed' | 'deleted' | 'inserted' | 'reordered' | 'truncated' | 'checkpoint';
+export type TamperKind = 'changed' | 'column' | 'deleted' | 'inserted' | 'reordered' | 'truncated' | 'checkpoint' | 'unsealed';
+
+/** Kinds that name a damaged row; `checkpoint` and `unsealed` name a range or a missing proof. */
+const ROW_KINDS: ReadonlySet<TamperKind> = new Set(['changed', 'column', 'deleted', 'inserted', 'reordered', 'truncated']);
 
 /** One problem found, at the first sequence number it affects. */
 export interface TamperFinding {
@@ -26,13 +30,25 @@ export interface SealedRange {
 
 /**
  * A removed event's place in the chain (kept by retention): its links and hash, not its content.
- * The verifier checks its links like any event's but cannot recompute its hash.
+ * The verifier checks its links like any event's but cannot recompute its hash; it checks the
+ * removal against the retention event the stub names (`removedBy`).
  */
 export interface ChainStub {
   stub: true;
   id: string;
   tenantId: string;
   integrity: { seq: number; prevHash: string; hash: string };
+  /** The id of the `audit.retention.deleted` or `.partition_dropped` event that declares the removal. */
+  removedBy?: string;
+  category?: string;
+  time?: string;
+  scope?: string;
+}
+
+/** A stored row whose indexed columns differ from its hashed body. */
+export interface ColumnMismatch {
+  seq: number;
+  columns: string[];
 }
 
 /** What the verifier reads: stored events and the stubs of removed ones, in storage order. */
@@ -50,7 +66,7 @@ export interface VerifyReport {
   removed: number;
   lastSeq: number;
   checkpoints: number;
-  /** The first bad sequence number, when any. */
+  /** The first bad row's sequence number (else the first sequence a bad checkpoint or missing seal covers), when any. */
   firstBadSeq: number | undefined;
   findings: TamperFinding[];
 }
@@ -63,6 +79,18 @@ export interface VerifyOptions {
   /** Keys a checkpoint must be signed with; without, embedded keys are used. */
   trustedKeys?: ReadonlyMap<string, KeyObject>;
   sealed?: readonly SealedRange[];
+  /**
+   * The chain's retention and hold events (`EVIDENCE_TYPES`), in chain order: what a stub is
+   * judged against. Without it every stub is reported. They must be the chain's own events.
+   */
+  evidence?: readonly AuditEvent[];
+  /** Rows whose indexed columns differ from their hashed body (the store compares them). */
+  columnMismatches?: Iterable<ColumnMismatch>;
+  /**
+   * Require the chain to be sealed: a chain with events but no checkpoint is reported, and so are
+   * events logged more than `maxAgeMs` after the last checkpoint was signed (undefined: no limit).
+   */
+  seal?: { maxAgeMs: number | undefined };
   /** Stop collecting after this many findings. @default 100 */
   maxFindings?: number;
   onProgress?: (events: number) => void;
@@ -104,6 +132,10 @@ export async function verifyChain(events: AsyncIterable<ChainEntry> | Iterable<C
   let merkle: MerkleBuilder | undefined;
 
   const isSealed = (from: number, to: number) => sealed.some((s) => s.fromSeq <= from && s.toSeq >= to);
+  const judge = createStubJudge(opts.evidence ?? []);
+  const evidence = new Map((opts.evidence ?? []).map((e) => [e.integrity?.seq, e.integrity?.hash]));
+  const sealedThrough = checkpoints.reduce((n, cp) => Math.max(n, cp.toSeq), 0);
+  let newest: { seq: number; loggedAt: string } | undefined;
 
   for await (const e of events) {
     count++;
@@ -121,6 +153,15 @@ export async function verifyChain(events: AsyncIterable<ChainEntry> | Iterable<C
       continue;
     }
     if (claimed !== actual) add({ kind: 'changed', seq, message: `event ${seq} (\`${e.id}\`) does not match its hash` });
+    if (isStub(e)) {
+      const bad = judge.judge({ seq, removedBy: e.removedBy, category: e.category, time: e.time, scope: e.scope }, sealedThrough);
+      if (bad) add({ kind: 'deleted', seq, message: bad });
+    } else {
+      // The evidence stubs were judged by must be this chain's own events, not a second story.
+      if ((isRetentionEvidence(e) || evidence.has(seq)) && evidence.get(seq) !== claimed) add({ kind: 'changed', seq, message: `retention event ${seq} differs from the evidence stubs were judged by` });
+      evidence.delete(seq);
+      newest = { seq, loggedAt: e.loggedAt ?? e.time };
+    }
     if (seq < maxSeq) {
       const gi = gaps.findIndex((g) => g.from <= seq && seq <= g.to);
       add({ kind: 'reordered', seq, message: `event ${seq} is stored after event ${maxSeq}` });
@@ -160,6 +201,12 @@ export async function verifyChain(events: AsyncIterable<ChainEntry> | Iterable<C
     closeCheckpoint(checkpoints[cpIndex]!, merkle, add);
     merkle = undefined;
   }
+  for (const [seq] of evidence) add({ kind: 'inserted', seq: seq ?? 0, message: `retention evidence names event ${seq}, which is not in this chain` });
+  for (const m of judge.miscounted()) add({ kind: 'deleted', ...m });
+  for (const m of opts.columnMismatches ?? []) {
+    add({ kind: 'column', seq: m.seq, message: `event ${m.seq}: stored ${m.columns.map((c) => `\`${c}\``).join(', ')} ${m.columns.length === 1 ? 'differs' : 'differ'} from its hashed body` });
+  }
+  if (opts.seal && newest) sealFindings(opts.seal.maxAgeMs, checkpoints.at(-1), newest, add);
   for (const g of gaps) add({ kind: 'deleted', seq: g.from, message: g.from === g.to ? `event ${g.from} is missing` : `events ${g.from}..${g.to} are missing` });
   if (opts.head && opts.head.seq > maxSeq && !isSealed(maxSeq + 1, opts.head.seq)) {
     add({ kind: 'truncated', seq: maxSeq + 1, message: `the log ends at ${maxSeq} but its head says ${opts.head.seq}` });
@@ -170,7 +217,25 @@ export async function verifyChain(events: AsyncIterable<ChainEntry> | Iterable<C
   if (lastCp && lastCp.toSeq > maxSeq) add({ kind: 'truncated', seq: maxSeq + 1, message: `checkpoint ${lastCp.fromSeq}..${lastCp.toSeq} covers events the log no longer has` });
 
   findings.sort((a, b) => a.seq - b.seq);
-  return { ok: findings.length === 0, events: count, removed, lastSeq: maxSeq, checkpoints: checkpoints.length, firstBadSeq: findings[0]?.seq, findings };
+  // A checkpoint finding names its range's first sequence; a damaged row inside it is more precise.
+  const firstBadSeq = (findings.find((f) => ROW_KINDS.has(f.kind)) ?? findings[0])?.seq;
+  return { ok: findings.length === 0, events: count, removed, lastSeq: maxSeq, checkpoints: checkpoints.length, firstBadSeq, findings };
+}
+
+function sealFindings(maxAgeMs: number | undefined, last: SignedCheckpoint | undefined, newest: { seq: number; loggedAt: string }, add: (f: TamperFinding) => void): void {
+  if (!last) {
+    add({ kind: 'unsealed', seq: 1, message: 'no signed checkpoint covers this chain, so a rewrite of it could not be detected; run `warden audit seal`' });
+    return;
+  }
+  if (last.toSeq >= newest.seq || maxAgeMs === undefined) return;
+  const lag = Date.parse(newest.loggedAt) - Date.parse(last.createdAt);
+  if (lag > maxAgeMs) {
+    add({
+      kind: 'unsealed',
+      seq: last.toSeq + 1,
+      message: `the last checkpoint (${last.fromSeq}..${last.toSeq}, signed ${last.createdAt}) is ${Math.round(lag / 1000)} s older than event ${newest.seq}, more than the ${Math.round(maxAgeMs / 1000)} s sealing allows; is sealing running?`,
+    });
+  }
 }
 
 function closeCheckpoint(cp: SignedCheckpoint, merkle: MerkleBuilder | undefined, add: (f: TamperFinding) => void): void {

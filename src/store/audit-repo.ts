@@ -1,7 +1,9 @@
 import { sql, type Kysely } from 'kysely';
 import type { ChainHead } from '../audit/chain.js';
-import type { ChainReader, ChainStore, CheckpointStore } from '../audit/ports.js';
+import type { ChainAuditor, ChainReader, ChainStore, CheckpointStore } from '../audit/ports.js';
+import { EVIDENCE_TYPES } from '../audit/retention-evidence.js';
 import type { SignedCheckpoint } from '../audit/signing.js';
+import type { ChainStub } from '../audit/verify.js';
 import type { AuditPage, AuditQuery, AuditReader } from '../audit/index.js';
 import type { AuditEvent } from '../domain/audit-event.js';
 import { WardenError } from '../domain/errors.js';
@@ -15,8 +17,46 @@ export const AUDIT_PAGE_MAX = 1000;
 const GENESIS = `sha256:${'0'.repeat(64)}`;
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i;
 
+/**
+ * How each indexed column derives from the event body `e`: the writer inserts these, and
+ * `columnMismatches` compares every stored row with them (`tenant_id` is the chain's tenant,
+ * which must be the body's). A new column belongs here, or `test/audit-tamper.test.ts` fails.
+ */
+const DERIVED: readonly { column: string; expr: string; type: 'text' | 'bigint' | 'uuid' | 'timestamptz' }[] = [
+  { column: 'chain_seq', expr: `e->'integrity'->>'seq'`, type: 'bigint' },
+  { column: 'id', expr: `e->>'id'`, type: 'uuid' },
+  { column: 'time', expr: `e->>'time'`, type: 'timestamptz' },
+  { column: 'logged_at', expr: `e->>'loggedAt'`, type: 'timestamptz' },
+  { column: 'category', expr: `e->>'category'`, type: 'text' },
+  { column: 'type', expr: `e->>'type'`, type: 'text' },
+  { column: 'scope', expr: `e->>'scope'`, type: 'text' },
+  { column: 'outcome', expr: `e->>'outcome'`, type: 'text' },
+  { column: 'action_kind', expr: `e->'action'->>'kind'`, type: 'text' },
+  { column: 'agent_id', expr: `coalesce(e->'agent'->>'id', CASE WHEN e->'actor'->>'type' = 'agent' THEN e->'actor'->>'id' END)`, type: 'text' },
+  { column: 'principal_id', expr: `e->'onBehalfOf'->>'id'`, type: 'text' },
+  { column: 'server', expr: `e->'target'->>'server'`, type: 'text' },
+  { column: 'tool', expr: `CASE WHEN e->'target'->>'kind' = 'tool' THEN e->'target'->>'name' END`, type: 'text' },
+  { column: 'effect', expr: `e->'decision'->>'effect'`, type: 'text' },
+  { column: 'prev_hash', expr: `e->'integrity'->>'prevHash'`, type: 'text' },
+  { column: 'hash', expr: `e->'integrity'->>'hash'`, type: 'text' },
+];
+
+const INSERT_COLUMNS = sql.raw(DERIVED.map((d) => d.column).join(', '));
+const INSERT_VALUES = sql.raw(DERIVED.map((d) => (d.type === 'text' ? d.expr : `(${d.expr})::${d.type}`)).join(', '));
+
+// The same derivation, total: a body edited into nonsense compares unequal instead of failing the query.
+const SAFE: Record<(typeof DERIVED)[number]['type'], (expr: string) => string> = {
+  text: (x) => x,
+  bigint: (x) => `CASE WHEN ${x} ~ '^-?[0-9]{1,18}$' THEN (${x})::bigint END`,
+  uuid: (x) => `CASE WHEN ${x} ~* '^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$' THEN (${x})::uuid END`,
+  timestamptz: (x) => `warden_try_timestamptz(${x})`,
+};
+const MISMATCHES = [{ column: 'tenant_id', test: `tenant_id IS DISTINCT FROM e->>'tenantId'` }, ...DERIVED.map((d) => ({ column: d.column, test: `${d.column} IS DISTINCT FROM ${SAFE[d.type](d.expr)}` }))];
+const MISMATCH_LIST = sql.raw(`array_to_string(ARRAY[${MISMATCHES.map((m) => `CASE WHEN ${m.test} THEN '${m.column}' END`).join(', ')}], ',')`);
+const ANY_MISMATCH = sql.raw(MISMATCHES.map((m) => `(${m.test})`).join(' OR '));
+
 /** Everything the audit log offers over one database. */
-export type AuditRepo = AuditReader & ChainStore & ChainReader & CheckpointStore & {
+export type AuditRepo = AuditReader & ChainStore & ChainReader & ChainAuditor & CheckpointStore & {
   /** Streams every event matching a query, newest first, in keyset batches: constant memory. */
   stream(query: Omit<AuditQuery, 'limit' | 'cursor'>, opts?: { batchSize?: number }): AsyncIterable<AuditEvent>;
   count(query: Omit<AuditQuery, 'limit' | 'cursor'>): Promise<number>;
@@ -47,16 +87,8 @@ export function createAuditRepo(db: Kysely<Schema>): AuditRepo {
         // One statement, one parameter: no limit on the batch from the 65535 bind parameters a
         // multi-row VALUES list would hit. The flat columns are copies kept for indexes.
         await sql`
-          INSERT INTO audit_events
-            (tenant_id, chain_seq, id, time, logged_at, category, type, scope, outcome, action_kind, agent_id,
-             principal_id, server, tool, effect, prev_hash, hash, event)
-          SELECT ${tenantId}, (e->'integrity'->>'seq')::bigint, (e->>'id')::uuid, (e->>'time')::timestamptz,
-                 (e->>'loggedAt')::timestamptz, e->>'category', e->>'type', e->>'scope', e->>'outcome',
-                 e->'action'->>'kind',
-                 coalesce(e->'agent'->>'id', CASE WHEN e->'actor'->>'type' = 'agent' THEN e->'actor'->>'id' END),
-                 e->'onBehalfOf'->>'id', e->'target'->>'server',
-                 CASE WHEN e->'target'->>'kind' = 'tool' THEN e->'target'->>'name' END,
-                 e->'decision'->>'effect', e->'integrity'->>'prevHash', e->'integrity'->>'hash', e
+          INSERT INTO audit_events (tenant_id, ${INSERT_COLUMNS}, event)
+          SELECT ${tenantId}, ${INSERT_VALUES}, e
           FROM jsonb_array_elements(${JSON.stringify(events)}::jsonb) WITH ORDINALITY AS batch(e, n)
           ORDER BY n
         `.execute(trx);
@@ -80,20 +112,45 @@ export function createAuditRepo(db: Kysely<Schema>): AuditRepo {
       const to = opts.toSeq ?? Number.MAX_SAFE_INTEGER;
       for (;;) {
         // Stored events and the stubs retention left, merged by sequence number.
-        const { rows } = await sql<{ chain_seq: string | number; event: AuditEvent | null; id: string; prev_hash: string; hash: string }>`
-          SELECT chain_seq, event, id::text AS id, prev_hash, hash FROM (
-            SELECT chain_seq, event, id, prev_hash, hash FROM audit_events
+        type Row = { chain_seq: string | number; event: AuditEvent | null; id: string; prev_hash: string; hash: string; removed_by: string | null; category: string | null; time: string | null; scope: string | null };
+        const { rows } = await sql<Row>`
+          SELECT chain_seq, event, id::text AS id, prev_hash, hash, removed_by, category, time, scope FROM (
+            SELECT chain_seq, event, id, prev_hash, hash, NULL AS removed_by, NULL AS category, NULL AS time, NULL AS scope FROM audit_events
             WHERE tenant_id = ${tenantId} AND chain_seq > ${after} AND chain_seq <= ${to}
             UNION ALL
-            SELECT chain_seq, NULL, id, prev_hash, hash FROM audit_tombstones
+            SELECT chain_seq, NULL, id, prev_hash, hash, removed_by::text, category, ${sql.raw(`to_char(time AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`)}, scope FROM audit_tombstones
             WHERE tenant_id = ${tenantId} AND chain_seq > ${after} AND chain_seq <= ${to}
           ) AS chain ORDER BY chain_seq LIMIT ${size}`.execute(db);
         for (const r of rows) {
-          yield r.event ?? { stub: true as const, id: r.id, tenantId, integrity: { seq: Number(r.chain_seq), prevHash: r.prev_hash, hash: r.hash } };
+          if (r.event) {
+            yield r.event;
+            continue;
+          }
+          const stub: ChainStub = { stub: true, id: r.id, tenantId, integrity: { seq: Number(r.chain_seq), prevHash: r.prev_hash, hash: r.hash } };
+          if (r.removed_by !== null) stub.removedBy = r.removed_by;
+          if (r.category !== null) stub.category = r.category;
+          if (r.time !== null) stub.time = r.time;
+          if (r.scope !== null) stub.scope = r.scope;
+          yield stub;
         }
         if (rows.length < size) return;
         after = Number(rows[rows.length - 1]!.chain_seq);
       }
+    },
+
+    async evidence(tenantId) {
+      const types = sql.join([...EVIDENCE_TYPES].map((t) => sql`${t}`));
+      const { rows } = await sql<{ event: AuditEvent }>`
+        SELECT event FROM audit_events WHERE tenant_id = ${tenantId} AND category = 'audit_system' AND type IN (${types}) ORDER BY chain_seq`.execute(db);
+      return rows.map((r) => r.event);
+    },
+
+    async columnMismatches(tenantId, limit) {
+      // Named by the body's sequence number: the chain_seq column may be the one that was edited.
+      const { rows } = await sql<{ seq: string | null; chain_seq: string | number; bad: string }>`
+        SELECT chain_seq, e->'integrity'->>'seq' AS seq, ${MISMATCH_LIST} AS bad FROM (SELECT *, event AS e FROM audit_events WHERE tenant_id = ${tenantId}) AS r
+        WHERE ${ANY_MISMATCH} ORDER BY chain_seq LIMIT ${limit}`.execute(db);
+      return rows.map((r) => ({ seq: Number(r.seq !== null && /^\d+$/.test(r.seq) ? r.seq : r.chain_seq), columns: r.bad.split(',') }));
     },
 
     async tenants() {

@@ -3,7 +3,8 @@ import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
-import { keyIdOf, verifyChain, type ChainEntry, type SignedCheckpoint, type VerifyReport } from '../../audit/index.js';
+import { isRetentionEvidence, keyIdOf, verifyChain, type ChainEntry, type SignedCheckpoint, type VerifyReport } from '../../audit/index.js';
+import type { AuditEvent } from '../../domain/index.js';
 import { CliError, EXIT, type CliIo } from '../io.js';
 import { withCore, withStoreOptions, type StoreFlags } from '../with-core.js';
 import { formatOf, withFormatOption } from './format.js';
@@ -37,11 +38,29 @@ async function trustedKeys(files: readonly string[]): Promise<Map<string, KeyObj
   return map;
 }
 
+/** At most this many column mismatches are read per tenant (like findings). */
+const MAX_FINDINGS = 100;
+
+/**
+ * How long after the last checkpoint an event may be logged before the chain counts as unsealed:
+ * `--max-seal-age`, else twice the checkpoint interval plus a minute; none when sealing is off.
+ */
+function maxSealAgeMs(opts: { maxSealAge?: string; checkpointInterval?: string }, env: Readonly<Record<string, string | undefined>>): number | undefined {
+  const seconds = (name: string, v: string) => {
+    if (!/^\d+$/.test(v)) throw new CliError(`\`${name}\` must be a whole number of seconds, got \`${v}\``);
+    return Number(v);
+  };
+  if (opts.maxSealAge !== undefined) return seconds('--max-seal-age', opts.maxSealAge) * 1000;
+  const interval = seconds('--checkpoint-interval', opts.checkpointInterval ?? env.WARDEN_CHECKPOINT_INTERVAL ?? '60');
+  return interval === 0 ? undefined : (2 * interval + 60) * 1000;
+}
+
 function printReport(io: CliIo, tenant: string, r: VerifyReport, trusted: boolean): void {
   io.stdout(`tenant ${tenant}: ${r.events} events, last seq ${r.lastSeq}, ${r.checkpoints} checkpoint(s)${r.checkpoints > 0 && !trusted ? ' (signatures checked against their embedded keys; pass --trusted-key to pin the signer)' : ''}\n`);
-  if (r.ok) io.stdout('  OK: no event was changed, removed, inserted or reordered\n');
+  if (r.ok) io.stdout('  OK: no event was changed, removed, inserted or reordered, and the chain is sealed\n');
   else {
-    io.stdout(`  TAMPERED: first bad sequence number ${r.firstBadSeq}\n`);
+    const unsealedOnly = r.findings.every((f) => f.kind === 'unsealed');
+    io.stdout(unsealedOnly ? `  NOT SEALED: events from sequence number ${r.firstBadSeq} are not under a recent signed checkpoint\n` : `  TAMPERED: first bad sequence number ${r.firstBadSeq}\n`);
     for (const f of r.findings) io.stdout(`  ${f.kind} at ${f.seq}: ${f.message}\n`);
   }
 }
@@ -55,9 +74,12 @@ export function registerAuditVerify(audit: Command, io: CliIo, done: (code: numb
       .option('--tenant <id>', 'verify one tenant (default: all)')
       .option('--events <file>', 'verify an export (`warden audit export --order chain`) instead of the database')
       .option('--checkpoints <file>', 'signed checkpoints (`warden audit checkpoints`) to check the export against')
-      .option('--trusted-key <pem>', 'public key a checkpoint must be signed with; repeatable', (v: string, p: string[] = []) => [...p, v]),
-  )).action(async (opts: StoreFlags & { tenant?: string; events?: string; checkpoints?: string; trustedKey?: string[]; format: string; json?: boolean }) => {
+      .option('--trusted-key <pem>', 'public key a checkpoint must be signed with; repeatable', (v: string, p: string[] = []) => [...p, v])
+      .option('--max-seal-age <seconds>', 'fail when an event was logged this long after the last checkpoint (default: 2 x checkpoint interval + 60)')
+      .option('--checkpoint-interval <seconds>', 'the sealing interval the log was written under (env WARDEN_CHECKPOINT_INTERVAL, default 60)'),
+  )).action(async (opts: StoreFlags & { tenant?: string; events?: string; checkpoints?: string; trustedKey?: string[]; maxSealAge?: string; checkpointInterval?: string; format: string; json?: boolean }) => {
     const format = formatOf(opts);
+    const seal = { maxAgeMs: maxSealAgeMs(opts, io.env) };
     const trusted = await trustedKeys(opts.trustedKey ?? []);
     const reports: Record<string, VerifyReport> = {};
     const progress = (n: number) => format === 'human' && io.stderr(`\rverified ${n} events…`);
@@ -65,6 +87,11 @@ export function registerAuditVerify(audit: Command, io: CliIo, done: (code: numb
       // Offline: a third party holds only the export and the signed checkpoints.
       const checkpoints: SignedCheckpoint[] = [];
       if (opts.checkpoints) for await (const cp of jsonLines<SignedCheckpoint>(opts.checkpoints)) checkpoints.push(cp);
+      // A first pass keeps only the retention and hold events stubs are judged by (few).
+      const evidence = new Map<string, AuditEvent[]>();
+      for await (const e of jsonLines<ChainEntry>(opts.events)) {
+        if (!('stub' in e) && isRetentionEvidence(e)) evidence.set(e.tenantId, [...(evidence.get(e.tenantId) ?? []), e]);
+      }
       // Streams tenant by tenant (the export lists each tenant's chain in order): constant memory.
       const lines = jsonLines<ChainEntry>(opts.events)[Symbol.asyncIterator]();
       let next = await lines.next();
@@ -83,14 +110,22 @@ export function registerAuditVerify(audit: Command, io: CliIo, done: (code: numb
           for await (const _ of chain()) void _;
           continue;
         }
-        reports[tenant] = await verifyChain(chain(), { checkpoints: checkpoints.filter((c) => c.tenantId === tenant), ...(trusted ? { trustedKeys: trusted } : {}), onProgress: progress });
+        reports[tenant] = await verifyChain(chain(), { checkpoints: checkpoints.filter((c) => c.tenantId === tenant), evidence: evidence.get(tenant) ?? [], seal, ...(trusted ? { trustedKeys: trusted } : {}), onProgress: progress });
       }
       for (const cp of checkpoints) if (!(cp.tenantId in reports) && (!opts.tenant || cp.tenantId === opts.tenant)) reports[cp.tenantId] = await verifyChain([], { checkpoints: [cp], ...(trusted ? { trustedKeys: trusted } : {}) });
     } else {
       await withCore(io, opts, async ({ auditLog: repo }) => {
         const tenants = opts.tenant ? [opts.tenant] : await repo.tenants();
         for (const t of tenants) {
-          reports[t] = await verifyChain(repo.streamChain(t), { head: await repo.head(t), checkpoints: await repo.listCheckpoints(t), ...(trusted ? { trustedKeys: trusted } : {}), onProgress: progress });
+          reports[t] = await verifyChain(repo.streamChain(t), {
+            head: await repo.head(t),
+            checkpoints: await repo.listCheckpoints(t),
+            evidence: await repo.evidence(t),
+            columnMismatches: await repo.columnMismatches(t, MAX_FINDINGS),
+            seal,
+            ...(trusted ? { trustedKeys: trusted } : {}),
+            onProgress: progress,
+          });
         }
       });
     }

@@ -4,8 +4,9 @@ import type { Migration } from './migration.js';
 import { registry } from './003-registry.js';
 import { auditRetention } from './004-audit-retention.js';
 import { auditPartitions } from './005-audit-partitions.js';
+import { auditStubEvidence } from './006-audit-stub-evidence.js';
 
 export type { Migration } from './migration.js';
 
 /** Every migration, in the order they apply. Append only: never edit or reorder a released one. */
-export const MIGRATIONS: readonly Migration[] = [auditEvents, auditDelivery, registry, auditRetention, auditPartitions];
+export const MIGRATIONS: readonly Migration[] = [auditEvents, auditDelivery, registry, auditRetention, auditPartitions, auditStubEvidence];
