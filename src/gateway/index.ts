@@ -3,7 +3,7 @@ export { createArgValidator } from './arg-validator.js';
 export type { ArgValidator } from './arg-validator.js';
 export { exposeUri, qualify } from './catalog.js';
 export type { CatalogEntry, Namespacing } from './catalog.js';
-export { GatewayDocSchema, parseGatewayConfig, parseWindow, rateLimitsOf, upstreamsOf } from './gateway-config.js';
+export { GatewayDocSchema, parseGatewayConfig, parseWindow, rateLimitsOf, sessionLimitsOf, upstreamsOf } from './gateway-config.js';
 export type { GatewayDoc } from './gateway-config.js';
 export { createGateway } from './gateway.js';
 export type { GatewayDeps, GatewayOptions } from './gateway.js';
