@@ -62,6 +62,8 @@ export const GatewayDocSchema = Type.Object(
           ),
         ),
         redis: Type.Optional(Type.String({ pattern: '^rediss?://', description: 'a `redis://` URL' })),
+        /** How long a rate-limited call waits for Redis before it is refused. @default 500ms */
+        redisTimeout: Type.Optional(Window),
         /** Streamable HTTP sessions: caps and idle expiry. */
         sessions: Type.Optional(
           Type.Object(

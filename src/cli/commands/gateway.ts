@@ -45,6 +45,7 @@ interface GatewayFlags {
   databaseUrl?: string;
   auditKey?: string;
   redis?: string;
+  redisTimeout?: string;
   maxSessionsPerAgent?: string;
   sessionIdleTimeout?: string;
   logLevel?: string;
@@ -78,6 +79,7 @@ export function registerGateway(program: Command, io: CliIo, done: (code: number
     .option('--database-url <url>', 'PostgreSQL URL (env WARDEN_DATABASE_URL)')
     .option('--audit-key <file>', 'Ed25519 key that signs audit checkpoints, created when missing (env WARDEN_AUDIT_KEY; default <data-dir>.audit-key.pem)')
     .option('--redis <url>', 'share rate-limit counters through Redis (overrides the config file)')
+    .option('--redis-timeout <duration>', 'how long a rate-limited call waits for Redis before it is refused, e.g. 500ms (overrides the config file; default 500ms)')
     .option('--max-sessions-per-agent <n>', 'most open Streamable HTTP sessions one agent may hold (overrides the config file; default 50)')
     .option('--session-idle-timeout <duration>', 'close a Streamable HTTP session idle this long, e.g. 15m (overrides the config file; default 15m)')
     .option('--registry-cache-ms <ms>', 'how long registry lookups are cached (kill switch delay across processes)', '500')
@@ -98,6 +100,7 @@ export function registerGateway(program: Command, io: CliIo, done: (code: number
       if (!policies?.length) throw new CliError('no policies given: pass --policies DIR or set WARDEN_POLICIES', EXIT.usage);
       const stdio = flags.stdio ?? flags.http === undefined;
       const store = resolveStoreConfig(flags, io.env);
+      const redisTimeout = flags.redisTimeout ?? doc?.spec.redisTimeout;
       // Flags over the config file over the listener's defaults; checked before anything starts.
       const sessionLimits = {
         ...(doc ? sessionLimitsOf(doc) : {}),
@@ -117,6 +120,7 @@ export function registerGateway(program: Command, io: CliIo, done: (code: number
           auditKeyFile: store.auditKeyFile,
           rateLimits: doc ? rateLimitsOf(doc) : [],
           redisUrl: flags.redis ?? doc?.spec.redis,
+          ...(redisTimeout ? { redisTimeoutMs: parseWindow(redisTimeout) } : {}),
           registryCacheMs: Number(flags.registryCacheMs ?? 500),
           capture: parseAuditCapture(flags.auditCapture ?? io.env.WARDEN_AUDIT_CAPTURE),
           allowedHosts: parseAllowedHosts(flags.allowHost ?? io.env.WARDEN_ALLOW_HOSTS),
