@@ -42,6 +42,8 @@ export const ERROR_CODES = {
   'request.invalid': 'a request failed validation',
   // gateway
   'gateway.upstream_closed': 'a request reached an upstream connection the gateway has closed',
+  'gateway.session_limit': 'an agent (or the gateway in all) holds as many open sessions as allowed; close unused sessions or wait for idle ones to expire',
+  'gateway.rate_limiter_unavailable': 'the Redis that holds the rate-limit counters did not answer in time, so calls under a rate limit are refused until it is back',
 } as const;
 
 /**

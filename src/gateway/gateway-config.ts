@@ -62,6 +62,19 @@ export const GatewayDocSchema = Type.Object(
           ),
         ),
         redis: Type.Optional(Type.String({ pattern: '^rediss?://', description: 'a `redis://` URL' })),
+        /** How long a rate-limited call waits for Redis before it is refused. @default 500ms */
+        redisTimeout: Type.Optional(Window),
+        /** Streamable HTTP sessions: caps and idle expiry. */
+        sessions: Type.Optional(
+          Type.Object(
+            {
+              max: Type.Optional(Type.Integer({ minimum: 1, description: 'most open sessions in all (default 10000)' })),
+              maxPerAgent: Type.Optional(Type.Integer({ minimum: 1, description: 'most open sessions one agent may hold (default 50)' })),
+              idleTimeout: Type.Optional(Window),
+            },
+            { additionalProperties: false },
+          ),
+        ),
       },
       { additionalProperties: false },
     ),
@@ -108,4 +121,14 @@ export function upstreamsOf(doc: GatewayDoc): UpstreamSpec[] {
 /** The rate-limit rules of a config, windows in milliseconds. */
 export function rateLimitsOf(doc: GatewayDoc): RateLimitRule[] {
   return (doc.spec.rateLimits ?? []).map((r) => ({ agents: r.agents, tools: r.tools, resources: r.resources, prompts: r.prompts, limit: r.limit, windowMs: parseWindow(r.window), per: r.per }));
+}
+
+/** The session limits of a config (Streamable HTTP), durations in milliseconds; what it leaves out keeps the listener's defaults. */
+export function sessionLimitsOf(doc: GatewayDoc): { maxSessions?: number; maxSessionsPerAgent?: number; idleTimeoutMs?: number } {
+  const s = doc.spec.sessions ?? {};
+  return {
+    ...(s.max !== undefined ? { maxSessions: s.max } : {}),
+    ...(s.maxPerAgent !== undefined ? { maxSessionsPerAgent: s.maxPerAgent } : {}),
+    ...(s.idleTimeout !== undefined ? { idleTimeoutMs: parseWindow(s.idleTimeout) } : {}),
+  };
 }

@@ -55,8 +55,8 @@ export function createGovern(deps: {
     const end = (e: Omit<RequestEnd, 'startedAt'>) => deps.events.write(req.identity, target, kind, decision, { ...e, startedAt });
     const limited = await deps.limits.check(req.identity.agentId, kind, req.limitName);
     if (limited) {
-      end({ outcome: 'failure', type: `${kind}.rate_limited`, refusal: 'rate_limited' });
-      return refusal('rate_limited', limited, decision);
+      end(limited.refusal === 'rate_limited' ? { outcome: 'failure', type: `${kind}.rate_limited`, refusal: 'rate_limited' } : { outcome: 'error', type: `${kind}.rate_limiter_unavailable`, refusal: 'rate_limiter_unavailable' });
+      return { ...refusal(limited.refusal, limited.message, decision), ...(limited.code ? { code: limited.code } : {}) };
     }
     const invalid = req.validate?.();
     if (invalid) {

@@ -1,7 +1,7 @@
-import type { Decision } from '../domain/index.js';
+import type { Decision, ErrorCode } from '../domain/index.js';
 
 /** Why the gateway did not forward a request, or did not hand its result back, as machine-readable `_meta`. */
-export type RefusalKind = 'policy' | 'invalid_arguments' | 'rate_limited' | 'upstream_error' | 'output_blocked' | 'unknown_tool' | 'unknown_resource' | 'unknown_prompt';
+export type RefusalKind = 'policy' | 'invalid_arguments' | 'rate_limited' | 'rate_limiter_unavailable' | 'upstream_error' | 'output_blocked' | 'unknown_tool' | 'unknown_resource' | 'unknown_prompt';
 
 /**
  * A governed request the gateway refused or could not complete. Past the decision it carries the
@@ -18,6 +18,8 @@ export interface Refusal {
   auditEventId?: string | undefined;
   /** The JSON-RPC code the upstream answered with (`upstream_error` only). */
   upstreamCode?: number | undefined;
+  /** The catalogue code of a refusal Warden's own failure caused (`gateway.rate_limiter_unavailable`). */
+  code?: ErrorCode | undefined;
 }
 
 /**

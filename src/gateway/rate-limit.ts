@@ -1,5 +1,7 @@
-import { compileGlobs, type GlobMatcher } from '../domain/index.js';
-import type { GovernedKind, RateLimiter } from './ports.js';
+import { Redis } from 'ioredis';
+import { compileGlobs, WardenError, isWardenError, type ErrorCode, type GlobMatcher } from '../domain/index.js';
+import { messageOf } from './error-message.js';
+import type { GatewayLogger, GovernedKind, RateLimiter } from './ports.js';
 
 /** One limit: at most `limit` calls per `windowMs` for each matching agent (and tool, when `per` says so). */
 export interface RateLimitRule {
@@ -27,10 +29,22 @@ export function globMatcher(globs: readonly string[] | undefined): GlobMatcher {
   return compileGlobs(globs);
 }
 
+/** Why rate limits refused a request: it is over a limit, or the limiter could not count it (fail closed). */
+export interface RateLimitRefusal {
+  refusal: 'rate_limited' | 'rate_limiter_unavailable';
+  /** One sentence for the agent. */
+  message: string;
+  /** The catalogue code of a limiter failure (`gateway.rate_limiter_unavailable`). */
+  code?: ErrorCode | undefined;
+}
+
 /** The configured limits, compiled: which one a request breaks, if any. */
 export interface RateLimits {
-  /** Counts one request of `agentId` on `name` against every rule that matches it; the refusal message of the first one exceeded. */
-  check(agentId: string, kind: GovernedKind, name: string): Promise<string | undefined>;
+  /**
+   * Counts one request of `agentId` on `name` against every rule that matches it; the refusal of the
+   * first one exceeded, or a `rate_limiter_unavailable` refusal when the counter store fails. Never throws.
+   */
+  check(agentId: string, kind: GovernedKind, name: string): Promise<RateLimitRefusal | undefined>;
 }
 
 /** Compiles limit rules over a counter store; with no store, nothing is ever limited. */
@@ -48,8 +62,15 @@ export function compileRateLimits(rules: readonly RateLimitRule[], limiter: Rate
       for (const l of limits) {
         if (!l.agent(agentId) || !l.targets[kind](name)) continue;
         const key = l.per === 'agent' ? `${l.i}:${agentId}` : `${l.i}:${agentId}:${name}`;
-        const r = await limiter.hit(key, l.limit, l.windowMs);
-        if (!r.ok) return `rate limit of ${l.limit} calls per ${l.windowMs} ms exceeded for agent \`${agentId}\`${l.per === 'agent' ? '' : ` on \`${name}\``}; retry in ${Math.ceil(r.resetMs)} ms`;
+        let r: Awaited<ReturnType<RateLimiter['hit']>>;
+        try {
+          r = await limiter.hit(key, l.limit, l.windowMs);
+        } catch (err) {
+          // INVARIANT: fail closed. A request under a limit that cannot be counted is refused, never let through.
+          const message = isWardenError(err) ? err.message : `the rate limiter failed (${messageOf(err)}), so Warden refused this request rather than let it through uncounted; retry later`;
+          return { refusal: 'rate_limiter_unavailable', code: 'gateway.rate_limiter_unavailable', message };
+        }
+        if (!r.ok) return { refusal: 'rate_limited', message: `rate limit of ${l.limit} calls per ${l.windowMs} ms exceeded for agent \`${agentId}\`${l.per === 'agent' ? '' : ` on \`${name}\``}; retry in ${Math.ceil(r.resetMs)} ms` };
       }
       return undefined;
     },
@@ -78,24 +99,118 @@ export function createMemoryRateLimiter(now: () => number = Date.now): RateLimit
 export interface RedisLike {
   eval(script: string, numKeys: number, ...args: Array<string | number>): Promise<unknown>;
   quit(): Promise<unknown>;
+  /** Drops the connection and stops reconnecting. */
+  disconnect(): void;
+  /** `ready` while connected. */
+  readonly status: string;
+  once(event: 'ready', listener: () => void): unknown;
+  off(event: 'ready', listener: () => void): unknown;
+}
+
+/** Options of the Redis limiter. */
+export interface RedisRateLimiterOptions {
+  /** @default 'warden:rl:' */
+  prefix?: string | undefined;
+  now?: (() => number) | undefined;
+  /** Longest a hit waits for Redis (to connect and to answer) before it fails with `gateway.rate_limiter_unavailable`. @default 500 */
+  timeoutMs?: number | undefined;
 }
 
 // INCR and PEXPIRE in one round trip and atomically, so a crash between them cannot leave a key without expiry.
 const HIT = `local n = redis.call('INCR', KEYS[1]) if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end return n`;
 
-/** Fixed-window counters in Redis, shared by every gateway replica that points at it. */
-export function createRedisRateLimiter(redis: RedisLike, opts: { prefix?: string; now?: () => number } = {}): RateLimiter {
+/**
+ * Fixed-window counters in Redis, shared by every gateway replica that points at it. A hit that gets
+ * no answer within `timeoutMs` (Redis down, unreachable or stalled) throws `gateway.rate_limiter_unavailable`,
+ * which the governed flow turns into a refusal: rate limits fail closed.
+ */
+export function createRedisRateLimiter(redis: RedisLike, opts: RedisRateLimiterOptions = {}): RateLimiter {
   const prefix = opts.prefix ?? 'warden:rl:';
   const now = opts.now ?? Date.now;
+  const timeoutMs = opts.timeoutMs ?? 500;
+  const count = async (key: string, windowMs: number, window: number): Promise<number> => {
+    let timer: NodeJS.Timeout | undefined;
+    let onReady: (() => void) | undefined;
+    const attempt = (async () => {
+      // While (re)connecting, wait for the connection within the same deadline rather than fail at once.
+      if (redis.status !== 'ready') await new Promise<void>((resolve) => redis.once('ready', (onReady = resolve)));
+      return Number(await redis.eval(HIT, 1, `${prefix}${key}:${windowMs}:${window}`, windowMs));
+    })();
+    attempt.catch(() => {}); // settled after the deadline won: nobody is listening any more
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+    });
+    try {
+      return await Promise.race([attempt, deadline]);
+    } catch (err) {
+      throw new WardenError('gateway.rate_limiter_unavailable', `Warden could not reach Redis, which holds the rate-limit counters, within ${timeoutMs} ms, so it refused this request rather than let it through uncounted; retry once Redis is back`, {
+        cause: err,
+        help: 'check that Redis is running at the `redis` URL of the gateway config; the gateway reconnects by itself',
+      });
+    } finally {
+      clearTimeout(timer);
+      if (onReady) redis.off('ready', onReady);
+    }
+  };
   return {
     async hit(key, limit, windowMs) {
       const t = now();
       const window = Math.floor(t / windowMs);
-      const count = Number(await redis.eval(HIT, 1, `${prefix}${key}:${windowMs}:${window}`, windowMs));
-      return { ok: count <= limit, count, resetMs: (window + 1) * windowMs - t };
+      const n = await count(key, windowMs, window);
+      return { ok: n <= limit, count: n, resetMs: (window + 1) * windowMs - t };
     },
     async close() {
-      await redis.quit();
+      // A quit that cannot be sent (Redis down or stalled) must still stop the reconnection loop.
+      await redis.quit().catch(() => redis.disconnect());
     },
   };
+}
+
+/**
+ * A Redis limiter over its own connection to `url`. Commands never queue while the connection is
+ * down (they fail at once, and a hit waits at most `timeoutMs`), the client reconnects by itself
+ * (at most a second between attempts), and its errors go to `logger` as one line per outage instead
+ * of ioredis' own output on stderr.
+ */
+export function connectRedisRateLimiter(url: string, opts: Omit<RedisRateLimiterOptions, 'now'> & { logger?: GatewayLogger | undefined } = {}): RateLimiter {
+  const timeoutMs = opts.timeoutMs ?? 500;
+  const redis = new Redis(url, {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    commandTimeout: timeoutMs,
+    retryStrategy: (times) => Math.min(times * 100, 1000),
+  });
+  const host = hostOf(url);
+  let down = false;
+  let closing = false;
+  const lost = (why: string) => {
+    if (down || closing) return;
+    down = true;
+    opts.logger?.warn({ err: why, redis: host, code: 'gateway.rate_limiter_unavailable' }, 'lost the connection to Redis; requests under a rate limit are refused until it is back');
+  };
+  // INVARIANT: a listener on `error` is what keeps ioredis from printing `[ioredis] Unhandled error event` lines.
+  redis.on('error', (err: unknown) => lost(messageOf(err)));
+  redis.on('close', () => lost('the connection closed'));
+  redis.on('ready', () => {
+    if (!down) return;
+    down = false;
+    opts.logger?.info({ redis: host }, 'reconnected to Redis; rate limits are counted again');
+  });
+  const limiter = createRedisRateLimiter(redis, { prefix: opts.prefix, timeoutMs });
+  return {
+    hit: (key, limit, windowMs) => limiter.hit(key, limit, windowMs),
+    async close() {
+      closing = true;
+      await limiter.close?.();
+    },
+  };
+}
+
+/** The host and port of a Redis URL, without its credentials, for logs. */
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return 'redis';
+  }
 }

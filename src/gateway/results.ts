@@ -77,7 +77,7 @@ export function deniedError(decision: Decision, what: string): GatewayError {
 
 /** The `_meta` of a refusal besides its kind: the decision's audit event, when one was written. */
 function metaOf(r: Refusal): Record<string, unknown> {
-  return r.auditEventId ? { auditEventId: r.auditEventId } : {};
+  return { ...(r.code ? { code: r.code } : {}), ...(r.auditEventId ? { auditEventId: r.auditEventId } : {}) };
 }
 
 /** The `tools/call` edge: a result as the upstream gave it, or a refusal as an `isError` tool result. */
@@ -90,6 +90,8 @@ export function toolResultOf(outcome: Outcome<ToolResult>): ToolResult {
 /** JSON-RPC code of each refusal that is not a policy decision (those are `POLICY_DENIED`). */
 const RPC_CODES: Record<Exclude<RefusalKind, 'policy'>, number> = {
   rate_limited: RATE_LIMITED,
+  // The client's right move is the same: back off and retry; `refusal` and `code` tell the two apart.
+  rate_limiter_unavailable: RATE_LIMITED,
   output_blocked: POLICY_DENIED,
   upstream_error: ErrorCode.InternalError,
   unknown_resource: RESOURCE_NOT_FOUND,

@@ -1,12 +1,11 @@
 import pino, { type Logger } from 'pino';
-import { Redis } from 'ioredis';
 import type { CaptureOptions, Checkpoint, Stage } from '../checkpoint/index.js';
 import type { PolicyProvider } from '../checkpoint/index.js';
 import type { AuditSink, Clock } from '../domain/index.js';
 import {
   createGateway,
   createMemoryRateLimiter,
-  createRedisRateLimiter,
+  connectRedisRateLimiter,
   type Gateway,
   type InspectedResult,
   type Namespacing,
@@ -29,6 +28,8 @@ export interface GatewayRuntimeOptions {
   database: DatabaseLocation | { shared: Core };
   rateLimits?: RateLimitRule[];
   redisUrl?: string | undefined;
+  /** How long a rate-limited request waits for Redis before it is refused (`gateway.rate_limiter_unavailable`). @default 500 */
+  redisTimeoutMs?: number | undefined;
   /** How long registry lookups are cached (the kill switch's delay across processes). @default 500 */
   registryCacheMs?: number;
   upstreamStderr?: 'inherit' | 'ignore' | 'pipe';
@@ -115,7 +116,7 @@ export async function startGateway(opts: GatewayRuntimeOptions): Promise<Gateway
   let limiter: RateLimiter | undefined;
   let gateway: Gateway | undefined;
   try {
-    limiter = opts.rateLimits?.length ? (opts.redisUrl ? createRedisRateLimiter(new Redis(opts.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 2 })) : createMemoryRateLimiter()) : undefined;
+    limiter = opts.rateLimits?.length ? (opts.redisUrl ? connectRedisRateLimiter(opts.redisUrl, { timeoutMs: opts.redisTimeoutMs, logger }) : createMemoryRateLimiter()) : undefined;
     gateway = createGateway(
       { checkpoint: core.checkpoint, preview: core.preview, registry: core.registry, audit: core.results, clock: core.clock, rateLimiter: limiter, inspector: opts.inspector ?? scanningInspector(core.checkpoint), logger },
       { upstreams: opts.upstreams, scope: opts.scope, namespacing: opts.namespacing, rateLimits: opts.rateLimits, upstream: { stderr: opts.upstreamStderr ?? 'inherit', ...(opts.upstreamEnv ? { baseEnv: withoutWardenVars(opts.upstreamEnv) } : {}) } },

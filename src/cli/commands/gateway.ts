@@ -8,7 +8,9 @@ import {
   createHttpIdentity,
   listenHttp,
   parseGatewayConfig,
+  parseWindow,
   serveStdio,
+  sessionLimitsOf,
   upstreamsOf,
   rateLimitsOf,
   type AgentCredential,
@@ -43,6 +45,9 @@ interface GatewayFlags {
   databaseUrl?: string;
   auditKey?: string;
   redis?: string;
+  redisTimeout?: string;
+  maxSessionsPerAgent?: string;
+  sessionIdleTimeout?: string;
   logLevel?: string;
   auditCapture?: string;
   allowHost?: string[];
@@ -74,6 +79,9 @@ export function registerGateway(program: Command, io: CliIo, done: (code: number
     .option('--database-url <url>', 'PostgreSQL URL (env WARDEN_DATABASE_URL)')
     .option('--audit-key <file>', 'Ed25519 key that signs audit checkpoints, created when missing (env WARDEN_AUDIT_KEY; default <data-dir>.audit-key.pem)')
     .option('--redis <url>', 'share rate-limit counters through Redis (overrides the config file)')
+    .option('--redis-timeout <duration>', 'how long a rate-limited call waits for Redis before it is refused, e.g. 500ms (overrides the config file; default 500ms)')
+    .option('--max-sessions-per-agent <n>', 'most open Streamable HTTP sessions one agent may hold (overrides the config file; default 50)')
+    .option('--session-idle-timeout <duration>', 'close a Streamable HTTP session idle this long, e.g. 15m (overrides the config file; default 15m)')
     .option('--registry-cache-ms <ms>', 'how long registry lookups are cached (kill switch delay across processes)', '500')
     .option('--trust-agent-header', 'accept `X-Warden-Agent` without a token over HTTP (trusted networks only)')
     .option('--audit-capture <list>', 'keep call bodies in audit events, masked for secrets/PII: args, results, or args,results (env WARDEN_AUDIT_CAPTURE)')
@@ -92,6 +100,13 @@ export function registerGateway(program: Command, io: CliIo, done: (code: number
       if (!policies?.length) throw new CliError('no policies given: pass --policies DIR or set WARDEN_POLICIES', EXIT.usage);
       const stdio = flags.stdio ?? flags.http === undefined;
       const store = resolveStoreConfig(flags, io.env);
+      const redisTimeout = flags.redisTimeout ?? doc?.spec.redisTimeout;
+      // Flags over the config file over the listener's defaults; checked before anything starts.
+      const sessionLimits = {
+        ...(doc ? sessionLimitsOf(doc) : {}),
+        ...(flags.maxSessionsPerAgent !== undefined ? { maxSessionsPerAgent: positiveInt('--max-sessions-per-agent', flags.maxSessionsPerAgent) } : {}),
+        ...(flags.sessionIdleTimeout !== undefined ? { idleTimeoutMs: parseWindow(flags.sessionIdleTimeout) } : {}),
+      };
       const logger = pino({ level: flags.logLevel ?? 'warn', base: { service: 'warden-gateway' } }, pino.destination(2));
 
       let runtime: GatewayRuntime;
@@ -105,6 +120,7 @@ export function registerGateway(program: Command, io: CliIo, done: (code: number
           auditKeyFile: store.auditKeyFile,
           rateLimits: doc ? rateLimitsOf(doc) : [],
           redisUrl: flags.redis ?? doc?.spec.redis,
+          ...(redisTimeout ? { redisTimeoutMs: parseWindow(redisTimeout) } : {}),
           registryCacheMs: Number(flags.registryCacheMs ?? 500),
           capture: parseAuditCapture(flags.auditCapture ?? io.env.WARDEN_AUDIT_CAPTURE),
           allowedHosts: parseAllowedHosts(flags.allowHost ?? io.env.WARDEN_ALLOW_HOSTS),
@@ -129,6 +145,10 @@ export function registerGateway(program: Command, io: CliIo, done: (code: number
             port: Number(flags.http),
             host: flags.host,
             identify: createHttpIdentity({ scope, agents, trustAgentHeader: flags.trustAgentHeader }),
+            ...sessionLimits,
+            audit: runtime.audit,
+            clock: runtime.core.clock,
+            logger,
           });
           io.stderr(`Warden gateway is serving MCP at ${http.url} (${upstreams.map((u) => u.name).join(', ')})\n`);
         }
@@ -153,6 +173,12 @@ function resolveAgents(doc: ReturnType<typeof parseGatewayConfig> | undefined, e
     if (!token) throw new CliError(`agent \`${a.id}\` has no token: set \`token\` or the variable named by \`tokenEnv\``, EXIT.usage);
     return [{ id: a.id, token, principal: a.principal, scope: a.scope }];
   });
+}
+
+function positiveInt(flag: string, text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new CliError(`${flag} takes a whole number of at least 1, not \`${text}\``, EXIT.usage);
+  return n;
 }
 
 async function readText(file: string): Promise<string> {

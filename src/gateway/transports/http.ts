@@ -3,8 +3,9 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import { newAuditEvent, systemClock, type AuditSink, type Clock, type ErrorCode } from '../../domain/index.js';
 import type { Gateway } from '../gateway-api.js';
-import type { SessionIdentity } from '../ports.js';
+import type { GatewayLogger, SessionIdentity } from '../ports.js';
 
 /** Options of the Streamable HTTP listener agents connect to. */
 export interface HttpListenOptions {
@@ -16,32 +17,135 @@ export interface HttpListenOptions {
   path?: string | undefined;
   /** Resolves a request's identity; undefined answers 401. */
   identify(req: IncomingMessage): SessionIdentity | undefined | Promise<SessionIdentity | undefined>;
-  /** Most open sessions; further initializations get 503. @default 10000 */
+  /** Most open sessions in all; further initializations get 503. @default 10000 */
   maxSessions?: number | undefined;
+  /** Most open sessions one agent may hold, so one token cannot take them all; its further initializations get 429. @default 50 */
+  maxSessionsPerAgent?: number | undefined;
+  /**
+   * A session that has seen no request for this long is closed and its resources released. A session
+   * with a request or a notification stream (GET) still open is not idle. @default 900000 (15 min)
+   */
+  idleTimeoutMs?: number | undefined;
+  /** How often idle sessions are looked for (an expired session's own next request finds it expired at once). @default a quarter of `idleTimeoutMs`, between 1 s and 60 s */
+  sweepIntervalMs?: number | undefined;
   /** Largest request body. @default 4 MiB */
   maxBodyBytes?: number | undefined;
+  /** The clock idle time is measured on. @default the system clock */
+  clock?: Clock | undefined;
+  /** Where a refused session is audited (`gateway.session.refused`); without one, it is only logged. */
+  audit?: Pick<AuditSink, 'append'> | undefined;
+  logger?: GatewayLogger | undefined;
 }
 
 /** A listening Streamable HTTP edge. */
 export interface HttpListener {
   url: string;
   sessions(): number;
+  /** Closes every session idle for longer than the idle timeout now (the listener also does so on a timer). */
+  sweep(): Promise<void>;
   close(): Promise<void>;
 }
 
 interface Session {
   transport: StreamableHTTPServerTransport;
   identity: SessionIdentity;
+  /** When the last request of the session ended (or began), on the listener's clock. */
+  lastSeen: number;
+  /** Requests still open (an SSE stream counts until it closes): a busy session is never idle. */
+  busy: number;
+}
+
+/** A session limit an initialization ran into. */
+interface SessionLimit {
+  status: 429 | 503;
+  code: ErrorCode;
+  limit: 'maxSessionsPerAgent' | 'maxSessions';
+  max: number;
+  message: string;
 }
 
 /**
  * Serves many agent sessions over Streamable HTTP: one SDK transport and one session server per
- * `Mcp-Session-Id`, each bound to the identity that opened it (another token cannot use it).
+ * `Mcp-Session-Id`, each bound to the identity that opened it (another token cannot use it). Sessions
+ * are capped in all and per agent, and closed once idle.
  */
 export async function listenHttp(gateway: Pick<Gateway, 'connect'>, opts: HttpListenOptions): Promise<HttpListener> {
   const path = opts.path ?? '/mcp';
   const sessions = new Map<string, Session>();
   const maxBody = opts.maxBodyBytes ?? 4 * 1024 * 1024;
+  const maxSessions = opts.maxSessions ?? 10_000;
+  const maxPerAgent = opts.maxSessionsPerAgent ?? 50;
+  const idleMs = opts.idleTimeoutMs ?? 15 * 60_000;
+  const clock = opts.clock ?? systemClock;
+  const now = () => clock.now().getTime();
+  // INVARIANT: `held` counts every session of an agent from the moment its initialization passes the
+  // limits until its transport closes, so concurrent initializations cannot overshoot the caps.
+  const held = new Map<string, number>();
+  let total = 0;
+  const audits = new Set<Promise<unknown>>();
+
+  const reserve = (agentId: string) => {
+    held.set(agentId, (held.get(agentId) ?? 0) + 1);
+    total++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      total--;
+      const n = (held.get(agentId) ?? 1) - 1;
+      if (n === 0) held.delete(agentId);
+      else held.set(agentId, n);
+    };
+  };
+
+  const limitFor = (identity: SessionIdentity): SessionLimit | undefined => {
+    const idle = `idle sessions close after ${duration(idleMs)}`;
+    if ((held.get(identity.agentId) ?? 0) >= maxPerAgent) {
+      const message = `agent \`${identity.agentId}\` already holds ${maxPerAgent} open sessions, the most one agent may hold; close sessions it no longer uses (HTTP DELETE with their Mcp-Session-Id) or wait, ${idle}`;
+      return { status: 429, code: 'gateway.session_limit', limit: 'maxSessionsPerAgent', max: maxPerAgent, message };
+    }
+    if (total >= maxSessions) {
+      return { status: 503, code: 'gateway.session_limit', limit: 'maxSessions', max: maxSessions, message: `the gateway holds ${maxSessions} open sessions, the most it serves; retry later, ${idle}` };
+    }
+    return undefined;
+  };
+
+  const auditRefusal = (identity: SessionIdentity, limit: SessionLimit) => {
+    const details = { limit: limit.limit, max: limit.max, code: limit.code };
+    opts.logger?.warn({ agentId: identity.agentId, ...details }, 'refused a new session');
+    if (!opts.audit) return;
+    const event = newAuditEvent(
+      {
+        scope: identity.scope,
+        category: 'auth',
+        type: 'gateway.session.refused',
+        severity: 'medium',
+        outcome: 'denied',
+        actor: { type: 'agent', id: identity.agentId, authMethod: identity.via, ...(identity.ip ? { ip: identity.ip } : {}), ...(identity.userAgent ? { userAgent: identity.userAgent } : {}) },
+        agent: { id: identity.agentId },
+        target: { kind: 'agent', name: identity.agentId },
+        details,
+      },
+      clock.now(),
+    );
+    // The refusal does not wait for the write (a refused agent must not hold the listener up); close() does.
+    const write = opts.audit
+      .append([event])
+      .catch((err) => opts.logger?.error({ err: String(err) }, 'could not audit a refused session'))
+      .finally(() => audits.delete(write));
+    audits.add(write);
+  };
+
+  const expired = (s: Session) => s.busy === 0 && now() - s.lastSeen >= idleMs;
+  const expire = async (id: string, s: Session) => {
+    sessions.delete(id);
+    opts.logger?.info({ agentId: s.identity.agentId, idleMs }, 'closed an idle session');
+    // Closing the transport closes its session server, which releases it from the gateway (transport.onclose).
+    await s.transport.close().catch(() => {});
+  };
+  const sweep = async () => {
+    await Promise.all([...sessions].filter(([, s]) => expired(s)).map(([id, s]) => expire(id, s)));
+  };
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -51,26 +155,48 @@ export async function listenHttp(gateway: Pick<Gateway, 'connect'>, opts: HttpLi
     const sid = req.headers['mcp-session-id'];
     if (typeof sid === 'string') {
       const session = sessions.get(sid);
-      if (!session) return reply(res, 404, 'session not found');
+      if (session && expired(session)) await expire(sid, session);
+      if (!session || !sessions.has(sid)) return reply(res, 404, 'session not found: it was closed or expired; send an initialize request to open a new one');
       if (session.identity.agentId !== identity.agentId || session.identity.scope !== identity.scope) return reply(res, 403, 'the session belongs to another identity');
+      session.busy++;
+      session.lastSeen = now();
+      res.once('close', () => {
+        session.busy--;
+        session.lastSeen = now();
+      });
       return session.transport.handleRequest(req, res);
     }
     if (req.method !== 'POST') return reply(res, 400, 'no session: send an initialize request first');
     const body = await readJson(req, maxBody);
     if (body === undefined || !isInitializeRequest(body)) return reply(res, 400, 'no session: send an initialize request first');
-    if (sessions.size >= (opts.maxSessions ?? 10_000)) return reply(res, 503, 'too many sessions');
+    const limit = limitFor(identity);
+    if (limit) {
+      auditRefusal(identity, limit);
+      return reply(res, limit.status, limit.message, { 'retry-after': String(limit.status === 503 ? 60 : Math.ceil(idleMs / 1000)) }, { code: limit.code, limit: limit.limit, max: limit.max });
+    }
+    const release = reserve(identity.agentId);
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
-      onsessioninitialized: (id) => void sessions.set(id, { transport, identity }),
+      onsessioninitialized: (id) => void sessions.set(id, { transport, identity, lastSeen: now(), busy: 0 }),
     });
     transport.onclose = () => {
       if (transport.sessionId) sessions.delete(transport.sessionId);
+      release();
     };
-    await gateway.connect(transport, identity);
-    await transport.handleRequest(req, res, body);
+    try {
+      await gateway.connect(transport, identity);
+      await transport.handleRequest(req, res, body);
+    } finally {
+      // An initialization that opened no session gives its slot (and its session server) back.
+      if (!transport.sessionId || !sessions.has(transport.sessionId)) {
+        release();
+        await transport.close().catch(() => {});
+      }
+    }
   };
 
-  const server = createServer((req, res) => {
+  // TCP keep-alive probes find peers that vanished without closing, so their open streams end and their sessions can go idle.
+  const server = createServer({ keepAlive: true, keepAliveInitialDelay: 60_000 }, (req, res) => {
     handle(req, res).catch((err) => {
       if (!res.headersSent) reply(res, 500, `internal error: ${err instanceof Error ? err.message : String(err)}`);
       else res.end();
@@ -80,21 +206,31 @@ export async function listenHttp(gateway: Pick<Gateway, 'connect'>, opts: HttpLi
     server.once('error', reject);
     server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve());
   });
+  const sweeper = setInterval(() => void sweep(), opts.sweepIntervalMs ?? Math.min(60_000, Math.max(1000, idleMs / 4)));
+  sweeper.unref();
   const addr = server.address() as AddressInfo;
   return {
     url: `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}${path}`,
     sessions: () => sessions.size,
+    sweep,
     async close() {
+      clearInterval(sweeper);
       await Promise.all([...sessions.values()].map((s) => s.transport.close().catch(() => {})));
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await Promise.all([...audits]);
     },
   };
 }
 
-function reply(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
+function reply(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}, data?: Record<string, unknown>): void {
   res.writeHead(status, { 'content-type': 'application/json', ...headers });
-  res.end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32000, message }, id: null }));
+  res.end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32000, message, ...(data ? { data } : {}) }, id: null }));
+}
+
+/** `90 s`, `15 min`: a duration as a message says it. */
+function duration(ms: number): string {
+  return ms < 120_000 ? `${Math.ceil(ms / 1000)} s` : `${Math.round(ms / 60_000)} min`;
 }
 
 async function readJson(req: IncomingMessage, max: number): Promise<unknown> {
