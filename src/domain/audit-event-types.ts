@@ -25,6 +25,7 @@ export const AUDIT_EVENT_TYPES = {
   'prompt.get.failed': 'the upstream failed an allowed prompt get',
   'prompt.get.output_blocked': 'the messages of a prompt get were withheld after inspection',
   'prompt.get.rate_limited': 'a prompt get was refused by a rate limit',
+  'prompt.get.invalid_arguments': 'a prompt get was refused because an argument to forward is not a string',
   'finding.detected': 'a detector reported findings in an action',
   'registry.server.discovered': 'a server was seen for the first time',
   'registry.server.approved': 'a server was approved',

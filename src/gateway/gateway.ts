@@ -81,11 +81,13 @@ export function createGateway(deps: GatewayDeps, opts: GatewayOptions): Gateway 
         limitName: entry.qualified,
         server,
         describe: { what: 'call', failure: `during the call to \`${entry.exposed}\``, withheld: `the result of \`${entry.exposed}\`` },
-        validate: () => {
-          const issues = validator.check(`${entry.qualified}#${entry.version}`, entry.tool.inputSchema as Record<string, unknown>, args);
-          return issues && `the arguments do not match the input schema of \`${entry.exposed}\`: ${issues.join('; ')}`;
+        // The schema is checked on what goes out: a masked argument must still be one the tool accepts.
+        validate: (decided) => {
+          const issues = validator.check(`${entry.qualified}#${entry.version}`, entry.tool.inputSchema as Record<string, unknown>, decided.args);
+          const masked = decided.args !== args ? ' (as Warden redacted them)' : '';
+          return issues && `the arguments${masked} do not match the input schema of \`${entry.exposed}\`: ${issues.join('; ')}`;
         },
-        forward: () => entry.upstream.callTool(entry.tool.name, args, { signal: callOpts.signal, onprogress: callOpts.onprogress }),
+        forward: (decided) => entry.upstream.callTool(entry.tool.name, decided.args, { signal: callOpts.signal, onprogress: callOpts.onprogress }),
         expose: (r) => (namespaced && Array.isArray(r.content) ? { ...r, content: r.content.map((b) => exposeBlock(server, b, true)) } : r),
         isError: (r) => r.isError === true,
       });
@@ -122,7 +124,8 @@ export function createGateway(deps: GatewayDeps, opts: GatewayOptions): Gateway 
         limitName: qualified,
         server,
         describe: { what: 'prompt', failure: `on the prompt \`${name}\``, withheld: `the prompt \`${name}\`` },
-        forward: () => at.upstream.getPrompt(at.own, args, callOpts),
+        validate: (decided) => (promptArgsOf(decided.args) === null ? `the arguments of the prompt \`${name}\` must all be strings` : undefined),
+        forward: (decided) => at.upstream.getPrompt(at.own, promptArgsOf(decided.args) ?? undefined, callOpts),
         expose: (r) => (namespaced ? { ...r, messages: r.messages.map((m) => ({ ...m, content: exposeBlock(server, m.content, true) })) } : r),
       });
       if (!outcome.ok) throw rpcErrorOf(outcome, 'prompt');
@@ -148,4 +151,18 @@ export function createGateway(deps: GatewayDeps, opts: GatewayOptions): Gateway 
     },
   };
   return gateway;
+}
+
+/**
+ * A prompt's arguments as MCP sends them (every value a string), from the decided action's; null
+ * when a value is not a string, which a prompt cannot take.
+ */
+function promptArgsOf(args: Action['args']): Record<string, string> | undefined | null {
+  if (args === undefined) return undefined;
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(args)) {
+    if (typeof v !== 'string') return null;
+    out[k] = v;
+  }
+  return out;
 }

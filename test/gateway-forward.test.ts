@@ -1,0 +1,106 @@
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { CallToolRequestSchema, GetPromptRequestSchema, ListPromptsRequestSchema, ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { digestJson } from '../src/domain/index.js';
+import type { GatewayRuntime } from '../src/main/index.js';
+import { agent, auditEvents, inMemoryUpstream, policyDir, runtime, textOf } from './fixtures/gateway-harness.js';
+
+// What the upstream receives is what the checkpoint decided on and audited: with a scan section
+// that redacts secrets, a spying upstream must see the masked arguments, never the caller's.
+
+const REDACTING = `apiVersion: warden.dev/v1
+kind: Policy
+metadata: { name: redacting, scope: acme }
+spec:
+  scan: { detectors: [secret], on: [input], redact: [secret] }
+  rules:
+    - { name: all, effect: allow, match: { actions: [tool.list, tool.call, prompt.get] } }
+`;
+const SECRET = 'hunter2secret';
+const CONN = `postgres://admin:${SECRET}@db.internal:5432/prod`;
+
+/** Every request the spy received, in order. */
+const seen: Array<{ method: string; name: string; args: Record<string, unknown> | undefined }> = [];
+
+function spyServer(): Server {
+  const server = new Server({ name: 'spy', version: '1.0.0' }, { capabilities: { tools: {}, prompts: {} } });
+  server.setRequestHandler(ListToolsRequestSchema, async () => ({
+    tools: [
+      { name: 'store', inputSchema: { type: 'object', properties: { message: { type: 'string' } } } },
+      // A schema the masked form no longer meets: the forwarded arguments are what must be valid.
+      { name: 'connect', inputSchema: { type: 'object', properties: { dsn: { type: 'string', pattern: '^postgres://[^\\[]+$' } }, required: ['dsn'] } },
+    ],
+  }));
+  server.setRequestHandler(CallToolRequestSchema, async (req) => {
+    seen.push({ method: 'tools/call', name: req.params.name, args: req.params.arguments });
+    return { content: [{ type: 'text', text: 'stored' }] };
+  });
+  server.setRequestHandler(ListPromptsRequestSchema, async () => ({ prompts: [{ name: 'summarize', arguments: [{ name: 'text' }] }] }));
+  server.setRequestHandler(GetPromptRequestSchema, async (req) => {
+    seen.push({ method: 'prompts/get', name: req.params.name, args: req.params.arguments });
+    return { messages: [{ role: 'user', content: { type: 'text', text: 'ok' } }] };
+  });
+  return server;
+}
+
+describe('the gateway forwards what the checkpoint decided', () => {
+  let rt: GatewayRuntime;
+  let client: Client;
+  beforeAll(async () => {
+    rt = await runtime({ policies: [policyDir(REDACTING)], upstreams: [inMemoryUpstream('spy', spyServer)] });
+    client = await agent(rt.gateway, { agentId: 'forwarder' });
+  });
+  afterAll(async () => {
+    await rt?.close();
+  });
+  beforeEach(() => {
+    seen.length = 0;
+  });
+
+  it('sends a tool call the masked arguments, and the decision event digests exactly those', async () => {
+    const args = { message: `connect with ${CONN}`, nested: { list: ['plain', `again ${CONN}`] }, n: 3 };
+    const r = await client.callTool({ name: 'store', arguments: args });
+    expect(r.isError).toBeFalsy();
+    expect(seen).toHaveLength(1);
+    const got = seen[0]!.args!;
+    expect(JSON.stringify(got)).toContain('[REDACTED:secret]');
+    expect(JSON.stringify(got)).not.toContain(SECRET);
+    // Shape and non-string values survive masking.
+    expect(got.n).toBe(3);
+    expect((got.nested as { list: string[] }).list[0]).toBe('plain');
+    const decided = (await auditEvents(rt)).filter((e) => e.type === 'tool.call.decided').at(-1)!;
+    expect(decided.payload?.argsDigest).toBe(digestJson(got));
+    expect(decided.decision?.obligations?.some((o) => o.type === 'redact')).toBe(true);
+  });
+
+  it('sends a prompt get the masked arguments, still strings', async () => {
+    const r = await client.getPrompt({ name: 'summarize', arguments: { text: `the dsn is ${CONN}` } });
+    expect(r.messages).toHaveLength(1);
+    expect(seen).toHaveLength(1);
+    const got = seen[0]!.args!;
+    expect(typeof got.text).toBe('string');
+    expect(got.text).toContain('[REDACTED:secret]');
+    expect(got.text).not.toContain(SECRET);
+    const decided = (await auditEvents(rt)).filter((e) => e.type === 'prompt.get.decided').at(-1)!;
+    expect(decided.payload?.argsDigest).toBe(digestJson(got));
+  });
+
+  it('checks the input schema on the masked arguments, so it never forwards what the tool would reject', async () => {
+    const r = await client.callTool({ name: 'connect', arguments: { dsn: CONN } });
+    expect(r.isError).toBe(true);
+    expect(textOf(r)).toContain('as Warden redacted them');
+    expect(seen).toHaveLength(0);
+    const events = await auditEvents(rt);
+    expect(events.some((e) => e.type === 'tool.call.invalid_arguments')).toBe(true);
+    expect(JSON.stringify(events)).not.toContain(SECRET);
+  });
+
+  it('forwards arguments untouched when nothing is masked', async () => {
+    const args = { message: 'nothing secret here', n: 1 };
+    await client.callTool({ name: 'store', arguments: args });
+    expect(seen[0]!.args).toEqual(args);
+    const decided = (await auditEvents(rt)).filter((e) => e.type === 'tool.call.decided').at(-1)!;
+    expect(decided.payload?.argsDigest).toBe(digestJson(args));
+  });
+});
