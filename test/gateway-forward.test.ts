@@ -104,3 +104,69 @@ describe('the gateway forwards what the checkpoint decided', () => {
     expect(decided.payload?.argsDigest).toBe(digestJson(args));
   });
 });
+
+describe('requests for names the gateway does not serve', () => {
+  let rt: GatewayRuntime;
+  let client: Client;
+  beforeAll(async () => {
+    rt = await runtime({ policies: [policyDir(REDACTING)], upstreams: [inMemoryUpstream('spy', spyServer)] });
+    client = await agent(rt.gateway, { agentId: 'prober' });
+  });
+  afterAll(async () => {
+    await rt?.close();
+  });
+
+  it('audit every look-alike tool name as a refused attempt naming the agent and the name as asked', async () => {
+    const probes: Array<[string, string]> = [
+      ['STORE', 'STORE'],
+      ['Store', 'Store'],
+      ['stor\u0435', 'stor\\u{435}'], // Cyrillic е
+      ['store\u200b', 'store\\u{200b}'], // zero-width space
+      ['store\u0000', 'store\\u{0}'],
+      ['store ', 'store '],
+      ['st\\ore', 'st\\\\ore'],
+    ];
+    seen.length = 0;
+    for (const [name] of probes) {
+      const r = await client.callTool({ name, arguments: {} });
+      expect(r.isError).toBe(true);
+      expect(textOf(r)).toContain('is served here');
+    }
+    expect(seen).toHaveLength(0);
+    const refused = (await auditEvents(rt)).filter((e) => e.type === 'tool.call.unknown_tool');
+    expect(refused.map((e) => e.target?.name)).toEqual(probes.map(([, shown]) => shown));
+    for (const e of refused) {
+      expect(e.actor.id).toBe('prober');
+      expect(e.agent?.id).toBe('prober');
+      expect(e.outcome).toBe('failure');
+      expect(e.details?.refusal).toBe('unknown_tool');
+      expect(e.correlationId).toBeUndefined();
+    }
+  });
+
+  it('cut a long name in the event and in the message', async () => {
+    const name = `x${'\u200b'.repeat(5000)}`;
+    const r = await client.callTool({ name, arguments: {} });
+    expect(r.isError).toBe(true);
+    expect(textOf(r).length).toBeLessThan(300);
+    const e = (await auditEvents(rt)).filter((ev) => ev.type === 'tool.call.unknown_tool').at(-1)!;
+    expect(e.target!.name!.length).toBeLessThan(200);
+    expect(e.target!.name).toContain('(5001 characters)');
+  });
+
+  it('audit prompts and resources on a server nobody serves the same way', async () => {
+    // In drop-in mode a prompt or URI goes to the one upstream, which answers for itself; when
+    // names are namespaced the gateway itself refuses an unknown server prefix.
+    const spaced = await runtime({ policies: [policyDir(REDACTING)], upstreams: [inMemoryUpstream('spy', spyServer)], namespacing: 'always' });
+    try {
+      const c = await agent(spaced.gateway, { agentId: 'prober' });
+      await expect(c.getPrompt({ name: 'spy\u200b.summarize' })).rejects.toThrow(/no prompt named `spy\\u\{200b\}.summarize`/);
+      await expect(c.readResource({ uri: 'sp\u0443+file:///etc/passwd' })).rejects.toThrow(/no resource/);
+      const events = await auditEvents(spaced);
+      expect(events.some((e) => e.type === 'prompt.get.unknown_prompt' && e.target?.name === 'spy\\u{200b}.summarize' && e.actor.id === 'prober')).toBe(true);
+      expect(events.some((e) => e.type === 'resource.read.unknown_resource' && e.target?.uri === 'sp\\u{443}+file:///etc/passwd')).toBe(true);
+    } finally {
+      await spaced.close();
+    }
+  });
+});

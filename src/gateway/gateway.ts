@@ -6,10 +6,11 @@ import { exposeBlock, exposeUri, qualify, type Namespacing } from './catalog.js'
 import type { Gateway } from './gateway-api.js';
 import { createGovern } from './governed-request.js';
 import { createListings } from './listings.js';
-import { refusal } from './outcome.js';
-import type { GatewayLogger, GatewayRegistry, PromptResult, RateLimiter, ResourceResult, ResultInspector, ToolResult } from './ports.js';
+import { refusal, type RefusalKind } from './outcome.js';
+import type { GatewayLogger, GatewayRegistry, GovernedKind, PromptResult, RateLimiter, ResourceResult, ResultInspector, SessionIdentity, ToolResult } from './ports.js';
+import { printableName } from './printable-name.js';
 import { compileRateLimits, type RateLimitRule } from './rate-limit.js';
-import { createResultEvents } from './result-events.js';
+import { createResultEvents, type EventTarget } from './result-events.js';
 import { rpcErrorOf, toolResultOf } from './results.js';
 import { baseAction } from './session-context.js';
 import { createSessionServer } from './session.js';
@@ -65,14 +66,24 @@ export function createGateway(deps: GatewayDeps, opts: GatewayOptions): Gateway 
   const events = createResultEvents(deps);
   const govern = createGovern({ checkpoint: deps.checkpoint, limits: compileRateLimits(opts.rateLimits ?? [], deps.rateLimiter), events, inspector: deps.inspector });
   const validator = createArgValidator();
+  /**
+   * Audits a request for a name nothing here serves: a refused attempt with no decision, naming the
+   * agent and the name as asked (`printableName`), so probes with look-alike names leave a trace.
+   */
+  const unknown = (id: SessionIdentity, kind: GovernedKind, type: string, why: RefusalKind, target: EventTarget, startedAt: number) =>
+    events.write(id, target, kind, undefined, { type, outcome: 'failure', startedAt, refusal: why });
 
   const gateway: Gateway = {
     start: () => catalog.start(),
     ...listings,
 
     async callTool(id, name, args, callOpts = {}) {
+      const startedAt = performance.now();
       const entry = await catalog.tool(name);
-      if ('ok' in entry) return toolResultOf(entry);
+      if ('ok' in entry) {
+        if (entry.kind === 'unknown_tool') unknown(id, 'tool.call', 'tool.call.unknown_tool', 'unknown_tool', { kind: 'tool', name: printableName(name) }, startedAt);
+        return toolResultOf(entry);
+      }
       const server = entry.upstream.spec.name;
       const outcome = await govern<ToolResult>({
         identity: id,
@@ -95,8 +106,12 @@ export function createGateway(deps: GatewayDeps, opts: GatewayOptions): Gateway 
     },
 
     async readResource(id, uri, callOpts = {}) {
+      const startedAt = performance.now();
       const at = await catalog.locateResource(uri);
-      if (!at) throw rpcErrorOf(refusal('unknown_resource', `no resource \`${uri}\` is served here`), 'read');
+      if (!at) {
+        unknown(id, 'resource.read', 'resource.read.unknown_resource', 'unknown_resource', { kind: 'resource', uri: printableName(uri) }, startedAt);
+        throw rpcErrorOf(refusal('unknown_resource', `no resource \`${printableName(uri)}\` is served here`), 'read');
+      }
       const server = at.upstream.spec.name;
       const outcome = await govern<ResourceResult>({
         identity: id,
@@ -113,8 +128,12 @@ export function createGateway(deps: GatewayDeps, opts: GatewayOptions): Gateway 
     },
 
     async getPrompt(id, name, args, callOpts = {}) {
+      const startedAt = performance.now();
       const at = await catalog.locatePrompt(name);
-      if (!at) throw rpcErrorOf(refusal('unknown_prompt', `no prompt named \`${name}\` is served here`), 'prompt');
+      if (!at) {
+        unknown(id, 'prompt.get', 'prompt.get.unknown_prompt', 'unknown_prompt', { kind: 'prompt', name: printableName(name) }, startedAt);
+        throw rpcErrorOf(refusal('unknown_prompt', `no prompt named \`${printableName(name)}\` is served here`), 'prompt');
+      }
       const server = at.upstream.spec.name;
       const qualified = qualify(server, at.own);
       const outcome = await govern<PromptResult>({

@@ -2,6 +2,7 @@ import { UriTemplate } from '@modelcontextprotocol/sdk/shared/uriTemplate.js';
 import { qualify, type CatalogEntry } from './catalog.js';
 import { messageOf } from './error-message.js';
 import { refusal, type Refusal } from './outcome.js';
+import { printableName } from './printable-name.js';
 import type { GatewayLogger, GatewayRegistry } from './ports.js';
 import { Upstream, type UpstreamOptions, type UpstreamSpec } from './upstream.js';
 
@@ -166,7 +167,7 @@ export function createUpstreamCatalog(
         }
         entry = byExposed.get(name);
       }
-      return entry ?? refusal('unknown_tool', `no tool named \`${name}\` is served here`);
+      return entry ?? refusal('unknown_tool', `no tool named \`${printableName(name)}\` is served here`);
     },
     fromAll,
     locateResource: (uri) =>
