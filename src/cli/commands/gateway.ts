@@ -133,7 +133,7 @@ export function registerGateway(program: Command, io: CliIo, done: (code: number
           http = await listenHttp(runtime.gateway, {
             port: Number(flags.http),
             host: flags.host,
-            identify: createHttpIdentity({ scope, agents, trustAgentHeader: flags.trustAgentHeader }),
+            identify: createHttpIdentity({ scope, agents, policies: runtime.policies, trustAgentHeader: flags.trustAgentHeader }),
           });
           io.stderr(`Warden gateway is serving MCP at ${http.url} (${upstreams.map((u) => u.name).join(', ')})\n`);
         }
@@ -156,7 +156,7 @@ function resolveAgents(doc: ReturnType<typeof parseGatewayConfig> | undefined, e
   return (doc?.spec.agents ?? []).flatMap((a) => {
     const token = a.token ?? (a.tokenEnv ? env[a.tokenEnv] : undefined);
     if (!token) throw new CliError(`agent \`${a.id}\` has no token: set \`token\` or the variable named by \`tokenEnv\``, EXIT.usage);
-    return [{ id: a.id, token, principal: a.principal, scope: a.scope }];
+    return [{ id: a.id, token, principal: a.principal, scope: a.scope, scopes: a.scopes }];
   });
 }
 

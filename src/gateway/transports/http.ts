@@ -5,6 +5,7 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { Gateway } from '../gateway-api.js';
 import type { SessionIdentity } from '../ports.js';
+import type { IdentityRefusal } from './http-identity.js';
 
 /** Options of the Streamable HTTP listener agents connect to. */
 export interface HttpListenOptions {
@@ -14,8 +15,8 @@ export interface HttpListenOptions {
   host?: string | undefined;
   /** @default '/mcp' */
   path?: string | undefined;
-  /** Resolves a request's identity; undefined answers 401. */
-  identify(req: IncomingMessage): SessionIdentity | undefined | Promise<SessionIdentity | undefined>;
+  /** Resolves a request's identity; undefined answers 401, an `IdentityRefusal` its status with its code. */
+  identify(req: IncomingMessage): SessionIdentity | IdentityRefusal | undefined | Promise<SessionIdentity | IdentityRefusal | undefined>;
   /** Most open sessions; further initializations get 503. @default 10000 */
   maxSessions?: number | undefined;
   /** Largest request body. @default 4 MiB */
@@ -48,6 +49,7 @@ export async function listenHttp(gateway: Pick<Gateway, 'connect'>, opts: HttpLi
     if (url.pathname !== path) return reply(res, 404, 'not found');
     const identity = await opts.identify(req);
     if (!identity) return reply(res, 401, 'missing or unknown credentials', { 'www-authenticate': 'Bearer' });
+    if ('refused' in identity) return reply(res, identity.refused.status, identity.refused.message, {}, identity.refused.code);
     const sid = req.headers['mcp-session-id'];
     if (typeof sid === 'string') {
       const session = sessions.get(sid);
@@ -92,9 +94,9 @@ export async function listenHttp(gateway: Pick<Gateway, 'connect'>, opts: HttpLi
   };
 }
 
-function reply(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
+function reply(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}, code?: string): void {
   res.writeHead(status, { 'content-type': 'application/json', ...headers });
-  res.end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32000, message }, id: null }));
+  res.end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32000, message, ...(code ? { data: { code } } : {}) }, id: null }));
 }
 
 async function readJson(req: IncomingMessage, max: number): Promise<unknown> {
