@@ -42,6 +42,7 @@ export const ERROR_CODES = {
   'request.invalid': 'a request failed validation',
   // gateway
   'gateway.upstream_closed': 'a request reached an upstream connection the gateway has closed',
+  'gateway.upstream_restarted': 'an upstream server restarted between the decision on a call and its forwarding, so the call was not sent',
   'gateway.scope_refused': 'an `X-Warden-Scope` header asks for a scope the agent may not act in: outside its own, malformed, or one where a deny, require_approval or scan that holds at its scope is excluded',
 } as const;
 

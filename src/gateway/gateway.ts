@@ -85,6 +85,8 @@ export function createGateway(deps: GatewayDeps, opts: GatewayOptions): Gateway 
         return toolResultOf(entry);
       }
       const server = entry.upstream.spec.name;
+      // The catalog read the entry at this connection; a reconnect while deciding must not reach a server that was not decided on.
+      const generation = entry.upstream.generation;
       const outcome = await govern<ToolResult>({
         identity: id,
         action: { kind: 'tool.call', ...baseAction(id), tool: { server, name: entry.qualified }, ...(args ? { args } : {}) },
@@ -98,7 +100,7 @@ export function createGateway(deps: GatewayDeps, opts: GatewayOptions): Gateway 
           const masked = decided.args !== args ? ' (as Warden redacted them)' : '';
           return issues && `the arguments${masked} do not match the input schema of \`${entry.exposed}\`: ${issues.join('; ')}`;
         },
-        forward: (decided) => entry.upstream.callTool(entry.tool.name, decided.args, { signal: callOpts.signal, onprogress: callOpts.onprogress }),
+        forward: (decided) => entry.upstream.callTool(entry.tool.name, decided.args, { signal: callOpts.signal, onprogress: callOpts.onprogress, generation }),
         expose: (r) => (namespaced && Array.isArray(r.content) ? { ...r, content: r.content.map((b) => exposeBlock(server, b, true)) } : r),
         isError: (r) => r.isError === true,
       });
