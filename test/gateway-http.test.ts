@@ -55,6 +55,7 @@ describe('gateway over Streamable HTTP, aggregating two upstreams', () => {
     http = await listenHttp(rt.gateway, {
       identify: createHttpIdentity({
         scope: 'acme/platform',
+        policies: rt.policies,
         agents: [
           { id: 'alpha', token: TOKENS.alpha },
           { id: 'beta', token: TOKENS.beta },

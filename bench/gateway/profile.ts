@@ -62,7 +62,7 @@ upstream.callTool = async (...args) => {
   if (measuring) add('upstream.callTool', performance.now() - t);
   return r;
 };
-const http = await listenHttp(gw, { identify: createHttpIdentity({ scope: 'acme/bench', agents: [{ id: 'bench-agent', token: TOKEN }] }) });
+const http = await listenHttp(gw, { identify: createHttpIdentity({ scope: 'acme/bench', policies: rt.policies, agents: [{ id: 'bench-agent', token: TOKEN }] }) });
 const connect = async () => {
   const c = new Client({ name: 'profile', version: '1' });
   await c.connect(new StreamableHTTPClientTransport(new URL(http.url), { requestInit: { headers: { authorization: `Bearer ${TOKEN}` } } }));

@@ -9,3 +9,6 @@ export { lookUpRegistry } from './stages/registry.js';
 export type { InspectResult } from './stages/inspect.js';
 export { OUTPUT_STAGES, STAGES } from './stages.js';
 export type { Stage, StageTimings } from './stages.js';
+// The policy rule for a scope claim an edge accepts (X-Warden-Scope): what narrowing would stop enforcing.
+export { narrowingLosses } from '../policy/index.js';
+export type { NarrowingLoss, NarrowingSubject } from '../policy/index.js';

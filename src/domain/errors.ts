@@ -44,6 +44,8 @@ export const ERROR_CODES = {
   'gateway.upstream_closed': 'a request reached an upstream connection the gateway has closed',
   'gateway.session_limit': 'an agent (or the gateway in all) holds as many open sessions as allowed; close unused sessions or wait for idle ones to expire',
   'gateway.rate_limiter_unavailable': 'the Redis that holds the rate-limit counters did not answer in time, so calls under a rate limit are refused until it is back',
+  'gateway.upstream_restarted': 'an upstream server restarted between the decision on a call and its forwarding, so the call was not sent',
+  'gateway.scope_refused': 'an `X-Warden-Scope` header asks for a scope the agent may not act in: outside its own, malformed, or one where a deny, require_approval or scan that holds at its scope is excluded',
 } as const;
 
 /**

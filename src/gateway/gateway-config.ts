@@ -40,6 +40,7 @@ export const GatewayDocSchema = Type.Object(
                 tokenEnv: Type.Optional(Type.String({ minLength: 1 })),
                 principal: Type.Optional(PrincipalSchema),
                 scope: Type.Optional(ScopePathSchema),
+                scopes: Type.Optional(Type.Array(ScopePathSchema, { description: 'subscopes X-Warden-Scope may narrow to even where a policy excludes them' })),
               },
               { additionalProperties: false },
             ),

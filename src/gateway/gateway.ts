@@ -6,10 +6,11 @@ import { exposeBlock, exposeUri, qualify, type Namespacing } from './catalog.js'
 import type { Gateway } from './gateway-api.js';
 import { createGovern } from './governed-request.js';
 import { createListings } from './listings.js';
-import { refusal } from './outcome.js';
-import type { GatewayLogger, GatewayRegistry, PromptResult, RateLimiter, ResourceResult, ResultInspector, ToolResult } from './ports.js';
+import { refusal, type RefusalKind } from './outcome.js';
+import type { GatewayLogger, GatewayRegistry, GovernedKind, PromptResult, RateLimiter, ResourceResult, ResultInspector, SessionIdentity, ToolResult } from './ports.js';
+import { printableName } from './printable-name.js';
 import { compileRateLimits, type RateLimitRule } from './rate-limit.js';
-import { createResultEvents } from './result-events.js';
+import { createResultEvents, type EventTarget } from './result-events.js';
 import { rpcErrorOf, toolResultOf } from './results.js';
 import { baseAction } from './session-context.js';
 import { createSessionServer } from './session.js';
@@ -65,15 +66,27 @@ export function createGateway(deps: GatewayDeps, opts: GatewayOptions): Gateway 
   const events = createResultEvents(deps);
   const govern = createGovern({ checkpoint: deps.checkpoint, limits: compileRateLimits(opts.rateLimits ?? [], deps.rateLimiter), events, inspector: deps.inspector });
   const validator = createArgValidator();
+  /**
+   * Audits a request for a name nothing here serves: a refused attempt with no decision, naming the
+   * agent and the name as asked (`printableName`), so probes with look-alike names leave a trace.
+   */
+  const unknown = (id: SessionIdentity, kind: GovernedKind, type: string, why: RefusalKind, target: EventTarget, startedAt: number) =>
+    events.write(id, target, kind, undefined, { type, outcome: 'failure', startedAt, refusal: why });
 
   const gateway: Gateway = {
     start: () => catalog.start(),
     ...listings,
 
     async callTool(id, name, args, callOpts = {}) {
+      const startedAt = performance.now();
       const entry = await catalog.tool(name);
-      if ('ok' in entry) return toolResultOf(entry);
+      if ('ok' in entry) {
+        if (entry.kind === 'unknown_tool') unknown(id, 'tool.call', 'tool.call.unknown_tool', 'unknown_tool', { kind: 'tool', name: printableName(name) }, startedAt);
+        return toolResultOf(entry);
+      }
       const server = entry.upstream.spec.name;
+      // The catalog read the entry at this connection; a reconnect while deciding must not reach a server that was not decided on.
+      const generation = entry.upstream.generation;
       const outcome = await govern<ToolResult>({
         identity: id,
         action: { kind: 'tool.call', ...baseAction(id), tool: { server, name: entry.qualified }, ...(args ? { args } : {}) },
@@ -81,11 +94,13 @@ export function createGateway(deps: GatewayDeps, opts: GatewayOptions): Gateway 
         limitName: entry.qualified,
         server,
         describe: { what: 'call', failure: `during the call to \`${entry.exposed}\``, withheld: `the result of \`${entry.exposed}\`` },
-        validate: () => {
-          const issues = validator.check(`${entry.qualified}#${entry.version}`, entry.tool.inputSchema as Record<string, unknown>, args);
-          return issues && `the arguments do not match the input schema of \`${entry.exposed}\`: ${issues.join('; ')}`;
+        // The schema is checked on what goes out: a masked argument must still be one the tool accepts.
+        validate: (decided) => {
+          const issues = validator.check(`${entry.qualified}#${entry.version}`, entry.tool.inputSchema as Record<string, unknown>, decided.args);
+          const masked = decided.args !== args ? ' (as Warden redacted them)' : '';
+          return issues && `the arguments${masked} do not match the input schema of \`${entry.exposed}\`: ${issues.join('; ')}`;
         },
-        forward: () => entry.upstream.callTool(entry.tool.name, args, { signal: callOpts.signal, onprogress: callOpts.onprogress }),
+        forward: (decided) => entry.upstream.callTool(entry.tool.name, decided.args, { signal: callOpts.signal, onprogress: callOpts.onprogress, generation }),
         expose: (r) => (namespaced && Array.isArray(r.content) ? { ...r, content: r.content.map((b) => exposeBlock(server, b, true)) } : r),
         isError: (r) => r.isError === true,
       });
@@ -93,8 +108,12 @@ export function createGateway(deps: GatewayDeps, opts: GatewayOptions): Gateway 
     },
 
     async readResource(id, uri, callOpts = {}) {
+      const startedAt = performance.now();
       const at = await catalog.locateResource(uri);
-      if (!at) throw rpcErrorOf(refusal('unknown_resource', `no resource \`${uri}\` is served here`), 'read');
+      if (!at) {
+        unknown(id, 'resource.read', 'resource.read.unknown_resource', 'unknown_resource', { kind: 'resource', uri: printableName(uri) }, startedAt);
+        throw rpcErrorOf(refusal('unknown_resource', `no resource \`${printableName(uri)}\` is served here`), 'read');
+      }
       const server = at.upstream.spec.name;
       const outcome = await govern<ResourceResult>({
         identity: id,
@@ -111,8 +130,12 @@ export function createGateway(deps: GatewayDeps, opts: GatewayOptions): Gateway 
     },
 
     async getPrompt(id, name, args, callOpts = {}) {
+      const startedAt = performance.now();
       const at = await catalog.locatePrompt(name);
-      if (!at) throw rpcErrorOf(refusal('unknown_prompt', `no prompt named \`${name}\` is served here`), 'prompt');
+      if (!at) {
+        unknown(id, 'prompt.get', 'prompt.get.unknown_prompt', 'unknown_prompt', { kind: 'prompt', name: printableName(name) }, startedAt);
+        throw rpcErrorOf(refusal('unknown_prompt', `no prompt named \`${printableName(name)}\` is served here`), 'prompt');
+      }
       const server = at.upstream.spec.name;
       const qualified = qualify(server, at.own);
       const outcome = await govern<PromptResult>({
@@ -122,7 +145,8 @@ export function createGateway(deps: GatewayDeps, opts: GatewayOptions): Gateway 
         limitName: qualified,
         server,
         describe: { what: 'prompt', failure: `on the prompt \`${name}\``, withheld: `the prompt \`${name}\`` },
-        forward: () => at.upstream.getPrompt(at.own, args, callOpts),
+        validate: (decided) => (promptArgsOf(decided.args) === null ? `the arguments of the prompt \`${name}\` must all be strings` : undefined),
+        forward: (decided) => at.upstream.getPrompt(at.own, promptArgsOf(decided.args) ?? undefined, callOpts),
         expose: (r) => (namespaced ? { ...r, messages: r.messages.map((m) => ({ ...m, content: exposeBlock(server, m.content, true) })) } : r),
       });
       if (!outcome.ok) throw rpcErrorOf(outcome, 'prompt');
@@ -148,4 +172,18 @@ export function createGateway(deps: GatewayDeps, opts: GatewayOptions): Gateway 
     },
   };
   return gateway;
+}
+
+/**
+ * A prompt's arguments as MCP sends them (every value a string), from the decided action's; null
+ * when a value is not a string, which a prompt cannot take.
+ */
+function promptArgsOf(args: Action['args']): Record<string, string> | undefined | null {
+  if (args === undefined) return undefined;
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(args)) {
+    if (typeof v !== 'string') return null;
+    out[k] = v;
+  }
+  return out;
 }

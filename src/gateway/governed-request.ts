@@ -21,10 +21,16 @@ export interface GovernedRequest<R extends InspectedResult> {
   server: string;
   /** How messages name the request: `what` in a policy refusal (`call`), `failure` after "failed" (`during the call to \`echo\``), `withheld` after "withheld" (`the result of \`echo\``). */
   describe: { what: 'call' | 'read' | 'prompt'; failure: string; withheld: string };
-  /** Checks the request before it is forwarded (a tool call's input schema); the refusal message when it fails. */
-  validate?: (() => string | undefined) | undefined;
-  /** Sends it to the upstream. */
-  forward(): Promise<R>;
+  /**
+   * Checks what will be forwarded (a tool call's input schema) against `decided`, the action as the
+   * checkpoint decided it; the refusal message when it fails.
+   */
+  validate?: ((decided: Action) => string | undefined) | undefined;
+  /**
+   * Sends the request to the upstream, built from `decided` only: its arguments are the ones the
+   * checkpoint decided on, masked where a scan section redacts, and audited by digest.
+   */
+  forward(decided: Action): Promise<R>;
   /** Rewrites the result into what the agent sees (namespaced URIs); applied before the result event records it. */
   expose?: ((result: R) => R) | undefined;
   /** Whether a result reports its own failure (a tool result's `isError`); recorded for tool calls only. */
@@ -38,6 +44,9 @@ export type Govern = <R extends InspectedResult>(req: GovernedRequest<R>) => Pro
  * The one governed flow: decide through the checkpoint (the decision event is durable before
  * anything is forwarded) → rate limit → validate → forward → inspect → write the result event.
  * Every refusal after the decision carries the decision and its audit event id.
+ *
+ * INVARIANT: validation and the upstream see the checkpoint's `action`, never `req.action`: what is
+ * forwarded is exactly what was decided on and audited (masked arguments included).
  */
 export function createGovern(deps: {
   checkpoint: Pick<Checkpoint, 'check'>;
@@ -58,7 +67,7 @@ export function createGovern(deps: {
       end(limited.refusal === 'rate_limited' ? { outcome: 'failure', type: `${kind}.rate_limited`, refusal: 'rate_limited' } : { outcome: 'error', type: `${kind}.rate_limiter_unavailable`, refusal: 'rate_limiter_unavailable' });
       return { ...refusal(limited.refusal, limited.message, decision), ...(limited.code ? { code: limited.code } : {}) };
     }
-    const invalid = req.validate?.();
+    const invalid = req.validate?.(action);
     if (invalid) {
       end({ outcome: 'failure', type: `${kind}.invalid_arguments`, refusal: 'invalid_arguments' });
       return refusal('invalid_arguments', invalid, decision);
@@ -67,7 +76,7 @@ export function createGovern(deps: {
     const upstreamStarted = performance.now();
     let result: R;
     try {
-      result = await req.forward();
+      result = await req.forward(action);
     } catch (err) {
       end({ outcome: 'error', type: `${kind}.failed`, upstreamMs: performance.now() - upstreamStarted, refusal: 'upstream_error' });
       // The SDK prefixes its errors with `MCP error <code>: `; the code travels on its own.

@@ -24,8 +24,12 @@ export interface RequestEnd {
 
 /** The result events (`*.completed`, `*.failed`, `*.rate_limited`, `*.output_blocked` …) and the writes still in flight. */
 export interface ResultEvents {
-  /** Writes the result event of one request; it points to the decision event. Never throws, never delays the answer. */
-  write(id: SessionIdentity, target: EventTarget, kind: GovernedKind, decision: Decision, end: RequestEnd): void;
+  /**
+   * Writes the result event of one request; it points to the decision event. A request refused
+   * before any decision (an unknown tool, resource or prompt) has none. Never throws, never delays
+   * the answer.
+   */
+  write(id: SessionIdentity, target: EventTarget, kind: GovernedKind, decision: Decision | undefined, end: RequestEnd): void;
   /** Resolves once every event written so far has been handed to the audit sink. */
   flush(): Promise<void>;
 }
@@ -54,7 +58,7 @@ export function createResultEvents(deps: {
           target,
           action: { kind },
           latencyMs: ms(performance.now() - end.startedAt),
-          ...(decision.auditEventId ? { correlationId: decision.auditEventId } : {}),
+          ...(decision?.auditEventId ? { correlationId: decision.auditEventId } : {}),
           details: {
             ...(end.upstreamMs !== undefined ? { upstreamMs: ms(end.upstreamMs) } : {}),
             ...(end.refusal ? { refusal: end.refusal } : {}),

@@ -2,6 +2,7 @@ import { UriTemplate } from '@modelcontextprotocol/sdk/shared/uriTemplate.js';
 import { qualify, type CatalogEntry } from './catalog.js';
 import { messageOf } from './error-message.js';
 import { refusal, type Refusal } from './outcome.js';
+import { printableName } from './printable-name.js';
 import type { GatewayLogger, GatewayRegistry } from './ports.js';
 import { Upstream, type UpstreamOptions, type UpstreamSpec } from './upstream.js';
 
@@ -155,18 +156,16 @@ export function createUpstreamCatalog(
       return [...byExposed.values()];
     },
     async tool(name) {
-      let entry = byExposed.get(name);
-      const state = entry ? states.get(entry.upstream.spec.name)! : undefined;
-      if (!entry || entry.upstream.generation !== state!.generation) {
-        // Unknown, or its upstream reconnected since it was listed: re-read before deciding.
-        try {
-          await (state ? ensure(state) : ensureAll());
-        } catch (err) {
-          return refusal('upstream_error', `the upstream server \`${state!.upstream.spec.name}\` is unavailable: ${messageOf(err)}`);
-        }
-        entry = byExposed.get(name);
+      const known = byExposed.get(name);
+      const state = known ? states.get(known.upstream.spec.name)! : undefined;
+      // Connected (again, if it went away) and re-read when it reconnected, before deciding: the
+      // decision is then made on the definitions the server that will answer actually serves.
+      try {
+        await (state ? ensure(state) : ensureAll());
+      } catch (err) {
+        return refusal('upstream_error', `the upstream server \`${state!.upstream.spec.name}\` is unavailable: ${messageOf(err)}`);
       }
-      return entry ?? refusal('unknown_tool', `no tool named \`${name}\` is served here`);
+      return byExposed.get(name) ?? refusal('unknown_tool', `no tool named \`${printableName(name)}\` is served here`);
     },
     fromAll,
     locateResource: (uri) =>

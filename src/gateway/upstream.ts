@@ -22,6 +22,11 @@ import type { PromptResult, ResourceResult, ToolResult } from './ports.js';
 export interface ForwardOptions {
   signal?: AbortSignal | undefined;
   onprogress?: ((p: { progress: number; total?: number; message?: string }) => void) | undefined;
+  /**
+   * The connection generation the request was decided against; when the upstream has reconnected
+   * since (a restarted server may serve other definitions), the request is not sent.
+   */
+  generation?: number | undefined;
 }
 
 /**
@@ -162,6 +167,9 @@ export class Upstream {
   /** Calls a tool; progress from the server resets the timeout and is handed to `onprogress`. */
   async callTool(name: string, args: Record<string, unknown> | undefined, opts: ForwardOptions = {}): Promise<ToolResult> {
     const client = await this.client();
+    if (opts.generation !== undefined && opts.generation !== this.#generation) {
+      throw new WardenError('gateway.upstream_restarted', `the server restarted after the call was decided, so it was not sent; call \`${name}\` again`);
+    }
     const result = await client.request({ method: 'tools/call', params: { name, ...(args ? { arguments: args } : {}) } }, CallToolResultSchema, this.#requestOptions(opts));
     return result as ToolResult;
   }

@@ -31,7 +31,7 @@ export async function startDemoGateway(server: RunningServer, opts: { scope: str
     const http = await listenHttp(runtime.gateway, {
       port: opts.port,
       host: opts.host,
-      identify: createHttpIdentity({ scope: opts.scope, agents: [{ id: 'demo-agent', token: opts.token, principal: { id: 'bob', roles: ['developer'] } }] }),
+      identify: createHttpIdentity({ scope: opts.scope, policies: runtime.policies, agents: [{ id: 'demo-agent', token: opts.token, principal: { id: 'bob', roles: ['developer'] } }] }),
     });
     return {
       url: http.url,

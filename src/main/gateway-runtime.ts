@@ -36,7 +36,8 @@ export interface GatewayRuntimeOptions {
   /**
    * The environment spawned upstream servers inherit (a drop-in wrapper should be transparent), less
    * Warden's own `WARDEN_*` variables, which may hold its database password or tokens; a server's
-   * own `env` goes on top. @default the MCP SDK's default environment (HOME, LOGNAME, PATH, SHELL, TERM, USER)
+   * own `env` goes on top. `warden gateway` passes its own unless `--upstream-env minimal`.
+   * @default the MCP SDK's default environment (HOME, LOGNAME, PATH, SHELL, TERM, USER)
    */
   upstreamEnv?: Readonly<Record<string, string | undefined>>;
   watchPolicies?: boolean;

@@ -20,3 +20,5 @@ export { decideReference } from './reference.js';
 export { mandatedFindings, resolveScan } from './scan.js';
 export type { ScanMandate, ScanMandateEntry } from './scan.js';
 export { ancestry, isUnder } from './scope-path.js';
+export { narrowingLosses } from './scope-narrowing.js';
+export type { NarrowingLoss, NarrowingSubject } from './scope-narrowing.js';

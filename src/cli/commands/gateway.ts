@@ -53,6 +53,7 @@ interface GatewayFlags {
   allowHost?: string[];
   registryCacheMs?: string;
   trustAgentHeader?: boolean;
+  upstreamEnv?: string;
 }
 
 function collect(value: string, previous: string[] | undefined): string[] {
@@ -86,6 +87,7 @@ export function registerGateway(program: Command, io: CliIo, done: (code: number
     .option('--trust-agent-header', 'accept `X-Warden-Agent` without a token over HTTP (trusted networks only)')
     .option('--audit-capture <list>', 'keep call bodies in audit events, masked for secrets/PII: args, results, or args,results (env WARDEN_AUDIT_CAPTURE)')
     .option('--allow-host <host...>', 'hosts (and subdomains) images, links and uploads may reach without an exfiltration finding (env WARDEN_ALLOW_HOSTS, comma-separated)')
+    .option('--upstream-env <mode>', 'environment of spawned servers: inherit (all but WARDEN_* variables) or minimal (HOME, LOGNAME, PATH, SHELL, TERM, USER); a config file\'s `env:` goes on top', 'inherit')
     .option('--log-level <level>', 'log level on stderr', 'warn')
     .action(async (command: string[], flags: GatewayFlags) => {
       const doc = flags.config ? parseGatewayConfig(flags.config, await readText(flags.config)) : undefined;
@@ -98,6 +100,8 @@ export function registerGateway(program: Command, io: CliIo, done: (code: number
       if (!scope) throw new CliError('no scope: pass --scope PATH (e.g. `acme/platform`)', EXIT.usage);
       const policies = flags.policies ?? io.env.WARDEN_POLICIES?.split(',').filter(Boolean);
       if (!policies?.length) throw new CliError('no policies given: pass --policies DIR or set WARDEN_POLICIES', EXIT.usage);
+      const upstreamEnv = flags.upstreamEnv ?? 'inherit';
+      if (upstreamEnv !== 'inherit' && upstreamEnv !== 'minimal') throw new CliError(`unknown --upstream-env \`${upstreamEnv}\`: use \`inherit\` or \`minimal\``, EXIT.usage);
       const stdio = flags.stdio ?? flags.http === undefined;
       const store = resolveStoreConfig(flags, io.env);
       const redisTimeout = flags.redisTimeout ?? doc?.spec.redisTimeout;
@@ -126,7 +130,8 @@ export function registerGateway(program: Command, io: CliIo, done: (code: number
           allowedHosts: parseAllowedHosts(flags.allowHost ?? io.env.WARDEN_ALLOW_HOSTS),
           // In the stdio form, the server's stderr is the agent's log; keep it visible.
           upstreamStderr: 'inherit',
-          upstreamEnv: io.env,
+          // A drop-in wrapper is transparent: the server sees the variables its MCP client's `env` block set.
+          ...(upstreamEnv === 'inherit' ? { upstreamEnv: io.env } : {}),
           logger,
         });
       } catch (err) {
@@ -144,7 +149,7 @@ export function registerGateway(program: Command, io: CliIo, done: (code: number
           http = await listenHttp(runtime.gateway, {
             port: Number(flags.http),
             host: flags.host,
-            identify: createHttpIdentity({ scope, agents, trustAgentHeader: flags.trustAgentHeader }),
+            identify: createHttpIdentity({ scope, agents, policies: runtime.policies, trustAgentHeader: flags.trustAgentHeader }),
             ...sessionLimits,
             audit: runtime.audit,
             clock: runtime.core.clock,
@@ -171,7 +176,7 @@ function resolveAgents(doc: ReturnType<typeof parseGatewayConfig> | undefined, e
   return (doc?.spec.agents ?? []).flatMap((a) => {
     const token = a.token ?? (a.tokenEnv ? env[a.tokenEnv] : undefined);
     if (!token) throw new CliError(`agent \`${a.id}\` has no token: set \`token\` or the variable named by \`tokenEnv\``, EXIT.usage);
-    return [{ id: a.id, token, principal: a.principal, scope: a.scope }];
+    return [{ id: a.id, token, principal: a.principal, scope: a.scope, scopes: a.scopes }];
   });
 }
 

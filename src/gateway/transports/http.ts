@@ -6,6 +6,7 @@ import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import { newAuditEvent, systemClock, type AuditSink, type Clock, type ErrorCode } from '../../domain/index.js';
 import type { Gateway } from '../gateway-api.js';
 import type { GatewayLogger, SessionIdentity } from '../ports.js';
+import type { IdentityRefusal } from './http-identity.js';
 
 /** Options of the Streamable HTTP listener agents connect to. */
 export interface HttpListenOptions {
@@ -15,8 +16,8 @@ export interface HttpListenOptions {
   host?: string | undefined;
   /** @default '/mcp' */
   path?: string | undefined;
-  /** Resolves a request's identity; undefined answers 401. */
-  identify(req: IncomingMessage): SessionIdentity | undefined | Promise<SessionIdentity | undefined>;
+  /** Resolves a request's identity; undefined answers 401, an `IdentityRefusal` its status with its code. */
+  identify(req: IncomingMessage): SessionIdentity | IdentityRefusal | undefined | Promise<SessionIdentity | IdentityRefusal | undefined>;
   /** Most open sessions in all; further initializations get 503. @default 10000 */
   maxSessions?: number | undefined;
   /** Most open sessions one agent may hold, so one token cannot take them all; its further initializations get 429. @default 50 */
@@ -152,6 +153,7 @@ export async function listenHttp(gateway: Pick<Gateway, 'connect'>, opts: HttpLi
     if (url.pathname !== path) return reply(res, 404, 'not found');
     const identity = await opts.identify(req);
     if (!identity) return reply(res, 401, 'missing or unknown credentials', { 'www-authenticate': 'Bearer' });
+    if ('refused' in identity) return reply(res, identity.refused.status, identity.refused.message, {}, { code: identity.refused.code });
     const sid = req.headers['mcp-session-id'];
     if (typeof sid === 'string') {
       const session = sessions.get(sid);
