@@ -43,7 +43,7 @@ describe('POST /api/v1/decide', () => {
     const res = await decide(action('shell.run'));
     expect(res.statusCode).toBe(200);
     const body = res.json();
-    expect(Object.keys(body).sort()).toEqual(['auditEventId', 'effect', 'findings', 'obligations', 'policySetVersion', 'reasons', 'warnings']);
+    expect(Object.keys(body).sort()).toEqual(['auditEventId', 'context', 'effect', 'findings', 'obligations', 'policySetVersion', 'reasons', 'warnings']);
     expect(body).toMatchObject({ effect: 'deny', reasons: [{ policy: 'baseline', version: 4, rule: 'no-shell', effect: 'deny', message: 'no shell here' }], warnings: [], findings: [], obligations: [] });
   });
 

@@ -6,20 +6,26 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { createCore, createServerApp, type Core } from '../src/main/index.js';
 import { cli } from './support/cli.js';
+import { fakeClock } from './support/fake-clock.js';
 
 // `warden policy eval --json` and `POST /api/v1/decide` run the same checkpoint stages over the
 // same policy files, so they must give the same Decision; only the audit event id differs (offline
-// nothing is written, so no id is claimed). The Decision has no time field.
+// nothing is written, so no id is claimed). Both judge an action at one moment: the server at its
+// clock (the caller's `context.time` is only a claim), `policy eval` at the action's `context.time`
+// or `--now`. So the server's clock stands at AT, every dated case names AT, and the CLI gets
+// `--now AT`: the Decisions, their `context` explanation (time, claimed time) included, are equal.
 const ROOT = join(import.meta.dirname, '..');
 const PATHS = [join(ROOT, 'examples', 'policies'), join(ROOT, 'test', 'fixtures', 'scanning-policies')];
 const CONN = 'postgres://admin:hunter2secret@db.internal:5432/prod';
+const AT = '2026-11-24T22:00:00Z';
 
 const CASES: { name: string; effect: string; action: Record<string, unknown>; check?: (d: Record<string, unknown>) => void }[] = [
   { name: 'allow', effect: 'allow', action: { kind: 'tool.call', scope: 'acme/web', agent: { id: 'agent-1' }, tool: { server: 'files', name: 'files.read_file' }, args: { path: 'notes.txt' } } },
   {
     name: 'deny',
     effect: 'deny',
-    action: { kind: 'tool.call', scope: 'acme/platform/api', principal: { id: 'bob', roles: ['developer'] }, tool: { server: 'ops', name: 'shell.run' }, context: { time: '2026-11-24T22:00:00Z' } },
+    action: { kind: 'tool.call', scope: 'acme/platform/api', principal: { id: 'bob', roles: ['developer'] }, tool: { server: 'ops', name: 'shell.run' }, context: { time: AT } },
+    check: (d) => expect(d.context).toMatchObject({ time: '2026-11-24T22:00:00.000Z', claimedTime: AT }),
   },
   {
     name: 'require_approval',
@@ -65,7 +71,7 @@ let app: FastifyInstance;
 
 // The API as `warden serve` builds it, over the same policy files (in-memory store, empty registry).
 beforeAll(async () => {
-  core = await createCore({ database: { memory: true }, policies: PATHS }, { logger: pino({ level: 'silent' }) });
+  core = await createCore({ database: { memory: true }, policies: PATHS }, { logger: pino({ level: 'silent' }), clock: fakeClock(AT) });
   app = createServerApp(core);
 }, 60_000);
 afterAll(async () => {
@@ -81,7 +87,7 @@ describe('policy eval --json and POST /api/v1/decide give the same Decision', ()
     it(c.name, async () => {
       const file = join(dir, `action-${i}.json`);
       writeFileSync(file, JSON.stringify(c.action));
-      const offline = await cli(['policy', 'eval', '--json', '--action', file, ...PATHS], { cwd: ROOT });
+      const offline = await cli(['policy', 'eval', '--json', '--now', AT, '--action', file, ...PATHS], { cwd: ROOT });
       expect(offline.stderr).toBe('');
       expect(offline.code).toBe(0);
       const fromCli = JSON.parse(offline.stdout) as Record<string, unknown>;

@@ -6,6 +6,12 @@ export interface CallerInfo {
   userAgent?: string;
   /** W3C traceparent of the request, so the event joins the caller's trace. */
   traceparent?: string;
+  /**
+   * The caller may assert `context.time` (its time decides instead of Warden's clock). Set only for
+   * callers an identity marks as trusted; the API and the gateway never set it.
+   * @default false
+   */
+  trustedTime?: boolean;
 }
 
 const OUTCOME: Record<Effect, AuditOutcome> = { allow: 'success', deny: 'denied', require_approval: 'pending' };

@@ -1,4 +1,5 @@
-import type { PolicySet } from '../policy/index.js';
+import type { Action } from '../domain/index.js';
+import { decisionTime, type PolicySet } from '../policy/index.js';
 import { runStages, type Checkpoint } from './checkpoint.js';
 import type { DetectorPort, RegistryPort } from './ports.js';
 import type { Stage } from './stages.js';
@@ -23,8 +24,8 @@ const UNKNOWING: RegistryPort = { findTool: async () => undefined, findAgent: as
 
 /**
  * The same checkpoint, every stage of it, without a server: no audit sink (no event is written and
- * `decision.auditEventId` is absent), facts from the action itself, the clock from the action's
- * `context.time` or `now`. `warden policy eval` and `warden policy test` decide with it, so their
+ * `decision.auditEventId` is absent), facts from the action itself, the clock standing at the
+ * action's `context.time` or `now` (the caller's time is still reported as `claimedTime`). `warden policy eval` and `warden policy test` decide with it, so their
  * decisions are the ones `POST /api/v1/decide` returns for the same action and policies.
  * @example
  * const checkpoint = createOfflineCheckpoint({ policies: set, now: new Date('2026-11-24T10:00:00Z') });
@@ -33,15 +34,25 @@ const UNKNOWING: RegistryPort = { findTool: async () => undefined, findAgent: as
 export function createOfflineCheckpoint(opts: OfflineCheckpointOptions): Checkpoint {
   const set = opts.policies;
   const now = opts.now;
-  return runStages(
-    {
-      policies: { current: () => set },
-      registry: UNKNOWING,
-      audit: undefined,
-      clock: { now: () => now ?? new Date() },
-      detectors: opts.detectors,
-      capture: undefined,
-    },
-    opts.onStage,
-  );
+  // The server's stages judge an untrusted caller's `context.time` as a claim and decide at the
+  // clock; offline, the action names the moment to simulate, so the clock stands at that moment.
+  // The decision is then the one `POST /api/v1/decide` gives for the same action at that time.
+  const at = (action: Action): Checkpoint =>
+    runStages(
+      {
+        policies: { current: () => set },
+        registry: UNKNOWING,
+        audit: undefined,
+        clock: { now: () => decisionTime(action, now ?? new Date()) },
+        detectors: opts.detectors,
+        capture: undefined,
+      },
+      opts.onStage,
+    );
+  const undated = at({ kind: 'tool.call', scope: 'offline' });
+  return {
+    check: (action, caller) => at(action).check(action, caller),
+    inspect: (action, value, caller) => undated.inspect(action, value, caller),
+    resultPayload: (value) => undated.resultPayload(value),
+  };
 }

@@ -119,7 +119,7 @@ describe('evaluate', () => {
 
   it('turns a registry refusal into a deny without running policies', async () => {
     const p = await upTo('evaluate', deps(), start(call('acme/x', 'old.wipe')));
-    expect(p.decision).toEqual({ effect: 'deny', reasons: [p.refusal], warnings: [], findings: [], obligations: [] });
+    expect(p.decision).toEqual({ effect: 'deny', reasons: [p.refusal], warnings: [], findings: [], obligations: [], context: expect.objectContaining({ time: '2026-11-24T12:00:00.000Z' }) });
   });
 });
 

@@ -73,10 +73,28 @@ export const ToolSchema = Type.Object(
 );
 export type Tool = Static<typeof ToolSchema>;
 
-/** Facts about the moment and place of an action; `hour`/`weekday` derive from `time`. */
+/**
+ * An RFC 3339 time that JavaScript can represent: the `date-time` format accepts a leap second
+ * (`23:59:60Z`), which `Date` cannot hold, so seconds `60` are refused rather than turned into an
+ * invalid time every condition then fails on.
+ */
+export const TimestampSchema = Type.String({
+  format: 'date-time',
+  pattern: '^(?![0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:60)',
+  maxLength: 64,
+  description: 'an RFC 3339 time such as `2026-11-24T22:00:00Z` with seconds 00 to 59 (a leap second `:60` cannot be represented: send `:59`)',
+});
+
+/**
+ * Facts about the moment and place of an action, as the caller asserts them. Warden sets
+ * `context.time` (its own clock), `hour`, `weekday` and `timezone` itself; a caller's `time` is kept
+ * as `claimedTime` and decides only for a caller trusted to assert it (see the identify stage).
+ */
 export const ActionContextSchema = Type.Object(
   {
-    time: Type.Optional(Type.String({ format: 'date-time' })),
+    time: Type.Optional(TimestampSchema),
+    /** The time the caller asserted, kept when Warden's clock decided instead (the identify stage sets it). */
+    claimedTime: Type.Optional(TimestampSchema),
     ip: Type.Optional(Type.String({ maxLength: 64 })),
     environment: Type.Optional(Type.String({ maxLength: 64 })),
   },

@@ -43,6 +43,18 @@ export const ApprovalRequirementSchema = Type.Object({
 });
 export type ApprovalRequirement = Static<typeof ApprovalRequirementSchema>;
 
+/**
+ * Where the `context` the policies saw came from: Warden sets some fields, the caller asserts the
+ * rest, which Warden passes on unverified (a policy should not treat them as proof).
+ */
+export const DecisionContextSchema = Type.Object({
+  time: Type.String({ description: "the time the policies saw as `context.time`: Warden's clock, or the time a trusted caller asserted" }),
+  claimedTime: Type.Optional(Type.String({ description: "the caller's own `context.time` when it did not decide (the caller is not trusted to assert the time)" })),
+  setByWarden: Type.Array(Type.String(), { description: 'context fields Warden set (`context.time` unless a trusted caller asserted it, `context.hour`, `context.weekday`, `context.timezone`)' }),
+  assertedByCaller: Type.Array(Type.String(), { description: 'context fields the caller asserted, such as `context.ip`, `context.environment` and `context.claimedTime`' }),
+});
+export type DecisionContext = Static<typeof DecisionContextSchema>;
+
 /** The checkpoint's answer, with its explanation. */
 export const DecisionSchema = Type.Object({
   effect: EffectSchema,
@@ -53,6 +65,8 @@ export const DecisionSchema = Type.Object({
   errors: Type.Optional(Type.Array(EvaluationErrorSchema)),
   approval: Type.Optional(Type.Array(ApprovalRequirementSchema)),
   policySetVersion: Type.Optional(Type.String()),
+  /** Which context fields Warden set and which the caller asserted; set by the checkpoint. */
+  context: Type.Optional(DecisionContextSchema),
   /** The arguments to forward when a `redact` obligation masked some (returned to the caller, not audited). */
   redactedArgs: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
   auditEventId: Type.Optional(Type.String()),

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { compileGlob, compileGlobs } from './glob.js';
+import { compileGlob, compileGlobs, foldCase } from './glob.js';
 
 // The reference: a straightforward dynamic programme over glob and value (no regular expression).
 function reference(glob: string, value: string): boolean {
@@ -62,5 +62,64 @@ describe('compileGlob', () => {
   it('matches any of a list, and nothing for an empty list', () => {
     expect(compileGlobs(['a.*', 'b.*'])('b.x')).toBe(true);
     expect(compileGlobs([])('a')).toBe(false);
+  });
+});
+
+describe('compileGlob with foldCase', () => {
+  const folded = (glob: string) => compileGlob(glob, { foldCase: true });
+
+  it('matches whatever the case of the value or the glob', () => {
+    expect(folded('*delete_all')('Delete_All')).toBe(true);
+    expect(folded('*delete_all')('files.DELETE_ALL')).toBe(true);
+    expect(folded('Shell.*')('shell.run')).toBe(true);
+    expect(folded('db.query')('DB.Query')).toBe(true);
+    expect(folded('db.query')('db.queries')).toBe(false);
+    expect(compileGlobs(['a.*', '*delete_all'], { foldCase: true })('X.Delete_All')).toBe(true);
+    expect(compileGlobs([], { foldCase: true })('a')).toBe(false);
+    // Exact unless asked: the default is unchanged for every other use.
+    expect(compileGlob('*delete_all')('Delete_All')).toBe(false);
+  });
+
+  it('folds Unicode case, not only ASCII', () => {
+    expect(folded('*straße')('STRASSE')).toBe(true);
+    expect(folded('ΟΔΟΣ*')('οδος.x')).toBe(true);
+    expect(folded('οδοσ')('ΟΔΟς')).toBe(true);
+    expect(folded('kelvin')('\u212Aelvin')).toBe(true);
+    expect(folded('é*')('É.x')).toBe(true);
+    // A fullwidth asterisk is a letter-like character, never a wildcard.
+    expect(folded('a\uFF0Ab')('axb')).toBe(false);
+  });
+
+  const unit = fc.constantFrom('a', 'A', 'ß', 'S', 's', 'Σ', 'σ', 'ς', 'K', '\u212A', 'k', 'İ', 'i', 'I', 'ı', '.', '*', '\uD83D\uDE00');
+  const value = fc.string({ unit: fc.constantFrom('a', 'A', 'ß', 'S', 's', 'Σ', 'σ', 'ς', 'K', '\u212A', 'k', 'İ', 'i', 'I', 'ı', '.', '\uD83D\uDE00'), maxLength: 10 });
+
+  it('is the exact matcher over folded glob and value, so it never loses an exact match', () => {
+    fc.assert(
+      fc.property(fc.string({ unit, maxLength: 8 }), value, (glob, v) => {
+        const got = folded(glob)(v);
+        expect(got).toBe(reference(foldCase(glob), foldCase(v)));
+        if (compileGlob(glob)(v)) expect(got).toBe(true);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('gives the same answer for a value in upper, lower or original case', () => {
+    fc.assert(
+      fc.property(fc.string({ unit, maxLength: 8 }), value, (glob, v) => {
+        const m = folded(glob);
+        expect(m(v.toUpperCase())).toBe(m(v));
+        expect(m(v.toLowerCase())).toBe(m(v));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('stays linear on a hostile glob and a long non-ASCII value', () => {
+    const glob = `${'*ß'.repeat(40)}*b`;
+    const v = 'ẞ'.repeat(100_000);
+    const started = performance.now();
+    expect(folded(glob)(v)).toBe(false);
+    expect(performance.now() - started).toBeLessThan(2_000);
   });
 });

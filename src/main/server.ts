@@ -35,9 +35,16 @@ export function createServerApp(core: Core, opts: { logger?: Logger } = {}): Fas
         return { ok: true, detail: core.database.dialect };
       },
       // A broken edit on disk does not make the server unready: the last good set stays in force.
+      // `version` is the hash of the files in force, so an operator can compare it with the checkout.
       policies: async () => {
         const s = status();
-        return { ok: true, detail: s.lastError ? `serving ${s.version}; the files on disk fail to load: ${s.lastError.messages[0]}` : `serving ${s.version}` };
+        return {
+          ok: true,
+          detail: s.lastError ? `serving ${s.version}; the files on disk fail to load: ${s.lastError.messages[0]}` : `serving ${s.version}`,
+          version: s.version,
+          loadedAt: s.loadedAt,
+          ...(s.lastError ? { lastError: s.lastError } : {}),
+        };
       },
     },
   });

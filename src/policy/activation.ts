@@ -1,4 +1,4 @@
-import type { Action, Finding } from '../domain/index.js';
+import type { Action, Decision, Finding } from '../domain/index.js';
 import { toCelValue } from './cel.js';
 
 const WEEKDAYS = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'] as const;
@@ -24,13 +24,54 @@ function zoned(time: Date, timezone: string): { hour: number; weekday: string } 
   return { hour, weekday };
 }
 
+/** Context fields the activation sets whatever the action carries (`time` too, when the action has none). */
+const DERIVED_CONTEXT = ['context.hour', 'context.weekday', 'context.timezone'] as const;
+/** At most this many caller-asserted field names are listed in a decision, each at most this long. */
+const MAX_LISTED = 32;
+const MAX_NAME = 64;
+
+/**
+ * The time conditions see: the action's `context.time` when it carries one (the checkpoint keeps it
+ * only for a caller trusted to assert it, or offline), else `now`. A time `Date` cannot hold (the
+ * schema refuses them; a programmatic caller might not) never reaches a condition: `now` is used.
+ */
+export function decisionTime(action: Action, now: Date): Date {
+  const raw = action.context?.time;
+  if (raw === undefined) return now;
+  const t = new Date(raw);
+  return Number.isNaN(t.getTime()) ? now : t;
+}
+
+/**
+ * What a decision says about the context its policies saw: the time, the caller's claimed time,
+ * and which fields Warden set versus which the caller asserted (passed on unverified).
+ */
+export function explainContext(action: Action, now: Date): NonNullable<Decision['context']> {
+  const time = decisionTime(action, now);
+  const callerTime = action.context?.time !== undefined && time !== now;
+  const setByWarden: string[] = [...(callerTime ? [] : ['context.time']), ...DERIVED_CONTEXT];
+  const asserted = Object.keys(action.context ?? {})
+    .map((k) => `context.${k}`)
+    .filter((k) => !setByWarden.includes(k) && (callerTime || k !== 'context.time'))
+    .sort();
+  const listed = asserted.slice(0, MAX_LISTED).map((k) => (k.length > MAX_NAME ? `${k.slice(0, MAX_NAME)}…` : k));
+  if (asserted.length > MAX_LISTED) listed.push(`…and ${asserted.length - MAX_LISTED} more`);
+  const claimed = action.context?.claimedTime;
+  return {
+    time: time.toISOString(),
+    ...(typeof claimed === 'string' ? { claimedTime: claimed.slice(0, MAX_NAME) } : {}),
+    setByWarden,
+    assertedByCaller: listed,
+  };
+}
+
 /**
  * The variables a `when` condition sees. `context.hour` (0–23) and `context.weekday` (`monday`…)
- * derive from `context.time` in the scope's time zone; `context.time` itself is a CEL timestamp.
+ * derive from `context.time` (see `decisionTime`) in the scope's time zone; `context.time` itself
+ * is a CEL timestamp.
  */
 export function buildActivation(action: Action, opts: { now: Date; timezone: string; findings: readonly Finding[] }): Record<string, unknown> {
-  const rawTime = action.context?.time;
-  const time = rawTime ? new Date(rawTime) : opts.now;
+  const time = decisionTime(action, opts.now);
   const { hour, weekday } = zoned(time, opts.timezone);
   const context = { ...(toCelValue(action.context ?? {}) as Record<string, unknown>), time, hour: BigInt(hour), weekday, timezone: opts.timezone };
   const tool = action.tool ? toCelValue(action.tool) : {};

@@ -89,9 +89,12 @@ export function compilePolicySet(parsed: readonly ParsedPolicySource[], sources:
           message: r.message,
           approval,
           actions: m.actions ? new Set<ActionKind>(m.actions) : undefined,
-          servers: m.servers ? compileGlobs(m.servers) : undefined,
-          tools: m.tools ? compileGlobs(m.tools) : undefined,
+          // Tool and server names come from upstream servers, not the policy author: they match
+          // with case folded, so `Delete_All` cannot slip past a `*delete_all` deny.
+          servers: m.servers ? compileGlobs(m.servers, { foldCase: true }) : undefined,
+          tools: m.tools ? compileGlobs(m.tools, { foldCase: true }) : undefined,
           toolGlobs: m.tools,
+          // Resource URIs (paths are case-sensitive) and agent ids (Warden's own) match exactly.
           resources: m.resources ? compileGlobs(m.resources) : undefined,
           agents: m.agents ? compileGlobs(m.agents) : undefined,
           roles: m.roles ? new Set(m.roles) : undefined,

@@ -145,6 +145,37 @@ describe('match', () => {
     expect(decide(s, call('acme', 'file.etc')).effect).toBe('allow');
   });
 
+  it('matches tool and server names whatever their case, so a deny cannot be dodged by case', () => {
+    const s = setOf(
+      settings('acme', '{ defaultEffect: allow }'),
+      policy(
+        'guard',
+        'acme',
+        `    - { name: no-wipe, effect: deny, match: { tools: ["*delete_all"] } }
+    - { name: no-shell, effect: deny, match: { tools: ["shell.*"] } }
+    - { name: exact, effect: deny, match: { tools: ["db.drop"] } }
+    - { name: prod, effect: deny, match: { servers: ["prod-*"] } }`,
+      ),
+    );
+    const rule = (a: ReturnType<typeof call>) => decide(s, a).reasons[0]!.rule;
+    // The upstream names its tool; the policy author cannot know its case.
+    expect(rule(call('acme', 'Delete_All'))).toBe('no-wipe');
+    expect(rule(call('acme', 'files.DELETE_ALL'))).toBe('no-wipe');
+    // The rule index is keyed by the folded first segment, so literal prefixes fold too.
+    expect(rule(call('acme', 'Shell.Run'))).toBe('no-shell');
+    expect(rule(call('acme', 'SHELL.run'))).toBe('no-shell');
+    expect(rule(call('acme', 'DB.Drop'))).toBe('exact');
+    expect(rule({ kind: 'tool.call', scope: 'acme', tool: { server: 'PROD-db', name: 'q' } })).toBe('prod');
+    expect(decide(s, call('acme', 'db.dropped')).effect).toBe('allow');
+  });
+
+  it('matches agent ids and resource URIs exactly', () => {
+    // Agent ids are Warden's own; URI paths are case-sensitive.
+    expect(decide(set, call('acme', 'a.b', { agent: { id: 'BOT-7' } })).effect).toBe('allow');
+    const s = setOf(settings('acme', '{ defaultEffect: allow }'), policy('r', 'acme', `    - { name: no-etc, effect: deny, match: { resources: ["file:///etc/*"] } }`));
+    expect(decide(s, { kind: 'resource.read', scope: 'acme', resource: { uri: 'file:///ETC/passwd' } }).effect).toBe('allow');
+  });
+
   it('does not match when the constrained field is absent or different', () => {
     expect(decide(set, call('acme', 'a.b', { principal: { id: 'p', roles: ['developer'] }, agent: { id: 'human-1' } })).effect).toBe('allow');
     expect(decide(set, { kind: 'tool.list', scope: 'acme' }).effect).toBe('allow');

@@ -7,7 +7,12 @@ import { ancestry, isUnder } from './scope-path.js';
 
 /** Inputs the evaluator takes besides the action. */
 export interface EvaluateOptions {
-  /** The time used when the action carries no `context.time`. @default new Date() */
+  /**
+   * The time conditions see when the action carries no `context.time`. The action is taken as
+   * given: the checkpoint's identify stage has already moved a time the caller may not assert to
+   * `context.claimedTime`, so a caller cannot pick the hour it is judged at.
+   * @default new Date()
+   */
   now?: Date;
   /** Findings of the detectors that ran on this action; CEL sees them as `findings`. */
   findings?: readonly Finding[];

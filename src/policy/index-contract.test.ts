@@ -8,8 +8,9 @@ import { decideReference } from './reference.js';
 // The indexed evaluator must agree with the naive reference on every action: the index may only
 // skip rules that cannot match.
 const SCOPES = ['acme', 'acme/a', 'acme/a/x', 'acme/a/x/p1', 'acme/b', 'acme/b/p2', 'beta', 'beta/q'];
-const TOOLS = ['shell.run', 'shell.exec', 'deploy.release', 'db.query', 'files.read', 'echo', 'deploy', 'x.y.exec'];
-const GLOBS = ['shell.*', '*.exec', 'deploy.*', 'deploy', 'db.query', '*', 'files.*', 'x.*.exec', '*e*'];
+// Mixed case too: tool globs fold case, so the index must file and find rules by the folded segment.
+const TOOLS = ['shell.run', 'shell.exec', 'deploy.release', 'db.query', 'files.read', 'echo', 'deploy', 'x.y.exec', 'Shell.Run', 'DEPLOY', 'X.y.EXEC', 'Straße.x'];
+const GLOBS = ['shell.*', '*.exec', 'deploy.*', 'deploy', 'db.query', '*', 'files.*', 'x.*.exec', '*e*', 'SHELL.*', 'Deploy', 'strasse.*'];
 const CONDS = ['context.hour < 12', 'has(args.env) && args.env == "prod"', 'args.env == "prod"', 'tool.name.startsWith("d")', '"admin" in principal.roles'];
 
 const rule = fc.record({

@@ -7,6 +7,7 @@ export { formatDiagnostic, hasErrors } from './diagnostic.js';
 export type { Diagnostic } from './diagnostic.js';
 export { MODES, PolicyDocSchema, PolicyTestFileSchema, ScopeSettingsDocSchema } from './document.js';
 export type { Mode, PolicyDoc, PolicyTestFile, RuleDoc, ScanSpec, ScopeSettingsDoc } from './document.js';
+export { decisionTime, explainContext } from './activation.js';
 export { decide, resolveSettings } from './evaluate.js';
 export type { EvaluateOptions } from './evaluate.js';
 export { compileGlob } from '../domain/glob.js';

@@ -1,6 +1,6 @@
 import type { ActionKind } from '../domain/index.js';
 import type { CompiledRule, RuleIndex } from './compiled.js';
-import { firstSegment, literalFirstSegment } from '../domain/glob.js';
+import { firstSegment, foldCase, literalFirstSegment } from '../domain/glob.js';
 import { ancestry } from './scope-path.js';
 
 interface ToolBuckets {
@@ -29,7 +29,11 @@ export function buildRuleIndex(rules: readonly CompiledRule[]): RuleIndex {
   const table = new Map<string, Map<KindKey, ToolBuckets>>();
   for (const rule of rules) {
     const kinds: KindKey[] = rule.actions ? [...rule.actions] : ['*'];
-    const segments = rule.toolGlobs?.map(literalFirstSegment);
+    // Tool globs match with case folded (compile.ts), so the keys and the lookup are folded too.
+    const segments = rule.toolGlobs?.map((g) => {
+      const seg = literalFirstSegment(g);
+      return seg === undefined ? undefined : foldCase(seg);
+    });
     const wild = !segments || segments.some((s) => s === undefined);
     for (const scope of rule.scopes) {
       for (const kind of kinds) {
@@ -48,7 +52,7 @@ export function buildRuleIndex(rules: readonly CompiledRule[]): RuleIndex {
   return {
     size: rules.length,
     candidates(scope, kind, toolName) {
-      const seg = toolName === undefined ? undefined : firstSegment(toolName);
+      const seg = toolName === undefined ? undefined : foldCase(firstSegment(toolName));
       let out: CompiledRule[] | undefined;
       const add = (list: readonly CompiledRule[] | undefined) => {
         if (!list || list.length === 0) return;

@@ -1,16 +1,26 @@
 import type { FastifyInstance } from 'fastify';
 
-/** One readiness check: `ok: false` makes `/readyz` answer 503; `detail` is shown either way. */
-export type ReadinessCheck = () => Promise<{ ok: boolean; detail?: string }>;
+/**
+ * What one readiness check reports: `ok: false` makes `/readyz` answer 503; `detail` and any other
+ * field (the policy set's `version` and `loadedAt`) are shown either way.
+ */
+export interface ReadinessResult {
+  ok: boolean;
+  detail?: string;
+  [fact: string]: unknown;
+}
+
+/** One readiness check. */
+export type ReadinessCheck = () => Promise<ReadinessResult>;
 
 /** `/healthz` (the process answers) and `/readyz` (every dependency answers). */
 export function healthRoutes(app: FastifyInstance, deps: { checks: Record<string, ReadinessCheck> }): void {
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => {
-    const results: Record<string, { ok: boolean; detail?: string }> = {};
+    const results: Record<string, ReadinessResult> = {};
     let ready = true;
     for (const [name, check] of Object.entries(deps.checks)) {
-      let r: { ok: boolean; detail?: string };
+      let r: ReadinessResult;
       try {
         r = await check();
       } catch (err) {

@@ -1,23 +1,28 @@
 import type { Decision } from '../../domain/index.js';
-import { decide } from '../../policy/index.js';
+import { decide, decisionTime, explainContext } from '../../policy/index.js';
 import { reached, type Pass, type PassStage } from '../pass.js';
 
 /**
  * evaluate: reads the clock once and decides, a registry refusal first, otherwise
  * `decide(set, action, { now, findings })` over the action as the policies must see it (arguments
- * unmasked); then adds the `redact` obligation detect prepared. It may not do I/O, and never throws
- * on a policy's failure (the decision reports it).
+ * unmasked); then adds the `redact` obligation detect prepared, and the decision's `context`
+ * (the time the policies saw, the caller's claimed time, which context fields Warden set and which
+ * the caller asserted). It may not do I/O, and never throws on a policy's failure (the decision
+ * reports it).
  */
 export const evaluate: PassStage<'evaluate'> = {
   name: 'evaluate',
   run(pass, deps): Pass {
     const findings = [...reached(pass.findings, 'findings')];
+    // INVARIANT: the audit event's time is the clock's, even when a trusted caller's time decides.
     const time = deps.clock.now();
+    const decidedAt = decisionTime(pass.action, time);
     let decision: Decision = pass.refusal
       ? { effect: 'deny', reasons: [pass.refusal], warnings: [], findings, obligations: [] }
-      : decide(reached(pass.set, 'set'), pass.action, { now: time, findings });
+      : decide(reached(pass.set, 'set'), pass.action, { now: decidedAt, findings });
     const { obligation } = reached(pass.redaction, 'redaction');
     if (obligation) decision = { ...decision, obligations: [...decision.obligations, obligation] };
+    decision = { ...decision, context: explainContext(pass.action, decidedAt) };
     return { ...pass, time, decision };
   },
 };
