@@ -61,7 +61,7 @@ describe('Streamable HTTP session limits', () => {
 
   const listen = async (opts: Partial<HttpListenOptions> = {}) => {
     http = await listenHttp(rt.gateway, {
-      identify: createHttpIdentity({ scope: 'acme/platform', agents: [{ id: 'alpha', token: TOKENS.alpha }, { id: 'beta', token: TOKENS.beta }] }),
+      identify: createHttpIdentity({ scope: 'acme/platform', policies: rt.policies, agents: [{ id: 'alpha', token: TOKENS.alpha }, { id: 'beta', token: TOKENS.beta }] }),
       maxSessionsPerAgent: 2,
       idleTimeoutMs: IDLE_MS,
       clock,

@@ -23,10 +23,14 @@ export interface RateLimitRule {
   per?: 'agent' | 'agent-tool' | undefined;
 }
 
-/** Globs over names, as in policy (`*` matches any run of characters); no globs match everything. */
-export function globMatcher(globs: readonly string[] | undefined): GlobMatcher {
+/**
+ * Globs over names, as in policy (`*` matches any run of characters); no globs match everything.
+ * `foldCase` for names an upstream chooses (tools, prompts), as policy `match.tools` does, so a limit
+ * cannot be dodged by a server naming its tool `Delete_All`.
+ */
+export function globMatcher(globs: readonly string[] | undefined, opts: { foldCase?: boolean } = {}): GlobMatcher {
   if (!globs || globs.length === 0) return () => true;
-  return compileGlobs(globs);
+  return compileGlobs(globs, opts);
 }
 
 /** Why rate limits refused a request: it is over a limit, or the limiter could not count it (fail closed). */
@@ -52,8 +56,8 @@ export function compileRateLimits(rules: readonly RateLimitRule[], limiter: Rate
   // Per kind of request, the names a rule counts: all of them when it names no kind at all.
   const limits = rules.map((r, i) => {
     const any = !r.tools && !r.resources && !r.prompts;
-    const of = (globs: string[] | undefined) => (any || globs ? globMatcher(globs) : () => false);
-    const targets: Record<GovernedKind, GlobMatcher> = { 'tool.call': of(r.tools), 'resource.read': of(r.resources), 'prompt.get': of(r.prompts) };
+    const of = (globs: string[] | undefined, foldCase: boolean) => (any || globs ? globMatcher(globs, { foldCase }) : () => false);
+    const targets: Record<GovernedKind, GlobMatcher> = { 'tool.call': of(r.tools, true), 'resource.read': of(r.resources, false), 'prompt.get': of(r.prompts, true) };
     return { ...r, i, agent: globMatcher(r.agents), targets };
   });
   return {
