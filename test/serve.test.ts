@@ -22,7 +22,8 @@ function serve(dataDir: string): Promise<{ url: string; banner: string; child: C
       banner += b.toString();
       const m = /serving the demo policies at (http:\/\/\S+)/.exec(banner);
       // The decision API's banner, then the MCP gateway's (or why there is none).
-      if (m && /"name":"get-env".*\n|no MCP gateway demo|Could not start the demo MCP gateway/.test(banner)) {
+      // The MCP banner's last command (the decide banner names get-env too, without arguments).
+      if (m && /"name":"get-env","arguments".*\n|no MCP gateway demo|Could not start the demo MCP gateway/.test(banner)) {
         clearTimeout(timer);
         resolve({ url: m[1]!, banner, child });
       }

@@ -137,7 +137,8 @@ export function createRedisRateLimiter(redis: RedisLike, opts: RedisRateLimiterO
     let onReady: (() => void) | undefined;
     const attempt = (async () => {
       // While (re)connecting, wait for the connection within the same deadline rather than fail at once.
-      if (redis.status !== 'ready') await new Promise<void>((resolve) => redis.once('ready', (onReady = resolve)));
+      // A lazy client (`wait`) connects on its first command, so it is sent the command, not made to wait.
+      if (redis.status !== 'ready' && redis.status !== 'wait') await new Promise<void>((resolve) => redis.once('ready', (onReady = resolve)));
       return Number(await redis.eval(HIT, 1, `${prefix}${key}:${windowMs}:${window}`, windowMs));
     })();
     attempt.catch(() => {}); // settled after the deadline won: nobody is listening any more
