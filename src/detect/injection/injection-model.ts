@@ -161,15 +161,18 @@ export interface InjectionModel {
   features(text: string, hits: readonly PatternMatch[]): FeatureVector;
   /** Raw margin (log-odds before calibration). */
   margin(v: FeatureVector): number;
-  /** Calibrated probability that `text` is an injection, with the rule hits it saw. */
-  score(text: string): { p: number; hits: PatternMatch[] };
+  /**
+   * Calibrated probability that `text` is an injection, with the rule hits it saw; the features read at most
+   * `maxWords` words of it. @default 4000
+   */
+  score(text: string, maxWords?: number): { p: number; hits: PatternMatch[] };
 }
 
 /** Builds the feature vector the model reads; shared by training and inference. Pass a `scratch` when extracting many. */
-export function injectionFeatures(text: string, hits: readonly PatternMatch[], scratch?: FeatureScratch): FeatureVector {
+export function injectionFeatures(text: string, hits: readonly PatternMatch[], scratch?: FeatureScratch, maxWords?: number): FeatureVector {
   const extras = [...new Set(hits.map((h) => `rule:${h.id}`)), ...segmentFeatures(text)];
   if (hits.length > 0) extras.push('rule:any');
-  return extractFeatures(text, extras, scratch);
+  return extractFeatures(text, extras, scratch, maxWords);
 }
 
 /** Decodes the packed weights into a dense Float32Array over `2^bits` buckets. */
@@ -222,10 +225,10 @@ export function loadInjectionModel(file: InjectionWeightsFile, scratch: { patter
     ruleHits,
     features: (text, hits) => injectionFeatures(text, hits, features),
     margin,
-    score(raw) {
+    score(raw, maxWords) {
       const text = proseOfJson(raw) ?? raw;
       const hits = ruleHits(text);
-      const m = margin(injectionFeatures(text, hits, features));
+      const m = margin(injectionFeatures(text, hits, features, maxWords));
       // One strong word (like `hello` in `Hello ChatGPT, you are DAN`, or a lone `prompt`) must not decide alone.
       const n = hits.length > 0 ? SHORT_WORDS : evidenceWords(text);
       return { p: calibrate(shortTextMargin(m, file.bias, n, hits.length > 0)), hits };
