@@ -88,7 +88,7 @@ export function runStages(deps: PassDeps, onStage?: (stage: Stage, ms: number) =
     },
 
     async resultPayload(value) {
-      const result = deps.capture?.results ? captureValue(deps.detectors, value, 'result') : undefined;
+      const result = deps.capture?.results ? await captureValue(deps.detectors, value, 'result') : undefined;
       return { resultDigest: digestJson(value), ...(result !== undefined ? { result } : {}) };
     },
   };

@@ -9,10 +9,13 @@ export interface RegistryPort {
   findAgent(id: string): Promise<Agent | undefined>;
 }
 
-/** The detectors (src/detect's DetectorSet fits): scans an action's input and a call's output. */
+/**
+ * The detectors (src/detect's DetectorSet fits): scans an action's input and a call's output. A scan of a
+ * large input should yield to the event loop between detector calls (DetectorSet's `scan`, `scanValueAsync`).
+ */
 export interface DetectorPort {
   scan(action: Action): Promise<Finding[]>;
-  scanValue(value: unknown, source: 'tool_result', root?: string): Finding[];
+  scanValue(value: unknown, source: 'tool_result', root?: string): Finding[] | Promise<Finding[]>;
 }
 
 /** Hands out the policy set in force; swapped atomically when policies reload. */

@@ -1,7 +1,7 @@
 import type { Action, Finding } from '../domain/index.js';
 import type { Detector, ScanInput, ScanSource } from './detector.js';
 import { createExfiltrationDetector } from './exfil/exfiltration-detector.js';
-import { dedupeFindings } from './finding.js';
+import { dedupeSteps } from './finding.js';
 import { createInjectionDetector } from './injection/injection-detector.js';
 import type { InjectionWeightsFile } from './injection/injection-model.js';
 import { createCryptominingDetector } from './mining/cryptomining-detector.js';
@@ -33,6 +33,13 @@ export interface DetectorSetOptions {
   window?: number;
   /** Overlap between windows, so a match across a boundary is seen whole. @default 2048 */
   overlap?: number;
+  /**
+   * Window size for inputs longer than `window`: each detector call then covers at most this many chars,
+   * so an async scan (`scan`, `scanValueAsync`) yields to the event loop at least that often. @default 16384
+   */
+  slice?: number;
+  /** An async scan yields to the event loop once this many milliseconds have passed since it last did. @default 10 */
+  yieldEveryMs?: number;
   /** Hosts that images, links and uploads may reach without an exfiltration finding. @default [] */
   allowedHosts?: readonly string[];
   decode?: DecodeLimits;
@@ -63,16 +70,75 @@ export interface DetectorSet {
   readonly detectors: readonly Detector[];
   /** The injection model's tuned threshold (calibrated probability). */
   readonly injectionThreshold: number;
-  /** Scans one text from `source`; `path` is stamped on findings (e.g. `args.query`). */
-  scanText(text: string, source: ScanSource, options?: { path?: string }): ScanResult;
-  /** Scans every string leaf of a JSON value (arguments, tool results) with its path. */
+  /**
+   * Scans one text from `source`; `path` is stamped on findings (e.g. `args.query`), `key` is the name of
+   * the field the text is the value of (`password`), which the secret detector reads.
+   */
+  scanText(text: string, source: ScanSource, options?: { path?: string; key?: string }): ScanResult;
+  /**
+   * Scans every string leaf of a JSON value (arguments, tool results) with its path and the key it sits
+   * under. The walk is iterative: any nesting depth is scanned without growing the call stack.
+   */
   scanValue(value: unknown, source: ScanSource, root?: string): Finding[];
+  /** `scanValue`, yielding to the event loop every `yieldEveryMs` between detector calls; the same findings. */
+  scanValueAsync(value: unknown, source: ScanSource, root?: string): Promise<Finding[]>;
   /** Scans what an action carries: its arguments (as prompts for `prompt.get`/`model.request`) and resource URI. */
   scanAction(action: Action): Finding[];
   /** Scans a tool's name, description and schema strings as `tool_description`. */
   scanToolDefinition(tool: ToolDefinition): Finding[];
-  /** `DetectorPort` of src/checkpoint, satisfied structurally. */
+  /** `DetectorPort` of src/checkpoint, satisfied structurally: `scanAction`, yielding to the event loop as `scanValueAsync` does. */
   scan(action: Action): Promise<Finding[]>;
+}
+
+/** A string leaf of a JSON value: the text, its path, and the name of the nearest object key above it. */
+interface Leaf {
+  readonly text: string;
+  readonly path: string;
+  readonly key: string | undefined;
+}
+
+/**
+ * The non-empty string leaves of `value` in document order (depth first, keys in insertion order).
+ * INVARIANT: iterative, with an explicit stack, so no nesting depth can overflow the call stack.
+ */
+function* leavesOf(value: unknown, root: string): Generator<Leaf> {
+  const stack: Array<{ v: unknown; path: string; key: string | undefined }> = [{ v: value, path: root, key: undefined }];
+  while (stack.length > 0) {
+    const { v, path, key } = stack.pop()!;
+    if (typeof v === 'string') {
+      if (v.length > 0) yield { text: v, path, key };
+    } else if (Array.isArray(v)) {
+      // An array element sits under its array's key (`{"passwords": ["…"]}`).
+      for (let i = v.length - 1; i >= 0; i--) stack.push({ v: v[i], path: `${path}[${i}]`, key });
+    } else if (v !== null && typeof v === 'object') {
+      const entries = Object.entries(v);
+      for (let i = entries.length - 1; i >= 0; i--) {
+        const [k, x] = entries[i]!;
+        stack.push({ v: x, path: path === '' ? k : joinPath(path, k), key: k });
+      }
+    }
+  }
+}
+
+/** Runs a scan's steps to the end without yielding. */
+function runSync<T>(steps: Generator<void, T>): T {
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+/** Runs a scan's steps, handing the event loop back (`setImmediate`) once `everyMs` have passed since it last did. */
+async function runYielding<T>(steps: Generator<void, T>, everyMs: number): Promise<T> {
+  let last = performance.now();
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+    if (performance.now() - last >= everyMs) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      last = performance.now();
+    }
+  }
 }
 
 /** Builds the detectors named in `options` (all by default) into one set. */
@@ -99,66 +165,76 @@ export function createDetectorSet(options: DetectorSetOptions = {}): DetectorSet
   const floor = (f: Finding) =>
     options.thresholds?.[f.category] ?? options.minScore ?? (f.category === 'prompt_injection' && !f.type.startsWith('smuggling.') ? injection.model.threshold : 0.5);
 
-  const scanWindow = (text: string, source: ScanSource, path: string | undefined): Finding[] => {
+  const slice = Math.min(window, Math.max(options.slice ?? 16384, 4096));
+  const yieldEveryMs = options.yieldEveryMs ?? 10;
+
+  // INVARIANT: a scan's steps end between detector calls, never inside one: the set's scratch buffers are
+  // used by one detector call at a time, so scans of the same set may interleave at the steps.
+  function* windowSteps(text: string, source: ScanSource, path: string | undefined, key: string | undefined, part: boolean, out: Finding[], offset: number): Generator<void, void> {
     const n = normalize(text, scratch.fold);
     const views = [rawView(text), ...decodePayloads(text, options.decode)];
-    const input: ScanInput = path !== undefined ? { raw: text, views, normalized: n.view, marks: n.marks, source, path } : { raw: text, views, normalized: n.view, marks: n.marks, source };
-    const out: Finding[] = [];
+    const input: ScanInput = { raw: text, views, normalized: n.view, marks: n.marks, source, ...(path !== undefined ? { path } : {}), ...(key !== undefined ? { key } : {}), ...(part ? { part } : {}) };
     for (const d of detectors) {
+      yield;
+      let found: Finding[];
       try {
-        out.push(...d.scan(input));
+        found = d.scan(input);
       } catch (err) {
         // INVARIANT: a detector never throws; if one does, the scan reports it instead of passing the text.
-        out.push({ category: d.categories[0]!, type: 'detector_error', score: 1, severity: 'high', start: 0, end: text.length, detector: d.id, evidence: err instanceof Error ? err.message.slice(0, 200) : 'error', ...(path !== undefined ? { path } : {}) });
+        found = [{ category: d.categories[0]!, type: 'detector_error', score: 1, severity: 'high', start: 0, end: text.length, detector: d.id, evidence: err instanceof Error ? err.message.slice(0, 200) : 'error', ...(path !== undefined ? { path } : {}) }];
       }
+      for (const f of found) out.push(offset === 0 ? f : { ...f, start: f.start + offset, end: f.end + offset });
     }
-    return out;
-  };
+  }
 
-  const scanText = (text: string, source: ScanSource, opts: { path?: string } = {}): ScanResult => {
+  function* textSteps(text: string, source: ScanSource, opts: { path?: string; key?: string }): Generator<void, ScanResult> {
     const found: Finding[] = [];
     let windows = 0;
-    const step = window - overlap;
-    for (let start = 0; start === 0 || start < text.length - overlap; start += step) {
-      const end = Math.min(text.length, start + window);
+    // A text up to `window` chars is read whole; a longer one in `slice`-sized windows, so no detector call
+    // (and no step of an async scan) covers more than `slice` chars of it.
+    const size = text.length > window ? slice : window;
+    const step = size - Math.min(overlap, size >> 2);
+    for (let start = 0; start === 0 || start < text.length - (size - step); start += step) {
+      const end = Math.min(text.length, start + size);
       windows++;
-      for (const f of scanWindow(text.slice(start, end), source, opts.path)) found.push(start === 0 ? f : { ...f, start: f.start + start, end: f.end + start });
+      yield* windowSteps(start === 0 && end === text.length ? text : text.slice(start, end), source, opts.path, opts.key, size < text.length, found, start);
       if (end >= text.length) break;
     }
-    const findings = dedupeFindings(found.filter((f) => f.score >= floor(f)));
+    const findings = yield* dedupeSteps(found.filter((f) => f.score >= floor(f)));
     return { findings, windows, chars: text.length };
-  };
+  }
 
-  const scanValue = (value: unknown, source: ScanSource, root = ''): Finding[] => {
+  function* valueSteps(value: unknown, source: ScanSource, root: string): Generator<void, Finding[]> {
     const out: Finding[] = [];
-    const walk = (v: unknown, path: string) => {
-      if (typeof v === 'string') {
-        if (v.length > 0) out.push(...scanText(v, source, path === '' ? {} : { path }).findings);
-      } else if (Array.isArray(v)) v.forEach((x, i) => walk(x, `${path}[${i}]`));
-      else if (v !== null && typeof v === 'object') for (const [k, x] of Object.entries(v)) walk(x, path === '' ? k : joinPath(path, k));
-    };
-    walk(value, root);
+    for (const leaf of leavesOf(value, root)) {
+      const r = yield* textSteps(leaf.text, source, { ...(leaf.path === '' ? {} : { path: leaf.path }), ...(leaf.key !== undefined ? { key: leaf.key } : {}) });
+      out.push(...r.findings);
+    }
     return out;
-  };
+  }
 
-  const scanAction = (action: Action): Finding[] => {
+  function* actionSteps(action: Action): Generator<void, Finding[]> {
     const source: ScanSource = action.kind === 'model.request' || action.kind === 'prompt.get' ? 'prompt' : 'tool_args';
-    const out = action.args !== undefined ? scanValue(action.args, source, 'args') : [];
-    if (action.resource?.uri !== undefined) out.push(...scanText(action.resource.uri, 'tool_args', { path: 'resource.uri' }).findings);
+    const out = action.args !== undefined ? yield* valueSteps(action.args, source, 'args') : [];
+    if (action.resource?.uri !== undefined) out.push(...(yield* textSteps(action.resource.uri, 'tool_args', { path: 'resource.uri' })).findings);
     return out;
-  };
+  }
+
+  const scanText = (text: string, source: ScanSource, opts: { path?: string; key?: string } = {}): ScanResult => runSync(textSteps(text, source, opts));
+  const scanValue = (value: unknown, source: ScanSource, root = ''): Finding[] => runSync(valueSteps(value, source, root));
 
   return {
     detectors,
     injectionThreshold: injection.model.threshold,
     scanText,
     scanValue,
-    scanAction,
+    scanValueAsync: (value, source, root = '') => runYielding(valueSteps(value, source, root), yieldEveryMs),
+    scanAction: (action) => runSync(actionSteps(action)),
     scanToolDefinition: (tool) => [
       ...scanText(tool.name, 'tool_description', { path: 'tool.name' }).findings,
       ...(tool.description !== undefined ? scanText(tool.description, 'tool_description', { path: 'tool.description' }).findings : []),
       ...(tool.inputSchema !== undefined ? scanValue(tool.inputSchema, 'tool_description', 'tool.inputSchema') : []),
     ],
-    scan: async (action) => scanAction(action),
+    scan: (action) => runYielding(actionSteps(action), yieldEveryMs),
   };
 }

@@ -39,6 +39,10 @@ export interface ScanInput {
   readonly source: ScanSource;
   /** JSON path of a tool argument (`args.query`), when the text came from one. */
   readonly path?: string;
+  /** The name of the field whose value the text is (`password` for `{"password": "…"}`), when it came from one. */
+  readonly key?: string;
+  /** True when the text is one slice of a longer text (see `DetectorSetOptions.slice`); detectors may bound their work per char. */
+  readonly part?: boolean;
 }
 
 /** A pure detector: text in, findings out. Never throws on any string, never does I/O. */

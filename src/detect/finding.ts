@@ -18,11 +18,23 @@ export function findingIn(
 
 /** Drops findings of the same category and type whose spans overlap a higher-scored one. */
 export function dedupeFindings(findings: readonly Finding[]): Finding[] {
+  const steps = dedupeSteps(findings);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+/** `dedupeFindings` in steps: yields after every `every` findings, so an async scan can hand the event loop back. */
+export function* dedupeSteps(findings: readonly Finding[], every = 4096): Generator<void, Finding[]> {
   const sorted = [...findings].sort((a, b) => b.score - a.score || a.start - b.start);
+  yield;
+  let done = 0;
   // Kept spans per category/type/path are disjoint, so one binary search finds the only one that can clash.
   const keptBy = new Map<string, Array<[number, number]>>();
   const kept: Finding[] = [];
   for (const f of sorted) {
+    if (++done % every === 0) yield;
     const key = `${f.category}\u0000${f.type}\u0000${f.path ?? ''}`;
     let spans = keptBy.get(key);
     if (spans === undefined) keptBy.set(key, (spans = []));

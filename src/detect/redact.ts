@@ -45,17 +45,38 @@ export function redact(text: string, findings: readonly Finding[], options: Reda
  */
 export function redactValue(value: unknown, findings: readonly Finding[], root = 'args', options: RedactOptions = {}): unknown {
   const byPath = new Map<string, Finding[]>();
-  for (const f of findings) if (f.path !== undefined) byPath.set(f.path, [...(byPath.get(f.path) ?? []), f]);
-  const walk = (v: unknown, path: string): unknown => {
-    if (typeof v === 'string') {
-      const fs = byPath.get(path);
-      return fs ? redact(v, fs, options) : v;
-    }
-    if (Array.isArray(v)) return v.map((x, i) => walk(x, `${path}[${i}]`));
-    if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x, joinPath(path, k))]));
-    return v;
+  for (const f of findings) {
+    if (f.path === undefined) continue;
+    const list = byPath.get(f.path);
+    if (list) list.push(f);
+    else byPath.set(f.path, [f]);
+  }
+  const leaf = (v: unknown, path: string): unknown => {
+    if (typeof v !== 'string') return v;
+    const fs = byPath.get(path);
+    return fs ? redact(v, fs, options) : v;
   };
-  return walk(value, root);
+  if (Array.isArray(value) || (value !== null && typeof value === 'object')) {
+    // INVARIANT: iterative, with an explicit stack, so no nesting depth can overflow the call stack.
+    const copy = (v: object): Record<string | number, unknown> => (Array.isArray(v) ? new Array<unknown>(v.length) : {}) as Record<string | number, unknown>;
+    const out = copy(value);
+    const stack: Array<{ from: object; to: Record<string | number, unknown>; path: string }> = [{ from: value, to: out, path: root }];
+    while (stack.length > 0) {
+      const { from, to, path } = stack.pop()!;
+      const entries: Array<[string | number, unknown, string]> = Array.isArray(from) ? from.map((x, i) => [i, x, `${path}[${i}]`]) : Object.entries(from).map(([k, x]) => [k, x, joinPath(path, k)]);
+      for (const [k, x, p] of entries) {
+        let v: unknown;
+        if (x !== null && typeof x === 'object') {
+          v = copy(x);
+          stack.push({ from: x, to: v as Record<string | number, unknown>, path: p });
+        } else v = leaf(x, p);
+        // defineProperty, not assignment: a `__proto__` key stays an own property, as Object.fromEntries keeps it.
+        Object.defineProperty(to, k, { value: v, enumerable: true, writable: true, configurable: true });
+      }
+    }
+    return out;
+  }
+  return leaf(value, root);
 }
 
 /** Appends a key to a JSON path: `.key` for identifiers, `["key"]` otherwise. */

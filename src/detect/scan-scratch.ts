@@ -6,8 +6,9 @@ import { createEntropyScratch, type EntropyScratch } from './secrets/checksums.j
 /**
  * The reusable buffers and memo tables of one detector set, passed to the detectors it creates: the
  * pattern sets' shared literal matcher and BitState stamps, the injection model's feature scratch, the
- * entropy counts, and the fold cache of normalization. A scan never re-enters another scan of the same
- * set (detectors are synchronous), so one scratch serves all of them; two sets never share one.
+ * entropy counts, and the fold cache of normalization. A detector call is synchronous and async scans of
+ * the same set interleave only between detector calls, so one scratch serves all of them; two sets never
+ * share one.
  *
  * INVARIANT: no module of src/detect holds mutable state of its own (test/architecture.test.ts); state
  * lives here, owned by the DetectorSet, or in the closures of the detector that created it.

@@ -16,8 +16,9 @@ export function lazyDetectors(opts: DetectorSetOptions = {}): { get(): DetectorS
   return {
     get,
     port: {
-      scan: async (action) => get().scanAction(action),
-      scanValue: (value, source, root) => get().scanValue(value, source, root),
+      // The async scans yield to the event loop between detector calls, so a 1 MB input does not block it.
+      scan: (action) => get().scan(action),
+      scanValue: (value, source, root) => get().scanValueAsync(value, source, root),
     },
   };
 }

@@ -1,7 +1,7 @@
 import { redactValue } from '../../detect/index.js';
 import type { Action } from '../../domain/index.js';
 import { mandatedFindings, resolveScan } from '../../policy/index.js';
-import { redactionOf, scrubEvidence } from '../evidence.js';
+import { capFindings, redactionOf, scrubEvidence, sensitiveOf } from '../evidence.js';
 import type { Pass, PassStage } from '../pass.js';
 
 /**
@@ -19,9 +19,11 @@ export const detect: PassStage<'detect'> = {
     // One scan serves the scope's mandate and, when arguments are captured, their masking.
     const captureArgs = deps.capture?.args === true && action.args !== undefined;
     const scanned = deps.detectors && (mandate?.input || captureArgs) ? await deps.detectors.scan(action) : [];
-    const findings = mandate?.input ? scrubEvidence(mandatedFindings(mandate, scanned), action.args, 'args') : [];
+    const found = mandate?.input ? mandatedFindings(mandate, scanned) : [];
     // Redact before anything leaves: the forwarded arguments and the audit digest both see the masked form.
-    const redaction = redactionOf(mandate, findings);
+    // Every span found is masked; policies, the decision and the audit event see a bounded list.
+    const redaction = redactionOf(mandate, found);
+    const findings = scrubEvidence(capFindings(found, 'args'), action.args, 'args', sensitiveOf(found));
     const forwarded: Action = redaction.obligation ? { ...action, args: redactValue(action.args, [...redaction.hits], 'args') as Action['args'] } : action;
     return { ...pass, set, mandate, scanned, findings, redaction, forwarded };
   },

@@ -2,7 +2,7 @@ import { redactValue } from '../../detect/index.js';
 import type { Action, Finding, Obligation } from '../../domain/index.js';
 import { mandatedFindings, resolveScan } from '../../policy/index.js';
 import { buildDetectionEvent, type CallerInfo } from '../audit-events.js';
-import { redactionOf, scrubEvidence } from '../evidence.js';
+import { capFindings, redactionOf, scrubEvidence, sensitiveOf } from '../evidence.js';
 import type { PassDeps } from '../pass.js';
 
 /** What output inspection returns: the value to hand on (redacted where mandated) and what was seen. */
@@ -35,9 +35,11 @@ export const inspect: OutputStage<'inspect'> = {
   async run({ action, value, caller }, deps) {
     const mandate = resolveScan(deps.policies.current().scans, action.scope);
     if (!mandate?.output || !deps.detectors) return { value, findings: [], obligations: [] };
-    const findings = scrubEvidence(mandatedFindings(mandate, deps.detectors.scanValue(value, 'tool_result', 'result')), value, 'result');
-    if (findings.length === 0) return { value, findings, obligations: [] };
-    const { hits, obligation } = redactionOf(mandate, findings);
+    const found = mandatedFindings(mandate, await deps.detectors.scanValue(value, 'tool_result', 'result'));
+    if (found.length === 0) return { value, findings: [], obligations: [] };
+    // Every span found is masked; the caller and the audit event see a bounded list.
+    const { hits, obligation } = redactionOf(mandate, found);
+    const findings = scrubEvidence(capFindings(found, 'result'), value, 'result', sensitiveOf(found));
     const out = obligation ? redactValue(value, [...hits], 'result') : value;
     await deps.audit?.append([buildDetectionEvent(action, findings, { time: deps.clock.now(), source: 'output', ...(caller ? { caller } : {}) })]);
     return { value: out, findings, obligations: obligation ? [obligation] : [] };

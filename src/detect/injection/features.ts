@@ -132,7 +132,7 @@ export const CHAR_BLOCK_WEIGHT = 0.5;
  * A bucket may appear in both blocks (a hash collision); the model sums both. Callers extracting many
  * texts pass one `scratch` (@default a fresh one, 1 MB, for this call only).
  */
-export function extractFeatures(text: string, extras: readonly string[] = [], scratch: FeatureScratch = createFeatureScratch()): FeatureVector {
+export function extractFeatures(text: string, extras: readonly string[] = [], scratch: FeatureScratch = createFeatureScratch(), maxWords = 4000): FeatureVector {
   const dense = scratch.dense;
   let { touched, outIndex, outValue } = scratch;
   let n = 0;
@@ -177,7 +177,7 @@ export function extractFeatures(text: string, extras: readonly string[] = [], sc
     n = 0;
   };
   // Tokens as spans of `text` (the tokens of `words`, hashed in place: no string per token).
-  const count = wordSpans(scratch, text);
+  const count = wordSpans(scratch, text, maxWords);
   const spans = scratch.spans;
   for (let t = 0; t < count; t++) {
     add(hashToken(spans, W_SEED, text, t));

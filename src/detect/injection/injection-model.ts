@@ -118,7 +118,7 @@ const TOKEN_WORDS = 2;
 
 /**
  * The margin the detector calibrates (the training script calibrates the same one): a text of a few words
- * carries little evidence, so without a rule hit its positive margin shrinks in proportion to its words
+ * carries little evidence, so without a rule hit its margin moves from the bias toward the model's margin in proportion to its words
  * (one strong word, like `hello` in `Hello ChatGPT, you are DAN`, must not decide alone). A lone token or
  * two (`text`, `prompt`, `system prompt`, `user_id`, a JSON field value) scores at most the model's bias,
  * the score of a text with no features: no training text is that short, so there the rules decide alone.
@@ -129,7 +129,10 @@ const TOKEN_WORDS = 2;
 export function shortTextMargin(m: number, bias: number, evidence: number, hasHits: boolean): number {
   if (hasHits || evidence >= SHORT_WORDS) return m;
   if (evidence <= TOKEN_WORDS) return Math.min(m, bias);
-  return m > 0 ? (m * evidence) / SHORT_WORDS : m;
+  // INVARIANT: a short text moves from the bias (no evidence) toward its margin, never toward margin 0: the Platt
+  // offset puts margin 0 at p 0.53, above the threshold, so shrinking toward 0 flagged any short text whose
+  // margin was barely positive ("Echo: hello through Warden" as a tool result: 0.55).
+  return m > bias ? bias + ((m - bias) * evidence) / SHORT_WORDS : m;
 }
 
 /** The shipped weights file (`injection-weights.json`), written by `npm run train:injection`. */
@@ -158,15 +161,18 @@ export interface InjectionModel {
   features(text: string, hits: readonly PatternMatch[]): FeatureVector;
   /** Raw margin (log-odds before calibration). */
   margin(v: FeatureVector): number;
-  /** Calibrated probability that `text` is an injection, with the rule hits it saw. */
-  score(text: string): { p: number; hits: PatternMatch[] };
+  /**
+   * Calibrated probability that `text` is an injection, with the rule hits it saw; the features read at most
+   * `maxWords` words of it. @default 4000
+   */
+  score(text: string, maxWords?: number): { p: number; hits: PatternMatch[] };
 }
 
 /** Builds the feature vector the model reads; shared by training and inference. Pass a `scratch` when extracting many. */
-export function injectionFeatures(text: string, hits: readonly PatternMatch[], scratch?: FeatureScratch): FeatureVector {
+export function injectionFeatures(text: string, hits: readonly PatternMatch[], scratch?: FeatureScratch, maxWords?: number): FeatureVector {
   const extras = [...new Set(hits.map((h) => `rule:${h.id}`)), ...segmentFeatures(text)];
   if (hits.length > 0) extras.push('rule:any');
-  return extractFeatures(text, extras, scratch);
+  return extractFeatures(text, extras, scratch, maxWords);
 }
 
 /** Decodes the packed weights into a dense Float32Array over `2^bits` buckets. */
@@ -219,10 +225,10 @@ export function loadInjectionModel(file: InjectionWeightsFile, scratch: { patter
     ruleHits,
     features: (text, hits) => injectionFeatures(text, hits, features),
     margin,
-    score(raw) {
+    score(raw, maxWords) {
       const text = proseOfJson(raw) ?? raw;
       const hits = ruleHits(text);
-      const m = margin(injectionFeatures(text, hits, features));
+      const m = margin(injectionFeatures(text, hits, features, maxWords));
       // One strong word (like `hello` in `Hello ChatGPT, you are DAN`, or a lone `prompt`) must not decide alone.
       const n = hits.length > 0 ? SHORT_WORDS : evidenceWords(text);
       return { p: calibrate(shortTextMargin(m, file.bias, n, hits.length > 0)), hits };

@@ -5,6 +5,7 @@ import { findingIn } from '../finding.js';
 import { compilePatternSet, createPatternScratch, type PatternMatch } from '../pattern-set.js';
 import type { ScanScratch } from '../scan-scratch.js';
 import { createEntropyScratch, hasValidTokenChecksum, shannonEntropy, type EntropyScratch } from './checksums.js';
+import { credentialKey, credentialValue, keyedValues, userinfoPasswords } from './credential-keys.js';
 import { GENERIC_SECRET_RULES, SECRET_RULES, type SecretRule } from './secret-rules.js';
 
 const PLACEHOLDER = /^(?:x+|\*+|\.+|-+|_+|0+|1+|a+|changeme|password|passwd|secret|example|sample|dummy|test|redacted|placeholder|your[_-]?\w*|<[^>]*>|\$\{[^}]*\}|\{\{[^}]*\}\}|%\w+%|\$\w+)$/i;
@@ -75,6 +76,30 @@ function overlapsAny(spans: readonly PatternMatch[], start: number, end: number)
   return lo > 0 && spans[lo - 1]!.end > start;
 }
 
+/** Whether [start, end) overlaps one of `spans` (any order, may overlap each other): sorted and merged once, then a binary search. */
+function spanIndex(spans: Array<readonly [number, number]>): (start: number, end: number) => boolean {
+  spans.sort((a, b) => a[0] - b[0]);
+  const merged: Array<[number, number]> = [];
+  for (const [s, e] of spans) {
+    const last = merged.at(-1);
+    if (last && s < last[1]) last[1] = Math.max(last[1], e);
+    else merged.push([s, e]);
+  }
+  return (start, end) => {
+    let lo = 0;
+    let hi = merged.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (merged[mid]![0] < end) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo > 0 && merged[lo - 1]![1] > start;
+  };
+}
+
+/** Score of a value under a key that names a credential (`password`, `api_key`), and under a weaker one (`auth`). */
+const KEYED_SCORE = { strong: 0.85, weak: 0.7 } as const;
+
 /** Options for the secret detector. */
 export interface SecretDetectorOptions {
   /** Minimum Shannon entropy (bits/char) for a generic `key = value` assignment. @default 3.5 */
@@ -125,6 +150,17 @@ export function createSecretDetector(options: SecretDetectorOptions = {}, scratc
           const score = Math.min(0.9, rules.get(m.id)!.score + (h - minEntropy) * 0.1);
           out.push(findingIn(view, { category: 'secret', type: m.id, score, start, end: start + v.length, detector: id, evidence: maskEvidence(v) }, input.path));
         }
+        if (view.kind !== 'raw') continue;
+        // Credentials named by their key: the field this text is the value of, and `key: value` pairs inside it.
+        const taken = spanIndex(out.map((f) => [f.start, f.end] as const));
+        const keyed = (type: string, start: number, end: number, score: number) => {
+          if (!taken(start, end)) out.push(findingIn(view, { category: 'secret', type, score, start, end, detector: id, evidence: maskEvidence(text.slice(start, end)) }, input.path));
+        };
+        const strength = input.key !== undefined ? credentialKey(input.key) : undefined;
+        const field = strength !== undefined ? credentialValue(text, strength) : undefined;
+        if (strength !== undefined && field !== undefined) keyed('credential_field', field[0], field[1], KEYED_SCORE[strength]);
+        for (const kv of keyedValues(text)) keyed('credential_field', kv.start, kv.end, KEYED_SCORE[credentialKey(kv.key)!]);
+        for (const [s, e] of userinfoPasswords(text)) keyed('url_credentials', s, e, 0.85);
       }
       return out;
     },
