@@ -16,7 +16,7 @@ import {
   type SessionIdentity,
   type UpstreamSpec,
 } from '../../gateway/index.js';
-import { startGateway, type GatewayRuntime } from '../../main/index.js';
+import { startGateway, type GatewayRuntime } from '../../main/gateway-runtime.js';
 import { CliError, EXIT, type CliIo } from '../io.js';
 
 /** A registry name for a wrapped command: `server-everything` from `node …/server-everything/dist/index.js`. */

@@ -1,0 +1,129 @@
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { Command, Help } from 'commander';
+import ts from 'typescript';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TOP_COMMANDS } from '../src/cli/program.js';
+import type { CliIo } from '../src/cli/io.js';
+import { cli } from './support/cli.js';
+
+const ROOT = join(import.meta.dirname, '..');
+
+/**
+ * The modules a file loads when it is imported: its static imports, transitively. Type-only
+ * imports are erased; `import { type X }` still loads its module (verbatimModuleSyntax); dynamic
+ * `import()` loads only when it runs, so it is not followed. Packages are returned by name.
+ */
+function staticClosure(entry: string): { files: Set<string>; packages: Set<string> } {
+  const files = new Set<string>();
+  const packages = new Set<string>();
+  const visit = (file: string) => {
+    if (files.has(file)) return;
+    files.add(file);
+    const sf = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest);
+    for (const st of sf.statements) {
+      let spec: string | undefined;
+      if (ts.isImportDeclaration(st) && !st.importClause?.isTypeOnly && ts.isStringLiteral(st.moduleSpecifier)) spec = st.moduleSpecifier.text;
+      if (ts.isExportDeclaration(st) && !st.isTypeOnly && st.moduleSpecifier && ts.isStringLiteral(st.moduleSpecifier)) spec = st.moduleSpecifier.text;
+      if (spec === undefined) continue;
+      if (spec.startsWith('.')) visit(resolve(dirname(file), spec.replace(/\.js$/, '.ts')));
+      else if (!spec.startsWith('node:')) packages.add(spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!);
+    }
+  };
+  visit(join(ROOT, entry));
+  return { files: new Set([...files].map((f) => f.slice(ROOT.length + 1))), packages };
+}
+
+describe('start-up: what a command loads before it runs (issue 11, item 14)', () => {
+  it('`warden --help` loads commander and a few small files: no store, detectors, Fastify or MCP SDK', () => {
+    const { files, packages } = staticClosure('src/cli/main.ts');
+    expect([...packages]).toEqual(['commander']);
+    expect([...files].sort()).toEqual(['src/cli/io.ts', 'src/cli/main.ts', 'src/cli/program.ts', 'src/domain/errors.ts', 'src/main/listen-error.ts', 'src/main/process-io.ts']);
+  });
+
+  it('`warden gateway` loads neither the REST API (Fastify) nor the demo', () => {
+    const { files, packages } = staticClosure('src/cli/commands/gateway.ts');
+    expect(packages).not.toContain('fastify');
+    expect([...files].filter((f) => f.startsWith('src/api/') || f === 'src/main/server.ts' || f === 'src/main/demo.ts' || f === 'src/main/index.ts')).toEqual([]);
+  });
+
+  it('lists each command as its own module registers it', async () => {
+    const io: CliIo = { stdout: () => {}, stderr: () => {}, env: {}, cwd: ROOT, untilStopped: () => Promise.resolve() };
+    for (const top of TOP_COMMANDS) {
+      const cmd = await top.register(new Command('warden'), io, () => {});
+      expect({ name: cmd.name(), term: new Help().subcommandTerm(cmd), description: cmd.description() }).toEqual({ name: top.name, term: top.term, description: top.description });
+    }
+  });
+
+  it('prints the same top-level help whatever is loaded, and each subcommand its own', async () => {
+    const help = await cli(['--help']);
+    expect(help.code).toBe(0);
+    for (const top of TOP_COMMANDS) expect(help.stdout).toMatch(new RegExp(`^  ${top.term.replace(/[[\].]/g, '\\$&')} +${top.description.slice(0, 20)}`, 'm'));
+    const verify = await cli(['audit', 'verify', '--help']);
+    expect(verify.stdout).toContain('Usage: warden audit verify [options]');
+    expect((await cli(['help', 'policy'])).stdout).toContain('lint [options]');
+    const unknown = await cli(['polcy']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('(Did you mean policy?)');
+  });
+});
+
+describe('`warden registry resume --help` (issue 11, item 15)', () => {
+  it('describes resuming, and suspend describes suspending', async () => {
+    const resume = await cli(['registry', 'resume', '--help']);
+    expect(resume.stdout).toContain('resume a suspended agent');
+    expect(resume.stdout).not.toMatch(/refuses|suspend an agent/);
+    expect((await cli(['registry', 'suspend', '--help'])).stdout).toContain('suspend an agent');
+  });
+});
+
+describe('progress output only on a terminal (issue 11, item 15)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'warden-cli-startup-'));
+  const store = ['--data-dir', join(dir, 'data')];
+  beforeAll(async () => {
+    // Writes an audited registry change: the log has events to verify and export.
+    expect((await cli(['registry', 'suspend', 'agent-1', ...store])).code).toBe(0);
+  });
+
+  it('`audit verify` writes no carriage return or escape sequence when stderr is not a terminal', async () => {
+    const piped = await cli(['audit', 'verify', ...store]);
+    expect(piped.code).toBe(0);
+    expect(piped.stdout).toContain('OK');
+    expect(piped.stderr).not.toContain('\r');
+    expect(piped.stderr).not.toContain('\x1b');
+    const tty = await cli(['audit', 'verify', ...store], { stderrIsTTY: true });
+    expect(tty.stderr).toContain('\r\x1b[K');
+  });
+
+  it('`audit export` draws its bar through the CLI io on a terminal only', async () => {
+    const piped = await cli(['audit', 'export', ...store, '--output', join(dir, 'a.jsonl')]);
+    expect(piped.code).toBe(0);
+    expect(piped.stderr).toBe(`exported 1 events to ${join(dir, 'a.jsonl')}\n`);
+    const tty = await cli(['audit', 'export', ...store, '--output', join(dir, 'b.jsonl')], { stderrIsTTY: true });
+    expect(tty.stderr).toContain('exporting [');
+    expect(tty.stderr).toContain('\x1b[');
+  });
+});
+
+describe('`warden serve` on a taken port (issue 11, item 15)', () => {
+  let taken: Server;
+  let port: number;
+  beforeAll(async () => {
+    taken = createServer();
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
+    port = (taken.address() as { port: number }).port;
+  });
+  afterAll(() => new Promise<void>((r) => taken.close(() => r())));
+
+  it('exits 2 with one line naming the port, before creating the data directory or the signing key', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'warden-port-'));
+    const dataDir = join(dir, 'data');
+    const r = await cli(['serve', '--port', String(port), '--host', '127.0.0.1', '--data-dir', dataDir, '--policies', join(ROOT, 'examples', 'policies'), '--log-level', 'silent']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`error[server.port_unavailable]: port ${port} on \`127.0.0.1\` is already in use (help: stop the process that holds it or pass another \`--port\` (or \`--http\` for a gateway))\n`);
+    expect(existsSync(dataDir)).toBe(false);
+    expect(existsSync(`${dataDir}.audit-key.pem`)).toBe(false);
+  });
+});
