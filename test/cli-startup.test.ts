@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -8,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TOP_COMMANDS } from '../src/cli/program.js';
 import type { CliIo } from '../src/cli/io.js';
 import { cli } from './support/cli.js';
+import { waitFor } from './support/wait-for.js';
 
 const ROOT = join(import.meta.dirname, '..');
 
@@ -43,11 +45,34 @@ describe('start-up: what a command loads before it runs (issue 11, item 14)', ()
     expect([...files].sort()).toEqual(['src/cli/io.ts', 'src/cli/main.ts', 'src/cli/program.ts', 'src/domain/errors.ts', 'src/main/listen-error.ts', 'src/main/process-io.ts']);
   });
 
-  it('`warden gateway` loads neither the REST API (Fastify) nor the demo', () => {
+  it('`warden gateway` answers `initialize` on modules that load fast: no store, policies, detectors, audit, REST API or HTTP transport', () => {
     const { files, packages } = staticClosure('src/cli/commands/gateway.ts');
-    expect(packages).not.toContain('fastify');
-    expect([...files].filter((f) => f.startsWith('src/api/') || f === 'src/main/server.ts' || f === 'src/main/demo.ts' || f === 'src/main/index.ts')).toEqual([]);
+    for (const heavy of ['fastify', '@electric-sql/pglite', 'pg', 'kysely', '@marcbachmann/cel-js', '@nats-io/transport-node', 're2-wasm']) expect(packages).not.toContain(heavy);
+    const late = /^src\/(store|policy|detect|audit|registry|checkpoint|api)\/|^src\/main\/(core|server|demo|index)\.ts$|^src\/gateway\/transports\/http\.ts$/;
+    expect([...files].filter((f) => late.test(f))).toEqual([]);
   });
+
+  it('`warden gateway --stdio` answers `initialize` before the wrapped server (or the core) is ready', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'warden-stdio-start-'));
+    // A wrapped server that never answers: before the fix the gateway waited for it (and for the core) before reading stdin.
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/main.ts', 'gateway', '--stdio', '--scope', 'acme/platform/api', '--policies', join(ROOT, 'examples', 'policies'), '--data-dir', join(dir, 'data'), '--', process.execPath, '-e', 'process.stdin.resume()'],
+      { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] },
+    );
+    try {
+      let out = '';
+      child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+      child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'test', version: '1' } } })}\n`);
+      await waitFor(() => out.includes('\n'), { timeoutMs: 60_000 });
+      const answer = JSON.parse(out.slice(0, out.indexOf('\n'))) as { id: number; result: { serverInfo: { name: string }; capabilities: Record<string, unknown> } };
+      expect(answer.id).toBe(1);
+      expect(answer.result.serverInfo.name).toBe('warden-gateway');
+      expect(Object.keys(answer.result.capabilities)).toEqual(expect.arrayContaining(['tools', 'resources', 'prompts']));
+    } finally {
+      child.kill('SIGKILL');
+    }
+  }, 90_000);
 
   it('lists each command as its own module registers it', async () => {
     const io: CliIo = { stdout: () => {}, stderr: () => {}, env: {}, cwd: ROOT, untilStopped: () => Promise.resolve() };
