@@ -52,6 +52,13 @@ describe('start-up: what a command loads before it runs (issue 11, item 14)', ()
     expect([...files].filter((f) => late.test(f))).toEqual([]);
   });
 
+  it('`warden policy lint|test` load the policy pipeline, not the store, streaming, the MCP SDK or Fastify', () => {
+    for (const entry of ['src/cli/commands/policy-lint.ts', 'src/cli/commands/policy-test.ts']) {
+      const { packages } = staticClosure(entry);
+      for (const heavy of ['fastify', '@electric-sql/pglite', 'pg', 'kysely', '@modelcontextprotocol/sdk', '@nats-io/transport-node', 'ioredis', 'pino']) expect(packages, entry).not.toContain(heavy);
+    }
+  });
+
   it('`warden gateway --stdio` answers `initialize` before the wrapped server (or the core) is ready', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'warden-stdio-start-'));
     // A wrapped server that never answers: before the fix the gateway waited for it (and for the core) before reading stdin.
