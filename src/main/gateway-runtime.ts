@@ -144,7 +144,7 @@ export function openGateway(opts: GatewayRuntimeOptions): OpeningGateway {
         );
   const limiter: RateLimiter | undefined = opts.rateLimits?.length ? (opts.redisUrl ? createRedisRateLimiter(new Redis(opts.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 2 })) : createMemoryRateLimiter()) : undefined;
   const gateway = createGateway(
-    { ...deferredDeps(core, opts.inspector), clock: opts.clock ?? ('shared' in database ? database.shared.clock : systemClock), rateLimiter: limiter, logger },
+    { ...deferredDeps(core, opts.inspector), clock: 'shared' in database ? database.shared.clock : (opts.clock ?? systemClock), rateLimiter: limiter, logger },
     { upstreams: opts.upstreams, scope: opts.scope, namespacing: opts.namespacing, rateLimits: opts.rateLimits, upstream: { stderr: opts.upstreamStderr ?? 'inherit', ...(opts.upstreamEnv ? { baseEnv: withoutWardenVars(opts.upstreamEnv) } : {}) } },
   );
   const ready = (async (): Promise<GatewayRuntime> => {
