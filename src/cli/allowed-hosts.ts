@@ -1,4 +1,4 @@
-import { parseAllowedHosts } from '../config/index.js';
+import { parseAllowedHosts } from '../config/config.js';
 import { WardenError } from '../domain/index.js';
 import { CliError, type CliIo } from './io.js';
 

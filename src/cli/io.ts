@@ -10,6 +10,11 @@ export interface CliIo {
   stderr(text: string): void;
   env: Readonly<Record<string, string | undefined>>;
   cwd: string;
+  /**
+   * Whether stderr is a terminal: progress output (a bar, a counter rewritten in place with `\r` and
+   * `\x1b[K`) is written only then, so logs and pipes get plain lines. @default false
+   */
+  stderrIsTTY?: boolean;
   /** Resolves when the process is asked to stop (SIGINT/SIGTERM); long-running commands await it. */
   untilStopped(): Promise<void>;
 }

@@ -1,4 +1,4 @@
-import { processIo } from '../main/index.js';
+import { processIo } from '../main/process-io.js';
 import { runCli } from './program.js';
 
 // The process entry: the only place that touches process.exit.

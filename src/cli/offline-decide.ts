@@ -1,5 +1,5 @@
 import type { Action, Decision } from '../domain/index.js';
-import { createOfflineDecider } from '../main/index.js';
+import { createOfflineDecider } from '../main/offline.js';
 import type { PolicySet } from '../policy/index.js';
 import { CliError, EXIT } from './io.js';
 

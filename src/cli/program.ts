@@ -1,18 +1,7 @@
-import { Command, CommanderError } from 'commander';
-import { isWardenError, type ErrorCode } from '../domain/index.js';
-import { registerPolicyEval } from './commands/policy-eval.js';
-import { registerPolicyLint } from './commands/policy-lint.js';
-import { registerPolicyTest } from './commands/policy-test.js';
-import { registerAuditCheckpoints } from './commands/audit-checkpoints.js';
-import { registerAuditDestinations } from './commands/audit-destinations.js';
-import { registerAuditRetention } from './commands/audit-retention.js';
-import { registerAuditExport } from './commands/audit-export.js';
-import { registerAuditTail } from './commands/audit-tail.js';
-import { registerAuditVerify } from './commands/audit-verify.js';
-import { registerServe } from './commands/serve.js';
-import { registerScan } from './commands/scan.js';
-import { registerGateway } from './commands/gateway.js';
-import { registerRegistry } from './commands/registry.js';
+import { Command, CommanderError, Help } from 'commander';
+// Deep imports, not the barrels: `warden --help` loads commander and these few small files only.
+import { isWardenError, type ErrorCode } from '../domain/errors.js';
+import { listenErrorOf } from '../main/listen-error.js';
 import { CliError, EXIT, type CliIo } from './io.js';
 
 const VERSION = '0.1.0';
@@ -20,39 +9,138 @@ const VERSION = '0.1.0';
 // Errors of the machinery, not of the command line: the same command may succeed when run again.
 const RUNTIME_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['store.unavailable', 'store.migration_failed', 'audit.write_failed', 'audit.backpressure']);
 
+type Done = (code: number) => void;
+
+/** A top-level command: how `warden --help` lists it, and how to register it in full (its modules are imported only then). */
+export interface TopCommand {
+  name: string;
+  /** The line `warden --help` shows for it, as commander would print it once registered. */
+  term: string;
+  description: string;
+  register(program: Command, io: CliIo, done: Done): Promise<Command>;
+}
+
+/** The group commands' own description lives here; their subcommands are in their modules. */
+function group(program: Command, name: string, description: string): Command {
+  return program.command(name).description(description).exitOverride();
+}
+
+/**
+ * Every top-level command in help order. A command's modules (and through them the store, the
+ * detectors, Fastify, the MCP SDK…) are imported only when that command runs or shows its help;
+ * test/cli-startup.test.ts keeps `term` and `description` equal to what each module registers.
+ */
+export const TOP_COMMANDS: readonly TopCommand[] = [
+  {
+    name: 'serve',
+    term: 'serve [options]',
+    description: 'serve the decision and audit API',
+    async register(program, io, done) {
+      (await import('./commands/serve.js')).registerServe(program, io, done);
+      return program.commands.at(-1)!;
+    },
+  },
+  {
+    name: 'scan',
+    term: 'scan [options] [file]',
+    description: 'scan text for prompt injection, tool poisoning, secrets, PII, exfiltration, cryptomining and spam',
+    async register(program, io, done) {
+      (await import('./commands/scan.js')).registerScan(program, io, done);
+      return program.commands.at(-1)!;
+    },
+  },
+  {
+    name: 'policy',
+    term: 'policy',
+    description: 'lint, test and evaluate policies offline',
+    async register(program, io, done) {
+      const [lint, test, evaluate] = await Promise.all([import('./commands/policy-lint.js'), import('./commands/policy-test.js'), import('./commands/policy-eval.js')]);
+      const policy = group(program, 'policy', this.description);
+      lint.registerPolicyLint(policy, io, done);
+      test.registerPolicyTest(policy, io, done);
+      evaluate.registerPolicyEval(policy, io, done);
+      return policy;
+    },
+  },
+  {
+    name: 'audit',
+    term: 'audit',
+    description: 'verify, seal, export and follow the audit log',
+    async register(program, io, done) {
+      const [verify, checkpoints, exporting, tail, destinations, retention] = await Promise.all([
+        import('./commands/audit-verify.js'),
+        import('./commands/audit-checkpoints.js'),
+        import('./commands/audit-export.js'),
+        import('./commands/audit-tail.js'),
+        import('./commands/audit-destinations.js'),
+        import('./commands/audit-retention.js'),
+      ]);
+      const audit = group(program, 'audit', this.description);
+      verify.registerAuditVerify(audit, io, done);
+      checkpoints.registerAuditCheckpoints(audit, io, done);
+      exporting.registerAuditExport(audit, io, done);
+      tail.registerAuditTail(audit, io, done);
+      destinations.registerAuditDestinations(audit, io, done);
+      retention.registerAuditRetention(audit, io, done);
+      return audit;
+    },
+  },
+  {
+    name: 'gateway',
+    term: 'gateway [options] [command...]',
+    description: 'put the checkpoint in front of MCP servers (stdio drop-in or Streamable HTTP)',
+    async register(program, io, done) {
+      (await import('./commands/gateway.js')).registerGateway(program, io, done);
+      return program.commands.at(-1)!;
+    },
+  },
+  {
+    name: 'registry',
+    term: 'registry',
+    description: 'inspect and govern registered MCP servers, tools and agents',
+    async register(program, io, done) {
+      return (await import('./commands/registry.js')).registerRegistry(program, io, done);
+    },
+  },
+];
+
+/** The top-level command argv names (`warden audit verify` → `audit`; `warden help audit` → `audit`). */
+function chosenCommand(argv: readonly string[]): string | undefined {
+  const words = argv.filter((a) => !a.startsWith('-'));
+  return words[0] === 'help' ? words[1] : words[0];
+}
+
+/** Every command under `cmd`, itself included. */
+function allCommands(cmd: Command): Command[] {
+  return [cmd, ...cmd.commands.flatMap(allCommands)];
+}
+
 /** Runs the `warden` command line and resolves to its exit code; never calls process.exit. */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   let code: number = EXIT.ok;
   const done = (c: number) => {
     code = c;
   };
+  // Commands that do not run are listed by name only: their term stands in for their options.
+  const stubTerms = new WeakMap<Command, string>();
   const program = new Command('warden')
     .description('Warden: decide, inspect and audit what AI agents do')
     .version(VERSION)
     .exitOverride()
-    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .configureHelp({ subcommandTerm: (cmd) => stubTerms.get(cmd) ?? new Help().subcommandTerm(cmd) })
     .showHelpAfterError('(run `warden --help` for usage)');
-  registerServe(program, io, done);
-  registerScan(program, io, done);
-  const policy = program.command('policy').description('lint, test and evaluate policies offline').exitOverride();
-  registerPolicyLint(policy, io, done);
-  registerPolicyTest(policy, io, done);
-  registerPolicyEval(policy, io, done);
-  const audit = program.command('audit').description('verify, seal, export and follow the audit log').exitOverride();
-  registerAuditVerify(audit, io, done);
-  registerAuditCheckpoints(audit, io, done);
-  registerAuditExport(audit, io, done);
-  registerAuditTail(audit, io, done);
-  registerAuditDestinations(audit, io, done);
-  registerAuditRetention(audit, io, done);
-  registerGateway(program, io, done);
-  const registry = registerRegistry(program, io, done);
-  for (const c of [...program.commands, ...policy.commands, ...audit.commands, ...registry.commands]) c.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+  const chosen = chosenCommand(argv);
+  for (const top of TOP_COMMANDS) {
+    if (top.name === chosen) await top.register(program, io, done);
+    else stubTerms.set(program.command(top.name).description(top.description), top.term);
+  }
+  for (const c of allCommands(program)) c.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
 
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return code;
-  } catch (err) {
+  } catch (caught) {
+    const err = listenErrorOf(caught);
     if (err instanceof CommanderError) {
       // Help and version are requested output, not failures.
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.ok;

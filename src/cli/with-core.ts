@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { resolveStoreConfig, type StoreFlags } from '../config/index.js';
-import { createCore, type Core } from '../main/index.js';
+import { createCore, type Core } from '../main/core.js';
 import pino from 'pino';
 import type { CliIo } from './io.js';
 

@@ -29,6 +29,7 @@ export const ERROR_CODES = {
   'store.unavailable': 'the database could not be reached',
   'store.migration_failed': 'a database migration failed',
   'store.locked': 'another process holds the embedded database; stop it, or share one PostgreSQL database via `--database-url`',
+  'server.port_unavailable': 'the port a server should listen on is taken by another process or not permitted',
   'registry.not_found': 'a server or tool named by the caller is not in the registry',
   'audit.cursor_invalid': 'an audit pagination cursor is malformed',
   'audit.backpressure': 'the audit writer queue is full; the caller should retry',

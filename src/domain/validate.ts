@@ -16,10 +16,16 @@ export interface ValidationIssue {
 /** Outcome of checking untrusted input against a schema. */
 export type ValidationResult<T> = { ok: true; value: T } | { ok: false; issues: ValidationIssue[] };
 
-/** Compiles a schema once and returns a checker producing precise, user-facing issues. */
+/**
+ * Returns a checker producing precise, user-facing issues; the schema is compiled once, on the first
+ * check, so a module that declares a validator costs nothing at import (the CLI's start-up).
+ */
 export function compileValidator<S extends TSchema>(schema: S): (input: unknown) => ValidationResult<Static<S>> {
-  const fn: ValidateFunction = ajv.compile(schema);
-  return (input) => (fn(input) ? { ok: true, value: input as Static<S> } : { ok: false, issues: describeIssues(fn.errors ?? []) });
+  let fn: ValidateFunction | undefined;
+  return (input) => {
+    fn ??= ajv.compile(schema);
+    return fn(input) ? { ok: true, value: input as Static<S> } : { ok: false, issues: describeIssues(fn.errors ?? []) };
+  };
 }
 
 /** Turns ajv errors into one readable sentence each, dropping the noise `anyOf` branches add. */

@@ -10,7 +10,8 @@ import { lazyDetectors } from './detectors.js';
 import { systemClock, type AuditSink, type Clock } from '../domain/index.js';
 import { loadPolicySources, type PolicySet } from '../policy/index.js';
 import { createRegistry, parseRegistryFile, seedRegistry, type Registry, type SeedReport } from '../registry/index.js';
-import { createResultBatcher } from '../gateway/index.js';
+// The batcher alone, not the gateway barrel (its HTTP transport): one-shot commands build a core too.
+import { createResultBatcher } from '../gateway/result-batcher.js';
 import { createAuditRepo, createDeliveryRepo, createRegistryRepo, createRetentionRepo, migrate, openDatabase, type AuditRepo, type Database } from '../store/index.js';
 
 /** Where the store is: PostgreSQL, the embedded database in a directory, or one in memory (tests). */

@@ -1,22 +1,18 @@
 import pino, { type Logger } from 'pino';
 import type { CaptureOptions, Checkpoint, Stage } from '../checkpoint/index.js';
 import type { PolicyProvider } from '../checkpoint/index.js';
+import { systemClock } from '../domain/clock.js';
 import type { AuditSink, Clock } from '../domain/index.js';
-import {
-  createGateway,
-  createMemoryRateLimiter,
-  connectRedisRateLimiter,
-  type Gateway,
-  type InspectedResult,
-  type Namespacing,
-  type RateLimiter,
-  type RateLimitRule,
-  type ResultInspector,
-  type UpstreamSpec,
-} from '../gateway/index.js';
+// Deep imports, not the barrel: a stdio gateway answers `initialize` before the HTTP transport loads.
+import { createGateway } from '../gateway/gateway.js';
+import type { Gateway } from '../gateway/gateway-api.js';
+import type { Namespacing } from '../gateway/catalog.js';
+import type { InspectedResult, RateLimiter, ResultInspector } from '../gateway/ports.js';
+import { connectRedisRateLimiter, createMemoryRateLimiter, type RateLimitRule } from '../gateway/rate-limit.js';
+import type { UpstreamSpec } from '../gateway/upstream.js';
 import type { Registry } from '../registry/index.js';
 import type { Database } from '../store/index.js';
-import { createCore, type Core, type DatabaseLocation } from './core.js';
+import type { Core, DatabaseLocation } from './core.js';
 
 /** Everything `startGateway` needs; the CLI fills it from flags and the config file (through src/config). */
 export interface GatewayRuntimeOptions {
@@ -88,68 +84,109 @@ function scanningInspector(checkpoint: Pick<Checkpoint, 'inspect'>): ResultInspe
   };
 }
 
+/** A gateway that serves at once while its core is built and its upstreams start. */
+export interface OpeningGateway {
+  /**
+   * Sessions may connect now: `initialize` needs nothing but the gateway's own capabilities, so an
+   * agent is answered at once; every other request waits for what it needs (the core, the upstream).
+   */
+  gateway: Gateway;
+  /** Resolves once the core is built and the upstreams are connected and registered; on failure the gateway is closed. */
+  ready: Promise<GatewayRuntime>;
+}
+
+/** The core's services the gateway calls, each waiting for the core first. */
+function deferredDeps(core: Promise<Core>, inspector: ResultInspector | undefined) {
+  return {
+    checkpoint: {
+      check: async (...a: Parameters<Checkpoint['check']>) => (await core).checkpoint.check(...a),
+      resultPayload: async (value: unknown) => (await core).checkpoint.resultPayload(value),
+    },
+    preview: { check: async (...a: Parameters<Checkpoint['check']>) => (await core).preview.check(...a) },
+    registry: {
+      findTool: async (server: string, name: string) => (await core).registry.findTool(server, name),
+      findAgent: async (id: string) => (await core).registry.findAgent(id),
+      discover: async (...a: Parameters<Registry['discover']>) => (await core).registry.discover(...a),
+    },
+    audit: { append: async (events: Parameters<AuditSink['append']>[0]) => (await core).results.append(events) },
+    inspector: inspector ?? { inspect: async (action: Parameters<ResultInspector['inspect']>[0], result: InspectedResult) => scanningInspector((await core).checkpoint).inspect(action, result) },
+  };
+}
+
 /**
  * The gateway surface over the core: the core's checkpoint, registry and audit, plus upstreams and
  * rate limits. A gateway that owns its core runs the core's timers (it writes events, so it seals
- * and runs retention like a server).
+ * and runs retention like a server). The gateway exists at once; the core (store, migrations,
+ * policies: seconds on a cold data directory) is built while the upstreams start.
  */
-export async function startGateway(opts: GatewayRuntimeOptions): Promise<GatewayRuntime> {
+export function openGateway(opts: GatewayRuntimeOptions): OpeningGateway {
   const logger = opts.logger ?? pino({ level: 'warn', base: { service: 'warden-gateway' } }, pino.destination(2));
   const shared = 'shared' in opts.database;
-  const core =
-    'shared' in opts.database
-      ? opts.database.shared
-      : await createCore(
-          {
-            database: opts.database,
-            policies: opts.policies,
-            watchPolicies: opts.watchPolicies ?? true,
-            ...(opts.registryFile ? { registryFile: opts.registryFile } : {}),
-            ...(opts.auditKeyFile ? { auditKeyFile: opts.auditKeyFile } : {}),
-            ...(opts.checkpointIntervalSec !== undefined ? { checkpointIntervalSec: opts.checkpointIntervalSec } : {}),
-            ...(opts.retentionIntervalSec !== undefined ? { retentionIntervalSec: opts.retentionIntervalSec } : {}),
-            ...(opts.capture ? { auditCapture: opts.capture } : {}),
-            ...(opts.allowedHosts ? { allowedHosts: opts.allowedHosts } : {}),
-            ...(opts.registryCacheMs !== undefined ? { registryCacheMs: opts.registryCacheMs } : {}),
-          },
-          { logger, createAuditKey: true, ...(opts.clock ? { clock: opts.clock } : {}), ...(opts.onStage ? { onStage: opts.onStage } : {}) },
+  const database = opts.database;
+  const core: Promise<Core> =
+    'shared' in database
+      ? Promise.resolve(database.shared)
+      : // The core's modules (the store, the detectors…) load here, after the gateway can answer.
+        import('./core.js').then(({ createCore }) =>
+          createCore(
+            {
+              database,
+              policies: opts.policies,
+              watchPolicies: opts.watchPolicies ?? true,
+              ...(opts.registryFile ? { registryFile: opts.registryFile } : {}),
+              ...(opts.auditKeyFile ? { auditKeyFile: opts.auditKeyFile } : {}),
+              ...(opts.checkpointIntervalSec !== undefined ? { checkpointIntervalSec: opts.checkpointIntervalSec } : {}),
+              ...(opts.retentionIntervalSec !== undefined ? { retentionIntervalSec: opts.retentionIntervalSec } : {}),
+              ...(opts.capture ? { auditCapture: opts.capture } : {}),
+              ...(opts.allowedHosts ? { allowedHosts: opts.allowedHosts } : {}),
+              ...(opts.registryCacheMs !== undefined ? { registryCacheMs: opts.registryCacheMs } : {}),
+            },
+            { logger, createAuditKey: true, ...(opts.clock ? { clock: opts.clock } : {}), ...(opts.onStage ? { onStage: opts.onStage } : {}) },
+          ),
         );
-  let limiter: RateLimiter | undefined;
-  let gateway: Gateway | undefined;
-  try {
-    limiter = opts.rateLimits?.length ? (opts.redisUrl ? connectRedisRateLimiter(opts.redisUrl, { timeoutMs: opts.redisTimeoutMs, logger }) : createMemoryRateLimiter()) : undefined;
-    gateway = createGateway(
-      { checkpoint: core.checkpoint, preview: core.preview, registry: core.registry, audit: core.results, clock: core.clock, rateLimiter: limiter, inspector: opts.inspector ?? scanningInspector(core.checkpoint), logger },
-      { upstreams: opts.upstreams, scope: opts.scope, namespacing: opts.namespacing, rateLimits: opts.rateLimits, upstream: { stderr: opts.upstreamStderr ?? 'inherit', ...(opts.upstreamEnv ? { baseEnv: withoutWardenVars(opts.upstreamEnv) } : {}) } },
-    );
-    await gateway.start();
-    if (!shared) core.startTimers();
-    const gw = gateway;
-    const lim = limiter;
+  const limiter: RateLimiter | undefined = opts.rateLimits?.length ? (opts.redisUrl ? connectRedisRateLimiter(opts.redisUrl, { timeoutMs: opts.redisTimeoutMs, logger }) : createMemoryRateLimiter()) : undefined;
+  const gateway = createGateway(
+    { ...deferredDeps(core, opts.inspector), clock: 'shared' in database ? database.shared.clock : (opts.clock ?? systemClock), rateLimiter: limiter, logger },
+    { upstreams: opts.upstreams, scope: opts.scope, namespacing: opts.namespacing, rateLimits: opts.rateLimits, upstream: { stderr: opts.upstreamStderr ?? 'inherit', ...(opts.upstreamEnv ? { baseEnv: withoutWardenVars(opts.upstreamEnv) } : {}) } },
+  );
+  const ready = (async (): Promise<GatewayRuntime> => {
+    let built: Core | undefined;
+    try {
+      // The upstreams start while the core is built; registering their tools waits for the core.
+      [built] = await Promise.all([core, gateway.start()]);
+      if (!shared) built.startTimers();
+    } catch (err) {
+      await gateway.close().catch(() => {});
+      await limiter?.close?.().catch(() => {});
+      if (!shared) await (built ?? (await core.catch(() => undefined)))?.close().catch(() => {});
+      throw err;
+    }
+    const c = built;
     return {
-      gateway: gw,
-      core,
-      registry: core.registry,
-      checkpoint: core.checkpoint,
-      database: core.database,
+      gateway,
+      core: c,
+      registry: c.registry,
+      checkpoint: c.checkpoint,
+      database: c.database,
       audit: {
-        append: (events) => core.audit.append(events),
+        append: (events) => c.audit.append(events),
         async flush() {
-          await gw.flushResults();
-          await core.flush();
+          await gateway.flushResults();
+          await c.flush();
         },
       },
-      policies: core.policies,
+      policies: c.policies,
       async close() {
-        await gw.close();
-        await lim?.close?.();
-        if (!shared) await core.close();
+        await gateway.close();
+        await limiter?.close?.();
+        if (!shared) await c.close();
       },
     };
-  } catch (err) {
-    await gateway?.close().catch(() => {});
-    await limiter?.close?.().catch(() => {});
-    if (!shared) await core.close().catch(() => {});
-    throw err;
-  }
+  })();
+  return { gateway, ready };
+}
+
+/** The gateway surface over the core, once it is ready: {@link openGateway} awaited. */
+export async function startGateway(opts: GatewayRuntimeOptions): Promise<GatewayRuntime> {
+  return openGateway(opts).ready;
 }

@@ -7,6 +7,7 @@ export { startDemoGateway } from './demo.js';
 export type { DemoGateway } from './demo.js';
 export { startGateway } from './gateway-runtime.js';
 export type { GatewayRuntime, GatewayRuntimeOptions } from './gateway-runtime.js';
+export { listenErrorOf } from './listen-error.js';
 export { createOfflineDecider } from './offline.js';
 export { processIo } from './process-io.js';
 export { createServerApp, startServer } from './server.js';

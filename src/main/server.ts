@@ -1,9 +1,11 @@
+import { createServer } from 'node:net';
 import pino, { type Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../api/index.js';
 import type { PolicyStatus, WardenConfig } from '../config/index.js';
 import type { Clock } from '../domain/index.js';
 import { coreConfigOf } from './core-config.js';
+import { listenErrorOf } from './listen-error.js';
 import { createCore, type Core } from './core.js';
 
 /** A running Warden server and how to stop it. */
@@ -50,15 +52,30 @@ export function createServerApp(core: Core, opts: { logger?: Logger } = {}): Fas
   });
 }
 
+/** Binds the port and lets it go: fails with `server.port_unavailable` before anything is created on disk. */
+async function probePort(port: number, host: string): Promise<void> {
+  const probe = createServer();
+  await new Promise<void>((resolve, reject) => {
+    probe.once('error', (err) => reject(listenErrorOf(err, { port, host })));
+    probe.listen({ port, host, exclusive: true }, () => probe.close(() => resolve()));
+  });
+}
+
 /** `warden serve`: the decision and audit API over the core, with the core's timers running. */
 export async function startServer(config: Readonly<WardenConfig>, opts: { logger?: Logger; clock?: Clock; env?: Readonly<Record<string, string | undefined>> } = {}): Promise<RunningServer> {
   const logger = opts.logger ?? pino({ level: config.logLevel, base: { service: 'warden' } });
+  // INVARIANT: a taken port fails the start before the data directory and the signing key exist.
+  // Port 0 asks for any free port, so there is nothing to check.
+  if (config.port !== 0) await probePort(config.port, config.host);
   const core = await createCore(coreConfigOf(config), { logger, createAuditKey: true, ...(opts.clock ? { clock: opts.clock } : {}), ...(opts.env ? { env: opts.env } : {}) });
   try {
     // Built before the first request (patterns compiled, model loaded), not during it.
     core.detectors();
     const app = createServerApp(core, { logger: logger.child({ component: 'api' }) });
-    const url = await app.listen({ port: config.port, host: config.host });
+    // Another process may take the port between the probe and here: the same one-line error.
+    const url = await app.listen({ port: config.port, host: config.host }).catch((err: unknown) => {
+      throw listenErrorOf(err, { port: config.port, host: config.host });
+    });
     core.startTimers();
     return {
       url,

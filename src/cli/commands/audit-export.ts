@@ -77,7 +77,12 @@ function sink(io: CliIo, file: string | undefined): { write(s: string): Promise<
   };
 }
 
-/** `warden audit export`: stream events as JSON lines, CSV or OCSF, with a progress bar on stderr. */
+/** The io's stderr as the terminal stream cli-progress draws on (it writes through `io`, like every command). */
+function terminalOf(io: CliIo): NodeJS.WritableStream {
+  return { isTTY: true, write: (chunk: string | Uint8Array) => (io.stderr(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8')), true) } as unknown as NodeJS.WritableStream;
+}
+
+/** `warden audit export`: stream events as JSON lines, CSV or OCSF, with a progress bar on stderr when it is a terminal. */
 export function registerAuditExport(audit: Command, io: CliIo, done: (code: number) => void): void {
   withFilters(withStoreOptions(audit.command('export').description('export audit events (streaming, constant memory)')))
     .option('--format <format>', 'jsonl, csv or ocsf (OCSF 1.3 JSON lines)', 'jsonl')
@@ -92,8 +97,10 @@ export function registerAuditExport(audit: Command, io: CliIo, done: (code: numb
       if (opts.order === 'chain' && opts.format !== 'jsonl') throw new CliError('`--order chain` writes JSON lines (with stubs of removed events), for `warden audit verify --events`');
       const n = await withCore(io, opts, async ({ auditLog: repo }) => {
         const out = sink(io, opts.output);
-        const total = opts.progress ? await repo.count(query) : 0;
-        const bar = opts.progress && opts.output ? new cliProgress.SingleBar({ stream: process.stderr, format: 'exporting [{bar}] {percentage}% | {value}/{total} events | {eta_formatted} left', hideCursor: true }, cliProgress.Presets.shades_classic) : undefined;
+        // The bar redraws itself with escape sequences: only on a terminal, and never over the export on stdout.
+        const showBar = opts.progress && opts.output !== undefined && io.stderrIsTTY === true;
+        const total = showBar ? await repo.count(query) : 0;
+        const bar = showBar ? new cliProgress.SingleBar({ stream: terminalOf(io), format: 'exporting [{bar}] {percentage}% | {value}/{total} events | {eta_formatted} left', hideCursor: true }, cliProgress.Presets.shades_classic) : undefined;
         bar?.start(total, 0);
         const line = (e: ChainEntry): string => ('stub' in e ? JSON.stringify(e) : opts.format === 'csv' ? toCsvRow(e) : opts.format === 'ocsf' ? JSON.stringify(toOcsf(e)) : JSON.stringify(e));
         let n = 0;

@@ -82,7 +82,9 @@ export function registerAuditVerify(audit: Command, io: CliIo, done: (code: numb
     const seal = { maxAgeMs: maxSealAgeMs(opts, io.env) };
     const trusted = await trustedKeys(opts.trustedKey ?? []);
     const reports: Record<string, VerifyReport> = {};
-    const progress = (n: number) => format === 'human' && io.stderr(`\rverified ${n} events…`);
+    // A counter rewritten in place: only on a terminal, and cleared before the report.
+    const live = format === 'human' && io.stderrIsTTY === true;
+    const progress = (n: number) => live && io.stderr(`\rverified ${n} events…`);
     if (opts.events) {
       // Offline: a third party holds only the export and the signed checkpoints.
       const checkpoints: SignedCheckpoint[] = [];
@@ -129,7 +131,7 @@ export function registerAuditVerify(audit: Command, io: CliIo, done: (code: numb
         }
       });
     }
-    if (format === 'human') io.stderr('\r\x1b[K');
+    if (live) io.stderr('\r\x1b[K');
     const ok = Object.values(reports).every((r) => r.ok);
     if (format === 'json') io.stdout(`${JSON.stringify({ ok, tenants: reports }, null, 2)}\n`);
     else {

@@ -2,23 +2,17 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { Command } from 'commander';
 import pino from 'pino';
-import { parseAllowedHosts, parseAuditCapture, PolicyLoadError, resolveStoreConfig } from '../../config/index.js';
+// Deep imports, not the barrels: the stdio agent's `initialize` is answered before the store, the
+// policies, the detectors or the HTTP transport load (bench/startup).
+import { parseAllowedHosts, parseAuditCapture } from '../../config/config.js';
+import { resolveStoreConfig } from '../../config/store-config.js';
 import { WardenError, type Principal } from '../../domain/index.js';
-import {
-  createHttpIdentity,
-  listenHttp,
-  parseGatewayConfig,
-  parseWindow,
-  serveStdio,
-  sessionLimitsOf,
-  upstreamsOf,
-  rateLimitsOf,
-  type AgentCredential,
-  type HttpListener,
-  type SessionIdentity,
-  type UpstreamSpec,
-} from '../../gateway/index.js';
-import { startGateway, type GatewayRuntime } from '../../main/index.js';
+import { parseGatewayConfig, parseWindow, rateLimitsOf, sessionLimitsOf, upstreamsOf } from '../../gateway/gateway-config.js';
+import type { AgentCredential, HttpListener } from '../../gateway/index.js';
+import type { SessionIdentity } from '../../gateway/ports.js';
+import { serveStdio } from '../../gateway/transports/stdio.js';
+import type { UpstreamSpec } from '../../gateway/upstream.js';
+import { openGateway, type GatewayRuntime } from '../../main/gateway-runtime.js';
 import { CliError, EXIT, type CliIo } from '../io.js';
 
 /** A registry name for a wrapped command: `server-everything` from `node …/server-everything/dist/index.js`. */
@@ -113,9 +107,13 @@ export function registerGateway(program: Command, io: CliIo, done: (code: number
       };
       const logger = pino({ level: flags.logLevel ?? 'warn', base: { service: 'warden-gateway' } }, pino.destination(2));
 
+      const principal: Principal | undefined = flags.principal ? { id: flags.principal, ...(flags.roles ? { roles: flags.roles.split(',').filter(Boolean) } : {}) } : undefined;
+      const identity: SessionIdentity = { agentId: flags.agent ?? io.env.WARDEN_AGENT_ID ?? 'stdio-agent', scope, principal, via: 'config' };
+
       let runtime: GatewayRuntime;
+      let serving: Promise<void> | undefined;
       try {
-        runtime = await startGateway({
+        const opening = openGateway({
           policies,
           scope,
           upstreams,
@@ -134,7 +132,14 @@ export function registerGateway(program: Command, io: CliIo, done: (code: number
           ...(upstreamEnv === 'inherit' ? { upstreamEnv: io.env } : {}),
           logger,
         });
+        // The stdio agent is answered at once (`initialize` needs no core); its other requests wait for it.
+        if (stdio) {
+          serving = serveStdio(opening.gateway, identity);
+          serving.catch(() => {}); // awaited below; a failed start closes the session first
+        }
+        runtime = await opening.ready;
       } catch (err) {
+        const { PolicyLoadError } = await import('../../config/policy-watcher.js');
         if (err instanceof PolicyLoadError) throw new CliError(err.message, EXIT.usage);
         if (err instanceof Error && !(err instanceof WardenError) && /spawn|ENOENT|Connection closed/i.test(err.message)) {
           throw new CliError(`cannot start the upstream server: ${err.message}`, EXIT.runtime);
@@ -145,6 +150,7 @@ export function registerGateway(program: Command, io: CliIo, done: (code: number
       let http: HttpListener | undefined;
       try {
         if (flags.http !== undefined) {
+          const { createHttpIdentity, listenHttp } = await import('../../gateway/index.js');
           const agents = resolveAgents(doc, io.env);
           http = await listenHttp(runtime.gateway, {
             port: Number(flags.http),
@@ -157,10 +163,8 @@ export function registerGateway(program: Command, io: CliIo, done: (code: number
           });
           io.stderr(`Warden gateway is serving MCP at ${http.url} (${upstreams.map((u) => u.name).join(', ')})\n`);
         }
-        if (stdio) {
-          const principal: Principal | undefined = flags.principal ? { id: flags.principal, ...(flags.roles ? { roles: flags.roles.split(',').filter(Boolean) } : {}) } : undefined;
-          const identity: SessionIdentity = { agentId: flags.agent ?? io.env.WARDEN_AGENT_ID ?? 'stdio-agent', scope, principal, via: 'config' };
-          await Promise.race([serveStdio(runtime.gateway, identity), io.untilStopped()]);
+        if (serving) {
+          await Promise.race([serving, io.untilStopped()]);
         } else {
           await io.untilStopped();
         }

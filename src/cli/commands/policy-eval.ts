@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { readPolicyFiles } from '../../config/index.js';
+import { readPolicyFiles } from '../../config/policy-files.js';
 import { ActionSchema, compileValidator, formatIssues, type Decision } from '../../domain/index.js';
 import { formatDiagnostic, loadPolicySources } from '../../policy/index.js';
 import { allowedHostsOption } from '../allowed-hosts.js';

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { readPolicyFiles } from '../../config/index.js';
+import { readPolicyFiles } from '../../config/policy-files.js';
 import { formatDiagnostic, loadPolicySources, parsePolicyTestSource } from '../../policy/index.js';
 import { EXIT, type CliIo } from '../io.js';
 import { formatOf, withFormatOption } from './format.js';

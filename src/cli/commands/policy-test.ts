@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { readPolicyFiles } from '../../config/index.js';
+import { readPolicyFiles } from '../../config/policy-files.js';
 import { formatDiagnostic, loadPolicySources, parsePolicyTestSource, runPolicyTests, type PolicyTestResult } from '../../policy/index.js';
 import { allowedHostsOption } from '../allowed-hosts.js';
 import { formatOf } from './format.js';

@@ -102,11 +102,11 @@ export function registerRegistry(program: Command, io: CliIo, done: (code: numbe
     },
   );
 
-  for (const [name, status] of [
-    ['suspend', 'suspended'],
-    ['resume', 'active'],
+  for (const [name, status, description] of [
+    ['suspend', 'suspended', "suspend an agent: every gateway and the decision API refuse its calls until it is resumed"],
+    ['resume', 'active', 'resume a suspended agent: its calls are decided by policy again'],
   ] as const) {
-    dbOptions(registry.command(name).description(`${name} an agent (every gateway refuses a suspended agent's calls)`).argument('<agent>').option('--by <principal>')).action(async (agent: string, opts: DbFlags) => {
+    dbOptions(registry.command(name).description(description).argument('<agent>').option('--by <principal>')).action(async (agent: string, opts: DbFlags) => {
       await withRegistry(io, opts, (r) => r.setAgentStatus(agent, status, opts.by));
       io.stdout(`${status === 'suspended' ? 'suspended' : 'resumed'} agent ${agent}\n`);
       done(EXIT.ok);

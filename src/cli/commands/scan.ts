@@ -6,7 +6,7 @@ import { DETECTOR_NAMES, SCAN_SOURCES, type DetectorName, type ScanSource } from
 import { CliError, EXIT, type CliIo } from '../io.js';
 import { allowedHostsOption } from '../allowed-hosts.js';
 import { formatOf } from './format.js';
-import { createDetectors } from '../../main/index.js';
+import { createDetectors } from '../../main/detectors.js';
 
 interface ScanOptions {
   format?: string;

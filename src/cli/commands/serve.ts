@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import pino from 'pino';
 import { loadConfig, PolicyLoadError, type ConfigFlags } from '../../config/index.js';
-import { startDemoGateway, startServer, type DemoGateway } from '../../main/index.js';
+import type { DemoGateway } from '../../main/demo.js';
+import { startServer } from '../../main/server.js';
 import { CliError, EXIT, type CliIo } from '../io.js';
 
 // Resolved from this file so `--demo` works from any working directory, in src/ and in dist/.
@@ -101,6 +102,8 @@ export function registerServe(program: Command, io: CliIo, done: (code: number) 
         if (entry === undefined) io.stderr('The demo MCP server (@modelcontextprotocol/server-everything) is not installed (npm ci installs it); no MCP gateway demo.\n');
         else {
           try {
+            // Only the demo spawns and governs an MCP server: its modules load only then.
+            const { startDemoGateway } = await import('../../main/demo.js');
             demoGateway = await startDemoGateway(server, {
               scope: 'acme/platform/api',
               upstream: { name: 'everything', command: process.execPath, args: [entry, 'stdio'] },
