@@ -1,6 +1,6 @@
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { Checkpoint } from '../checkpoint/index.js';
-import type { Action, AuditSink, Clock } from '../domain/index.js';
+import { jsonValueIssue, type Action, type AuditSink, type Clock } from '../domain/index.js';
 import { createArgValidator } from './arg-validator.js';
 import { exposeBlock, exposeUri, qualify, type Namespacing } from './catalog.js';
 import type { Gateway } from './gateway-api.js';
@@ -74,14 +74,18 @@ export function createGateway(deps: GatewayDeps, opts: GatewayOptions): Gateway 
       const entry = await catalog.tool(name);
       if ('ok' in entry) return toolResultOf(entry);
       const server = entry.upstream.spec.name;
+      // Arguments JSON cannot carry as they came (too deep, not finite, unpaired surrogates) are left
+      // out of the action and refused after the decision: the attempt is audited, nothing is forwarded.
+      const malformed = jsonValueIssue(args, { path: '/arguments' });
       const outcome = await govern<ToolResult>({
         identity: id,
-        action: { kind: 'tool.call', ...baseAction(id), tool: { server, name: entry.qualified }, ...(args ? { args } : {}) },
+        action: { kind: 'tool.call', ...baseAction(id), tool: { server, name: entry.qualified }, ...(args && !malformed ? { args } : {}) },
         target: (action: Action) => ({ kind: 'tool', server, name: entry.qualified, ...(action.tool?.definitionHash ? { definitionHash: action.tool.definitionHash } : {}) }),
         limitName: entry.qualified,
         server,
         describe: { what: 'call', failure: `during the call to \`${entry.exposed}\``, withheld: `the result of \`${entry.exposed}\`` },
         validate: () => {
+          if (malformed) return `the arguments cannot be accepted: \`${malformed.path}\` ${malformed.message}`;
           const issues = validator.check(`${entry.qualified}#${entry.version}`, entry.tool.inputSchema as Record<string, unknown>, args);
           return issues && `the arguments do not match the input schema of \`${entry.exposed}\`: ${issues.join('; ')}`;
         },
@@ -89,6 +93,7 @@ export function createGateway(deps: GatewayDeps, opts: GatewayOptions): Gateway 
         expose: (r) => (namespaced && Array.isArray(r.content) ? { ...r, content: r.content.map((b) => exposeBlock(server, b, true)) } : r),
         isError: (r) => r.isError === true,
       });
+      if (malformed && !outcome.ok && outcome.kind === 'invalid_arguments') throw rpcErrorOf(outcome, 'call');
       return toolResultOf(outcome);
     },
 
@@ -115,13 +120,15 @@ export function createGateway(deps: GatewayDeps, opts: GatewayOptions): Gateway 
       if (!at) throw rpcErrorOf(refusal('unknown_prompt', `no prompt named \`${name}\` is served here`), 'prompt');
       const server = at.upstream.spec.name;
       const qualified = qualify(server, at.own);
+      const malformed = jsonValueIssue(args, { path: '/arguments' });
       const outcome = await govern<PromptResult>({
         identity: id,
-        action: { kind: 'prompt.get', ...baseAction(id), tool: { server, name: qualified }, ...(args ? { args } : {}) },
+        action: { kind: 'prompt.get', ...baseAction(id), tool: { server, name: qualified }, ...(args && !malformed ? { args } : {}) },
         target: () => ({ kind: 'prompt', server, name: qualified }),
         limitName: qualified,
         server,
         describe: { what: 'prompt', failure: `on the prompt \`${name}\``, withheld: `the prompt \`${name}\`` },
+        validate: () => malformed && `the arguments cannot be accepted: \`${malformed.path}\` ${malformed.message}`,
         forward: () => at.upstream.getPrompt(at.own, args, callOpts),
         expose: (r) => (namespaced ? { ...r, messages: r.messages.map((m) => ({ ...m, content: exposeBlock(server, m.content, true) })) } : r),
       });
