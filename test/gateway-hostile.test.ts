@@ -123,6 +123,21 @@ describe('names and URIs no upstream can serve', () => {
     expect(received).toEqual([]);
   });
 
+  it.each([
+    ['prompts/get', { name: 'hello', arguments: { who: 1 } }, /^the `prompts\/get` request is invalid: `params\.arguments\.who` invalid input: expected string, received number$/],
+    ['resources/read', { uri: 42 }, /^the `resources\/read` request is invalid: `params\.uri` invalid input: expected string, received number$/],
+    ['tools/list', { cursor: {} }, /^the `tools\/list` request is invalid: `params\.cursor` invalid input: expected string, received object$/],
+    // The SDK's Server checks a tools/call's shape itself, before any handler: -32602, its wording.
+    ['tools/call', { arguments: {} }, /Invalid tools\/call request: .*expected string, received undefined/s],
+    ['resources/read', { uri: 'not a uri' }, /^the resource URI `not a uri` is not an absolute URI such as `file:\/\/\/notes\.txt`$/],
+  ])('%s %j (params of the wrong shape) is -32602, not -32603', async (method, params, message) => {
+    received.length = 0;
+    const err = await rpcError(method, params);
+    expect(err?.code).toBe(-32602);
+    expect(err?.message).toMatch(message);
+    expect(received).toEqual([]);
+  });
+
   it('still serves well-formed requests', async () => {
     expect(await rpcError('tools/call', { name: 'echo', arguments: { x: 'ok \u0000 nul is data here', n: 1e308 } })).toBeUndefined();
     expect(await rpcError('prompts/get', { name: 'hello', arguments: { who: 'world' } })).toBeUndefined();
