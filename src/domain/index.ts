@@ -24,7 +24,7 @@ export { FINDING_CATEGORIES, FindingSchema } from './finding.js';
 export type { Finding } from './finding.js';
 export { uuidv7 } from './ids.js';
 export { MAX_ISSUES, NO_NUL_PATTERN, compileValidator, describeIssues, formatIssues } from './validate.js';
-export { MAX_JSON_DEPTH, echoKey, jsonTextTooDeep, jsonValueIssue } from './json-limits.js';
+export { MAX_JSON_DEPTH, echoKey, echoText, jsonTextTooDeep, jsonValueIssue } from './json-limits.js';
 export type { ValidationIssue, ValidationResult } from './validate.js';
 export { canonicalJson, digestJson } from './canonical.js';
 export { compileGlob, compileGlobs, firstSegment, literalFirstSegment } from './glob.js';

@@ -8,11 +8,15 @@ export const MAX_JSON_DEPTH = 64;
 /** Longest piece of a caller's key that an error message repeats; the rest is cut with `…`. */
 const MAX_ECHOED_KEY = 40;
 
-/** A key as an error message may echo it: well-formed, bounded, escaped as a JSON pointer segment. */
+/** A caller's name or key as an error message may echo it: well-formed and cut after 40 characters. */
+export function echoText(text: string): string {
+  const wf = text.isWellFormed() ? text : text.toWellFormed();
+  return wf.length > MAX_ECHOED_KEY ? `${wf.slice(0, MAX_ECHOED_KEY)}…` : wf;
+}
+
+/** A key as a JSON pointer in an error message: {@link echoText}, escaped as a pointer segment. */
 export function echoKey(key: string): string {
-  const wf = key.isWellFormed() ? key : key.toWellFormed();
-  const cut = wf.length > MAX_ECHOED_KEY ? `${wf.slice(0, MAX_ECHOED_KEY)}…` : wf;
-  return cut.replace(/~/g, '~0').replace(/\//g, '~1');
+  return echoText(key).replace(/~/g, '~0').replace(/\//g, '~1');
 }
 
 /**
@@ -48,14 +52,15 @@ export function jsonValueIssue(value: unknown, opts: { maxDepth?: number; path?:
   const stack: Array<{ v: unknown; path: string; depth: number }> = [{ v: value, path: opts.path ?? '', depth: 0 }];
   while (stack.length > 0) {
     const { v, path, depth } = stack.pop()!;
-    // A deep path is cut short in the message; its first segments say where.
-    const at = path === '' ? '/' : path.length > 120 ? `${path.slice(0, 120)}…` : path;
+    // A deep path is cut short in the message; its first segments say where. Computed only for a
+    // problem: reading a long rope's length flattens it, which per level would be quadratic.
+    const at = (): string => (path === '' ? '/' : path.length > 120 ? `${path.slice(0, 120)}…` : path);
     switch (typeof v) {
       case 'string':
-        if (!v.isWellFormed()) return { path: at, message: 'contains an unpaired UTF-16 surrogate; send well-formed Unicode text' };
+        if (!v.isWellFormed()) return { path: at(), message: 'contains an unpaired UTF-16 surrogate; send well-formed Unicode text' };
         continue;
       case 'number':
-        if (!Number.isFinite(v)) return { path: at, message: 'must be a finite number (a literal such as `1e999` overflows to infinity)' };
+        if (!Number.isFinite(v)) return { path: at(), message: 'must be a finite number (a literal such as `1e999` overflows to infinity)' };
         continue;
       case 'boolean':
       case 'undefined':
@@ -63,10 +68,10 @@ export function jsonValueIssue(value: unknown, opts: { maxDepth?: number; path?:
       case 'object':
         break;
       default:
-        return { path: at, message: 'is not a JSON value' };
+        return { path: at(), message: 'is not a JSON value' };
     }
     if (v === null) continue;
-    if (depth >= maxDepth) return { path: at, message: `nests deeper than ${maxDepth} levels of objects and arrays` };
+    if (depth >= maxDepth) return { path: at(), message: `nests deeper than ${maxDepth} levels of objects and arrays` };
     if (Array.isArray(v)) {
       for (let i = v.length - 1; i >= 0; i--) stack.push({ v: v[i], path: `${path}/${i}`, depth: depth + 1 });
       continue;
@@ -74,8 +79,8 @@ export function jsonValueIssue(value: unknown, opts: { maxDepth?: number; path?:
     const keys = Object.keys(v);
     for (let i = keys.length - 1; i >= 0; i--) {
       const k = keys[i]!;
-      if (k === '__proto__') return { path: at, message: 'has a `__proto__` key, which Warden refuses because it can rewrite object prototypes' };
-      if (!k.isWellFormed()) return { path: `${at === '/' ? '' : at}/${echoKey(k)}`, message: 'is a key with an unpaired UTF-16 surrogate; send well-formed Unicode text' };
+      if (k === '__proto__') return { path: at(), message: 'has a `__proto__` key, which Warden refuses because it can rewrite object prototypes' };
+      if (!k.isWellFormed()) return { path: `${at() === '/' ? '' : at()}/${echoKey(k)}`, message: 'is a key with an unpaired UTF-16 surrogate; send well-formed Unicode text' };
       stack.push({ v: (v as Record<string, unknown>)[k], path: `${path}/${echoKey(k)}`, depth: depth + 1 });
     }
   }

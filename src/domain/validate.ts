@@ -1,7 +1,7 @@
 import type { TSchema, Static } from '@sinclair/typebox';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
-import { echoKey } from './json-limits.js';
+import { echoKey, echoText } from './json-limits.js';
 
 // ajv-formats ships CJS; its default export arrives under `.default` in some loaders.
 const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ?? addFormatsModule) as unknown as (ajv: Ajv) => Ajv;
@@ -42,7 +42,7 @@ export function describeIssues(errors: ErrorObject[]): ValidationIssue[] {
     let message: string;
     switch (e.keyword) {
       case 'additionalProperties':
-        message = `unknown field \`${echoKey(String(e.params.additionalProperty))}\``;
+        message = `unknown field \`${echoText(String(e.params.additionalProperty))}\``;
         break;
       case 'required':
         message = `missing required field \`${String(e.params.missingProperty)}\``;

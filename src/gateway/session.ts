@@ -15,7 +15,7 @@ import {
   type ServerRequest,
   ErrorCode,
 } from '@modelcontextprotocol/sdk/types.js';
-import { echoKey } from '../domain/index.js';
+import { echoText } from '../domain/index.js';
 import type { CallOptions, Gateway } from './gateway-api.js';
 import { GatewayError } from './results.js';
 import type { SessionIdentity } from './ports.js';
@@ -48,7 +48,7 @@ function checkText(what: string, value: string): void {
 /** A resource URI must be absolute (`scheme:…`, RFC 3986), as every MCP resource's is. */
 function checkUri(uri: string): void {
   checkText('resource URI', uri);
-  if (!URL.canParse(uri)) throw new GatewayError(ErrorCode.InvalidParams, 'invalid_arguments', `the resource URI \`${echoKey(uri)}\` is not an absolute URI such as \`file:///notes.txt\``);
+  if (!URL.canParse(uri)) throw new GatewayError(ErrorCode.InvalidParams, 'invalid_arguments', `the resource URI \`${echoText(uri)}\` is not an absolute URI such as \`file:///notes.txt\``);
 }
 
 /** The request schemas the session serves; each is parsed by {@link handle}. */
@@ -75,7 +75,7 @@ function handle<S extends RequestSchema>(server: Server, schema: S, handler: (re
   server.setRequestHandler(byMethod, (async (raw: unknown, extra: Extra) => {
     const parsed = schema.safeParse(raw);
     if (!parsed.success) {
-      const issues = parsed.error.issues.slice(0, MAX_PARAM_ISSUES).map((i) => `\`${i.path.map((p) => echoKey(String(p))).join('.')}\` ${i.message.charAt(0).toLowerCase()}${i.message.slice(1)}`);
+      const issues = parsed.error.issues.slice(0, MAX_PARAM_ISSUES).map((i) => `\`${i.path.map((p) => echoText(String(p))).join('.')}\` ${i.message.charAt(0).toLowerCase()}${i.message.slice(1)}`);
       const more = parsed.error.issues.length - issues.length;
       throw new GatewayError(ErrorCode.InvalidParams, 'invalid_arguments', `the \`${schema.shape.method.value}\` request is invalid: ${issues.join('; ')}${more > 0 ? `; and ${more} more` : ''}`);
     }
