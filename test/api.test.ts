@@ -27,7 +27,10 @@ let app: FastifyInstance;
 beforeAll(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'warden-api-'));
   writeFileSync(join(dir, 'p.yaml'), POLICY);
-  core = await createCore({ database: { memory: true }, policies: [dir] }, { logger: pino({ level: 'silent' }) });
+  // One configured destination; the timers never run here, so nothing is delivered.
+  const destinations = join(mkdtempSync(join(tmpdir(), 'warden-api-dest-')), 'destinations.yaml');
+  writeFileSync(destinations, 'apiVersion: warden.dev/v1\nkind: AuditDestination\nmetadata: { name: siem }\nspec: { webhook: { url: "http://127.0.0.1:9/none", secretEnv: SIEM_SECRET } }\n');
+  core = await createCore({ database: { memory: true }, policies: [dir], destinationsFile: destinations }, { logger: pino({ level: 'silent' }), env: { SIEM_SECRET: 'x' } });
   app = createServerApp(core);
 });
 afterAll(async () => {
@@ -134,5 +137,18 @@ describe('audit destinations', () => {
   it('rejects a bad replay request', async () => {
     expect((await app.inject({ method: 'POST', url: '/api/v1/audit/destinations/siem/replay', payload: { fromSeq: 0 } })).statusCode).toBe(400);
     expect((await app.inject({ method: 'POST', url: '/api/v1/audit/destinations/Bad Name/replay', payload: { fromSeq: 1 } })).statusCode).toBe(400);
+  });
+
+  it('answers 404 for a destination that is not configured, and moves no cursor', async () => {
+    for (const req of [
+      { method: 'POST' as const, url: '/api/v1/audit/destinations/nowhere/replay', payload: { fromSeq: 1 } },
+      { method: 'GET' as const, url: '/api/v1/audit/destinations/nowhere/dead-letters' },
+    ]) {
+      const res = await app.inject(req);
+      expect(res.statusCode, req.url).toBe(404);
+      expect(res.json().error).toEqual({ code: 'audit.destination_not_found', message: 'no streaming destination named `nowhere` is configured', help: 'configured destinations: `siem`' });
+    }
+    const status = (await app.inject({ url: '/api/v1/audit/destinations' })).json();
+    expect(status.destinations.map((d: { destination: string }) => d.destination)).not.toContain('nowhere');
   });
 });

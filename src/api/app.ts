@@ -1,11 +1,14 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { Ajv } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { DeliveryStore } from '../audit/index.js';
 import type { AuditReader } from '../audit/index.js';
 import type { Checkpoint } from '../checkpoint/index.js';
 import type { PolicyStatus } from '../config/index.js';
-import { handleError } from './errors.js';
+import { echoPath, handleError } from './errors.js';
+import { inputGuard } from './input-guard.js';
+import { jsonBodyParser } from './json-body.js';
+import { requestLogger, requestLogging } from './request-log.js';
 import { auditRoutes } from './rest/audit.js';
 import { deliveryRoutes } from './rest/delivery.js';
 import { decideRoutes } from './rest/decide.js';
@@ -20,9 +23,11 @@ export interface AppDeps {
   audit: AuditReader;
   /** Streaming destinations' cursors; the delivery routes are left out without it. */
   delivery?: Pick<DeliveryStore, 'status' | 'replay' | 'deadLetters'>;
+  /** The names of the configured streaming destinations; replay and dead letters answer 404 for any other. @default [] */
+  destinations?: readonly string[];
   policyStatus: () => PolicyStatus;
   readiness: Record<string, ReadinessCheck>;
-  /** A pino logger for request logs; none in tests. */
+  /** A pino logger: one `debug` line per request (`warn`/`error` when it failed), query values left out; none in tests. */
   logger?: FastifyBaseLogger;
   /** Largest request body, bytes. @default 1 MiB */
   bodyLimit?: number;
@@ -31,7 +36,7 @@ export interface AppDeps {
 /** Builds the Fastify app; it does not listen, so tests call `app.inject()`. */
 export function buildApp(deps: AppDeps): FastifyInstance {
   const app = deps.logger
-    ? Fastify({ loggerInstance: deps.logger, bodyLimit: deps.bodyLimit ?? 1024 * 1024 })
+    ? Fastify({ loggerInstance: requestLogger(deps.logger), logController: new LogController({ disableRequestLogging: true }), bodyLimit: deps.bodyLimit ?? 1024 * 1024 })
     : Fastify({ logger: false, bodyLimit: deps.bodyLimit ?? 1024 * 1024 });
   // Bodies are validated strictly: an unknown field is an error, never silently dropped or coerced.
   const strict = addFormats(new Ajv({ allErrors: true, strict: false, verbose: true, removeAdditional: false, coerceTypes: false, useDefaults: false }));
@@ -41,12 +46,15 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   app.setErrorHandler(handleError);
   // The API speaks JSON only; a text body is a client mistake better named by 415 than by a schema error.
   app.removeContentTypeParser('text/plain');
+  jsonBodyParser(app);
+  inputGuard(app);
+  if (deps.logger) requestLogging(app);
   app.setNotFoundHandler((req, reply) =>
-    reply.status(404).send({ error: { code: 'request.not_found', message: `no route for \`${req.method} ${req.url.split('?')[0]}\`` } }),
+    reply.status(404).send({ error: { code: 'request.not_found', message: `no route for \`${req.method} ${echoPath(req.url.split('?')[0] ?? '')}\`` } }),
   );
   decideRoutes(app, deps);
   auditRoutes(app, deps);
-  if (deps.delivery) deliveryRoutes(app, { delivery: deps.delivery });
+  if (deps.delivery) deliveryRoutes(app, { delivery: deps.delivery, destinations: deps.destinations ?? [] });
   policyRoutes(app, { status: deps.policyStatus });
   healthRoutes(app, { checks: deps.readiness });
   return app;

@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { describeIssues, isWardenError, type ErrorCode, type ValidationIssue } from '../domain/index.js';
+import { WardenError, describeIssues, isWardenError, type ErrorCode, type ValidationIssue } from '../domain/index.js';
 
 /** The one place an error code becomes an HTTP status; a code not listed here is a 500. */
 export const STATUS_OF: Partial<Record<ErrorCode, number>> = {
@@ -8,6 +8,7 @@ export const STATUS_OF: Partial<Record<ErrorCode, number>> = {
   'audit.cursor_invalid': 400,
   'request.not_found': 404,
   'registry.not_found': 404,
+  'audit.destination_not_found': 404,
   'request.too_large': 413,
   'request.unsupported_media_type': 415,
   'internal': 500,
@@ -19,6 +20,20 @@ export const STATUS_OF: Partial<Record<ErrorCode, number>> = {
 /** The error body every route returns: `{ error: { code, message, issues?, help? } }`. */
 export interface WireError {
   error: { code: ErrorCode; message: string; issues?: ValidationIssue[]; help?: string };
+}
+
+/** A 400 `request.invalid` raised by the API's own input checks, with the issues it found. */
+export class RequestInvalid extends WardenError {
+  readonly issues: ValidationIssue[] | undefined;
+  constructor(message: string, issues?: ValidationIssue[]) {
+    super('request.invalid', message);
+    this.issues = issues;
+  }
+}
+
+/** A path as a message may echo it: bounded, so a hostile URL is not repeated back whole. */
+export function echoPath(path: string): string {
+  return path.length > 200 ? `${path.slice(0, 200)}…` : path;
 }
 
 function send(reply: FastifyReply, status: number, body: WireError): FastifyReply {
@@ -36,7 +51,8 @@ export function handleError(err: FastifyError, req: FastifyRequest, reply: Fasti
   if (isWardenError(err)) {
     const status = STATUS_OF[err.code] ?? 500;
     if (status >= 500) req.log.error({ err }, 'request failed');
-    return send(reply, status, { error: { code: err.code, message: err.message, ...(err.help ? { help: err.help } : {}) } });
+    const issues = err instanceof RequestInvalid ? err.issues : undefined;
+    return send(reply, status, { error: { code: err.code, message: err.message, ...(issues ? { issues } : {}), ...(err.help ? { help: err.help } : {}) } });
   }
   // Fastify's own client errors (bad JSON, wrong content type, body too large) carry a 4xx status.
   const status = err.statusCode ?? 500;

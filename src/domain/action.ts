@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { NO_NUL_PATTERN } from './validate.js';
 
 /** Kinds of agent action the checkpoint understands. */
 export const ACTION_KINDS = ['tool.call', 'tool.list', 'resource.read', 'resource.list', 'prompt.get', 'model.request'] as const;
@@ -18,7 +19,7 @@ const Attributes = Type.Record(Type.String(), Type.Unknown());
 /** A person or service account, with roles in the acting scope. */
 export const PrincipalSchema = Type.Object(
   {
-    id: Type.String({ minLength: 1, maxLength: 256 }),
+    id: Type.String({ minLength: 1, maxLength: 256, pattern: NO_NUL_PATTERN }),
     type: Type.Optional(Type.Union([Type.Literal('user'), Type.Literal('service')])),
     roles: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 128 }), { maxItems: 256 })),
     attributes: Type.Optional(Attributes),
@@ -30,7 +31,7 @@ export type Principal = Static<typeof PrincipalSchema>;
 /** An AI agent identity. */
 export const AgentSchema = Type.Object(
   {
-    id: Type.String({ minLength: 1, maxLength: 256 }),
+    id: Type.String({ minLength: 1, maxLength: 256, pattern: NO_NUL_PATTERN }),
     kind: Type.Optional(Type.String({ maxLength: 128 })),
     owner: Type.Optional(Type.String({ maxLength: 256 })),
     model: Type.Optional(Type.String({ maxLength: 256 })),
@@ -47,7 +48,7 @@ export type Risk = Static<typeof RiskSchema>;
 /** An MCP server as the registry knows it. */
 export const ServerSchema = Type.Object(
   {
-    name: Type.String({ minLength: 1, maxLength: 256 }),
+    name: Type.String({ minLength: 1, maxLength: 256, pattern: NO_NUL_PATTERN }),
     owner: Type.Optional(Type.String({ maxLength: 256 })),
     status: Type.Optional(Type.Union([Type.Literal('pending'), Type.Literal('approved'), Type.Literal('blocked')])),
     attributes: Type.Optional(Attributes),
@@ -59,8 +60,8 @@ export type Server = Static<typeof ServerSchema>;
 /** A tool on a server; `name` is what policies glob over (e.g. `deploy.release`). */
 export const ToolSchema = Type.Object(
   {
-    server: Type.String({ minLength: 1, maxLength: 256 }),
-    name: Type.String({ minLength: 1, maxLength: 512 }),
+    server: Type.String({ minLength: 1, maxLength: 256, pattern: NO_NUL_PATTERN }),
+    name: Type.String({ minLength: 1, maxLength: 512, pattern: NO_NUL_PATTERN }),
     risk: Type.Optional(RiskSchema),
     owner: Type.Optional(Type.String({ maxLength: 256 })),
     capabilities: Type.Optional(Type.Array(Type.String({ maxLength: 64 }), { maxItems: 64 })),
@@ -110,7 +111,7 @@ export const ActionSchema = Type.Object(
     agent: Type.Optional(AgentSchema),
     principal: Type.Optional(PrincipalSchema),
     tool: Type.Optional(ToolSchema),
-    resource: Type.Optional(Type.Object({ uri: Type.String({ maxLength: 2048 }), server: Type.Optional(Type.String()) }, { additionalProperties: false })),
+    resource: Type.Optional(Type.Object({ uri: Type.String({ maxLength: 2048, pattern: NO_NUL_PATTERN }), server: Type.Optional(Type.String({ maxLength: 256, pattern: NO_NUL_PATTERN })) }, { additionalProperties: false })),
     args: Type.Optional(Attributes),
     context: Type.Optional(ActionContextSchema),
   },

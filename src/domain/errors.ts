@@ -32,6 +32,7 @@ export const ERROR_CODES = {
   'server.port_unavailable': 'the port a server should listen on is taken by another process or not permitted',
   'registry.not_found': 'a server or tool named by the caller is not in the registry',
   'audit.cursor_invalid': 'an audit pagination cursor is malformed',
+  'audit.destination_not_found': 'a replay or dead-letter request names a streaming destination that is not configured',
   'audit.backpressure': 'the audit writer queue is full; the caller should retry',
   'audit.write_failed': 'audit events could not be committed',
   'audit.key_invalid': 'the audit signing key is missing or unreadable',

@@ -1,6 +1,7 @@
 import type { TSchema, Static } from '@sinclair/typebox';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
+import { echoKey, echoText } from './json-limits.js';
 
 // ajv-formats ships CJS; its default export arrives under `.default` in some loaders.
 const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ?? addFormatsModule) as unknown as (ajv: Ajv) => Ajv;
@@ -28,16 +29,26 @@ export function compileValidator<S extends TSchema>(schema: S): (input: unknown)
   };
 }
 
-/** Turns ajv errors into one readable sentence each, dropping the noise `anyOf` branches add. */
+/**
+ * A pattern for identifiers and names that reach database text columns and lookups, which cannot
+ * hold NUL (U+0000). {@link describeIssues} names it precisely.
+ */
+export const NO_NUL_PATTERN = '^[^\\u0000]*$';
+
+/** Most issues one error reports; the rest are counted, so a hostile body cannot inflate the answer. */
+export const MAX_ISSUES = 20;
+
+/** Turns ajv errors into one readable sentence each, dropping the noise `anyOf` branches add; at most {@link MAX_ISSUES}, field names cut short. */
 export function describeIssues(errors: ErrorObject[]): ValidationIssue[] {
   const out: ValidationIssue[] = [];
   const seen = new Set<string>();
+  let more = 0;
   for (const e of errors) {
-    const path = e.instancePath || '/';
+    const path = e.instancePath ? e.instancePath.split('/').map((seg) => (seg === '' ? seg : echoKey(seg.replace(/~1/g, '/').replace(/~0/g, '~')))).join('/') : '/';
     let message: string;
     switch (e.keyword) {
       case 'additionalProperties':
-        message = `unknown field \`${String(e.params.additionalProperty)}\``;
+        message = `unknown field \`${echoText(String(e.params.additionalProperty))}\``;
         break;
       case 'required':
         message = `missing required field \`${String(e.params.missingProperty)}\``;
@@ -53,6 +64,11 @@ export function describeIssues(errors: ErrorObject[]): ValidationIssue[] {
         break;
       }
       case 'pattern':
+        if (e.params.pattern === NO_NUL_PATTERN) {
+          message = 'must not contain a NUL character (U+0000)';
+          break;
+        }
+      // falls through
       case 'format': {
         const described = (e.parentSchema as { description?: string } | undefined)?.description;
         message = described ? `must be ${described}` : (e.message ?? 'is invalid');
@@ -65,8 +81,10 @@ export function describeIssues(errors: ErrorObject[]): ValidationIssue[] {
     const key = `${path} ${message}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    out.push({ path, message });
+    if (out.length < MAX_ISSUES) out.push({ path, message });
+    else more++;
   }
+  if (more > 0) out.push({ path: '/', message: `and ${more} more ${more === 1 ? 'problem' : 'problems'}` });
   return out;
 }
 

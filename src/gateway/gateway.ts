@@ -1,6 +1,6 @@
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { Checkpoint } from '../checkpoint/index.js';
-import type { Action, AuditSink, Clock } from '../domain/index.js';
+import { jsonValueIssue, type Action, type AuditSink, type Clock } from '../domain/index.js';
 import { createArgValidator } from './arg-validator.js';
 import { exposeBlock, exposeUri, qualify, type Namespacing } from './catalog.js';
 import type { Gateway } from './gateway-api.js';
@@ -87,15 +87,19 @@ export function createGateway(deps: GatewayDeps, opts: GatewayOptions): Gateway 
       const server = entry.upstream.spec.name;
       // The catalog read the entry at this connection; a reconnect while deciding must not reach a server that was not decided on.
       const generation = entry.upstream.generation;
+      // Arguments JSON cannot carry as they came (too deep, not finite, unpaired surrogates) are left
+      // out of the action and refused after the decision: the attempt is audited, nothing is forwarded.
+      const malformed = jsonValueIssue(args, { path: '/arguments' });
       const outcome = await govern<ToolResult>({
         identity: id,
-        action: { kind: 'tool.call', ...baseAction(id), tool: { server, name: entry.qualified }, ...(args ? { args } : {}) },
+        action: { kind: 'tool.call', ...baseAction(id), tool: { server, name: entry.qualified }, ...(args && !malformed ? { args } : {}) },
         target: (action: Action) => ({ kind: 'tool', server, name: entry.qualified, ...(action.tool?.definitionHash ? { definitionHash: action.tool.definitionHash } : {}) }),
         limitName: entry.qualified,
         server,
         describe: { what: 'call', failure: `during the call to \`${entry.exposed}\``, withheld: `the result of \`${entry.exposed}\`` },
         // The schema is checked on what goes out: a masked argument must still be one the tool accepts.
         validate: (decided) => {
+          if (malformed) return `the arguments cannot be accepted: \`${malformed.path}\` ${malformed.message}`;
           const issues = validator.check(`${entry.qualified}#${entry.version}`, entry.tool.inputSchema as Record<string, unknown>, decided.args);
           const masked = decided.args !== args ? ' (as Warden redacted them)' : '';
           return issues && `the arguments${masked} do not match the input schema of \`${entry.exposed}\`: ${issues.join('; ')}`;
@@ -104,6 +108,7 @@ export function createGateway(deps: GatewayDeps, opts: GatewayOptions): Gateway 
         expose: (r) => (namespaced && Array.isArray(r.content) ? { ...r, content: r.content.map((b) => exposeBlock(server, b, true)) } : r),
         isError: (r) => r.isError === true,
       });
+      if (malformed && !outcome.ok && outcome.kind === 'invalid_arguments') throw rpcErrorOf(outcome, 'call');
       return toolResultOf(outcome);
     },
 
@@ -138,14 +143,18 @@ export function createGateway(deps: GatewayDeps, opts: GatewayOptions): Gateway 
       }
       const server = at.upstream.spec.name;
       const qualified = qualify(server, at.own);
+      const malformed = jsonValueIssue(args, { path: '/arguments' });
       const outcome = await govern<PromptResult>({
         identity: id,
-        action: { kind: 'prompt.get', ...baseAction(id), tool: { server, name: qualified }, ...(args ? { args } : {}) },
+        action: { kind: 'prompt.get', ...baseAction(id), tool: { server, name: qualified }, ...(args && !malformed ? { args } : {}) },
         target: () => ({ kind: 'prompt', server, name: qualified }),
         limitName: qualified,
         server,
         describe: { what: 'prompt', failure: `on the prompt \`${name}\``, withheld: `the prompt \`${name}\`` },
-        validate: (decided) => (promptArgsOf(decided.args) === null ? `the arguments of the prompt \`${name}\` must all be strings` : undefined),
+        validate: (decided) => {
+          if (malformed) return `the arguments cannot be accepted: \`${malformed.path}\` ${malformed.message}`;
+          return promptArgsOf(decided.args) === null ? `the arguments of the prompt \`${name}\` must all be strings` : undefined;
+        },
         forward: (decided) => at.upstream.getPrompt(at.own, promptArgsOf(decided.args) ?? undefined, callOpts),
         expose: (r) => (namespaced ? { ...r, messages: r.messages.map((m) => ({ ...m, content: exposeBlock(server, m.content, true) })) } : r),
       });

@@ -104,7 +104,7 @@ const RPC_CODES: Record<Exclude<RefusalKind, 'policy'>, number> = {
  * The `resources/read` and `prompts/get` edge: a refusal as the JSON-RPC error the session sends.
  * `what` names the request in a policy refusal (`Warden denied this read`).
  */
-export function rpcErrorOf(r: Refusal, what: 'read' | 'prompt'): GatewayError {
+export function rpcErrorOf(r: Refusal, what: 'call' | 'read' | 'prompt'): GatewayError {
   if (r.kind === 'policy') return r.decision ? deniedError(r.decision, what) : new GatewayError(POLICY_DENIED, 'policy', r.message, metaOf(r));
   const code = r.kind === 'upstream_error' && r.upstreamCode !== undefined ? r.upstreamCode : RPC_CODES[r.kind];
   return new GatewayError(code, r.kind, r.message, metaOf(r));

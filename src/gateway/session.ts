@@ -13,8 +13,11 @@ import {
   type ReadResourceResult,
   type ServerNotification,
   type ServerRequest,
+  ErrorCode,
 } from '@modelcontextprotocol/sdk/types.js';
+import { echoText } from '../domain/index.js';
 import type { CallOptions, Gateway } from './gateway-api.js';
+import { GatewayError } from './results.js';
 import type { SessionIdentity } from './ports.js';
 
 /** The gateway's version as agents see it in `serverInfo`. */
@@ -33,6 +36,54 @@ function forwarding(extra: Extra, token: string | number | undefined): CallOptio
 }
 
 /**
+ * Refuses, as JSON-RPC -32602 before anything is looked up, a name or URI holding NUL (U+0000) or
+ * an unpaired surrogate: no upstream serves one, and the store cannot hold or look up such text.
+ * Arguments are checked by the gateway after the decision, so a refused call is still audited.
+ */
+function checkText(what: string, value: string): void {
+  const why = value.includes('\u0000') ? 'contains a NUL character (U+0000)' : !value.isWellFormed() ? 'contains an unpaired UTF-16 surrogate' : undefined;
+  if (why) throw new GatewayError(ErrorCode.InvalidParams, 'invalid_arguments', `the ${what} ${why}; no upstream serves such a name`);
+}
+
+/** A resource URI must be absolute (`scheme:…`, RFC 3986), as every MCP resource's is. */
+function checkUri(uri: string): void {
+  checkText('resource URI', uri);
+  if (!URL.canParse(uri)) throw new GatewayError(ErrorCode.InvalidParams, 'invalid_arguments', `the resource URI \`${echoText(uri)}\` is not an absolute URI such as \`file:///notes.txt\``);
+}
+
+/** The request schemas the session serves; each is parsed by {@link handle}. */
+type RequestSchema =
+  | typeof ListToolsRequestSchema
+  | typeof CallToolRequestSchema
+  | typeof ListResourcesRequestSchema
+  | typeof ListResourceTemplatesRequestSchema
+  | typeof ReadResourceRequestSchema
+  | typeof ListPromptsRequestSchema
+  | typeof GetPromptRequestSchema;
+
+/** Most schema problems one -32602 names. */
+const MAX_PARAM_ISSUES = 5;
+
+/**
+ * Registers a handler whose params are parsed here rather than by the SDK, which answers a
+ * malformed request with -32603 and zod's JSON: a request of the wrong shape is -32602 naming each
+ * path (`params.arguments.who` expected string, received number).
+ */
+function handle<S extends RequestSchema>(server: Server, schema: S, handler: (request: ReturnType<S['parse']>, extra: Extra) => Promise<unknown>): void {
+  // Only the method literal is checked on the way in; the whole request is parsed below.
+  const byMethod = schema.pick({ method: true }).loose() as unknown as S;
+  server.setRequestHandler(byMethod, (async (raw: unknown, extra: Extra) => {
+    const parsed = schema.safeParse(raw);
+    if (!parsed.success) {
+      const issues = parsed.error.issues.slice(0, MAX_PARAM_ISSUES).map((i) => `\`${i.path.map((p) => echoText(String(p))).join('.')}\` ${i.message.charAt(0).toLowerCase()}${i.message.slice(1)}`);
+      const more = parsed.error.issues.length - issues.length;
+      throw new GatewayError(ErrorCode.InvalidParams, 'invalid_arguments', `the \`${schema.shape.method.value}\` request is invalid: ${issues.join('; ')}${more > 0 ? `; and ${more} more` : ''}`);
+    }
+    return handler(parsed.data as ReturnType<S['parse']>, extra);
+  }) as never);
+}
+
+/**
  * One agent session: an SDK `Server` whose handlers hand every request to the gateway with the
  * session's identity. Tools, resources (no subscriptions) and prompts are served; each list is
  * filtered and each call, read and prompt is decided by the checkpoint.
@@ -45,19 +96,21 @@ export function createSessionServer(
     { name: 'warden-gateway', version: GATEWAY_VERSION },
     { capabilities: { tools: { listChanged: true }, resources: { listChanged: true }, prompts: { listChanged: true } } },
   );
-  server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: await gateway.listTools(identity) }));
-  server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
+  handle(server, ListToolsRequestSchema, async () => ({ tools: await gateway.listTools(identity) }));
+  handle(server, CallToolRequestSchema, async (request, extra) => {
     const result = await gateway.callTool(identity, request.params.name, request.params.arguments, forwarding(extra, request.params._meta?.progressToken));
     return result as CallToolResult;
   });
-  server.setRequestHandler(ListResourcesRequestSchema, async () => ({ resources: await gateway.listResources(identity) }));
-  server.setRequestHandler(ListResourceTemplatesRequestSchema, async () => ({ resourceTemplates: await gateway.listResourceTemplates(identity) }));
-  server.setRequestHandler(ReadResourceRequestSchema, async (request, extra) => {
+  handle(server, ListResourcesRequestSchema, async () => ({ resources: await gateway.listResources(identity) }));
+  handle(server, ListResourceTemplatesRequestSchema, async () => ({ resourceTemplates: await gateway.listResourceTemplates(identity) }));
+  handle(server, ReadResourceRequestSchema, async (request, extra) => {
+    checkUri(request.params.uri);
     const result = await gateway.readResource(identity, request.params.uri, forwarding(extra, request.params._meta?.progressToken));
     return result as ReadResourceResult;
   });
-  server.setRequestHandler(ListPromptsRequestSchema, async () => ({ prompts: await gateway.listPrompts(identity) }));
-  server.setRequestHandler(GetPromptRequestSchema, async (request, extra) => {
+  handle(server, ListPromptsRequestSchema, async () => ({ prompts: await gateway.listPrompts(identity) }));
+  handle(server, GetPromptRequestSchema, async (request, extra) => {
+    checkText('prompt name', request.params.name);
     const result = await gateway.getPrompt(identity, request.params.name, request.params.arguments, forwarding(extra, request.params._meta?.progressToken));
     return result as GetPromptResult;
   });

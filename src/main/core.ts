@@ -79,6 +79,8 @@ export interface Core {
   readonly results: Pick<AuditSink, 'append'>;
   /** Streaming destinations' cursors and dead letters. */
   readonly delivery: DeliveryStore;
+  /** The names of the configured streaming destinations. */
+  readonly destinations: readonly string[];
   readonly registry: Registry;
   readonly policies: PolicyProvider & Pick<PolicyWatcher, 'status' | 'close'>;
   /** The audited checkpoint every enforcement point calls. */
@@ -208,6 +210,7 @@ export async function createCore(config: Readonly<CoreConfig>, opts: CoreOptions
       audit,
       results: batcher.results,
       delivery,
+      destinations: destinations.map((d) => d.doc.metadata.name),
       registry,
       policies,
       checkpoint,

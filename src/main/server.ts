@@ -29,6 +29,7 @@ export function createServerApp(core: Core, opts: { logger?: Logger } = {}): Fas
     checkpoint: core.checkpoint,
     audit: core.auditLog,
     delivery: core.delivery,
+    destinations: core.destinations,
     policyStatus: status,
     ...(opts.logger ? { logger: opts.logger } : {}),
     readiness: {

@@ -3,17 +3,24 @@ import type { FastifyInstance } from 'fastify';
 import type { AuditReader } from '../../audit/index.js';
 import { AuditCategorySchema, AuditEventSchema, AuditOutcomeSchema, EffectSchema } from '../../domain/index.js';
 
+/**
+ * An RFC 3339 time the database can compare: years 0001 to 9999 (PostgreSQL has no year 0), no
+ * leap second (`23:59:60` names no instant a timestamp holds).
+ */
+const time = (bound: string) =>
+  Type.String({ format: 'date-time', pattern: '^(?!0000-)\\d{4}-\\d\\d-\\d\\d[Tt ](?!\\d\\d:\\d\\d:60)', description: `an RFC 3339 time from year 0001 to 9999 such as \`2026-11-24T22:00:00Z\` (${bound})` });
+
 const Query = Type.Object(
   {
-    from: Type.Optional(Type.String({ format: 'date-time', description: 'an RFC 3339 time (inclusive)' })),
-    to: Type.Optional(Type.String({ format: 'date-time', description: 'an RFC 3339 time (exclusive)' })),
-    agent: Type.Optional(Type.String({ minLength: 1 })),
-    tool: Type.Optional(Type.String({ minLength: 1 })),
-    principal: Type.Optional(Type.String({ minLength: 1 })),
+    from: Type.Optional(time('inclusive')),
+    to: Type.Optional(time('exclusive')),
+    agent: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })),
+    tool: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })),
+    principal: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })),
     effect: Type.Optional(EffectSchema),
-    scope: Type.Optional(Type.String({ minLength: 1 })),
+    scope: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })),
     category: Type.Optional(AuditCategorySchema),
-    type: Type.Optional(Type.String({ minLength: 1 })),
+    type: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })),
     outcome: Type.Optional(AuditOutcomeSchema),
     q: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'free text anywhere in the event' })),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),

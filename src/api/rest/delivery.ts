@@ -1,17 +1,37 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { DeliveryStore } from '../../audit/index.js';
+import { NO_NUL_PATTERN, WardenError } from '../../domain/index.js';
 
-const Params = Type.Object({ name: Type.String({ pattern: '^[a-z0-9][a-z0-9-]*$' }) });
-const Replay = Type.Object({ tenantId: Type.Optional(Type.String({ minLength: 1 })), fromSeq: Type.Integer({ minimum: 1 }) }, { additionalProperties: false });
+const Params = Type.Object({ name: Type.String({ pattern: '^[a-z0-9][a-z0-9-]*$', maxLength: 128 }) });
+const Replay = Type.Object(
+  {
+    tenantId: Type.Optional(Type.String({ minLength: 1, maxLength: 128, pattern: NO_NUL_PATTERN })),
+    // INVARIANT: sequence numbers are bigint in the store and exact in JSON only up to 2^53 - 1.
+    fromSeq: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }),
+  },
+  { additionalProperties: false },
+);
+
+/** The 404 of a destination name that is not configured: a replay there would move a cursor nothing reads. */
+function unknownDestination(name: string, known: readonly string[]): WardenError {
+  return new WardenError('audit.destination_not_found', `no streaming destination named \`${name}\` is configured`, {
+    help: known.length > 0 ? `configured destinations: ${known.map((n) => `\`${n}\``).join(', ')}` : 'no destinations are configured; `warden serve --destinations FILE` configures them',
+  });
+}
 
 /** `GET /api/v1/audit/destinations` (cursors, lag, errors) and replay from a sequence number. */
-export function deliveryRoutes(app: FastifyInstance, deps: { delivery: Pick<DeliveryStore, 'status' | 'replay' | 'deadLetters'> }): void {
+export function deliveryRoutes(app: FastifyInstance, deps: { delivery: Pick<DeliveryStore, 'status' | 'replay' | 'deadLetters'>; destinations: readonly string[] }): void {
+  const check = (name: string) => {
+    if (!deps.destinations.includes(name)) throw unknownDestination(name, deps.destinations);
+  };
   app.get('/api/v1/audit/destinations', async () => ({ destinations: await deps.delivery.status() }));
-  app.get<{ Params: Static<typeof Params> }>('/api/v1/audit/destinations/:name/dead-letters', { schema: { params: Params } }, async (req) => ({
-    deadLetters: await deps.delivery.deadLetters(req.params.name, 1000),
-  }));
+  app.get<{ Params: Static<typeof Params> }>('/api/v1/audit/destinations/:name/dead-letters', { schema: { params: Params } }, async (req) => {
+    check(req.params.name);
+    return { deadLetters: await deps.delivery.deadLetters(req.params.name, 1000) };
+  });
   app.post<{ Params: Static<typeof Params>; Body: Static<typeof Replay> }>('/api/v1/audit/destinations/:name/replay', { schema: { params: Params, body: Replay } }, async (req, reply) => {
+    check(req.params.name);
     await deps.delivery.replay(req.params.name, req.body.tenantId ?? 'default', req.body.fromSeq);
     return reply.status(202).send({ destination: req.params.name, tenantId: req.body.tenantId ?? 'default', fromSeq: req.body.fromSeq });
   });
