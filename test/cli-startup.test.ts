@@ -1,11 +1,12 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { Command, Help } from 'commander';
 import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateSigningKey } from '../src/audit/index.js';
 import { TOP_COMMANDS } from '../src/cli/program.js';
 import type { CliIo } from '../src/cli/io.js';
 import { cli } from './support/cli.js';
@@ -115,6 +116,8 @@ describe('progress output only on a terminal (issue 11, item 15)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'warden-cli-startup-'));
   const store = ['--data-dir', join(dir, 'data')];
   beforeAll(async () => {
+    // The key a server would have created, so the command below seals what it writes (verify fails an unsealed log).
+    writeFileSync(`${join(dir, 'data')}.audit-key.pem`, generateSigningKey().privateKeyPem, { mode: 0o600 });
     // Writes an audited registry change: the log has events to verify and export.
     expect((await cli(['registry', 'suspend', 'agent-1', ...store])).code).toBe(0);
   });

@@ -162,10 +162,12 @@ describe('requests for names the gateway does not serve', () => {
     try {
       const c = await agent(spaced.gateway, { agentId: 'prober' });
       await expect(c.getPrompt({ name: 'spy\u200b.summarize' })).rejects.toThrow(/no prompt named `spy\\u\{200b\}.summarize`/);
-      await expect(c.readResource({ uri: 'sp\u0443+file:///etc/passwd' })).rejects.toThrow(/no resource/);
+      // A case variant of the server prefix (a homoglyph would make the scheme no URI at all, refused as
+      // -32602 before any lookup).
+      await expect(c.readResource({ uri: 'SPY+file:///etc/passwd' })).rejects.toThrow(/no resource/);
       const events = await auditEvents(spaced);
       expect(events.some((e) => e.type === 'prompt.get.unknown_prompt' && e.target?.name === 'spy\\u{200b}.summarize' && e.actor.id === 'prober')).toBe(true);
-      expect(events.some((e) => e.type === 'resource.read.unknown_resource' && e.target?.uri === 'sp\\u{443}+file:///etc/passwd')).toBe(true);
+      expect(events.some((e) => e.type === 'resource.read.unknown_resource' && e.target?.uri === 'SPY+file:///etc/passwd')).toBe(true);
     } finally {
       await spaced.close();
     }

@@ -74,6 +74,9 @@ async function longestStall(work: () => Promise<unknown>): Promise<{ stall: numb
 describe('scanning a 1 MB input', () => {
   it('keeps the event loop responsive while the checkpoint scans it (a probe is served within 100 ms)', async () => {
     const { checkpoint } = harness('{ detectors: [prompt_injection, secret, pii, exfiltration], on: [input] }');
+    // A serving process has scanned before: the first scan of a process also compiles the detectors'
+    // code paths (tens of ms in one go), which is start-up, not the per-request stall this bounds.
+    await checkpoint.check(call('acme/x', 'mail.send', { args: { body: MB.slice(0, 200_000) } }));
     let effect: string | undefined;
     const { stall } = await longestStall(async () => {
       effect = (await checkpoint.check(call('acme/x', 'mail.send', { args: { body: MB } }))).decision.effect;

@@ -57,7 +57,7 @@ export function checkCheckpointSignature(cp: SignedCheckpoint, trusted?: Readonl
   return ok ? undefined : `checkpoint ${cp.fromSeq}..${cp.toSeq} has a signature that does not match its contents`;
 }
 
-/** A fresh Ed25519 key pair (PEM), for `warden audit keygen` and first start. */
+/** A fresh Ed25519 key pair (PEM), made on a server's or gateway's first start. */
 export function generateSigningKey(): { privateKeyPem: string; publicKeyPem: string } {
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
   return {

@@ -15,7 +15,7 @@ export async function loadSigningKey(file: string, opts: { create: boolean }): P
     pem = await readFile(file, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || !opts.create) {
-      throw new WardenError('audit.key_invalid', `cannot read the audit signing key \`${file}\``, { help: 'set WARDEN_AUDIT_KEY to an Ed25519 private key in PEM, or run `warden audit keygen`', cause: err });
+      throw new WardenError('audit.key_invalid', `cannot read the audit signing key \`${file}\``, { help: 'set WARDEN_AUDIT_KEY (or --audit-key) to an Ed25519 private key in PEM; `warden serve` and `warden gateway` create one at the default path on first start', cause: err });
     }
     pem = generateSigningKey().privateKeyPem;
     await mkdir(dirname(file), { recursive: true });
