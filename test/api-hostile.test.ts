@@ -1,11 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import type { FastifyInstance } from 'fastify';
-import { createCore, createServerApp, type Core } from '../src/main/index.js';
+import { apiCore, type ApiUnderTest } from './support/api-core.js';
 
 // Hostile input over REST (issue 11, items 8, 12 and 15): every input here was a 500, an
 // imprecise 400 or a leak before. Each must be a 400 naming where the problem sits, and the
@@ -26,27 +23,20 @@ spec:
 
 /** Log lines as pino wrote them. */
 const lines: Array<Record<string, unknown>> = [];
-let core: Core;
+let api: ApiUnderTest;
 let app: FastifyInstance;
 
 beforeAll(async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'warden-api-hostile-'));
-  writeFileSync(join(dir, 'p.yaml'), POLICY);
-  const destinations = join(mkdtempSync(join(tmpdir(), 'warden-api-hostile-dest-')), 'destinations.yaml');
-  writeFileSync(destinations, 'apiVersion: warden.dev/v1\nkind: AuditDestination\nmetadata: { name: siem }\nspec: { webhook: { url: "http://127.0.0.1:9/none", secretEnv: SIEM_SECRET } }\n');
-  core = await createCore({ database: { memory: true }, policies: [dir], destinationsFile: destinations }, { logger: pino({ level: 'silent' }), env: { SIEM_SECRET: 'x' } });
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
       for (const l of chunk.toString().split('\n')) if (l) lines.push(JSON.parse(l) as Record<string, unknown>);
       done();
     },
   });
-  app = createServerApp(core, { logger: pino({ level: 'debug' }, sink) });
+  api = await apiCore(POLICY, { logger: pino({ level: 'debug' }, sink) });
+  app = api.app;
 });
-afterAll(async () => {
-  await app.close();
-  await core.close();
-});
+afterAll(() => api?.close());
 
 const HEAD = '{"kind":"tool.call","scope":"acme/p","agent":{"id":"a"},"tool":{"server":"files","name":"files.read"}';
 const decideRaw = (body: string) => app.inject({ method: 'POST', url: '/api/v1/decide', headers: { 'content-type': 'application/json' }, payload: body });

@@ -1,9 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import pino from 'pino';
-import { createCore, createServerApp, type Core } from '../src/main/index.js';
+import { apiCore, type ApiUnderTest } from './support/api-core.js';
 import type { FastifyInstance } from 'fastify';
 
 const POLICY = `apiVersion: warden.dev/v1
@@ -20,23 +16,15 @@ spec:
     - { name: no-shell, effect: deny, match: { tools: ["shell.*"] }, message: no shell here }
 `;
 
-let core: Core;
+let api: ApiUnderTest;
 let app: FastifyInstance;
 
 // The API as `warden serve` builds it: the routes over the one core (in-memory store, these policies).
 beforeAll(async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'warden-api-'));
-  writeFileSync(join(dir, 'p.yaml'), POLICY);
-  // One configured destination; the timers never run here, so nothing is delivered.
-  const destinations = join(mkdtempSync(join(tmpdir(), 'warden-api-dest-')), 'destinations.yaml');
-  writeFileSync(destinations, 'apiVersion: warden.dev/v1\nkind: AuditDestination\nmetadata: { name: siem }\nspec: { webhook: { url: "http://127.0.0.1:9/none", secretEnv: SIEM_SECRET } }\n');
-  core = await createCore({ database: { memory: true }, policies: [dir], destinationsFile: destinations }, { logger: pino({ level: 'silent' }), env: { SIEM_SECRET: 'x' } });
-  app = createServerApp(core);
+  api = await apiCore(POLICY);
+  app = api.app;
 });
-afterAll(async () => {
-  await app.close();
-  await core.close();
-});
+afterAll(() => api?.close());
 
 const decide = (payload: unknown) => app.inject({ method: 'POST', url: '/api/v1/decide', payload: payload as object });
 const action = (tool: string, extra: object = {}) => ({ kind: 'tool.call', scope: 'acme/p1', agent: { id: 'agent-1' }, tool: { server: tool.split('.')[0], name: tool }, ...extra });

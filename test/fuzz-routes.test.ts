@@ -3,14 +3,11 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { ResultSchema } from '@modelcontextprotocol/sdk/types.js';
 import fc from 'fast-check';
 import type { FastifyInstance } from 'fastify';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { createCore, createServerApp, type Core, type GatewayRuntime } from '../src/main/index.js';
-import { agent, inMemoryUpstream, policyDir, runtime } from './fixtures/gateway-harness.js';
+import type { GatewayRuntime } from '../src/main/index.js';
+import { apiCore, type ApiUnderTest } from './support/api-core.js';
+import { agent, inMemoryUpstream, OPEN_POLICY, policyDir, runtime } from './fixtures/gateway-harness.js';
 
 // Property-based fuzzing of the REST routes and the gateway's JSON-RPC methods (issue 11, item 8):
 // random and hostile input never gives a 5xx, a JSON-RPC -32603 or a crash, and a well-formed
@@ -73,26 +70,16 @@ const hostileJsonText = fc.oneof(
   hostileString.map((s) => JSON.stringify(s)),
 );
 
-let core: Core;
+let api: ApiUnderTest;
 let app: FastifyInstance;
 let rt: GatewayRuntime;
 let client: Client;
 
 beforeAll(async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'warden-fuzz-'));
-  writeFileSync(join(dir, 'p.yaml'), POLICY);
-  const destinations = join(mkdtempSync(join(tmpdir(), 'warden-fuzz-dest-')), 'destinations.yaml');
-  writeFileSync(destinations, 'apiVersion: warden.dev/v1\nkind: AuditDestination\nmetadata: { name: siem }\nspec: { webhook: { url: "http://127.0.0.1:9/none", secretEnv: SIEM_SECRET } }\n');
-  core = await createCore({ database: { memory: true }, policies: [dir], destinationsFile: destinations }, { logger: pino({ level: 'silent' }), env: { SIEM_SECRET: 'x' } });
-  app = createServerApp(core);
+  api = await apiCore(POLICY);
+  app = api.app;
 
-  const OPEN = `apiVersion: warden.dev/v1
-kind: Policy
-metadata: { name: open, scope: acme }
-spec:
-  rules:
-    - { name: all, effect: allow, match: { actions: [tool.list, tool.call, resource.list, resource.read, prompt.get] } }
-`;
+  const OPEN = OPEN_POLICY;
   const upstream = () => {
     const s = new McpServer({ name: 'toy', version: '1.0.0' });
     s.registerTool('echo', { inputSchema: { x: z.unknown().optional() } }, async () => ({ content: [{ type: 'text', text: 'ok' }] }));
@@ -107,7 +94,7 @@ afterAll(async () => {
   await client?.close();
   await rt?.close();
   await app?.close();
-  await core?.close();
+  await api?.close();
 });
 
 const noServerError = (res: { statusCode: number; body: string; json(): { error: { code: string } } }, what: string) => {

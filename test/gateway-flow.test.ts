@@ -13,19 +13,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEvent } from '../src/domain/index.js';
 import { DECISION_META_KEY, POLICY_DENIED, RATE_LIMITED, type ResultInspector } from '../src/gateway/index.js';
 import type { GatewayRuntime } from '../src/main/index.js';
-import { agent, auditEvents, inMemoryUpstream, policyDir, runtime, textOf } from './fixtures/gateway-harness.js';
+import { agent, auditEvents, inMemoryUpstream, OPEN_POLICY, policyDir, runtime, textOf } from './fixtures/gateway-harness.js';
 
 // The one governed flow, over an upstream served in memory (the gateway's own logic; the real npm
 // servers are covered by gateway.test.ts and gateway-resources.test.ts). Every refusal after a
 // decision, for tool calls, reads and prompt gets alike, names the decision's audit event.
 
-const OPEN = `apiVersion: warden.dev/v1
-kind: Policy
-metadata: { name: open, scope: acme }
-spec:
-  rules:
-    - { name: all, effect: allow, match: { actions: [tool.list, tool.call, resource.list, resource.read, prompt.get] } }
-`;
+const OPEN = OPEN_POLICY;
 
 const SECRET = 'the launch code is 0000';
 

@@ -12,20 +12,14 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpIdentity, listenHttp, type HttpListener } from '../src/gateway/index.js';
 import type { GatewayRuntime } from '../src/main/index.js';
-import { agent, auditEvents, inMemoryUpstream, policyDir, runtime } from './fixtures/gateway-harness.js';
+import { agent, auditEvents, inMemoryUpstream, OPEN_POLICY, policyDir, runtime } from './fixtures/gateway-harness.js';
 
 // Hostile JSON-RPC params (issue 11, item 8): each was a -32603 with an internal message (a stack
 // overflow, `Lone surrogate is not allowed`, a PostgreSQL encoding error). Each must be -32602
 // with a precise message; a refused tool call or prompt get is still decided and audited, and
 // nothing reaches the upstream.
 
-const OPEN = `apiVersion: warden.dev/v1
-kind: Policy
-metadata: { name: open, scope: acme }
-spec:
-  rules:
-    - { name: all, effect: allow, match: { actions: [tool.list, tool.call, resource.list, resource.read, prompt.get] } }
-`;
+const OPEN = OPEN_POLICY;
 
 /** What the upstream received, by method. */
 const received: string[] = [];
