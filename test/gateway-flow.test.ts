@@ -31,11 +31,13 @@ function toyServer(): Server {
       { name: 'echo', inputSchema: { type: 'object', properties: { message: { type: 'string' } }, required: ['message'] } },
       { name: 'secret', inputSchema: { type: 'object' } },
       { name: 'boom', inputSchema: { type: 'object' } },
+      { name: 'odd', inputSchema: { type: 'object' } },
     ],
   }));
   server.setRequestHandler(CallToolRequestSchema, async (req) => {
     if (req.params.name === 'boom') throw new McpError(-32050, 'the reactor is down');
-    const text = req.params.name === 'secret' ? SECRET : `Echo: ${String(req.params.arguments?.message)}`;
+    // `odd` answers text holding half a surrogate pair, which neither RFC 8785 nor jsonb accepts.
+    const text = req.params.name === 'secret' ? SECRET : req.params.name === 'odd' ? 'half a pair: \ud800' : `Echo: ${String(req.params.arguments?.message)}`;
     return { content: [{ type: 'text', text }] };
   });
   server.setRequestHandler(ListResourcesRequestSchema, async () => ({ resources: [{ uri: 'toy://ok', name: 'ok' }, { uri: 'toy://secret', name: 'secret' }] }));
@@ -100,7 +102,7 @@ describe('the governed flow over an in-memory upstream', () => {
   });
 
   it('discovers, forwards and audits through the transport factory', async () => {
-    expect((await alpha.listTools()).tools.map((t) => t.name)).toEqual(['echo', 'secret', 'boom']);
+    expect((await alpha.listTools()).tools.map((t) => t.name)).toEqual(['echo', 'secret', 'boom', 'odd']);
     const r = await alpha.callTool({ name: 'echo', arguments: { message: 'hi' } });
     expect(textOf(r)).toBe('Echo: hi');
     const [, completed] = await pair('tool.call.decided', (e) => e.target?.name === 'toy.echo', 'tool.call.completed');
@@ -196,5 +198,20 @@ describe('rate limits on reads, in memory', () => {
     expect(err.code).toBe(RATE_LIMITED);
     const decided = (await auditEvents(rt)).filter((e) => e.type === 'resource.read.decided').at(-1)!;
     expect(dataOf(err)).toEqual({ refusal: 'rate_limited', auditEventId: decided.id });
+  });
+
+  it('writes the result event of a result no canonical JSON holds (unpaired surrogate), saying it was repaired', async () => {
+    const rt2 = await runtime({ policies: [policyDir(OPEN)], upstreams: [inMemoryUpstream('toy', toyServer)] });
+    try {
+      const c = await agent(rt2.gateway, { agentId: 'alpha' });
+      const r = await c.callTool({ name: 'odd', arguments: {} });
+      expect(r.isError).toBeFalsy();
+      const events = await auditEvents(rt2);
+      const done = events.find((e) => e.type === 'tool.call.completed' && e.target?.name === 'toy.odd');
+      expect(done?.payload).toMatchObject({ resultDigest: expect.stringMatching(/^sha256:/), resultDigestNote: expect.stringContaining('unpaired UTF-16 surrogates') });
+      await c.close();
+    } finally {
+      await rt2.close();
+    }
   });
 });

@@ -154,3 +154,19 @@ describe('result payload', () => {
     expect(await checkpoint.resultPayload(result)).toEqual({ resultDigest: digestJson(result) });
   });
 });
+
+describe('result payload of what no canonical form holds', () => {
+  it('still gives a payload (never throws): unpaired surrogates are repaired and said, an undigestible value is said', async () => {
+    const { checkpoint } = harnessWith({ capture: { results: true } }, policy('p', 'acme', `    - { name: ok, effect: allow }`));
+    const odd = { content: [{ type: 'text', text: 'rows: 1\ud800' }] };
+    const p = await checkpoint.resultPayload(odd);
+    expect(p.resultDigest).toBe(digestJson({ content: [{ type: 'text', text: 'rows: 1\ufffd' }] }));
+    expect(p.resultDigestNote).toContain('unpaired UTF-16 surrogates');
+    expect(JSON.stringify(p.result)).not.toContain('\\ud800');
+    let deep: unknown = 'x';
+    for (let i = 0; i < 50_000; i++) deep = [deep];
+    const q = await checkpoint.resultPayload(deep);
+    expect(q.resultDigest).toBeUndefined();
+    expect(q.resultDigestNote).toContain('no canonical JSON form');
+  });
+});

@@ -1,4 +1,4 @@
-import { digestJson, type Action, type AuditSink, type Clock, type Decision } from '../domain/index.js';
+import { digestJson, wellFormedValue, type Action, type AuditSink, type Clock, type Decision } from '../domain/index.js';
 import type { CallerInfo } from './audit-events.js';
 import { captureValue } from './evidence.js';
 import { reached, type Pass, type PassDeps } from './pass.js';
@@ -45,7 +45,16 @@ export interface Checkpoint {
   /** Scans a call's result when a scan section asks for output scanning; redacts and audits findings. */
   inspect(action: Action, value: unknown, caller?: CallerInfo): Promise<InspectResult>;
   /** A result event's payload: the result's digest and, when results are captured, the result with secrets and PII masked. */
-  resultPayload(value: unknown): Promise<{ resultDigest: string; result?: unknown }>;
+  resultPayload(value: unknown): Promise<ResultPayload>;
+}
+
+/** A result event's payload: the digest of what the agent received and, when captured, a masked copy. */
+export interface ResultPayload {
+  /** Absent only when the result has no canonical form (then `resultDigestNote` says why). */
+  resultDigest?: string;
+  /** Why the digest is not over the exact result (repaired text) or is missing. */
+  resultDigestNote?: string;
+  result?: unknown;
 }
 
 /** Builds the checkpoint over its ports. */
@@ -88,8 +97,17 @@ export function runStages(deps: PassDeps, onStage?: (stage: Stage, ms: number) =
     },
 
     async resultPayload(value) {
-      const result = deps.capture?.results ? await captureValue(deps.detectors, value, 'result') : undefined;
-      return { resultDigest: digestJson(value), ...(result !== undefined ? { result } : {}) };
+      // INVARIANT: never throws: a result event is written whatever an upstream sent.
+      const safe = wellFormedValue(value);
+      let note = safe === value ? undefined : 'unpaired UTF-16 surrogates in the result were replaced by U+FFFD before digesting and keeping it';
+      let resultDigest: string | undefined;
+      try {
+        resultDigest = digestJson(safe);
+      } catch (err) {
+        note = `the result has no canonical JSON form to digest (${err instanceof Error ? err.message : String(err)})`;
+      }
+      const result = deps.capture?.results && resultDigest !== undefined ? await captureValue(deps.detectors, safe, 'result') : undefined;
+      return { ...(resultDigest !== undefined ? { resultDigest } : {}), ...(note ? { resultDigestNote: note } : {}), ...(result !== undefined ? { result } : {}) };
     },
   };
 }

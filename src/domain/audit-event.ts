@@ -81,6 +81,8 @@ export const AuditEventSchema = Type.Object(
         {
           argsDigest: Type.Optional(Type.String()),
           resultDigest: Type.Optional(Type.String()),
+          /** Why `resultDigest` is not over the exact result (unpaired surrogates repaired) or is absent. */
+          resultDigestNote: Type.Optional(Type.String()),
           args: Type.Optional(Type.Unknown()),
           result: Type.Optional(Type.Unknown()),
         },

@@ -32,3 +32,4 @@ export type { GlobMatcher, GlobOptions } from './glob.js';
 export { systemClock } from './clock.js';
 export type { Clock } from './clock.js';
 export type { AuditSink } from './audit-sink.js';
+export { wellFormedValue } from './well-formed.js';
