@@ -214,4 +214,29 @@ describe('rate limits on reads, in memory', () => {
       await rt2.close();
     }
   });
+
+  it('decides, audits and forwards a resource URI as a URL parser reads it, so another spelling cannot dodge a deny', async () => {
+    const guard = `apiVersion: warden.dev/v1
+kind: Policy
+metadata: { name: guard, scope: acme }
+spec:
+  rules:
+    - { name: all, effect: allow, match: { actions: [tool.list, tool.call, resource.list, resource.read, prompt.get] } }
+    - { name: no-secret, effect: deny, match: { actions: [resource.read], resources: ["toy://secret*"] } }
+`;
+    const rt3 = await runtime({ policies: [policyDir(guard)], upstreams: [inMemoryUpstream('toy', toyServer)] });
+    try {
+      const c = await agent(rt3.gateway, { agentId: 'alpha' });
+      for (const uri of ['TOY://secret', 'Toy://secret', 'toy://secret/.', 'toy://secret/x/..']) {
+        const err = await failure(c.readResource({ uri }));
+        expect(err.code, uri).toBe(POLICY_DENIED);
+      }
+      const decided = (await auditEvents(rt3)).filter((e) => e.type === 'resource.read.decided');
+      expect(decided.map((e) => (e.target as { uri?: string }).uri)).toEqual(['toy://secret', 'toy://secret', 'toy://secret/', 'toy://secret/']);
+      expect(decided.every((e) => e.decision?.effect === 'deny')).toBe(true);
+      await c.close();
+    } finally {
+      await rt3.close();
+    }
+  });
 });

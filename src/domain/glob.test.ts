@@ -123,3 +123,18 @@ describe('compileGlob with foldCase', () => {
     expect(performance.now() - started).toBeLessThan(2_000);
   });
 });
+
+describe('foldCase', () => {
+  it('is idempotent on every code point, so a folded glob and a folded name never disagree (U+1E9E folds in two rounds)', () => {
+    const bad: string[] = [];
+    for (let cp = 0; cp <= 0x10ffff; cp++) {
+      if (cp >= 0xd800 && cp <= 0xdfff) continue;
+      const ch = String.fromCodePoint(cp);
+      const once = foldCase(ch);
+      if (foldCase(once) !== once) bad.push(cp.toString(16));
+    }
+    expect(bad).toEqual([]);
+    expect(compileGlob('srv.straße_löschen', { foldCase: true })('srv.STRAẞE_LÖSCHEN')).toBe(true);
+    expect(compileGlob('srv.STRAẞE*', { foldCase: true })('srv.strasse_x')).toBe(true);
+  });
+});

@@ -120,14 +120,18 @@ export function createGateway(deps: GatewayDeps, opts: GatewayOptions): Gateway 
         throw rpcErrorOf(refusal('unknown_resource', `no resource \`${printableName(uri)}\` is served here`), 'read');
       }
       const server = at.upstream.spec.name;
+      // Decide, rate-limit, audit and forward the URI as a URL parser reads it: an upstream built on the
+      // SDK resolves `..`, `%2e`, the scheme's case and `localhost` before it serves, so a policy on
+      // `file:///secret/*` must see `file:///public/../secret/key` as what it is.
+      const own = canonicalUri(at.own);
       const outcome = await govern<ResourceResult>({
         identity: id,
-        action: { kind: 'resource.read', ...baseAction(id), resource: { uri: at.own, server } },
-        target: () => ({ kind: 'resource', server, uri: at.own }),
-        limitName: at.own,
+        action: { kind: 'resource.read', ...baseAction(id), resource: { uri: own, server } },
+        target: () => ({ kind: 'resource', server, uri: own }),
+        limitName: own,
         server,
         describe: { what: 'read', failure: `on the read of \`${uri}\``, withheld: `the read of \`${uri}\`` },
-        forward: () => at.upstream.readResource(at.own, callOpts),
+        forward: () => at.upstream.readResource(own, callOpts),
         expose: (r) => (namespaced ? { ...r, contents: r.contents.map((c) => ({ ...c, uri: exposeUri(server, c.uri, true) })) } : r),
       });
       if (!outcome.ok) throw rpcErrorOf(outcome, 'read');
@@ -195,4 +199,9 @@ function promptArgsOf(args: Action['args']): Record<string, string> | undefined 
     out[k] = v;
   }
   return out;
+}
+
+/** A URI as the WHATWG URL parser normalizes it (dot segments, scheme case, `file://localhost/`); unparseable text as is. */
+export function canonicalUri(uri: string): string {
+  return URL.canParse(uri) ? new URL(uri).href : uri;
 }

@@ -121,7 +121,7 @@ function emptyPolicies(clock: Clock): PolicyProvider & Pick<PolicyWatcher, 'stat
 export async function createCore(config: Readonly<CoreConfig>, opts: CoreOptions = {}): Promise<Core> {
   const logger = opts.logger ?? pino({ level: 'warn', base: { service: 'warden' } }, pino.destination(2));
   const clock = opts.clock ?? systemClock;
-  const policies = config.policies.length > 0 ? await openPolicies(config.policies, { watch: config.watchPolicies ?? false, logger }) : emptyPolicies(clock);
+  const policies = config.policies.length > 0 ? await openPolicies(config.policies, { watch: config.watchPolicies ?? false, logger, clock }) : emptyPolicies(clock);
   const ownsDatabase = opts.database === undefined;
   let database: Database | undefined = opts.database;
   try {
