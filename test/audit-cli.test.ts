@@ -213,3 +213,26 @@ function parseCsv(text: string): string[][] {
   if (cell || row.length) rows.push([...row, cell]);
   return rows;
 }
+
+describe('warden audit verify against the database trusts this installation\'s own key', () => {
+  it('fails checkpoints signed by another key (rows rewritten and re-signed by whoever changed them), unless that key is passed', async () => {
+    const { createCore } = await import('../src/main/index.js');
+    const { generateSigningKey } = await import('../src/audit/index.js');
+    const pino = (await import('pino')).default;
+    const base = mkdtempSync(join(tmpdir(), 'warden-own-key-'));
+    const data = join(base, 'data');
+    const own = `${data}.audit-key.pem`;
+    const other = join(base, 'other.pem');
+    writeFileSync(own, generateSigningKey().privateKeyPem, { mode: 0o600 });
+    writeFileSync(other, generateSigningKey().privateKeyPem, { mode: 0o600 });
+    // Events written and sealed with a key that is not the installation's (what a rewrite would leave).
+    const core = await createCore({ database: { dataDir: data }, policies: [], auditKeyFile: other }, { logger: pino({ level: 'silent' }) });
+    await core.registry.setAgentStatus('agent-1', 'suspended', 'mallory');
+    await core.close();
+    const v = await cli(['audit', 'verify', '--data-dir', data]);
+    expect(v.code).toBe(1);
+    expect(v.stdout).toContain('TAMPERED');
+    expect((await cli(['audit', 'verify', '--data-dir', data, '--trusted-key', other])).code).toBe(0);
+    expect((await cli(['audit', 'verify', '--data-dir', data, '--audit-key', other])).code).toBe(0);
+  });
+});

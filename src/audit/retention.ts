@@ -1,4 +1,4 @@
-import { newAuditEvent, uuidv7, type AuditEvent } from '../domain/index.js';
+import { newAuditEvent, uuidv7, WardenError, type AuditEvent } from '../domain/index.js';
 import type { AuditSink, Clock } from '../domain/index.js';
 import type { LegalHold, PartitionDrop, RetentionOutcome, RetentionStore } from './ports.js';
 
@@ -57,9 +57,12 @@ export function createRetentionService(deps: { store: RetentionStore; audit: Pic
       await deps.audit.append([adminEvent(tenantId, days === undefined ? 'audit.retention.cleared' : 'audit.retention.updated', actor, { category, days: days ?? null }, deps.clock.now())]);
     },
     async addHold(h) {
-      const hold: LegalHold = { id: uuidv7(), tenantId: h.tenantId, scope: h.scope, from: h.from, to: h.to, reason: h.reason, createdBy: h.createdBy, createdAt: deps.clock.now().toISOString(), releasedAt: undefined };
+      // One form for the database row and the chained event, so verify judges a hold as the store applied it.
+      const from = h.from === undefined ? undefined : holdInstant(h.from, 'from');
+      const to = h.to === undefined ? undefined : holdInstant(h.to, 'to');
+      const hold: LegalHold = { id: uuidv7(), tenantId: h.tenantId, scope: h.scope, from, to, reason: h.reason, createdBy: h.createdBy, createdAt: deps.clock.now().toISOString(), releasedAt: undefined };
       await deps.store.addHold(hold);
-      await deps.audit.append([adminEvent(h.tenantId, 'audit.hold.created', h.createdBy, { id: hold.id, scope: h.scope, from: h.from ?? null, to: h.to ?? null, reason: h.reason }, deps.clock.now(), h.scope)]);
+      await deps.audit.append([adminEvent(h.tenantId, 'audit.hold.created', h.createdBy, { id: hold.id, scope: h.scope, from: from ?? null, to: to ?? null, reason: h.reason }, deps.clock.now(), h.scope)]);
       return hold;
     },
     async releaseHold(id, actor) {
@@ -70,4 +73,19 @@ export function createRetentionService(deps: { store: RetentionStore; audit: Pic
       return released;
     },
   };
+}
+
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})$/i;
+
+/**
+ * A hold's bound as one UTC instant at millisecond precision: an offset is required (a time without
+ * one would be read in the database session's zone by the store and in the verifier's by verify), and
+ * sub-millisecond digits are cut, as JavaScript reads them, before the store ever sees them.
+ */
+function holdInstant(text: string, which: 'from' | 'to'): string {
+  const ms = RFC3339.test(text) ? Date.parse(text) : Number.NaN;
+  if (Number.isNaN(ms)) {
+    throw new WardenError('request.invalid', `the hold's \`${which}\` \`${text}\` is not an RFC 3339 time with an offset`, { help: 'e.g. 2026-12-01T00:00:00Z or 2026-12-01T09:00:00+09:00' });
+  }
+  return new Date(ms).toISOString();
 }

@@ -43,8 +43,10 @@ function compare(entry: string, fields: Record<string, [unknown, unknown]>, out:
  * later `warden registry block` or `suspend` must survive a restart with the same file. Differences
  * are reported so the caller can say which value is in force.
  *
- * A tool imported from a file has no pinned definition yet (`pinnedHash` is empty): the first
- * definition a gateway discovers for it is pinned, keeping the file's status and facts.
+ * A tool imported from a file pins the file's `definitionHash` when it gives one, so a gateway that
+ * discovers another definition blocks the tool as changed. Without one the pin is empty and the first
+ * definition a gateway discovers is pinned, keeping the file's status and facts: an entry approved by
+ * name trusts whatever that server first serves under it, so give the hash for anything that matters.
  */
 export async function importRegistryDoc(target: SeedTarget, doc: RegistryDoc): Promise<SeedReport> {
   const report: SeedReport = { added: [], conflicts: [] };
@@ -60,7 +62,7 @@ export async function importRegistryDoc(target: SeedTarget, doc: RegistryDoc): P
     const existing = await target.repo.getTool(tool.server, name);
     const status = tool.status ?? 'approved';
     if (existing) {
-      compare(`${tool.server}.${name}`, { status: [status, existing.status], risk: [tool.risk, existing.risk], owner: [tool.owner, existing.owner], capabilities: [tool.capabilities, existing.capabilities], classification: [tool.classification, existing.classification] }, report.conflicts);
+      compare(`${tool.server}.${name}`, { status: [status, existing.status], risk: [tool.risk, existing.risk], owner: [tool.owner, existing.owner], capabilities: [tool.capabilities, existing.capabilities], classification: [tool.classification, existing.classification], definitionHash: [tool.definitionHash, existing.pinnedHash] }, report.conflicts);
       continue;
     }
     const record: ToolRecord = {
@@ -74,8 +76,10 @@ export async function importRegistryDoc(target: SeedTarget, doc: RegistryDoc): P
       ...(tool.risk ? { risk: tool.risk } : {}),
       ...(tool.owner ? { owner: tool.owner } : {}),
       ...(tool.classification ? { classification: tool.classification } : {}),
-      pinnedHash: '',
-      observedHash: '',
+      // A file that names the definition pins it: a server that later serves another one is blocked as
+      // changed. Without one, the first definition a gateway discovers is pinned (see above).
+      pinnedHash: tool.definitionHash ?? '',
+      observedHash: tool.definitionHash ?? '',
       firstSeen: time,
       lastSeen: time,
     };

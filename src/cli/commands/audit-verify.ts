@@ -1,9 +1,10 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { isRetentionEvidence, keyIdOf, verifyChain, type ChainEntry, type SignedCheckpoint, type VerifyReport } from '../../audit/index.js';
+import { resolveStoreConfig } from '../../config/index.js';
 import type { AuditEvent } from '../../domain/index.js';
 import { CliError, EXIT, type CliIo } from '../io.js';
 import { withCore, withStoreOptions, type StoreFlags } from '../with-core.js';
@@ -36,6 +37,11 @@ async function trustedKeys(files: readonly string[]): Promise<Map<string, KeyObj
     map.set(keyIdOf(key), key);
   }
   return map;
+}
+
+/** The configured signing key's file when it exists here (its public half is trusted), else undefined. */
+function ownSigningKey(file: string): string | undefined {
+  return existsSync(file) ? file : undefined;
 }
 
 /** At most this many column mismatches are read per tenant (like findings). */
@@ -74,13 +80,17 @@ export function registerAuditVerify(audit: Command, io: CliIo, done: (code: numb
       .option('--tenant <id>', 'verify one tenant (default: all)')
       .option('--events <file>', 'verify an export (`warden audit export --order chain`) instead of the database')
       .option('--checkpoints <file>', 'signed checkpoints (`warden audit checkpoints`) to check the export against')
-      .option('--trusted-key <pem>', 'public key a checkpoint must be signed with; repeatable', (v: string, p: string[] = []) => [...p, v])
+      .option('--trusted-key <pem>', 'public key a checkpoint must be signed with; repeatable (default for the database: the public half of the configured signing key, when it exists here)', (v: string, p: string[] = []) => [...p, v])
+      .option('--audit-key <file>', 'the signing key whose public half checkpoints in the database must carry (env WARDEN_AUDIT_KEY; default <data-dir>.audit-key.pem)')
       .option('--max-seal-age <seconds>', 'fail when an event was logged this long after the last checkpoint (default: 2 x checkpoint interval + 60)')
       .option('--checkpoint-interval <seconds>', 'the sealing interval the log was written under (env WARDEN_CHECKPOINT_INTERVAL, default 60)'),
-  )).action(async (opts: StoreFlags & { tenant?: string; events?: string; checkpoints?: string; trustedKey?: string[]; maxSealAge?: string; checkpointInterval?: string; format: string; json?: boolean }) => {
+  )).action(async (opts: StoreFlags & { auditKey?: string; tenant?: string; events?: string; checkpoints?: string; trustedKey?: string[]; maxSealAge?: string; checkpointInterval?: string; format: string; json?: boolean }) => {
     const format = formatOf(opts);
     const seal = { maxAgeMs: maxSealAgeMs(opts, io.env) };
-    const trusted = await trustedKeys(opts.trustedKey ?? []);
+    // Against the database, checkpoints are held to this installation's own signing key by default: a
+    // key embedded in a checkpoint proves nothing when whoever rewrote the rows also re-signed them.
+    const own = !opts.events && !opts.trustedKey?.length ? ownSigningKey(resolveStoreConfig(opts, io.env).auditKeyFile) : undefined;
+    const trusted = await trustedKeys(own ? [own] : (opts.trustedKey ?? []));
     const reports: Record<string, VerifyReport> = {};
     // A counter rewritten in place: only on a terminal, and cleared before the report.
     const live = format === 'human' && io.stderrIsTTY === true;
