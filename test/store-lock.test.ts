@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -161,5 +161,19 @@ describe('the embedded database lock', { timeout: 60_000 }, () => {
     const a = await openDatabase({ memory: true });
     const b = await openDatabase({ memory: true });
     await Promise.all([a.close(), b.close()]);
+  });
+});
+
+describe('a symlinked data directory', () => {
+  it('opens, and holds the same lock as its target', async () => {
+    const base = mkdtempSync(join(tmpdir(), 'warden-symlink-'));
+    dirs.push(base);
+    const real = join(base, 'real');
+    const first = await openDatabase({ dataDir: real });
+    symlinkSync(real, join(base, 'link'));
+    await expect(openDatabase({ dataDir: join(base, 'link') })).rejects.toMatchObject({ code: 'store.locked' });
+    await first.close();
+    const viaLink = await openDatabase({ dataDir: join(base, 'link') });
+    await viaLink.close();
   });
 });

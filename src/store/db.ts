@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, realpath } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect } from 'kysely';
@@ -83,6 +83,8 @@ async function openPglite(dataDir: string | undefined): Promise<Database> {
   try {
     if (dataDir !== undefined) {
       await mkdir(dataDir, { recursive: true });
+      // A symlink and its target are one database: lock and open the real path (PGlite cannot open a symlink).
+      dataDir = await realpath(dataDir);
       lock = await lockDataDir(dataDir);
     }
     client = await PGlite.create(dataDir === undefined ? {} : { dataDir });
@@ -128,6 +130,12 @@ function reasonOf(err: unknown): string {
     const code = (err as { code?: unknown }).code;
     const text = err.message || (typeof code === 'string' ? code : err.name);
     return text.replace(/\s+/g, ' ').trim();
+  }
+  // PGlite's file system throws Emscripten `ErrnoError`s, which are not `Error`s.
+  if (typeof err === 'object' && err !== null) {
+    const e = err as { message?: unknown; errno?: unknown };
+    if (typeof e.message === 'string' && e.message !== '') return e.message;
+    if (e.errno !== undefined) return `file system error (errno ${String(e.errno)})`;
   }
   return String(err);
 }
