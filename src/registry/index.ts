@@ -3,7 +3,7 @@ export type { DiscoveredTool, DiscoveryChange } from './discover.js';
 export { createMemoryRegistryRepo } from './memory-repo.js';
 export { definitionHash } from './pin.js';
 export type { ToolDefinition } from './pin.js';
-export type { AgentRecord, RegistryRepo, RegistryStatus, ServerRecord, ToolRecord } from './records.js';
+export type { AgentRecord, PutOptions, RegistryRepo, RegistryStatus, ServerRecord, ToolRecord } from './records.js';
 export { createRegistry } from './registry-service.js';
 export type { DiscoveryReport, Registry, RegistryDeps, ToolFacts } from './registry-service.js';
 export { parseRegistryFile, RegistryDocSchema } from './registry-file.js';

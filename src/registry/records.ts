@@ -46,17 +46,27 @@ export interface AgentRecord {
   updatedAt: string;
 }
 
+/** How a put treats an existing row. */
+export interface PutOptions {
+  /**
+   * Insert only, in one statement: a row another process wrote since this one looked is kept (the
+   * registry file import must never overwrite an operator's block made in between). @default false
+   */
+  ifAbsent?: boolean;
+}
+
 /** Persistence the registry needs; the store implements it, `createMemoryRegistryRepo` too. */
 export interface RegistryRepo {
   getServer(name: string): Promise<ServerRecord | undefined>;
   listServers(): Promise<ServerRecord[]>;
-  putServer(server: ServerRecord): Promise<void>;
+  /** Inserts or replaces a server; with `ifAbsent`, inserts only (an existing row is left as it is). Resolves whether it wrote. */
+  putServer(server: ServerRecord, opts?: PutOptions): Promise<boolean>;
   getTool(server: string, name: string): Promise<ToolRecord | undefined>;
   /** Tools ordered by server, then name; all servers when `server` is undefined. */
   listTools(filter?: { server?: string | undefined; status?: RegistryStatus | undefined }): Promise<ToolRecord[]>;
-  /** Inserts or replaces a tool; its server must exist. */
-  putTool(tool: ToolRecord): Promise<void>;
+  /** Inserts or replaces a tool (its server must exist); `ifAbsent` as for servers. */
+  putTool(tool: ToolRecord, opts?: PutOptions): Promise<boolean>;
   getAgent(id: string): Promise<AgentRecord | undefined>;
   listAgents(): Promise<AgentRecord[]>;
-  putAgent(agent: AgentRecord): Promise<void>;
+  putAgent(agent: AgentRecord, opts?: PutOptions): Promise<boolean>;
 }

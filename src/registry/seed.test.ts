@@ -84,3 +84,24 @@ describe('seedRegistry with a definition hash', () => {
     expect(evil.status).toEqual({ release: 'blocked' });
   });
 });
+
+describe('seedRegistry racing another writer', () => {
+  it('never overwrites a row written between its read and its write (an operator\'s block in between wins)', async () => {
+    const h = harness();
+    // Another process registers and blocks the tool right after the seed has read "absent".
+    const repo = {
+      ...h.repo,
+      async getTool(server: string, name: string) {
+        const seen = await h.repo.getTool(server, name);
+        if (!seen && (await h.repo.getServer(server))) {
+          await h.repo.putTool({ server, name, capabilities: [], annotations: {}, inputSchema: {}, status: 'blocked', statusReason: 'incident 42', pinnedHash: 'sha256:x', observedHash: 'sha256:x', firstSeen: 't', lastSeen: 't' });
+        }
+        return seen;
+      },
+    };
+    const report = await seedRegistry({ repo, audit: h.audit, clock: h.clock }, DOC);
+    expect(await h.registry.findTool('deploy', 'deploy.release')).toMatchObject({ status: 'blocked' });
+    expect(report.added).not.toContain('deploy.release');
+    expect(report.conflicts).toContainEqual({ entry: 'deploy.release', field: 'status', fileValue: 'approved', databaseValue: 'blocked' });
+  });
+});

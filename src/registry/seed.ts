@@ -55,14 +55,18 @@ export async function importRegistryDoc(target: SeedTarget, doc: RegistryDoc): P
     const name = ownName(tool);
     if (!(await target.repo.getServer(tool.server))) {
       const server: ServerRecord = { name: tool.server, scope: 'default', status: 'approved', info: { source: 'registry file' }, firstSeen: time, lastSeen: time };
-      await target.repo.putServer(server);
-      report.added.push(tool.server);
-      await target.imported({ kind: 'server', name: tool.server }, { status: server.status });
+      // Insert only: a server another process registered (or an operator blocked) since the read stays as it is.
+      if (await target.repo.putServer(server, { ifAbsent: true })) {
+        report.added.push(tool.server);
+        await target.imported({ kind: 'server', name: tool.server }, { status: server.status });
+      }
     }
-    const existing = await target.repo.getTool(tool.server, name);
     const status = tool.status ?? 'approved';
-    if (existing) {
+    const compareWith = (existing: ToolRecord) =>
       compare(`${tool.server}.${name}`, { status: [status, existing.status], risk: [tool.risk, existing.risk], owner: [tool.owner, existing.owner], capabilities: [tool.capabilities, existing.capabilities], classification: [tool.classification, existing.classification], definitionHash: [tool.definitionHash, existing.pinnedHash] }, report.conflicts);
+    const existing = await target.repo.getTool(tool.server, name);
+    if (existing) {
+      compareWith(existing);
       continue;
     }
     const record: ToolRecord = {
@@ -83,7 +87,13 @@ export async function importRegistryDoc(target: SeedTarget, doc: RegistryDoc): P
       firstSeen: time,
       lastSeen: time,
     };
-    await target.repo.putTool(record);
+    // Insert only, in one statement: a row written between the read and here (a gateway's discovery, an
+    // operator's block) wins over the file, as an existing row does.
+    if (!(await target.repo.putTool(record, { ifAbsent: true }))) {
+      const now = await target.repo.getTool(tool.server, name);
+      if (now) compareWith(now);
+      continue;
+    }
     report.added.push(`${tool.server}.${name}`);
     await target.imported({ kind: 'tool', server: tool.server, name: `${tool.server}.${name}` }, { status, ...(tool.risk ? { risk: tool.risk } : {}) });
   }
@@ -94,7 +104,7 @@ export async function importRegistryDoc(target: SeedTarget, doc: RegistryDoc): P
       compare(`agent:${agent.id}`, { status: [status, existing.status], kind: [agent.kind, existing.kind], owner: [agent.owner, existing.owner] }, report.conflicts);
       continue;
     }
-    await target.repo.putAgent({ id: agent.id, status, updatedAt: time, ...(agent.kind ? { kind: agent.kind } : {}), ...(agent.owner ? { owner: agent.owner } : {}) } satisfies AgentRecord);
+    if (!(await target.repo.putAgent({ id: agent.id, status, updatedAt: time, ...(agent.kind ? { kind: agent.kind } : {}), ...(agent.owner ? { owner: agent.owner } : {}) } satisfies AgentRecord, { ifAbsent: true }))) continue;
     report.added.push(`agent:${agent.id}`);
     await target.imported({ kind: 'agent', name: agent.id }, { status });
   }

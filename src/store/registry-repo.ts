@@ -62,15 +62,21 @@ export function createRegistryRepo(db: Kysely<Schema>): RegistryRepo {
       const rows = await db.selectFrom('registry_servers').selectAll().where('tenant_id', '=', TENANT).orderBy('name').execute();
       return rows.map(toServer);
     },
-    async putServer(s) {
-      await sql`
+    async putServer(s, opts = {}) {
+      const r = await sql`
         INSERT INTO registry_servers (tenant_id, name, scope, owner, status, status_reason, info, first_seen, last_seen, updated_at)
         VALUES (${TENANT}, ${s.name}, ${s.scope}, ${s.owner ?? null}, ${s.status}, ${s.statusReason ?? null}, ${json(s.info)},
                 ${s.firstSeen}::timestamptz, ${s.lastSeen}::timestamptz, now())
-        ON CONFLICT (tenant_id, name) DO UPDATE SET
+        ON CONFLICT (tenant_id, name) ${
+          opts.ifAbsent
+            ? sql`DO NOTHING`
+            : sql`DO UPDATE SET
           scope = excluded.scope, owner = excluded.owner, status = excluded.status, status_reason = excluded.status_reason,
-          info = excluded.info, first_seen = excluded.first_seen, last_seen = excluded.last_seen, updated_at = now()
+          info = excluded.info, first_seen = excluded.first_seen, last_seen = excluded.last_seen, updated_at = now()`
+        }
+        RETURNING 1 AS written
       `.execute(db);
+      return r.rows.length > 0;
     },
     async getTool(server, name) {
       const row = await db
@@ -89,19 +95,25 @@ export function createRegistryRepo(db: Kysely<Schema>): RegistryRepo {
       const rows = await q.orderBy('server').orderBy('name').execute();
       return rows.map(toTool);
     },
-    async putTool(t) {
-      await sql`
+    async putTool(t, opts = {}) {
+      const r = await sql`
         INSERT INTO registry_tools (tenant_id, server, name, owner, risk, capabilities, classification, annotations, description,
                                     input_schema, status, status_reason, pinned_hash, observed_hash, first_seen, last_seen, updated_at)
         VALUES (${TENANT}, ${t.server}, ${t.name}, ${t.owner ?? null}, ${t.risk ?? null}, ${json(t.capabilities)}, ${t.classification ?? null},
                 ${json(t.annotations)}, ${t.description ?? null}, ${json(t.inputSchema)}, ${t.status}, ${t.statusReason ?? null},
                 ${t.pinnedHash}, ${t.observedHash}, ${t.firstSeen}::timestamptz, ${t.lastSeen}::timestamptz, now())
-        ON CONFLICT (tenant_id, server, name) DO UPDATE SET
+        ON CONFLICT (tenant_id, server, name) ${
+          opts.ifAbsent
+            ? sql`DO NOTHING`
+            : sql`DO UPDATE SET
           owner = excluded.owner, risk = excluded.risk, capabilities = excluded.capabilities, classification = excluded.classification,
           annotations = excluded.annotations, description = excluded.description, input_schema = excluded.input_schema,
           status = excluded.status, status_reason = excluded.status_reason, pinned_hash = excluded.pinned_hash,
-          observed_hash = excluded.observed_hash, first_seen = excluded.first_seen, last_seen = excluded.last_seen, updated_at = now()
+          observed_hash = excluded.observed_hash, first_seen = excluded.first_seen, last_seen = excluded.last_seen, updated_at = now()`
+        }
+        RETURNING 1 AS written
       `.execute(db);
+      return r.rows.length > 0;
     },
     async getAgent(id) {
       const row = await db.selectFrom('registry_agents').selectAll().where('tenant_id', '=', TENANT).where('id', '=', id).executeTakeFirst();
@@ -111,12 +123,16 @@ export function createRegistryRepo(db: Kysely<Schema>): RegistryRepo {
       const rows = await db.selectFrom('registry_agents').selectAll().where('tenant_id', '=', TENANT).orderBy('id').execute();
       return rows.map(toAgent);
     },
-    async putAgent(a) {
-      await sql`
+    async putAgent(a, opts = {}) {
+      const r = await sql`
         INSERT INTO registry_agents (tenant_id, id, kind, owner, status, updated_at)
         VALUES (${TENANT}, ${a.id}, ${a.kind ?? null}, ${a.owner ?? null}, ${a.status}, ${a.updatedAt}::timestamptz)
-        ON CONFLICT (tenant_id, id) DO UPDATE SET kind = excluded.kind, owner = excluded.owner, status = excluded.status, updated_at = excluded.updated_at
+        ON CONFLICT (tenant_id, id) ${
+          opts.ifAbsent ? sql`DO NOTHING` : sql`DO UPDATE SET kind = excluded.kind, owner = excluded.owner, status = excluded.status, updated_at = excluded.updated_at`
+        }
+        RETURNING 1 AS written
       `.execute(db);
+      return r.rows.length > 0;
     },
   };
 }
