@@ -13,6 +13,8 @@ export function createMemoryRegistryRepo(): RegistryRepo {
     listServers: async () => [...servers.values()].sort((a, b) => (a.name < b.name ? -1 : 1)).map(copy),
     putServer: async (s, opts = {}) => {
       if (opts.ifAbsent && servers.has(s.name)) return false;
+      const was = servers.get(s.name);
+      if (opts.unchangedFrom && was && was.status !== opts.unchangedFrom.status) return false;
       servers.set(s.name, copy(s));
       return true;
     },
@@ -25,6 +27,9 @@ export function createMemoryRegistryRepo(): RegistryRepo {
     putTool: async (t, opts = {}) => {
       if (!servers.has(t.server)) throw new WardenError('registry.not_found', `server \`${t.server}\` is not in the registry`);
       if (opts.ifAbsent && tools.has(key(t.server, t.name))) return false;
+      const was = tools.get(key(t.server, t.name));
+      const u = opts.unchangedFrom;
+      if (u && was && (was.status !== u.status || was.pinnedHash !== (u.pinnedHash ?? '') || was.observedHash !== (u.observedHash ?? ''))) return false;
       tools.set(key(t.server, t.name), copy(t));
       return true;
     },

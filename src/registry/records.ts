@@ -53,6 +53,12 @@ export interface PutOptions {
    * registry file import must never overwrite an operator's block made in between). @default false
    */
   ifAbsent?: boolean;
+  /**
+   * Replace only while the stored row still has these values of the fields that decide (status, and
+   * for tools the pinned and observed hashes): a compare-and-swap, so a block another process wrote
+   * since this one read the row is never overwritten. An absent row is inserted.
+   */
+  unchangedFrom?: { status: RegistryStatus; pinnedHash?: string; observedHash?: string };
 }
 
 /** Persistence the registry needs; the store implements it, `createMemoryRegistryRepo` too. */

@@ -64,6 +64,9 @@ export interface RegistryDeps {
   poisonThreshold?: number;
 }
 
+/** How often a discovery write is retried when another process changed the row in between. */
+const CAS_ATTEMPTS = 3;
+
 /** Builds the store-backed registry over its repo. */
 export function createRegistry(deps: RegistryDeps): Registry {
   const ttl = deps.cacheMs ?? 500;
@@ -118,23 +121,37 @@ export function createRegistry(deps: RegistryDeps): Registry {
 
     async discover(server, tools) {
       const time = now();
-      const existing = await deps.repo.getServer(server.name);
-      const record: ServerRecord = existing
-        ? { ...existing, info: { ...existing.info, ...(server.info ?? {}) }, lastSeen: time }
-        : { name: server.name, scope: server.scope, status: 'pending', info: server.info ?? {}, firstSeen: time, lastSeen: time };
-      await deps.repo.putServer(record);
+      // Compare-and-swap writes: a block another process (the CLI, another replica) wrote between a read
+      // here and the write is never overwritten; the row is read again and reconciled against it.
+      let existing = await deps.repo.getServer(server.name);
+      let record: ServerRecord;
+      for (let attempt = 0; ; attempt++) {
+        record = existing
+          ? { ...existing, info: { ...existing.info, ...(server.info ?? {}) }, lastSeen: time }
+          : { name: server.name, scope: server.scope, status: 'pending', info: server.info ?? {}, firstSeen: time, lastSeen: time };
+        if (await deps.repo.putServer(record, existing ? { unchangedFrom: existing } : { ifAbsent: true })) break;
+        if (attempt >= CAS_ATTEMPTS) throw new WardenError('store.unavailable', `server \`${server.name}\` kept changing while it was being registered; retry`);
+        existing = await deps.repo.getServer(server.name);
+      }
       if (!existing) await audit('registry.server.discovered', server.scope, { kind: 'server', name: server.name }, { info: record.info });
       const report: DiscoveryReport = { server: server.name, added: [], changed: [], unchanged: [], status: {} };
       const lists: Record<DiscoveryChange, string[]> = { new: report.added, changed: report.changed, unchanged: report.unchanged };
       for (const seen of tools) {
-        const before = await deps.repo.getTool(server.name, seen.name);
-        const reconciled = reconcileTool(server.name, before, seen, time);
-        let tool = reconciled.record;
-        const change = reconciled.change;
-        // Poisoned definitions are blocked at discovery, before any agent can see or call them.
-        const poison = change === 'unchanged' || !deps.scanDefinition ? [] : deps.scanDefinition(seen).filter((f) => f.category === 'tool_poisoning' && f.score >= (deps.poisonThreshold ?? 0.5));
-        if (poison.length > 0) tool = { ...tool, status: 'blocked', statusReason: `the definition carries hidden instructions (${[...new Set(poison.map((f) => f.type))].join(', ')})` };
-        await deps.repo.putTool(tool);
+        let before = await deps.repo.getTool(server.name, seen.name);
+        let tool: ToolRecord;
+        let change: DiscoveryChange;
+        let poison: Finding[];
+        for (let attempt = 0; ; attempt++) {
+          const reconciled = reconcileTool(server.name, before, seen, time);
+          tool = reconciled.record;
+          change = reconciled.change;
+          // Poisoned definitions are blocked at discovery, before any agent can see or call them.
+          poison = change === 'unchanged' || !deps.scanDefinition ? [] : deps.scanDefinition(seen).filter((f) => f.category === 'tool_poisoning' && f.score >= (deps.poisonThreshold ?? 0.5));
+          if (poison.length > 0) tool = { ...tool, status: 'blocked', statusReason: `the definition carries hidden instructions (${[...new Set(poison.map((f) => f.type))].join(', ')})` };
+          if (await deps.repo.putTool(tool, before ? { unchangedFrom: before } : { ifAbsent: true })) break;
+          if (attempt >= CAS_ATTEMPTS) throw new WardenError('store.unavailable', `tool \`${seen.name}\` on \`${server.name}\` kept changing while it was being registered; retry`);
+          before = await deps.repo.getTool(server.name, seen.name);
+        }
         lists[change].push(seen.name);
         report.status[seen.name] = record.status === 'blocked' ? 'blocked' : tool.status;
         if (poison.length > 0) {

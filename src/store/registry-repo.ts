@@ -72,7 +72,8 @@ export function createRegistryRepo(db: Kysely<Schema>): RegistryRepo {
             ? sql`DO NOTHING`
             : sql`DO UPDATE SET
           scope = excluded.scope, owner = excluded.owner, status = excluded.status, status_reason = excluded.status_reason,
-          info = excluded.info, first_seen = excluded.first_seen, last_seen = excluded.last_seen, updated_at = now()`
+          info = excluded.info, first_seen = excluded.first_seen, last_seen = excluded.last_seen, updated_at = now()
+          ${opts.unchangedFrom ? sql`WHERE registry_servers.status = ${opts.unchangedFrom.status}` : sql``}`
         }
         RETURNING 1 AS written
       `.execute(db);
@@ -109,7 +110,12 @@ export function createRegistryRepo(db: Kysely<Schema>): RegistryRepo {
           owner = excluded.owner, risk = excluded.risk, capabilities = excluded.capabilities, classification = excluded.classification,
           annotations = excluded.annotations, description = excluded.description, input_schema = excluded.input_schema,
           status = excluded.status, status_reason = excluded.status_reason, pinned_hash = excluded.pinned_hash,
-          observed_hash = excluded.observed_hash, first_seen = excluded.first_seen, last_seen = excluded.last_seen, updated_at = now()`
+          observed_hash = excluded.observed_hash, first_seen = excluded.first_seen, last_seen = excluded.last_seen, updated_at = now()
+          ${
+            opts.unchangedFrom
+              ? sql`WHERE registry_tools.status = ${opts.unchangedFrom.status} AND registry_tools.pinned_hash = ${opts.unchangedFrom.pinnedHash ?? ''} AND registry_tools.observed_hash = ${opts.unchangedFrom.observedHash ?? ''}`
+              : sql``
+          }`
         }
         RETURNING 1 AS written
       `.execute(db);
