@@ -1,4 +1,4 @@
-import { newAuditEvent, uuidv7, WardenError, type AuditEvent } from '../domain/index.js';
+import { newAuditEvent, parseInstant, uuidv7, WardenError, type AuditEvent } from '../domain/index.js';
 import type { AuditSink, Clock } from '../domain/index.js';
 import type { LegalHold, PartitionDrop, RetentionOutcome, RetentionStore } from './ports.js';
 
@@ -75,16 +75,14 @@ export function createRetentionService(deps: { store: RetentionStore; audit: Pic
   };
 }
 
-const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})$/i;
-
 /**
  * A hold's bound as one UTC instant at millisecond precision: an offset is required (a time without
  * one would be read in the database session's zone by the store and in the verifier's by verify), and
  * sub-millisecond digits are cut, as JavaScript reads them, before the store ever sees them.
  */
 function holdInstant(text: string, which: 'from' | 'to'): string {
-  const ms = RFC3339.test(text) ? Date.parse(text) : Number.NaN;
-  if (Number.isNaN(ms)) {
+  const ms = parseInstant(text);
+  if (ms === undefined) {
     throw new WardenError('request.invalid', `the hold's \`${which}\` \`${text}\` is not an RFC 3339 time with an offset`, { help: 'e.g. 2026-12-01T00:00:00Z or 2026-12-01T09:00:00+09:00' });
   }
   return new Date(ms).toISOString();

@@ -33,3 +33,4 @@ export { systemClock } from './clock.js';
 export type { Clock } from './clock.js';
 export type { AuditSink } from './audit-sink.js';
 export { wellFormedValue } from './well-formed.js';
+export { parseInstant } from './instant.js';

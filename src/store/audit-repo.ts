@@ -7,6 +7,7 @@ import type { ChainStub } from '../audit/verify.js';
 import type { AuditPage, AuditQuery, AuditReader } from '../audit/index.js';
 import type { AuditEvent } from '../domain/audit-event.js';
 import { WardenError } from '../domain/errors.js';
+import { parseInstant } from '../domain/instant.js';
 import { decodeAuditCursor, encodeAuditCursor } from './audit-cursor.js';
 import { ensurePartitions } from './audit-partitions.js';
 import type { Schema } from './schema.js';
@@ -15,7 +16,6 @@ import type { Schema } from './schema.js';
 export const AUDIT_PAGE_MAX = 1000;
 
 const GENESIS = `sha256:${'0'.repeat(64)}`;
-const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i;
 
 /**
  * How each indexed column derives from the event body `e`: the writer inserts these, and
@@ -269,7 +269,7 @@ function checkQuery(query: AuditQuery): void {
   }
   for (const key of ['from', 'to'] as const) {
     const value = query[key];
-    if (value !== undefined && (!RFC3339.test(value) || Number.isNaN(Date.parse(value)))) {
+    if (value !== undefined && parseInstant(value) === undefined) {
       throw new WardenError('request.invalid', `\`${key}\` must be an RFC 3339 date-time, got \`${value}\``, {
         help: 'for example `2026-11-24T22:00:00Z`',
       });
