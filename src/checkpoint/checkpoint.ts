@@ -98,13 +98,20 @@ export function runStages(deps: PassDeps, onStage?: (stage: Stage, ms: number) =
 
     async resultPayload(value) {
       // INVARIANT: never throws: a result event is written whatever an upstream sent.
-      const safe = wellFormedValue(value);
-      let note = safe === value ? undefined : 'unpaired UTF-16 surrogates in the result were replaced by U+FFFD before digesting and keeping it';
+      // The common case digests once; only a result canonical JSON refuses is walked and repaired.
+      let safe = value;
+      let note: string | undefined;
       let resultDigest: string | undefined;
       try {
-        resultDigest = digestJson(safe);
-      } catch (err) {
-        note = `the result has no canonical JSON form to digest (${err instanceof Error ? err.message : String(err)})`;
+        resultDigest = digestJson(value);
+      } catch {
+        safe = wellFormedValue(value);
+        note = safe === value ? undefined : 'unpaired UTF-16 surrogates in the result were replaced by U+FFFD before digesting and keeping it';
+        try {
+          resultDigest = digestJson(safe);
+        } catch (err) {
+          note = `the result has no canonical JSON form to digest (${err instanceof Error ? err.message : String(err)})`;
+        }
       }
       const result = deps.capture?.results && resultDigest !== undefined ? await captureValue(deps.detectors, safe, 'result') : undefined;
       return { ...(resultDigest !== undefined ? { resultDigest } : {}), ...(note ? { resultDigestNote: note } : {}), ...(result !== undefined ? { result } : {}) };
