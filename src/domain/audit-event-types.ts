@@ -53,6 +53,13 @@ export const AUDIT_EVENT_TYPES = {
   'audit.retention.partition_dropped': 'a monthly partition past its retention was dropped',
   'audit.hold.created': 'a legal hold was placed',
   'audit.hold.released': 'a legal hold was released',
+  'identity.tenant.created': 'a tenant was created',
+  'identity.scope.updated': "a node of a tenant's scope tree was created or its owner or description changed",
+  'identity.token.created': 'an API token was created (its secret is never logged)',
+  'identity.token.revoked': 'an API token was revoked',
+  'identity.token.rotated': 'an API token was replaced by a new one with the same grants and revoked',
+  'auth.assertion_refused': 'a decide call asserted a principal, agent, time or scope its credential may not assert, and was refused',
+  'auth.denied': 'an authenticated caller called a route its roles do not allow',
 } as const;
 
 /** A catalogued audit event type. */

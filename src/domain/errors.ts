@@ -42,6 +42,16 @@ export const ERROR_CODES = {
   'request.unsupported_media_type': 'the request body has a content type the API does not accept',
   'request.too_large': 'the request body is larger than the API accepts',
   'request.invalid': 'a request failed validation',
+  // identity
+  'auth.required': 'an API route was called without an `Authorization: Bearer` token',
+  'auth.invalid_token': 'the bearer token is unknown, malformed, revoked or expired, or an OIDC token failed validation',
+  'auth.forbidden': "the caller's roles do not allow this route or this scope",
+  'auth.assertion_refused': 'a decide call asserted a principal, agent or time other than its credential\'s own; only an `enforcer` may',
+  'auth.rate_limited': 'too many failed authentications from this address; wait and retry',
+  'identity.tenant_not_found': 'a tenant named by the caller does not exist',
+  'identity.tenant_exists': 'a tenant with this id already exists',
+  'identity.token_not_found': 'a token named by the caller is not in its tenant (or not at a scope it manages)',
+  'identity.token_revoked': 'a revoked token cannot be rotated',
   // gateway
   'gateway.upstream_closed': 'a request reached an upstream connection the gateway has closed',
   'gateway.session_limit': 'an agent (or the gateway in all) holds as many open sessions as allowed; close unused sessions or wait for idle ones to expire',

@@ -13,3 +13,5 @@ export type { Schema, AuditEventsTable, WardenMigrationsTable } from './schema.j
 export { createRegistryRepo } from './registry-repo.js';
 
 export type { RegistryAgentsTable, RegistryServersTable, RegistryToolsTable } from './schema.js';
+export { createIdentityRepo } from './identity-repo.js';
+export { withTenant } from './tenant-scope.js';

@@ -1,0 +1,52 @@
+import { ROLES, type Role } from './roles.js';
+
+/** Every role a person holds (not the machine roles). */
+const PEOPLE: readonly Role[] = ['owner', 'admin', 'policy_author', 'approver', 'auditor', 'analyst', 'viewer'];
+const ANY: readonly Role[] = ROLES;
+
+/** Who may call one API route, and how the handler narrows it further by scope. */
+export interface RouteAccess {
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  /** The route as Fastify registers it (`:param`, `*`). */
+  url: string;
+  /** A credential holding one of these roles, at any scope, passes the gate; the rest get 403. */
+  roles: readonly Role[];
+  /** What the handler checks beyond the gate: the scope the roles must hold at. */
+  scoping: string;
+}
+
+/**
+ * THE authorization table: every `/api/*` route and the roles that may call it. The API's
+ * authentication hook refuses a route that is missing here (fail closed), docs/api.md prints this
+ * table (`npx tsx scripts/gen-api-docs.ts`), and test/route-roles.test.ts calls every route with
+ * every role and checks the answer against it.
+ */
+export const ROUTE_ACCESS: readonly RouteAccess[] = [
+  { method: 'GET', url: '/api/v1/whoami', roles: ANY, scoping: 'the caller itself' },
+  { method: 'GET', url: '/api/openapi.json', roles: ANY, scoping: 'none: the document describes the API, not a tenant' },
+  { method: 'POST', url: '/api/v1/decide', roles: ['owner', 'admin', 'agent', 'enforcer'], scoping: "the role must hold at the action's `scope`; only `enforcer` may assert a principal, agent or time other than its own" },
+  { method: 'GET', url: '/api/v1/audit/events', roles: ['owner', 'admin', 'auditor', 'analyst'], scoping: 'events of the scopes where the role holds; `analyst` sees no captured bodies' },
+  { method: 'GET', url: '/api/v1/audit/destinations', roles: ['owner', 'admin', 'auditor'], scoping: "the tenant's cursors; tenant-wide role" },
+  { method: 'GET', url: '/api/v1/audit/destinations/:name/dead-letters', roles: ['owner', 'admin', 'auditor'], scoping: "the tenant's dead letters; tenant-wide role" },
+  { method: 'POST', url: '/api/v1/audit/destinations/:name/replay', roles: ['owner', 'admin'], scoping: "the tenant's chain only; tenant-wide role" },
+  { method: 'GET', url: '/api/v1/policies', roles: [...PEOPLE, 'enforcer'], scoping: 'the installation-wide policy set' },
+  { method: 'GET', url: '/api/v1/tenant', roles: PEOPLE, scoping: "the caller's tenant" },
+  { method: 'GET', url: '/api/v1/scopes', roles: PEOPLE, scoping: "the tenant's scope tree" },
+  { method: 'PUT', url: '/api/v1/scopes/*', roles: ['owner', 'admin'], scoping: 'the role must hold at the scope' },
+  { method: 'GET', url: '/api/v1/tokens', roles: ['owner', 'admin'], scoping: 'tokens granted at scopes where the role holds' },
+  { method: 'POST', url: '/api/v1/tokens', roles: ['owner', 'admin'], scoping: 'the role must hold at the new grant\'s scope; only `owner` grants `owner`' },
+  { method: 'DELETE', url: '/api/v1/tokens/:id', roles: ['owner', 'admin'], scoping: "the role must hold at the token's scope" },
+  { method: 'POST', url: '/api/v1/tokens/:id/rotate', roles: ['owner', 'admin'], scoping: "the role must hold at the token's scope" },
+];
+
+const INDEX = new Map(ROUTE_ACCESS.map((r) => [`${r.method} ${r.url}`, r]));
+
+/** The table's entry for a registered route, or undefined (the hook then refuses it). */
+export function accessOf(method: string, url: string): RouteAccess | undefined {
+  return INDEX.get(`${method === 'HEAD' ? 'GET' : method} ${url}`);
+}
+
+/** True when one of the credential's grants carries one of the route's roles. */
+export function mayCall(access: RouteAccess, roles: readonly Role[]): boolean {
+  return roles.some((r) => access.roles.includes(r));
+}

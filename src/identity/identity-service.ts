@@ -1,0 +1,238 @@
+import { WardenError, newAuditEvent, type AuditSink, type Clock } from '../domain/index.js';
+import { actorOf, type Credential } from './credential.js';
+import { GRANTABLE, holdsAt, readableScopes, scopeCovers, type Role } from './roles.js';
+import type { IdentityStore, NewToken, ScopeNode, Tenant, TokenInfo, TokenRow } from './records.js';
+import { newTokenSecret, tokenIdOf, tokenMatches } from './token-secret.js';
+
+/** Verifies a bearer text that is not a Warden token (a JWT from the configured OIDC issuer). */
+export interface BearerVerifier {
+  verify(bearer: string): Promise<Credential>;
+}
+
+export interface IdentityDeps {
+  store: IdentityStore;
+  audit: Pick<AuditSink, 'append'>;
+  clock: Clock;
+  /** OIDC for people; without it only Warden tokens authenticate. */
+  oidc?: BearerVerifier | undefined;
+  /**
+   * How long a successful token lookup is reused, ms on `clock`. Revocation reaches every replica
+   * within this time (plus the query), so it stays well under a second.
+   * @default 500
+   */
+  cacheMs?: number;
+}
+
+/** A token as created: the secret is in `token` and nowhere else, ever. */
+export interface CreatedToken {
+  token: string;
+  info: TokenInfo;
+}
+
+export interface IdentityService {
+  /**
+   * The credential behind an `Authorization: Bearer` text.
+   * @throws WardenError `auth.invalid_token` when it is unknown, malformed, revoked or expired.
+   */
+  authenticate(bearer: string): Promise<Credential>;
+  /** @throws WardenError `auth.forbidden` when the actor may not grant that role at that scope; `identity.tenant_not_found`. */
+  createToken(actor: Credential, input: Omit<NewToken, 'tenantId'>): Promise<CreatedToken>;
+  /** The tenant's tokens granted at scopes where the actor may manage tokens. */
+  listTokens(actor: Credential): Promise<TokenInfo[]>;
+  /** @throws WardenError `identity.token_not_found` (also for another tenant's id), `auth.forbidden`. */
+  revokeToken(actor: Credential, id: string): Promise<TokenInfo>;
+  /** A new secret with the same grants; the old token is revoked at once. */
+  rotateToken(actor: Credential, id: string): Promise<CreatedToken>;
+  createTenant(actor: Credential | undefined, t: { id: string; name: string }): Promise<{ tenant: Tenant; created: boolean }>;
+  getTenant(id: string): Promise<Tenant | undefined>;
+  listTenants(): Promise<Tenant[]>;
+  putScope(actor: Credential, node: { path: string; owner?: string | null | undefined; description?: string | null | undefined }): Promise<ScopeNode>;
+  listScopes(tenantId: string): Promise<ScopeNode[]>;
+  /** Of `ids`, the tokens no longer valid (revoked, expired or gone): live sessions holding them are cut. */
+  invalidTokens(ids: readonly string[]): Promise<string[]>;
+}
+
+/** Roles that manage tokens. */
+const TOKEN_ADMINS: readonly Role[] = ['owner', 'admin'];
+
+const KINDS: ScopeNode['kind'][] = ['org', 'group', 'subgroup', 'project'];
+
+function infoOf(row: TokenRow): TokenInfo {
+  const { hash: _hash, ...info } = row;
+  return info;
+}
+
+function forbidden(message: string, help?: string): WardenError {
+  return new WardenError('auth.forbidden', message, help ? { help } : {});
+}
+
+function notFound(id: string): WardenError {
+  return new WardenError('identity.token_not_found', `no token \`${id}\` in this tenant`, { help: '`warden token list` shows the tokens you may manage' });
+}
+
+export function createIdentityService(deps: IdentityDeps): IdentityService {
+  const ttl = deps.cacheMs ?? 500;
+  const cache = new Map<string, { at: number; cred: Credential }>();
+  const nowIso = () => deps.clock.now().toISOString();
+
+  const audit = async (actor: Credential | undefined, type: Parameters<typeof newAuditEvent>[0]['type'], tenantId: string, scope: string, target: { kind: 'token' | 'tenant' | 'scope'; name: string }, details: Record<string, unknown>) => {
+    await deps.audit.append([
+      newAuditEvent(
+        {
+          tenantId,
+          scope,
+          category: 'admin',
+          type,
+          severity: 'medium',
+          outcome: 'success',
+          actor: actor ? actorOf(actor) : { type: 'system', id: 'warden' },
+          target,
+          details,
+        },
+        deps.clock.now(),
+      ),
+    ]);
+  };
+
+  const ownToken = async (actor: Credential, id: string): Promise<TokenRow> => {
+    const row = await deps.store.findToken(id);
+    // Another tenant's token is indistinguishable from a missing one.
+    if (!row || row.tenantId !== actor.tenantId) throw notFound(id);
+    if (!holdsAt(actor.grants, TOKEN_ADMINS, row.scope ?? undefined)) throw notFound(id);
+    return row;
+  };
+
+  const mint = async (actor: Credential, input: NewToken): Promise<CreatedToken> => {
+    const tenant = await deps.store.getTenant(input.tenantId);
+    if (!tenant) throw new WardenError('identity.tenant_not_found', `no tenant \`${input.tenantId}\``, { help: 'create it first: `warden tenant create ID --name NAME`' });
+    if (!holdsAt(actor.grants, TOKEN_ADMINS, input.scope)) {
+      throw forbidden(`granting a role at ${input.scope ? `scope \`${input.scope}\`` : 'the whole tenant'} needs \`owner\` or \`admin\` there`);
+    }
+    const grantable = new Set(actor.grants.filter((g) => scopeCovers(g.scope, input.scope)).flatMap((g) => GRANTABLE[g.role]));
+    if (!grantable.has(input.role)) throw forbidden(`your roles may not grant \`${input.role}\``, 'only an `owner` grants `owner`');
+    if (input.role === 'agent' && !input.agentId) throw new WardenError('request.invalid', 'an `agent` token names the agent it acts as', { help: 'pass `--agent ID` (API: `agentId`)' });
+    if (input.role !== 'agent' && input.agentId) throw new WardenError('request.invalid', 'only an `agent` token names an agent');
+    if (input.expiresAt !== undefined && Date.parse(input.expiresAt) <= deps.clock.now().getTime()) throw new WardenError('request.invalid', 'the expiry is in the past');
+    const secret = newTokenSecret();
+    const row: TokenRow = {
+      id: secret.id,
+      tenantId: input.tenantId,
+      name: input.name,
+      prefix: secret.prefix,
+      role: input.role,
+      scope: input.scope ?? null,
+      agentId: input.agentId ?? null,
+      principal: input.principal ?? (input.role === 'agent' ? null : input.name),
+      createdAt: nowIso(),
+      createdBy: actorOf(actor).id,
+      expiresAt: input.expiresAt ?? null,
+      revokedAt: null,
+      lastUsedAt: null,
+      hash: secret.hash,
+    };
+    await deps.store.insertToken(row);
+    return { token: secret.token, info: infoOf(row) };
+  };
+
+  return {
+    async authenticate(bearer) {
+      const id = tokenIdOf(bearer);
+      if (id === undefined) {
+        if (deps.oidc && bearer.split('.').length === 3) return deps.oidc.verify(bearer);
+        throw new WardenError('auth.invalid_token', 'the bearer token is not a valid Warden token', { help: 'tokens look like `wdn_…`; create one with `warden token create`' });
+      }
+      const now = deps.clock.now().getTime();
+      const hit = cache.get(bearer);
+      if (hit && now >= hit.at && now - hit.at < ttl && (hit.cred.expiresAt === undefined || Date.parse(hit.cred.expiresAt) > now)) return hit.cred;
+      const row = await deps.store.findToken(id);
+      const invalid = (why: string) => {
+        cache.delete(bearer);
+        return new WardenError('auth.invalid_token', `the bearer token ${why}`, { help: 'ask an owner or admin for a new token (`warden token create`)' });
+      };
+      if (!row || !tokenMatches(bearer, row.hash)) throw invalid('is not known');
+      if (row.revokedAt !== null) throw invalid('was revoked');
+      if (row.expiresAt !== null && Date.parse(row.expiresAt) <= now) throw invalid('has expired');
+      const tenant = await deps.store.getTenant(row.tenantId);
+      if (!tenant || tenant.status !== 'active') throw invalid("belongs to a tenant that is not active");
+      const cred: Credential = {
+        tenantId: row.tenantId,
+        method: 'token',
+        id: row.id,
+        name: row.name,
+        grants: [{ role: row.role, ...(row.scope !== null ? { scope: row.scope } : {}) }],
+        principal: row.principal ?? undefined,
+        agentId: row.agentId ?? undefined,
+        expiresAt: row.expiresAt ?? undefined,
+      };
+      if (cache.size > 10_000) cache.clear();
+      cache.set(bearer, { at: now, cred });
+      return cred;
+    },
+
+    async createToken(actor, input) {
+      const created = await mint(actor, { ...input, tenantId: actor.tenantId });
+      await audit(actor, 'identity.token.created', actor.tenantId, input.scope ?? actor.tenantId, { kind: 'token', name: created.info.prefix }, { role: created.info.role, scope: created.info.scope, name: created.info.name, agentId: created.info.agentId, expiresAt: created.info.expiresAt });
+      return created;
+    },
+
+    async listTokens(actor) {
+      const scopes = readableScopes(actor.grants, TOKEN_ADMINS);
+      const all = await deps.store.listTokens(actor.tenantId);
+      return all.filter((t) => scopes.some((s) => scopeCovers(s, t.scope ?? undefined)));
+    },
+
+    async revokeToken(actor, id) {
+      const row = await ownToken(actor, id);
+      const at = nowIso();
+      await deps.store.revokeToken(actor.tenantId, id, at);
+      await audit(actor, 'identity.token.revoked', actor.tenantId, row.scope ?? actor.tenantId, { kind: 'token', name: row.prefix }, { role: row.role, scope: row.scope, name: row.name, alreadyRevoked: row.revokedAt !== null });
+      for (const [k, v] of cache) if (v.cred.id === id) cache.delete(k);
+      return infoOf({ ...row, revokedAt: row.revokedAt ?? at });
+    },
+
+    async rotateToken(actor, id) {
+      const row = await ownToken(actor, id);
+      if (row.revokedAt !== null) throw new WardenError('identity.token_revoked', `token \`${row.prefix}\` is revoked and cannot be rotated`, { help: 'create a new token instead' });
+      const created = await mint(actor, {
+        tenantId: row.tenantId,
+        name: row.name,
+        role: row.role,
+        scope: row.scope ?? undefined,
+        agentId: row.agentId ?? undefined,
+        principal: row.principal ?? undefined,
+        expiresAt: row.expiresAt ?? undefined,
+      });
+      await deps.store.revokeToken(actor.tenantId, id, nowIso());
+      for (const [k, v] of cache) if (v.cred.id === id) cache.delete(k);
+      await audit(actor, 'identity.token.rotated', actor.tenantId, row.scope ?? actor.tenantId, { kind: 'token', name: row.prefix }, { replacedBy: created.info.prefix, role: row.role, scope: row.scope, name: row.name });
+      return created;
+    },
+
+    async createTenant(actor, t) {
+      const createdAt = nowIso();
+      const created = await deps.store.createTenant({ id: t.id, name: t.name, createdAt });
+      if (created) {
+        await audit(actor, 'identity.tenant.created', t.id, t.id, { kind: 'tenant', name: t.id }, { name: t.name });
+      }
+      return { tenant: (await deps.store.getTenant(t.id))!, created };
+    },
+
+    getTenant: (id) => deps.store.getTenant(id),
+    listTenants: () => deps.store.listTenants(),
+
+    async putScope(actor, node) {
+      if (!holdsAt(actor.grants, TOKEN_ADMINS, node.path)) throw forbidden(`changing scope \`${node.path}\` needs \`owner\` or \`admin\` there`);
+      const depth = node.path.split('/').length;
+      const kind = KINDS[Math.min(depth, KINDS.length) - 1]!;
+      const existing = (await deps.store.listScopes(actor.tenantId)).find((s) => s.path === node.path);
+      const next = { path: node.path, kind, owner: node.owner !== undefined ? node.owner : (existing?.owner ?? null), description: node.description !== undefined ? node.description : (existing?.description ?? null), updatedAt: nowIso() };
+      await deps.store.putScope(actor.tenantId, next);
+      await audit(actor, 'identity.scope.updated', actor.tenantId, node.path, { kind: 'scope', name: node.path }, { owner: next.owner, description: next.description, previous: existing ? { owner: existing.owner, description: existing.description } : null });
+      return next;
+    },
+
+    listScopes: (tenantId) => deps.store.listScopes(tenantId),
+
+    invalidTokens: (ids) => (ids.length === 0 ? Promise.resolve([]) : deps.store.invalidTokens(ids, nowIso())),
+  };
+}

@@ -1,0 +1,12 @@
+// The public surface of identity: tenants, tokens, roles per scope, the route x role table.
+export { ROLES, RoleSchema, GrantSchema, GRANTABLE, ROLE_PURPOSE, scopeCovers, grantsAt, holdsAt, readableScopes } from './roles.js';
+export type { Role, Grant } from './roles.js';
+export { actorOf } from './credential.js';
+export type { Credential } from './credential.js';
+export { ROUTE_ACCESS, accessOf, mayCall } from './access.js';
+export type { RouteAccess } from './access.js';
+export { TenantSchema, ScopeNodeSchema, TokenInfoSchema, TENANT_ID_PATTERN } from './records.js';
+export type { Tenant, ScopeNode, TokenInfo, TokenRow, NewToken, IdentityStore } from './records.js';
+export { newTokenSecret, tokenIdOf, hashToken, tokenMatches } from './token-secret.js';
+export { createIdentityService } from './identity-service.js';
+export type { IdentityService, IdentityDeps, CreatedToken, BearerVerifier } from './identity-service.js';
