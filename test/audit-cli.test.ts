@@ -227,7 +227,7 @@ describe('warden audit verify against the database trusts this installation\'s o
     writeFileSync(other, generateSigningKey().privateKeyPem, { mode: 0o600 });
     // Events written and sealed with a key that is not the installation's (what a rewrite would leave).
     const core = await createCore({ database: { dataDir: data }, policies: [], auditKeyFile: other }, { logger: pino({ level: 'silent' }) });
-    await core.registry.setAgentStatus('agent-1', 'suspended', 'mallory');
+    await core.registry.setAgentStatus('agent-1', 'suspended', { type: 'user', id: 'mallory' });
     await core.close();
     const v = await cli(['audit', 'verify', '--data-dir', data]);
     expect(v.code).toBe(1);

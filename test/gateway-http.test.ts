@@ -116,15 +116,15 @@ describe('gateway over Streamable HTTP, aggregating two upstreams', () => {
     const a = await httpAgent(http.url, TOKENS.alpha);
     expect(textOf(await a.callTool({ name: 'local.echo', arguments: { message: 'before' } }))).toBe('Echo: before');
 
-    await rt.registry.setAgentStatus('alpha', 'suspended', 'security');
+    await rt.registry.setAgentStatus('alpha', 'suspended', { type: 'user', id: 'security' });
     const t0 = Date.now();
     let r = await a.callTool({ name: 'local.echo', arguments: { message: 'after' } });
     while (!r.isError && Date.now() - t0 < 2000) r = await a.callTool({ name: 'local.echo', arguments: { message: 'after' } });
     expect(Date.now() - t0).toBeLessThan(1000);
     expect(textOf(r)).toContain('agent `alpha` is suspended');
-    await rt.registry.setAgentStatus('alpha', 'active', 'security');
+    await rt.registry.setAgentStatus('alpha', 'active', { type: 'user', id: 'security' });
 
-    await rt.registry.block('remote', undefined, 'incident 42', 'security');
+    await rt.registry.block('remote', undefined, 'incident 42', { type: 'user', id: 'security' });
     const t1 = Date.now();
     r = await a.callTool({ name: 'remote.echo', arguments: { message: 'x' } });
     while (!r.isError && Date.now() - t1 < 2000) r = await a.callTool({ name: 'remote.echo', arguments: { message: 'x' } });

@@ -34,7 +34,7 @@ describe('rug pull: a tool definition that changes between runs', () => {
     let a = await agent(rt.gateway, { agentId: 'alpha' });
     expect((await a.listTools()).tools).toEqual([]);
     expect(textOf(await a.callTool({ name: 'greet', arguments: { name: 'Ada' } }))).toContain('awaits approval');
-    await rt.registry.approve('rug', 'greet', { owner: 'team-a', risk: 'low' }, 'alice');
+    await rt.registry.approve('rug', 'greet', { owner: 'team-a', risk: 'low' }, { type: 'user', id: 'alice' });
     expect(textOf(await a.callTool({ name: 'greet', arguments: { name: 'Ada' } }))).toBe('Hello, Ada!');
     await rt.close();
     running.pop();
@@ -60,7 +60,7 @@ describe('rug pull: a tool definition that changes between runs', () => {
     });
 
     // Re-approval pins the new definition; the tool works again.
-    await rt.registry.approve('rug', 'greet', {}, 'alice');
+    await rt.registry.approve('rug', 'greet', {}, { type: 'user', id: 'alice' });
     expect((await rt.registry.getTool('rug', 'greet'))!.pinnedHash).toBe(tool.observedHash);
     expect(textOf(await a.callTool({ name: 'greet', arguments: { name: 'Ada' } }))).toBe('Hello, Ada!');
   });

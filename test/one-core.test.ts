@@ -75,7 +75,7 @@ describe('one core: every surface sees the same registry', () => {
         expect((await decide(server.url, 'agent-7')).effect).toBe('allow');
         expect((await session.callTool({ name: 'echo', arguments: { message: 'before' } })).isError).toBeFalsy();
 
-        const suspended = await cli(['registry', 'suspend', 'agent-7', '--database-url', db.url!, '--by', 'alice']);
+        const suspended = await cli(['registry', 'suspend', 'agent-7', '--database-url', db.url!]);
         expect(suspended.code).toBe(0);
         const at = Date.now();
         // The kill switch's promise: every surface refuses within a second (the lookup cache is 500 ms).

@@ -12,6 +12,10 @@ export interface CallerInfo {
    * @default false
    */
   trustedTime?: boolean;
+  /** The tenant the action belongs to: its events go to that tenant's chain. @default 'default' */
+  tenantId?: string;
+  /** The credential that submitted the action (an enforcer, an agent token), named in the decision event. */
+  via?: { id: string; name: string; method: string };
 }
 
 const OUTCOME: Record<Effect, AuditOutcome> = { allow: 'success', deny: 'denied', require_approval: 'pending' };
@@ -24,6 +28,7 @@ export function buildDecisionEvent(action: Action, decision: Decision, opts: { t
   const tool = action.tool;
   return newAuditEvent(
     {
+      ...(caller?.tenantId !== undefined ? { tenantId: caller.tenantId } : {}),
       scope: action.scope,
       category: 'decision',
       type: `${action.kind}.decided`,
@@ -34,6 +39,7 @@ export function buildDecisionEvent(action: Action, decision: Decision, opts: { t
         id: action.agent?.id ?? action.principal?.id ?? 'anonymous',
         ...(caller?.ip ? { ip: caller.ip } : {}),
         ...(caller?.userAgent ? { userAgent: caller.userAgent } : {}),
+        ...(caller?.via ? { authMethod: caller.via.method } : {}),
       },
       ...(action.principal ? { onBehalfOf: { id: action.principal.id, ...(action.principal.type ? { type: action.principal.type } : {}), ...(action.principal.roles ? { roles: action.principal.roles } : {}) } } : {}),
       ...(action.agent ? { agent: { id: action.agent.id, ...(action.agent.kind ? { kind: action.agent.kind } : {}), ...(action.agent.model ? { model: action.agent.model } : {}), ...(action.agent.owner ? { owner: action.agent.owner } : {}) } } : {}),
@@ -47,6 +53,8 @@ export function buildDecisionEvent(action: Action, decision: Decision, opts: { t
       ...(action.args !== undefined ? { payload: { argsDigest: digestJson(action.args), ...(opts.capturedArgs !== undefined ? { args: opts.capturedArgs } : {}) } } : {}),
       ...(opts.latencyMs !== undefined ? { latencyMs: Math.round(opts.latencyMs * 1000) / 1000 } : {}),
       ...(trace ? { trace: { traceId: trace[1]!, spanId: trace[2]! } } : {}),
+      // Who submitted the action: the enforcer or agent credential that called the checkpoint.
+      ...(caller?.via ? { details: { submittedBy: caller.via } } : {}),
     },
     opts.time,
   );
@@ -59,6 +67,7 @@ export function buildDetectionEvent(action: Action, findings: readonly Finding[]
   const worst = findings.reduce((w, f) => (SEVERITY_RANK[f.severity] > SEVERITY_RANK[w] ? f.severity : w), 'low' as Finding['severity']);
   return newAuditEvent(
     {
+      ...(opts.caller?.tenantId !== undefined ? { tenantId: opts.caller.tenantId } : {}),
       scope: action.scope,
       category: 'detection',
       type: 'finding.detected',

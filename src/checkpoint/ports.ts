@@ -7,6 +7,8 @@ export interface RegistryPort {
   findTool(server: string, name: string): Promise<Tool | undefined>;
   /** The registered agent, or undefined when the registry does not know it. */
   findAgent(id: string): Promise<Agent | undefined>;
+  /** The same registry for another tenant; without it every tenant reads this one. */
+  forTenant?(tenantId: string): RegistryPort;
 }
 
 /**

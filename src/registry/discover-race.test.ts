@@ -22,8 +22,8 @@ describe('discovery racing an operator', () => {
         const seen = await repo.getTool(server, name);
         if (!raced) {
           raced = true;
-          await operator.block('srv', 'echo', 'incident 42', 'bob');
-          await operator.block('srv', undefined, 'incident 42', 'bob');
+          await operator.block('srv', 'echo', 'incident 42', { type: 'user', id: 'bob' });
+          await operator.block('srv', undefined, 'incident 42', { type: 'user', id: 'bob' });
         }
         return seen;
       },

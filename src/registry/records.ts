@@ -75,4 +75,6 @@ export interface RegistryRepo {
   getAgent(id: string): Promise<AgentRecord | undefined>;
   listAgents(): Promise<AgentRecord[]>;
   putAgent(agent: AgentRecord, opts?: PutOptions): Promise<boolean>;
+  /** The same store over another tenant's rows. */
+  forTenant?(tenantId: string): RegistryRepo;
 }

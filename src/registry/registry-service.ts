@@ -34,19 +34,26 @@ export interface Registry extends RegistryPort {
    * Approves a server, or one of its tools, pinning the tool's current definition.
    * @throws WardenError `registry.not_found` when the server or tool is not in the registry.
    */
-  approve(server: string, tool?: string, facts?: ToolFacts, by?: string): Promise<void>;
+  approve(server: string, tool?: string, facts?: ToolFacts, by?: Actor): Promise<void>;
   /**
    * Blocks a server (and so every tool on it) or one tool.
    * @throws WardenError `registry.not_found` when the server or tool is not in the registry.
    */
-  block(server: string, tool?: string, reason?: string, by?: string): Promise<void>;
+  block(server: string, tool?: string, reason?: string, by?: Actor): Promise<void>;
   /** Suspends or reactivates an agent; unknown agents are registered (so an agent can be suspended before it first connects). */
-  setAgentStatus(id: string, status: AgentRecord['status'], by?: string): Promise<void>;
+  setAgentStatus(id: string, status: AgentRecord['status'], by?: Actor): Promise<void>;
+  /** The same service over another tenant's rows (built once per tenant, with its own cache). */
+  forTenant(tenantId: string): Registry;
 }
+
+/** Who made an administrative change: the credential's actor (see src/identity `actorOf`). */
+export type Actor = AuditEvent['actor'];
 
 /** What the registry service depends on. */
 export interface RegistryDeps {
   repo: RegistryRepo;
+  /** The tenant whose rows `repo` holds; its events go to that tenant's chain. @default 'default' */
+  tenantId?: string;
   audit: Pick<AuditSink, 'append'>;
   clock: Clock;
   /**
@@ -84,9 +91,11 @@ export function createRegistry(deps: RegistryDeps): Registry {
   const now = () => deps.clock.now().toISOString();
 
   type Target = { kind: 'server' | 'tool' | 'agent'; server?: string; name?: string };
-  const audit = async (type: AuditEventType, scope: string, target: Target, details: Record<string, unknown>, by?: string, severity: AuditEvent['severity'] = 'low') => {
+  const tenant = deps.tenantId !== undefined ? { tenantId: deps.tenantId } : {};
+  const siblings = new Map<string, Registry>();
+  const audit = async (type: AuditEventType, scope: string, target: Target, details: Record<string, unknown>, by?: Actor, severity: AuditEvent['severity'] = 'low') => {
     const event = newAuditEvent(
-      { scope, category: 'admin', type, severity, outcome: 'success', actor: by ? { type: 'user', id: by } : { type: 'system', id: 'warden-registry' }, target, details },
+      { ...tenant, scope, category: 'admin', type, severity, outcome: 'success', actor: by ?? { type: 'system', id: 'warden-registry' }, target, details },
       deps.clock.now(),
     );
     await deps.audit.append([event]);
@@ -103,7 +112,7 @@ export function createRegistry(deps: RegistryDeps): Registry {
     return tool;
   };
 
-  return {
+  const service: Registry = {
     findTool(server, name) {
       return cached(`t\u0000${server}\u0000${name}`, async (): Promise<Tool | undefined> => {
         const own = name.startsWith(`${server}.`) ? name.slice(server.length + 1) : name;
@@ -157,6 +166,7 @@ export function createRegistry(deps: RegistryDeps): Registry {
         if (poison.length > 0) {
           const event = newAuditEvent(
             {
+              ...tenant,
               scope: server.scope,
               category: 'detection',
               type: 'registry.tool.poisoned',
@@ -185,6 +195,17 @@ export function createRegistry(deps: RegistryDeps): Registry {
       }
       cache.clear();
       return report;
+    },
+
+    forTenant(tenantId) {
+      if (tenantId === (deps.tenantId ?? 'default')) return service;
+      let sibling = siblings.get(tenantId);
+      if (!sibling) {
+        if (!deps.repo.forTenant) throw new Error('this registry repository holds one tenant only');
+        sibling = createRegistry({ ...deps, repo: deps.repo.forTenant(tenantId), tenantId });
+        siblings.set(tenantId, sibling);
+      }
+      return sibling;
     },
 
     listServers: () => deps.repo.listServers(),
@@ -241,6 +262,7 @@ export function createRegistry(deps: RegistryDeps): Registry {
       cache.clear();
     },
   };
+  return service;
 }
 
 /** The checkpoint's view of a tool: policies see its qualified name and the server's block. */

@@ -45,8 +45,8 @@ describe('seedRegistry', () => {
   it('is idempotent, and the database wins over the file: a later block or suspension survives a restart', async () => {
     const h = harness();
     await seedRegistry(h, DOC);
-    await h.registry.block('deploy', 'release', 'incident 42', 'bob');
-    await h.registry.setAgentStatus('agent-7', 'suspended', 'bob');
+    await h.registry.block('deploy', 'release', 'incident 42', { type: 'user', id: 'bob' });
+    await h.registry.setAgentStatus('agent-7', 'suspended', { type: 'user', id: 'bob' });
     const before = h.events.length;
     const again = await seedRegistry(h, DOC);
     expect(again.added).toEqual([]);

@@ -5,8 +5,6 @@ import type { RegistryAgentsTable, RegistryServersTable, RegistryToolsTable, Sch
 type Status = RegistryStatus;
 type Risk = NonNullable<ToolRecord['risk']>;
 
-const TENANT = 'default';
-
 const iso = (d: Date | string): string => (d instanceof Date ? d : new Date(d)).toISOString();
 const opt = <T>(v: T | null): T | undefined => (v === null ? undefined : v);
 // jsonb parameters go in as text and are cast, so both drivers store the same value.
@@ -17,7 +15,8 @@ const json = (v: unknown) => sql`${JSON.stringify(v)}::jsonb`;
  * @example
  * const registry = createRegistry({ repo: createRegistryRepo(database.db), audit, clock });
  */
-export function createRegistryRepo(db: Kysely<Schema>): RegistryRepo {
+export function createRegistryRepo(db: Kysely<Schema>, tenantId = 'default'): RegistryRepo {
+  const TENANT = tenantId;
   const toServer = (r: Selectable<RegistryServersTable>): ServerRecord => ({
     name: r.name,
     scope: r.scope,
@@ -54,6 +53,7 @@ export function createRegistryRepo(db: Kysely<Schema>): RegistryRepo {
   });
 
   return {
+    forTenant: (other) => createRegistryRepo(db, other),
     async getServer(name) {
       const row = await db.selectFrom('registry_servers').selectAll().where('tenant_id', '=', TENANT).where('name', '=', name).executeTakeFirst();
       return row ? toServer(row) : undefined;

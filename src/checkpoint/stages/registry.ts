@@ -39,7 +39,9 @@ export async function lookUpRegistry(registry: RegistryPort, action: Action): Pr
 export const registry: PassStage<'registry'> = {
   name: 'registry',
   async run(pass, deps): Promise<Pass> {
-    const { action, refusal } = await lookUpRegistry(deps.registry, pass.action);
+    const tenant = pass.caller?.tenantId;
+    const registry = tenant !== undefined && deps.registry.forTenant ? deps.registry.forTenant(tenant) : deps.registry;
+    const { action, refusal } = await lookUpRegistry(registry, pass.action);
     return { ...pass, action, refusal };
   },
 };

@@ -1,3 +1,4 @@
+import { localActor } from '../local-actor.js';
 import type { Command } from 'commander';
 import type { Registry, RegistryStatus, ToolRecord } from '../../registry/index.js';
 import { CliError, EXIT, type CliIo } from '../io.js';
@@ -9,7 +10,6 @@ interface DbFlags {
   databaseUrl?: string;
   format?: string;
   json?: boolean;
-  by?: string;
 }
 
 const RISKS = ['low', 'medium', 'high', 'critical'] as const;
@@ -73,8 +73,7 @@ export function registerRegistry(program: Command, io: CliIo, done: (code: numbe
       .option('--owner <owner>')
       .option('--risk <risk>', 'low, medium, high or critical')
       .option('--classification <label>')
-      .option('--capabilities <list>', 'comma-separated: network, filesystem, exec, secrets…')
-      .option('--by <principal>', 'who approves, for the audit trail'),
+      .option('--capabilities <list>', 'comma-separated: network, filesystem, exec, secrets…'),
   ).action(async (server: string, tool: string | undefined, opts: DbFlags & { owner?: string; risk?: string; classification?: string; capabilities?: string }) => {
     if (opts.risk !== undefined && !RISKS.includes(opts.risk as (typeof RISKS)[number])) throw new CliError(`unknown risk \`${opts.risk}\`; use low, medium, high or critical`);
     await withRegistry(io, opts, (r) =>
@@ -87,16 +86,16 @@ export function registerRegistry(program: Command, io: CliIo, done: (code: numbe
           classification: opts.classification,
           capabilities: opts.capabilities?.split(',').filter(Boolean),
         },
-        opts.by,
+        localActor(),
       ),
     );
     io.stdout(`approved ${tool === undefined ? `server ${server}` : `${server}.${tool}`}\n`);
     done(EXIT.ok);
   });
 
-  dbOptions(registry.command('block').description('block a server (all its tools) or one tool').argument('<server>').argument('[tool]').option('--reason <text>').option('--by <principal>')).action(
+  dbOptions(registry.command('block').description('block a server (all its tools) or one tool').argument('<server>').argument('[tool]').option('--reason <text>')).action(
     async (server: string, tool: string | undefined, opts: DbFlags & { reason?: string }) => {
-      await withRegistry(io, opts, (r) => r.block(server, tool, opts.reason, opts.by));
+      await withRegistry(io, opts, (r) => r.block(server, tool, opts.reason, localActor()));
       io.stdout(`blocked ${tool === undefined ? `server ${server}` : `${server}.${tool}`}\n`);
       done(EXIT.ok);
     },
@@ -106,8 +105,8 @@ export function registerRegistry(program: Command, io: CliIo, done: (code: numbe
     ['suspend', 'suspended', "suspend an agent: every gateway and the decision API refuse its calls until it is resumed"],
     ['resume', 'active', 'resume a suspended agent: its calls are decided by policy again'],
   ] as const) {
-    dbOptions(registry.command(name).description(description).argument('<agent>').option('--by <principal>')).action(async (agent: string, opts: DbFlags) => {
-      await withRegistry(io, opts, (r) => r.setAgentStatus(agent, status, opts.by));
+    dbOptions(registry.command(name).description(description).argument('<agent>')).action(async (agent: string, opts: DbFlags) => {
+      await withRegistry(io, opts, (r) => r.setAgentStatus(agent, status, localActor()));
       io.stdout(`${status === 'suspended' ? 'suspended' : 'resumed'} agent ${agent}\n`);
       done(EXIT.ok);
     });
