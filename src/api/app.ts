@@ -14,6 +14,10 @@ import { deliveryRoutes } from './rest/delivery.js';
 import { decideRoutes } from './rest/decide.js';
 import { healthRoutes, type ReadinessCheck } from './rest/health.js';
 import { policyRoutes } from './rest/policies.js';
+import { identityRoutes } from './rest/identity.js';
+import { authenticateRequests, type AuthFailureLimiter } from './auth.js';
+import type { AuditSink, Clock } from '../domain/index.js';
+import type { IdentityService } from '../identity/index.js';
 
 const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ?? addFormatsModule) as unknown as (ajv: Ajv) => Ajv;
 
@@ -21,6 +25,12 @@ const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormat
 export interface AppDeps {
   checkpoint: Pick<Checkpoint, 'check'>;
   audit: AuditReader;
+  /** Where the API's own events go (refused assertions and routes, control-plane changes). */
+  events: Pick<AuditSink, 'append'>;
+  identity: IdentityService;
+  clock: Clock;
+  /** Counts failed authentications per address; none: no limit. */
+  authFailures?: AuthFailureLimiter;
   /** Streaming destinations' cursors; the delivery routes are left out without it. */
   delivery?: Pick<DeliveryStore, 'status' | 'replay' | 'deadLetters'>;
   /** The names of the configured streaming destinations; replay and dead letters answer 404 for any other. @default [] */
@@ -52,7 +62,9 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   app.setNotFoundHandler((req, reply) =>
     reply.status(404).send({ error: { code: 'request.not_found', message: `no route for \`${req.method} ${echoPath(req.url.split('?')[0] ?? '')}\`` } }),
   );
-  decideRoutes(app, deps);
+  authenticateRequests(app, { identity: deps.identity, audit: deps.events, clock: deps.clock, failures: deps.authFailures });
+  decideRoutes(app, { checkpoint: deps.checkpoint, audit: deps.events, clock: deps.clock });
+  identityRoutes(app, { identity: deps.identity, now: () => deps.clock.now() });
   auditRoutes(app, deps);
   if (deps.delivery) deliveryRoutes(app, { delivery: deps.delivery, destinations: deps.destinations ?? [] });
   policyRoutes(app, { status: deps.policyStatus });

@@ -73,10 +73,12 @@ export interface DeliveryStore {
   /** Gives up on one event: records it and moves the cursor past it. */
   deadLetter(destination: string, tenantId: string, owner: string, seq: number, eventId: string, error: string, attempts: number): Promise<void>;
   release(destination: string, tenantId: string, owner: string): Promise<void>;
-  status(): Promise<DeliveryState[]>;
+  /** Every cursor, or one tenant's. */
+  status(tenantId?: string): Promise<DeliveryState[]>;
   /** Sets a cursor back (or forward) so delivery resumes at `fromSeq`. */
   replay(destination: string, tenantId: string, fromSeq: number): Promise<void>;
-  deadLetters(destination: string, limit: number): Promise<DeadLetter[]>;
+  /** Dead letters of a destination, of every tenant or of one. */
+  deadLetters(destination: string, limit: number, tenantId?: string): Promise<DeadLetter[]>;
 }
 
 /** A legal hold: events of a scope (and below) in a time range that retention must keep. */
@@ -153,6 +155,8 @@ export interface AuditQuery {
   type?: string;
   outcome?: AuditOutcome;
   tenant?: string;
+  /** Only events at or below one of these scopes (the scopes a reader's role holds at); empty reads nothing. */
+  within?: readonly string[];
   /** Free text, matched case-insensitively anywhere in the event. */
   text?: string;
   /** Page size, 1..1000. */

@@ -41,6 +41,49 @@ export const TOP_COMMANDS: readonly TopCommand[] = [
     },
   },
   {
+    name: 'token',
+    term: 'token',
+    description: 'create, list, revoke and rotate API tokens',
+    async register(program, io, done) {
+      return (await import('./commands/token.js')).registerToken(program, io, done);
+    },
+  },
+  {
+    name: 'tenant',
+    term: 'tenant',
+    description: 'create and list tenants',
+    async register(program, io, done) {
+      return (await import('./commands/token.js')).registerTenant(program, io, done);
+    },
+  },
+  {
+    name: 'login',
+    term: 'login [options]',
+    description: 'keep a token for the server WARDEN_URL names',
+    async register(program, io, done) {
+      (await import('./commands/token.js')).registerLogin(program, io, done);
+      return program.commands.find((c) => c.name() === 'login')!;
+    },
+  },
+  {
+    name: 'logout',
+    term: 'logout [options]',
+    description: 'forget the token kept for a server',
+    async register(program, io, done) {
+      (await import('./commands/token.js')).registerLogin(program, io, done);
+      return program.commands.find((c) => c.name() === 'logout')!;
+    },
+  },
+  {
+    name: 'whoami',
+    term: 'whoami [options]',
+    description: 'show the identity a server sees for your token',
+    async register(program, io, done) {
+      (await import('./commands/token.js')).registerLogin(program, io, done);
+      return program.commands.find((c) => c.name() === 'whoami')!;
+    },
+  },
+  {
     name: 'scan',
     term: 'scan [options] [file]',
     description: 'scan text for prompt injection, tool poisoning, secrets, PII, exfiltration, cryptomining and spam',

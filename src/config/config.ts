@@ -31,6 +31,10 @@ export const ConfigSchema = Type.Object(
     auditCapture: Type.Object({ args: Type.Boolean(), results: Type.Boolean() }, { additionalProperties: false }),
     /** Hosts (and their subdomains) that images, links and uploads may reach without an exfiltration finding. @default none */
     allowedHosts: Type.Array(Type.String({ minLength: 1 })),
+    /** Where the first start writes the bootstrap owner token (mode 0600). @default `<dataDir>.bootstrap-token` */
+    bootstrapTokenFile: Type.String({ minLength: 1 }),
+    /** A `kind: OidcProvider` file: people sign in with JWTs from that issuer. */
+    oidcFile: Type.Optional(Type.String({ minLength: 1 })),
   },
   { additionalProperties: false },
 );
@@ -50,6 +54,8 @@ export const ENV_VARS = {
   WARDEN_AUDIT_DESTINATIONS: '--destinations',
   WARDEN_AUDIT_CAPTURE: '--audit-capture',
   WARDEN_ALLOW_HOSTS: '--allow-host',
+  WARDEN_BOOTSTRAP_TOKEN_FILE: '--bootstrap-token-file',
+  WARDEN_OIDC: '--oidc',
 } as const;
 
 /** Flags as the CLI parsed them; each wins over its environment variable. */
@@ -67,6 +73,8 @@ export interface ConfigFlags {
   destinations?: string;
   auditCapture?: string;
   allowHost?: string[];
+  bootstrapTokenFile?: string;
+  oidc?: string;
 }
 
 const CAPTURABLE = ['args', 'results'] as const;
@@ -144,6 +152,8 @@ export function loadConfig(flags: ConfigFlags, env: Readonly<Record<string, stri
     checkpointIntervalSec: toInt('checkpoint interval', flags.checkpointInterval) ?? toInt('checkpoint interval', env.WARDEN_CHECKPOINT_INTERVAL) ?? 60,
     auditCapture: parseAuditCapture(flags.auditCapture ?? env.WARDEN_AUDIT_CAPTURE),
     allowedHosts: parseAllowedHosts(flags.allowHost ?? env.WARDEN_ALLOW_HOSTS),
+    bootstrapTokenFile: flags.bootstrapTokenFile ?? env.WARDEN_BOOTSTRAP_TOKEN_FILE ?? `${store.dataDir.replace(/\/+$/, '')}.bootstrap-token`,
+    ...((flags.oidc ?? env.WARDEN_OIDC) ? { oidcFile: flags.oidc ?? env.WARDEN_OIDC } : {}),
   };
   const r = check(raw);
   if (!r.ok) {

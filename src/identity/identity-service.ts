@@ -44,6 +44,11 @@ export interface IdentityService {
   /** A new secret with the same grants; the old token is revoked at once. */
   rotateToken(actor: Credential, id: string): Promise<CreatedToken>;
   createTenant(actor: Credential | undefined, t: { id: string; name: string }): Promise<{ tenant: Tenant; created: boolean }>;
+  /**
+   * The installation's first owner token (tenant `default`), created on the first start of a fresh
+   * database and never again (even once revoked): undefined when it exists already.
+   */
+  bootstrap(): Promise<CreatedToken | undefined>;
   getTenant(id: string): Promise<Tenant | undefined>;
   listTenants(): Promise<Tenant[]>;
   putScope(actor: Credential, node: { path: string; owner?: string | null | undefined; description?: string | null | undefined }): Promise<ScopeNode>;
@@ -51,6 +56,9 @@ export interface IdentityService {
   /** Of `ids`, the tokens no longer valid (revoked, expired or gone): live sessions holding them are cut. */
   invalidTokens(ids: readonly string[]): Promise<string[]>;
 }
+
+/** The bootstrap token's id: fixed, so it is created once per installation, ever. */
+const BOOTSTRAP_ID = '000000000000';
 
 /** Roles that manage tokens. */
 const TOKEN_ADMINS: readonly Role[] = ['owner', 'admin'];
@@ -102,7 +110,7 @@ export function createIdentityService(deps: IdentityDeps): IdentityService {
     return row;
   };
 
-  const mint = async (actor: Credential, input: NewToken): Promise<CreatedToken> => {
+  const mint = async (actor: Credential, input: NewToken, fixedId?: string): Promise<CreatedToken | undefined> => {
     const tenant = await deps.store.getTenant(input.tenantId);
     if (!tenant) throw new WardenError('identity.tenant_not_found', `no tenant \`${input.tenantId}\``, { help: 'create it first: `warden tenant create ID --name NAME`' });
     if (!holdsAt(actor.grants, TOKEN_ADMINS, input.scope)) {
@@ -113,7 +121,7 @@ export function createIdentityService(deps: IdentityDeps): IdentityService {
     if (input.role === 'agent' && !input.agentId) throw new WardenError('request.invalid', 'an `agent` token names the agent it acts as', { help: 'pass `--agent ID` (API: `agentId`)' });
     if (input.role !== 'agent' && input.agentId) throw new WardenError('request.invalid', 'only an `agent` token names an agent');
     if (input.expiresAt !== undefined && Date.parse(input.expiresAt) <= deps.clock.now().getTime()) throw new WardenError('request.invalid', 'the expiry is in the past');
-    const secret = newTokenSecret();
+    const secret = fixedId !== undefined ? newTokenSecret(fixedId) : newTokenSecret();
     const row: TokenRow = {
       id: secret.id,
       tenantId: input.tenantId,
@@ -130,9 +138,13 @@ export function createIdentityService(deps: IdentityDeps): IdentityService {
       lastUsedAt: null,
       hash: secret.hash,
     };
-    await deps.store.insertToken(row);
+    if (!(await deps.store.insertToken(row))) {
+      if (fixedId !== undefined) return undefined;
+      throw new WardenError('internal', 'a freshly drawn token id is taken');
+    }
     return { token: secret.token, info: infoOf(row) };
   };
+  const mintNew = async (actor: Credential, input: NewToken): Promise<CreatedToken> => (await mint(actor, input))!;
 
   return {
     async authenticate(bearer) {
@@ -170,7 +182,7 @@ export function createIdentityService(deps: IdentityDeps): IdentityService {
     },
 
     async createToken(actor, input) {
-      const created = await mint(actor, { ...input, tenantId: actor.tenantId });
+      const created = await mintNew(actor, { ...input, tenantId: actor.tenantId });
       await audit(actor, 'identity.token.created', actor.tenantId, input.scope ?? actor.tenantId, { kind: 'token', name: created.info.prefix }, { role: created.info.role, scope: created.info.scope, name: created.info.name, agentId: created.info.agentId, expiresAt: created.info.expiresAt });
       return created;
     },
@@ -193,7 +205,7 @@ export function createIdentityService(deps: IdentityDeps): IdentityService {
     async rotateToken(actor, id) {
       const row = await ownToken(actor, id);
       if (row.revokedAt !== null) throw new WardenError('identity.token_revoked', `token \`${row.prefix}\` is revoked and cannot be rotated`, { help: 'create a new token instead' });
-      const created = await mint(actor, {
+      const created = await mintNew(actor, {
         tenantId: row.tenantId,
         name: row.name,
         role: row.role,
@@ -215,6 +227,14 @@ export function createIdentityService(deps: IdentityDeps): IdentityService {
         await audit(actor, 'identity.tenant.created', t.id, t.id, { kind: 'tenant', name: t.id }, { name: t.name });
       }
       return { tenant: (await deps.store.getTenant(t.id))!, created };
+    },
+
+    async bootstrap() {
+      // A fixed id: of two replicas starting on one fresh database, exactly one inserts it.
+      const system: Credential = { tenantId: 'default', method: 'local', id: 'bootstrap', name: 'warden serve', grants: [{ role: 'owner' }] };
+      const created = await mint(system, { tenantId: 'default', name: 'bootstrap', role: 'owner', principal: 'bootstrap' }, BOOTSTRAP_ID);
+      if (created) await audit(undefined, 'identity.token.created', 'default', 'default', { kind: 'token', name: created.info.prefix }, { role: 'owner', scope: null, name: 'bootstrap', bootstrap: true });
+      return created;
     },
 
     getTenant: (id) => deps.store.getTenant(id),

@@ -74,7 +74,8 @@ export interface IdentityStore {
   listTenants(): Promise<Tenant[]>;
   putScope(tenantId: string, node: { path: string; kind: ScopeNode['kind']; owner: string | null; description: string | null; updatedAt: string }): Promise<void>;
   listScopes(tenantId: string): Promise<ScopeNode[]>;
-  insertToken(row: TokenRow): Promise<void>;
+  /** Inserts a token; false when its id is taken (nothing is written). */
+  insertToken(row: TokenRow): Promise<boolean>;
   /** A token by id, of any tenant (authentication does not know the tenant yet). */
   findToken(id: string): Promise<TokenRow | undefined>;
   listTokens(tenantId: string): Promise<TokenInfo[]>;

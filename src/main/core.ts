@@ -12,7 +12,8 @@ import { loadPolicySources, type PolicySet } from '../policy/index.js';
 import { createRegistry, parseRegistryFile, seedRegistry, type Registry, type SeedReport } from '../registry/index.js';
 // The batcher alone, not the gateway barrel (its HTTP transport): one-shot commands build a core too.
 import { createResultBatcher } from '../gateway/result-batcher.js';
-import { createAuditRepo, createDeliveryRepo, createRegistryRepo, createRetentionRepo, migrate, openDatabase, type AuditRepo, type Database } from '../store/index.js';
+import { createAuditRepo, createDeliveryRepo, createIdentityRepo, createRegistryRepo, createRetentionRepo, migrate, openDatabase, type AuditRepo, type Database } from '../store/index.js';
+import { createIdentityService, type BearerVerifier, type IdentityService } from '../identity/index.js';
 
 /** Where the store is: PostgreSQL, the embedded database in a directory, or one in memory (tests). */
 export type DatabaseLocation = { url: string } | { dataDir: string } | { memory: true };
@@ -57,6 +58,8 @@ export interface CoreOptions {
   onStage?: (stage: Stage, ms: number) => void;
   /** An already open database to build on (tests); the core does not close it. */
   database?: Database;
+  /** Verifies OIDC bearer tokens for people; without it only Warden tokens authenticate. */
+  oidc?: BearerVerifier;
 }
 
 /**
@@ -81,7 +84,12 @@ export interface Core {
   readonly delivery: DeliveryStore;
   /** The names of the configured streaming destinations. */
   readonly destinations: readonly string[];
+  /** The registry of tenant `default`; `registry.forTenant(id)` serves the others. */
   readonly registry: Registry;
+  /** Tenants, scope trees, API tokens and authentication. */
+  readonly identity: IdentityService;
+  /** How many API tokens were ever created (revoked ones included): 0 on a fresh installation. */
+  tokenCount(): Promise<number>;
   readonly policies: PolicyProvider & Pick<PolicyWatcher, 'status' | 'close'>;
   /** The audited checkpoint every enforcement point calls. */
   readonly checkpoint: Checkpoint;
@@ -152,6 +160,9 @@ export async function createCore(config: Readonly<CoreConfig>, opts: CoreOptions
       if (seeded.added.length > 0) logger.info({ file, added: seeded.added }, 'registry entries imported');
     }
 
+    const identityRepo = createIdentityRepo(database.db);
+    const identity = createIdentityService({ store: identityRepo, audit, clock, ...(opts.oidc ? { oidc: opts.oidc } : {}) });
+
     const checkpoint = createCheckpoint({
       policies,
       registry,
@@ -212,6 +223,8 @@ export async function createCore(config: Readonly<CoreConfig>, opts: CoreOptions
       delivery,
       destinations: destinations.map((d) => d.doc.metadata.name),
       registry,
+      identity,
+      tokenCount: () => identityRepo.countTokens(),
       policies,
       checkpoint,
       preview,

@@ -1,4 +1,6 @@
+import { mkdir, open } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { dirname } from 'node:path';
 import pino, { type Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../api/index.js';
@@ -16,7 +18,28 @@ export interface RunningServer {
   /** The services it serves; the demo gateway runs on the same core. */
   core: Core;
   app: FastifyInstance;
+  /** The bootstrap owner token, when this start created it (the first start of a fresh database). */
+  bootstrap: { token: string; file: string } | undefined;
   close(): Promise<void>;
+}
+
+/**
+ * Creates the installation's first owner token when the database has never had one, and writes it
+ * to `file` readable by this user only. The caller prints it once; it is never shown again.
+ */
+async function bootstrapToken(core: Core, file: string): Promise<{ token: string; file: string } | undefined> {
+  const created = await core.identity.bootstrap();
+  if (!created) return undefined;
+  await mkdir(dirname(file), { recursive: true });
+  // A file left from an earlier installation is replaced, and its mode tightened before the secret goes in.
+  const handle = await open(file, 'w', 0o600);
+  try {
+    await handle.chmod(0o600);
+    await handle.writeFile(`${created.token}\n`);
+  } finally {
+    await handle.close();
+  }
+  return { token: created.token, file };
 }
 
 /**
@@ -28,6 +51,9 @@ export function createServerApp(core: Core, opts: { logger?: Logger } = {}): Fas
   return buildApp({
     checkpoint: core.checkpoint,
     audit: core.auditLog,
+    events: core.audit,
+    identity: core.identity,
+    clock: core.clock,
     delivery: core.delivery,
     destinations: core.destinations,
     policyStatus: status,
@@ -72,6 +98,7 @@ export async function startServer(config: Readonly<WardenConfig>, opts: { logger
   try {
     // Built before the first request (patterns compiled, model loaded), not during it.
     core.detectors();
+    const bootstrap = await bootstrapToken(core, config.bootstrapTokenFile);
     const app = createServerApp(core, { logger: logger.child({ component: 'api' }) });
     // Another process may take the port between the probe and here: the same one-line error.
     const url = await app.listen({ port: config.port, host: config.host }).catch((err: unknown) => {
@@ -83,6 +110,7 @@ export async function startServer(config: Readonly<WardenConfig>, opts: { logger
       config,
       core,
       app,
+      bootstrap,
       async close() {
         await app.close();
         await core.close();

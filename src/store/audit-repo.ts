@@ -11,6 +11,7 @@ import { parseInstant } from '../domain/instant.js';
 import { decodeAuditCursor, encodeAuditCursor } from './audit-cursor.js';
 import { ensurePartitions } from './audit-partitions.js';
 import type { Schema } from './schema.js';
+import { withTenant } from './tenant-scope.js';
 
 /** Largest page `list` serves. */
 export const AUDIT_PAGE_MAX = 1000;
@@ -184,7 +185,7 @@ export function createAuditRepo(db: Kysely<Schema>): AuditRepo {
     async list(query: AuditQuery): Promise<AuditPage> {
       checkQuery(query);
       const after = query.cursor === undefined ? undefined : decodeAuditCursor(query.cursor);
-      const rows = await filtered(db, query, after, query.limit + 1);
+      const rows = await underTenant(db, query.tenant, (q) => filtered(q, query, after, query.limit + 1));
       const page = rows.slice(0, query.limit);
       const last = page.at(-1);
       return {
@@ -198,7 +199,7 @@ export function createAuditRepo(db: Kysely<Schema>): AuditRepo {
       const size = opts.batchSize ?? 1000;
       let after: { time: string; id: string } | undefined;
       for (;;) {
-        const rows = await filtered(db, query, after, size);
+        const rows = await underTenant(db, query.tenant, (q) => filtered(q, query, after, size));
         for (const r of rows) yield r.event as AuditEvent;
         if (rows.length < size) return;
         const last = rows[rows.length - 1]!;
@@ -208,9 +209,7 @@ export function createAuditRepo(db: Kysely<Schema>): AuditRepo {
 
     async count(query) {
       checkQuery({ ...query, limit: 1 });
-      let select = db.selectFrom('audit_events').select(sql<string>`count(*)`.as('n'));
-      select = applyFilters(select, query);
-      const row = await select.executeTakeFirstOrThrow();
+      const row = await underTenant(db, query.tenant, (q) => applyFilters(q.selectFrom('audit_events').select(sql<string>`count(*)`.as('n')), query).executeTakeFirstOrThrow());
       return Number(row.n);
     },
   };
@@ -235,9 +234,9 @@ function applyFilters<T extends Filterable<T>>(select: T, query: Omit<AuditQuery
   if (query.type !== undefined) s = s.where('type', '=', query.type);
   if (query.outcome !== undefined) s = s.where('outcome', '=', query.outcome);
   if (query.tenant !== undefined) s = s.where(sql<boolean>`tenant_id = ${query.tenant}`);
-  if (query.scope !== undefined) {
-    const below = `${escapeLike(query.scope)}/%`;
-    s = s.where(sql<boolean>`(scope = ${query.scope} OR scope LIKE ${below} ESCAPE '\\')`);
+  if (query.scope !== undefined) s = s.where(subtree(query.scope));
+  if (query.within !== undefined) {
+    s = query.within.length === 0 ? s.where(sql<boolean>`false`) : s.where(sql<boolean>`(${sql.join(query.within.map(subtree), sql` OR `)})`);
   }
   if (query.text !== undefined) {
     // Free text over the whole event; other filters narrow the rows first.
@@ -275,6 +274,17 @@ function checkQuery(query: AuditQuery): void {
       });
     }
   }
+}
+
+/** Runs a read for one tenant under row-level security (src/store/tenant-scope.ts); a read across tenants as is. */
+function underTenant<T>(db: Kysely<Schema>, tenant: string | undefined, fn: (q: Kysely<Schema>) => Promise<T>): Promise<T> {
+  return tenant === undefined ? fn(db) : withTenant(db, tenant, fn);
+}
+
+/** A scope and everything below it. */
+function subtree(scope: string) {
+  const below = `${escapeLike(scope)}/%`;
+  return sql<boolean>`(scope = ${scope} OR scope LIKE ${below} ESCAPE '\\')`;
 }
 
 /** Escapes LIKE's wildcards so a scope matches itself literally. */

@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { DeadLetter, DeliveryState, DeliveryStore } from '../audit/ports.js';
+import { withTenant } from './tenant-scope.js';
 import type { Schema } from './schema.js';
 
 interface Row {
@@ -64,8 +65,12 @@ export function createDeliveryRepo(db: Kysely<Schema>): DeliveryStore {
     async release(destination, tenantId, owner) {
       await sql`UPDATE audit_delivery SET leased_by = NULL, lease_until = NULL WHERE destination = ${destination} AND tenant_id = ${tenantId} AND leased_by = ${owner}`.execute(db);
     },
-    async status() {
-      const { rows } = await sql<Row>`SELECT ${COLUMNS} FROM audit_delivery ORDER BY destination, tenant_id`.execute(db);
+    async status(tenantId) {
+      if (tenantId === undefined) {
+        const { rows } = await sql<Row>`SELECT ${COLUMNS} FROM audit_delivery ORDER BY destination, tenant_id`.execute(db);
+        return rows.map(toState);
+      }
+      const { rows } = await withTenant(db, tenantId, (trx) => sql<Row>`SELECT ${COLUMNS} FROM audit_delivery WHERE tenant_id = ${tenantId} ORDER BY destination`.execute(trx));
       return rows.map(toState);
     },
     async replay(destination, tenantId, fromSeq) {
@@ -73,10 +78,18 @@ export function createDeliveryRepo(db: Kysely<Schema>): DeliveryStore {
       await sql`UPDATE audit_delivery SET cursor_seq = ${Math.max(0, fromSeq - 1)}, attempts = 0, next_attempt = NULL, last_error = NULL
                 WHERE destination = ${destination} AND tenant_id = ${tenantId}`.execute(db);
     },
-    async deadLetters(destination, limit) {
-      const { rows } = await sql<{ destination: string; tenant_id: string; seq: string | number; event_id: string; error: string; attempts: number; at: string }>`
+    async deadLetters(destination, limit, tenantId) {
+      type R = { destination: string; tenant_id: string; seq: string | number; event_id: string; error: string; attempts: number; at: string };
+      const { rows } =
+        tenantId === undefined
+          ? await sql<R>`
         SELECT destination, tenant_id, seq, event_id::text AS event_id, error, attempts, ${ISO('at')} AS at
-        FROM audit_dead_letters WHERE destination = ${destination} ORDER BY tenant_id, seq LIMIT ${limit}`.execute(db);
+        FROM audit_dead_letters WHERE destination = ${destination} ORDER BY tenant_id, seq LIMIT ${limit}`.execute(db)
+          : await withTenant(db, tenantId, (trx) =>
+              sql<R>`
+        SELECT destination, tenant_id, seq, event_id::text AS event_id, error, attempts, ${ISO('at')} AS at
+        FROM audit_dead_letters WHERE destination = ${destination} AND tenant_id = ${tenantId} ORDER BY seq LIMIT ${limit}`.execute(trx),
+            );
       return rows.map((r): DeadLetter => ({ destination: r.destination, tenantId: r.tenant_id, seq: Number(r.seq), eventId: r.event_id, error: r.error, attempts: r.attempts, at: r.at }));
     },
   };

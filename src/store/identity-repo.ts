@@ -83,11 +83,13 @@ export function createIdentityRepo(db: Kysely<Schema>): IdentityStore & { countT
       return rows.map((r) => ({ path: r.path, kind: r.kind, owner: r.owner, description: r.description, updatedAt: r.updated_at }));
     },
     async insertToken(t) {
-      await withTenant(db, t.tenantId, (trx) =>
+      const { rows } = await withTenant(db, t.tenantId, (trx) =>
         sql`INSERT INTO api_tokens (id, tenant_id, name, prefix, hash, role, scope, agent_id, principal, created_at, created_by, expires_at)
             VALUES (${t.id}, ${t.tenantId}, ${t.name}, ${t.prefix}, ${t.hash}, ${t.role}, ${t.scope}, ${t.agentId}, ${t.principal},
-                    ${t.createdAt}::timestamptz, ${t.createdBy}, ${t.expiresAt}::timestamptz)`.execute(trx),
+                    ${t.createdAt}::timestamptz, ${t.createdBy}, ${t.expiresAt}::timestamptz)
+            ON CONFLICT (id) DO NOTHING RETURNING id`.execute(trx),
       );
+      return rows.length === 1;
     },
     async findToken(id) {
       // Authentication: the tenant is what this lookup finds out, so it cannot run under one.

@@ -1,7 +1,20 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { AuditReader } from '../../audit/index.js';
-import { AuditCategorySchema, AuditEventSchema, AuditOutcomeSchema, EffectSchema } from '../../domain/index.js';
+import { AuditCategorySchema, AuditEventSchema, AuditOutcomeSchema, EffectSchema, type AuditEvent } from '../../domain/index.js';
+import { holdsAt, readableScopes, type Role } from '../../identity/index.js';
+import { credentialOf } from '../auth.js';
+
+/** Roles that read the audit log, and those of them that see captured call bodies. */
+const READERS: readonly Role[] = ['owner', 'admin', 'auditor', 'analyst'];
+const BODY_READERS: readonly Role[] = ['owner', 'admin', 'auditor'];
+
+/** The event without captured call bodies (their digests stay, so the chain can still be checked against an export). */
+function withoutBodies(e: AuditEvent): AuditEvent {
+  if (!e.payload || (e.payload.args === undefined && e.payload.result === undefined)) return e;
+  const { args: _a, result: _r, ...payload } = e.payload;
+  return { ...e, payload };
+}
 
 /**
  * An RFC 3339 time the database can compare: years 0001 to 9999 (PostgreSQL has no year 0), no
@@ -42,7 +55,11 @@ export function auditRoutes(app: FastifyInstance, deps: { audit: AuditReader }):
     },
     async (req) => {
       const q = req.query;
-      return deps.audit.list({
+      const c = credentialOf(req);
+      const within = readableScopes(c.grants, READERS);
+      const page = await deps.audit.list({
+        tenant: c.tenantId,
+        ...(within.includes(undefined) ? {} : { within: within.filter((s): s is string => s !== undefined) }),
         limit: q.limit ?? 100,
         ...(q.from ? { from: q.from } : {}),
         ...(q.to ? { to: q.to } : {}),
@@ -57,6 +74,8 @@ export function auditRoutes(app: FastifyInstance, deps: { audit: AuditReader }):
         ...(q.q ? { text: q.q } : {}),
         ...(q.cursor ? { cursor: q.cursor } : {}),
       });
+      // Bodies are shown only where a body reader's role holds at the event's scope.
+      return { ...page, events: page.events.map((e) => (holdsAt(c.grants, BODY_READERS, e.scope) ? e : withoutBodies(e))) };
     },
   );
 }

@@ -1,9 +1,76 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Checkpoint } from '../../checkpoint/index.js';
-import { ActionSchema, DecisionSchema, type Action } from '../../domain/index.js';
+import { ActionSchema, DecisionSchema, WardenError, newAuditEvent, type Action, type AuditSink, type Clock } from '../../domain/index.js';
+import { actorOf, holdsAt, type Credential, type Role } from '../../identity/index.js';
+import { credentialOf } from '../auth.js';
 
-/** `POST /api/v1/decide`: an Action in, the Decision out, once its audit event is durable. */
-export function decideRoutes(app: FastifyInstance, deps: { checkpoint: Pick<Checkpoint, 'check'> }): void {
+/** Roles that may submit actions; the role must hold at the action's scope. */
+const DECIDERS: readonly Role[] = ['owner', 'admin', 'agent', 'enforcer'];
+
+/**
+ * How far a non-enforcer's `context.time` may be from Warden's clock before it counts as asserting
+ * another time: clocks of honest callers drift, but not by minutes.
+ */
+const TIME_SLACK_MS = 5_000;
+
+/**
+ * What a credential that is not an enforcer asserts beyond its own identity: another agent, another
+ * principal or their roles, or another time. Each is a sentence for the refusal.
+ */
+export function foreignAssertions(action: Action, c: Credential, now: Date): string[] {
+  const out: string[] = [];
+  if (action.agent !== undefined && action.agent.id !== c.agentId) {
+    out.push(c.agentId === undefined ? `agent \`${action.agent.id}\` (this credential is not an agent's)` : `agent \`${action.agent.id}\` (this credential is agent \`${c.agentId}\`)`);
+  }
+  const p = action.principal;
+  if (p !== undefined) {
+    if (p.id !== c.principal) out.push(c.principal === undefined ? `principal \`${p.id}\` (this credential acts for nobody)` : `principal \`${p.id}\` (this credential is \`${c.principal}\`)`);
+    if ((p.roles?.length ?? 0) > 0) out.push('principal roles (roles come from policy data about the principal, not from the caller)');
+    if (p.attributes !== undefined) out.push('principal attributes');
+  }
+  const t = action.context?.time;
+  if (t !== undefined && Math.abs(Date.parse(t) - now.getTime()) > TIME_SLACK_MS) out.push(`time \`${t}\` (Warden's clock reads ${now.toISOString()})`);
+  return out;
+}
+
+/** The action as a non-enforcer's own: its agent and principal filled in from the credential. */
+function asOwn(action: Action, c: Credential): Action {
+  return {
+    ...action,
+    ...(c.agentId !== undefined ? { agent: { ...action.agent, id: c.agentId } } : {}),
+    ...(c.principal !== undefined && c.agentId === undefined ? { principal: { ...action.principal, id: c.principal } } : {}),
+  };
+}
+
+/**
+ * `POST /api/v1/decide`: an Action in, the Decision out, once its audit event is durable. The action
+ * belongs to the credential's tenant. Only an `enforcer` asserts whose action it is and when; anyone
+ * else decides as itself, and a body that claims otherwise is refused and audited.
+ */
+export function decideRoutes(app: FastifyInstance, deps: { checkpoint: Pick<Checkpoint, 'check'>; audit: Pick<AuditSink, 'append'>; clock: Clock }): void {
+  const refuse = async (req: FastifyRequest, c: Credential, action: Action, claims: string[]) => {
+    await deps.audit.append([
+      newAuditEvent(
+        {
+          tenantId: c.tenantId,
+          scope: action.scope,
+          category: 'auth',
+          type: 'auth.assertion_refused',
+          severity: 'high',
+          outcome: 'denied',
+          actor: actorOf(c, { ip: req.ip, userAgent: req.headers['user-agent'] }),
+          action: { kind: action.kind },
+          ...(action.tool ? { target: { kind: 'tool' as const, server: action.tool.server, name: action.tool.name } } : {}),
+          details: { asserted: claims },
+        },
+        deps.clock.now(),
+      ),
+    ]);
+    throw new WardenError('auth.assertion_refused', `this credential may not assert ${claims.join('; ')}`, {
+      help: 'leave these out to decide as the credential itself, or call with an `enforcer` token (a gateway or SDK host trusted to assert them)',
+    });
+  };
+
   app.post<{ Body: Action }>(
     '/api/v1/decide',
     {
@@ -13,8 +80,25 @@ export function decideRoutes(app: FastifyInstance, deps: { checkpoint: Pick<Chec
       },
     },
     async (req) => {
+      const c = credentialOf(req);
+      let action = req.body;
+      if (!holdsAt(c.grants, DECIDERS, action.scope)) {
+        throw new WardenError('auth.forbidden', `this credential may not decide at scope \`${action.scope}\``, { help: `its grants: ${c.grants.map((g) => `${g.role} at ${g.scope ?? 'the whole tenant'}`).join(', ')}` });
+      }
+      const enforcer = holdsAt(c.grants, ['enforcer'], action.scope);
+      if (!enforcer) {
+        const claims = foreignAssertions(action, c, deps.clock.now());
+        if (claims.length > 0) await refuse(req, c, action, claims);
+        action = asOwn(action, c);
+      }
       const ua = req.headers['user-agent'];
-      const { decision } = await deps.checkpoint.check(req.body, { ip: req.ip, ...(ua ? { userAgent: ua } : {}) });
+      const { decision } = await deps.checkpoint.check(action, {
+        ip: req.ip,
+        ...(ua ? { userAgent: ua } : {}),
+        tenantId: c.tenantId,
+        trustedTime: enforcer,
+        via: { id: actorOf(c).id, name: c.name, method: c.method },
+      });
       return decision;
     },
   );

@@ -2,6 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { DeliveryStore } from '../../audit/index.js';
 import { NO_NUL_PATTERN, WardenError } from '../../domain/index.js';
+import { credentialOf } from '../auth.js';
 
 const Params = Type.Object({ name: Type.String({ pattern: '^[a-z0-9][a-z0-9-]*$', maxLength: 128 }) });
 const Replay = Type.Object(
@@ -25,14 +26,17 @@ export function deliveryRoutes(app: FastifyInstance, deps: { delivery: Pick<Deli
   const check = (name: string) => {
     if (!deps.destinations.includes(name)) throw unknownDestination(name, deps.destinations);
   };
-  app.get('/api/v1/audit/destinations', async () => ({ destinations: await deps.delivery.status() }));
+  app.get('/api/v1/audit/destinations', async (req) => ({ destinations: await deps.delivery.status(credentialOf(req).tenantId) }));
   app.get<{ Params: Static<typeof Params> }>('/api/v1/audit/destinations/:name/dead-letters', { schema: { params: Params } }, async (req) => {
     check(req.params.name);
-    return { deadLetters: await deps.delivery.deadLetters(req.params.name, 1000) };
+    return { deadLetters: await deps.delivery.deadLetters(req.params.name, 1000, credentialOf(req).tenantId) };
   });
   app.post<{ Params: Static<typeof Params>; Body: Static<typeof Replay> }>('/api/v1/audit/destinations/:name/replay', { schema: { params: Params, body: Replay } }, async (req, reply) => {
     check(req.params.name);
-    await deps.delivery.replay(req.params.name, req.body.tenantId ?? 'default', req.body.fromSeq);
-    return reply.status(202).send({ destination: req.params.name, tenantId: req.body.tenantId ?? 'default', fromSeq: req.body.fromSeq });
+    const tenantId = credentialOf(req).tenantId;
+    // The field predates tenants; it may only name the caller's own.
+    if (req.body.tenantId !== undefined && req.body.tenantId !== tenantId) throw new WardenError('auth.forbidden', `this credential belongs to tenant \`${tenantId}\` and may not replay another tenant's chain`);
+    await deps.delivery.replay(req.params.name, tenantId, req.body.fromSeq);
+    return reply.status(202).send({ destination: req.params.name, tenantId, fromSeq: req.body.fromSeq });
   });
 }

@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import pino from 'pino';
 import { loadConfig, PolicyLoadError, type ConfigFlags } from '../../config/index.js';
 import type { DemoGateway } from '../../main/demo.js';
-import { startServer } from '../../main/server.js';
+import { startServer, type RunningServer } from '../../main/server.js';
 import { CliError, EXIT, type CliIo } from '../io.js';
 
 // Resolved from this file so `--demo` works from any working directory, in src/ and in dist/.
@@ -43,12 +43,17 @@ function mcpBanner(gw: DemoGateway): string {
   ].join('\n');
 }
 
-function demoBanner(url: string): string {
+function demoBanner(url: string, tokens: { enforcer: string; auditor: string }): string {
   const base = url.replace('0.0.0.0', '127.0.0.1');
-  const post = (body: object) => `curl -s -X POST ${base}/api/v1/decide -H 'content-type: application/json' \\\n    -d '${JSON.stringify(body)}'`;
+  const post = (body: object) => `curl -s -X POST ${base}/api/v1/decide -H "authorization: Bearer $ENFORCER" -H 'content-type: application/json' \\\n    -d '${JSON.stringify(body)}'`;
   return [
     '',
     `Warden is serving the demo policies at ${base}`,
+    '',
+    'Every /api route needs a token. The demo made two that expire in a day: an enforcer (a trusted',
+    'enforcement point, so it may say which agent acts for whom) and an auditor (reads the audit log):',
+    `  ENFORCER=${tokens.enforcer}`,
+    `  AUDITOR=${tokens.auditor}`,
     '',
     'An allow (a developer reads a file):',
     `  ${post({ kind: 'tool.call', scope: 'acme/platform/api', agent: { id: 'agent-7' }, principal: { id: 'bob', roles: ['developer'] }, tool: { server: 'files', name: 'files.read_file' }, args: { path: 'README.md' } })}`,
@@ -57,9 +62,18 @@ function demoBanner(url: string): string {
     `  ${post({ kind: 'tool.call', scope: 'acme/platform/api', agent: { id: 'agent-7' }, principal: { id: 'bob', roles: ['developer'] }, tool: { server: 'everything', name: 'get-env' } })}`,
     '',
     'The audit trail of both:',
-    `  curl -s '${base}/api/v1/audit/events?limit=5'`,
+    `  curl -s '${base}/api/v1/audit/events?limit=5' -H "authorization: Bearer $AUDITOR"`,
     '',
   ].join('\n');
+}
+
+/** The demo's two short-lived tokens, made by the local operator (who holds the database). */
+async function demoTokens(server: RunningServer): Promise<{ enforcer: string; auditor: string }> {
+  const actor = { tenantId: 'default', method: 'local' as const, id: 'demo', name: 'warden serve --demo', grants: [{ role: 'owner' as const }] };
+  const expiresAt = new Date(server.core.clock.now().getTime() + 86_400_000).toISOString();
+  const enforcer = await server.core.identity.createToken(actor, { name: 'demo-enforcer', role: 'enforcer', expiresAt });
+  const auditor = await server.core.identity.createToken(actor, { name: 'demo-auditor', role: 'auditor', expiresAt });
+  return { enforcer: enforcer.token, auditor: auditor.token };
 }
 
 /** `warden serve`: the decision API over the embedded database or PostgreSQL. */
@@ -80,6 +94,8 @@ export function registerServe(program: Command, io: CliIo, done: (code: number) 
     .option('--destinations <file>', 'audit streaming destinations YAML (env WARDEN_AUDIT_DESTINATIONS)')
     .option('--audit-capture <list>', 'keep call bodies in audit events, masked for secrets/PII: args, results, or args,results (env WARDEN_AUDIT_CAPTURE)')
     .option('--allow-host <host...>', 'hosts (and subdomains) images, links and uploads may reach without an exfiltration finding (env WARDEN_ALLOW_HOSTS, comma-separated)')
+    .option('--bootstrap-token-file <file>', 'where the first start writes the bootstrap owner token, mode 0600 (env WARDEN_BOOTSTRAP_TOKEN_FILE)')
+    .option('--oidc <file>', 'a kind: OidcProvider file; people sign in with JWTs from that issuer (env WARDEN_OIDC)')
     .option('--demo', 'load the demo policies and registry from examples/ and print curl commands to try')
     .action(async (opts: ConfigFlags & { demo?: boolean }) => {
       const flags: ConfigFlags = { ...opts };
@@ -95,7 +111,19 @@ export function registerServe(program: Command, io: CliIo, done: (code: number) 
         if (err instanceof PolicyLoadError) throw new CliError(err.message, EXIT.usage);
         throw err;
       }
-      io.stderr(opts.demo ? `${demoBanner(server.url)}\n` : `Warden is serving at ${server.url}\n`);
+      if (server.bootstrap) {
+        io.stderr(
+          [
+            '',
+            'This is a new installation: a bootstrap owner token was created. It is shown this once and kept in',
+            `${server.bootstrap.file} (readable by you only). Use it to create your own tokens, then revoke it:`,
+            `  export WARDEN_TOKEN=${server.bootstrap.token}`,
+            `  curl -s ${server.url.replace('0.0.0.0', '127.0.0.1')}/api/v1/whoami -H "authorization: Bearer $WARDEN_TOKEN"`,
+            '',
+          ].join('\n') + '\n',
+        );
+      }
+      io.stderr(opts.demo ? `${demoBanner(server.url, await demoTokens(server))}\n` : `Warden is serving at ${server.url}\n`);
       let demoGateway: DemoGateway | undefined;
       if (opts.demo) {
         const entry = demoServerEntry();

@@ -1,0 +1,107 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { WardenError, isWardenError, newAuditEvent, type AuditSink, type Clock } from '../domain/index.js';
+import { accessOf, actorOf, mayCall, type Credential, type IdentityService } from '../identity/index.js';
+import type { WireError } from './errors.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by the authentication hook on every `/api/*` request that passed it. */
+    credential?: Credential;
+  }
+}
+
+/** Counts failed authentications per address (src/api/auth-failures.ts builds one). */
+export interface AuthFailureLimiter {
+  /** Seconds until the address may try again, when it is over the limit. */
+  blocked(ip: string): number | undefined;
+  failed(ip: string): void;
+  succeeded(ip: string): void;
+}
+
+export interface AuthDeps {
+  identity: Pick<IdentityService, 'authenticate'>;
+  audit: Pick<AuditSink, 'append'>;
+  clock: Clock;
+  failures?: AuthFailureLimiter | undefined;
+}
+
+const CHALLENGE = 'Bearer realm="warden"';
+
+function refuse(reply: FastifyReply, status: number, body: WireError, challenge?: string): FastifyReply {
+  if (challenge) void reply.header('www-authenticate', challenge);
+  return reply.status(status).type('application/json').send(body);
+}
+
+/** The credential the hook attached; a route under `/api/` never runs without one. */
+export function credentialOf(req: FastifyRequest): Credential {
+  if (!req.credential) throw new WardenError('internal', 'a route ran without a credential');
+  return req.credential;
+}
+
+/**
+ * Authenticates every `/api/*` request (a Warden token or an OIDC JWT as `Authorization: Bearer`)
+ * and checks the route against the route x role table before any handler or body parsing runs. A
+ * registered route missing from the table is refused: a new route is closed until someone says who
+ * may call it. Routes outside `/api/` (health, readiness) are open.
+ */
+export function authenticateRequests(app: FastifyInstance, deps: AuthDeps): void {
+  app.addHook('onRequest', async (req, reply) => {
+    const path = req.url.split('?')[0] ?? '';
+    if (path !== '/api' && !path.startsWith('/api/')) return;
+    const ip = req.ip;
+    const wait = deps.failures?.blocked(ip);
+    if (wait !== undefined) {
+      void reply.header('retry-after', String(wait));
+      return refuse(reply, 429, { error: { code: 'auth.rate_limited', message: `too many failed authentications from this address; retry in ${wait} s` } });
+    }
+    const header = req.headers.authorization;
+    const match = typeof header === 'string' ? /^Bearer[ ]+([^\s]+)\s*$/i.exec(header) : null;
+    if (!match) {
+      deps.failures?.failed(ip);
+      return refuse(
+        reply,
+        401,
+        { error: { code: 'auth.required', message: 'this route needs a bearer token', help: 'send `Authorization: Bearer <token>`; `warden token create` makes one, and `warden serve` printed a bootstrap token on its first start' } },
+        CHALLENGE,
+      );
+    }
+    let credential: Credential;
+    try {
+      credential = await deps.identity.authenticate(match[1]!);
+    } catch (err) {
+      if (!isWardenError(err) || err.code !== 'auth.invalid_token') throw err;
+      deps.failures?.failed(ip);
+      return refuse(reply, 401, { error: { code: err.code, message: err.message, ...(err.help ? { help: err.help } : {}) } }, `${CHALLENGE}, error="invalid_token"`);
+    }
+    deps.failures?.succeeded(ip);
+    req.credential = credential;
+    const route = req.routeOptions.url;
+    // No route matched: the not-found handler answers, after authentication (no route map for strangers).
+    if (route === undefined) return;
+    const access = accessOf(req.method, route);
+    const roles = credential.grants.map((g) => g.role);
+    if (access && mayCall(access, roles)) return;
+    await deps.audit.append([
+      newAuditEvent(
+        {
+          tenantId: credential.tenantId,
+          scope: credential.tenantId,
+          category: 'auth',
+          type: 'auth.denied',
+          severity: 'low',
+          outcome: 'denied',
+          actor: actorOf(credential, { ip, userAgent: req.headers['user-agent'] }),
+          target: { kind: 'route', name: `${req.method} ${route}` },
+          details: { roles, allowed: access ? [...access.roles] : [] },
+        },
+        deps.clock.now(),
+      ),
+    ]);
+    return refuse(reply, 403, {
+      error: {
+        code: 'auth.forbidden',
+        message: access ? `\`${req.method} ${route}\` needs one of the roles ${access.roles.map((r) => `\`${r}\``).join(', ')}; this credential holds ${roles.map((r) => `\`${r}\``).join(', ') || 'none'}` : `\`${req.method} ${route}\` is not in the authorization table, so nobody may call it`,
+      },
+    });
+  });
+}

@@ -1,0 +1,106 @@
+import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { CliError, EXIT, type CliIo } from './io.js';
+
+/** A running Warden server the CLI talks to instead of the database (`WARDEN_URL`). */
+export interface Remote {
+  url: string;
+  request<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<T>;
+}
+
+/** Where `warden login` keeps tokens, per server URL: the user's config directory, mode 0600. */
+export function credentialsFile(env: Readonly<Record<string, string | undefined>>): string {
+  const base = env.XDG_CONFIG_HOME && env.XDG_CONFIG_HOME !== '' ? env.XDG_CONFIG_HOME : join(env.HOME ?? homedir(), '.config');
+  return join(base, 'warden', 'credentials.json');
+}
+
+type Stored = { servers: Record<string, { token: string }> };
+
+async function readStored(file: string): Promise<Stored> {
+  try {
+    const parsed = JSON.parse(await readFile(file, 'utf8')) as Partial<Stored>;
+    return { servers: typeof parsed.servers === 'object' && parsed.servers !== null ? parsed.servers : {} };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { servers: {} };
+    throw new CliError(`cannot read ${file}: ${(err as Error).message}`, EXIT.usage);
+  }
+}
+
+/** The URL without a trailing slash: one key per server. */
+export function normalizeUrl(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new CliError(`\`${url}\` is not a URL; WARDEN_URL looks like http://127.0.0.1:8080`, EXIT.usage);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new CliError(`\`${url}\` is not an http(s) URL`, EXIT.usage);
+  return parsed.origin + parsed.pathname.replace(/\/+$/, '');
+}
+
+/** Saves a token for a server, replacing the file by rename so a crash never leaves half of it. */
+export async function storeToken(env: Readonly<Record<string, string | undefined>>, url: string, token: string | undefined): Promise<string> {
+  const file = credentialsFile(env);
+  const stored = await readStored(file);
+  if (token === undefined) delete stored.servers[url];
+  else stored.servers[url] = { token };
+  await mkdir(dirname(file), { recursive: true, mode: 0o700 });
+  const tmp = `${file}.${process.pid}.tmp`;
+  await writeFile(tmp, `${JSON.stringify(stored, null, 2)}\n`, { mode: 0o600 });
+  await chmod(tmp, 0o600);
+  await rename(tmp, file);
+  return file;
+}
+
+/** The token for `url`: `WARDEN_TOKEN`, else the one `warden login` stored. */
+async function tokenFor(env: Readonly<Record<string, string | undefined>>, url: string): Promise<string | undefined> {
+  if (env.WARDEN_TOKEN && env.WARDEN_TOKEN !== '') return env.WARDEN_TOKEN;
+  return (await readStored(credentialsFile(env))).servers[url]?.token;
+}
+
+/** A client for `url` with `token`. */
+export function remoteClient(url: string, token: string | undefined): Remote {
+  return {
+    url,
+    async request<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<T> {
+      let res: Response;
+      try {
+        res = await fetch(`${url}${path}`, {
+          method,
+          headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}), accept: 'application/json' },
+          ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+          signal: AbortSignal.timeout(30_000),
+        });
+      } catch (err) {
+        const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
+        throw new CliError(`cannot reach Warden at ${url} (${cause}); is \`warden serve\` running there?`, EXIT.runtime);
+      }
+      const text = await res.text();
+      let parsed: unknown;
+      try {
+        parsed = text === '' ? undefined : JSON.parse(text);
+      } catch {
+        throw new CliError(`${url}${path} answered ${res.status} with a body that is not JSON`, EXIT.runtime);
+      }
+      if (!res.ok) {
+        const e = (parsed as { error?: { code?: string; message?: string; help?: string } } | undefined)?.error;
+        const help = e?.help ? `\n  help: ${e.help}` : '';
+        const hint = res.status === 401 && !token ? '\n  help: set WARDEN_TOKEN or run `warden login`' : '';
+        throw new CliError(`[${e?.code ?? res.status}] ${e?.message ?? `${method} ${path} answered ${res.status}`}${help}${hint}`, res.status >= 500 ? EXIT.runtime : EXIT.usage);
+      }
+      return parsed as T;
+    },
+  };
+}
+
+/**
+ * The server the CLI should talk to: `WARDEN_URL` with `WARDEN_TOKEN` (or the token `warden login`
+ * stored for it); undefined when `WARDEN_URL` is not set, and commands use the database directly.
+ */
+export async function remoteOf(io: CliIo): Promise<Remote | undefined> {
+  const raw = io.env.WARDEN_URL;
+  if (raw === undefined || raw === '') return undefined;
+  const url = normalizeUrl(raw);
+  return remoteClient(url, await tokenFor(io.env, url));
+}
