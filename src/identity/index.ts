@@ -10,3 +10,5 @@ export type { Tenant, ScopeNode, TokenInfo, TokenRow, NewToken, IdentityStore } 
 export { newTokenSecret, tokenIdOf, hashToken, tokenMatches } from './token-secret.js';
 export { createIdentityService } from './identity-service.js';
 export type { IdentityService, IdentityDeps, CreatedToken, BearerVerifier } from './identity-service.js';
+export { createOidcVerifier, oidcConfigProblems, OIDC_ALGORITHMS } from './oidc.js';
+export type { OidcConfig, OidcVerifierOptions, OidcAlgorithm, OidcRoleRule, OidcTenantRule } from './oidc.js';

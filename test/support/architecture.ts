@@ -40,7 +40,7 @@ export const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = Object.fr
   proxy: ['domain', 'checkpoint'],
   // The store implements the ports of the layers that own them (audit's stores, registry's repo).
   store: ['domain', 'audit', 'registry', 'identity'],
-  config: ['domain', 'policy', 'audit'],
+  config: ['domain', 'policy', 'audit', 'identity'],
   gateway: ['domain', 'checkpoint', 'identity'],
   api: ['domain', 'policy', 'registry', 'approvals', 'audit', 'checkpoint', 'config', 'identity'],
   sdk: ['domain'],
