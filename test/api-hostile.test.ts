@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import type { FastifyInstance } from 'fastify';
-import { apiCore, type ApiUnderTest } from './support/api-core.js';
+import { apiCore, authed, type ApiUnderTest } from './support/api-core.js';
 
 // Hostile input over REST (issue 11, items 8, 12 and 15): every input here was a 500, an
 // imprecise 400 or a leak before. Each must be a 400 naming where the problem sits, and the
@@ -34,7 +34,7 @@ beforeAll(async () => {
     },
   });
   api = await apiCore(POLICY, { logger: pino({ level: 'debug' }, sink) });
-  app = api.app;
+  app = authed(api);
 });
 afterAll(() => api?.close());
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiCore, type ApiUnderTest } from './support/api-core.js';
+import { apiCore, authed, type ApiUnderTest } from './support/api-core.js';
 import type { FastifyInstance } from 'fastify';
 
 const POLICY = `apiVersion: warden.dev/v1
@@ -22,7 +22,7 @@ let app: FastifyInstance;
 // The API as `warden serve` builds it: the routes over the one core (in-memory store, these policies).
 beforeAll(async () => {
   api = await apiCore(POLICY);
-  app = api.app;
+  app = authed(api);
 });
 afterAll(() => api?.close());
 

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../src/api/index.js';
-import type { AuditReader } from '../src/audit/index.js';
+import type { Role } from '../src/identity/index.js';
+import { apiCore, type ApiUnderTest } from './support/api-core.js';
 import { createCheckpoint, createOfflineCheckpoint } from '../src/checkpoint/index.js';
 import { ActionSchema, compileValidator, type Action, type AuditEvent, type Decision } from '../src/domain/index.js';
 import { call, policy, setOf, settings } from '../src/policy/test-helpers.js';
@@ -18,50 +17,74 @@ const DAY = '2026-11-24T10:00:00.000Z';
 const shell = (context?: Record<string, unknown>): Action => call('acme/p', 'shell.run', context ? { context } : {});
 
 const events: AuditEvent[] = [];
-let app: FastifyInstance;
 let clockAt = NIGHT;
+const clock = { now: () => new Date(clockAt) };
+// The checkpoint alone, for the stage-level cases (trusted time, offline parity).
 const checkpoint = createCheckpoint({
   policies: { current: () => set },
   registry: { findTool: async () => undefined, findAgent: async () => undefined },
   audit: { append: async (e) => void events.push(...e) },
-  clock: { now: () => new Date(clockAt) },
+  clock,
 });
 
-beforeAll(() => {
-  // The decide route as `warden serve` mounts it, over a checkpoint whose clock the test sets.
-  app = buildApp({ checkpoint, audit: {} as AuditReader, policyStatus: () => ({ version: set.version, loadedAt: NIGHT, policies: set.policies, lastError: undefined }), readiness: {} });
+// The decide route as `warden serve` mounts it: real tokens, a clock the test sets.
+let api: ApiUnderTest;
+beforeAll(async () => {
+  api = await apiCore([settings('acme', '{ defaultEffect: allow }'), policy('hours', 'acme', `    - { name: night-shell, effect: deny, match: { tools: ["shell.*"] }, when: 'context.hour < 8 || context.hour >= 20' }`)].join('---\n'), { clock });
 });
-afterAll(() => app.close());
+afterAll(() => api.close());
 
-const decide = async (payload: unknown): Promise<{ status: number; body: Decision & { error?: { code: string; message: string } } }> => {
-  const res = await app.inject({ method: 'POST', url: '/api/v1/decide', payload: payload as object });
+const decide = async (payload: unknown, role: Role = 'agent'): Promise<{ status: number; body: Decision & { error?: { code: string; message: string } } }> => {
+  const res = await api.app.inject({ method: 'POST', url: '/api/v1/decide', payload: payload as object, headers: api.auth(role) });
   return { status: res.statusCode, body: res.json() };
 };
 
+const lastEvent = async (type: string): Promise<AuditEvent | undefined> => {
+  await api.core.flush();
+  return (await api.core.auditLog.list({ type, limit: 1 })).events[0];
+};
+
 describe('POST /api/v1/decide judges time-window rules at the server clock', () => {
-  it('denies a night-time shell even when the caller claims it is daytime, and keeps the claim', async () => {
+  it('refuses a credential that is not an enforcer when it claims another time, and audits the attempt', async () => {
     clockAt = NIGHT;
-    events.length = 0;
     const { status, body } = await decide(shell({ time: DAY }));
+    expect(status).toBe(403);
+    expect(body.error!.code).toBe('auth.assertion_refused');
+    expect(body.error!.message).toContain(`time \`${DAY}\``);
+    const refused = await lastEvent('auth.assertion_refused');
+    expect(refused).toMatchObject({ category: 'auth', outcome: 'denied', actor: { type: 'agent', authMethod: 'token', name: 'test-agent' }, details: { asserted: [expect.stringContaining(DAY)] } });
+    // Nothing was decided.
+    expect((await api.core.auditLog.list({ type: 'tool.call.decided', limit: 5 })).events).toHaveLength(0);
+  });
+
+  it("keeps a non-enforcer's time within a few seconds of the clock as a claim only", async () => {
+    clockAt = NIGHT;
+    const near = new Date(Date.parse(NIGHT) - 2_000).toISOString();
+    const { status, body } = await decide(shell({ time: near }));
     expect(status).toBe(200);
     expect(body.effect).toBe('deny');
-    expect(body.reasons[0]!.rule).toBe('night-shell');
     expect(body.context).toEqual({
       time: NIGHT,
-      claimedTime: DAY,
+      claimedTime: near,
       setByWarden: ['context.time', 'context.hour', 'context.weekday', 'context.timezone'],
       assertedByCaller: ['context.claimedTime'],
     });
     // The audit event carries the decision, so the claimed time is in the log beside the real one.
-    expect(events[0]!.decision).toMatchObject({ effect: 'deny', context: { time: NIGHT, claimedTime: DAY } });
-    expect(events[0]!.time).toBe(NIGHT);
+    const decided = await lastEvent('tool.call.decided');
+    expect(decided!.decision).toMatchObject({ effect: 'deny', context: { time: NIGHT, claimedTime: near } });
+    expect(decided!.time).toBe(NIGHT);
+    expect(decided!.agent).toEqual({ id: 'agent-1' });
   });
 
-  it('allows a daytime shell even when the caller claims it is night', async () => {
-    clockAt = DAY;
-    const { body } = await decide(shell({ time: NIGHT }));
+  it('judges an enforcer at the time it asserts, and says the time came from it', async () => {
+    clockAt = NIGHT;
+    const { status, body } = await decide(shell({ time: DAY }), 'enforcer');
+    expect(status).toBe(200);
     expect(body.effect).toBe('allow');
-    expect(body.context).toMatchObject({ time: DAY, claimedTime: NIGHT });
+    expect(body.context).toEqual({ time: DAY, setByWarden: ['context.hour', 'context.weekday', 'context.timezone'], assertedByCaller: ['context.time'] });
+    const decided = await lastEvent('tool.call.decided');
+    expect(decided!.time).toBe(NIGHT);
+    expect(decided!.details).toMatchObject({ submittedBy: { name: 'test-enforcer', method: 'token' } });
   });
 
   it('lists what the caller asserted, and sets hour, weekday and timezone itself whatever is sent', async () => {
@@ -136,7 +159,7 @@ describe('a leap second', () => {
 
   it('the second before it is accepted, and a time no schema checked never reaches a condition', async () => {
     clockAt = NIGHT;
-    expect((await decide(shell({ time: '2026-06-30T23:59:59Z' }))).status).toBe(200);
+    expect((await decide(shell({ time: '2026-06-30T23:59:59Z' }), 'enforcer')).status).toBe(200);
     // A programmatic, trusted caller bypassing the schema: its unrepresentable time is not used.
     const { decision } = await checkpoint.check(shell({ time: '2026-06-30T23:59:60Z' }), { trustedTime: true });
     expect(decision).toMatchObject({ effect: 'deny', context: { time: NIGHT, setByWarden: expect.arrayContaining(['context.time']) } });

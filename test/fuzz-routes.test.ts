@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { GatewayRuntime } from '../src/main/index.js';
-import { apiCore, type ApiUnderTest } from './support/api-core.js';
+import { apiCore, authed, type ApiUnderTest } from './support/api-core.js';
 import { agent, inMemoryUpstream, OPEN_POLICY, policyDir, runtime } from './fixtures/gateway-harness.js';
 
 // Property-based fuzzing of the REST routes and the gateway's JSON-RPC methods (issue 11, item 8):
@@ -77,7 +77,7 @@ let client: Client;
 
 beforeAll(async () => {
   api = await apiCore(POLICY);
-  app = api.app;
+  app = authed(api);
 
   const OPEN = OPEN_POLICY;
   const upstream = () => {

@@ -8,3 +8,4 @@ export { DEFAULT_DATA_DIR, resolveStoreConfig } from './store-config.js';
 export type { StoreConfig, StoreFlags } from './store-config.js';
 export { loadSigningKey } from './signing-key.js';
 export { loadDestinations } from './destinations-file.js';
+export { loadOidcConfig, parseOidcConfig } from './oidc-config.js';

@@ -150,7 +150,13 @@ export function createIdentityService(deps: IdentityDeps): IdentityService {
     async authenticate(bearer) {
       const id = tokenIdOf(bearer);
       if (id === undefined) {
-        if (deps.oidc && bearer.split('.').length === 3) return deps.oidc.verify(bearer);
+        if (deps.oidc && bearer.split('.').length === 3) {
+          const cred = await deps.oidc.verify(bearer);
+          const tenant = await deps.store.getTenant(cred.tenantId);
+          // The issuer names the tenant; Warden decides whether it exists and may act.
+          if (!tenant || tenant.status !== 'active') throw new WardenError('auth.invalid_token', 'the OIDC token names a tenant that does not exist here or is not active', { help: 'an installation operator creates tenants with `warden tenant create`' });
+          return cred;
+        }
         throw new WardenError('auth.invalid_token', 'the bearer token is not a valid Warden token', { help: 'tokens look like `wdn_…`; create one with `warden token create`' });
       }
       const now = deps.clock.now().getTime();

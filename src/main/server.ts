@@ -4,6 +4,8 @@ import { dirname } from 'node:path';
 import pino, { type Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../api/index.js';
+import { loadOidcConfig } from '../config/index.js';
+import { createOidcVerifier } from '../identity/index.js';
 import type { PolicyStatus, WardenConfig } from '../config/index.js';
 import type { Clock } from '../domain/index.js';
 import { coreConfigOf } from './core-config.js';
@@ -94,7 +96,8 @@ export async function startServer(config: Readonly<WardenConfig>, opts: { logger
   // INVARIANT: a taken port fails the start before the data directory and the signing key exist.
   // Port 0 asks for any free port, so there is nothing to check.
   if (config.port !== 0) await probePort(config.port, config.host);
-  const core = await createCore(coreConfigOf(config), { logger, createAuditKey: true, ...(opts.clock ? { clock: opts.clock } : {}), ...(opts.env ? { env: opts.env } : {}) });
+  const oidc = config.oidcFile ? createOidcVerifier(await loadOidcConfig(config.oidcFile), opts.clock ? { clock: opts.clock } : {}) : undefined;
+  const core = await createCore(coreConfigOf(config), { logger, createAuditKey: true, ...(opts.clock ? { clock: opts.clock } : {}), ...(opts.env ? { env: opts.env } : {}), ...(oidc ? { oidc } : {}) });
   try {
     // Built before the first request (patterns compiled, model loaded), not during it.
     core.detectors();
