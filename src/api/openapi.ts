@@ -280,7 +280,7 @@ export function openApiDocument(routes: readonly CollectedRoute[], opts: { versi
     info: {
       title: 'Warden API',
       version: opts.version,
-      description: 'Decide, audit and administer what AI agents do. Every `/api/` route takes a bearer token (`Authorization: Bearer wdn_…`); `x-warden-roles` names the roles that may call it.',
+      description: 'Decide, audit and administer what AI agents do. Every `/api/` route takes a bearer token (`Authorization: Bearer wdn_…`); `x-warden-roles` names the roles that may call it. An error answer lists in `x-warden-codes` the codes the API maps to its status (docs/errors.md); one route answers a subset of them.',
       license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
     },
     tags: [...tags].sort().map((name) => ({ name })),
