@@ -5,10 +5,13 @@ import type { DeliveryStore } from '../audit/index.js';
 import type { AuditReader } from '../audit/index.js';
 import type { Checkpoint } from '../checkpoint/index.js';
 import type { PolicyStatus } from '../config/index.js';
+import { ROUTE_ACCESS } from '../identity/index.js';
 import { echoPath, handleError } from './errors.js';
 import { inputGuard } from './input-guard.js';
 import { jsonBodyParser } from './json-body.js';
+import { collectRoutes } from './openapi.js';
 import { requestLogger, requestLogging } from './request-log.js';
+import { apiReferenceRoutes } from './rest/api-reference.js';
 import { auditRoutes } from './rest/audit.js';
 import { deliveryRoutes } from './rest/delivery.js';
 import { decideRoutes } from './rest/decide.js';
@@ -41,6 +44,8 @@ export interface AppDeps {
   logger?: FastifyBaseLogger;
   /** Largest request body, bytes. @default 1 MiB */
   bodyLimit?: number;
+  /** The release the OpenAPI document names in `info.version`. @default '0.1.0' */
+  version?: string;
 }
 
 /** Builds the Fastify app; it does not listen, so tests call `app.inject()`. */
@@ -62,6 +67,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   app.setNotFoundHandler((req, reply) =>
     reply.status(404).send({ error: { code: 'request.not_found', message: `no route for \`${req.method} ${echoPath(req.url.split('?')[0] ?? '')}\`` } }),
   );
+  // Before any route: the OpenAPI document is built from every route registered after this.
+  const routes = collectRoutes(app);
   authenticateRequests(app, { identity: deps.identity, audit: deps.events, clock: deps.clock, failures: deps.authFailures });
   decideRoutes(app, { checkpoint: deps.checkpoint, audit: deps.events, clock: deps.clock });
   identityRoutes(app, { identity: deps.identity, now: () => deps.clock.now() });
@@ -69,5 +76,6 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   if (deps.delivery) deliveryRoutes(app, { delivery: deps.delivery, destinations: deps.destinations ?? [] });
   policyRoutes(app, { status: deps.policyStatus });
   healthRoutes(app, { checks: deps.readiness });
+  apiReferenceRoutes(app, { routes, version: deps.version ?? '0.1.0', access: ROUTE_ACCESS });
   return app;
 }

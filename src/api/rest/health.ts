@@ -1,3 +1,4 @@
+import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 
 /**
@@ -13,10 +14,19 @@ export interface ReadinessResult {
 /** One readiness check. */
 export type ReadinessCheck = () => Promise<ReadinessResult>;
 
+// A check adds its own fields (`version`, `loadedAt`, `lastError`): the response serializer drops
+// whatever its schema does not allow, so this one allows any.
+const ReadinessResultSchema = Type.Object(
+  { ok: Type.Boolean(), detail: Type.Optional(Type.String()) },
+  { additionalProperties: true, description: "one check; other fields (the policy set's `version`, `loadedAt`) vary by check" },
+);
+const Readiness = (description: string) =>
+  Type.Object({ status: Type.Union([Type.Literal('ready'), Type.Literal('not_ready')]), checks: Type.Record(Type.String(), ReadinessResultSchema) }, { description });
+
 /** `/healthz` (the process answers) and `/readyz` (every dependency answers). */
 export function healthRoutes(app: FastifyInstance, deps: { checks: Record<string, ReadinessCheck> }): void {
-  app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get('/readyz', async (_req, reply) => {
+  app.get('/healthz', { schema: { summary: 'the process answers', response: { 200: Type.Object({ status: Type.Literal('ok') }) } } }, async () => ({ status: 'ok' }));
+  app.get('/readyz', { schema: { summary: 'every dependency answers', response: { 200: Readiness('ready'), 503: Readiness('a check failed: not ready') } } }, async (_req, reply) => {
     const results: Record<string, ReadinessResult> = {};
     let ready = true;
     for (const [name, check] of Object.entries(deps.checks)) {
