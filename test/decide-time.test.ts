@@ -51,7 +51,7 @@ describe('POST /api/v1/decide judges time-window rules at the server clock', () 
     expect(status).toBe(403);
     expect(body.error!.code).toBe('auth.assertion_refused');
     expect(body.error!.message).toContain(`time \`${DAY}\``);
-    const refused = await lastEvent('auth.assertion_refused');
+    const refused = await lastEvent('auth.decide.refused');
     expect(refused).toMatchObject({ category: 'auth', outcome: 'denied', actor: { type: 'agent', authMethod: 'token', name: 'test-agent' }, details: { asserted: [expect.stringContaining(DAY)] } });
     // Nothing was decided.
     expect((await api.core.auditLog.list({ type: 'tool.call.decided', limit: 5 })).events).toHaveLength(0);

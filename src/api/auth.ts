@@ -87,7 +87,7 @@ export function authenticateRequests(app: FastifyInstance, deps: AuthDeps): void
           tenantId: credential.tenantId,
           scope: credential.tenantId,
           category: 'auth',
-          type: 'auth.denied',
+          type: 'auth.route.denied',
           severity: 'low',
           outcome: 'denied',
           actor: actorOf(credential, { ip, userAgent: req.headers['user-agent'] }),

@@ -13,7 +13,6 @@ export const STATUS_OF: Partial<Record<ErrorCode, number>> = {
   'auth.assertion_refused': 403,
   'auth.rate_limited': 429,
   'identity.tenant_not_found': 404,
-  'identity.tenant_exists': 409,
   'identity.token_not_found': 404,
   'identity.token_revoked': 409,
   'registry.not_found': 404,

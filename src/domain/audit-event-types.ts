@@ -58,8 +58,8 @@ export const AUDIT_EVENT_TYPES = {
   'identity.token.created': 'an API token was created (its secret is never logged)',
   'identity.token.revoked': 'an API token was revoked',
   'identity.token.rotated': 'an API token was replaced by a new one with the same grants and revoked',
-  'auth.assertion_refused': 'a decide call asserted a principal, agent, time or scope its credential may not assert, and was refused',
-  'auth.denied': 'an authenticated caller called a route its roles do not allow',
+  'auth.decide.refused': 'a decide call asserted a principal, agent, time or scope its credential may not assert, and was refused',
+  'auth.route.denied': 'an authenticated caller called a route its roles do not allow',
 } as const;
 
 /** A catalogued audit event type. */

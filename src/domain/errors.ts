@@ -49,7 +49,6 @@ export const ERROR_CODES = {
   'auth.assertion_refused': 'a decide call asserted a principal, agent or time other than its credential\'s own; only an `enforcer` may',
   'auth.rate_limited': 'too many failed authentications from this address; wait and retry',
   'identity.tenant_not_found': 'a tenant named by the caller does not exist',
-  'identity.tenant_exists': 'a tenant with this id already exists',
   'identity.token_not_found': 'a token named by the caller is not in its tenant (or not at a scope it manages)',
   'identity.token_revoked': 'a revoked token cannot be rotated',
   // gateway

@@ -50,3 +50,11 @@ export function accessOf(method: string, url: string): RouteAccess | undefined {
 export function mayCall(access: RouteAccess, roles: readonly Role[]): boolean {
   return roles.some((r) => access.roles.includes(r));
 }
+
+/** The route x role table as docs/api.md prints it: one row per route, a ✓ per role that may call it. */
+export function renderRouteTable(access: readonly RouteAccess[] = ROUTE_ACCESS): string {
+  const head = `| Route | ${ROLES.map((r) => `\`${r}\``).join(' | ')} | Scoping |`;
+  const rule = `|---|${ROLES.map(() => ':-:').join('|')}|---|`;
+  const rows = access.map((a) => `| \`${a.method} ${a.url}\` | ${ROLES.map((r) => (a.roles.includes(r) ? '✓' : '')).join(' | ')} | ${a.scoping.replace(/\|/g, '\\|')} |`);
+  return [head, rule, ...rows].join('\n');
+}

@@ -201,7 +201,7 @@ export function createRegistry(deps: RegistryDeps): Registry {
       if (tenantId === (deps.tenantId ?? 'default')) return service;
       let sibling = siblings.get(tenantId);
       if (!sibling) {
-        if (!deps.repo.forTenant) throw new Error('this registry repository holds one tenant only');
+        if (!deps.repo.forTenant) throw new WardenError('internal', 'this registry repository holds one tenant only');
         sibling = createRegistry({ ...deps, repo: deps.repo.forTenant(tenantId), tenantId });
         siblings.set(tenantId, sibling);
       }

@@ -55,7 +55,7 @@ export function decideRoutes(app: FastifyInstance, deps: { checkpoint: Pick<Chec
           tenantId: c.tenantId,
           scope: action.scope,
           category: 'auth',
-          type: 'auth.assertion_refused',
+          type: 'auth.decide.refused',
           severity: 'high',
           outcome: 'denied',
           actor: actorOf(c, { ip: req.ip, userAgent: req.headers['user-agent'] }),
