@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { WardenError, compileValidator, formatIssues } from '../domain/index.js';
+import { parseCorsOrigins, parsePublicHosts, parseSwitch } from './http-settings.js';
 import { resolveStoreConfig } from './store-config.js';
 
 /** Warden's runtime configuration: validated once at start, then frozen. */
@@ -31,6 +32,16 @@ export const ConfigSchema = Type.Object(
     auditCapture: Type.Object({ args: Type.Boolean(), results: Type.Boolean() }, { additionalProperties: false }),
     /** Hosts (and their subdomains) that images, links and uploads may reach without an exfiltration finding. @default none */
     allowedHosts: Type.Array(Type.String({ minLength: 1 })),
+    /** TLS certificate (PEM, the chain after the leaf); with `tlsKeyFile`, the API serves HTTPS. */
+    tlsCertFile: Type.Optional(Type.String({ minLength: 1 })),
+    /** TLS private key (PEM, unencrypted) of `tlsCertFile`. */
+    tlsKeyFile: Type.Optional(Type.String({ minLength: 1 })),
+    /** Names clients reach the API by, besides the bind address (and loopback names on loopback); `*` turns the Host check off. @default none */
+    publicHosts: Type.Array(Type.String({ minLength: 1 })),
+    /** Origins a browser may call the API from. @default none (CORS closed) */
+    corsOrigins: Type.Array(Type.String({ minLength: 1 })),
+    /** A reverse proxy terminates TLS in front: trust its `X-Forwarded-*` headers. @default false */
+    behindProxy: Type.Boolean(),
   },
   { additionalProperties: false },
 );
@@ -50,6 +61,11 @@ export const ENV_VARS = {
   WARDEN_AUDIT_DESTINATIONS: '--destinations',
   WARDEN_AUDIT_CAPTURE: '--audit-capture',
   WARDEN_ALLOW_HOSTS: '--allow-host',
+  WARDEN_TLS_CERT: '--tls-cert',
+  WARDEN_TLS_KEY: '--tls-key',
+  WARDEN_PUBLIC_HOSTS: '--public-host',
+  WARDEN_CORS_ORIGINS: '--cors-origin',
+  WARDEN_BEHIND_PROXY: '--behind-proxy',
 } as const;
 
 /** Flags as the CLI parsed them; each wins over its environment variable. */
@@ -67,6 +83,11 @@ export interface ConfigFlags {
   destinations?: string;
   auditCapture?: string;
   allowHost?: string[];
+  tlsCert?: string;
+  tlsKey?: string;
+  publicHost?: string[];
+  corsOrigin?: string[];
+  behindProxy?: boolean;
 }
 
 const CAPTURABLE = ['args', 'results'] as const;
@@ -126,6 +147,17 @@ function toInt(name: string, v: string | number | undefined): number | undefined
   return n;
 }
 
+// Both or neither: a certificate without its key (or the reverse) is a half-done TLS setup, not plain HTTP.
+function tlsFiles(cert: string | undefined, key: string | undefined): { tlsCertFile?: string; tlsKeyFile?: string } {
+  if (!cert && !key) return {};
+  if (!cert || !key) {
+    throw new WardenError('config.invalid', `${cert ? '--tls-cert' : '--tls-key'} is given without ${cert ? '--tls-key' : '--tls-cert'}`, {
+      help: 'pass both --tls-cert FILE and --tls-key FILE (env WARDEN_TLS_CERT, WARDEN_TLS_KEY), or neither to serve plain HTTP',
+    });
+  }
+  return { tlsCertFile: cert, tlsKeyFile: key };
+}
+
 /** Builds the frozen config from flags over environment over defaults; throws `config.invalid`. */
 export function loadConfig(flags: ConfigFlags, env: Readonly<Record<string, string | undefined>>): Readonly<WardenConfig> {
   const policies = flags.policies ?? env.WARDEN_POLICIES?.split(',').filter(Boolean);
@@ -144,6 +176,10 @@ export function loadConfig(flags: ConfigFlags, env: Readonly<Record<string, stri
     checkpointIntervalSec: toInt('checkpoint interval', flags.checkpointInterval) ?? toInt('checkpoint interval', env.WARDEN_CHECKPOINT_INTERVAL) ?? 60,
     auditCapture: parseAuditCapture(flags.auditCapture ?? env.WARDEN_AUDIT_CAPTURE),
     allowedHosts: parseAllowedHosts(flags.allowHost ?? env.WARDEN_ALLOW_HOSTS),
+    ...tlsFiles(flags.tlsCert ?? env.WARDEN_TLS_CERT, flags.tlsKey ?? env.WARDEN_TLS_KEY),
+    publicHosts: parsePublicHosts(flags.publicHost ?? env.WARDEN_PUBLIC_HOSTS),
+    corsOrigins: parseCorsOrigins(flags.corsOrigin ?? env.WARDEN_CORS_ORIGINS),
+    behindProxy: flags.behindProxy ?? parseSwitch('WARDEN_BEHIND_PROXY', env.WARDEN_BEHIND_PROXY) ?? false,
   };
   const r = check(raw);
   if (!r.ok) {
@@ -152,5 +188,12 @@ export function loadConfig(flags: ConfigFlags, env: Readonly<Record<string, stri
       help: noPolicies ? 'pass --policies DIR or set WARDEN_POLICIES' : 'see the configuration table in README.md',
     });
   }
-  return Object.freeze({ ...r.value, policies: Object.freeze([...r.value.policies]) as string[], allowedHosts: Object.freeze([...r.value.allowedHosts]) as string[] });
+  const frozen = (list: string[]): string[] => Object.freeze([...list]) as string[];
+  return Object.freeze({
+    ...r.value,
+    policies: frozen(r.value.policies),
+    allowedHosts: frozen(r.value.allowedHosts),
+    publicHosts: frozen(r.value.publicHosts),
+    corsOrigins: frozen(r.value.corsOrigins),
+  });
 }
