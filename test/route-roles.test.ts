@@ -77,6 +77,20 @@ describe('the route x role table', () => {
     expect((await call('GET', '/api/v1/whoami', { authorization: `Bearer ${tampered}` })).statusCode).toBe(401);
   });
 
+  it('limits failed authentications per address: 429 with Retry-After, other addresses unaffected', async () => {
+    const from = (remoteAddress: string, authorization: string) => api.app.inject({ url: '/api/v1/whoami', remoteAddress, headers: { authorization } });
+    const statuses: number[] = [];
+    for (let i = 0; i < 22; i++) statuses.push((await from('10.9.9.9', 'Bearer wdn_nope')).statusCode);
+    expect(statuses.slice(0, 20).every((s) => s === 401)).toBe(true);
+    const limited = await from('10.9.9.9', 'Bearer wdn_nope');
+    expect(limited.statusCode).toBe(429);
+    expect(limited.json().error.code).toBe('auth.rate_limited');
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+    // Even a good token waits: the address is over its limit, whoever it is.
+    expect((await from('10.9.9.9', api.auth('viewer').authorization)).statusCode).toBe(429);
+    expect((await from('10.9.9.10', api.auth('viewer').authorization)).statusCode).toBe(200);
+  });
+
   it('docs/api.md prints the same table', () => {
     const page = readFileSync(join(import.meta.dirname, '..', 'docs', 'api.md'), 'utf8');
     expect(page, 'docs/api.md is stale: run `npx tsx scripts/gen-api-docs.ts`').toBe(withRouteTable(page));

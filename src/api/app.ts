@@ -7,6 +7,7 @@ import type { Checkpoint } from '../checkpoint/index.js';
 import type { PolicyStatus } from '../config/index.js';
 import { ROUTE_ACCESS } from '../identity/index.js';
 import { echoPath, handleError } from './errors.js';
+import { LOOPBACK_HOSTS, hardenHttp, type HardeningOptions } from './hardening.js';
 import { inputGuard } from './input-guard.js';
 import { jsonBodyParser } from './json-body.js';
 import { collectRoutes } from './openapi.js';
@@ -18,7 +19,8 @@ import { decideRoutes } from './rest/decide.js';
 import { healthRoutes, type ReadinessCheck } from './rest/health.js';
 import { policyRoutes } from './rest/policies.js';
 import { identityRoutes } from './rest/identity.js';
-import { authenticateRequests, type AuthFailureLimiter } from './auth.js';
+import { authenticateRequests } from './auth.js';
+import type { AuthFailureLimiter } from './auth-failures.js';
 import type { AuditSink, Clock } from '../domain/index.js';
 import type { IdentityService } from '../identity/index.js';
 
@@ -46,13 +48,34 @@ export interface AppDeps {
   bodyLimit?: number;
   /** The release the OpenAPI document names in `info.version`. @default '0.1.0' */
   version?: string;
+  /** Certificate chain and private key (PEM): the server speaks HTTPS. @default plain HTTP */
+  https?: { key: Buffer | string; cert: Buffer | string };
+  /**
+   * Trust the one reverse proxy in front for `X-Forwarded-For`/`-Proto`/`-Host` (Fastify `trustProxy` of one hop):
+   * the client address is the one that proxy appended, so a client cannot choose its own by sending the header.
+   * @default false
+   */
+  trustProxy?: boolean;
+  /** The names the Host check accepts and the origins CORS lets in. @default the loopback names, no origin */
+  hardening?: Pick<HardeningOptions, 'allowedHosts' | 'corsOrigins'>;
 }
+
+// Fastify's `trustProxy: 1` as its types accept it: only the socket's peer (the proxy) is believed.
+const trustOneHop = (_address: string, hop: number): boolean => hop < 1;
 
 /** Builds the Fastify app; it does not listen, so tests call `app.inject()`. */
 export function buildApp(deps: AppDeps): FastifyInstance {
+  const server = { bodyLimit: deps.bodyLimit ?? 1024 * 1024, trustProxy: deps.trustProxy ? trustOneHop : false, ...(deps.https ? { https: deps.https } : {}) };
   const app = deps.logger
-    ? Fastify({ loggerInstance: requestLogger(deps.logger), logController: new LogController({ disableRequestLogging: true }), bodyLimit: deps.bodyLimit ?? 1024 * 1024 })
-    : Fastify({ logger: false, bodyLimit: deps.bodyLimit ?? 1024 * 1024 });
+    ? Fastify({ ...server, loggerInstance: requestLogger(deps.logger), logController: new LogController({ disableRequestLogging: true }) })
+    : Fastify({ ...server, logger: false });
+  // First, so a request for a name this server does not answer to reaches no other hook.
+  hardenHttp(app, {
+    allowedHosts: deps.hardening?.allowedHosts ?? LOOPBACK_HOSTS,
+    corsOrigins: deps.hardening?.corsOrigins ?? [],
+    tls: deps.https !== undefined,
+    trustProxy: deps.trustProxy ?? false,
+  });
   // Bodies are validated strictly: an unknown field is an error, never silently dropped or coerced.
   const strict = addFormats(new Ajv({ allErrors: true, strict: false, verbose: true, removeAdditional: false, coerceTypes: false, useDefaults: false }));
   // Query strings are text by nature, so numbers there are coerced.

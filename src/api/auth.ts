@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { WardenError, isWardenError, newAuditEvent, type AuditSink, type Clock } from '../domain/index.js';
 import { accessOf, actorOf, mayCall, type Credential, type IdentityService } from '../identity/index.js';
+import { rateLimitedError, type AuthFailureLimiter } from './auth-failures.js';
 import type { WireError } from './errors.js';
 
 declare module 'fastify' {
@@ -10,13 +11,6 @@ declare module 'fastify' {
   }
 }
 
-/** Counts failed authentications per address (src/api/auth-failures.ts builds one). */
-export interface AuthFailureLimiter {
-  /** Seconds until the address may try again, when it is over the limit. */
-  blocked(ip: string): number | undefined;
-  failed(ip: string): void;
-  succeeded(ip: string): void;
-}
 
 export interface AuthDeps {
   identity: Pick<IdentityService, 'authenticate'>;
@@ -52,7 +46,8 @@ export function authenticateRequests(app: FastifyInstance, deps: AuthDeps): void
     const wait = deps.failures?.blocked(ip);
     if (wait !== undefined) {
       void reply.header('retry-after', String(wait));
-      return refuse(reply, 429, { error: { code: 'auth.rate_limited', message: `too many failed authentications from this address; retry in ${wait} s` } });
+      const e = rateLimitedError(wait);
+      return refuse(reply, 429, { error: { code: e.code, message: e.message, ...(e.help ? { help: e.help } : {}) } });
     }
     const header = req.headers.authorization;
     const match = typeof header === 'string' ? /^Bearer[ ]+([^\s]+)\s*$/i.exec(header) : null;

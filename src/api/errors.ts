@@ -7,6 +7,8 @@ export const STATUS_OF: Partial<Record<ErrorCode, number>> = {
   'request.invalid': 400,
   'audit.cursor_invalid': 400,
   'request.not_found': 404,
+  'request.host_refused': 421,
+  'request.cors_refused': 403,
   'auth.required': 401,
   'auth.invalid_token': 401,
   'auth.forbidden': 403,

@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { WardenError, compileValidator, formatIssues } from '../domain/index.js';
+import { parseCorsOrigins, parsePublicHosts, parseSwitch } from './http-settings.js';
 import { resolveStoreConfig } from './store-config.js';
 
 /** Warden's runtime configuration: validated once at start, then frozen. */
@@ -35,6 +36,16 @@ export const ConfigSchema = Type.Object(
     bootstrapTokenFile: Type.String({ minLength: 1 }),
     /** A `kind: OidcProvider` file: people sign in with JWTs from that issuer. */
     oidcFile: Type.Optional(Type.String({ minLength: 1 })),
+    /** TLS certificate (PEM, the chain after the leaf); with `tlsKeyFile`, the API serves HTTPS. */
+    tlsCertFile: Type.Optional(Type.String({ minLength: 1 })),
+    /** TLS private key (PEM, unencrypted) of `tlsCertFile`. */
+    tlsKeyFile: Type.Optional(Type.String({ minLength: 1 })),
+    /** Names clients reach the API by, besides the bind address (and loopback names on loopback); `*` turns the Host check off. @default none */
+    publicHosts: Type.Array(Type.String({ minLength: 1 })),
+    /** Origins a browser may call the API from. @default none (CORS closed) */
+    corsOrigins: Type.Array(Type.String({ minLength: 1 })),
+    /** A reverse proxy terminates TLS in front: trust its `X-Forwarded-*` headers. @default false */
+    behindProxy: Type.Boolean(),
   },
   { additionalProperties: false },
 );
@@ -56,6 +67,11 @@ export const ENV_VARS = {
   WARDEN_ALLOW_HOSTS: '--allow-host',
   WARDEN_BOOTSTRAP_TOKEN_FILE: '--bootstrap-token-file',
   WARDEN_OIDC: '--oidc',
+  WARDEN_TLS_CERT: '--tls-cert',
+  WARDEN_TLS_KEY: '--tls-key',
+  WARDEN_PUBLIC_HOSTS: '--public-host',
+  WARDEN_CORS_ORIGINS: '--cors-origin',
+  WARDEN_BEHIND_PROXY: '--behind-proxy',
 } as const;
 
 /** Flags as the CLI parsed them; each wins over its environment variable. */
@@ -75,6 +91,11 @@ export interface ConfigFlags {
   allowHost?: string[];
   bootstrapTokenFile?: string;
   oidc?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  publicHost?: string[];
+  corsOrigin?: string[];
+  behindProxy?: boolean;
 }
 
 const CAPTURABLE = ['args', 'results'] as const;
@@ -134,6 +155,17 @@ function toInt(name: string, v: string | number | undefined): number | undefined
   return n;
 }
 
+// Both or neither: a certificate without its key (or the reverse) is a half-done TLS setup, not plain HTTP.
+function tlsFiles(cert: string | undefined, key: string | undefined): { tlsCertFile?: string; tlsKeyFile?: string } {
+  if (!cert && !key) return {};
+  if (!cert || !key) {
+    throw new WardenError('config.invalid', `${cert ? '--tls-cert' : '--tls-key'} is given without ${cert ? '--tls-key' : '--tls-cert'}`, {
+      help: 'pass both --tls-cert FILE and --tls-key FILE (env WARDEN_TLS_CERT, WARDEN_TLS_KEY), or neither to serve plain HTTP',
+    });
+  }
+  return { tlsCertFile: cert, tlsKeyFile: key };
+}
+
 /** Builds the frozen config from flags over environment over defaults; throws `config.invalid`. */
 export function loadConfig(flags: ConfigFlags, env: Readonly<Record<string, string | undefined>>): Readonly<WardenConfig> {
   const policies = flags.policies ?? env.WARDEN_POLICIES?.split(',').filter(Boolean);
@@ -154,6 +186,10 @@ export function loadConfig(flags: ConfigFlags, env: Readonly<Record<string, stri
     allowedHosts: parseAllowedHosts(flags.allowHost ?? env.WARDEN_ALLOW_HOSTS),
     bootstrapTokenFile: flags.bootstrapTokenFile ?? env.WARDEN_BOOTSTRAP_TOKEN_FILE ?? `${store.dataDir.replace(/\/+$/, '')}.bootstrap-token`,
     ...((flags.oidc ?? env.WARDEN_OIDC) ? { oidcFile: flags.oidc ?? env.WARDEN_OIDC } : {}),
+    ...tlsFiles(flags.tlsCert ?? env.WARDEN_TLS_CERT, flags.tlsKey ?? env.WARDEN_TLS_KEY),
+    publicHosts: parsePublicHosts(flags.publicHost ?? env.WARDEN_PUBLIC_HOSTS),
+    corsOrigins: parseCorsOrigins(flags.corsOrigin ?? env.WARDEN_CORS_ORIGINS),
+    behindProxy: flags.behindProxy ?? parseSwitch('WARDEN_BEHIND_PROXY', env.WARDEN_BEHIND_PROXY) ?? false,
   };
   const r = check(raw);
   if (!r.ok) {
@@ -162,5 +198,12 @@ export function loadConfig(flags: ConfigFlags, env: Readonly<Record<string, stri
       help: noPolicies ? 'pass --policies DIR or set WARDEN_POLICIES' : 'see the configuration table in README.md',
     });
   }
-  return Object.freeze({ ...r.value, policies: Object.freeze([...r.value.policies]) as string[], allowedHosts: Object.freeze([...r.value.allowedHosts]) as string[] });
+  const frozen = (list: string[]): string[] => Object.freeze([...list]) as string[];
+  return Object.freeze({
+    ...r.value,
+    policies: frozen(r.value.policies),
+    allowedHosts: frozen(r.value.allowedHosts),
+    publicHosts: frozen(r.value.publicHosts),
+    corsOrigins: frozen(r.value.corsOrigins),
+  });
 }

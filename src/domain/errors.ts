@@ -42,6 +42,8 @@ export const ERROR_CODES = {
   'request.unsupported_media_type': 'the request body has a content type the API does not accept',
   'request.too_large': 'the request body is larger than the API accepts',
   'request.invalid': 'a request failed validation',
+  'request.host_refused': "the request's `Host` (or `X-Forwarded-Host`) is not a name this server answers to (the DNS rebinding defence); add the name with `--public-host`",
+  'request.cors_refused': 'a cross-origin preflight came from an origin not listed with `--cors-origin`',
   // identity
   'auth.required': 'an API route was called without an `Authorization: Bearer` token',
   'auth.invalid_token': 'the bearer token is unknown, malformed, revoked or expired, or an OIDC token failed validation',

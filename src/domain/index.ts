@@ -34,3 +34,4 @@ export type { Clock } from './clock.js';
 export type { AuditSink } from './audit-sink.js';
 export { wellFormedValue } from './well-formed.js';
 export { parseInstant } from './instant.js';
+export { canonicalHostName, hostNameOfHeader } from './host-name.js';

@@ -12,3 +12,5 @@ export { createOfflineDecider } from './offline.js';
 export { processIo } from './process-io.js';
 export { createServerApp, startServer } from './server.js';
 export type { RunningServer } from './server.js';
+export { httpOptionsOf } from './http-options.js';
+export type { HttpOptions } from './http-options.js';

@@ -3,12 +3,13 @@ import { createServer } from 'node:net';
 import { dirname } from 'node:path';
 import pino, { type Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../api/index.js';
+import { buildApp, createAuthFailureLimiter } from '../api/index.js';
 import { loadOidcConfig } from '../config/index.js';
 import { createOidcVerifier } from '../identity/index.js';
 import type { PolicyStatus, WardenConfig } from '../config/index.js';
 import type { Clock } from '../domain/index.js';
 import { coreConfigOf } from './core-config.js';
+import { httpOptionsOf, type HttpOptions } from './http-options.js';
 import { listenErrorOf } from './listen-error.js';
 import { createCore, type Core } from './core.js';
 
@@ -48,14 +49,18 @@ async function bootstrapToken(core: Core, file: string): Promise<{ token: string
  * The REST API over a core: the decision route on the core's checkpoint, the audit routes on its log,
  * readiness on its database and policies. It does not listen, so tests call `app.inject()`.
  */
-export function createServerApp(core: Core, opts: { logger?: Logger } = {}): FastifyInstance {
+export function createServerApp(core: Core, opts: { logger?: Logger; http?: Omit<HttpOptions, 'warnings'> } = {}): FastifyInstance {
   const status = (): PolicyStatus => core.policies.status();
+  const http = opts.http;
   return buildApp({
+    ...(http ? { trustProxy: http.trustProxy, hardening: { allowedHosts: http.allowedHosts, corsOrigins: http.corsOrigins } } : {}),
+    ...(http?.https ? { https: http.https } : {}),
     checkpoint: core.checkpoint,
     audit: core.auditLog,
     events: core.audit,
     identity: core.identity,
     clock: core.clock,
+    authFailures: createAuthFailureLimiter({ clock: core.clock }),
     delivery: core.delivery,
     destinations: core.destinations,
     policyStatus: status,
@@ -93,6 +98,9 @@ async function probePort(port: number, host: string): Promise<void> {
 /** `warden serve`: the decision and audit API over the core, with the core's timers running. */
 export async function startServer(config: Readonly<WardenConfig>, opts: { logger?: Logger; clock?: Clock; env?: Readonly<Record<string, string | undefined>> } = {}): Promise<RunningServer> {
   const logger = opts.logger ?? pino({ level: config.logLevel, base: { service: 'warden' } });
+  // A certificate that cannot be used fails the start before anything is created on disk.
+  const http = httpOptionsOf(config);
+  for (const warning of http.warnings) logger.warn(warning);
   // INVARIANT: a taken port fails the start before the data directory and the signing key exist.
   // Port 0 asks for any free port, so there is nothing to check.
   if (config.port !== 0) await probePort(config.port, config.host);
@@ -102,7 +110,7 @@ export async function startServer(config: Readonly<WardenConfig>, opts: { logger
     // Built before the first request (patterns compiled, model loaded), not during it.
     core.detectors();
     const bootstrap = await bootstrapToken(core, config.bootstrapTokenFile);
-    const app = createServerApp(core, { logger: logger.child({ component: 'api' }) });
+    const app = createServerApp(core, { logger: logger.child({ component: 'api' }), http });
     // Another process may take the port between the probe and here: the same one-line error.
     const url = await app.listen({ port: config.port, host: config.host }).catch((err: unknown) => {
       throw listenErrorOf(err, { port: config.port, host: config.host });

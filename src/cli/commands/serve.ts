@@ -96,6 +96,11 @@ export function registerServe(program: Command, io: CliIo, done: (code: number) 
     .option('--allow-host <host...>', 'hosts (and subdomains) images, links and uploads may reach without an exfiltration finding (env WARDEN_ALLOW_HOSTS, comma-separated)')
     .option('--bootstrap-token-file <file>', 'where the first start writes the bootstrap owner token, mode 0600 (env WARDEN_BOOTSTRAP_TOKEN_FILE)')
     .option('--oidc <file>', 'a kind: OidcProvider file; people sign in with JWTs from that issuer (env WARDEN_OIDC)')
+    .option('--tls-cert <file>', 'TLS certificate chain (PEM); with --tls-key the API serves HTTPS (env WARDEN_TLS_CERT)')
+    .option('--tls-key <file>', 'private key (PEM, unencrypted) of --tls-cert (env WARDEN_TLS_KEY)')
+    .option('--public-host <name>', 'a name clients reach the API by (the Host check refuses others); repeatable (env WARDEN_PUBLIC_HOSTS, comma-separated)', collect)
+    .option('--cors-origin <origin>', 'an origin a browser may call the API from, e.g. https://console.example.com; repeatable (env WARDEN_CORS_ORIGINS, comma-separated)', collect)
+    .option('--behind-proxy', 'a reverse proxy terminates TLS in front: trust its X-Forwarded-* headers (env WARDEN_BEHIND_PROXY=1)')
     .option('--demo', 'load the demo policies and registry from examples/ and print curl commands to try')
     .action(async (opts: ConfigFlags & { demo?: boolean }) => {
       const flags: ConfigFlags = { ...opts };
