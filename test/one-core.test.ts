@@ -26,7 +26,7 @@ spec: { defaultEffect: allow }
 `;
 
 /** Starts `warden serve` as its own process and resolves with its URL. */
-function serve(args: string[]): Promise<{ url: string; child: ChildProcess }> {
+function serve(args: string[]): Promise<{ url: string; child: ChildProcess; bootstrap: string | undefined }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--port', '0', '--log-level', 'warn', '--no-watch', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   let out = '';
@@ -34,16 +34,16 @@ function serve(args: string[]): Promise<{ url: string; child: ChildProcess }> {
     child.stderr!.on('data', (b: Buffer) => {
       out += b.toString();
       const m = /Warden is serving at (http:\/\/\S+)/.exec(out);
-      if (m) resolve({ url: m[1]!.replace('0.0.0.0', '127.0.0.1'), child });
+      if (m) resolve({ url: m[1]!.replace('0.0.0.0', '127.0.0.1'), child, bootstrap: /export WARDEN_TOKEN=(wdn_[0-9a-f_]+)/.exec(out)?.[1] });
     });
     child.on('exit', (code) => reject(new Error(`warden serve exited with ${code}:\n${out}`)));
   });
 }
 
-async function decide(url: string, agentId: string): Promise<Decision> {
+async function decide(url: string, agentId: string, token: string): Promise<Decision> {
   const res = await fetch(`${url}/api/v1/decide`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
     body: JSON.stringify({ kind: 'tool.call', scope: 'acme/platform', agent: { id: agentId }, principal: { id: 'bob' }, tool: { server: 'everything', name: 'echo' }, args: { message: 'hi' } }),
   });
   expect(res.status).toBe(200);
@@ -61,6 +61,10 @@ describe('one core: every surface sees the same registry', () => {
     try {
       const server = await serve(['--database-url', db.url!, '--policies', policies, '--audit-key', join(keyDir, 'key.pem')]);
       child = server.child;
+      // An enforcer asserts the agent and principal, as a gateway would; made on the shared database.
+      const minted = await cli(['token', 'create', '--role', 'enforcer', '--name', 'one-core-test', '--database-url', db.url!]);
+      expect(minted.code).toBe(0);
+      const enforcer = minted.stdout.trim();
       const gateway = await startGateway({
         policies: [policies],
         scope: 'acme/platform',
@@ -72,7 +76,7 @@ describe('one core: every surface sees the same registry', () => {
       });
       try {
         const session = await agent(gateway.gateway, { agentId: 'agent-7' });
-        expect((await decide(server.url, 'agent-7')).effect).toBe('allow');
+        expect((await decide(server.url, 'agent-7', enforcer)).effect).toBe('allow');
         expect((await session.callTool({ name: 'echo', arguments: { message: 'before' } })).isError).toBeFalsy();
 
         const suspended = await cli(['registry', 'suspend', 'agent-7', '--database-url', db.url!]);
@@ -80,7 +84,7 @@ describe('one core: every surface sees the same registry', () => {
         const at = Date.now();
         // The kill switch's promise: every surface refuses within a second (the lookup cache is 500 ms).
         const viaApi = await waitFor(async () => {
-          const d = await decide(server.url, 'agent-7');
+          const d = await decide(server.url, 'agent-7', enforcer);
           return d.effect === 'deny' ? d : undefined;
         }, { timeoutMs: 1_000, intervalMs: 25, what: 'warden serve to refuse the suspended agent' });
         const viaGateway = await waitFor(async () => {
@@ -91,7 +95,7 @@ describe('one core: every surface sees the same registry', () => {
         expect(viaApi.reasons[0]).toMatchObject({ policy: 'registry', rule: 'agent-suspended' });
         expect(textOf(viaGateway)).toContain('policy `registry`, rule `agent-suspended`');
         // Another agent is untouched.
-        expect((await decide(server.url, 'agent-8')).effect).toBe('allow');
+        expect((await decide(server.url, 'agent-8', enforcer)).effect).toBe('allow');
         await session.close();
       } finally {
         await gateway.close();
@@ -122,9 +126,10 @@ describe('one core: the embedded database has one writer', () => {
     expect(tail.code).toBe(2);
     expect(tail.stderr).toContain('error[store.locked]');
     // The server still serves, with the registry as it was.
+    expect(server.bootstrap).toMatch(/^wdn_/);
     const res = await fetch(`${server.url}/api/v1/decide`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${server.bootstrap!}` },
       body: JSON.stringify({ kind: 'tool.call', scope: 'acme/platform', tool: { server: 'ops', name: 'shell.run' } }),
     });
     expect(((await res.json()) as Decision).effect).toBe('allow');

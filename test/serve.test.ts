@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -62,14 +62,23 @@ describe('warden serve --demo (what npm start runs)', () => {
     const { url, banner, child } = await serve(dataDir);
     const bodies = curlBodies(banner);
     expect(bodies).toHaveLength(2);
+    const token = (name: string, text: string) => new RegExp(`${name}=(wdn_[0-9a-f_]+)`).exec(text)![1]!;
+    // A fresh data directory: the bootstrap owner token is printed once and kept in a file only its owner reads.
+    const bootstrap = token('export WARDEN_TOKEN', banner);
+    const file = `${dataDir}.bootstrap-token`;
+    expect(readFileSync(file, 'utf8').trim()).toBe(bootstrap);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect((await fetch(`${url}/api/v1/whoami`, { headers: { authorization: `Bearer ${bootstrap}` } })).status).toBe(200);
+    expect((await fetch(`${url}/api/v1/audit/events`)).status).toBe(401);
+    const auth = (name: string) => ({ authorization: `Bearer ${token(name, banner)}` });
     const effects: string[] = [];
     for (const body of bodies) {
-      const res = await fetch(`${url}/api/v1/decide`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const res = await fetch(`${url}/api/v1/decide`, { method: 'POST', headers: { 'content-type': 'application/json', ...auth('ENFORCER') }, body: JSON.stringify(body) });
       expect(res.status).toBe(200);
       effects.push(((await res.json()) as { effect: string }).effect);
     }
     expect(effects).toEqual(['allow', 'deny']);
-    const page = (await (await fetch(`${url}/api/v1/audit/events?category=decision&limit=5`)).json()) as { events: { decision: { effect: string } }[] };
+    const page = (await (await fetch(`${url}/api/v1/audit/events?category=decision&limit=5`, { headers: auth('AUDITOR') })).json()) as { events: { decision: { effect: string } }[] };
     expect(page.events.map((e) => e.decision.effect)).toEqual(['deny', 'allow']);
 
     const exited = new Promise((r) => child.on('exit', r));
@@ -81,7 +90,9 @@ describe('warden serve --demo (what npm start runs)', () => {
     expect(verified.stdout).toMatch(/\d+ events, last seq \d+, 1 checkpoint\(s\)/);
 
     const again = await serve(dataDir);
-    const kept = (await (await fetch(`${again.url}/api/v1/audit/events?category=decision&limit=5`)).json()) as { events: unknown[] };
+    // Created once per installation: the second start prints no bootstrap token, and the first one still works.
+    expect(again.banner).not.toContain('export WARDEN_TOKEN');
+    const kept = (await (await fetch(`${again.url}/api/v1/audit/events?category=decision&limit=5`, { headers: { authorization: `Bearer ${bootstrap}` } })).json()) as { events: unknown[] };
     expect(kept.events).toHaveLength(2);
   }, 120_000);
 
@@ -99,7 +110,8 @@ describe('warden serve --demo (what npm start runs)', () => {
     expect(byId.get(4)!.isError).toBe(true);
     expect(JSON.stringify(byId.get(4))).toContain('rule `no-environment-dumps`');
     // The decision API's audit trail holds the gateway's events too (one database).
-    const page = (await (await fetch(`${url}/api/v1/audit/events?type=tool.call.decided&limit=10`)).json()) as { events: Array<{ target?: { name?: string }; outcome: string }> };
+    const auditor = /AUDITOR=(wdn_[0-9a-f_]+)/.exec(banner)![1]!;
+    const page = (await (await fetch(`${url}/api/v1/audit/events?type=tool.call.decided&limit=10`, { headers: { authorization: `Bearer ${auditor}` } })).json()) as { events: Array<{ target?: { name?: string }; outcome: string }> };
     expect(page.events.map((e) => [e.target?.name, e.outcome])).toEqual([
       ['everything.get-env', 'denied'],
       ['everything.echo', 'success'],

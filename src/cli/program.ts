@@ -61,8 +61,7 @@ export const TOP_COMMANDS: readonly TopCommand[] = [
     term: 'login [options]',
     description: 'keep a token for the server WARDEN_URL names',
     async register(program, io, done) {
-      (await import('./commands/token.js')).registerLogin(program, io, done);
-      return program.commands.find((c) => c.name() === 'login')!;
+      return (await import('./commands/token.js')).registerLogin(program, io, done);
     },
   },
   {
@@ -70,8 +69,7 @@ export const TOP_COMMANDS: readonly TopCommand[] = [
     term: 'logout [options]',
     description: 'forget the token kept for a server',
     async register(program, io, done) {
-      (await import('./commands/token.js')).registerLogin(program, io, done);
-      return program.commands.find((c) => c.name() === 'logout')!;
+      return (await import('./commands/token.js')).registerLogout(program, io, done);
     },
   },
   {
@@ -79,8 +77,7 @@ export const TOP_COMMANDS: readonly TopCommand[] = [
     term: 'whoami [options]',
     description: 'show the identity a server sees for your token',
     async register(program, io, done) {
-      (await import('./commands/token.js')).registerLogin(program, io, done);
-      return program.commands.find((c) => c.name() === 'whoami')!;
+      return (await import('./commands/token.js')).registerWhoami(program, io, done);
     },
   },
   {

@@ -66,7 +66,7 @@ function opts(cmd: Command): Command {
 
 /** `warden token create|list|revoke|rotate`, `warden tenant create|list`, `warden login|logout|whoami`. */
 export function registerToken(program: Command, io: CliIo, done: (code: number) => void): Command {
-  const token = program.command('token').description('create, list, revoke and rotate API tokens (through WARDEN_URL, or on the database directly)');
+  const token = program.command('token').description('create, list, revoke and rotate API tokens');
 
   opts(
     token
@@ -135,7 +135,7 @@ export function registerToken(program: Command, io: CliIo, done: (code: number) 
 
 /** `warden tenant create|list`: tenants are made by whoever runs the installation (database access). */
 export function registerTenant(program: Command, io: CliIo, done: (code: number) => void): Command {
-  const tenant = program.command('tenant').description('create and list tenants (on the database directly)');
+  const tenant = program.command('tenant').description('create and list tenants');
   withFormatOption(withStoreOptions(tenant.command('create').description('create a tenant (an organization)').argument('<id>', 'lower-case letters, digits and -').requiredOption('--name <name>', 'its display name'))).action(
     async (id: string, o: StoreFlags & { name: string; format?: string; json?: boolean }) => {
       if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(id)) throw new CliError(`\`${id}\` is not a tenant id: lower-case letters, digits and \`-\`, at most 63`);
@@ -159,9 +159,9 @@ function localActorCredential(tenantId: string): Credential {
   return local(tenantId);
 }
 
-/** `warden login`, `warden logout`, `warden whoami`: the CLI's credential for a server. */
-export function registerLogin(program: Command, io: CliIo, done: (code: number) => void): void {
-  program
+/** `warden login`: check a token against a server and keep it. */
+export function registerLogin(program: Command, io: CliIo, done: (code: number) => void): Command {
+  return program
     .command('login')
     .description('check a token against a server and keep it for WARDEN_URL (in your config directory, mode 0600)')
     .option('--url <url>', 'the server (default: WARDEN_URL)')
@@ -177,7 +177,11 @@ export function registerLogin(program: Command, io: CliIo, done: (code: number) 
       io.stdout(`logged in to ${url} as ${me.name} (tenant ${me.tenantId}: ${me.grants.map((g) => `${g.role}${g.scope ? ` at ${g.scope}` : ''}`).join(', ')}); token kept in ${file}\n`);
       done(EXIT.ok);
     });
-  program
+}
+
+/** `warden logout`: forget the token kept for a server. */
+export function registerLogout(program: Command, io: CliIo, done: (code: number) => void): Command {
+  return program
     .command('logout')
     .description('forget the token kept for a server')
     .option('--url <url>', 'the server (default: WARDEN_URL)')
@@ -188,7 +192,11 @@ export function registerLogin(program: Command, io: CliIo, done: (code: number) 
       io.stdout(`logged out of ${normalizeUrl(raw)}\n`);
       done(EXIT.ok);
     });
-  withFormatOption(program.command('whoami').description('show the identity WARDEN_URL sees for your token')).action(async (o: { format?: string; json?: boolean }) => {
+}
+
+/** `warden whoami`: the identity the server sees. */
+export function registerWhoami(program: Command, io: CliIo, done: (code: number) => void): Command {
+  return withFormatOption(program.command('whoami').description('show the identity WARDEN_URL sees for your token')).action(async (o: { format?: string; json?: boolean }) => {
     const r = await remoteOf(io);
     if (!r) throw new CliError('whoami asks a server: set WARDEN_URL (and WARDEN_TOKEN or `warden login`)');
     const me = await r.request<{ tenantId: string; name: string; method: string; grants: { role: string; scope?: string }[] }>('GET', '/api/v1/whoami');
