@@ -59,7 +59,7 @@ export const TOP_COMMANDS: readonly TopCommand[] = [
   {
     name: 'login',
     term: 'login [options]',
-    description: 'keep a token for the server WARDEN_URL names',
+    description: 'check a token against a server and keep it for WARDEN_URL (in your config directory, mode 0600)',
     async register(program, io, done) {
       return (await import('./commands/token.js')).registerLogin(program, io, done);
     },
@@ -75,7 +75,7 @@ export const TOP_COMMANDS: readonly TopCommand[] = [
   {
     name: 'whoami',
     term: 'whoami [options]',
-    description: 'show the identity a server sees for your token',
+    description: 'show the identity WARDEN_URL sees for your token',
     async register(program, io, done) {
       return (await import('./commands/token.js')).registerWhoami(program, io, done);
     },
