@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { createCore, createServerApp, type Core } from '../src/main/index.js';
 import { cli } from './support/cli.js';
+import { roleTokens, withHeaders } from './support/api-core.js';
 import { fakeClock } from './support/fake-clock.js';
 
 // `warden policy eval --json` and `POST /api/v1/decide` run the same checkpoint stages over the
@@ -72,7 +73,8 @@ let app: FastifyInstance;
 // The API as `warden serve` builds it, over the same policy files (in-memory store, empty registry).
 beforeAll(async () => {
   core = await createCore({ database: { memory: true }, policies: PATHS }, { logger: pino({ level: 'silent' }), clock: fakeClock(AT) });
-  app = createServerApp(core);
+  // An enforcer: the cases assert agents and principals, as a gateway forwarding them would.
+  app = withHeaders(createServerApp(core), { authorization: `Bearer ${(await roleTokens(core)).enforcer}` });
 }, 60_000);
 afterAll(async () => {
   await app?.close();

@@ -48,8 +48,10 @@ describe.skipIf(pgProblem !== undefined)('tokens across replicas', () => {
     expect(created.stderr).toContain('shown this once');
     for (const r of replicas) expect((await whoami(r, token)).status).toBe(200);
     const listed = await cli(['token', 'list', '--json', '--database-url', db.url!]);
-    const info = (JSON.parse(listed.stdout) as { tokens: { id: string; prefix: string; name: string; hash?: string }[] }).tokens.find((t) => t.name === 'ci-reader')!;
+    const info = (JSON.parse(listed.stdout) as { tokens: { id: string; prefix: string; name: string; lastUsedAt: string | null }[] }).tokens.find((t) => t.name === 'ci-reader')!;
     expect(info).toBeDefined();
+    // Used moments ago: owners see which tokens are stale.
+    expect(info.lastUsedAt).not.toBeNull();
     expect(listed.stdout).not.toContain(token.slice(17));
     expect(JSON.stringify(info)).not.toContain('sha256');
     // Warm both replicas' caches, then revoke and measure.

@@ -182,6 +182,8 @@ export function createIdentityService(deps: IdentityDeps): IdentityService {
         agentId: row.agentId ?? undefined,
         expiresAt: row.expiresAt ?? undefined,
       };
+      // When a token was last used tells owners which ones are stale; a minute's precision is plenty.
+      if (row.lastUsedAt === null || now - Date.parse(row.lastUsedAt) > 60_000) void deps.store.touchToken(row.id, new Date(now).toISOString()).catch(() => {});
       if (cache.size > 10_000) cache.clear();
       cache.set(bearer, { at: now, cred });
       return cred;
