@@ -44,18 +44,3 @@ export async function* allEvents(list: ListEvents, query: Omit<AuditQuery, 'limi
     cursor = page.nextCursor;
   }
 }
-
-/**
- * The value with every object's keys in sorted order (RFC 8785's order), at every depth. The database
- * hands events back in its own key order and the API in its schema's, so the CLI prints both in this
- * one order: the same command prints the same text either way. Null-prototype objects, so a
- * `__proto__` key an agent put in an event stays a plain key.
- */
-export function sortedKeys<T>(value: T): T {
-  if (Array.isArray(value)) return value.map(sortedKeys) as T;
-  if (value === null || typeof value !== 'object') return value;
-  const src = value as Record<string, unknown>;
-  const out = Object.create(null) as Record<string, unknown>;
-  for (const k of Object.keys(src).sort()) out[k] = sortedKeys(src[k]);
-  return out as T;
-}

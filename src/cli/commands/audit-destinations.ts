@@ -4,6 +4,7 @@ import { localActor } from '../local-actor.js';
 import { CliError, EXIT, type CliIo } from '../io.js';
 import { DEFAULT_TENANT, remoteOrDirect, seg, type DirectFlags } from '../remote-or-direct.js';
 import { withStoreOptions } from '../with-core.js';
+import { jsonText } from '../json-output.js';
 import { formatOf, withFormatOption } from './format.js';
 
 /** A cursor with the head of its tenant's chain: the lag is the difference. */
@@ -26,7 +27,7 @@ export function registerAuditDestinations(audit: Command, io: CliIo, done: (code
         async (r) => (await r.request<{ destinations: (DeliveryState & { head?: number })[] }>('GET', '/api/v1/audit/destinations')).destinations.map((s) => ({ ...s, head: s.head ?? s.cursorSeq })),
         async ({ auditLog, delivery }) => Promise.all((await delivery.status(opts.tenant)).map(async (s) => ({ ...s, head: (await auditLog.head(s.tenantId)).seq }))),
       );
-      if (format === 'json') io.stdout(`${JSON.stringify(rows, null, 2)}\n`);
+      if (format === 'json') io.stdout(jsonText(rows));
       else if (rows.length === 0) io.stdout('no destination has delivered yet\n');
       else
         for (const r of rows)

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { AuditEvent } from '../../domain/index.js';
-import { remoteEvents, sortedKeys, type ListEvents } from '../event-pages.js';
+import { remoteEvents, type ListEvents } from '../event-pages.js';
+import { sortedKeys } from '../json-output.js';
 import { EXIT, type CliIo } from '../io.js';
 import { remoteOrDirect } from '../remote-or-direct.js';
 import { withStoreOptions, type StoreFlags } from '../with-core.js';

@@ -6,6 +6,7 @@ import { CliError, EXIT, type CliIo } from '../io.js';
 import type { Remote } from '../remote.js';
 import { DEFAULT_TENANT, getOrUndefined, remoteOrDirect, seg, type DirectFlags } from '../remote-or-direct.js';
 import { withStoreOptions } from '../with-core.js';
+import { jsonText } from '../json-output.js';
 import { formatOf, withFormatOption, type Format } from './format.js';
 
 type Flags = DirectFlags & { format?: string; json?: boolean };
@@ -31,7 +32,7 @@ function toolLine(t: ToolRecord): string {
 }
 
 function print(io: CliIo, format: Format, value: unknown, human: () => string): void {
-  io.stdout(format === 'json' ? `${JSON.stringify(value, null, 2)}\n` : human());
+  io.stdout(format === 'json' ? jsonText(value) : human());
 }
 
 const named = (server: string, tool: string | undefined) => (tool === undefined ? `server ${server}` : `${server}.${tool}`);
@@ -82,7 +83,7 @@ export function registerRegistry(program: Command, io: CliIo, done: (code: numbe
       (r) => (tool === undefined ? r.getServer(server) : r.getTool(server, tool)),
     );
     if (!value) throw new CliError(tool === undefined ? `server \`${server}\` is not in the registry` : `tool \`${tool}\` on server \`${server}\` is not in the registry`, EXIT.findings);
-    print(io, format, value, () => `${JSON.stringify(value, null, 2)}\n`);
+    print(io, format, value, () => jsonText(value));
     done(EXIT.ok);
   });
 
