@@ -47,8 +47,8 @@ for (const dialect of all) {
       await writer.append(events);
       // A checkpoint over the whole range, signed before anything is removed, must still verify.
       await seal();
-      await svc.setRetention('default', 'decision', 30, 'alice');
-      const hold = await svc.addHold({ tenantId: 'default', scope: 'acme/legal', from: new Date(NOW - 365 * DAY).toISOString(), reason: 'case 42', createdBy: 'legal' });
+      await svc.setRetention('default', 'decision', 30, { type: 'user', id: 'alice' });
+      const hold = await svc.addHold({ tenantId: 'default', scope: 'acme/legal', from: new Date(NOW - 365 * DAY).toISOString(), reason: 'case 42' }, { type: 'user', id: 'legal' });
 
       const [outcome] = await svc.run();
       expect(outcome).toMatchObject({ category: 'decision', removed: 2, held: 2, fromSeq: 1, toSeq: 5, seqs: '1,5' });
@@ -75,8 +75,8 @@ for (const dialect of all) {
       expect(broken.findings.map((x) => x.kind)).toContain('checkpoint');
 
       // Released, the hold no longer protects.
-      expect(await svc.releaseHold(hold.id, 'legal')).toBe(true);
-      expect(await svc.releaseHold(hold.id, 'legal')).toBe(false);
+      expect(await svc.releaseHold('default', hold.id, { type: 'user', id: 'legal' })).toBeDefined();
+      expect(await svc.releaseHold('default', hold.id, { type: 'user', id: 'legal' })).toBeUndefined();
       const again = await svc.run();
       // Whole expired months now go as partitions, the rest row by row: two events either way.
       const dropped = svc.lastDrops().flatMap((d) => d.tenants).reduce((n, t) => n + t.removed, 0);
@@ -95,7 +95,7 @@ for (const dialect of all) {
         ev(10, 'decision', 'acme/a'), // November: current
       ];
       await writer.append(events);
-      await svc.setRetention('default', 'decision', 30, 'alice');
+      await svc.setRetention('default', 'decision', 30, { type: 'user', id: 'alice' });
       const outcomes = await svc.run();
       expect(svc.lastDrops().map((d) => d.partition)).toEqual(['audit_events_p202607']);
       expect(svc.lastDrops()[0]!.tenants).toEqual([{ tenantId: 'default', removed: 2, fromSeq: 1, toSeq: 2, seqs: '1-2', removalId: expect.any(String) }]);

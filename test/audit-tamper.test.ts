@@ -62,10 +62,10 @@ for (const dialect of all) {
       const { db, writer, svc, verify, seal } = await setup();
       // 1..3 expired, 4 expired but held, 5..6 recent.
       await writer.append([ev(100, 1), ev(99, 2), ev(98, 3), ev(97, 4, 'acme/legal'), ev(1, 5), ev(1, 6)]);
-      await svc.setRetention('default', 'decision', 30, 'alice');
-      await svc.addHold({ tenantId: 'default', scope: 'acme/legal', reason: 'case 42', createdBy: 'legal' });
+      await svc.setRetention('default', 'decision', 30, { type: 'user', id: 'alice' });
+      await svc.addHold({ tenantId: 'default', scope: 'acme/legal', reason: 'case 42' }, { type: 'user', id: 'legal' });
       // Only 1 and 3 are removed now: 2 stays because a hold on its scope is placed, then released later.
-      await svc.addHold({ tenantId: 'default', scope: 'acme/a', from: new Date(NOW - 99 * DAY).toISOString(), to: new Date(NOW - 98.5 * DAY).toISOString(), reason: 'one day', createdBy: 'legal' });
+      await svc.addHold({ tenantId: 'default', scope: 'acme/a', from: new Date(NOW - 99 * DAY).toISOString(), to: new Date(NOW - 98.5 * DAY).toISOString(), reason: 'one day' }, { type: 'user', id: 'legal' });
       const [outcome] = await svc.run();
       expect(outcome).toMatchObject({ removed: 2, held: 2, seqs: '1,3' });
       await seal();

@@ -192,7 +192,7 @@ describe('one core: a gateway-only process keeps the audit promises of a server'
     try {
       const session = await agent(rt.gateway, { agentId: 'alpha' });
       await session.callTool({ name: 'echo', arguments: { message: 'old news' } });
-      await rt.core.retention.setRetention('default', 'decision', 1, 'test');
+      await rt.core.retention.setRetention('default', 'decision', 1, { type: 'user', id: 'test' });
       await rt.audit.flush();
       expect((await auditEvents(rt)).some((e) => e.type === 'tool.call.decided')).toBe(true);
       clock.advance(3 * 86_400_000);

@@ -1,10 +1,11 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { Ajv } from 'ajv';
 import addFormatsModule from 'ajv-formats';
-import type { DeliveryStore } from '../audit/index.js';
+import type { ChainReader, DeliveryStore, RetentionService, RetentionStore } from '../audit/index.js';
 import type { AuditReader } from '../audit/index.js';
 import type { Checkpoint } from '../checkpoint/index.js';
 import type { PolicyStatus } from '../config/index.js';
+import type { Registry } from '../registry/index.js';
 import { ROUTE_ACCESS } from '../identity/index.js';
 import { echoPath, handleError } from './errors.js';
 import { LOOPBACK_HOSTS, hardenHttp, type HardeningOptions } from './hardening.js';
@@ -19,6 +20,8 @@ import { decideRoutes } from './rest/decide.js';
 import { healthRoutes, type ReadinessCheck } from './rest/health.js';
 import { policyRoutes } from './rest/policies.js';
 import { identityRoutes } from './rest/identity.js';
+import { registryRoutes } from './rest/registry.js';
+import { retentionRoutes } from './rest/retention.js';
 import { authenticateRequests } from './auth.js';
 import type { AuthFailureLimiter } from './auth-failures.js';
 import type { AuditSink, Clock } from '../domain/index.js';
@@ -40,6 +43,12 @@ export interface AppDeps {
   delivery?: Pick<DeliveryStore, 'status' | 'replay' | 'deadLetters'>;
   /** The names of the configured streaming destinations; replay and dead letters answer 404 for any other. @default [] */
   destinations?: readonly string[];
+  /** The chain heads, so the destinations route can give each cursor's lag; without it the lag is left out. */
+  chain?: Pick<ChainReader, 'head'>;
+  /** The registry (of tenant `default`; the routes serve each caller's tenant through `forTenant`); its routes are left out without it. */
+  registry?: Pick<Registry, 'forTenant'>;
+  /** Retention periods and legal holds; their routes are left out without it. */
+  retention?: { service: Pick<RetentionService, 'setRetention' | 'addHold' | 'releaseHold'>; store: Pick<RetentionStore, 'retention' | 'holds'> };
   policyStatus: () => PolicyStatus;
   readiness: Record<string, ReadinessCheck>;
   /** A pino logger: one `debug` line per request (`warn`/`error` when it failed), query values left out; none in tests. */
@@ -96,7 +105,9 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   decideRoutes(app, { checkpoint: deps.checkpoint, audit: deps.events, clock: deps.clock });
   identityRoutes(app, { identity: deps.identity, now: () => deps.clock.now() });
   auditRoutes(app, deps);
-  if (deps.delivery) deliveryRoutes(app, { delivery: deps.delivery, destinations: deps.destinations ?? [] });
+  if (deps.delivery) deliveryRoutes(app, { delivery: deps.delivery, destinations: deps.destinations ?? [], chain: deps.chain, audit: deps.events, clock: deps.clock });
+  if (deps.registry) registryRoutes(app, { registry: deps.registry });
+  if (deps.retention) retentionRoutes(app, deps.retention);
   policyRoutes(app, { status: deps.policyStatus });
   healthRoutes(app, { checks: deps.readiness });
   apiReferenceRoutes(app, { routes, version: deps.version ?? '0.1.0', access: ROUTE_ACCESS });

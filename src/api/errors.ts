@@ -19,6 +19,7 @@ export const STATUS_OF: Partial<Record<ErrorCode, number>> = {
   'identity.token_revoked': 409,
   'registry.not_found': 404,
   'audit.destination_not_found': 404,
+  'audit.hold_not_found': 404,
   'request.too_large': 413,
   'request.unsupported_media_type': 415,
   'internal': 500,

@@ -25,4 +25,6 @@ export { natsTransport } from './streams/nats.js';
 export { signWebhook, WEBHOOK_HEADERS, webhookTransport } from './streams/webhook.js';
 export type { LegalHold, PartitionDrop, RetentionOutcome, RetentionStore } from './ports.js';
 export { createRetentionService } from './retention.js';
-export type { RetentionService } from './retention.js';
+export { replayDestination } from './replay.js';
+export type { ReplayDeps } from './replay.js';
+export type { NewHold, RetentionActor, RetentionService } from './retention.js';

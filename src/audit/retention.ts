@@ -2,7 +2,21 @@ import { newAuditEvent, parseInstant, uuidv7, WardenError, type AuditEvent } fro
 import type { AuditSink, Clock } from '../domain/index.js';
 import type { LegalHold, PartitionDrop, RetentionOutcome, RetentionStore } from './ports.js';
 
-/** Retention as a service: every change and every removal is itself an audit event. */
+/** Who made a change: the credential's actor through the API, the local operator on the database. */
+export type RetentionActor = AuditEvent['actor'];
+
+/** A legal hold to place; `createdBy` is taken from the actor. */
+export interface NewHold {
+  tenantId: string;
+  scope: string;
+  /** RFC 3339 with an offset, inclusive. */
+  from?: string | undefined;
+  /** RFC 3339 with an offset, exclusive. */
+  to?: string | undefined;
+  reason: string;
+}
+
+/** Retention as a service: every change and every removal is itself an audit event naming who made it. */
 export interface RetentionService {
   /**
    * Removes what each category's period has expired, except under legal holds; audits each removal.
@@ -11,14 +25,19 @@ export interface RetentionService {
   run(): Promise<RetentionOutcome[]>;
   /** The partitions the last `run` dropped. */
   lastDrops(): readonly PartitionDrop[];
-  setRetention(tenantId: string, category: string, days: number | undefined, actor: string): Promise<void>;
-  addHold(hold: { tenantId: string; scope: string; from?: string; to?: string; reason: string; createdBy: string }): Promise<LegalHold>;
-  releaseHold(id: string, actor: string): Promise<boolean>;
+  /** Sets (or with `days` undefined, clears) a category's period in one tenant. */
+  setRetention(tenantId: string, category: string, days: number | undefined, by: RetentionActor): Promise<void>;
+  /** @throws WardenError `request.invalid` when `from` or `to` is not an RFC 3339 time with an offset. */
+  addHold(hold: NewHold, by: RetentionActor): Promise<LegalHold>;
+  /** Releases an active hold of `tenantId`; undefined when that tenant has no active hold `id`. */
+  releaseHold(tenantId: string, id: string, by: RetentionActor): Promise<LegalHold | undefined>;
 }
 
-function adminEvent(tenantId: string, type: string, actor: string, details: Record<string, unknown>, now: Date, scope = '*', id?: string): AuditEvent {
+const SYSTEM: RetentionActor = { type: 'system', id: 'warden' };
+
+function adminEvent(tenantId: string, type: string, actor: RetentionActor, details: Record<string, unknown>, now: Date, scope = '*', id?: string): AuditEvent {
   return newAuditEvent(
-    { ...(id ? { id } : {}), tenantId, scope, category: 'audit_system', type, outcome: 'success', severity: type.endsWith('deleted') ? 'medium' : 'info', actor: { type: actor === 'warden' ? 'system' : 'user', id: actor }, target: { kind: 'audit' }, details },
+    { ...(id ? { id } : {}), tenantId, scope, category: 'audit_system', type, outcome: 'success', severity: type.endsWith('deleted') ? 'medium' : 'info', actor, target: { kind: 'audit' }, details },
     now,
   );
 }
@@ -36,7 +55,7 @@ export function createRetentionService(deps: { store: RetentionStore; audit: Pic
       for (const d of drops) {
         for (const t of d.tenants) {
           const details = { partition: d.partition, from: d.from, to: d.to, removed: t.removed, fromSeq: t.fromSeq, toSeq: t.toSeq, ...(t.seqs === undefined ? {} : { seqs: t.seqs }) };
-          await deps.audit.append([adminEvent(t.tenantId, 'audit.retention.partition_dropped', 'warden', details, now, '*', t.removalId)]);
+          await deps.audit.append([adminEvent(t.tenantId, 'audit.retention.partition_dropped', SYSTEM, details, now, '*', t.removalId)]);
         }
       }
       for (const r of await deps.store.retention()) {
@@ -47,30 +66,32 @@ export function createRetentionService(deps: { store: RetentionStore; audit: Pic
           // The removal is declared in the same chain it removed from, under the id every stub names,
           // so verify can account for each stub (docs/audit-schema.md, "Retention and legal holds").
           const { removalId, seqs, ...counts } = outcome;
-          await deps.audit.append([adminEvent(r.tenantId, 'audit.retention.deleted', 'warden', { ...counts, ...(seqs === undefined ? {} : { seqs }), days: r.days }, now, '*', removalId)]);
+          await deps.audit.append([adminEvent(r.tenantId, 'audit.retention.deleted', SYSTEM, { ...counts, ...(seqs === undefined ? {} : { seqs }), days: r.days }, now, '*', removalId)]);
         }
       }
       return out;
     },
-    async setRetention(tenantId, category, days, actor) {
+    async setRetention(tenantId, category, days, by) {
       await deps.store.setRetention(tenantId, category, days);
-      await deps.audit.append([adminEvent(tenantId, days === undefined ? 'audit.retention.cleared' : 'audit.retention.updated', actor, { category, days: days ?? null }, deps.clock.now())]);
+      await deps.audit.append([adminEvent(tenantId, days === undefined ? 'audit.retention.cleared' : 'audit.retention.updated', by, { category, days: days ?? null }, deps.clock.now())]);
     },
-    async addHold(h) {
+    async addHold(h, by) {
       // One form for the database row and the chained event, so verify judges a hold as the store applied it.
       const from = h.from === undefined ? undefined : holdInstant(h.from, 'from');
       const to = h.to === undefined ? undefined : holdInstant(h.to, 'to');
-      const hold: LegalHold = { id: uuidv7(), tenantId: h.tenantId, scope: h.scope, from, to, reason: h.reason, createdBy: h.createdBy, createdAt: deps.clock.now().toISOString(), releasedAt: undefined };
+      const hold: LegalHold = { id: uuidv7(), tenantId: h.tenantId, scope: h.scope, from, to, reason: h.reason, createdBy: by.id, createdAt: deps.clock.now().toISOString(), releasedAt: undefined };
       await deps.store.addHold(hold);
-      await deps.audit.append([adminEvent(h.tenantId, 'audit.hold.created', h.createdBy, { id: hold.id, scope: h.scope, from: from ?? null, to: to ?? null, reason: h.reason }, deps.clock.now(), h.scope)]);
+      await deps.audit.append([adminEvent(h.tenantId, 'audit.hold.created', by, { id: hold.id, scope: h.scope, from: from ?? null, to: to ?? null, reason: h.reason }, deps.clock.now(), h.scope)]);
       return hold;
     },
-    async releaseHold(id, actor) {
-      const holds = await deps.store.holds();
-      const hold = holds.find((x) => x.id === id);
-      const released = await deps.store.releaseHold(id);
-      if (released && hold) await deps.audit.append([adminEvent(hold.tenantId, 'audit.hold.released', actor, { id, scope: hold.scope }, deps.clock.now(), hold.scope)]);
-      return released;
+    async releaseHold(tenantId, id, by) {
+      // Looked up in the tenant first: another tenant's hold is never released, and an id that is not
+      // a hold's (not even a UUID) never reaches the store.
+      const hold = (await deps.store.holds(tenantId)).find((x) => x.id === id && x.releasedAt === undefined);
+      if (!hold || !(await deps.store.releaseHold(id))) return undefined;
+      const at = deps.clock.now();
+      await deps.audit.append([adminEvent(tenantId, 'audit.hold.released', by, { id, scope: hold.scope }, at, hold.scope)]);
+      return { ...hold, releasedAt: at.toISOString() };
     },
   };
 }

@@ -9,6 +9,18 @@ export interface Remote {
   request<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<T>;
 }
 
+/** A server's error answer: the command failed there, with the API's status and error code. */
+export class RemoteError extends CliError {
+  constructor(
+    readonly status: number,
+    readonly code: string | undefined,
+    message: string,
+  ) {
+    super(message, status >= 500 ? EXIT.runtime : EXIT.usage);
+    this.name = 'RemoteError';
+  }
+}
+
 /** Where `warden login` keeps tokens, per server URL: the user's config directory, mode 0600. */
 export function credentialsFile(env: Readonly<Record<string, string | undefined>>): string {
   const base = env.XDG_CONFIG_HOME && env.XDG_CONFIG_HOME !== '' ? env.XDG_CONFIG_HOME : join(env.HOME ?? homedir(), '.config');
@@ -87,7 +99,7 @@ export function remoteClient(url: string, token: string | undefined): Remote {
         const e = (parsed as { error?: { code?: string; message?: string; help?: string } } | undefined)?.error;
         const help = e?.help ? `\n  help: ${e.help}` : '';
         const hint = res.status === 401 && !token ? '\n  help: set WARDEN_TOKEN or run `warden login`' : '';
-        throw new CliError(`[${e?.code ?? res.status}] ${e?.message ?? `${method} ${path} answered ${res.status}`}${help}${hint}`, res.status >= 500 ? EXIT.runtime : EXIT.usage);
+        throw new RemoteError(res.status, e?.code, `[${e?.code ?? res.status}] ${e?.message ?? `${method} ${path} answered ${res.status}`}${help}${hint}`);
       }
       return parsed as T;
     },

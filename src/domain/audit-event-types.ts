@@ -53,6 +53,7 @@ export const AUDIT_EVENT_TYPES = {
   'audit.retention.partition_dropped': 'a monthly partition past its retention was dropped',
   'audit.hold.created': 'a legal hold was placed',
   'audit.hold.released': 'a legal hold was released',
+  'audit.stream.replayed': "a streaming destination's cursor was set back so it delivers the chain again from a sequence number",
   'identity.tenant.created': 'a tenant was created',
   'identity.scope.updated': "a node of a tenant's scope tree was created or its owner or description changed",
   'identity.token.created': 'an API token was created (its secret is never logged)',

@@ -37,6 +37,7 @@ export const ERROR_CODES = {
   'audit.write_failed': 'audit events could not be committed',
   'audit.key_invalid': 'the audit signing key is missing or unreadable',
   'audit.verify_failed': 'the audit chain is damaged (a missing or reordered event), so it cannot be sealed',
+  'audit.hold_not_found': 'a legal hold named by the caller is not an active hold of its tenant (or not at a scope it manages)',
   'internal': 'an unexpected server error; the server log has the details',
   'request.not_found': 'no API route answers this method and path',
   'request.unsupported_media_type': 'the request body has a content type the API does not accept',

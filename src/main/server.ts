@@ -63,6 +63,9 @@ export function createServerApp(core: Core, opts: { logger?: Logger; http?: Omit
     authFailures: createAuthFailureLimiter({ clock: core.clock }),
     delivery: core.delivery,
     destinations: core.destinations,
+    chain: core.auditLog,
+    registry: core.registry,
+    retention: { service: core.retention, store: core.retentionStore },
     policyStatus: status,
     ...(opts.logger ? { logger: opts.logger } : {}),
     readiness: {

@@ -30,6 +30,7 @@ export interface Registry extends RegistryPort {
   listAgents(): Promise<AgentRecord[]>;
   getServer(name: string): Promise<ServerRecord | undefined>;
   getTool(server: string, name: string): Promise<ToolRecord | undefined>;
+  getAgent(id: string): Promise<AgentRecord | undefined>;
   /**
    * Approves a server, or one of its tools, pinning the tool's current definition.
    * @throws WardenError `registry.not_found` when the server or tool is not in the registry.
@@ -213,6 +214,7 @@ export function createRegistry(deps: RegistryDeps): Registry {
     listAgents: () => deps.repo.listAgents(),
     getServer: (name) => deps.repo.getServer(name),
     getTool: (server, name) => deps.repo.getTool(server, name),
+    getAgent: (id) => deps.repo.getAgent(id),
 
     async approve(serverName, toolName, facts = {}, by) {
       const server = await requireServer(serverName);
@@ -258,7 +260,7 @@ export function createRegistry(deps: RegistryDeps): Registry {
     async setAgentStatus(id, status, by) {
       const before = await deps.repo.getAgent(id);
       await deps.repo.putAgent({ ...(before ?? { id }), status, updatedAt: now() });
-      await audit(status === 'suspended' ? 'registry.agent.suspended' : 'registry.agent.resumed', 'default', { kind: 'agent', name: id }, { previousStatus: before?.status ?? null }, by, 'medium');
+      await audit(status === 'suspended' ? 'registry.agent.suspended' : 'registry.agent.resumed', deps.tenantId ?? 'default', { kind: 'agent', name: id }, { previousStatus: before?.status ?? null }, by, 'medium');
       cache.clear();
     },
   };

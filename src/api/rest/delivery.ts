@@ -1,7 +1,8 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import type { DeliveryStore } from '../../audit/index.js';
-import { NO_NUL_PATTERN, WardenError } from '../../domain/index.js';
+import { replayDestination, type ChainReader, type DeliveryStore } from '../../audit/index.js';
+import { NO_NUL_PATTERN, WardenError, type AuditSink, type Clock } from '../../domain/index.js';
+import { actorOf } from '../../identity/index.js';
 import { credentialOf } from '../auth.js';
 
 const Params = Type.Object({ name: Type.String({ pattern: '^[a-z0-9][a-z0-9-]*$', maxLength: 128 }) });
@@ -26,6 +27,7 @@ const DeliveryStateSchema = Type.Object({
   lastSuccess: Type.Optional(Type.String({ format: 'date-time' })),
   delivered: Type.Integer(),
   dead: Type.Integer(),
+  head: Type.Optional(Type.Integer({ description: "the last sequence number of the tenant's chain; the lag is `head - cursorSeq`" })),
 });
 const DeadLetterSchema = Type.Object({
   destination: Type.String(),
@@ -48,11 +50,19 @@ function unknownDestination(name: string, known: readonly string[]): WardenError
 }
 
 /** `GET /api/v1/audit/destinations` (cursors, lag, errors) and replay from a sequence number. */
-export function deliveryRoutes(app: FastifyInstance, deps: { delivery: Pick<DeliveryStore, 'status' | 'replay' | 'deadLetters'>; destinations: readonly string[] }): void {
+export function deliveryRoutes(
+  app: FastifyInstance,
+  deps: { delivery: Pick<DeliveryStore, 'status' | 'replay' | 'deadLetters'>; destinations: readonly string[]; chain?: Pick<ChainReader, 'head'> | undefined; audit: Pick<AuditSink, 'append'>; clock: Clock },
+): void {
   const check = (name: string) => {
     if (!deps.destinations.includes(name)) throw unknownDestination(name, deps.destinations);
   };
-  app.get('/api/v1/audit/destinations', { schema: Destinations }, async (req) => ({ destinations: await deps.delivery.status(credentialOf(req).tenantId) }));
+  app.get('/api/v1/audit/destinations', { schema: Destinations }, async (req) => {
+    const tenantId = credentialOf(req).tenantId;
+    const states = await deps.delivery.status(tenantId);
+    const head = deps.chain && states.length > 0 ? (await deps.chain.head(tenantId)).seq : undefined;
+    return { destinations: states.map((s) => (head === undefined ? s : { ...s, head })) };
+  });
   app.get<{ Params: Static<typeof Params> }>('/api/v1/audit/destinations/:name/dead-letters', { schema: DeadLetters }, async (req) => {
     check(req.params.name);
     return { deadLetters: await deps.delivery.deadLetters(req.params.name, 1000, credentialOf(req).tenantId) };
@@ -62,7 +72,7 @@ export function deliveryRoutes(app: FastifyInstance, deps: { delivery: Pick<Deli
     const tenantId = credentialOf(req).tenantId;
     // The field predates tenants; it may only name the caller's own.
     if (req.body.tenantId !== undefined && req.body.tenantId !== tenantId) throw new WardenError('auth.forbidden', `this credential belongs to tenant \`${tenantId}\` and may not replay another tenant's chain`);
-    await deps.delivery.replay(req.params.name, tenantId, req.body.fromSeq);
+    await replayDestination(deps, { destination: req.params.name, tenantId, fromSeq: req.body.fromSeq }, actorOf(credentialOf(req), { ip: req.ip, userAgent: req.headers['user-agent'] }));
     return reply.status(202).send({ destination: req.params.name, tenantId, fromSeq: req.body.fromSeq });
   });
 }

@@ -5,8 +5,11 @@ import { CSV_COLUMNS, toCsvRow, toOcsf } from '../../audit/index.js';
 import type { AuditQuery } from '../../audit/index.js';
 import { AUDIT_CATEGORIES, AUDIT_OUTCOMES, EFFECTS } from '../../domain/index.js';
 import type { ChainEntry } from '../../audit/index.js';
+import { allEvents, remoteEvents } from '../event-pages.js';
+import { sortedKeys } from '../json-output.js';
 import { CliError, EXIT, type CliIo } from '../io.js';
-import { withCore, withStoreOptions, type StoreFlags } from '../with-core.js';
+import { directOnly, remoteOrDirect } from '../remote-or-direct.js';
+import { withStoreOptions, type StoreFlags } from '../with-core.js';
 
 /** The filters `export` and `tail` share with `GET /api/v1/audit/events`. */
 export interface FilterFlags {
@@ -82,7 +85,12 @@ function terminalOf(io: CliIo): NodeJS.WritableStream {
   return { isTTY: true, write: (chunk: string | Uint8Array) => (io.stderr(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8')), true) } as unknown as NodeJS.WritableStream;
 }
 
-/** `warden audit export`: stream events as JSON lines, CSV or OCSF, with a progress bar on stderr when it is a terminal. */
+/**
+ * `warden audit export`: stream events as JSON lines, CSV or OCSF, with a progress bar on stderr when
+ * it is a terminal. Through WARDEN_URL it pages through `GET /api/v1/audit/events` (the token's
+ * tenant and readable scopes); on the database it streams every tenant, or `--tenant`'s. Either
+ * way each event's keys are printed in sorted (RFC 8785) order, so the same export is the same text.
+ */
 export function registerAuditExport(audit: Command, io: CliIo, done: (code: number) => void): void {
   withFilters(withStoreOptions(audit.command('export').description('export audit events (streaming, constant memory)')))
     .option('--format <format>', 'jsonl, csv or ocsf (OCSF 1.3 JSON lines)', 'jsonl')
@@ -95,19 +103,22 @@ export function registerAuditExport(audit: Command, io: CliIo, done: (code: numb
       const query = toQuery(opts);
       if (opts.order === 'chain' && Object.keys(query).some((k) => k !== 'tenant')) throw new CliError('`--order chain` exports whole chains; use only `--tenant` with it');
       if (opts.order === 'chain' && opts.format !== 'jsonl') throw new CliError('`--order chain` writes JSON lines (with stubs of removed events), for `warden audit verify --events`');
-      const n = await withCore(io, opts, async ({ auditLog: repo }) => {
+      if (opts.order === 'chain') directOnly(io, '`--order chain`', 'it exports whole chains with the stubs of removed events, which the API does not serve');
+      const line = (e: ChainEntry): string => {
+        if ('stub' in e) return JSON.stringify(e);
+        const sorted = sortedKeys(e);
+        return opts.format === 'csv' ? toCsvRow(sorted) : opts.format === 'ocsf' ? JSON.stringify(toOcsf(sorted)) : JSON.stringify(sorted);
+      };
+      const write = async (sources: AsyncIterable<ChainEntry>[], count: (() => Promise<number>) | undefined): Promise<number> => {
         const out = sink(io, opts.output);
         // The bar redraws itself with escape sequences: only on a terminal, and never over the export on stdout.
-        const showBar = opts.progress && opts.output !== undefined && io.stderrIsTTY === true;
-        const total = showBar ? await repo.count(query) : 0;
+        const showBar = opts.progress && opts.output !== undefined && io.stderrIsTTY === true && count !== undefined;
+        const total = showBar ? await count() : 0;
         const bar = showBar ? new cliProgress.SingleBar({ stream: terminalOf(io), format: 'exporting [{bar}] {percentage}% | {value}/{total} events | {eta_formatted} left', hideCursor: true }, cliProgress.Presets.shades_classic) : undefined;
         bar?.start(total, 0);
-        const line = (e: ChainEntry): string => ('stub' in e ? JSON.stringify(e) : opts.format === 'csv' ? toCsvRow(e) : opts.format === 'ocsf' ? JSON.stringify(toOcsf(e)) : JSON.stringify(e));
         let n = 0;
         try {
           if (opts.format === 'csv') await out.write(`${CSV_COLUMNS.join(',')}\n`);
-          const sources: AsyncIterable<ChainEntry>[] =
-            opts.order === 'chain' ? (opts.tenant ? [opts.tenant] : await repo.tenants()).map((t) => repo.streamChain(t)) : [repo.stream(query)];
           let chunk = '';
           for (const src of sources) {
             for await (const e of src) {
@@ -127,7 +138,14 @@ export function registerAuditExport(audit: Command, io: CliIo, done: (code: numb
           await out.close();
         }
         return n;
-      });
+      };
+      const n = await remoteOrDirect(
+        io,
+        opts,
+        (r) => write([allEvents(remoteEvents(r), query)], undefined),
+        async ({ auditLog: repo }) =>
+          write(opts.order === 'chain' ? (opts.tenant ? [opts.tenant] : await repo.tenants()).map((t) => repo.streamChain(t)) : [repo.stream(query)], () => repo.count(query)),
+      );
       if (opts.output) io.stderr(`exported ${n} events to ${opts.output}\n`);
       done(EXIT.ok);
     });

@@ -1,7 +1,10 @@
 import type { Command } from 'commander';
 import type { AuditEvent } from '../../domain/index.js';
+import { remoteEvents, type ListEvents } from '../event-pages.js';
+import { sortedKeys } from '../json-output.js';
 import { EXIT, type CliIo } from '../io.js';
-import { withCore, withStoreOptions, type StoreFlags } from '../with-core.js';
+import { remoteOrDirect } from '../remote-or-direct.js';
+import { withStoreOptions, type StoreFlags } from '../with-core.js';
 import { formatOf } from './format.js';
 import { toQuery, withFilters, type FilterFlags } from './audit-export.js';
 
@@ -24,7 +27,7 @@ function rawLine(e: AuditEvent): string {
   return `${e.time} ${e.tenantId}#${e.integrity?.seq ?? '?'} ${e.type} ${e.outcome} ${e.scope} ${who} ${what}${why}`;
 }
 
-/** `warden audit tail`: the last events, then new ones as they commit (filterable). */
+/** `warden audit tail`: the last events, then new ones as they commit (filterable); through WARDEN_URL or on the database. */
 export function registerAuditTail(audit: Command, io: CliIo, done: (code: number) => void): void {
   withFilters(withStoreOptions(audit.command('tail').description('show the latest audit events and follow new ones')))
     .option('-n, --lines <n>', 'how many recent events to show first', '20')
@@ -35,9 +38,9 @@ export function registerAuditTail(audit: Command, io: CliIo, done: (code: number
     .action(async (opts: StoreFlags & FilterFlags & { lines: string; follow: boolean; interval: string; format?: string; json?: boolean }) => {
       const query = toQuery(opts);
       const json = formatOf(opts) === 'json';
-      const show = (e: AuditEvent) => io.stdout(`${json ? JSON.stringify(e) : line(e)}\n`);
-      await withCore(io, opts, async ({ auditLog: repo }) => {
-        const recent = await repo.list({ ...query, limit: Math.min(Math.max(Number(opts.lines) || 20, 1), 1000) });
+      const show = (e: AuditEvent) => io.stdout(`${json ? JSON.stringify(sortedKeys(e)) : line(e)}\n`);
+      const follow = async (list: ListEvents) => {
+        const recent = await list({ ...query, limit: Math.min(Math.max(Number(opts.lines) || 20, 1), 1000) });
         const seen = new Set(recent.events.map((e) => e.id));
         for (const e of [...recent.events].reverse()) show(e);
         if (opts.follow) {
@@ -47,7 +50,7 @@ export function registerAuditTail(audit: Command, io: CliIo, done: (code: number
           void io.untilStopped().then(() => (stopped = true));
           while (!stopped) {
             await new Promise((r) => setTimeout(r, Number(opts.interval) || 500));
-            const page = await repo.list({ ...query, from: since, limit: 1000 });
+            const page = await list({ ...query, from: since, limit: 1000 });
             for (const e of [...page.events].reverse()) {
               if (seen.has(e.id)) continue;
               seen.add(e.id);
@@ -57,7 +60,8 @@ export function registerAuditTail(audit: Command, io: CliIo, done: (code: number
             if (seen.size > 100_000) seen.clear();
           }
         }
-      });
+      };
+      await remoteOrDirect(io, opts, (r) => follow(remoteEvents(r)), ({ auditLog: repo }) => follow((q) => repo.list(q)));
       done(EXIT.ok);
     });
 }
