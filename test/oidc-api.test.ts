@@ -29,7 +29,8 @@ beforeAll(async () => {
   await new Promise<void>((r) => issuer.listen(0, '127.0.0.1', r));
   issuerUrl = `http://127.0.0.1:${(issuer.address() as AddressInfo).port}`;
   const base = (claims: JWTPayload): JWTPayload => ({ iss: issuerUrl, aud: 'warden', sub: 'ada', org: 'acme', groups: ['payments-audit'], name: 'Ada', ...claims });
-  sign = (claims) => new SignJWT(base(claims)).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setIssuedAt().setExpirationTime('10m').sign(key.privateKey);
+  const timed = (jwt: SignJWT, claims: JWTPayload) => (claims.exp === undefined ? jwt.setIssuedAt().setExpirationTime('10m') : jwt);
+  sign = (claims) => timed(new SignJWT(base(claims)).setProtectedHeader({ alg: 'ES256', kid: 'k1' }), claims).sign(key.privateKey);
   foreign = (claims) => new SignJWT(base(claims)).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setIssuedAt().setExpirationTime('10m').sign(other.privateKey);
 
   const dir = mkdtempSync(join(tmpdir(), 'warden-oidc-api-'));
