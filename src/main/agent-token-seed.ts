@@ -1,4 +1,3 @@
-import type { Logger } from 'pino';
 import type { AgentBinding } from '../gateway/transports/http-identity.js';
 import type { AgentTokenSeedResult, IdentityService } from '../identity/identity-service.js';
 
@@ -22,7 +21,7 @@ export interface AgentTokenSeeds {
  */
 export async function seedAgentTokens(
   identity: Pick<IdentityService, 'seedAgentToken'>,
-  opts: AgentTokenSeeds & { tenant: string; scope: string; logger: Pick<Logger, 'info' | 'warn'> },
+  opts: AgentTokenSeeds & { tenant: string; scope: string; logger: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void } },
 ): Promise<AgentTokenSeedResult[]> {
   const out: AgentTokenSeedResult[] = [];
   for (const agent of opts.agents) {

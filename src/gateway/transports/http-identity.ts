@@ -55,7 +55,8 @@ export function isUnderScope(scope: string, base: string): boolean {
 }
 
 const SCOPE = /^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*)*$/;
-const AGENT_ID = /^[^\u0000-\u001f\u007f]{1,256}$/;
+/** An agent id an `X-Warden-Agent` header may name: printable ASCII without spaces, as it shows in events as sent. */
+const AGENT_ID = /^[!-~]{1,256}$/;
 
 function refused(status: 401 | 403 | 503, code: ErrorCode, message: string): IdentityRefusal {
   return { refused: { status, code, message } };
@@ -89,7 +90,7 @@ export function createHttpIdentity(opts: HttpIdentityOptions): (req: IncomingMes
     }
     const enforcerGrant = cred.grants.find((g) => g.role === 'enforcer');
     if (enforcerGrant) {
-      if (named === undefined || !AGENT_ID.test(named)) return refused(403, 'auth.forbidden', 'an `enforcer` token connects for an agent it names with the `X-Warden-Agent` header (an id of 1 to 256 printable characters)');
+      if (named === undefined || !AGENT_ID.test(named)) return refused(403, 'auth.forbidden', 'an `enforcer` token connects for an agent it names with the `X-Warden-Agent` header (an id of 1 to 256 printable ASCII characters, no spaces)');
       return { agentId: named, grant: enforcerGrant, enforcer: true };
     }
     const roles = [...new Set(cred.grants.map((g) => g.role))].map((r) => `\`${r}\``).join(', ');
