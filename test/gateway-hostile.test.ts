@@ -49,9 +49,9 @@ let client: Client;
 let http: HttpListener;
 
 beforeAll(async () => {
-  rt = await runtime({ policies: [policyDir(OPEN)], upstreams: [inMemoryUpstream('toy', spyServer)] });
+  rt = await runtime({ policies: [policyDir(OPEN)], upstreams: [inMemoryUpstream('toy', spyServer)], agentTokens: { source: 'test', agents: [{ id: 'mallory', token: 'mallory-token-0123456789' }] } });
   client = await agent(rt.gateway, { agentId: 'mallory' });
-  http = await listenHttp(rt.gateway, { identify: createHttpIdentity({ scope: 'acme/platform', policies: rt.policies, agents: [{ id: 'mallory', token: 'mallory-token-0123456789' }] }) });
+  http = await listenHttp(rt.gateway, { identify: createHttpIdentity({ scope: 'acme/platform', policies: rt.policies, authenticate: (bearer) => rt.core.identity.authenticate(bearer) }) });
 });
 afterAll(async () => {
   await client?.close();

@@ -51,16 +51,10 @@ describe('gateway over Streamable HTTP, aggregating two upstreams', () => {
       ],
       rateLimits: [{ agents: ['beta'], tools: ['remote.echo'], limit: 3, windowMs: 60_000 }],
       registryCacheMs: 200,
+      agentTokens: { source: 'test', agents: [{ id: 'alpha', token: TOKENS.alpha }, { id: 'beta', token: TOKENS.beta }] },
     });
     http = await listenHttp(rt.gateway, {
-      identify: createHttpIdentity({
-        scope: 'acme/platform',
-        policies: rt.policies,
-        agents: [
-          { id: 'alpha', token: TOKENS.alpha },
-          { id: 'beta', token: TOKENS.beta },
-        ],
-      }),
+      identify: createHttpIdentity({ scope: 'acme/platform', policies: rt.policies, authenticate: (bearer) => rt.core.identity.authenticate(bearer) }),
     });
   });
   afterAll(async () => {

@@ -74,16 +74,13 @@ describe('X-Warden-Scope over Streamable HTTP', () => {
       });
       return s;
     };
-    rt = await runtime({ policies: [policyDir(POLICIES)], upstreams: [inMemoryUpstream('db', spy)] });
+    const agents = [
+      { id: 'alpha', token: TOKENS.alpha },
+      { id: 'gamma', token: TOKENS.gamma, scopes: ['acme/platform/sandbox'] },
+    ];
+    rt = await runtime({ policies: [policyDir(POLICIES)], upstreams: [inMemoryUpstream('db', spy)], agentTokens: { source: 'test', agents } });
     http = await listenHttp(rt.gateway, {
-      identify: createHttpIdentity({
-        scope: 'acme/platform',
-        policies: rt.policies,
-        agents: [
-          { id: 'alpha', token: TOKENS.alpha },
-          { id: 'gamma', token: TOKENS.gamma, scopes: ['acme/platform/sandbox'] },
-        ],
-      }),
+      identify: createHttpIdentity({ scope: 'acme/platform', policies: rt.policies, agents, authenticate: (bearer) => rt.core.identity.authenticate(bearer) }),
     });
   });
   afterAll(async () => {

@@ -61,7 +61,7 @@ describe('Streamable HTTP session limits', () => {
 
   const listen = async (opts: Partial<HttpListenOptions> = {}) => {
     http = await listenHttp(rt.gateway, {
-      identify: createHttpIdentity({ scope: 'acme/platform', policies: rt.policies, agents: [{ id: 'alpha', token: TOKENS.alpha }, { id: 'beta', token: TOKENS.beta }] }),
+      identify: createHttpIdentity({ scope: 'acme/platform', policies: rt.policies, authenticate: (bearer) => rt.core.identity.authenticate(bearer) }),
       maxSessionsPerAgent: 2,
       idleTimeoutMs: IDLE_MS,
       clock,
@@ -78,7 +78,7 @@ describe('Streamable HTTP session limits', () => {
 
   beforeAll(async () => {
     clock = fakeClock('2026-03-01T10:00:00.000Z');
-    rt = await runtime({ policies: [policyDir(OPEN)], upstreams: [inMemoryUpstream('toy', echoServer)], clock });
+    rt = await runtime({ policies: [policyDir(OPEN)], upstreams: [inMemoryUpstream('toy', echoServer)], clock, agentTokens: { source: 'test', agents: [{ id: 'alpha', token: TOKENS.alpha }, { id: 'beta', token: TOKENS.beta }] } });
   });
   afterEach(async () => {
     await Promise.all(open.splice(0).map((c) => c.close().catch(() => {})));

@@ -38,6 +38,8 @@ let measuring = false;
 const rt = await startGateway({
   policies: [join(dir, 'policies')],
   scope: 'acme/bench',
+  // The bench agent's token seeds the identity store, as a gateway file's would.
+  agentTokens: { source: 'bench', agents: [{ id: 'bench-agent', token: TOKEN }] },
   upstreams: [{ name: 'everything', command: process.execPath, args: [EVERYTHING, 'stdio'] }],
   database: { dataDir: join(dir, 'data') },
   upstreamStderr: 'ignore',
@@ -62,7 +64,10 @@ upstream.callTool = async (...args) => {
   if (measuring) add('upstream.callTool', performance.now() - t);
   return r;
 };
-const http = await listenHttp(gw, { identify: createHttpIdentity({ scope: 'acme/bench', policies: rt.policies, agents: [{ id: 'bench-agent', token: TOKEN }] }) });
+const http = await listenHttp(gw, {
+  identify: createHttpIdentity({ scope: 'acme/bench', policies: rt.policies, authenticate: (bearer) => rt.core.identity.authenticate(bearer) }),
+  tokens: rt.core.identity,
+});
 const connect = async () => {
   const c = new Client({ name: 'profile', version: '1' });
   await c.connect(new StreamableHTTPClientTransport(new URL(http.url), { requestInit: { headers: { authorization: `Bearer ${TOKEN}` } } }));

@@ -31,6 +31,7 @@ export const AUDIT_EVENT_TYPES = {
   'prompt.get.rate_limited': 'a prompt get was refused by a rate limit',
   'prompt.get.rate_limiter_unavailable': 'a prompt get under a rate limit was refused because the limiter (Redis) did not answer',
   'gateway.session.refused': 'an agent could not open a session because it, or the gateway, holds the most sessions allowed',
+  'gateway.session.revoked': 'the gateway closed an open agent session because the token that opened it was revoked, expired or deleted',
   'prompt.get.invalid_arguments': 'a prompt get was refused because an argument to forward is not a string',
   'prompt.get.unknown_prompt': 'a prompt get named a prompt the gateway does not serve; no decision',
   'finding.detected': 'a detector reported findings in an action',

@@ -1,6 +1,8 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { parse } from 'yaml';
 import { PrincipalSchema, ScopePathSchema, WardenError, compileValidator, formatIssues } from '../domain/index.js';
+// Deep, not the barrel: the stdio gateway parses its config before anything heavy loads.
+import { TENANT_ID_PATTERN } from '../identity/records.js';
 import type { RateLimitRule } from './rate-limit.js';
 import type { UpstreamSpec } from './upstream.js';
 
@@ -16,6 +18,8 @@ export const GatewayDocSchema = Type.Object(
     spec: Type.Object(
       {
         scope: ScopePathSchema,
+        /** The tenant the gateway serves: agent tokens of another tenant are refused, and events go to its chain. @default default */
+        tenant: Type.Optional(Type.String({ pattern: TENANT_ID_PATTERN, description: 'a tenant id such as `acme` (lower-case letters, digits and `-`)' })),
         servers: Type.Array(
           Type.Object(
             {
@@ -36,7 +40,9 @@ export const GatewayDocSchema = Type.Object(
             Type.Object(
               {
                 id: Type.String({ minLength: 1, maxLength: 256 }),
+                /** A static token, imported into the identity store as the agent's `agent` token at start unless the store holds one of the agent already (a seed). */
                 token: Type.Optional(Type.String({ minLength: 16, description: 'a bearer token of at least 16 characters' })),
+                /** The variable holding the static token (a seed too). */
                 tokenEnv: Type.Optional(Type.String({ minLength: 1 })),
                 principal: Type.Optional(PrincipalSchema),
                 scope: Type.Optional(ScopePathSchema),

@@ -18,7 +18,7 @@ export type { ResultBatcherOptions } from './result-batcher.js';
 export { DECISION_META_KEY, deniedError, deniedResult, errorResult, GatewayError, POLICY_DENIED, RATE_LIMITED, RESOURCE_NOT_FOUND } from './results.js';
 export { createSessionServer, GATEWAY_VERSION } from './session.js';
 export { createHttpIdentity, isUnderScope } from './transports/http-identity.js';
-export type { AgentCredential, HttpIdentityOptions, IdentityRefusal } from './transports/http-identity.js';
+export type { AgentBinding, HttpIdentityOptions, IdentityRefusal } from './transports/http-identity.js';
 export { listenHttp } from './transports/http.js';
 export type { HttpListener, HttpListenOptions } from './transports/http.js';
 export { serveStdio } from './transports/stdio.js';

@@ -12,6 +12,13 @@ export interface SessionIdentity {
   principal?: Principal | undefined;
   /** How the identity was established (`config`, `token`, `header`), for the audit trail. */
   via: string;
+  /** The tenant every action of the session belongs to (its events go to that tenant's chain). @default 'default' */
+  tenantId?: string | undefined;
+  /**
+   * The store token that opened the session, when one did: decision events name it as
+   * `details.submittedBy`, and the session ends once it is revoked or expires.
+   */
+  token?: { id: string; name: string } | undefined;
   ip?: string | undefined;
   userAgent?: string | undefined;
 }

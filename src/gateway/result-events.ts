@@ -47,6 +47,7 @@ export function createResultEvents(deps: {
     write(id, target, kind, decision, end) {
       const event = newAuditEvent(
         {
+          ...(id.tenantId !== undefined ? { tenantId: id.tenantId } : {}),
           scope: id.scope,
           category: 'tool_call',
           type: end.type,

@@ -2,7 +2,7 @@ import { WardenError, newAuditEvent, type AuditSink, type Clock } from '../domai
 import { actorOf, type Credential } from './credential.js';
 import { GRANTABLE, holdsAt, readableScopes, scopeCovers, type Role } from './roles.js';
 import type { IdentityStore, NewToken, ScopeNode, Tenant, TokenInfo, TokenRow } from './records.js';
-import { newTokenSecret, tokenIdOf, tokenMatches } from './token-secret.js';
+import { hashToken, newTokenSecret, seededTokenId, tokenIdOf, tokenMatches } from './token-secret.js';
 
 /** Verifies a bearer text that is not a Warden token (a JWT from the configured OIDC issuer). */
 export interface BearerVerifier {
@@ -22,6 +22,32 @@ export interface IdentityDeps {
    */
   cacheMs?: number;
 }
+
+/** A gateway file's static agent token, to import as an `agent` token ({@link IdentityService.seedAgentToken}). */
+export interface AgentTokenSeed {
+  tenantId: string;
+  agentId: string;
+  /** The file's bearer text (at least 16 characters); only its SHA-256 is stored. */
+  token: string;
+  /** The person or service the agent acts for. */
+  principal?: string | undefined;
+  /** The grant's scope: where the agent may act; undefined is the whole tenant. */
+  scope?: string | undefined;
+  /** The file it came from, named in the audit event (`details.seededFrom`). */
+  source: string;
+}
+
+/**
+ * What importing one seed did: `imported` wrote the token; `present` found this very text already
+ * imported (a restart, or another replica); `skipped` left it out because the store already holds
+ * tokens of the agent, which win over the file.
+ */
+export type AgentTokenSeedResult = { outcome: 'imported' | 'present'; info: TokenInfo } | { outcome: 'skipped'; reason: string };
+
+/** Shortest bearer text a file may hold: as the gateway config requires. */
+const MIN_SEED_LENGTH = 16;
+/** Longest bearer text looked up by hash: longer ones are refused without a query. */
+const MAX_BEARER_LENGTH = 4096;
 
 /** A token as created: the secret is in `token` and nowhere else, ever. */
 export interface CreatedToken {
@@ -55,6 +81,17 @@ export interface IdentityService {
   listScopes(tenantId: string): Promise<ScopeNode[]>;
   /** Of `ids`, the tokens no longer valid (revoked, expired or gone): live sessions holding them are cut. */
   invalidTokens(ids: readonly string[]): Promise<string[]>;
+  /**
+   * Imports a gateway file's static agent token as an `agent` token of the tenant, once: only when
+   * the store holds no token of that agent yet (revoked and expired ones count, so a revoked seed is
+   * never brought back by a restart). The row keeps the text's SHA-256 and a fixed id
+   * (`seededTokenId`), so it authenticates, lists, revokes and rotates like any other token, and
+   * two replicas starting together import it once. Audited as `identity.token.created` with
+   * `details.seededFrom`.
+   * @throws WardenError `config.invalid` when the text is too short, is a `wdn_` token of another
+   * agent or is already another agent's token; `identity.tenant_not_found`.
+   */
+  seedAgentToken(seed: AgentTokenSeed): Promise<AgentTokenSeedResult>;
 }
 
 /** The bootstrap token's id: fixed, so it is created once per installation, ever. */
@@ -149,20 +186,21 @@ export function createIdentityService(deps: IdentityDeps): IdentityService {
   return {
     async authenticate(bearer) {
       const id = tokenIdOf(bearer);
-      if (id === undefined) {
-        if (deps.oidc && bearer.split('.').length === 3) {
-          const cred = await deps.oidc.verify(bearer);
-          const tenant = await deps.store.getTenant(cred.tenantId);
-          // The issuer names the tenant; Warden decides whether it exists and may act.
-          if (!tenant || tenant.status !== 'active') throw new WardenError('auth.invalid_token', 'the OIDC token names a tenant that does not exist here or is not active', { help: 'an installation operator creates tenants with `warden tenant create`' });
-          return cred;
-        }
+      if (id === undefined && deps.oidc && bearer.split('.').length === 3) {
+        const cred = await deps.oidc.verify(bearer);
+        const tenant = await deps.store.getTenant(cred.tenantId);
+        // The issuer names the tenant; Warden decides whether it exists and may act.
+        if (!tenant || tenant.status !== 'active') throw new WardenError('auth.invalid_token', 'the OIDC token names a tenant that does not exist here or is not active', { help: 'an installation operator creates tenants with `warden tenant create`' });
+        return cred;
+      }
+      // Not `wdn_…`: a token imported from a gateway file, found by its hash (a lookup on an index).
+      if (id === undefined && (bearer.length < MIN_SEED_LENGTH || bearer.length > MAX_BEARER_LENGTH)) {
         throw new WardenError('auth.invalid_token', 'the bearer token is not a valid Warden token', { help: 'tokens look like `wdn_…`; create one with `warden token create`' });
       }
       const now = deps.clock.now().getTime();
       const hit = cache.get(bearer);
       if (hit && now >= hit.at && now - hit.at < ttl && (hit.cred.expiresAt === undefined || Date.parse(hit.cred.expiresAt) > now)) return hit.cred;
-      const row = await deps.store.findToken(id);
+      const row = id !== undefined ? await deps.store.findToken(id) : await deps.store.findTokenByHash(hashToken(bearer));
       const invalid = (why: string) => {
         cache.delete(bearer);
         return new WardenError('auth.invalid_token', `the bearer token ${why}`, { help: 'ask an owner or admin for a new token (`warden token create`)' });
@@ -262,5 +300,47 @@ export function createIdentityService(deps: IdentityDeps): IdentityService {
     listScopes: (tenantId) => deps.store.listScopes(tenantId),
 
     invalidTokens: (ids) => (ids.length === 0 ? Promise.resolve([]) : deps.store.invalidTokens(ids, nowIso())),
+
+    async seedAgentToken(seed) {
+      const refuse = (why: string) => new WardenError('config.invalid', `the token of agent \`${seed.agentId}\` in \`${seed.source}\` ${why}`, { help: 'give each agent a token of its own, or manage its tokens with `warden token create --agent ID`' });
+      const wdn = tokenIdOf(seed.token);
+      const existing = wdn !== undefined ? await deps.store.findToken(wdn) : seed.token.length >= MIN_SEED_LENGTH ? await deps.store.findTokenByHash(hashToken(seed.token)) : undefined;
+      if (existing && tokenMatches(seed.token, existing.hash)) {
+        // Seeded before (a restart), or a store token the file repeats: nothing to import.
+        if (existing.tenantId === seed.tenantId && existing.agentId === seed.agentId) return { outcome: 'present', info: infoOf(existing) };
+        throw refuse("is already another agent's token");
+      }
+      if (wdn !== undefined) throw refuse('is a `wdn_` token the store does not hold: such tokens are created with `warden token create`, not imported');
+      if (seed.token.length < MIN_SEED_LENGTH) throw refuse(`is shorter than ${MIN_SEED_LENGTH} characters`);
+      if (!(await deps.store.getTenant(seed.tenantId))) throw new WardenError('identity.tenant_not_found', `no tenant \`${seed.tenantId}\``, { help: 'create it first: `warden tenant create ID --name NAME`' });
+      const held = (await deps.store.listTokens(seed.tenantId)).filter((t) => t.agentId === seed.agentId);
+      if (held.length > 0) return { outcome: 'skipped', reason: `the store already holds ${held.length === 1 ? 'a token' : `${held.length} tokens`} of agent \`${seed.agentId}\` (${held.map((t) => t.prefix).join(', ')}), and the store's tokens win over the file` };
+      const tokenId = seededTokenId(seed.tenantId, seed.agentId);
+      const row: TokenRow = {
+        id: tokenId,
+        tenantId: seed.tenantId,
+        name: seed.agentId,
+        prefix: `wdn_${tokenId}`,
+        role: 'agent',
+        scope: seed.scope ?? null,
+        agentId: seed.agentId,
+        principal: seed.principal ?? null,
+        createdAt: nowIso(),
+        createdBy: `file:${seed.source}`,
+        expiresAt: null,
+        revokedAt: null,
+        lastUsedAt: null,
+        hash: hashToken(seed.token),
+      };
+      if (!(await deps.store.insertToken(row))) {
+        // Another replica imported it a moment ago: the same id, or the same text.
+        const now = (await deps.store.findToken(tokenId)) ?? (await deps.store.findTokenByHash(row.hash));
+        if (now && now.tenantId === seed.tenantId && now.agentId === seed.agentId && tokenMatches(seed.token, now.hash)) return { outcome: 'present', info: infoOf(now) };
+        return { outcome: 'skipped', reason: `the store already holds a token of agent \`${seed.agentId}\`${now ? ` (${now.prefix})` : ''}, and the store's tokens win over the file` };
+      }
+      const info = infoOf(row);
+      await audit(undefined, 'identity.token.created', seed.tenantId, seed.scope ?? seed.tenantId, { kind: 'token', name: info.prefix }, { role: 'agent', scope: info.scope, name: info.name, agentId: seed.agentId, expiresAt: null, seededFrom: seed.source });
+      return { outcome: 'imported', info };
+    },
   };
 }

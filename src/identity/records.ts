@@ -74,10 +74,12 @@ export interface IdentityStore {
   listTenants(): Promise<Tenant[]>;
   putScope(tenantId: string, node: { path: string; kind: ScopeNode['kind']; owner: string | null; description: string | null; updatedAt: string }): Promise<void>;
   listScopes(tenantId: string): Promise<ScopeNode[]>;
-  /** Inserts a token; false when its id is taken (nothing is written). */
+  /** Inserts a token; false when its id (or its hash) is taken (nothing is written). */
   insertToken(row: TokenRow): Promise<boolean>;
   /** A token by id, of any tenant (authentication does not know the tenant yet). */
   findToken(id: string): Promise<TokenRow | undefined>;
+  /** A token by the hash of its text, of any tenant: how a token imported from a file, which carries no id, is found. */
+  findTokenByHash(hash: string): Promise<TokenRow | undefined>;
   listTokens(tenantId: string): Promise<TokenInfo[]>;
   /** Marks a token revoked; false when it was not found in the tenant or was already revoked. */
   revokeToken(tenantId: string, id: string, at: string): Promise<boolean>;

@@ -43,6 +43,15 @@ export function hashToken(token: string): string {
   return `sha256:${createHash('sha256').update(token, 'utf8').digest('hex')}`;
 }
 
+/**
+ * The id of the token a gateway file's static agent token is imported as: fixed per tenant and
+ * agent, so replicas starting together import it once, and derived from names only (never from
+ * the secret, whose hash must not show in the `wdn_<id>` prefix lists and logs print).
+ */
+export function seededTokenId(tenantId: string, agentId: string): string {
+  return createHash('sha256').update(`warden-seed\0${tenantId}\0${agentId}`, 'utf8').digest('hex').slice(0, 12);
+}
+
 /** Compares a presented token with a stored hash in constant time. */
 export function tokenMatches(token: string, storedHash: string): boolean {
   const a = Buffer.from(hashToken(token));

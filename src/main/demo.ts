@@ -7,18 +7,23 @@ import type { RunningServer } from './server.js';
 export interface DemoGateway {
   /** The MCP endpoint agents connect to. */
   url: string;
-  /** Bearer token of the demo agent. */
+  /** Bearer token of the demo agent: an `agent` token of the store, valid for a day. */
   token: string;
   runtime: GatewayRuntime;
   close(): Promise<void>;
 }
 
+/** How long the demo agent's token is valid. */
+const DEMO_TOKEN_MS = 86_400_000;
+
 /**
  * Puts the gateway in front of `upstream` for `npm start` on the running server's core: one store,
  * one audit writer, one registry and one checkpoint, so the audit API shows the gateway's events and
- * a registry change reaches both. One agent, `demo-agent`, holds `token`.
+ * a registry change reaches both. One agent, `demo-agent` acting for bob (a developer), holds a
+ * fresh `agent` token of tenant `default` made by the local operator: `warden token revoke` cuts
+ * its sessions like any other agent's.
  */
-export async function startDemoGateway(server: RunningServer, opts: { scope: string; upstream: UpstreamSpec; port: number; host: string; token: string; logger?: Logger }): Promise<DemoGateway> {
+export async function startDemoGateway(server: RunningServer, opts: { scope: string; upstream: UpstreamSpec; port: number; host: string; logger?: Logger }): Promise<DemoGateway> {
   const runtime = await startGateway({
     policies: [...server.config.policies],
     scope: opts.scope,
@@ -28,14 +33,28 @@ export async function startDemoGateway(server: RunningServer, opts: { scope: str
     ...(opts.logger ? { logger: opts.logger } : {}),
   });
   try {
+    const identity = server.core.identity;
+    const operator = { tenantId: 'default', method: 'local' as const, id: 'demo', name: 'warden serve --demo', grants: [{ role: 'owner' as const }] };
+    const expiresAt = new Date(server.core.clock.now().getTime() + DEMO_TOKEN_MS).toISOString();
+    const { token } = await identity.createToken(operator, { name: 'demo-agent', role: 'agent', agentId: 'demo-agent', principal: 'bob', scope: opts.scope, expiresAt });
     const http = await listenHttp(runtime.gateway, {
       port: opts.port,
       host: opts.host,
-      identify: createHttpIdentity({ scope: opts.scope, policies: runtime.policies, agents: [{ id: 'demo-agent', token: opts.token, principal: { id: 'bob', roles: ['developer'] } }] }),
+      identify: createHttpIdentity({
+        scope: opts.scope,
+        policies: runtime.policies,
+        // The token names bob; the binding says what the operator knows of him (his roles).
+        agents: [{ id: 'demo-agent', principal: { id: 'bob', roles: ['developer'] } }],
+        authenticate: (bearer) => identity.authenticate(bearer),
+      }),
+      tokens: identity,
+      audit: runtime.audit,
+      clock: server.core.clock,
+      ...(opts.logger ? { logger: opts.logger } : {}),
     });
     return {
       url: http.url,
-      token: opts.token,
+      token,
       runtime,
       async close() {
         await http.close();

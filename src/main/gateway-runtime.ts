@@ -2,7 +2,7 @@ import pino, { type Logger } from 'pino';
 import type { CaptureOptions, Checkpoint, Stage } from '../checkpoint/index.js';
 import type { PolicyProvider } from '../checkpoint/index.js';
 import { systemClock } from '../domain/clock.js';
-import type { AuditSink, Clock } from '../domain/index.js';
+import { WardenError, type AuditSink, type Clock } from '../domain/index.js';
 // Deep imports, not the barrel: a stdio gateway answers `initialize` before the HTTP transport loads.
 import { createGateway } from '../gateway/gateway.js';
 import type { Gateway } from '../gateway/gateway-api.js';
@@ -12,12 +12,20 @@ import { connectRedisRateLimiter, createMemoryRateLimiter, type RateLimitRule } 
 import type { UpstreamSpec } from '../gateway/upstream.js';
 import type { Registry } from '../registry/index.js';
 import type { Database } from '../store/index.js';
+import { seedAgentTokens, type AgentTokenSeeds } from './agent-token-seed.js';
 import type { Core, DatabaseLocation } from './core.js';
 
 /** Everything `startGateway` needs; the CLI fills it from flags and the config file (through src/config). */
 export interface GatewayRuntimeOptions {
   policies: string[];
   scope: string;
+  /**
+   * The tenant the gateway serves: its registry, its audit chain, and the only tenant whose agent
+   * tokens connect. It must exist (`warden tenant create`). @default 'default'
+   */
+  tenant?: string | undefined;
+  /** A gateway file's agents: their static tokens are imported into the identity store at start (see `seedAgentTokens`). */
+  agentTokens?: AgentTokenSeeds | undefined;
   upstreams: UpstreamSpec[];
   namespacing?: Namespacing;
   /** Where the store is; `shared` runs on a core another surface built (the demo runs on the server's). */
@@ -61,6 +69,7 @@ export interface GatewayRuntime {
   gateway: Gateway;
   /** The core it runs on (its own, or the one it shares). */
   core: Core;
+  /** The registry of the gateway's tenant. */
   registry: Registry;
   checkpoint: Checkpoint;
   database: Database;
@@ -95,8 +104,9 @@ export interface OpeningGateway {
   ready: Promise<GatewayRuntime>;
 }
 
-/** The core's services the gateway calls, each waiting for the core first. */
-function deferredDeps(core: Promise<Core>, inspector: ResultInspector | undefined) {
+/** The core's services the gateway calls, each waiting for the core first; the registry is the tenant's. */
+function deferredDeps(core: Promise<Core>, tenant: string, inspector: ResultInspector | undefined) {
+  const registry = async () => (await core).registry.forTenant(tenant);
   return {
     checkpoint: {
       check: async (...a: Parameters<Checkpoint['check']>) => (await core).checkpoint.check(...a),
@@ -104,9 +114,9 @@ function deferredDeps(core: Promise<Core>, inspector: ResultInspector | undefine
     },
     preview: { check: async (...a: Parameters<Checkpoint['check']>) => (await core).preview.check(...a) },
     registry: {
-      findTool: async (server: string, name: string) => (await core).registry.findTool(server, name),
-      findAgent: async (id: string) => (await core).registry.findAgent(id),
-      discover: async (...a: Parameters<Registry['discover']>) => (await core).registry.discover(...a),
+      findTool: async (server: string, name: string) => (await registry()).findTool(server, name),
+      findAgent: async (id: string) => (await registry()).findAgent(id),
+      discover: async (...a: Parameters<Registry['discover']>) => (await registry()).discover(...a),
     },
     audit: { append: async (events: Parameters<AuditSink['append']>[0]) => (await core).results.append(events) },
     inspector: inspector ?? { inspect: async (action: Parameters<ResultInspector['inspect']>[0], result: InspectedResult) => scanningInspector((await core).checkpoint).inspect(action, result) },
@@ -123,6 +133,7 @@ export function openGateway(opts: GatewayRuntimeOptions): OpeningGateway {
   const logger = opts.logger ?? pino({ level: 'warn', base: { service: 'warden-gateway' } }, pino.destination(2));
   const shared = 'shared' in opts.database;
   const database = opts.database;
+  const tenant = opts.tenant ?? 'default';
   const core: Promise<Core> =
     'shared' in database
       ? Promise.resolve(database.shared)
@@ -146,7 +157,7 @@ export function openGateway(opts: GatewayRuntimeOptions): OpeningGateway {
         );
   const limiter: RateLimiter | undefined = opts.rateLimits?.length ? (opts.redisUrl ? connectRedisRateLimiter(opts.redisUrl, { timeoutMs: opts.redisTimeoutMs, logger }) : createMemoryRateLimiter()) : undefined;
   const gateway = createGateway(
-    { ...deferredDeps(core, opts.inspector), clock: 'shared' in database ? database.shared.clock : (opts.clock ?? systemClock), rateLimiter: limiter, logger },
+    { ...deferredDeps(core, tenant, opts.inspector), clock: 'shared' in database ? database.shared.clock : (opts.clock ?? systemClock), rateLimiter: limiter, logger },
     { upstreams: opts.upstreams, scope: opts.scope, namespacing: opts.namespacing, rateLimits: opts.rateLimits, upstream: { stderr: opts.upstreamStderr ?? 'inherit', ...(opts.upstreamEnv ? { baseEnv: withoutWardenVars(opts.upstreamEnv) } : {}) } },
   );
   const ready = (async (): Promise<GatewayRuntime> => {
@@ -154,6 +165,10 @@ export function openGateway(opts: GatewayRuntimeOptions): OpeningGateway {
     try {
       // The upstreams start while the core is built; registering their tools waits for the core.
       [built] = await Promise.all([core, gateway.start()]);
+      if (!(await built.identity.getTenant(tenant))) {
+        throw new WardenError('identity.tenant_not_found', `the gateway serves tenant \`${tenant}\`, which does not exist`, { help: 'create it first: `warden tenant create ID --name NAME`' });
+      }
+      if (opts.agentTokens) await seedAgentTokens(built.identity, { ...opts.agentTokens, tenant, scope: opts.scope, logger });
       if (!shared) built.startTimers();
     } catch (err) {
       await gateway.close().catch(() => {});
@@ -165,7 +180,7 @@ export function openGateway(opts: GatewayRuntimeOptions): OpeningGateway {
     return {
       gateway,
       core: c,
-      registry: c.registry,
+      registry: c.registry.forTenant(tenant),
       checkpoint: c.checkpoint,
       database: c.database,
       audit: {

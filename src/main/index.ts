@@ -1,4 +1,6 @@
 // The composition root's public surface: every surface (serve, gateway, demo, CLI) builds on these.
+export { seedAgentTokens } from './agent-token-seed.js';
+export type { AgentTokenSeeds, SeededAgent } from './agent-token-seed.js';
 export { coreConfigOf } from './core-config.js';
 export { createCore } from './core.js';
 export type { Core, CoreConfig, CoreOptions, DatabaseLocation } from './core.js';

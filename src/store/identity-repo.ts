@@ -87,13 +87,18 @@ export function createIdentityRepo(db: Kysely<Schema>): IdentityStore & { countT
         sql`INSERT INTO api_tokens (id, tenant_id, name, prefix, hash, role, scope, agent_id, principal, created_at, created_by, expires_at)
             VALUES (${t.id}, ${t.tenantId}, ${t.name}, ${t.prefix}, ${t.hash}, ${t.role}, ${t.scope}, ${t.agentId}, ${t.principal},
                     ${t.createdAt}::timestamptz, ${t.createdBy}, ${t.expiresAt}::timestamptz)
-            ON CONFLICT (id) DO NOTHING RETURNING id`.execute(trx),
+            ON CONFLICT DO NOTHING RETURNING id`.execute(trx),
       );
       return rows.length === 1;
     },
     async findToken(id) {
       // Authentication: the tenant is what this lookup finds out, so it cannot run under one.
       const { rows } = await sql<TokenSqlRow>`SELECT ${TOKEN_COLUMNS} FROM api_tokens WHERE id = ${id}`.execute(db);
+      return rows[0] ? tokenOf(rows[0]) : undefined;
+    },
+    async findTokenByHash(hash) {
+      // Authentication too (api_tokens_hash_idx): no tenant yet.
+      const { rows } = await sql<TokenSqlRow>`SELECT ${TOKEN_COLUMNS} FROM api_tokens WHERE hash = ${hash}`.execute(db);
       return rows[0] ? tokenOf(rows[0]) : undefined;
     },
     async listTokens(tenantId) {

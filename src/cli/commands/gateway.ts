@@ -8,10 +8,11 @@ import { parseAllowedHosts, parseAuditCapture } from '../../config/config.js';
 import { resolveStoreConfig } from '../../config/store-config.js';
 import { WardenError, type Principal } from '../../domain/index.js';
 import { parseGatewayConfig, parseWindow, rateLimitsOf, sessionLimitsOf, upstreamsOf } from '../../gateway/gateway-config.js';
-import type { AgentCredential, HttpListener } from '../../gateway/index.js';
+import type { HttpListener } from '../../gateway/index.js';
 import type { SessionIdentity } from '../../gateway/ports.js';
 import { serveStdio } from '../../gateway/transports/stdio.js';
 import type { UpstreamSpec } from '../../gateway/upstream.js';
+import type { SeededAgent } from '../../main/agent-token-seed.js';
 import { openGateway, type GatewayRuntime } from '../../main/gateway-runtime.js';
 import { CliError, EXIT, type CliIo } from '../io.js';
 
@@ -63,7 +64,7 @@ export function registerGateway(program: Command, io: CliIo, done: (code: number
     .option('--stdio', 'serve one agent over stdin/stdout (the drop-in form)')
     .option('--http <port>', 'serve agents over Streamable HTTP on this port')
     .option('--host <host>', 'interface for --http', '127.0.0.1')
-    .option('--config <file>', 'a `kind: Gateway` YAML file: servers to aggregate, agents and their tokens, rate limits')
+    .option('--config <file>', 'a `kind: Gateway` YAML file: servers to aggregate, agents (static tokens are imported into the identity store), rate limits')
     .option('--policies <path>', 'policy file or directory; repeatable (env WARDEN_POLICIES, comma-separated)', collect)
     .option('--scope <path>', 'the scope actions are filed under (overrides the config file)')
     .option('--agent <id>', 'agent id of the stdio session (env WARDEN_AGENT_ID)')
@@ -108,7 +109,10 @@ export function registerGateway(program: Command, io: CliIo, done: (code: number
       const logger = pino({ level: flags.logLevel ?? 'warn', base: { service: 'warden-gateway' } }, pino.destination(2));
 
       const principal: Principal | undefined = flags.principal ? { id: flags.principal, ...(flags.roles ? { roles: flags.roles.split(',').filter(Boolean) } : {}) } : undefined;
-      const identity: SessionIdentity = { agentId: flags.agent ?? io.env.WARDEN_AGENT_ID ?? 'stdio-agent', scope, principal, via: 'config' };
+      const tenant = doc?.spec.tenant ?? 'default';
+      const identity: SessionIdentity = { agentId: flags.agent ?? io.env.WARDEN_AGENT_ID ?? 'stdio-agent', scope, principal, via: 'config', tenantId: tenant };
+      // Resolved before anything starts: a `tokenEnv` naming an unset variable stops the start.
+      const agents = resolveAgents(doc, io.env);
 
       let runtime: GatewayRuntime;
       let serving: Promise<void> | undefined;
@@ -116,6 +120,9 @@ export function registerGateway(program: Command, io: CliIo, done: (code: number
         const opening = openGateway({
           policies,
           scope,
+          tenant,
+          // Only agents connecting over HTTP hold tokens; the file's static ones seed the identity store.
+          ...(flags.http !== undefined && flags.config ? { agentTokens: { source: flags.config, agents } } : {}),
           upstreams,
           database: store.databaseUrl ? { url: store.databaseUrl } : { dataDir: store.dataDir },
           // The gateway writes events, so it seals them (and runs retention) like a server.
@@ -151,11 +158,12 @@ export function registerGateway(program: Command, io: CliIo, done: (code: number
       try {
         if (flags.http !== undefined) {
           const { createHttpIdentity, listenHttp } = await import('../../gateway/index.js');
-          const agents = resolveAgents(doc, io.env);
+          const identityService = runtime.core.identity;
           http = await listenHttp(runtime.gateway, {
             port: Number(flags.http),
             host: flags.host,
-            identify: createHttpIdentity({ scope, agents, policies: runtime.policies, trustAgentHeader: flags.trustAgentHeader }),
+            identify: createHttpIdentity({ scope, tenant, agents, policies: runtime.policies, authenticate: (bearer) => identityService.authenticate(bearer), trustAgentHeader: flags.trustAgentHeader }),
+            tokens: identityService,
             ...sessionLimits,
             audit: runtime.audit,
             clock: runtime.core.clock,
@@ -176,11 +184,13 @@ export function registerGateway(program: Command, io: CliIo, done: (code: number
     });
 }
 
-function resolveAgents(doc: ReturnType<typeof parseGatewayConfig> | undefined, env: CliIo['env']): AgentCredential[] {
-  return (doc?.spec.agents ?? []).flatMap((a) => {
+/** The file's agents: bindings, and the static tokens that seed the identity store. */
+function resolveAgents(doc: ReturnType<typeof parseGatewayConfig> | undefined, env: CliIo['env']): SeededAgent[] {
+  return (doc?.spec.agents ?? []).map((a) => {
     const token = a.token ?? (a.tokenEnv ? env[a.tokenEnv] : undefined);
-    if (!token) throw new CliError(`agent \`${a.id}\` has no token: set \`token\` or the variable named by \`tokenEnv\``, EXIT.usage);
-    return [{ id: a.id, token, principal: a.principal, scope: a.scope, scopes: a.scopes }];
+    if (a.tokenEnv && !token) throw new CliError(`agent \`${a.id}\` names \`tokenEnv: ${a.tokenEnv}\`, which is not set`, EXIT.usage);
+    // Without a static token the agent's tokens are all in the store (`warden token create --agent ID`).
+    return { id: a.id, principal: a.principal, scope: a.scope, scopes: a.scopes, ...(token ? { token } : {}) };
   });
 }
 

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -31,7 +30,8 @@ function mcpBanner(gw: DemoGateway): string {
   const rpc = (id: number, method: string, params: object) => `curl -s -X POST ${gw.url} ${h} -H "mcp-session-id: $SID" \\\n    -d '${JSON.stringify({ jsonrpc: '2.0', id, method, params })}'`;
   return [
     `The MCP gateway is in front of the demo server (server-everything) at ${gw.url}`,
-    `Agent \`demo-agent\` (acting for bob, a developer) holds the bearer token ${gw.token}. An MCP client config:`,
+    `Agent \`demo-agent\` (acting for bob, a developer) holds the bearer token ${gw.token}`,
+    '(an `agent` token that expires in a day; revoking it closes its sessions within a second). An MCP client config:',
     `  { "mcpServers": { "warden-demo": { "type": "http", "url": "${gw.url}", "headers": { "Authorization": "Bearer ${gw.token}" } } } }`,
     '',
     'Or by hand, open a session, then list tools (policy hides what the agent may not use), call an allowed tool and a denied one:',
@@ -142,7 +142,6 @@ export function registerServe(program: Command, io: CliIo, done: (code: number) 
               upstream: { name: 'everything', command: process.execPath, args: [entry, 'stdio'] },
               port: config.port === 0 ? 0 : config.port + 1,
               host: config.host,
-              token: io.env.WARDEN_DEMO_TOKEN ?? `demo-${randomBytes(6).toString('hex')}`,
               logger: pino({ level: config.logLevel, base: { service: 'warden-gateway' } }),
             });
             io.stderr(`${mcpBanner(demoGateway)}\n`);

@@ -3,7 +3,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
-import { newAuditEvent, systemClock, type AuditSink, type Clock, type ErrorCode } from '../../domain/index.js';
+import { newAuditEvent, systemClock, type AuditEvent, type AuditSink, type Clock, type ErrorCode } from '../../domain/index.js';
+import type { IdentityService } from '../../identity/index.js';
 import type { Gateway } from '../gateway-api.js';
 import type { GatewayLogger, SessionIdentity } from '../ports.js';
 import type { IdentityRefusal } from './http-identity.js';
@@ -29,6 +30,15 @@ export interface HttpListenOptions {
   idleTimeoutMs?: number | undefined;
   /** How often idle sessions are looked for (an expired session's own next request finds it expired at once). @default a quarter of `idleTimeoutMs`, between 1 s and 60 s */
   sweepIntervalMs?: number | undefined;
+  /**
+   * The identity store's token check. With it, the listener asks every `tokenSweepMs` which of the
+   * tokens its sessions were opened with are revoked or expired (one query for all sessions) and
+   * closes those sessions, auditing `gateway.session.revoked`. A sweep the store does not answer
+   * closes nothing: sessions outlive a store outage (their requests fail closed meanwhile).
+   */
+  tokens?: Pick<IdentityService, 'invalidTokens'> | undefined;
+  /** How often the tokens of open sessions are checked. @default 250 */
+  tokenSweepMs?: number | undefined;
   /** Largest request body. @default 4 MiB */
   maxBodyBytes?: number | undefined;
   /** The clock idle time is measured on. @default the system clock */
@@ -42,7 +52,10 @@ export interface HttpListenOptions {
 export interface HttpListener {
   url: string;
   sessions(): number;
-  /** Closes every session idle for longer than the idle timeout now (the listener also does so on a timer). */
+  /**
+   * Closes now every session idle for longer than the idle timeout, and every session whose token
+   * is revoked or expired (the listener also does both on timers).
+   */
   sweep(): Promise<void>;
   close(): Promise<void>;
 }
@@ -117,6 +130,7 @@ export async function listenHttp(gateway: Pick<Gateway, 'connect'>, opts: HttpLi
     if (!opts.audit) return;
     const event = newAuditEvent(
       {
+        ...(identity.tenantId !== undefined ? { tenantId: identity.tenantId } : {}),
         scope: identity.scope,
         category: 'auth',
         type: 'gateway.session.refused',
@@ -130,9 +144,14 @@ export async function listenHttp(gateway: Pick<Gateway, 'connect'>, opts: HttpLi
       clock.now(),
     );
     // The refusal does not wait for the write (a refused agent must not hold the listener up); close() does.
+    track(event, 'could not audit a refused session');
+  };
+
+  const track = (event: AuditEvent, failure: string) => {
+    if (!opts.audit) return;
     const write = opts.audit
       .append([event])
-      .catch((err) => opts.logger?.error({ err: String(err) }, 'could not audit a refused session'))
+      .catch((err) => opts.logger?.error({ err: String(err) }, failure))
       .finally(() => audits.delete(write));
     audits.add(write);
   };
@@ -144,8 +163,57 @@ export async function listenHttp(gateway: Pick<Gateway, 'connect'>, opts: HttpLi
     // Closing the transport closes its session server, which releases it from the gateway (transport.onclose).
     await s.transport.close().catch(() => {});
   };
-  const sweep = async () => {
+  const sweepIdle = async () => {
     await Promise.all([...sessions].filter(([, s]) => expired(s)).map(([id, s]) => expire(id, s)));
+  };
+
+  /** Ends a session whose token is no longer valid: its streams close and its id answers 404 from now on. */
+  const cut = async (id: string, s: Session) => {
+    sessions.delete(id);
+    const token = s.identity.token!;
+    opts.logger?.warn({ agentId: s.identity.agentId, token: `wdn_${token.id}` }, 'closed a session: its token was revoked or expired');
+    track(
+      newAuditEvent(
+        {
+          ...(s.identity.tenantId !== undefined ? { tenantId: s.identity.tenantId } : {}),
+          scope: s.identity.scope,
+          category: 'auth',
+          type: 'gateway.session.revoked',
+          severity: 'medium',
+          outcome: 'success',
+          actor: { type: 'system', id: 'warden-gateway' },
+          agent: { id: s.identity.agentId },
+          target: { kind: 'token', name: `wdn_${token.id}` },
+          details: { token: `wdn_${token.id}`, tokenName: token.name, reason: 'the token was revoked, expired or deleted' },
+        },
+        clock.now(),
+      ),
+      'could not audit a revoked session',
+    );
+    await s.transport.close().catch(() => {});
+  };
+  // INVARIANT: at most one token sweep runs at a time, so a slow store never stacks queries up.
+  let tokenSweep: Promise<void> | undefined;
+  let storeDown = false;
+  const sweepTokens = () =>
+    (tokenSweep ??= (async () => {
+      const held = [...sessions].filter(([, s]) => s.identity.token !== undefined);
+      if (!opts.tokens || held.length === 0) return;
+      let invalid: Set<string>;
+      try {
+        invalid = new Set(await opts.tokens.invalidTokens([...new Set(held.map(([, s]) => s.identity.token!.id))]));
+      } catch (err) {
+        // Keep the sessions: an outage is not a revocation. Their requests fail closed meanwhile.
+        if (!storeDown) opts.logger?.error({ err: String(err) }, 'could not check the tokens of open sessions; they stay open until the identity store answers');
+        storeDown = true;
+        return;
+      }
+      if (storeDown) opts.logger?.info({}, 'the identity store answers again; checking the tokens of open sessions');
+      storeDown = false;
+      await Promise.all(held.filter(([id, s]) => invalid.has(s.identity.token!.id) && sessions.get(id) === s).map(([id, s]) => cut(id, s)));
+    })().finally(() => (tokenSweep = undefined)));
+  const sweep = async () => {
+    await Promise.all([sweepIdle(), sweepTokens()]);
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
@@ -153,13 +221,16 @@ export async function listenHttp(gateway: Pick<Gateway, 'connect'>, opts: HttpLi
     if (url.pathname !== path) return reply(res, 404, 'not found');
     const identity = await opts.identify(req);
     if (!identity) return reply(res, 401, 'missing or unknown credentials', { 'www-authenticate': 'Bearer' });
-    if ('refused' in identity) return reply(res, identity.refused.status, identity.refused.message, {}, { code: identity.refused.code });
+    if ('refused' in identity) {
+      const { status, message, code } = identity.refused;
+      return reply(res, status, message, status === 401 ? { 'www-authenticate': 'Bearer error="invalid_token"' } : status === 503 ? { 'retry-after': '1' } : {}, { code });
+    }
     const sid = req.headers['mcp-session-id'];
     if (typeof sid === 'string') {
       const session = sessions.get(sid);
       if (session && expired(session)) await expire(sid, session);
       if (!session || !sessions.has(sid)) return reply(res, 404, 'session not found: it was closed or expired; send an initialize request to open a new one');
-      if (session.identity.agentId !== identity.agentId || session.identity.scope !== identity.scope) return reply(res, 403, 'the session belongs to another identity');
+      if (!sameIdentity(session.identity, identity)) return reply(res, 403, 'the session belongs to another identity');
       session.busy++;
       session.lastSeen = now();
       res.once('close', () => {
@@ -208,8 +279,11 @@ export async function listenHttp(gateway: Pick<Gateway, 'connect'>, opts: HttpLi
     server.once('error', reject);
     server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve());
   });
-  const sweeper = setInterval(() => void sweep(), opts.sweepIntervalMs ?? Math.min(60_000, Math.max(1000, idleMs / 4)));
+  const sweeper = setInterval(() => void sweepIdle(), opts.sweepIntervalMs ?? Math.min(60_000, Math.max(1000, idleMs / 4)));
   sweeper.unref();
+  // A revoked token's sessions end within this period plus one query, well under a second.
+  const tokenSweeper = opts.tokens ? setInterval(() => void sweepTokens(), opts.tokenSweepMs ?? 250) : undefined;
+  tokenSweeper?.unref();
   const addr = server.address() as AddressInfo;
   return {
     url: `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}${path}`,
@@ -217,12 +291,19 @@ export async function listenHttp(gateway: Pick<Gateway, 'connect'>, opts: HttpLi
     sweep,
     async close() {
       clearInterval(sweeper);
+      clearInterval(tokenSweeper);
+      await tokenSweep;
       await Promise.all([...sessions.values()].map((s) => s.transport.close().catch(() => {})));
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await Promise.all([...audits]);
     },
   };
+}
+
+/** A session serves only the identity that opened it: the same agent, scope, tenant and token. */
+function sameIdentity(a: SessionIdentity, b: SessionIdentity): boolean {
+  return a.agentId === b.agentId && a.scope === b.scope && a.tenantId === b.tenantId && a.token?.id === b.token?.id;
 }
 
 function reply(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}, data?: Record<string, unknown>): void {
