@@ -304,7 +304,7 @@ describe.each(await dialects())('seeded agent tokens in the store ($name)', ({ f
       expect((await identity.seedAgentToken(seed)).outcome).toBe('present');
       const cred = await identity.authenticate(seed.token);
       expect(cred).toMatchObject({ tenantId: 'default', method: 'token', id: seededTokenId('default', 'ci-bot'), grants: [{ role: 'agent', scope: 'acme' }], agentId: 'ci-bot', principal: 'svc-ci' });
-      await expect(identity.authenticate('ci-bot-static-token-0123456780')).rejects.toThrow('the bearer token is not known');
+      await expect(identity.authenticate('ci-bot-static-token-0123456780')).rejects.toThrow('the bearer token is not a valid Warden token');
       await expect(identity.authenticate('too-short')).rejects.toThrow('not a valid Warden token');
       expect(await identity.invalidTokens([cred.id])).toEqual([]);
       await identity.revokeToken(operator(), cred.id);

@@ -205,6 +205,9 @@ export function createIdentityService(deps: IdentityDeps): IdentityService {
         cache.delete(bearer);
         return new WardenError('auth.invalid_token', `the bearer token ${why}`, { help: 'ask an owner or admin for a new token (`warden token create`)' });
       };
+      if (!row && id === undefined) {
+        throw new WardenError('auth.invalid_token', 'the bearer token is not a valid Warden token', { help: 'tokens look like `wdn_…`; create one with `warden token create`' });
+      }
       if (!row || !tokenMatches(bearer, row.hash)) throw invalid('is not known');
       if (row.revokedAt !== null) throw invalid('was revoked');
       if (row.expiresAt !== null && Date.parse(row.expiresAt) <= now) throw invalid('has expired');
