@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { WardenError, isWardenError, newAuditEvent, type AuditSink, type Clock } from '../domain/index.js';
 import { accessOf, actorOf, mayCall, type Credential, type IdentityService } from '../identity/index.js';
 import { rateLimitedError, type AuthFailureLimiter } from './auth-failures.js';
+import { isApiRequest } from './api-path.js';
 import type { WireError } from './errors.js';
 
 declare module 'fastify' {
@@ -40,8 +41,7 @@ export function credentialOf(req: FastifyRequest): Credential {
  */
 export function authenticateRequests(app: FastifyInstance, deps: AuthDeps): void {
   app.addHook('onRequest', async (req, reply) => {
-    const path = req.url.split('?')[0] ?? '';
-    if (path !== '/api' && !path.startsWith('/api/')) return;
+    if (!isApiRequest(req)) return;
     const ip = req.ip;
     const wait = deps.failures?.blocked(ip);
     if (wait !== undefined) {
@@ -68,7 +68,7 @@ export function authenticateRequests(app: FastifyInstance, deps: AuthDeps): void
       deps.failures?.failed(ip);
       return refuse(reply, 401, { error: { code: err.code, message: err.message, ...(err.help ? { help: err.help } : {}) } }, `${CHALLENGE}, error="invalid_token"`);
     }
-    deps.failures?.succeeded(ip);
+    // A success does not clear the address's failures: one valid token must not buy unlimited guesses.
     req.credential = credential;
     const route = req.routeOptions.url;
     // No route matched: the not-found handler answers, after authentication (no route map for strangers).

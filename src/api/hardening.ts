@@ -1,3 +1,4 @@
+import { isApiRequest } from './api-path.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { WardenError, canonicalHostName, hostNameOfHeader } from '../domain/index.js';
 
@@ -123,8 +124,7 @@ export function hardenHttp(app: FastifyInstance, opts: HardeningOptions): void {
     reply.header('Cross-Origin-Resource-Policy', 'same-origin');
     // A route that serves a page (the console) sets the policy it needs; every other answer is data.
     if (!reply.hasHeader('content-security-policy')) reply.header('Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'");
-    const path = pathOf(req);
-    if ((path === '/api' || path.startsWith('/api/')) && !reply.hasHeader('cache-control')) reply.header('Cache-Control', 'no-store');
+    if (isApiRequest(req) && !reply.hasHeader('cache-control')) reply.header('Cache-Control', 'no-store');
     // Behind a trusted proxy, `req.protocol` is what the client spoke (X-Forwarded-Proto).
     if (opts.tls || req.protocol === 'https') reply.header('Strict-Transport-Security', 'max-age=31536000');
     // The answer to a cross-origin request depends on its Origin: a cache must not hand it to another.

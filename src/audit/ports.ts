@@ -159,6 +159,11 @@ export interface AuditQuery {
   within?: readonly string[];
   /** Free text, matched case-insensitively anywhere in the event. */
   text?: string;
+  /**
+   * Match `text` outside captured call bodies (`payload.args`, `payload.result`): a reader who may not
+   * see bodies must not learn them one guessed character at a time through the search. @default false
+   */
+  textWithoutBodies?: boolean;
   /** Page size, 1..1000. */
   limit: number;
   /** Opaque cursor from the previous page's `nextCursor`. */

@@ -74,7 +74,7 @@ export interface IdentityService {
    * The installation's first owner token (tenant `default`), created on the first start of a fresh
    * database and never again (even once revoked): undefined when it exists already.
    */
-  bootstrap(): Promise<CreatedToken | undefined>;
+  bootstrap(deliver: (token: string) => Promise<void>): Promise<CreatedToken | undefined>;
   getTenant(id: string): Promise<Tenant | undefined>;
   listTenants(): Promise<Tenant[]>;
   putScope(actor: Credential, node: { path: string; owner?: string | null | undefined; description?: string | null | undefined }): Promise<ScopeNode>;
@@ -96,6 +96,10 @@ export interface IdentityService {
 
 /** The bootstrap token's id: fixed, so it is created once per installation, ever. */
 const BOOTSTRAP_ID = '000000000000';
+
+// C0 and C1 controls and DEL.
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 /** Roles that manage tokens. */
 const TOKEN_ADMINS: readonly Role[] = ['owner', 'admin'];
@@ -144,6 +148,8 @@ export function createIdentityService(deps: IdentityDeps): IdentityService {
     // Another tenant's token is indistinguishable from a missing one.
     if (!row || row.tenantId !== actor.tenantId) throw notFound(id);
     if (!holdsAt(actor.grants, TOKEN_ADMINS, row.scope ?? undefined)) throw notFound(id);
+    // Only an owner takes an owner's token away: an admin must not leave the tenant without owners.
+    if (row.role === 'owner' && !holdsAt(actor.grants, ['owner'], row.scope ?? undefined)) throw forbidden(`token \`${row.prefix}\` is an owner's: only an owner may revoke or rotate it`);
     return row;
   };
 
@@ -155,6 +161,10 @@ export function createIdentityService(deps: IdentityDeps): IdentityService {
     }
     const grantable = new Set(actor.grants.filter((g) => scopeCovers(g.scope, input.scope)).flatMap((g) => GRANTABLE[g.role]));
     if (!grantable.has(input.role)) throw forbidden(`your roles may not grant \`${input.role}\``, 'only an `owner` grants `owner`');
+    for (const [field, value] of [['name', input.name], ['agent', input.agentId], ['principal', input.principal]] as const) {
+      // Names are printed by `warden token list` and shown in consoles: no terminal escapes, no line breaks.
+      if (value !== undefined && (value === '' || value.length > 256 || CONTROL.test(value))) throw new WardenError('request.invalid', `the token's ${field} must be 1 to 256 characters without control characters`);
+    }
     if (input.role === 'agent' && !input.agentId) throw new WardenError('request.invalid', 'an `agent` token names the agent it acts as', { help: 'pass `--agent ID` (API: `agentId`)' });
     if (input.role !== 'agent' && input.agentId) throw new WardenError('request.invalid', 'only an `agent` token names an agent');
     if (input.expiresAt !== undefined && Date.parse(input.expiresAt) <= deps.clock.now().getTime()) throw new WardenError('request.invalid', 'the expiry is in the past');
@@ -253,7 +263,13 @@ export function createIdentityService(deps: IdentityDeps): IdentityService {
 
     async rotateToken(actor, id) {
       const row = await ownToken(actor, id);
-      if (row.revokedAt !== null) throw new WardenError('identity.token_revoked', `token \`${row.prefix}\` is revoked and cannot be rotated`, { help: 'create a new token instead' });
+      const revoked = () => new WardenError('identity.token_revoked', `token \`${row.prefix}\` is revoked and cannot be rotated`, { help: 'create a new token instead' });
+      if (row.revokedAt !== null) throw revoked();
+      if (row.expiresAt !== null && Date.parse(row.expiresAt) <= deps.clock.now().getTime()) throw new WardenError('identity.token_revoked', `token \`${row.prefix}\` has expired and cannot be rotated`, { help: 'create a new token instead' });
+      // Revoke first, and only the caller whose revocation took effect mints the successor: two
+      // concurrent rotations (or a rotation racing a revocation) never leave two live tokens.
+      if (!(await deps.store.revokeToken(actor.tenantId, id, nowIso()))) throw revoked();
+      for (const [k, v] of cache) if (v.cred.id === id) cache.delete(k);
       const created = await mintNew(actor, {
         tenantId: row.tenantId,
         name: row.name,
@@ -263,8 +279,6 @@ export function createIdentityService(deps: IdentityDeps): IdentityService {
         principal: row.principal ?? undefined,
         expiresAt: row.expiresAt ?? undefined,
       });
-      await deps.store.revokeToken(actor.tenantId, id, nowIso());
-      for (const [k, v] of cache) if (v.cred.id === id) cache.delete(k);
       await audit(actor, 'identity.token.rotated', actor.tenantId, row.scope ?? actor.tenantId, { kind: 'token', name: row.prefix }, { replacedBy: created.info.prefix, role: row.role, scope: row.scope, name: row.name });
       return created;
     },
@@ -278,11 +292,19 @@ export function createIdentityService(deps: IdentityDeps): IdentityService {
       return { tenant: (await deps.store.getTenant(t.id))!, created };
     },
 
-    async bootstrap() {
+    async bootstrap(deliver) {
       // A fixed id: of two replicas starting on one fresh database, exactly one inserts it.
       const system: Credential = { tenantId: 'default', method: 'local', id: 'bootstrap', name: 'warden serve', grants: [{ role: 'owner' }] };
       const created = await mint(system, { tenantId: 'default', name: 'bootstrap', role: 'owner', principal: 'bootstrap' }, BOOTSTRAP_ID);
-      if (created) await audit(undefined, 'identity.token.created', 'default', 'default', { kind: 'token', name: created.info.prefix }, { role: 'owner', scope: null, name: 'bootstrap', bootstrap: true });
+      if (!created) return undefined;
+      try {
+        await deliver(created.token);
+      } catch (err) {
+        // Nobody holds the secret: take the token back, so the next start makes (and delivers) a new one.
+        await deps.store.deleteToken(BOOTSTRAP_ID);
+        throw err;
+      }
+      await audit(undefined, 'identity.token.created', 'default', 'default', { kind: 'token', name: created.info.prefix }, { role: 'owner', scope: null, name: 'bootstrap', bootstrap: true });
       return created;
     },
 

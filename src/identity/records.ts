@@ -86,4 +86,6 @@ export interface IdentityStore {
   /** Ids of the given tokens that are revoked or expired at `now` (or gone). */
   invalidTokens(ids: readonly string[], now: string): Promise<string[]>;
   touchToken(id: string, at: string): Promise<void>;
+  /** Deletes a token row outright: only a bootstrap token whose secret never reached anyone. */
+  deleteToken(id: string): Promise<void>;
 }

@@ -1,9 +1,11 @@
-import { mkdir, open } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { dirname } from 'node:path';
 import pino, { type Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { buildApp, createAuthFailureLimiter } from '../api/index.js';
+import { WardenError } from '../domain/index.js';
 import { loadOidcConfig } from '../config/index.js';
 import { createOidcVerifier } from '../identity/index.js';
 import type { PolicyStatus, WardenConfig } from '../config/index.js';
@@ -31,18 +33,38 @@ export interface RunningServer {
  * to `file` readable by this user only. The caller prints it once; it is never shown again.
  */
 async function bootstrapToken(core: Core, file: string): Promise<{ token: string; file: string } | undefined> {
-  const created = await core.identity.bootstrap();
-  if (!created) return undefined;
+  const created = await core.identity.bootstrap(async (token) => {
+    try {
+      await writeSecret(file, token);
+    } catch (err) {
+      throw new WardenError('config.invalid', `cannot write the bootstrap token to \`${file}\`: ${(err as Error).message}`, {
+        help: 'point --bootstrap-token-file (WARDEN_BOOTSTRAP_TOKEN_FILE) at a writable place; the token is made again on the next start',
+        cause: err,
+      });
+    }
+  });
+  return created ? { token: created.token, file } : undefined;
+}
+
+/** Writes a secret to `file`, mode 0600, replacing whatever is at that name. */
+async function writeSecret(file: string, token: string): Promise<void> {
   await mkdir(dirname(file), { recursive: true });
-  // A file left from an earlier installation is replaced, and its mode tightened before the secret goes in.
-  const handle = await open(file, 'w', 0o600);
+  // A new file (O_EXCL: never through a link someone planted), mode 0600 from birth, then renamed over
+  // the name: a symlink at `file` is replaced, not followed, and a crash leaves no half-written token.
+  const tmp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+  const handle = await open(tmp, 'wx', 0o600);
   try {
-    await handle.chmod(0o600);
-    await handle.writeFile(`${created.token}\n`);
+    await handle.writeFile(`${token}\n`);
+    await handle.sync();
   } finally {
     await handle.close();
   }
-  return { token: created.token, file };
+  try {
+    await rename(tmp, file);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
 }
 
 /**

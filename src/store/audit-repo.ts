@@ -240,7 +240,10 @@ function applyFilters<T extends Filterable<T>>(select: T, query: Omit<AuditQuery
   }
   if (query.text !== undefined) {
     // Free text over the whole event; other filters narrow the rows first.
-    s = s.where(sql<boolean>`event::text ILIKE ${`%${escapeLike(query.text)}%`} ESCAPE '\\'`);
+    const pattern = `%${escapeLike(query.text)}%`;
+    s = query.textWithoutBodies
+      ? s.where(sql<boolean>`(event #- '{payload,args}' #- '{payload,result}')::text ILIKE ${pattern} ESCAPE '\\'`)
+      : s.where(sql<boolean>`event::text ILIKE ${pattern} ESCAPE '\\'`);
   }
   return s;
 }

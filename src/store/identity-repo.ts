@@ -124,6 +124,9 @@ export function createIdentityRepo(db: Kysely<Schema>): IdentityStore & { countT
     async touchToken(id, at) {
       await sql`UPDATE api_tokens SET last_used_at = ${at}::timestamptz WHERE id = ${id}`.execute(db);
     },
+    async deleteToken(id) {
+      await sql`DELETE FROM api_tokens WHERE id = ${id}`.execute(db);
+    },
     async countTokens() {
       const { rows } = await sql<{ n: string | number }>`SELECT count(*) AS n FROM api_tokens`.execute(db);
       return Number(rows[0]!.n);

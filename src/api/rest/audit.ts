@@ -71,7 +71,8 @@ export function auditRoutes(app: FastifyInstance, deps: { audit: AuditReader }):
         ...(q.category ? { category: q.category } : {}),
         ...(q.type ? { type: q.type } : {}),
         ...(q.outcome ? { outcome: q.outcome } : {}),
-        ...(q.q ? { text: q.q } : {}),
+        // Bodies are searched only for a reader who may see them everywhere in the tenant.
+        ...(q.q ? { text: q.q, ...(holdsAt(c.grants, BODY_READERS, undefined) ? {} : { textWithoutBodies: true }) } : {}),
         ...(q.cursor ? { cursor: q.cursor } : {}),
       });
       // Bodies are shown only where a body reader's role holds at the event's scope.

@@ -19,17 +19,28 @@ const TIME_SLACK_MS = 5_000;
  */
 export function foreignAssertions(action: Action, c: Credential, now: Date): string[] {
   const out: string[] = [];
-  if (action.agent !== undefined && action.agent.id !== c.agentId) {
-    out.push(c.agentId === undefined ? `agent \`${action.agent.id}\` (this credential is not an agent's)` : `agent \`${action.agent.id}\` (this credential is agent \`${c.agentId}\`)`);
+  const a = action.agent;
+  if (a !== undefined) {
+    if (a.id !== c.agentId) out.push(c.agentId === undefined ? `agent \`${a.id}\` (this credential is not an agent's)` : `agent \`${a.id}\` (this credential is agent \`${c.agentId}\`)`);
+    // Facts about the agent decide policies: they come from the registry, never from the agent itself.
+    const facts = Object.keys(a).filter((k) => k !== 'id');
+    if (facts.length > 0) out.push(`agent facts (${facts.map((k) => `\`${k}\``).join(', ')}); the registry holds them`);
   }
   const p = action.principal;
   if (p !== undefined) {
     if (p.id !== c.principal) out.push(c.principal === undefined ? `principal \`${p.id}\` (this credential acts for nobody)` : `principal \`${p.id}\` (this credential is \`${c.principal}\`)`);
-    if ((p.roles?.length ?? 0) > 0) out.push('principal roles (roles come from policy data about the principal, not from the caller)');
-    if (p.attributes !== undefined) out.push('principal attributes');
+    const facts = Object.keys(p).filter((k) => k !== 'id');
+    if (facts.length > 0) out.push(`principal facts (${facts.map((k) => `\`${k}\``).join(', ')}); roles and attributes come from the identity, not the caller`);
   }
-  const t = action.context?.time;
-  if (t !== undefined && Math.abs(Date.parse(t) - now.getTime()) > TIME_SLACK_MS) out.push(`time \`${t}\` (Warden's clock reads ${now.toISOString()})`);
+  const t = action.tool;
+  if (t !== undefined) {
+    const facts = Object.keys(t).filter((k) => k !== 'server' && k !== 'name');
+    if (facts.length > 0) out.push(`tool facts (${facts.map((k) => `\`${k}\``).join(', ')}); the registry holds them`);
+  }
+  const ctx = action.context;
+  if (ctx?.claimedTime !== undefined) out.push('`context.claimedTime` (Warden sets it)');
+  const time = ctx?.time;
+  if (time !== undefined && Math.abs(Date.parse(time) - now.getTime()) > TIME_SLACK_MS) out.push(`time \`${time}\` (Warden's clock reads ${now.toISOString()})`);
   return out;
 }
 

@@ -1,8 +1,8 @@
 import { Type, type Static } from '@sinclair/typebox';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { replayDestination, type ChainReader, type DeliveryStore } from '../../audit/index.js';
 import { NO_NUL_PATTERN, WardenError, type AuditSink, type Clock } from '../../domain/index.js';
-import { actorOf } from '../../identity/index.js';
+import { actorOf, holdsAt, type Credential, type Role } from '../../identity/index.js';
 import { credentialOf } from '../auth.js';
 
 const Params = Type.Object({ name: Type.String({ pattern: '^[a-z0-9][a-z0-9-]*$', maxLength: 128 }) });
@@ -57,19 +57,25 @@ export function deliveryRoutes(
   const check = (name: string) => {
     if (!deps.destinations.includes(name)) throw unknownDestination(name, deps.destinations);
   };
+  // Destinations carry the whole tenant's chain: a role held only at part of the tenant does not reach them.
+  const tenantWide = (req: FastifyRequest, roles: readonly Role[]): Credential => {
+    const c = credentialOf(req);
+    if (!holdsAt(c.grants, roles, undefined)) throw new WardenError('auth.forbidden', `streaming destinations carry the whole tenant's audit chain: this needs ${roles.map((r) => `\`${r}\``).join(' or ')} for the whole tenant, not only at a scope`);
+    return c;
+  };
   app.get('/api/v1/audit/destinations', { schema: Destinations }, async (req) => {
-    const tenantId = credentialOf(req).tenantId;
+    const tenantId = tenantWide(req, ['owner', 'admin', 'auditor']).tenantId;
     const states = await deps.delivery.status(tenantId);
     const head = deps.chain && states.length > 0 ? (await deps.chain.head(tenantId)).seq : undefined;
     return { destinations: states.map((s) => (head === undefined ? s : { ...s, head })) };
   });
   app.get<{ Params: Static<typeof Params> }>('/api/v1/audit/destinations/:name/dead-letters', { schema: DeadLetters }, async (req) => {
     check(req.params.name);
-    return { deadLetters: await deps.delivery.deadLetters(req.params.name, 1000, credentialOf(req).tenantId) };
+    return { deadLetters: await deps.delivery.deadLetters(req.params.name, 1000, tenantWide(req, ['owner', 'admin', 'auditor']).tenantId) };
   });
   app.post<{ Params: Static<typeof Params>; Body: Static<typeof Replay> }>('/api/v1/audit/destinations/:name/replay', { schema: { summary: 'replay the audit chain to one destination from a sequence number', params: Params, body: Replay, response: { 202: ReplayAccepted } } }, async (req, reply) => {
     check(req.params.name);
-    const tenantId = credentialOf(req).tenantId;
+    const tenantId = tenantWide(req, ['owner', 'admin']).tenantId;
     // The field predates tenants; it may only name the caller's own.
     if (req.body.tenantId !== undefined && req.body.tenantId !== tenantId) throw new WardenError('auth.forbidden', `this credential belongs to tenant \`${tenantId}\` and may not replay another tenant's chain`);
     await replayDestination(deps, { destination: req.params.name, tenantId, fromSeq: req.body.fromSeq }, actorOf(credentialOf(req), { ip: req.ip, userAgent: req.headers['user-agent'] }));
