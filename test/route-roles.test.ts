@@ -23,8 +23,15 @@ function concrete(url: string): string {
     .replace('*', 'acme/route-roles');
 }
 
+// Each route from its own address: the failed-authentication limit counts per address and a success
+// does not reset it, so the unauthenticated probes of every route must not add up on one.
+const addresses = new Map<string, string>();
+const addressOf = (url: string) => {
+  if (!addresses.has(url)) addresses.set(url, `10.1.${Math.floor(addresses.size / 250)}.${(addresses.size % 250) + 1}`);
+  return addresses.get(url)!;
+};
 const call = (method: string, url: string, headers: Record<string, string> = {}) =>
-  api.app.inject({ method: method as 'GET', url: concrete(url), headers: { ...headers, ...(method === 'GET' || method === 'DELETE' ? {} : { 'content-type': 'application/json' }) }, ...(method === 'GET' || method === 'DELETE' ? {} : { payload: '{}' }) });
+  api.app.inject({ method: method as 'GET', url: concrete(url), remoteAddress: addressOf(`${method} ${url}`), headers: { ...headers, ...(method === 'GET' || method === 'DELETE' ? {} : { 'content-type': 'application/json' }) }, ...(method === 'GET' || method === 'DELETE' ? {} : { payload: '{}' }) });
 
 const gateRefusal = (res: { statusCode: number; json(): unknown }) => {
   if (res.statusCode !== 403) return false;
