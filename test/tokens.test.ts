@@ -97,6 +97,34 @@ describe.skipIf(pgProblem !== undefined)('tokens across replicas', () => {
     expect(wrong.stderr).toContain('auth.invalid_token');
   });
 
+  it('suspending a tenant stops its credentials on every replica within a second; resuming restores them', async () => {
+    expect((await cli(['tenant', 'create', 'globex', '--name', 'Globex', '--database-url', db.url!])).code).toBe(0);
+    expect((await cli(['tenant', 'create', 'globex', '--name', 'Again', '--database-url', db.url!])).code).toBe(2);
+    const made = await cli(['token', 'create', '--tenant', 'globex', '--role', 'viewer', '--database-url', db.url!]);
+    const token = made.stdout.trim();
+    for (const r of replicas) expect((await (await whoami(r, token)).json()) as { tenantId: string }).toMatchObject({ tenantId: 'globex' });
+    expect((await cli(['tenant', 'suspend', 'globex', '--database-url', db.url!])).code).toBe(0);
+    const at = Date.now();
+    for (const r of replicas) {
+      while ((await whoami(r, token)).status !== 401) {
+        expect(Date.now() - at, 'a suspended tenant still works after a second').toBeLessThan(1_000);
+        await new Promise((x) => setTimeout(x, 20));
+      }
+    }
+    expect((await cli(['tenant', 'resume', 'globex', '--database-url', db.url!])).code).toBe(0);
+    for (const r of replicas) {
+      const back = Date.now();
+      while ((await whoami(r, token)).status !== 200) {
+        expect(Date.now() - back).toBeLessThan(1_000);
+        await new Promise((x) => setTimeout(x, 20));
+      }
+    }
+    const listed = await cli(['tenant', 'list', '--json', '--database-url', db.url!]);
+    expect((JSON.parse(listed.stdout) as { tenants: { id: string; status: string }[] }).tenants).toEqual(expect.arrayContaining([expect.objectContaining({ id: 'globex', status: 'active' })]));
+    const events = await cli(['audit', 'export', '--tenant', 'globex', '--type', 'identity.tenant.suspended', '--database-url', db.url!, '--no-progress']);
+    expect(events.stdout).toContain('identity.tenant.suspended');
+  });
+
   it('`warden login` keeps the token in a 0600 file the next commands use', async () => {
     const boot = replicas.find((r) => r.bootstrap)!.bootstrap!.token;
     const cfg = join(dir, 'login-cfg');

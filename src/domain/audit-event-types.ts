@@ -56,6 +56,8 @@ export const AUDIT_EVENT_TYPES = {
   'audit.hold.released': 'a legal hold was released',
   'audit.stream.replayed': "a streaming destination's cursor was set back so it delivers the chain again from a sequence number",
   'identity.tenant.created': 'a tenant was created',
+  'identity.tenant.suspended': "a tenant was suspended: every credential of it stops working",
+  'identity.tenant.resumed': 'a suspended tenant was reactivated',
   'identity.scope.updated': "a node of a tenant's scope tree was created or its owner or description changed",
   'identity.token.created': 'an API token was created (its secret is never logged)',
   'identity.token.revoked': 'an API token was revoked',

@@ -76,6 +76,11 @@ export interface IdentityService {
    */
   bootstrap(deliver: (token: string) => Promise<void>): Promise<CreatedToken | undefined>;
   getTenant(id: string): Promise<Tenant | undefined>;
+  /**
+   * Suspends a tenant (every credential of it stops working within the cache time) or reactivates it.
+   * @throws WardenError `identity.tenant_not_found`.
+   */
+  setTenantStatus(actor: Credential, id: string, status: Tenant['status']): Promise<Tenant>;
   listTenants(): Promise<Tenant[]>;
   putScope(actor: Credential, node: { path: string; owner?: string | null | undefined; description?: string | null | undefined }): Promise<ScopeNode>;
   listScopes(tenantId: string): Promise<ScopeNode[]>;
@@ -309,6 +314,14 @@ export function createIdentityService(deps: IdentityDeps): IdentityService {
     },
 
     getTenant: (id) => deps.store.getTenant(id),
+
+    async setTenantStatus(actor, id, status) {
+      const before = await deps.store.getTenant(id);
+      if (!before || !(await deps.store.setTenantStatus(id, status))) throw new WardenError('identity.tenant_not_found', `no tenant \`${id}\``, { help: '`warden tenant list` shows them' });
+      await audit(actor, status === 'suspended' ? 'identity.tenant.suspended' : 'identity.tenant.resumed', id, id, { kind: 'tenant', name: id }, { previousStatus: before.status });
+      cache.clear();
+      return { ...before, status };
+    },
     listTenants: () => deps.store.listTenants(),
 
     async putScope(actor, node) {

@@ -71,6 +71,8 @@ export interface NewToken {
 export interface IdentityStore {
   createTenant(t: { id: string; name: string; createdAt: string }): Promise<boolean>;
   getTenant(id: string): Promise<Tenant | undefined>;
+  /** Sets a tenant's status; false when there is no such tenant. */
+  setTenantStatus(id: string, status: Tenant['status']): Promise<boolean>;
   listTenants(): Promise<Tenant[]>;
   putScope(tenantId: string, node: { path: string; kind: ScopeNode['kind']; owner: string | null; description: string | null; updatedAt: string }): Promise<void>;
   listScopes(tenantId: string): Promise<ScopeNode[]>;

@@ -63,6 +63,10 @@ export function createIdentityRepo(db: Kysely<Schema>): IdentityStore & { countT
       const r = rows[0];
       return r ? { id: r.id, name: r.name, status: r.status, createdAt: r.created_at } : undefined;
     },
+    async setTenantStatus(id, status) {
+      const { rows } = await sql`UPDATE tenants SET status = ${status} WHERE id = ${id} RETURNING id`.execute(db);
+      return rows.length === 1;
+    },
     async listTenants() {
       const { rows } = await sql<{ id: string; name: string; status: Tenant['status']; created_at: string }>`
         SELECT id, name, status, ${iso('created_at')} FROM tenants ORDER BY id`.execute(db);

@@ -146,6 +146,17 @@ export function registerTenant(program: Command, io: CliIo, done: (code: number)
       done(EXIT.ok);
     },
   );
+  for (const [name, status, description] of [
+    ['suspend', 'suspended', "suspend a tenant: every token and OIDC sign-in of it stops working within a second"],
+    ['resume', 'active', 'reactivate a suspended tenant'],
+  ] as const) {
+    withFormatOption(withStoreOptions(tenant.command(name).description(description).argument('<id>'))).action(async (id: string, o: StoreFlags & { format?: string; json?: boolean }) => {
+      const t = await withCore(io, o, (core) => core.identity.setTenantStatus(local(id), id, status));
+      if (formatOf(o) === 'json') io.stdout(`${JSON.stringify(t, null, 2)}\n`);
+      else io.stdout(`${status === 'suspended' ? 'suspended' : 'resumed'} tenant ${id}\n`);
+      done(EXIT.ok);
+    });
+  }
   withFormatOption(withStoreOptions(tenant.command('list').description('list tenants'))).action(async (o: StoreFlags & { format?: string; json?: boolean }) => {
     const tenants: Tenant[] = await withCore(io, o, (core) => core.identity.listTenants());
     if (formatOf(o) === 'json') io.stdout(`${JSON.stringify({ tenants }, null, 2)}\n`);
