@@ -95,7 +95,7 @@ async function warden(): Promise<Target> {
   writeFileSync(join(dir, 'policies', 'bench.yaml'), benchPolicies(RULES));
   writeFileSync(
     join(dir, 'gateway.yaml'),
-    `apiVersion: warden.dev/v1\nkind: Gateway\nspec:\n  scope: acme/bench\n  servers:\n    - { name: everything, command: ${JSON.stringify(process.execPath)}, args: [${JSON.stringify(EVERYTHING)}, stdio] }\n  agents:\n    - { id: bench-agent, token: ${TOKEN} }\n`,
+    `apiVersion: warden.dev/v1\nkind: Gateway\nspec:\n  scope: acme/bench\n  sessions: { maxPerAgent: 200 }\n  servers:\n    - { name: everything, command: ${JSON.stringify(process.execPath)}, args: [${JSON.stringify(EVERYTHING)}, stdio] }\n  agents:\n    - { id: bench-agent, token: ${TOKEN} }\n`,
   );
   const child = spawn(
     process.execPath,
