@@ -23,7 +23,7 @@ import { identityRoutes } from './rest/identity.js';
 import { registryRoutes } from './rest/registry.js';
 import { retentionRoutes } from './rest/retention.js';
 import { authenticateRequests } from './auth.js';
-import type { AuthFailureLimiter } from './auth-failures.js';
+import type { AuthFailureLimiter } from '../identity/index.js';
 import type { AuditSink, Clock } from '../domain/index.js';
 import type { IdentityService } from '../identity/index.js';
 

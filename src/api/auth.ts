@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { WardenError, isWardenError, newAuditEvent, type AuditSink, type Clock } from '../domain/index.js';
 import { accessOf, actorOf, mayCall, type Credential, type IdentityService } from '../identity/index.js';
-import { rateLimitedError, type AuthFailureLimiter } from './auth-failures.js';
+import { rateLimitedError, type AuthFailureLimiter } from '../identity/index.js';
 import { isApiRequest } from './api-path.js';
 import type { WireError } from './errors.js';
 

@@ -12,3 +12,5 @@ export { createIdentityService } from './identity-service.js';
 export type { IdentityService, IdentityDeps, CreatedToken, BearerVerifier, AgentTokenSeed, AgentTokenSeedResult } from './identity-service.js';
 export { createOidcVerifier, oidcConfigProblems, OIDC_ALGORITHMS } from './oidc.js';
 export type { OidcConfig, OidcVerifierOptions, OidcAlgorithm, OidcRoleRule, OidcTenantRule } from './oidc.js';
+export { createAuthFailureLimiter, rateLimitedError, clientKeyOf } from './auth-failures.js';
+export type { AuthFailureLimiter, AuthFailureLimiterOptions } from './auth-failures.js';

@@ -1,3 +1,4 @@
+import { createAuthFailureLimiter } from '../identity/index.js';
 import type { Logger } from 'pino';
 import { createHttpIdentity, listenHttp, type UpstreamSpec } from '../gateway/index.js';
 import { startGateway, type GatewayRuntime } from './gateway-runtime.js';
@@ -48,6 +49,7 @@ export async function startDemoGateway(server: RunningServer, opts: { scope: str
         authenticate: (bearer) => identity.authenticate(bearer),
       }),
       tokens: identity,
+      failures: createAuthFailureLimiter({ clock: server.core.clock }),
       audit: runtime.audit,
       clock: server.core.clock,
       ...(opts.logger ? { logger: opts.logger } : {}),

@@ -48,6 +48,8 @@ interface GatewayFlags {
   allowHost?: string[];
   registryCacheMs?: string;
   trustAgentHeader?: boolean;
+  allowOrigin?: string[];
+  publicHost?: string[];
   upstreamEnv?: string;
 }
 
@@ -79,6 +81,8 @@ export function registerGateway(program: Command, io: CliIo, done: (code: number
     .option('--max-sessions-per-agent <n>', 'most open Streamable HTTP sessions one agent may hold (overrides the config file; default 50)')
     .option('--session-idle-timeout <duration>', 'close a Streamable HTTP session idle this long, e.g. 15m (overrides the config file; default 15m)')
     .option('--registry-cache-ms <ms>', 'how long registry lookups are cached (kill switch delay across processes)', '500')
+    .option('--allow-origin <origin>', 'a browser origin that may call the --http gateway, e.g. http://localhost:6274; repeatable (any other Origin is refused)', collect)
+    .option('--public-host <name>', 'a name agents reach the --http gateway by, besides the loopback names (the Host check refuses others); repeatable; * turns the check off', collect)
     .option('--trust-agent-header', 'accept `X-Warden-Agent` without a token over HTTP (trusted networks only)')
     .option('--audit-capture <list>', 'keep call bodies in audit events, masked for secrets/PII: args, results, or args,results (env WARDEN_AUDIT_CAPTURE)')
     .option('--allow-host <host...>', 'hosts (and subdomains) images, links and uploads may reach without an exfiltration finding (env WARDEN_ALLOW_HOSTS, comma-separated)')
@@ -158,12 +162,17 @@ export function registerGateway(program: Command, io: CliIo, done: (code: number
       try {
         if (flags.http !== undefined) {
           const { createHttpIdentity, listenHttp } = await import('../../gateway/index.js');
+          const { createAuthFailureLimiter } = await import('../../identity/index.js');
           const identityService = runtime.core.identity;
           http = await listenHttp(runtime.gateway, {
             port: Number(flags.http),
             host: flags.host,
             identify: createHttpIdentity({ scope, tenant, agents, policies: runtime.policies, authenticate: (bearer) => identityService.authenticate(bearer), trustAgentHeader: flags.trustAgentHeader }),
             tokens: identityService,
+            // The Host check defends a loopback gateway against DNS rebinding; another bind checks the names given.
+            ...(flags.publicHost?.includes('*') ? { allowedHosts: 'any' as const } : flags.publicHost ? { allowedHosts: ['localhost', '127.0.0.1', '[::1]', ...(flags.host ? [flags.host] : []), ...flags.publicHost] } : {}),
+            ...(flags.allowOrigin ? { allowedOrigins: flags.allowOrigin } : {}),
+            failures: createAuthFailureLimiter({ clock: runtime.core.clock }),
             ...sessionLimits,
             audit: runtime.audit,
             clock: runtime.core.clock,

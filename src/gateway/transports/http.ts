@@ -3,8 +3,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
-import { newAuditEvent, systemClock, type AuditEvent, type AuditSink, type Clock, type ErrorCode } from '../../domain/index.js';
-import type { IdentityService } from '../../identity/index.js';
+import { canonicalHostName, hostNameOfHeader, newAuditEvent, systemClock, type AuditEvent, type AuditSink, type Clock, type ErrorCode } from '../../domain/index.js';
+import type { AuthFailureLimiter, IdentityService } from '../../identity/index.js';
 import type { Gateway } from '../gateway-api.js';
 import type { GatewayLogger, SessionIdentity } from '../ports.js';
 import type { IdentityRefusal } from './http-identity.js';
@@ -46,7 +46,23 @@ export interface HttpListenOptions {
   /** Where a refused session is audited (`gateway.session.refused`); without one, it is only logged. */
   audit?: Pick<AuditSink, 'append'> | undefined;
   logger?: GatewayLogger | undefined;
+  /**
+   * Host names the listener answers to, the DNS-rebinding defence a local MCP server needs: a web page
+   * that rebinds its own name to 127.0.0.1 still sends its own name as `Host`. `'any'` turns it off.
+   * @default the loopback names when bound to a loopback address, else 'any'
+   */
+  allowedHosts?: readonly string[] | 'any' | undefined;
+  /**
+   * Browser origins that may call the gateway. A request carrying any other `Origin` is refused (403),
+   * as MCP's Streamable HTTP transport asks of servers; clients outside a browser send none. @default none
+   */
+  allowedOrigins?: readonly string[] | undefined;
+  /** Counts failed authentications per address; over its limit an address gets 429 until the window ends. */
+  failures?: AuthFailureLimiter | undefined;
 }
+
+const LOOPBACK_BINDS = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
+const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '[::1]'];
 
 /** A listening Streamable HTTP edge. */
 export interface HttpListener {
@@ -216,10 +232,30 @@ export async function listenHttp(gateway: Pick<Gateway, 'connect'>, opts: HttpLi
     await Promise.all([sweepIdle(), sweepTokens()]);
   };
 
+  const hostsOption = opts.allowedHosts ?? (LOOPBACK_BINDS.has(opts.host ?? '127.0.0.1') ? LOOPBACK_NAMES : 'any');
+  const hosts = hostsOption === 'any' ? undefined : new Set(hostsOption.map((h) => canonicalHostName(h) ?? h.toLowerCase()));
+  const origins = new Set(opts.allowedOrigins ?? []);
+
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    res.setHeader('x-content-type-options', 'nosniff');
+    res.setHeader('cache-control', 'no-store');
+    if (hosts) {
+      const host = typeof req.headers.host === 'string' ? hostNameOfHeader(req.headers.host) : undefined;
+      if (host === undefined || !hosts.has(host)) {
+        return reply(res, 421, `this gateway does not answer to the Host \`${String(req.headers.host ?? '').slice(0, 100)}\` (a defence against DNS rebinding); it answers to ${[...hosts].join(', ')}`, {}, { code: 'request.host_refused' });
+      }
+    }
+    const origin = req.headers.origin;
+    if (origin !== undefined && !origins.has(origin)) {
+      return reply(res, 403, `requests from the web origin \`${origin.slice(0, 100)}\` are not allowed; start the gateway with --allow-origin ${origin.slice(0, 100)} to allow it`, {}, { code: 'request.cors_refused' });
+    }
+    const ip = req.socket.remoteAddress ?? 'unknown';
+    const wait = opts.failures?.blocked(ip);
+    if (wait !== undefined) return reply(res, 429, `too many failed authentications from this address; retry in ${wait} s`, { 'retry-after': String(wait) }, { code: 'auth.rate_limited' });
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname !== path) return reply(res, 404, 'not found');
     const identity = await opts.identify(req);
+    if (!identity || ('refused' in identity && identity.refused.status === 401)) opts.failures?.failed(ip);
     if (!identity) return reply(res, 401, 'missing or unknown credentials', { 'www-authenticate': 'Bearer' });
     if ('refused' in identity) {
       const { status, message, code } = identity.refused;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { fakeClock } from '../../test/support/fake-clock.js';
 import { clientKeyOf, createAuthFailureLimiter, rateLimitedError } from './auth-failures.js';
-import { STATUS_OF } from './errors.js';
+import { STATUS_OF } from '../api/errors.js';
 
 describe('failed-authentication limiter', () => {
   it('blocks an address at its limit, says how long to wait, and lets it in again when the window ends', () => {
