@@ -91,3 +91,20 @@ describe('the gateway listener', () => {
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
   });
 });
+
+describe('roles an operator bound to an agent', () => {
+  it('go only with a token granted over the whole scope of the binding, not one an admin of a narrower scope minted', async () => {
+    const identify = createHttpIdentity({
+      scope: 'acme/platform',
+      policies: rt.policies,
+      agents: [{ id: 'payments-bot', principal: { id: 'cfo', roles: ['finance-approver'] } }],
+      authenticate: (b) => core.identity.authenticate(b),
+    });
+    const as = async (token: string) => identify({ headers: { authorization: `Bearer ${token}` }, socket: { remoteAddress: '127.0.0.1' } } as unknown as Parameters<typeof identify>[0]);
+    const narrow = await core.identity.createToken(operator(), { name: 'n', role: 'agent', agentId: 'payments-bot', principal: 'cfo', scope: 'acme/platform/web' });
+    const borrowed = (await as(narrow.token)) as { principal?: { id: string; roles?: string[] } };
+    expect(borrowed.principal).toEqual({ id: 'cfo' });
+    const wide = await core.identity.createToken(operator(), { name: 'w', role: 'agent', agentId: 'payments-bot', principal: 'cfo' });
+    expect(((await as(wide.token)) as { principal?: unknown }).principal).toEqual({ id: 'cfo', roles: ['finance-approver'] });
+  });
+});

@@ -171,3 +171,24 @@ describe('the bootstrap token file', () => {
     }
   });
 });
+
+describe('second review', () => {
+  it("a suspended tenant's tokens are invalid to the gateway's sweeper", async () => {
+    await api.core.identity.createTenant(undefined, { id: 'sleepy', name: 'Sleepy' });
+    const t = await api.core.identity.createToken(operator('sleepy'), { name: 'a', role: 'agent', agentId: 'z' });
+    expect(await api.core.identity.invalidTokens([t.info.id])).toEqual([]);
+    await api.core.identity.setTenantStatus(operator('sleepy'), 'sleepy', 'suspended');
+    expect(await api.core.identity.invalidTokens([t.info.id])).toEqual([t.info.id]);
+  });
+
+  it('refuses a day the calendar does not have instead of moving it', async () => {
+    const res = await inject('POST', '/api/v1/audit/holds', api.auth('owner'), { scope: 'acme', from: '2026-02-30T00:00:00Z', reason: 'x' });
+    expect(res.statusCode).toBe(400);
+    expect((await inject('POST', '/api/v1/audit/holds', api.auth('owner'), { scope: 'acme', from: '2028-02-29T00:00:00Z', reason: 'leap day' })).statusCode).toBe(201);
+  });
+
+  it('refuses terminal escapes in registry owners and reasons', async () => {
+    const res = await inject('POST', '/api/v1/registry/servers/files/block', api.auth('owner'), { reason: 'pwned \u001b]0;title\u0007' });
+    expect(res.statusCode).toBe(400);
+  });
+});

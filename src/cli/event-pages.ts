@@ -1,3 +1,4 @@
+import { CliError, EXIT } from './io.js';
 import type { AuditPage, AuditQuery } from '../audit/index.js';
 import type { AuditEvent } from '../domain/index.js';
 import type { Remote } from './remote.js';
@@ -37,10 +38,14 @@ export function remoteEvents(r: Remote): ListEvents {
 /** Every event the query matches, newest first, page by page (memory stays flat). */
 export async function* allEvents(list: ListEvents, query: Omit<AuditQuery, 'limit' | 'cursor'>, pageSize = 1000): AsyncIterable<AuditEvent> {
   let cursor: string | undefined;
+  const seen = new Set<string>();
   for (;;) {
     const page = await list({ ...query, limit: pageSize, ...(cursor !== undefined ? { cursor } : {}) });
-    yield* page.events;
+    // A server that hands out more than a page, or a cursor it gave before, would keep us here forever.
+    yield* page.events.slice(0, pageSize);
     if (page.nextCursor === null || page.events.length === 0) return;
+    if (seen.has(page.nextCursor)) throw new CliError('the server repeated a page cursor; stopping rather than reading the same pages again', EXIT.runtime);
+    seen.add(page.nextCursor);
     cursor = page.nextCursor;
   }
 }

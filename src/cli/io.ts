@@ -29,3 +29,18 @@ export class CliError extends Error {
     this.name = 'CliError';
   }
 }
+
+// Text from agents, servers and other users; control characters could forge extra lines, recolor a
+// terminal, set its title or plant hyperlinks, and bidi overrides could reorder what is read.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+
+/** `s` with every control character (line breaks included) written as a `\uXXXX` escape. */
+export function printable(s: string): string {
+  return s.replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** Human output with each line made printable; the line breaks between them stay. */
+export function printableLines(text: string): string {
+  return text.split('\n').map(printable).join('\n');
+}

@@ -1,7 +1,10 @@
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { CliError, EXIT, type CliIo } from './io.js';
+import { CliError, EXIT, printableLines, type CliIo } from './io.js';
+
+/** Largest answer the CLI reads (a page of 1 000 events with captured bodies fits well within it). */
+const MAX_ANSWER_BYTES = 64 * 1024 * 1024;
 
 /** A running Warden server the CLI talks to instead of the database (`WARDEN_URL`). */
 export interface Remote {
@@ -88,7 +91,11 @@ export function remoteClient(url: string, token: string | undefined): Remote {
         const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
         throw new CliError(`cannot reach Warden at ${url} (${cause}); is \`warden serve\` running there?`, EXIT.runtime);
       }
+      // A body larger than any answer of the API is not read whole: a hostile server cannot exhaust memory.
+      const declared = Number(res.headers.get('content-length') ?? '0');
+      if (declared > MAX_ANSWER_BYTES) throw new CliError(`${url}${path} answered with ${declared} bytes, more than any answer of the API`, EXIT.runtime);
       const text = await res.text();
+      if (text.length > MAX_ANSWER_BYTES) throw new CliError(`${url}${path} answered with more than ${MAX_ANSWER_BYTES} bytes`, EXIT.runtime);
       let parsed: unknown;
       try {
         parsed = text === '' ? undefined : JSON.parse(text);
@@ -99,7 +106,8 @@ export function remoteClient(url: string, token: string | undefined): Remote {
         const e = (parsed as { error?: { code?: string; message?: string; help?: string } } | undefined)?.error;
         const help = e?.help ? `\n  help: ${e.help}` : '';
         const hint = res.status === 401 && !token ? '\n  help: set WARDEN_TOKEN or run `warden login`' : '';
-        throw new RemoteError(res.status, e?.code, `[${e?.code ?? res.status}] ${e?.message ?? `${method} ${path} answered ${res.status}`}${help}${hint}`);
+        // The server's words, made printable: a hostile server must not drive the terminal.
+        throw new RemoteError(res.status, e?.code, printableLines(`[${e?.code ?? res.status}] ${e?.message ?? `${method} ${path} answered ${res.status}`}${help}${hint}`));
       }
       return parsed as T;
     },

@@ -10,5 +10,10 @@ const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d
 export function parseInstant(text: string): number | undefined {
   if (!RFC3339.test(text)) return undefined;
   const ms = Date.parse(text);
-  return Number.isNaN(ms) ? undefined : ms;
+  if (Number.isNaN(ms)) return undefined;
+  // `Date` rolls Feb 30 over into March: a day the calendar does not have names no instant.
+  const [y, mo, d] = text.slice(0, 10).split('-').map(Number) as [number, number, number];
+  const days = new Date(Date.UTC(y, mo, 0)).getUTCDate();
+  if (mo < 1 || mo > 12 || d < 1 || d > days) return undefined;
+  return ms;
 }

@@ -85,7 +85,7 @@ export interface IdentityStore {
   listTokens(tenantId: string): Promise<TokenInfo[]>;
   /** Marks a token revoked; false when it was not found in the tenant or was already revoked. */
   revokeToken(tenantId: string, id: string, at: string): Promise<boolean>;
-  /** Ids of the given tokens that are revoked or expired at `now` (or gone). */
+  /** Ids of the given tokens that are revoked, expired at `now`, gone, or of a tenant that is not active. */
   invalidTokens(ids: readonly string[], now: string): Promise<string[]>;
   touchToken(id: string, at: string): Promise<void>;
   /** Deletes a token row outright: only a bootstrap token whose secret never reached anyone. */

@@ -122,7 +122,9 @@ export function createIdentityRepo(db: Kysely<Schema>): IdentityStore & { countT
       const { rows } = await sql<{ id: string }>`
         SELECT i.id FROM unnest(${[...ids]}::text[]) AS i(id)
         LEFT JOIN api_tokens t ON t.id = i.id
-        WHERE t.id IS NULL OR t.revoked_at IS NOT NULL OR (t.expires_at IS NOT NULL AND t.expires_at <= ${now}::timestamptz)`.execute(db);
+        LEFT JOIN tenants n ON n.id = t.tenant_id
+        WHERE t.id IS NULL OR t.revoked_at IS NOT NULL OR (t.expires_at IS NOT NULL AND t.expires_at <= ${now}::timestamptz)
+           OR n.id IS NULL OR n.status <> 'active'`.execute(db);
       return rows.map((r) => r.id);
     },
     async touchToken(id, at) {

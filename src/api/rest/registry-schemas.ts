@@ -47,7 +47,9 @@ export const AgentRecordSchema = Type.Object({
 });
 
 const Name = Type.String({ minLength: 1, maxLength: 256, pattern: NO_NUL_PATTERN });
-const Label = Type.String({ minLength: 1, maxLength: 256, pattern: NO_NUL_PATTERN });
+// Owners, classifications and reasons are shown in consoles and terminals: no control characters.
+const PRINTABLE = '^[^\\u0000-\\u001f\\u007f-\\u009f\\u202a-\\u202e\\u2066-\\u2069]*$';
+const Label = Type.String({ minLength: 1, maxLength: 256, pattern: PRINTABLE });
 
 export const ServerParams = Type.Object({ server: Name });
 export const ToolParams = Type.Object({ server: Name, tool: Name });
@@ -64,7 +66,7 @@ export const ToolApproveBody = Type.Object(
   },
   { additionalProperties: false },
 );
-export const BlockBody = Type.Object({ reason: Type.Optional(Type.String({ minLength: 1, maxLength: 1024, pattern: NO_NUL_PATTERN })) }, { additionalProperties: false });
+export const BlockBody = Type.Object({ reason: Type.Optional(Type.String({ minLength: 1, maxLength: 1024, pattern: PRINTABLE })) }, { additionalProperties: false });
 
 export type ServerParams = Static<typeof ServerParams>;
 export type ToolParams = Static<typeof ToolParams>;

@@ -2,19 +2,13 @@ import type { Command } from 'commander';
 import type { AuditEvent } from '../../domain/index.js';
 import { remoteEvents, type ListEvents } from '../event-pages.js';
 import { sortedKeys } from '../json-output.js';
-import { EXIT, type CliIo } from '../io.js';
+import { EXIT, printable, type CliIo } from '../io.js';
 import { remoteOrDirect } from '../remote-or-direct.js';
 import { withStoreOptions, type StoreFlags } from '../with-core.js';
 import { formatOf } from './format.js';
 import { toQuery, withFilters, type FilterFlags } from './audit-export.js';
 
-// Event fields come from agents; control characters could forge extra lines or recolor a terminal.
-// eslint-disable-next-line no-control-regex -- matching control characters is the point
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
 
-function printable(s: string): string {
-  return s.replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-}
 
 function line(e: AuditEvent): string {
   return printable(rawLine(e));

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { AgentRecord, Registry, RegistryStatus, ServerRecord, ToolRecord } from '../../registry/index.js';
 import type { Core } from '../../main/core.js';
 import { localActor } from '../local-actor.js';
-import { CliError, EXIT, type CliIo } from '../io.js';
+import { CliError, EXIT, printableLines, type CliIo } from '../io.js';
 import type { Remote } from '../remote.js';
 import { DEFAULT_TENANT, getOrUndefined, remoteOrDirect, seg, type DirectFlags } from '../remote-or-direct.js';
 import { withStoreOptions } from '../with-core.js';
@@ -32,7 +32,8 @@ function toolLine(t: ToolRecord): string {
 }
 
 function print(io: CliIo, format: Format, value: unknown, human: () => string): void {
-  io.stdout(format === 'json' ? jsonText(value) : human());
+  // Names, owners and reasons come from servers and other users: no terminal control reaches the screen.
+  io.stdout(format === 'json' ? jsonText(value) : printableLines(human()));
 }
 
 const named = (server: string, tool: string | undefined) => (tool === undefined ? `server ${server}` : `${server}.${tool}`);

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { ROLES, type Credential, type CreatedToken, type Role, type Tenant, type TokenInfo } from '../../identity/index.js';
 import { localActor } from '../local-actor.js';
-import { CliError, EXIT, type CliIo } from '../io.js';
+import { CliError, EXIT, printable, type CliIo } from '../io.js';
 import { normalizeUrl, remoteClient, remoteOf, storeToken, type Remote } from '../remote.js';
 import { withCore, withStoreOptions, type StoreFlags } from '../with-core.js';
 import { formatOf, withFormatOption, type Format } from './format.js';
@@ -38,6 +38,10 @@ function idOf(text: string): string {
 }
 
 function tokenLine(t: TokenInfo): string {
+  return printable(rawTokenLine(t));
+}
+
+function rawTokenLine(t: TokenInfo): string {
   const status = t.revokedAt ? 'revoked' : t.expiresAt && Date.parse(t.expiresAt) <= Date.now() ? 'expired' : 'active';
   return `${t.prefix.padEnd(17)} ${t.name.slice(0, 24).padEnd(24)} ${t.role.padEnd(13)} ${(t.scope ?? '*').padEnd(24)} ${status.padEnd(8)} ${t.expiresAt ?? 'never'}${t.agentId ? ` agent=${t.agentId}` : ''}`;
 }
@@ -185,7 +189,7 @@ export function registerLogin(program: Command, io: CliIo, done: (code: number) 
       if (!secret) throw new CliError('no token: set WARDEN_TOKEN (or pass --token)');
       const me = await remoteClient(url, secret).request<{ tenantId: string; name: string; grants: { role: string; scope?: string }[] }>('GET', '/api/v1/whoami');
       const file = await storeToken(io.env, url, secret);
-      io.stdout(`logged in to ${url} as ${me.name} (tenant ${me.tenantId}: ${me.grants.map((g) => `${g.role}${g.scope ? ` at ${g.scope}` : ''}`).join(', ')}); token kept in ${file}\n`);
+      io.stdout(`logged in to ${url} as ${printable(me.name)} (tenant ${me.tenantId}: ${me.grants.map((g) => `${g.role}${g.scope ? ` at ${g.scope}` : ''}`).join(', ')}); token kept in ${file}\n`);
       done(EXIT.ok);
     });
 }
@@ -212,7 +216,7 @@ export function registerWhoami(program: Command, io: CliIo, done: (code: number)
     if (!r) throw new CliError('whoami asks a server: set WARDEN_URL (and WARDEN_TOKEN or `warden login`)');
     const me = await r.request<{ tenantId: string; name: string; method: string; grants: { role: string; scope?: string }[] }>('GET', '/api/v1/whoami');
     if (formatOf(o) === 'json') io.stdout(`${JSON.stringify(me, null, 2)}\n`);
-    else io.stdout(`${me.name} (${me.method}) in tenant ${me.tenantId}: ${me.grants.map((g) => `${g.role}${g.scope ? ` at ${g.scope}` : ''}`).join(', ')}\n`);
+    else io.stdout(`${printable(me.name)} (${me.method}) in tenant ${me.tenantId}: ${me.grants.map((g) => `${g.role}${g.scope ? ` at ${g.scope}` : ''}`).join(', ')}\n`);
     done(EXIT.ok);
   });
 }

@@ -128,9 +128,13 @@ export function createHttpIdentity(opts: HttpIdentityOptions): (req: IncomingMes
         return refused(403, 'gateway.scope_refused', `the token of agent \`${subject.agentId}\` is granted at scope \`${granted}\`, which does not overlap the scope \`${bound}\` it is bound to on this gateway`);
       }
       base = narrower;
-      // A token names its principal; the binding's roles go with it only when it names the same one.
+      // A token names its principal; the binding's roles go with it only when it names the same one, and
+      // only when the token was granted over the whole scope the binding covers: an admin of one scope
+      // may mint a token naming any agent, but not borrow the roles an operator bound to it elsewhere.
       const own = subject.enforcer ? undefined : cred.principal;
-      principal = own === undefined ? binding.principal : binding.principal?.id === own ? binding.principal : { id: own };
+      const coversBinding = granted === undefined || isUnderScope(bound, granted);
+      const boundPrincipal = coversBinding ? binding.principal : binding.principal ? { id: binding.principal.id } : undefined;
+      principal = own === undefined ? boundPrincipal : boundPrincipal?.id === own ? boundPrincipal : { id: own };
       token = { id: cred.id, name: cred.name };
     } else if (opts.trustAgentHeader) {
       const id = header(req, 'x-warden-agent');
