@@ -187,6 +187,15 @@ describe('second review', () => {
     expect((await inject('POST', '/api/v1/audit/holds', api.auth('owner'), { scope: 'acme', from: '2028-02-29T00:00:00Z', reason: 'leap day' })).statusCode).toBe(201);
   });
 
+  it("answers the router's own refusals in the API's error shape, the path echoed bounded", async () => {
+    for (const [url, status] of [['/api/v1/tokens/%E0%A4%A', 400], [`/api/v1/registry/servers/${'a'.repeat(300)}`, 414]] as const) {
+      const res = await api.app.inject({ url, headers: api.auth('owner') });
+      expect(res.statusCode, url).toBe(status);
+      expect(res.json()).toMatchObject({ error: { code: 'request.invalid' } });
+      expect(res.body.length).toBeLessThan(400);
+    }
+  });
+
   it('refuses terminal escapes in registry owners and reasons', async () => {
     const res = await inject('POST', '/api/v1/registry/servers/files/block', api.auth('owner'), { reason: 'pwned \u001b]0;title\u0007' });
     expect(res.statusCode).toBe(400);

@@ -1,4 +1,4 @@
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { Ajv } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { ChainReader, DeliveryStore, RetentionService, RetentionStore } from '../audit/index.js';
@@ -74,7 +74,18 @@ const trustOneHop = (_address: string, hop: number): boolean => hop < 1;
 
 /** Builds the Fastify app; it does not listen, so tests call `app.inject()`. */
 export function buildApp(deps: AppDeps): FastifyInstance {
-  const server = { bodyLimit: deps.bodyLimit ?? 1024 * 1024, trustProxy: deps.trustProxy ? trustOneHop : false, ...(deps.https ? { https: deps.https } : {}) };
+  const server = {
+    bodyLimit: deps.bodyLimit ?? 1024 * 1024,
+    trustProxy: deps.trustProxy ? trustOneHop : false,
+    ...(deps.https ? { https: deps.https } : {}),
+    // The router's own refusals (a malformed escape, an over-long parameter) in the API's error shape,
+    // with the path echoed bounded like every other message.
+    frameworkErrors: (err: FastifyError, req: FastifyRequest, reply: FastifyReply) =>
+      reply
+        .status(err.statusCode ?? 400)
+        .type('application/json')
+        .send({ error: { code: 'request.invalid', message: err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? `a path parameter of \`${echoPath(req.url.split('?')[0] ?? '')}\` is longer than the API accepts` : `\`${echoPath(req.url.split('?')[0] ?? '')}\` is not a valid URL path` } }),
+  };
   const app = deps.logger
     ? Fastify({ ...server, loggerInstance: requestLogger(deps.logger), logController: new LogController({ disableRequestLogging: true }) })
     : Fastify({ ...server, logger: false });
