@@ -7,6 +7,7 @@ const BENCHES: Record<string, string> = {
   audit: 'bench/audit/audit-bench.ts',
   gateway: 'bench/gateway/gateway-bench.ts',
   detect: 'bench/detect/detect-bench.ts',
+  'detect-peer': 'bench/detect/peer-cost.ts',
   startup: 'bench/startup/startup-bench.ts',
 };
 
