@@ -198,48 +198,53 @@ export function createIdentityService(deps: IdentityDeps): IdentityService {
   };
   const mintNew = async (actor: Credential, input: NewToken): Promise<CreatedToken> => (await mint(actor, input))!;
 
+  const notWardenToken = () => new WardenError('auth.invalid_token', 'the bearer token is not a valid Warden token', { help: 'tokens look like `wdn_…`; create one with `warden token create`' });
+
+  /** An OIDC JWT: the issuer vouches for the person, Warden decides whether the tenant it names may act. */
+  const viaOidc = async (oidc: BearerVerifier, bearer: string): Promise<Credential> => {
+    const cred = await oidc.verify(bearer);
+    const tenant = await deps.store.getTenant(cred.tenantId);
+    if (!tenant || tenant.status !== 'active') throw new WardenError('auth.invalid_token', 'the OIDC token names a tenant that does not exist here or is not active', { help: 'an installation operator creates tenants with `warden tenant create`' });
+    return cred;
+  };
+
+  /** A Warden token (`wdn_…`, by id) or one imported from a gateway file (by its hash, on an index). */
+  const viaToken = async (bearer: string, id: string | undefined, now: number): Promise<Credential> => {
+    if (id === undefined && (bearer.length < MIN_SEED_LENGTH || bearer.length > MAX_BEARER_LENGTH)) throw notWardenToken();
+    const row = id !== undefined ? await deps.store.findToken(id) : await deps.store.findTokenByHash(hashToken(bearer));
+    const invalid = (why: string) => {
+      cache.delete(bearer);
+      return new WardenError('auth.invalid_token', `the bearer token ${why}`, { help: 'ask an owner or admin for a new token (`warden token create`)' });
+    };
+    if (!row && id === undefined) throw notWardenToken();
+    if (!row || !tokenMatches(bearer, row.hash)) throw invalid('is not known');
+    if (row.revokedAt !== null) throw invalid('was revoked');
+    if (row.expiresAt !== null && Date.parse(row.expiresAt) <= now) throw invalid('has expired');
+    const tenant = await deps.store.getTenant(row.tenantId);
+    if (!tenant || tenant.status !== 'active') throw invalid("belongs to a tenant that is not active");
+    // When a token was last used tells owners which ones are stale; a minute's precision is plenty.
+    if (row.lastUsedAt === null || now - Date.parse(row.lastUsedAt) > 60_000) void deps.store.touchToken(row.id, new Date(now).toISOString()).catch(() => {});
+    return {
+      tenantId: row.tenantId,
+      method: 'token',
+      id: row.id,
+      name: row.name,
+      grants: [{ role: row.role, ...(row.scope !== null ? { scope: row.scope } : {}) }],
+      principal: row.principal ?? undefined,
+      agentId: row.agentId ?? undefined,
+      expiresAt: row.expiresAt ?? undefined,
+    };
+  };
+
+
   return {
     async authenticate(bearer) {
-      const id = tokenIdOf(bearer);
-      if (id === undefined && deps.oidc && bearer.split('.').length === 3) {
-        const cred = await deps.oidc.verify(bearer);
-        const tenant = await deps.store.getTenant(cred.tenantId);
-        // The issuer names the tenant; Warden decides whether it exists and may act.
-        if (!tenant || tenant.status !== 'active') throw new WardenError('auth.invalid_token', 'the OIDC token names a tenant that does not exist here or is not active', { help: 'an installation operator creates tenants with `warden tenant create`' });
-        return cred;
-      }
-      // Not `wdn_…`: a token imported from a gateway file, found by its hash (a lookup on an index).
-      if (id === undefined && (bearer.length < MIN_SEED_LENGTH || bearer.length > MAX_BEARER_LENGTH)) {
-        throw new WardenError('auth.invalid_token', 'the bearer token is not a valid Warden token', { help: 'tokens look like `wdn_…`; create one with `warden token create`' });
-      }
       const now = deps.clock.now().getTime();
+      // One cache for both kinds: an OIDC token is not verified (nor its tenant read) on every request either.
       const hit = cache.get(bearer);
       if (hit && now >= hit.at && now - hit.at < ttl && (hit.cred.expiresAt === undefined || Date.parse(hit.cred.expiresAt) > now)) return hit.cred;
-      const row = id !== undefined ? await deps.store.findToken(id) : await deps.store.findTokenByHash(hashToken(bearer));
-      const invalid = (why: string) => {
-        cache.delete(bearer);
-        return new WardenError('auth.invalid_token', `the bearer token ${why}`, { help: 'ask an owner or admin for a new token (`warden token create`)' });
-      };
-      if (!row && id === undefined) {
-        throw new WardenError('auth.invalid_token', 'the bearer token is not a valid Warden token', { help: 'tokens look like `wdn_…`; create one with `warden token create`' });
-      }
-      if (!row || !tokenMatches(bearer, row.hash)) throw invalid('is not known');
-      if (row.revokedAt !== null) throw invalid('was revoked');
-      if (row.expiresAt !== null && Date.parse(row.expiresAt) <= now) throw invalid('has expired');
-      const tenant = await deps.store.getTenant(row.tenantId);
-      if (!tenant || tenant.status !== 'active') throw invalid("belongs to a tenant that is not active");
-      const cred: Credential = {
-        tenantId: row.tenantId,
-        method: 'token',
-        id: row.id,
-        name: row.name,
-        grants: [{ role: row.role, ...(row.scope !== null ? { scope: row.scope } : {}) }],
-        principal: row.principal ?? undefined,
-        agentId: row.agentId ?? undefined,
-        expiresAt: row.expiresAt ?? undefined,
-      };
-      // When a token was last used tells owners which ones are stale; a minute's precision is plenty.
-      if (row.lastUsedAt === null || now - Date.parse(row.lastUsedAt) > 60_000) void deps.store.touchToken(row.id, new Date(now).toISOString()).catch(() => {});
+      const id = tokenIdOf(bearer);
+      const cred = id === undefined && deps.oidc && bearer.split('.').length === 3 ? await viaOidc(deps.oidc, bearer) : await viaToken(bearer, id, now);
       if (cache.size > 10_000) cache.clear();
       cache.set(bearer, { at: now, cred });
       return cred;
