@@ -32,6 +32,7 @@ export class CliError extends Error {
 
 // Text from agents, servers and other users; control characters could forge extra lines, recolor a
 // terminal, set its title or plant hyperlinks, and bidi overrides could reorder what is read.
+// The set of src/domain/control-chars.ts, spelled here so `warden --help` loads no further module.
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
 

@@ -35,3 +35,4 @@ export type { AuditSink } from './audit-sink.js';
 export { wellFormedValue } from './well-formed.js';
 export { parseInstant } from './instant.js';
 export { canonicalHostName, hostNameOfHeader } from './host-name.js';
+export { NO_CONTROL_PATTERN } from './control-chars.js';

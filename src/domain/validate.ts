@@ -35,6 +35,7 @@ export function compileValidator<S extends TSchema>(schema: S): (input: unknown)
  */
 export const NO_NUL_PATTERN = '^[^\\u0000]*$';
 
+
 /** Most issues one error reports; the rest are counted, so a hostile body cannot inflate the answer. */
 export const MAX_ISSUES = 20;
 

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { NO_NUL_PATTERN } from '../../domain/index.js';
+import { NO_CONTROL_PATTERN, NO_NUL_PATTERN } from '../../domain/index.js';
 
 // The wire shapes of the registry's records (src/registry/records.ts). The response serializer drops a
 // field missing here and writes the rest in this order, which is the order the store builds them in:
@@ -48,7 +48,7 @@ export const AgentRecordSchema = Type.Object({
 
 const Name = Type.String({ minLength: 1, maxLength: 256, pattern: NO_NUL_PATTERN });
 // Owners, classifications and reasons are shown in consoles and terminals: no control characters.
-const PRINTABLE = '^[^\\u0000-\\u001f\\u007f-\\u009f\\u202a-\\u202e\\u2066-\\u2069]*$';
+const PRINTABLE = NO_CONTROL_PATTERN;
 const Label = Type.String({ minLength: 1, maxLength: 256, pattern: PRINTABLE });
 
 export const ServerParams = Type.Object({ server: Name });
