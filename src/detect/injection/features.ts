@@ -42,22 +42,31 @@ const WORD_CHARS = 24;
 
 /**
  * Scratch space of feature extraction, reused by every call through it (extraction never re-enters
- * itself): the dense counts of the hashing trick, the buckets touched, the output being built, and the
- * token spans of the last text. Owned by whoever extracts (the injection model of one detector set).
+ * itself): an open-addressing table counting the buckets of the block being built (sized to the block,
+ * so a short text's counts stay in the fastest cache instead of spreading over a 1 MB array of 2^18
+ * counts), the buckets in the order first seen with their counts, the output, and the token spans of
+ * the last text. Owned by whoever extracts (the injection model of one detector set).
  */
 export interface FeatureScratch {
-  readonly dense: Float32Array;
+  /** Slot -> 1 + index into `touched` of the bucket it holds; 0 is empty. Its length is a power of two. */
+  slots: Int32Array;
+  /** Buckets of the current block, in the order first seen. */
   touched: Int32Array;
+  /** Count of `touched[i]`. */
+  counts: Int32Array;
   outIndex: Int32Array;
   outValue: Float32Array;
   /** [start, end) pairs of the tokens of the last text. */
   spans: Int32Array;
 }
 
-/** Fresh feature scratch (1 MB of dense counts, plus small buffers grown on demand). */
+/** Fresh feature scratch (small buffers, grown on demand). */
 export function createFeatureScratch(): FeatureScratch {
-  return { dense: new Float32Array(1 << FEATURE_BITS), touched: new Int32Array(4096), outIndex: new Int32Array(4096), outValue: new Float32Array(4096), spans: new Int32Array(8192) };
+  return { slots: new Int32Array(4096), touched: new Int32Array(2048), counts: new Int32Array(2048), outIndex: new Int32Array(4096), outValue: new Float32Array(4096), spans: new Int32Array(8192) };
 }
+
+// 1 + ln(count) for the counts most buckets have: the same doubles Math.log gives, without the call.
+const SUBLINEAR = Float64Array.from({ length: 64 }, (_, c) => (c === 0 ? 0 : 1 + Math.log(c)));
 
 /**
  * The tokens `words` returns, as [start, end) pairs in `scratch.spans` (end capped at WORD_CHARS past start),
@@ -128,28 +137,63 @@ export const CHAR_BLOCK_WEIGHT = 0.5;
  * Extracts hashed features in two blocks, each with sublinear counts and L2-normalized on its own: word
  * unigrams and bigrams, then char 3..5-grams inside words (robust to misspellings) scaled by
  * CHAR_BLOCK_WEIGHT; then `extras` (rule hits, segments) as is. Hashes are FNV-1a of `w:word`,
- * `b:w1 w2`, `c:gram`, computed without building the strings, and counted in a preallocated dense array.
- * A bucket may appear in both blocks (a hash collision); the model sums both. Callers extracting many
- * texts pass one `scratch` (@default a fresh one, 1 MB, for this call only).
+ * `b:w1 w2`, `c:gram`, computed without building the strings. A bucket may appear in both blocks (a hash
+ * collision); the model sums both. Callers extracting many texts pass one `scratch` (@default a fresh
+ * one, for this call only).
  */
 export function extractFeatures(text: string, extras: readonly string[] = [], scratch: FeatureScratch = createFeatureScratch(), maxWords = 4000): FeatureVector {
-  const dense = scratch.dense;
-  let { touched, outIndex, outValue } = scratch;
+  const n = extractFeaturesInto(text, extras, scratch, maxWords);
+  return { index: scratch.outIndex.slice(0, n), value: scratch.outValue.slice(0, n) };
+}
+
+/**
+ * `extractFeatures` into `scratch.outIndex` and `scratch.outValue` (valid up to the returned length, until
+ * the next call through `scratch`), so a caller that only reads the vector once allocates nothing.
+ */
+export function extractFeaturesInto(text: string, extras: readonly string[], scratch: FeatureScratch, maxWords = 4000): number {
+  let { slots, touched, counts, outIndex, outValue } = scratch;
+  let mask = slots.length - 1;
   let n = 0;
   let out = 0;
+  // Doubles the table when it is half full, re-placing the buckets counted so far (their order is kept).
+  const grow = () => {
+    slots = scratch.slots = new Int32Array(slots.length * 2);
+    mask = slots.length - 1;
+    for (let i = 0; i < n; i++) {
+      let s = touched[i]! & mask;
+      while (slots[s] !== 0) s = (s + 1) & mask;
+      slots[s] = i + 1;
+    }
+    if (touched.length < slots.length >> 1) {
+      const t = new Int32Array(slots.length >> 1);
+      const c = new Int32Array(slots.length >> 1);
+      t.set(touched);
+      c.set(counts);
+      touched = scratch.touched = t;
+      counts = scratch.counts = c;
+    }
+  };
   const add = (h: number) => {
     const k = (h >>> 0) & MASK;
-    if (dense[k] === 0) {
-      if (n === touched.length) {
-        const grown = new Int32Array(n * 2);
-        grown.set(touched);
-        touched = scratch.touched = grown;
+    // Buckets are hash bits already, so their low bits spread over the table as they are.
+    let s = k & mask;
+    for (;;) {
+      const e = slots[s]!;
+      if (e === 0) break;
+      if (touched[e - 1] === k) {
+        counts[e - 1]!++;
+        return;
       }
-      touched[n++] = k;
+      s = (s + 1) & mask;
     }
-    dense[k]! += 1;
+    slots[s] = n + 1;
+    touched[n] = k;
+    counts[n++] = 1;
+    if (2 * n >= slots.length) grow();
   };
-  // Moves the counted block into the output, L2-normalized and scaled by `weight`, and resets the scratch.
+  // Moves the counted block into the output, L2-normalized and scaled by `weight`, and empties the table.
+  // The arithmetic is that of a Float32Array of counts: 1 + ln(count) in doubles for the norm, rounded to
+  // float32 for the value, which is float32 again once scaled.
   const flush = (weight: number) => {
     if (out + n > outIndex.length) {
       const size = Math.max(outIndex.length * 2, out + n);
@@ -162,18 +206,19 @@ export function extractFeatures(text: string, extras: readonly string[] = [], sc
     }
     let norm = 0;
     for (let i = 0; i < n; i++) {
-      const k = touched[i]!;
-      const v = 1 + Math.log(dense[k]!);
-      dense[k] = v;
+      const c = counts[i]!;
+      const v = c < 64 ? SUBLINEAR[c]! : 1 + Math.log(c);
+      outValue[out + i] = v;
       norm += v * v;
     }
     const scale = weight / (Math.sqrt(norm) || 1);
     for (let i = 0; i < n; i++) {
-      const k = touched[i]!;
-      outIndex[out] = k;
-      outValue[out++] = dense[k]! * scale;
-      dense[k] = 0;
+      outIndex[out] = touched[i]!;
+      outValue[out] = outValue[out]! * scale;
+      out++;
     }
+    if (n * 8 < slots.length) for (let i = 0; i < n; i++) clearSlot(slots, mask, touched[i]!);
+    else slots.fill(0);
     n = 0;
   };
   // Tokens as spans of `text` (the tokens of `words`, hashed in place: no string per token).
@@ -205,16 +250,26 @@ export function extractFeatures(text: string, extras: readonly string[] = [], sc
   flush(CHAR_BLOCK_WEIGHT);
   const extra = new Set<number>();
   for (const e of extras) extra.add(hashFeature(`x:${e}`));
-  const index = new Int32Array(out + extra.size);
-  const value = new Float32Array(out + extra.size);
-  index.set(outIndex.subarray(0, out));
-  value.set(outValue.subarray(0, out));
-  let i = out;
-  for (const k of extra) {
-    index[i] = k;
-    value[i++] = 1;
+  if (out + extra.size > outIndex.length) {
+    const index = new Int32Array(out + extra.size);
+    const value = new Float32Array(out + extra.size);
+    index.set(outIndex.subarray(0, out));
+    value.set(outValue.subarray(0, out));
+    outIndex = scratch.outIndex = index;
+    outValue = scratch.outValue = value;
   }
-  return { index, value };
+  for (const k of extra) {
+    outIndex[out] = k;
+    outValue[out++] = 1;
+  }
+  return out;
+}
+
+/** Empties the slot holding bucket `k` and re-places the run after it, so every probe chain stays whole. */
+function clearSlot(slots: Int32Array, mask: number, k: number): void {
+  // With every bucket of the block being cleared, emptying the whole run from k's home on is enough:
+  // the other buckets in that run are cleared by their own calls (a no-op once their slot is empty).
+  for (let s = k & mask; slots[s] !== 0; s = (s + 1) & mask) slots[s] = 0;
 }
 
 // First words of a request or task a user would type: questions and imperatives.

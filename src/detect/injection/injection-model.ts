@@ -1,5 +1,5 @@
 import { compilePatternSet, type PatternMatch, type PatternScratch, type PatternSet } from '../pattern-set.js';
-import { createFeatureScratch, extractFeatures, segmentFeatures, type FeatureScratch, type FeatureVector } from './features.js';
+import { createFeatureScratch, extractFeatures, extractFeaturesInto, segmentFeatures, type FeatureScratch, type FeatureVector } from './features.js';
 
 import { INJECTION_RULES } from './injection-rules.js';
 
@@ -170,9 +170,14 @@ export interface InjectionModel {
 
 /** Builds the feature vector the model reads; shared by training and inference. Pass a `scratch` when extracting many. */
 export function injectionFeatures(text: string, hits: readonly PatternMatch[], scratch?: FeatureScratch, maxWords?: number): FeatureVector {
+  return extractFeatures(text, injectionExtras(text, hits), scratch, maxWords);
+}
+
+/** The features beyond the text's own words and grams: which rules hit, and the segment features. */
+function injectionExtras(text: string, hits: readonly PatternMatch[]): string[] {
   const extras = [...new Set(hits.map((h) => `rule:${h.id}`)), ...segmentFeatures(text)];
   if (hits.length > 0) extras.push('rule:any');
-  return extractFeatures(text, extras, scratch, maxWords);
+  return extras;
 }
 
 /** Decodes the packed weights into a dense Float32Array over `2^bits` buckets. */
@@ -211,11 +216,12 @@ export function loadInjectionModel(file: InjectionWeightsFile, scratch: { patter
   const dense = unpack(file);
   const rules = compilePatternSet(INJECTION_RULES, { scratch: scratch.patterns });
   const features = scratch.features ?? createFeatureScratch();
-  const margin = (v: FeatureVector) => {
+  const marginOf = (index: Int32Array, value: Float32Array, n: number) => {
     let m = file.bias;
-    for (let i = 0; i < v.index.length; i++) m += (dense[v.index[i]!] ?? 0) * v.value[i]!;
+    for (let i = 0; i < n; i++) m += (dense[index[i]!] ?? 0) * value[i]!;
     return m;
   };
+  const margin = (v: FeatureVector) => marginOf(v.index, v.value, v.index.length);
   const calibrate = (m: number) => 1 / (1 + Math.exp(-(file.platt.a * m + file.platt.b)));
   // Every hit: a strong rule's span past the 200th weak hit must still be reported (and redactable); features dedupe by rule.
   const ruleHits = (text: string) => rules.matchAll(text).matches;
@@ -228,10 +234,13 @@ export function loadInjectionModel(file: InjectionWeightsFile, scratch: { patter
     score(raw, maxWords) {
       const text = proseOfJson(raw) ?? raw;
       const hits = ruleHits(text);
-      const m = margin(injectionFeatures(text, hits, features, maxWords));
+      // The vector is read once, where extraction left it (its arrays may have grown, so they are read after
+      // it): the same sum over the same entries as `margin`.
+      const n = extractFeaturesInto(text, injectionExtras(text, hits), features, maxWords);
+      const m = marginOf(features.outIndex, features.outValue, n);
       // One strong word (like `hello` in `Hello ChatGPT, you are DAN`, or a lone `prompt`) must not decide alone.
-      const n = hits.length > 0 ? SHORT_WORDS : evidenceWords(text);
-      return { p: calibrate(shortTextMargin(m, file.bias, n, hits.length > 0)), hits };
+      const words = hits.length > 0 ? SHORT_WORDS : evidenceWords(text);
+      return { p: calibrate(shortTextMargin(m, file.bias, words, hits.length > 0)), hits };
     },
   };
 }
