@@ -171,7 +171,7 @@ export function createDetectorSet(options: DetectorSetOptions = {}): DetectorSet
   // INVARIANT: a scan's steps end between detector calls, never inside one: the set's scratch buffers are
   // used by one detector call at a time, so scans of the same set may interleave at the steps.
   function* windowSteps(text: string, source: ScanSource, path: string | undefined, key: string | undefined, part: boolean, out: Finding[], offset: number): Generator<void, void> {
-    const n = normalize(text, scratch.fold);
+    const n = normalize(text, scratch.fold, scratch.letters);
     const views = [rawView(text), ...decodePayloads(text, options.decode)];
     const input: ScanInput = { raw: text, views, normalized: n.view, marks: n.marks, source, ...(path !== undefined ? { path } : {}), ...(key !== undefined ? { key } : {}), ...(part ? { part } : {}) };
     for (const d of detectors) {

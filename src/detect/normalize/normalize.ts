@@ -24,6 +24,9 @@ const LETTER = /^\p{L}$/u;
  */
 export type FoldCache = Map<number, string>;
 
+/** Whether a code point is a letter (`\p{L}`), by code point; at most 65536 entries, like FoldCache. */
+export type LetterCache = Map<number, boolean>;
+
 function fold(cp: number, foldCache: FoldCache): string {
   const hit = foldCache.get(cp);
   if (hit !== undefined) return hit;
@@ -48,13 +51,21 @@ function fold(cp: number, foldCache: FoldCache): string {
  * variation-selector characters, folds compatibility forms, accents and homoglyphs to ASCII, and
  * undoes letter spacing (`i g n o r e`) and leetspeak (`1gn0r3`). Runs in one linear pass plus two
  * linear post-passes; every output char keeps the raw offset it came from. `foldCache` keeps folded code
- * points across calls (@default a cache for this call only).
+ * points across calls, `letterCache` whether a code point is a letter (@default caches for this call only).
  */
-export function normalize(raw: string, foldCache: FoldCache = new Map()): Normalized {
+export function normalize(raw: string, foldCache: FoldCache = new Map(), letterCache: LetterCache = new Map()): Normalized {
   // Plain ASCII has no Unicode tricks to undo: only spacing and leetspeak, each checked cheaply first.
   if (!NOT_PLAIN_ASCII.test(raw)) return normalizeAscii(raw);
-  const out: string[] = [];
-  const map: number[] = [];
+  // The folded text, built from slices of ASCII runs and folded chars, and the raw offset of each of its chars.
+  let out = '';
+  let map = new Int32Array(raw.length + 64);
+  let n = 0;
+  const room = (k: number) => {
+    if (n + k < map.length) return;
+    const grown = new Int32Array(Math.max(map.length * 2, n + k + 1));
+    grown.set(map.subarray(0, n));
+    map = grown;
+  };
   const marks: SmugglingMark[] = [];
   let run: { kind: SmugglingKind; start: number; end: number; count: number; hidden: string } | undefined;
   const flush = () => {
@@ -86,6 +97,24 @@ export function normalize(raw: string, foldCache: FoldCache = new Map()): Normal
     wordConfusable = 0;
   };
   for (let i = 0; i < raw.length; ) {
+    if (raw.charCodeAt(i) < 0x80) {
+      // A run of ASCII is kept as it is: each char maps to itself, a letter extends the word, anything else ends it.
+      const from = i;
+      room(raw.length - i);
+      for (; i < raw.length; i++) {
+        const c = raw.charCodeAt(i);
+        if (c >= 0x80) break;
+        map[n++] = i;
+        if (isAsciiLetter(c)) {
+          if (wordStart < 0) wordStart = i;
+          wordAscii = true;
+        } else if (wordStart >= 0) endWord(i);
+      }
+      out += raw.slice(from, i);
+      prevCp = raw.charCodeAt(i - 1);
+      afterFlag = false;
+      continue;
+    }
     const cp = raw.codePointAt(i)!;
     const w = cp > 0xffff ? 2 : 1;
     if (isTag(cp)) {
@@ -94,8 +123,9 @@ export function normalize(raw: string, foldCache: FoldCache = new Map()): Normal
         const ch = cp >= 0xe0020 && cp <= 0xe007e ? String.fromCharCode(cp - 0xe0000) : '';
         mark('unicode_tags', i, i + w, ch);
         if (ch !== '') {
-          out.push(ch);
-          map.push(i);
+          room(1);
+          out += ch;
+          map[n++] = i;
         }
       }
     } else if (ZERO_WIDTH.has(cp)) {
@@ -110,36 +140,41 @@ export function normalize(raw: string, foldCache: FoldCache = new Map()): Normal
       // Marks used in ordinary right-to-left text: dropped, not reported.
     } else if (isVariation(cp)) {
       if (cp >= 0xe0100) mark('variation_selectors', i, i + w);
-    } else if (cp < 0x80) {
-      out.push(String.fromCharCode(cp));
-      map.push(i);
     } else {
       const f = fold(cp, foldCache);
       if (isConfusableScript(cp) && f.length > 0 && isAsciiLetter(f.codePointAt(0)!)) {
         if (wordStart < 0) wordStart = i;
         wordConfusable++;
       }
-      for (let k = 0; k < f.length; k++) {
-        out.push(f[k]!);
-        map.push(i);
-      }
+      room(f.length);
+      for (let k = 0; k < f.length; k++) map[n++] = i;
+      out += f;
     }
-    if (isAsciiLetter(cp)) {
-      if (wordStart < 0) wordStart = i;
-      wordAscii = true;
-    } else if (!(cp >= 0x80 && LETTER.test(String.fromCodePoint(cp))) && !ZERO_WIDTH.has(cp) && !isTag(cp) && !isBidi(cp)) {
-      endWord(i);
-    }
+    // A non-ASCII letter, or a char dropped above, leaves the word open; anything else ends it.
+    if (!isLetterCp(cp, letterCache) && !ZERO_WIDTH.has(cp) && !isTag(cp) && !isBidi(cp)) endWord(i);
     afterFlag = cp === BLACK_FLAG || (afterFlag && isTag(cp));
     prevCp = cp;
     i += w;
   }
   endWord(raw.length);
   flush();
-  map.push(raw.length);
-  const spaced = unspace(out, map);
+  room(1);
+  map[n++] = raw.length;
+  // Most texts have no spaced-out letters: then `unspace` would hand back the same chars and offsets.
+  if (!maySpace(out)) return { view: mappedView('normalized', unleet(out), map.slice(0, n)), marks: marks.sort((a, b) => a.start - b.start) };
+  const spaced = unspace(out.split(''), Array.from(map.subarray(0, n)));
   if (spaced.mark !== undefined) marks.push(spaced.mark);
   return { view: mappedView('normalized', unleet(spaced.chars.join('')), Int32Array.from(spaced.map)), marks: marks.sort((a, b) => a.start - b.start) };
+}
+
+/** Whether a code point (0x80 or above) is a letter, by `\p{L}`; cached, as `fold` is, by whoever normalizes many texts. */
+function isLetterCp(cp: number, letterCache: LetterCache): boolean {
+  let hit = letterCache.get(cp);
+  if (hit === undefined) {
+    hit = LETTER.test(String.fromCodePoint(cp));
+    if (letterCache.size < 65536) letterCache.set(cp, hit);
+  }
+  return hit;
 }
 
 // Printable ASCII, tab and newlines; anything else (controls included) takes the full path.
