@@ -243,14 +243,28 @@ function skipBlanks(text: string, at: number): number {
   return i;
 }
 
+/**
+ * The last word of every cue and title but "Name:", in lower case: such a cue's phrase ends in one, maybe
+ * with one of `?,:.` after it, and it starts the text's last run of ASCII letters (a phrase ending in a
+ * longer run has a letter before it, and is not the cue).
+ */
+const CUE_WORDS = new Set([...CUES.map(([p]) => p.replace(/[?,:.]$/, '').split(/[ ']/).pop()!), ...TITLES]);
+
 /** The cue the text ending at `i` holds, if any. */
 function cueEndingAt(text: string, i: number): Cue | undefined {
   const head = text.slice(Math.max(0, i - 16), i);
   const lower = head.toLowerCase();
+  // "Name:" as a form label, glued or not; lower-case "name:" is as often a YAML key.
+  if (head.endsWith('Name:')) return 'medium';
+  // Most runs stand after no cue at all: the letters ending the text (past one `?,:.`) settle that first.
+  let e = lower.length;
+  const last = lower.charCodeAt(e - 1);
+  if (last === 63 || last === 44 || last === 58 || last === 46) e--;
+  let b = e;
+  while (b > 0 && e - b < 10 && lower.charCodeAt(b - 1) >= 97 && lower.charCodeAt(b - 1) <= 122) b--;
+  if (!CUE_WORDS.has(lower.slice(b, e))) return undefined;
   const title = /[a-z]{2,9}\.?$/.exec(lower)?.[0];
   if (title !== undefined && TITLES.has(title.replace('.', '')) && !isLetter(lower[lower.length - title.length - 1] ?? ' ')) return 'strong';
-  // "Name:" as a form label; lower-case "name:" is as often a YAML key.
-  if (head.endsWith('Name:')) return 'medium';
   for (const [p, cue] of CUES) if (lower.endsWith(p) && !isLetter(lower[lower.length - p.length - 1] ?? ' ')) return cue;
   return undefined;
 }
