@@ -288,16 +288,16 @@ const YOUR_OUTPUT = ['your answer', 'your response', 'your reply', 'your output'
  * position, and whether it splits a word of the surrounding text, are features of their own.
  */
 export function segmentFeatures(text: string): string[] {
+  // A text of one line has no line standing inside a longer text (most prompts are one line).
+  if (text.indexOf('\n') < 0) return [];
   const out = new Set<string>();
-  let lineStart = 0;
   let index = 0;
   const lines: Array<[number, number]> = [];
-  for (let i = 0; i <= text.length; i++) {
-    if (i === text.length || text.charCodeAt(i) === 10) {
-      lines.push([lineStart, i]);
-      lineStart = i + 1;
-      if (lines.length > 2000) break;
-    }
+  for (let lineStart = 0; ; ) {
+    const nl = text.indexOf('\n', lineStart);
+    lines.push([lineStart, nl < 0 ? text.length : nl]);
+    if (nl < 0 || lines.length > 2000) break;
+    lineStart = nl + 1;
   }
   let mail: boolean | undefined;
   let lowered: string | undefined;

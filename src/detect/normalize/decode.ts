@@ -85,6 +85,11 @@ const ROT13_COMMON = new Set([...COMMON].map(rot13));
 const COMMON_HASHES = new Set([...COMMON].map(hashOf));
 const ROT13_COMMON_HASHES = new Set([...ROT13_COMMON].map(hashOf));
 const COMMON_LONGEST = Math.max(...[...COMMON].map((w) => w.length));
+// The low bits of those hashes, as a bitmap (1: a common word's, 2: a rotated one's): most words miss it, and
+// only a word that hits is looked up in the sets.
+const HASH_BITS = new Uint8Array(4096);
+for (const h of COMMON_HASHES) HASH_BITS[h & 4095]! |= 1;
+for (const h of ROT13_COMMON_HASHES) HASH_BITS[h & 4095]! |= 2;
 
 /** The lower-case letters of `s[start, end)`. */
 function lowerWord(s: string, start: number, end: number): string {
@@ -108,9 +113,10 @@ function englishHits(s: string): { plain: number; rotated: number } {
       }
       h = wordHash(h, c);
     } else if (start >= 0) {
-      if (i - start <= COMMON_LONGEST) {
-        if (COMMON_HASHES.has(h) && COMMON.has(lowerWord(s, start, i))) plain++;
-        if (ROT13_COMMON_HASHES.has(h) && ROT13_COMMON.has(lowerWord(s, start, i))) rotated++;
+      const bits = i - start <= COMMON_LONGEST ? HASH_BITS[h & 4095]! : 0;
+      if (bits !== 0) {
+        if (bits & 1 && COMMON_HASHES.has(h) && COMMON.has(lowerWord(s, start, i))) plain++;
+        if (bits & 2 && ROT13_COMMON_HASHES.has(h) && ROT13_COMMON.has(lowerWord(s, start, i))) rotated++;
       }
       start = -1;
     }
@@ -156,9 +162,9 @@ export function decodePayloads(raw: string, limits: DecodeLimits = {}): TextView
       while (runStart > i && isB64(text.charCodeAt(runStart - 1))) runStart--;
       let j = probe + 1;
       while (j < text.length && isB64(text.charCodeAt(j))) j++;
-      let hexOnly = true;
-      for (let k = runStart; k < j && hexOnly; k++) hexOnly = isHex(text.charCodeAt(k));
       if (j - runStart >= minRun) {
+        let hexOnly = true;
+        for (let k = runStart; k < j && hexOnly; k++) hexOnly = isHex(text.charCodeAt(k));
         const run = text.slice(runStart, j);
         const codec = hexOnly && run.length % 2 === 0 ? 'hex' : 'base64';
         const decoded = codec === 'hex' ? decodeHex(run) : decodeBase64(run);
