@@ -42,18 +42,18 @@ const WORD_CHARS = 24;
 
 /**
  * Scratch space of feature extraction, reused by every call through it (extraction never re-enters
- * itself): an open-addressing table counting the buckets of the block being built (sized to the block,
- * so a short text's counts stay in the fastest cache instead of spreading over a 1 MB array of 2^18
- * counts), the buckets in the order first seen with their counts, the output, and the token spans of
- * the last text. Owned by whoever extracts (the injection model of one detector set).
+ * itself): the hashes of the block being counted, an open-addressing table counting its buckets (sized
+ * to the block, so a short text's counts stay in the fastest cache instead of spreading over a 1 MB array
+ * of 2^18 counts) with the slots in the order first seen, the output, and the token spans of the last
+ * text. Owned by whoever extracts (the injection model of one detector set).
  */
 export interface FeatureScratch {
-  /** Slot -> 1 + index into `touched` of the bucket it holds; 0 is empty. Its length is a power of two. */
-  slots: Int32Array;
-  /** Buckets of the current block, in the order first seen. */
-  touched: Int32Array;
-  /** Count of `touched[i]`. */
-  counts: Int32Array;
+  /** Open addressing, two ints a slot: 1 + the bucket it holds (0: empty), and its count. Its length is a power of two. */
+  table: Int32Array;
+  /** Slots of the current block's buckets, in the order first seen. */
+  order: Int32Array;
+  /** Hashes of the block being counted. */
+  hashes: Int32Array;
   outIndex: Int32Array;
   outValue: Float32Array;
   /** [start, end) pairs of the tokens of the last text. */
@@ -62,7 +62,7 @@ export interface FeatureScratch {
 
 /** Fresh feature scratch (small buffers, grown on demand). */
 export function createFeatureScratch(): FeatureScratch {
-  return { slots: new Int32Array(4096), touched: new Int32Array(2048), counts: new Int32Array(2048), outIndex: new Int32Array(4096), outValue: new Float32Array(4096), spans: new Int32Array(8192) };
+  return { table: new Int32Array(8192), order: new Int32Array(2048), hashes: new Int32Array(4096), outIndex: new Int32Array(4096), outValue: new Float32Array(4096), spans: new Int32Array(8192) };
 }
 
 // 1 + ln(count) for the counts most buckets have: the same doubles Math.log gives, without the call.
@@ -151,105 +151,46 @@ export function extractFeatures(text: string, extras: readonly string[] = [], sc
  * the next call through `scratch`), so a caller that only reads the vector once allocates nothing.
  */
 export function extractFeaturesInto(text: string, extras: readonly string[], scratch: FeatureScratch, maxWords = 4000): number {
-  let { slots, touched, counts, outIndex, outValue } = scratch;
-  let mask = slots.length - 1;
-  let n = 0;
-  let out = 0;
-  // Doubles the table when it is half full, re-placing the buckets counted so far (their order is kept).
-  const grow = () => {
-    slots = scratch.slots = new Int32Array(slots.length * 2);
-    mask = slots.length - 1;
-    for (let i = 0; i < n; i++) {
-      let s = touched[i]! & mask;
-      while (slots[s] !== 0) s = (s + 1) & mask;
-      slots[s] = i + 1;
-    }
-    if (touched.length < slots.length >> 1) {
-      const t = new Int32Array(slots.length >> 1);
-      const c = new Int32Array(slots.length >> 1);
-      t.set(touched);
-      c.set(counts);
-      touched = scratch.touched = t;
-      counts = scratch.counts = c;
-    }
-  };
-  const add = (h: number) => {
-    const k = (h >>> 0) & MASK;
-    // Buckets are hash bits already, so their low bits spread over the table as they are.
-    let s = k & mask;
-    for (;;) {
-      const e = slots[s]!;
-      if (e === 0) break;
-      if (touched[e - 1] === k) {
-        counts[e - 1]!++;
-        return;
-      }
-      s = (s + 1) & mask;
-    }
-    slots[s] = n + 1;
-    touched[n] = k;
-    counts[n++] = 1;
-    if (2 * n >= slots.length) grow();
-  };
-  // Moves the counted block into the output, L2-normalized and scaled by `weight`, and empties the table.
-  // The arithmetic is that of a Float32Array of counts: 1 + ln(count) in doubles for the norm, rounded to
-  // float32 for the value, which is float32 again once scaled.
-  const flush = (weight: number) => {
-    if (out + n > outIndex.length) {
-      const size = Math.max(outIndex.length * 2, out + n);
-      const index = new Int32Array(size);
-      const value = new Float32Array(size);
-      index.set(outIndex.subarray(0, out));
-      value.set(outValue.subarray(0, out));
-      outIndex = scratch.outIndex = index;
-      outValue = scratch.outValue = value;
-    }
-    let norm = 0;
-    for (let i = 0; i < n; i++) {
-      const c = counts[i]!;
-      const v = c < 64 ? SUBLINEAR[c]! : 1 + Math.log(c);
-      outValue[out + i] = v;
-      norm += v * v;
-    }
-    const scale = weight / (Math.sqrt(norm) || 1);
-    for (let i = 0; i < n; i++) {
-      outIndex[out] = touched[i]!;
-      outValue[out] = outValue[out]! * scale;
-      out++;
-    }
-    if (n * 8 < slots.length) for (let i = 0; i < n; i++) clearSlot(slots, mask, touched[i]!);
-    else slots.fill(0);
-    n = 0;
-  };
   // Tokens as spans of `text` (the tokens of `words`, hashed in place: no string per token).
   const count = wordSpans(scratch, text, maxWords);
   const spans = scratch.spans;
+  // Word block: unigram and bigram hashes, in the order counted.
+  let hashes = room(scratch, 2 * count);
+  let h = 0;
   for (let t = 0; t < count; t++) {
-    add(hashToken(spans, W_SEED, text, t));
-    if (t + 1 < count) add(hashToken(spans, fnv(hashToken(spans, B_SEED, text, t), 32), text, t + 1));
+    hashes[h++] = hashToken(spans, W_SEED, text, t);
+    if (t + 1 < count) hashes[h++] = hashToken(spans, fnv(hashToken(spans, B_SEED, text, t), 32), text, t + 1);
   }
-  flush(1);
+  let out = countBlock(scratch, h, 0, 1);
+  // Char block: 3..5-grams of ` w ` for every token of 3+ chars (position -1 and len stand for the padding spaces).
+  let grams = 0;
+  for (let t = 0; t < count; t++) {
+    const len = spans[2 * t + 1]! - spans[2 * t]!;
+    if (len >= 3) grams += 3 * len;
+  }
+  hashes = room(scratch, grams);
+  h = 0;
   for (let t = 0; t < count; t++) {
     const from = spans[2 * t]!;
     const len = spans[2 * t + 1]! - from;
     if (len < 3) continue;
-    // Grams of ` w `: position -1 and len stand for the padding spaces.
     for (let k = -1; k + 3 <= len + 1; k++) {
-      let h = C_SEED;
+      let x = C_SEED;
       for (let j = 0; j < 5 && k + j <= len; j++) {
         let c = 32;
         if (k + j >= 0 && k + j < len) {
           c = text.charCodeAt(from + k + j);
           if (c >= 65 && c <= 90) c += 32;
         }
-        h = fnv(h, c);
-        if (j >= 2) add(h);
+        x = fnv(x, c);
+        if (j >= 2) hashes[h++] = x;
       }
     }
   }
-  flush(CHAR_BLOCK_WEIGHT);
+  out = countBlock(scratch, h, out, CHAR_BLOCK_WEIGHT);
   const extra = new Set<number>();
   for (const e of extras) extra.add(hashFeature(`x:${e}`));
+  let { outIndex, outValue } = scratch;
   if (out + extra.size > outIndex.length) {
     const index = new Int32Array(out + extra.size);
     const value = new Float32Array(out + extra.size);
@@ -265,11 +206,94 @@ export function extractFeaturesInto(text: string, extras: readonly string[], scr
   return out;
 }
 
-/** Empties the slot holding bucket `k` and re-places the run after it, so every probe chain stays whole. */
-function clearSlot(slots: Int32Array, mask: number, k: number): void {
-  // With every bucket of the block being cleared, emptying the whole run from k's home on is enough:
-  // the other buckets in that run are cleared by their own calls (a no-op once their slot is empty).
-  for (let s = k & mask; slots[s] !== 0; s = (s + 1) & mask) slots[s] = 0;
+/** `scratch.hashes`, grown to hold at least `n`. */
+function room(scratch: FeatureScratch, n: number): Int32Array {
+  if (scratch.hashes.length < n) scratch.hashes = new Int32Array(Math.max(n, 2 * scratch.hashes.length));
+  return scratch.hashes;
+}
+
+/**
+ * Counts the buckets of `scratch.hashes[0, n)` and appends them to the output from `out` on, in the order
+ * first seen, L2-normalized and scaled by `weight`; returns the new output length. The arithmetic is that of a
+ * Float32Array of counts: 1 + ln(count) in doubles for the norm, rounded to float32 for the value, which is
+ * float32 again once scaled.
+ */
+function countBlock(scratch: FeatureScratch, n: number, out: number, weight: number): number {
+  const hashes = scratch.hashes;
+  let table = scratch.table;
+  let order = scratch.order;
+  let mask = (table.length >> 1) - 1;
+  let seen = 0;
+  for (let i = 0; i < n; i++) {
+    const key = (hashes[i]! & MASK) + 1;
+    // Buckets are hash bits already, so their low bits spread over the table as they are.
+    let s = (key - 1) & mask;
+    for (;;) {
+      const e = table[2 * s]!;
+      if (e === key) {
+        table[2 * s + 1]!++;
+        break;
+      }
+      if (e === 0) {
+        table[2 * s] = key;
+        table[2 * s + 1] = 1;
+        order[seen++] = s;
+        if (4 * seen >= table.length) {
+          grow(scratch, seen);
+          table = scratch.table;
+          order = scratch.order;
+          mask = (table.length >> 1) - 1;
+        }
+        break;
+      }
+      s = (s + 1) & mask;
+    }
+  }
+  let { outIndex, outValue } = scratch;
+  if (out + seen > outIndex.length) {
+    const size = Math.max(outIndex.length * 2, out + seen);
+    const index = new Int32Array(size);
+    const value = new Float32Array(size);
+    index.set(outIndex.subarray(0, out));
+    value.set(outValue.subarray(0, out));
+    outIndex = scratch.outIndex = index;
+    outValue = scratch.outValue = value;
+  }
+  let norm = 0;
+  for (let i = 0; i < seen; i++) {
+    const s = order[i]!;
+    const c = table[2 * s + 1]!;
+    const v = c < 64 ? SUBLINEAR[c]! : 1 + Math.log(c);
+    outIndex[out + i] = table[2 * s]! - 1;
+    outValue[out + i] = v;
+    norm += v * v;
+    table[2 * s] = 0;
+  }
+  const scale = weight / (Math.sqrt(norm) || 1);
+  for (let i = out; i < out + seen; i++) outValue[i] = outValue[i]! * scale;
+  return out + seen;
+}
+
+/** Doubles `scratch.table`, re-placing the `seen` buckets counted so far (their order is kept). */
+function grow(scratch: FeatureScratch, seen: number): void {
+  const old = scratch.table;
+  const table = (scratch.table = new Int32Array(old.length * 2));
+  const mask = (table.length >> 1) - 1;
+  if (scratch.order.length < table.length >> 2) {
+    const o = new Int32Array(table.length >> 2);
+    o.set(scratch.order);
+    scratch.order = o;
+  }
+  const order = scratch.order;
+  for (let i = 0; i < seen; i++) {
+    const from = order[i]!;
+    const key = old[2 * from]!;
+    let s = (key - 1) & mask;
+    while (table[2 * s] !== 0) s = (s + 1) & mask;
+    table[2 * s] = key;
+    table[2 * s + 1] = old[2 * from + 1]!;
+    order[i] = s;
+  }
 }
 
 // First words of a request or task a user would type: questions and imperatives.
