@@ -104,16 +104,6 @@ function wordSpans(scratch: FeatureScratch, text: string, maxWords = 4000): numb
   return n;
 }
 
-/** FNV-1a of the token `spans[t]` of `text`, ASCII letters lower-cased as `words` does, from hash `h`. */
-function hashToken(spans: Int32Array, h: number, text: string, t: number): number {
-  const e = spans[2 * t + 1]!;
-  for (let p = spans[2 * t]!; p < e; p++) {
-    const c = text.charCodeAt(p);
-    h = Math.imul(h ^ (c >= 65 && c <= 90 ? c + 32 : c), 0x01000193);
-  }
-  return h;
-}
-
 const FNV_OFFSET = 0x811c9dc5;
 const fnv = (h: number, c: number) => Math.imul(h ^ c, 0x01000193);
 const fnvString = (h: number, s: string) => {
@@ -154,12 +144,27 @@ export function extractFeaturesInto(text: string, extras: readonly string[], scr
   // Tokens as spans of `text` (the tokens of `words`, hashed in place: no string per token).
   const count = wordSpans(scratch, text, maxWords);
   const spans = scratch.spans;
-  // Word block: unigram and bigram hashes, in the order counted.
+  // Word block: `w:word` of each token and `b:word next` of each pair, counted in the order w0 b01 w1 b12 w2 ….
+  // One pass over a token's chars carries three FNV states: its unigram, its pair's first half (`b:word`), and
+  // the pair it ends (the previous token's `b:prev ` carried on over this one).
   let hashes = room(scratch, 2 * count);
   let h = 0;
+  let pair = 0;
   for (let t = 0; t < count; t++) {
-    hashes[h++] = hashToken(spans, W_SEED, text, t);
-    if (t + 1 < count) hashes[h++] = hashToken(spans, fnv(hashToken(spans, B_SEED, text, t), 32), text, t + 1);
+    let w = W_SEED;
+    let b = B_SEED;
+    let p = pair;
+    const e = spans[2 * t + 1]!;
+    for (let i = spans[2 * t]!; i < e; i++) {
+      let c = text.charCodeAt(i);
+      if (c >= 65 && c <= 90) c += 32;
+      w = fnv(w, c);
+      b = fnv(b, c);
+      p = fnv(p, c);
+    }
+    if (t > 0) hashes[h++] = p;
+    hashes[h++] = w;
+    pair = fnv(b, 32);
   }
   let out = countBlock(scratch, h, 0, 1);
   // Char block: 3..5-grams of ` w ` for every token of 3+ chars (position -1 and len stand for the padding spaces).
