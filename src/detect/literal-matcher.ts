@@ -67,17 +67,27 @@ export function createLiteralMatcher(literals: readonly string[]): LiteralMatche
     }
   }
   const lengths = literals.map((l) => l.length);
-  const hasOut = new Uint8Array(next);
-  for (let i = 0; i < next; i++) hasOut[i] = outs[i]!.length > 0 ? 1 : 0;
+  // The same DFA with each target as its row's offset (state * symbols), bit-inverted (so negative) when
+  // the state reports literals: a step is one table read, with no multiply and no second lookup.
+  const step = new Int32Array(next * symbols);
+  for (let k = 0; k < step.length; k++) {
+    const t = delta[k]!;
+    step[k] = outs[t]!.length > 0 ? ~(t * symbols) : t * symbols;
+  }
   return {
     scan(lower, out) {
       let s = 0;
       for (let i = 0; i < lower.length; i++) {
         const c = lower.charCodeAt(i);
-        // A non-ASCII char is in no ASCII literal: back to the root, as symbol 0 leads.
-        s = c < 128 ? delta[s * symbols + symbol[c]!]! : 0;
-        if (hasOut[s] === 0) continue;
-        const o = outs[s]!;
+        // A non-ASCII char is in no ASCII literal: back to the root (which reports none), as symbol 0 leads.
+        if (c >= 128) {
+          s = 0;
+          continue;
+        }
+        s = step[s + symbol[c]!]!;
+        if (s >= 0) continue;
+        s = ~s;
+        const o = outs[s / symbols]!;
         for (let k = 0; k < o.length; k++) pushPair(out, o[k]!, i - lengths[o[k]!]! + 1);
       }
       for (const [l, id] of slow) for (let p = lower.indexOf(l); p >= 0; p = lower.indexOf(l, p + 1)) pushPair(out, id, p);
