@@ -9,13 +9,16 @@
  * anchor, so the figures carry over.
  *
  * In-process (default): each text is scanned once by each side to warm up, then timed as the best of `--reps`
- * passes, the sides taking turns pass by pass, so preemption and load drift on a shared machine fall on both
- * alike. `--stages` adds where Warden's time goes (CPU time per stage, summed over the texts).
+ * passes, the sides taking turns pass by pass, so load drift on a shared machine falls on both alike. Each
+ * pass is timed twice: wall clock, and process CPU time (getrusage, µs), which leaves out the time the
+ * process waited for a core: on a loaded machine preemption makes the wall figures of long texts noise, so
+ * the CPU figures are the ones to compare (they include GC and JIT threads running meanwhile, and about a
+ * µs per reading). `--stages` adds where Warden's time goes (CPU time per stage, summed over the texts).
  *
  * `--process`: the path the issue measured. `warden scan --jsonl FILE` (src/cli through tsx) against
  * bench/detect/llm-guard-jsonl.ts doing the same (read JSONL, check, write a JSON line per text), each run
- * on the texts and on an empty file; per text = (texts run - empty run) / texts, best of `--runs`. Peak RSS
- * per child from /usr/bin/time.
+ * on the texts and on an empty file; per text = (texts run - empty run) / texts, best of `--runs`, in wall
+ * time and in CPU time (user + system of the child, from /usr/bin/time, 10 ms resolution). Peak RSS too.
  *
  *   npx tsx bench/detect/peer-cost.ts [--reps 3] [--stages]
  *   npx tsx bench/detect/peer-cost.ts --process [--runs 3]
@@ -72,28 +75,38 @@ async function inProcess(): Promise<void> {
   const injection = new LLMGuard({ promptInjection: true, ...OTHER_GUARDS_OFF });
   const defaults = new LLMGuard({ promptInjection: true });
   const sides: Array<(text: string) => unknown> = [(t) => set.scanText(t, 'prompt'), (t) => injection.validate(t), (t) => defaults.validate(t)];
-  const times = sides.map(() => [] as number[]);
+  const wall = sides.map(() => [] as number[]);
+  const cpu = sides.map(() => [] as number[]);
   for (const text of texts) {
     for (const scan of sides) await scan(text);
-    const best = sides.map(() => Infinity);
+    const bestWall = sides.map(() => Infinity);
+    const bestCpu = sides.map(() => Infinity);
     for (let r = 0; r < reps; r++) {
       for (let k = 0; k < sides.length; k++) {
+        const c = process.cpuUsage();
         const t = performance.now();
         await sides[k]!(text);
-        best[k] = Math.min(best[k]!, performance.now() - t);
+        const ms = performance.now() - t;
+        const u = process.cpuUsage(c);
+        bestWall[k] = Math.min(bestWall[k]!, ms);
+        bestCpu[k] = Math.min(bestCpu[k]!, (u.user + u.system) / 1000);
       }
     }
-    best.forEach((b, k) => times[k]!.push(b));
+    bestWall.forEach((b, k) => wall[k]!.push(b));
+    bestCpu.forEach((b, k) => cpu[k]!.push(b));
   }
-  const [w, g, d] = times.map(stats) as [Stats, Stats, Stats];
-  const out = [
-    `${texts.length} texts, mean ${meanKb.toFixed(2)} KB; in process, best of ${reps} per text, sides taking turns`,
-    line('warden (all seven detectors)', w),
-    line('llm-guard (prompt-injection guard only)', g),
-    line('llm-guard (defaults: all six guards)', d),
-    `${ratio(w, g, 'llm-guard injection')}  (issue 19 target: mean ≤ ×1.0)`,
-    ratio(w, d, 'llm-guard defaults'),
-  ];
+  const out = [`${texts.length} texts, mean ${meanKb.toFixed(2)} KB; in process, best of ${reps} per text, sides taking turns`];
+  for (const [clock, times] of [['CPU time', cpu], ['wall clock', wall]] as const) {
+    const [w, g, d] = times.map(stats) as [Stats, Stats, Stats];
+    out.push(
+      `${clock}:`,
+      line('  warden (all seven detectors)', w),
+      line('  llm-guard (prompt-injection guard only)', g),
+      line('  llm-guard (defaults: all six guards)', d),
+      `  ${ratio(w, g, 'llm-guard injection')}  (issue 19 target: mean ≤ ×1.0)`,
+      `  ${ratio(w, d, 'llm-guard defaults')}`,
+    );
+  }
   if (values.stages) out.push(...stageLines());
   out.push(footer());
   process.stdout.write(out.join('\n') + '\n');
@@ -140,33 +153,38 @@ async function processMode(runs: number): Promise<void> {
       warden: (file) => ['--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts'), 'scan', '--jsonl', file],
       'llm-guard': (file) => ['--import', 'tsx', join(ROOT, 'bench', 'detect', 'llm-guard-jsonl.ts'), file],
     };
-    const run = (args: string[], lines: number): { ms: number; rssMb: number } => {
-      const t = performance.now();
-      const r = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, ...args], { cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 30 });
-      const ms = performance.now() - t;
+    const run = (args: string[], lines: number): { wall: number; cpu: number; rssMb: number } => {
+      const r = spawnSync('/usr/bin/time', ['-f', '%e %U %S %M', process.execPath, ...args], { cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 30 });
       // `warden scan` exits 1 when a finding reaches the threshold; anything else is a failed run.
       if (r.status !== 0 && r.status !== 1) throw new Error(`${args.join(' ')} exited ${r.status}: ${r.stderr.slice(-500)}`);
       const out = r.stdout.split('\n').filter((l) => l !== '').length;
       if (out !== lines) throw new Error(`${args.join(' ')} wrote ${out} lines for ${lines} texts`);
-      return { ms, rssMb: Number(r.stderr.trim().split('\n').pop()) / 1024 };
+      const [e, u, s, m] = r.stderr.trim().split('\n').pop()!.split(' ').map(Number) as [number, number, number, number];
+      return { wall: e * 1000, cpu: (u + s) * 1000, rssMb: m / 1024 };
     };
-    const best: Record<string, { start: number; full: number; rssMb: number }> = {};
+    type Best = { startWall: number; fullWall: number; startCpu: number; fullCpu: number; rssMb: number };
+    const best: Record<string, Best> = {};
     for (let k = 0; k < runs; k++) {
       for (const [name, args] of Object.entries(children)) {
         const s = run(args(empty), 0);
         const f = run(args(full), texts.length);
-        const b = (best[name] ??= { start: Infinity, full: Infinity, rssMb: 0 });
-        b.start = Math.min(b.start, s.ms);
-        b.full = Math.min(b.full, f.ms);
+        const b = (best[name] ??= { startWall: Infinity, fullWall: Infinity, startCpu: Infinity, fullCpu: Infinity, rssMb: 0 });
+        b.startWall = Math.min(b.startWall, s.wall);
+        b.fullWall = Math.min(b.fullWall, f.wall);
+        b.startCpu = Math.min(b.startCpu, s.cpu);
+        b.fullCpu = Math.min(b.fullCpu, f.cpu);
         b.rssMb = Math.max(b.rssMb, f.rssMb);
       }
     }
-    const per = (name: string) => (best[name]!.full - best[name]!.start) / texts.length;
+    const per = (name: string, clock: 'Wall' | 'Cpu') => (best[name]![`full${clock}`] - best[name]![`start${clock}`]) / texts.length;
     const out = [`${texts.length} texts, mean ${meanKb.toFixed(2)} KB; one process per run, read JSONL / scan / write JSONL, best of ${runs} runs`];
     for (const [name, b] of Object.entries(best)) {
-      out.push(`${name.padEnd(10)} start-up ${b.start.toFixed(0)} ms, with the texts ${b.full.toFixed(0)} ms: ${per(name).toFixed(3)} ms per text, start-up subtracted; peak RSS ${b.rssMb.toFixed(0)} MB`);
+      out.push(
+        `${name.padEnd(10)} CPU: start-up ${b.startCpu.toFixed(0)} ms, with the texts ${b.fullCpu.toFixed(0)} ms, ${per(name, 'Cpu').toFixed(3)} ms per text; ` +
+          `wall: start-up ${b.startWall.toFixed(0)} ms, with the texts ${b.fullWall.toFixed(0)} ms, ${per(name, 'Wall').toFixed(3)} ms per text; peak RSS ${b.rssMb.toFixed(0)} MB`,
+      );
     }
-    out.push(`warden/llm-guard (injection guard only), per text: ×${(per('warden') / per('llm-guard')).toFixed(2)}`);
+    out.push(`warden/llm-guard (injection guard only), per text, start-up subtracted: CPU ×${(per('warden', 'Cpu') / per('llm-guard', 'Cpu')).toFixed(2)}, wall ×${(per('warden', 'Wall') / per('llm-guard', 'Wall')).toFixed(2)}`);
     out.push(`load average ${loadBefore} before, ${load()} after, on ${availableParallelism()} cores`);
     process.stdout.write(out.join('\n') + '\n');
   } finally {
