@@ -42,6 +42,10 @@ export function compilePolicySet(parsed: readonly ParsedPolicySource[], sources:
   const rules: CompiledRule[] = [];
   const summaries: PolicySummary[] = [];
   const scans: ScanMandateEntry[] = [];
+  // Conditions repeat across rules (a few shapes, pasted many times): each distinct source is
+  // parsed and type-checked once per load. A CelProgram is a pure function of its source, so
+  // sharing one between rules is unobservable except in time.
+  const celBySource = new Map<string, ReturnType<typeof compileCel>>();
   for (const { value: doc, loc } of policies) {
     const mode = doc.metadata.mode ?? 'enforce';
     const version = doc.metadata.version ?? 1;
@@ -51,7 +55,8 @@ export function compilePolicySet(parsed: readonly ParsedPolicySource[], sources:
     for (const [i, r] of doc.spec.rules.entries()) {
       let when: CompiledRule['when'];
       if (r.when !== undefined) {
-        const c = compileCel(r.when);
+        let c = celBySource.get(r.when);
+        if (c === undefined) celBySource.set(r.when, (c = compileCel(r.when)));
         if (c.ok) when = c.program;
         else {
           diagnostics.push({
