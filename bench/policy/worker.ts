@@ -33,7 +33,7 @@ function loadWarden(w: Workload): Loaded {
   collectGarbage();
   const { value: set, ms } = timed(() => loadWardenSet(sources));
   const actions = w.actions.map(toWardenAction);
-  const candidates = actions.reduce((sum, a) => sum + set.index.candidates(a.scope, a.kind, a.tool?.name).length, 0);
+  const candidates = actions.reduce((sum, a) => sum + set.index.candidates(a).length, 0);
   return { engine: wardenEngine(set, actions), enginePolicies: set.rules.length, loadMs: ms, candidatesMean: candidates / actions.length };
 }
 

@@ -4,7 +4,7 @@ import { compileCel } from './cel.js';
 import type { CompiledRule, PolicySet, PolicySummary, ScopeSettings } from './compiled.js';
 import type { ScanMandateEntry } from './scan.js';
 import { hasErrors, type Diagnostic } from './diagnostic.js';
-import { compileGlobs } from '../domain/glob.js';
+import { compileGlobs, foldCase, type GlobMatcher } from '../domain/glob.js';
 import { lintDocuments } from './lint.js';
 import type { ParsedPolicySource } from './parse.js';
 import { buildRuleIndex } from './rule-index.js';
@@ -20,6 +20,21 @@ export interface PolicySource {
 export interface CompileResult {
   set: PolicySet | undefined;
   diagnostics: Diagnostic[];
+}
+
+/**
+ * The case-folding tool matcher over a name folded beforehand: the same parts the folding matcher
+ * builds (split on `*`, then folded), so `m(foldCase(v)) === compileGlobs(globs, { foldCase: true })(v)`.
+ * Undefined if folding ever yielded a `*` (no code point does), which the rejoin would misread.
+ */
+function prefoldedGlobs(globs: readonly string[]): GlobMatcher | undefined {
+  const folded: string[] = [];
+  for (const g of globs) {
+    const parts = g.split('*').map(foldCase);
+    if (parts.some((p) => p.includes('*'))) return undefined;
+    folded.push(parts.join('*'));
+  }
+  return compileGlobs(folded);
 }
 
 function setVersion(sources: readonly PolicySource[]): string {
@@ -98,6 +113,7 @@ export function compilePolicySet(parsed: readonly ParsedPolicySource[], sources:
           // with case folded, so `Delete_All` cannot slip past a `*delete_all` deny.
           servers: m.servers ? compileGlobs(m.servers, { foldCase: true }) : undefined,
           tools: m.tools ? compileGlobs(m.tools, { foldCase: true }) : undefined,
+          toolsFolded: m.tools ? prefoldedGlobs(m.tools) : undefined,
           toolGlobs: m.tools,
           // Resource URIs (paths are case-sensitive) and agent ids (Warden's own) match exactly.
           resources: m.resources ? compileGlobs(m.resources) : undefined,

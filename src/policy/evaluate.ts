@@ -3,6 +3,8 @@ import { buildActivation } from './activation.js';
 import { describeCelError } from './cel.js';
 import type { CompiledRule, PolicySet, ScopeSettings } from './compiled.js';
 import { combine } from './effect.js';
+import { foldCase } from '../domain/glob.js';
+import type { CelProgram } from './cel.js';
 import { ancestry, isUnder } from './scope-path.js';
 
 /** Inputs the evaluator takes besides the action. */
@@ -42,11 +44,18 @@ export function resolveSettings(set: PolicySet, scope: string): { defaultEffect:
   return { defaultEffect: defaultEffect ?? 'deny', defaultFrom, timezone: timezone ?? 'UTC' };
 }
 
-/** Everything in `match` except the action kind and scope, which the index (or caller) already checked. */
-export function matchesStatically(rule: CompiledRule, action: Action): boolean {
+/**
+ * Everything in `match` except the scope, which the index (or caller) already checked.
+ * `foldedTool` is `foldCase(action.tool.name)` when the caller has it, so it is folded once per decision.
+ */
+export function matchesStatically(rule: CompiledRule, action: Action, foldedTool?: string): boolean {
   for (const ex of rule.excludes) if (isUnder(action.scope, ex)) return false;
   if (rule.actions && !rule.actions.has(action.kind)) return false;
-  if (rule.tools && (!action.tool || !rule.tools(action.tool.name))) return false;
+  if (rule.tools) {
+    if (!action.tool) return false;
+    const hit = foldedTool !== undefined && rule.toolsFolded ? rule.toolsFolded(foldedTool) : rule.tools(action.tool.name);
+    if (!hit) return false;
+  }
   if (rule.servers) {
     const server = action.tool?.server ?? action.resource?.server;
     if (server === undefined || !rule.servers(server)) return false;
@@ -60,18 +69,34 @@ export function matchesStatically(rule: CompiledRule, action: Action): boolean {
   return true;
 }
 
-/** Runs a rule's condition; a failure fails closed: true for deny/require_approval, false for allow. */
-export function runCondition(rule: CompiledRule, activation: () => Record<string, unknown>): RuleOutcome {
-  if (!rule.when) return { matched: true };
-  let message: string;
+/** A condition's verdict on one activation: true, false, or why it gave neither. */
+export type ConditionResult = boolean | string;
+
+function evaluateCondition(program: CelProgram, activation: Record<string, unknown>): ConditionResult {
   try {
-    const v = rule.when(activation());
-    if (v === true) return { matched: true };
-    if (v === false) return { matched: false };
-    message = `condition returned a ${v === null ? 'null' : typeof v}, not a bool`;
+    const v = program(activation);
+    if (v === true || v === false) return v;
+    return `condition returned a ${v === null ? 'null' : typeof v}, not a bool`;
   } catch (err) {
-    message = describeCelError(err);
+    return describeCelError(err);
   }
+}
+
+/**
+ * Runs a rule's condition; a failure fails closed: true for deny/require_approval, false for allow.
+ * `memo` keeps each program's result for this one activation: rules share a program when their
+ * conditions are the same text (compile.ts), and a condition is a pure function of the activation.
+ */
+export function runCondition(rule: CompiledRule, activation: () => Record<string, unknown>, memo?: Map<CelProgram, ConditionResult>): RuleOutcome {
+  if (!rule.when) return { matched: true };
+  let result = memo?.get(rule.when);
+  if (result === undefined) {
+    result = evaluateCondition(rule.when, activation());
+    memo?.set(rule.when, result);
+  }
+  if (result === true) return { matched: true };
+  if (result === false) return { matched: false };
+  const message = result;
   const treatedAs = rule.effect !== 'allow';
   return { matched: treatedAs, error: { policy: rule.policy, version: rule.version, rule: rule.name, message, treatedAs } };
 }
@@ -94,7 +119,7 @@ function reasonOf(rule: CompiledRule, scope: string): Reason {
  * Warn-mode rules never change the effect; those that would have are listed in `warnings`.
  */
 export function decide(set: PolicySet, action: Action, opts: EvaluateOptions = {}): Decision {
-  return decideOver(set, action, set.index.candidates(action.scope, action.kind, action.tool?.name), opts);
+  return decideOver(set, action, set.index.candidates(action), opts);
 }
 
 /** The decision procedure over an explicit candidate list (the reference evaluator passes all rules). */
@@ -107,9 +132,12 @@ export function decideOver(set: PolicySet, action: Action, candidates: readonly 
   const enforced: CompiledRule[] = [];
   const warned: CompiledRule[] = [];
   const failed: { id: number; error: EvaluationError }[] = [];
+  const foldedTool = action.tool ? foldCase(action.tool.name) : undefined;
+  let memo: Map<CelProgram, ConditionResult> | undefined;
   for (const rule of candidates) {
-    if (!matchesStatically(rule, action)) continue;
-    const outcome = runCondition(rule, lazyActivation);
+    if (!matchesStatically(rule, action, foldedTool)) continue;
+    if (rule.when) memo ??= new Map();
+    const outcome = runCondition(rule, lazyActivation, memo);
     if (outcome.error) failed.push({ id: rule.id, error: outcome.error });
     if (!outcome.matched) continue;
     (rule.mode === 'enforce' ? enforced : warned).push(rule);
