@@ -2,7 +2,7 @@ import type { Action, ApprovalRequirement, Decision, Effect, EvaluationError, Fi
 import { buildActivation } from './activation.js';
 import { describeCelError } from './cel.js';
 import type { CompiledRule, PolicySet, ScopeSettings } from './compiled.js';
-import { combine } from './effect.js';
+import { strongest } from './effect.js';
 import { foldCase } from '../domain/glob.js';
 import type { CelProgram } from './cel.js';
 import { ancestry, isUnder } from './scope-path.js';
@@ -64,7 +64,15 @@ export function matchesStatically(rule: CompiledRule, action: Action, foldedTool
   if (rule.agents && (!action.agent || !rule.agents(action.agent.id))) return false;
   if (rule.roles) {
     const roles = action.principal?.roles;
-    if (!roles || !roles.some((r) => rule.roles!.has(r))) return false;
+    if (!roles) return false;
+    let any = false;
+    for (const r of roles) {
+      if (rule.roles.has(r)) {
+        any = true;
+        break;
+      }
+    }
+    if (!any) return false;
   }
   return true;
 }
@@ -72,46 +80,66 @@ export function matchesStatically(rule: CompiledRule, action: Action, foldedTool
 /** A condition's verdict on one activation: true, false, or why it gave neither. */
 export type ConditionResult = boolean | string;
 
-function evaluateCondition(program: CelProgram, activation: Record<string, unknown>): ConditionResult {
-  try {
-    const v = program(activation);
-    if (v === true || v === false) return v;
-    return `condition returned a ${v === null ? 'null' : typeof v}, not a bool`;
-  } catch (err) {
-    return describeCelError(err);
+/**
+ * The conditions of one decision: the activation, built on first use (so a decision no condition
+ * looks at builds none), and each program's result on it. Rules share a program when their
+ * condition text is the same (compile.ts), and a condition is a pure function of the activation,
+ * so each program runs at most once per decision.
+ */
+export class DecisionConditions {
+  private activation: Record<string, unknown> | undefined;
+  private results: Map<CelProgram, ConditionResult> | undefined;
+
+  constructor(
+    private readonly action: Action,
+    private readonly now: Date | undefined,
+    private readonly timezone: string,
+    private readonly findings: readonly Finding[],
+  ) {}
+
+  result(program: CelProgram): ConditionResult {
+    let r = this.results?.get(program);
+    if (r !== undefined) return r;
+    try {
+      // Built inside the try: a failure to build it fails the condition, as evaluating would.
+      this.activation ??= buildActivation(this.action, { now: this.now ?? new Date(), timezone: this.timezone, findings: this.findings });
+      const v = program(this.activation);
+      r = v === true || v === false ? v : `condition returned a ${v === null ? 'null' : typeof v}, not a bool`;
+    } catch (err) {
+      r = describeCelError(err);
+    }
+    (this.results ??= new Map()).set(program, r);
+    return r;
   }
 }
 
-/**
- * Runs a rule's condition; a failure fails closed: true for deny/require_approval, false for allow.
- * `memo` keeps each program's result for this one activation: rules share a program when their
- * conditions are the same text (compile.ts), and a condition is a pure function of the activation.
- */
-export function runCondition(rule: CompiledRule, activation: () => Record<string, unknown>, memo?: Map<CelProgram, ConditionResult>): RuleOutcome {
-  if (!rule.when) return { matched: true };
-  let result = memo?.get(rule.when);
-  if (result === undefined) {
-    result = evaluateCondition(rule.when, activation());
-    memo?.set(rule.when, result);
-  }
-  if (result === true) return { matched: true };
-  if (result === false) return { matched: false };
-  const message = result;
+/** Runs a rule's condition; a failure fails closed: true for deny/require_approval, false for allow. */
+export function runCondition(rule: CompiledRule, conditions: DecisionConditions): RuleOutcome {
+  if (!rule.when) return MATCHED;
+  const result = conditions.result(rule.when);
+  if (result === true) return MATCHED;
+  if (result === false) return UNMATCHED;
   const treatedAs = rule.effect !== 'allow';
-  return { matched: treatedAs, error: { policy: rule.policy, version: rule.version, rule: rule.name, message, treatedAs } };
+  return { matched: treatedAs, error: { policy: rule.policy, version: rule.version, rule: rule.name, message: result, treatedAs } };
 }
+
+const MATCHED: RuleOutcome = Object.freeze({ matched: true });
+const UNMATCHED: RuleOutcome = Object.freeze({ matched: false });
 
 function reasonOf(rule: CompiledRule, scope: string): Reason {
-  return {
-    policy: rule.policy,
-    version: rule.version,
-    rule: rule.name,
-    effect: rule.effect,
-    ...(rule.message !== undefined ? { message: rule.message } : {}),
-    scope: rule.scopes.find((s) => isUnder(scope, s)) ?? rule.scopes[0]!,
-    mode: rule.mode,
-  };
+  let at = rule.scopes[0]!;
+  for (const s of rule.scopes) {
+    if (isUnder(scope, s)) {
+      at = s;
+      break;
+    }
+  }
+  return rule.message !== undefined
+    ? { policy: rule.policy, version: rule.version, rule: rule.name, effect: rule.effect, message: rule.message, scope: at, mode: rule.mode }
+    : { policy: rule.policy, version: rule.version, rule: rule.name, effect: rule.effect, scope: at, mode: rule.mode };
 }
+
+const byId = (a: { id: number }, b: { id: number }) => a.id - b.id;
 
 /**
  * Decides an action against a policy set; never throws. Among enforce-mode matches deny beats
@@ -126,48 +154,48 @@ export function decide(set: PolicySet, action: Action, opts: EvaluateOptions = {
 export function decideOver(set: PolicySet, action: Action, candidates: readonly CompiledRule[], opts: EvaluateOptions = {}): Decision {
   const settings = resolveSettings(set, action.scope);
   const findings = opts.findings ?? [];
-  let activation: Record<string, unknown> | undefined;
-  const lazyActivation = () => (activation ??= buildActivation(action, { now: opts.now ?? new Date(), timezone: settings.timezone, findings }));
+  const conditions = new DecisionConditions(action, opts.now, settings.timezone, findings);
 
   const enforced: CompiledRule[] = [];
   const warned: CompiledRule[] = [];
   const failed: { id: number; error: EvaluationError }[] = [];
   const foldedTool = action.tool ? foldCase(action.tool.name) : undefined;
-  let memo: Map<CelProgram, ConditionResult> | undefined;
   for (const rule of candidates) {
     if (!matchesStatically(rule, action, foldedTool)) continue;
-    if (rule.when) memo ??= new Map();
-    const outcome = runCondition(rule, lazyActivation, memo);
+    const outcome = runCondition(rule, conditions);
     if (outcome.error) failed.push({ id: rule.id, error: outcome.error });
     if (!outcome.matched) continue;
     (rule.mode === 'enforce' ? enforced : warned).push(rule);
   }
-  enforced.sort((a, b) => a.id - b.id);
-  warned.sort((a, b) => a.id - b.id);
   // Candidate order depends on the index; sort so the explanation is the same however rules were found.
-  const errors = failed.sort((a, b) => a.id - b.id).map((f) => f.error);
+  enforced.sort(byId);
+  warned.sort(byId);
+  const errors = failed.sort(byId).map((f) => f.error);
 
-  const matchedEffect = combine(enforced.map((r) => r.effect));
+  let matchedEffect: Effect | undefined;
+  for (const r of enforced) matchedEffect = matchedEffect === undefined ? r.effect : strongest(matchedEffect, r.effect);
   const effect: Effect = matchedEffect ?? settings.defaultEffect;
-  let reasons: Reason[];
+  const reasons: Reason[] = [];
+  const approval: ApprovalRequirement[] = [];
   if (matchedEffect !== undefined) {
-    reasons = enforced.filter((r) => r.effect === effect).map((r) => reasonOf(r, action.scope));
+    for (const r of enforced) {
+      if (r.effect !== effect) continue;
+      reasons.push(reasonOf(r, action.scope));
+      if (r.approval && effect === 'require_approval') approval.push(r.approval);
+    }
   } else {
-    reasons = [
+    reasons.push(
       settings.defaultFrom !== undefined
         ? { policy: 'scope-settings', version: 1, rule: 'default-effect', effect, scope: settings.defaultFrom, message: `no rule matched; the default effect of scope \`${settings.defaultFrom}\` applies` }
         : { policy: 'builtin', version: 1, rule: 'default-deny', effect, message: 'no rule matched and no scope sets a default effect, so the action is denied' },
-    ];
+    );
   }
 
   const warnings: Reason[] = [];
   for (const w of warned) {
-    const wouldBe = combine([...(matchedEffect !== undefined ? [matchedEffect] : []), w.effect]) ?? effect;
+    const wouldBe = matchedEffect !== undefined ? strongest(matchedEffect, w.effect) : w.effect;
     if (wouldBe !== effect) warnings.push({ ...reasonOf(w, action.scope), wouldBe });
   }
-
-  const approval: ApprovalRequirement[] =
-    effect === 'require_approval' ? enforced.filter((r) => r.effect === 'require_approval' && r.approval).map((r) => r.approval!) : [];
 
   return {
     effect,
