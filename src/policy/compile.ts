@@ -37,6 +37,29 @@ function prefoldedGlobs(globs: readonly string[]): GlobMatcher | undefined {
   return compileGlobs(folded);
 }
 
+/** Tool matchers: the folding one is the prefolded one after `foldCase`, so both are built once. */
+function toolMatchers(globs: readonly string[]): { tools: GlobMatcher; toolsFolded: GlobMatcher | undefined } {
+  const folded = prefoldedGlobs(globs);
+  if (!folded) return { tools: compileGlobs(globs, { foldCase: true }), toolsFolded: undefined };
+  return { tools: (v) => folded(foldCase(v)), toolsFolded: folded };
+}
+
+/**
+ * Builds a value once per distinct list within one load: glob lists and role lists repeat across
+ * rules, and matchers and sets are pure functions of their list, so sharing them is unobservable
+ * except in time and memory.
+ */
+function onePerList<T>(make: (list: readonly string[]) => T): (list: readonly string[] | undefined) => T | undefined {
+  const made = new Map<string, T>();
+  return (list) => {
+    if (list === undefined) return undefined;
+    const key = JSON.stringify(list);
+    let v = made.get(key);
+    if (v === undefined) made.set(key, (v = make(list)));
+    return v;
+  };
+}
+
 function setVersion(sources: readonly PolicySource[]): string {
   const h = createHash('sha256');
   for (const s of [...sources].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0))) {
@@ -61,6 +84,11 @@ export function compilePolicySet(parsed: readonly ParsedPolicySource[], sources:
   // parsed and type-checked once per load. A CelProgram is a pure function of its source, so
   // sharing one between rules is unobservable except in time.
   const celBySource = new Map<string, ReturnType<typeof compileCel>>();
+  const actionSets = onePerList((l) => new Set(l as readonly ActionKind[]));
+  const nameSets = onePerList((l) => new Set(l));
+  const toolGlobs = onePerList(toolMatchers);
+  const foldedGlobs = onePerList((l) => compileGlobs(l, { foldCase: true }));
+  const exactGlobs = onePerList((l) => compileGlobs(l));
   for (const { value: doc, loc } of policies) {
     const mode = doc.metadata.mode ?? 'enforce';
     const version = doc.metadata.version ?? 1;
@@ -86,6 +114,7 @@ export function compilePolicySet(parsed: readonly ParsedPolicySource[], sources:
       // Disabled policies are still parsed and linted (so a broken one is caught before it is enabled) but never indexed.
       if (mode === 'disabled') continue;
       const m = r.match ?? {};
+      const tools = toolGlobs(m.tools);
       let approval: ApprovalRequirement | undefined;
       if (r.effect === 'require_approval') {
         approval = {
@@ -108,17 +137,17 @@ export function compilePolicySet(parsed: readonly ParsedPolicySource[], sources:
           effect: r.effect,
           message: r.message,
           approval,
-          actions: m.actions ? new Set<ActionKind>(m.actions) : undefined,
+          actions: actionSets(m.actions),
           // Tool and server names come from upstream servers, not the policy author: they match
           // with case folded, so `Delete_All` cannot slip past a `*delete_all` deny.
-          servers: m.servers ? compileGlobs(m.servers, { foldCase: true }) : undefined,
-          tools: m.tools ? compileGlobs(m.tools, { foldCase: true }) : undefined,
-          toolsFolded: m.tools ? prefoldedGlobs(m.tools) : undefined,
+          servers: foldedGlobs(m.servers),
+          tools: tools?.tools,
+          toolsFolded: tools?.toolsFolded,
           toolGlobs: m.tools,
           // Resource URIs (paths are case-sensitive) and agent ids (Warden's own) match exactly.
-          resources: m.resources ? compileGlobs(m.resources) : undefined,
-          agents: m.agents ? compileGlobs(m.agents) : undefined,
-          roles: m.roles ? new Set(m.roles) : undefined,
+          resources: exactGlobs(m.resources),
+          agents: exactGlobs(m.agents),
+          roles: nameSets(m.roles),
           when,
           whenSource: r.when,
         }),

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ACTION_KINDS, type Action, type ActionKind } from '../domain/index.js';
-import { foldCase } from '../domain/glob.js';
+import { compileGlobs, foldCase } from '../domain/glob.js';
 import type { CompiledRule, PolicySet } from './compiled.js';
 import { decide, matchesStatically } from './evaluate.js';
 import { loadPolicySources } from './load.js';
@@ -128,7 +128,11 @@ describe('rule index', () => {
       fc.property(fc.array(pol, { minLength: 1, maxLength: 4 }), fc.array(toolName, { minLength: 1, maxLength: 10 }), (policies, names) => {
         for (const r of load(policies).rules) {
           if (!r.tools) continue;
-          for (const n of names) expect(r.toolsFolded!(foldCase(n))).toBe(r.tools(n));
+          const reference = compileGlobs(r.toolGlobs!, { foldCase: true });
+          for (const n of names) {
+            expect(r.toolsFolded!(foldCase(n))).toBe(reference(n));
+            expect(r.tools(n)).toBe(reference(n));
+          }
         }
       }),
       { numRuns: 200 },

@@ -8,52 +8,51 @@ import { ancestry } from './scope-path.js';
  *
  * 1. Scope: rules are filed under each scope they are attached to; a lookup visits only the index
  *    nodes on the action's scope's ancestry, found once per scope string and cached.
- * 2. Kind: within a node, one table per action kind; a rule without `actions` is in every table.
- * 3. Tool: each tool glob gets one key from its case-folded literal parts: the whole name when it
- *    has no `*`, else the part before the first `*` (a prefix), else the part after the last `*`
- *    (a suffix), else the residual key every tool hits (`*`, `*.read*`). A tool name is turned into
- *    the keys it hits once and cached. Rules without a tool constraint sit apart: they are
- *    candidates for every action, with or without a tool.
- * 4. Roles: a rule limited to roles carries a bit per role; a lookup drops it unless the principal
- *    holds one of them (roles past the 30th share one bit that any unknown role sets).
+ * 2. Tool: within a node, rules are grouped by key. Each tool glob gets one key from its
+ *    case-folded literal parts: the whole name when it has no `*`, else the part before the first
+ *    `*` (a prefix), else the part after the last `*` (a suffix), else the residual key every tool
+ *    hits (`*`, `*.read*`). A tool name is turned into the keys it hits once and cached, and a
+ *    lookup reads only those groups, plus the group of rules without a tool constraint.
+ * 3. Kind: each entry carries a bit per action kind it is limited to (all bits without `actions`).
+ * 4. Roles: an entry limited to roles carries a bit per role; a lookup drops it unless the principal
+ *    holds one of them (roles past the 28th share one bit that any unknown role sets).
  *
  * What remains is checked in full by the evaluator (`matchesStatically`), so the index may keep a
  * rule that does not match but never drop one that does. It never returns a rule whose scopes do
  * not cover the action's scope: the evaluator does not check that again.
  */
 
+/** Key of the rules without a tool constraint: visited for every action. */
+const NO_TOOL = 0;
 /** Key every tool name hits: globs with no literal prefix or suffix. */
-const RESIDUAL = 0;
+const RESIDUAL = 1;
 /** At most this many scope strings and tool names are remembered per index, each. */
 const MAX_CACHED = 4096;
 /** Longer tool names are resolved each time rather than kept as cache keys. */
 const MAX_CACHED_NAME = 512;
-const NAMED_ROLE_BITS = 30;
+// Masks stay below 2^30 so they are small integers: 28 named role bits, one shared by the other
+// roles, one set for every principal and on every rule without roles (which thus always passes).
+const NAMED_ROLE_BITS = 28;
 const OTHER_ROLES = 1 << NAMED_ROLE_BITS;
-/** Set in every principal's mask and on every rule without roles, so those rules always pass. */
-const ALWAYS = 1 << 31;
+const ALWAYS = 1 << (NAMED_ROLE_BITS + 1);
+/** Kind slots: one per action kind, the last for kinds the schema does not know. */
+const KIND_SLOTS = ACTION_KINDS.length + 1;
+const ANY_KIND = (1 << KIND_SLOTS) - 1;
 const EMPTY: readonly CompiledRule[] = Object.freeze([]);
 
-/** Rules and their role masks, side by side so a lookup scans masks without touching the rules. */
-interface Bucket {
-  readonly rules: CompiledRule[];
-  masks: number[] | Int32Array;
-}
-
-interface KindTable {
-  /** Rules with no tool constraint. */
-  noTool: Bucket | undefined;
-  byKey: Map<number, Bucket>;
-}
-
-/** What is filed under one scope path: a table per action kind, the last slot for unknown kinds. */
+/**
+ * What is filed under one scope path, grouped by key: the rules of `keys[g]` are
+ * `rules[starts[g]]` up to `rules[starts[g + 1]]` (or the end), with a kind mask and a role mask each.
+ */
 interface ScopeNode {
-  readonly kinds: (KindTable | undefined)[];
+  readonly keys: readonly number[];
+  readonly starts: readonly number[];
+  readonly rules: readonly CompiledRule[];
+  readonly kinds: readonly number[];
+  readonly roles: readonly number[];
   /** Every rule attached here, in id order. */
-  readonly all: CompiledRule[];
+  readonly all: readonly CompiledRule[];
 }
-
-const KIND_SLOTS = ACTION_KINDS.length + 1;
 
 function kindSlot(kind: ActionKind): number {
   const i = ACTION_KINDS.indexOf(kind);
@@ -99,7 +98,7 @@ class KeyCatalogue {
     this.suffixLengths = [...new Set([...this.suffix.keys()].map((s) => s.length))].sort((a, b) => a - b);
   }
 
-  /** The keys a tool name hits: the residual key, its exact key, and every prefix and suffix key it has. */
+  /** The keys a tool name hits, ascending: the residual key, its exact key, and every prefix and suffix key it has. */
   keysOf(name: string): Int32Array {
     const folded = foldCase(name);
     const out = [RESIDUAL];
@@ -115,17 +114,29 @@ class KeyCatalogue {
       const id = this.suffix.get(folded.slice(folded.length - n));
       if (id !== undefined) out.push(id);
     }
-    return Int32Array.from(out);
+    return Int32Array.from(out).sort();
   }
 }
 
-function push(bucket: Bucket, rule: CompiledRule, mask: number): void {
-  bucket.rules.push(rule);
-  (bucket.masks as number[]).push(mask);
+interface Entry {
+  key: number;
+  rule: CompiledRule;
+  kinds: number;
+  roles: number;
 }
 
-function newBucket(): Bucket {
-  return { rules: [], masks: [] };
+function nodeOf(entries: Entry[], all: CompiledRule[]): ScopeNode {
+  // Grouped by key, rules in id order within a key.
+  entries.sort((a, b) => a.key - b.key || a.rule.id - b.rule.id);
+  const keys: number[] = [];
+  const starts: number[] = [];
+  for (const [i, e] of entries.entries()) {
+    if (keys.length === 0 || keys[keys.length - 1] !== e.key) {
+      keys.push(e.key);
+      starts.push(i);
+    }
+  }
+  return { keys, starts, rules: entries.map((e) => e.rule), kinds: entries.map((e) => e.kinds), roles: entries.map((e) => e.roles), all };
 }
 
 /**
@@ -136,7 +147,7 @@ export function buildRuleIndex(rules: readonly CompiledRule[]): RuleIndex {
   const keys = new KeyCatalogue();
   const roleBits = new Map<string, number>();
   let otherRoles = false;
-  const maskOf = (rule: CompiledRule): number => {
+  const roleMaskOf = (rule: CompiledRule): number => {
     if (!rule.roles) return ALWAYS;
     let m = 0;
     for (const role of rule.roles) {
@@ -150,40 +161,29 @@ export function buildRuleIndex(rules: readonly CompiledRule[]): RuleIndex {
     return m;
   };
 
-  const nodes = new Map<string, ScopeNode>();
+  const building = new Map<string, { entries: Entry[]; all: CompiledRule[] }>();
   // A rule hit through two of its globs must be returned once: only rules with several keys are checked.
   const multiKey = new Uint8Array(rules.length);
   for (const rule of rules) {
-    const mask = maskOf(rule);
-    const ruleKeys = rule.toolGlobs ? [...new Set(rule.toolGlobs.map((g) => keys.intern(globKey(g))))] : undefined;
-    if (ruleKeys && ruleKeys.length > 1) multiKey[rule.id] = 1;
-    const slots = rule.actions ? [...rule.actions].map(kindSlot) : Array.from({ length: KIND_SLOTS }, (_, i) => i);
+    const roles = roleMaskOf(rule);
+    let kinds = ANY_KIND;
+    if (rule.actions) {
+      kinds = 0;
+      for (const k of rule.actions) kinds |= 1 << kindSlot(k);
+    }
+    const ruleKeys = rule.toolGlobs ? [...new Set(rule.toolGlobs.map((g) => keys.intern(globKey(g))))] : [NO_TOOL];
+    if (ruleKeys.length > 1) multiKey[rule.id] = 1;
     for (const scope of rule.scopes) {
-      let node = nodes.get(scope);
-      if (!node) nodes.set(scope, (node = { kinds: new Array<KindTable | undefined>(KIND_SLOTS).fill(undefined), all: [] }));
+      let node = building.get(scope);
+      if (!node) building.set(scope, (node = { entries: [], all: [] }));
       node.all.push(rule);
-      for (const slot of new Set(slots)) {
-        let table = node.kinds[slot];
-        if (!table) node.kinds[slot] = table = { noTool: undefined, byKey: new Map() };
-        if (!ruleKeys) push((table.noTool ??= newBucket()), rule, mask);
-        else {
-          for (const k of ruleKeys) {
-            let b = table.byKey.get(k);
-            if (!b) table.byKey.set(k, (b = newBucket()));
-            push(b, rule, mask);
-          }
-        }
-      }
+      for (const key of ruleKeys) node.entries.push({ key, rule, kinds, roles });
     }
   }
   keys.seal();
-  for (const node of nodes.values()) {
-    for (const table of node.kinds) {
-      if (!table) continue;
-      if (table.noTool) table.noTool.masks = Int32Array.from(table.noTool.masks);
-      for (const b of table.byKey.values()) b.masks = Int32Array.from(b.masks);
-    }
-  }
+  const nodes = new Map<string, ScopeNode>();
+  for (const [scope, b] of building) nodes.set(scope, nodeOf(b.entries, b.all));
+  building.clear();
 
   // Both caches hold values that are pure functions of their key and of this (immutable) index.
   const chains = new Map<string, readonly ScopeNode[]>();
@@ -223,11 +223,12 @@ export function buildRuleIndex(rules: readonly CompiledRule[]): RuleIndex {
 
   const seen = new Uint32Array(rules.length);
   let epoch = 0;
-  const collect = (b: Bucket, mask: number, out: CompiledRule[]): void => {
-    const masks = b.masks;
-    for (let i = 0; i < masks.length; i++) {
-      if ((masks[i]! & mask) === 0) continue;
-      const rule = b.rules[i]!;
+  /** Appends the rules of group `g` of `node` that pass the kind and role masks. */
+  const collect = (node: ScopeNode, g: number, kind: number, roles: number, out: CompiledRule[]): void => {
+    const end = g + 1 < node.starts.length ? node.starts[g + 1]! : node.rules.length;
+    for (let i = node.starts[g]!; i < end; i++) {
+      if ((node.kinds[i]! & kind) === 0 || (node.roles[i]! & roles) === 0) continue;
+      const rule = node.rules[i]!;
       if (multiKey[rule.id] === 1) {
         if (seen[rule.id] === epoch) continue;
         seen[rule.id] = epoch;
@@ -241,23 +242,27 @@ export function buildRuleIndex(rules: readonly CompiledRule[]): RuleIndex {
     candidates(action: Action) {
       const chain = chainOf(action.scope);
       if (chain.length === 0) return EMPTY as CompiledRule[];
-      const slot = kindSlot(action.kind);
+      const kind = 1 << kindSlot(action.kind);
       const tool = action.tool ? keysOf(action.tool.name) : undefined;
-      const mask = principalMask(action.principal?.roles);
+      const roles = principalMask(action.principal?.roles);
       if (++epoch === 0xffffffff) {
         seen.fill(0);
         epoch = 1;
       }
       const out: CompiledRule[] = [];
       for (const node of chain) {
-        const table = node.kinds[slot];
-        if (!table) continue;
-        if (table.noTool) collect(table.noTool, mask, out);
-        if (tool) {
-          for (let i = 0; i < tool.length; i++) {
-            const b = table.byKey.get(tool[i]!);
-            if (b) collect(b, mask, out);
-          }
+        const nk = node.keys;
+        let g = 0;
+        if (nk[0] === NO_TOOL) collect(node, g++, kind, roles, out);
+        if (!tool) continue;
+        // Both key lists ascend: walk them together.
+        let t = 0;
+        while (g < nk.length && t < tool.length) {
+          const a = nk[g]!;
+          const b = tool[t]!;
+          if (a === b) collect(node, g, kind, roles, out);
+          if (a <= b) g++;
+          if (b <= a) t++;
         }
       }
       return out;
