@@ -93,7 +93,7 @@ export function compilePolicySet(parsed: readonly ParsedPolicySource[], sources:
     const mode = doc.metadata.mode ?? 'enforce';
     const version = doc.metadata.version ?? 1;
     const scopes = outermost(Array.isArray(doc.metadata.scope) ? doc.metadata.scope : [doc.metadata.scope]);
-    summaries.push(Object.freeze({ name: doc.metadata.name, version, mode, scopes, rules: doc.spec.rules.length, file: loc.at([]).file }));
+    summaries.push(Object.freeze({ name: doc.metadata.name, version, mode, scopes, rules: doc.spec.rules.length, file: loc.file }));
     if (doc.spec.scan && mode !== 'disabled') scans.push(Object.freeze({ policy: doc.metadata.name, scopes, excludes: doc.metadata.exclude ?? [], spec: doc.spec.scan }));
     for (const [i, r] of doc.spec.rules.entries()) {
       let when: CompiledRule['when'];
