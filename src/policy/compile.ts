@@ -37,11 +37,12 @@ function prefoldedGlobs(globs: readonly string[]): GlobMatcher | undefined {
   return compileGlobs(folded);
 }
 
-/** Tool matchers: the folding one is the prefolded one after `foldCase`, so both are built once. */
-function toolMatchers(globs: readonly string[]): { tools: GlobMatcher; toolsFolded: GlobMatcher | undefined } {
+/** Tool matchers (the folding one is the prefolded one after `foldCase`) and the one copy of the list. */
+function toolMatchers(list: readonly string[]): { tools: GlobMatcher; toolsFolded: GlobMatcher | undefined; globs: readonly string[] } {
+  const globs = Object.freeze([...list]);
   const folded = prefoldedGlobs(globs);
-  if (!folded) return { tools: compileGlobs(globs, { foldCase: true }), toolsFolded: undefined };
-  return { tools: (v) => folded(foldCase(v)), toolsFolded: folded };
+  if (!folded) return { tools: compileGlobs(globs, { foldCase: true }), toolsFolded: undefined, globs };
+  return { tools: (v) => folded(foldCase(v)), toolsFolded: folded, globs };
 }
 
 /**
@@ -143,7 +144,7 @@ export function compilePolicySet(parsed: readonly ParsedPolicySource[], sources:
           servers: foldedGlobs(m.servers),
           tools: tools?.tools,
           toolsFolded: tools?.toolsFolded,
-          toolGlobs: m.tools,
+          toolGlobs: tools?.globs,
           // Resource URIs (paths are case-sensitive) and agent ids (Warden's own) match exactly.
           resources: exactGlobs(m.resources),
           agents: exactGlobs(m.agents),

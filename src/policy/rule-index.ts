@@ -39,6 +39,7 @@ const ALWAYS = 1 << (NAMED_ROLE_BITS + 1);
 const KIND_SLOTS = ACTION_KINDS.length + 1;
 const ANY_KIND = (1 << KIND_SLOTS) - 1;
 const EMPTY: readonly CompiledRule[] = Object.freeze([]);
+const NO_TOOL_KEYS: readonly number[] = Object.freeze([NO_TOOL]);
 
 /**
  * What is filed under one scope path, grouped by key: the rules of `keys[g]` are
@@ -161,6 +162,13 @@ export function buildRuleIndex(rules: readonly CompiledRule[]): RuleIndex {
     return m;
   };
 
+  // Glob lists repeat across rules (compile.ts shares each distinct one): key each list once.
+  const keysByList = new Map<readonly string[], readonly number[]>();
+  const keysOfGlobs = (globs: readonly string[]): readonly number[] => {
+    let k = keysByList.get(globs);
+    if (k === undefined) keysByList.set(globs, (k = [...new Set(globs.map((g) => keys.intern(globKey(g))))]));
+    return k;
+  };
   const building = new Map<string, { entries: Entry[]; all: CompiledRule[] }>();
   // A rule hit through two of its globs must be returned once: only rules with several keys are checked.
   const multiKey = new Uint8Array(rules.length);
@@ -171,7 +179,7 @@ export function buildRuleIndex(rules: readonly CompiledRule[]): RuleIndex {
       kinds = 0;
       for (const k of rule.actions) kinds |= 1 << kindSlot(k);
     }
-    const ruleKeys = rule.toolGlobs ? [...new Set(rule.toolGlobs.map((g) => keys.intern(globKey(g))))] : [NO_TOOL];
+    const ruleKeys = rule.toolGlobs ? keysOfGlobs(rule.toolGlobs) : NO_TOOL_KEYS;
     if (ruleKeys.length > 1) multiKey[rule.id] = 1;
     for (const scope of rule.scopes) {
       let node = building.get(scope);
