@@ -194,17 +194,21 @@ export function decideOver(set: PolicySet, action: Action, candidates: readonly 
   const warnings: Reason[] = [];
   for (const w of warned) {
     const wouldBe = matchedEffect !== undefined ? strongest(matchedEffect, w.effect) : w.effect;
-    if (wouldBe !== effect) warnings.push({ ...reasonOf(w, action.scope), wouldBe });
+    if (wouldBe !== effect) {
+      const warning: Reason = reasonOf(w, action.scope);
+      warning.wouldBe = wouldBe;
+      warnings.push(warning);
+    }
   }
 
-  return {
-    effect,
-    reasons,
-    warnings,
-    findings: [...findings],
-    obligations: [],
-    ...(errors.length > 0 ? { errors } : {}),
-    ...(approval.length > 0 ? { approval } : {}),
-    policySetVersion: set.version,
-  };
+  // Fields in this order, `errors` and `approval` only when there are some; spelled out rather
+  // than spread, on the hot path.
+  const copied = [...findings];
+  const v = set.version;
+  if (errors.length === 0) {
+    if (approval.length === 0) return { effect, reasons, warnings, findings: copied, obligations: [], policySetVersion: v };
+    return { effect, reasons, warnings, findings: copied, obligations: [], approval, policySetVersion: v };
+  }
+  if (approval.length === 0) return { effect, reasons, warnings, findings: copied, obligations: [], errors, policySetVersion: v };
+  return { effect, reasons, warnings, findings: copied, obligations: [], errors, approval, policySetVersion: v };
 }

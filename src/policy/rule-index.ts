@@ -263,14 +263,16 @@ export function buildRuleIndex(rules: readonly CompiledRule[]): RuleIndex {
         let g = 0;
         if (nk[0] === NO_TOOL) collect(node, g++, kind, roles, out);
         if (!tool) continue;
-        // Both key lists ascend: walk them together.
-        let t = 0;
-        while (g < nk.length && t < tool.length) {
-          const a = nk[g]!;
-          const b = tool[t]!;
-          if (a === b) collect(node, g, kind, roles, out);
-          if (a <= b) g++;
-          if (b <= a) t++;
+        // Both key lists ascend: find each of the name's few keys among the node's, from where the last was found.
+        for (let t = 0; t < tool.length && g < nk.length; t++) {
+          const want = tool[t]!;
+          let hi = nk.length;
+          while (g < hi) {
+            const mid = (g + hi) >>> 1;
+            if (nk[mid]! < want) g = mid + 1;
+            else hi = mid;
+          }
+          if (nk[g] === want) collect(node, g++, kind, roles, out);
         }
       }
       return out;
