@@ -47,6 +47,8 @@ export interface CellSuccess {
   memory: CellMemory;
   /** Warden only: mean number of candidate rules the index returned per sampled action. */
   candidatesMean?: number;
+  /** 1-minute load average of the machine when the cell started measuring and when it ended (it is shared). */
+  loadAverage: { start: number; end: number };
 }
 
 /** A cell that could not be measured, and why. */

@@ -24,7 +24,7 @@ import type { CellRequest, CellResult, EngineName } from './cell.js';
 import { compareOutcomes } from './compare.js';
 import { explainMismatches } from './explain.js';
 import type { MeasureOptions } from './measure.js';
-import { engineTable, ratioTable, setTable, toJson, type SizeReport } from './report.js';
+import { engineTable, ratioTable, scalingTable, setTable, toJson, type SizeReport } from './report.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const DEFAULT_OUT = join(HERE, '..', '.out', 'policy.json');
@@ -117,6 +117,7 @@ const LEGEND = [
   'Warden: decide(set, action) on a prebuilt Action. Cedar: statefulIsAuthorized on a set parsed once',
   '  with preparsePolicySet, request JSON prebuilt (principal, ToolCall resource, 4-level Scope chain).',
   'candidates: rules Warden\'s index hands to the evaluator per action (mean).',
+  'load average: the machine\'s 1-minute load average when the Warden cell started and ended timing (2 vCPUs, shared).',
   'RSS/heapUsed peak: whole worker process, generation included. Δ load: after minus before loading, both after a full GC.',
   'Ratios are Warden/Cedar: latency < 1 and throughput > 1 favour Warden.',
   `Equivalence: ${CEDAR_MAPPING_NOTE}; every action Cedar decided is compared on the effect`,
@@ -132,6 +133,8 @@ function render(reports: readonly SizeReport[], m: Machine): string {
     engineTable(reports),
     '',
     ratioTable(reports),
+    '',
+    scalingTable(reports),
     '',
     ...LEGEND,
     '',

@@ -69,6 +69,32 @@ export function ratioTable(reports: readonly SizeReport[]): string {
   return table(header, reports.map(ratioRow));
 }
 
+/**
+ * Warden across sizes: latency against the smallest size measured (how flat the index keeps it),
+ * candidates per action, and the machine's load average while the cell ran.
+ */
+export function scalingTable(reports: readonly SizeReport[]): string {
+  const header = ['rules', 'Warden p50 µs', 'Warden p99 µs', 'p50 / p50 smallest', 'p99 / p99 smallest', 'candidates', 'load average (start → end)'];
+  const cells = reports.map((r) => (r.warden.ok ? r.warden : undefined));
+  const base = cells.find((c) => c !== undefined);
+  return table(
+    header,
+    reports.map((r, i) => {
+      const w = cells[i];
+      if (!w || !base) return [int(r.rules), 'n/a', 'n/a', 'n/a', 'n/a', 'n/a', 'n/a'];
+      return [
+        int(r.rules),
+        fmt(w.latency.p50Us),
+        fmt(w.latency.p99Us),
+        ratio(w.latency.p50Us, base.latency.p50Us),
+        ratio(w.latency.p99Us, base.latency.p99Us),
+        w.candidatesMean !== undefined ? fmt(w.candidatesMean) : '-',
+        `${fmt(w.loadAverage.start, 2)} → ${fmt(w.loadAverage.end, 2)}`,
+      ];
+    }),
+  );
+}
+
 /** Per size: what was generated (policies, rules per attachment level) and what Cedar loaded. */
 export function setTable(reports: readonly SizeReport[]): string {
   const header = ['rules', 'policies', 'org / group / subgroup / project rules', 'Cedar policies (enforce-mode rules)'];

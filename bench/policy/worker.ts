@@ -3,6 +3,7 @@
  * Running each engine and size in a fresh process keeps memory figures and JIT state separate and
  * lets a cell that runs out of memory fail alone. Started by policy-bench.ts; not run by hand.
  */
+import { loadavg } from 'node:os';
 import { collectGarbage, createMemoryTracker, type MemoryTracker } from '../support/memory.js';
 import { createProgress } from '../support/progress.js';
 import { cedarEngine, loadCedarSet } from './cedar-engine.js';
@@ -33,7 +34,7 @@ function loadWarden(w: Workload): Loaded {
   collectGarbage();
   const { value: set, ms } = timed(() => loadWardenSet(sources));
   const actions = w.actions.map(toWardenAction);
-  const candidates = actions.reduce((sum, a) => sum + set.index.candidates(a.scope, a.kind, a.tool?.name).length, 0);
+  const candidates = actions.reduce((sum, a) => sum + set.index.candidates(a).length, 0);
   return { engine: wardenEngine(set, actions), enginePolicies: set.rules.length, loadMs: ms, candidatesMean: candidates / actions.length };
 }
 
@@ -75,6 +76,7 @@ export function runCell(req: CellRequest): CellResult {
     tracker.sample();
     const after = snapshot();
     progress.done(`loaded in ${(loaded.loadMs / 1000).toFixed(2)} s; measuring`);
+    const loadStart = loadavg()[0]!;
     const m = measure(loaded.engine, req.samples, req.measure, tracker, progress);
     progress.done(`${m.latency.count} timed decisions, p50 ${m.latency.p50Us.toFixed(1)} µs, ${m.covered}/${req.samples} actions covered`);
     const result: CellSuccess = {
@@ -88,6 +90,7 @@ export function runCell(req: CellRequest): CellResult {
       loadMs: loaded.loadMs,
       ...m,
       memory: memoryOf(tracker, before, after),
+      loadAverage: { start: loadStart, end: loadavg()[0]! },
       ...(loaded.candidatesMean !== undefined ? { candidatesMean: loaded.candidatesMean } : {}),
     };
     return result;

@@ -73,17 +73,31 @@ export function explainContext(action: Action, now: Date): NonNullable<Decision[
 export function buildActivation(action: Action, opts: { now: Date; timezone: string; findings: readonly Finding[] }): Record<string, unknown> {
   const time = decisionTime(action, opts.now);
   const { hour, weekday } = zoned(time, opts.timezone);
-  const context = { ...(toCelValue(action.context ?? {}) as Record<string, unknown>), time, hour: BigInt(hour), weekday, timezone: opts.timezone };
-  const tool = action.tool ? toCelValue(action.tool) : {};
+  // The caller's fields converted, then Warden's (replacing any the caller set, in place). A
+  // `__proto__` field is dropped: converting it set a prototype that copying the fields left behind.
+  const context: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(action.context ?? {})) if (k !== '__proto__') context[k] = toCelValue(v);
+  context.time = time;
+  context.hour = BigInt(hour);
+  context.weekday = weekday;
+  context.timezone = opts.timezone;
   return {
     action: { kind: action.kind, scope: action.scope },
-    principal: action.principal ? toCelValue({ roles: [], attributes: {}, ...action.principal }) : {},
-    agent: action.agent ? toCelValue({ attributes: {}, ...action.agent }) : {},
-    tool,
+    // The defaults first, then the principal's own fields converted: what converting
+    // `{ roles: [], attributes: {}, ...principal }` gives, without building that object first.
+    principal: action.principal ? convertInto({ roles: [], attributes: {} }, action.principal) : {},
+    agent: action.agent ? convertInto({ attributes: {} }, action.agent) : {},
+    tool: action.tool ? toCelValue(action.tool) : {},
     resource: action.resource ? toCelValue(action.resource) : {},
     server: action.tool ? { name: action.tool.server } : action.resource?.server ? { name: action.resource.server } : {},
     args: toCelValue(action.args ?? {}),
     context,
     findings: toCelValue(opts.findings),
   };
+}
+
+/** Converts `from`'s own enumerable fields into `into` (after the fields `into` already has), as `toCelValue` converts an object's. */
+function convertInto(into: Record<string, unknown>, from: object): Record<string, unknown> {
+  for (const [k, v] of Object.entries(from)) into[k] = toCelValue(v);
+  return into;
 }

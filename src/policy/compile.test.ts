@@ -61,6 +61,17 @@ describe('CEL compile errors', () => {
     expect(t!.message).toMatch(/overload/);
   });
 
+  it('reports a condition shared by several rules once per rule, each at its own place', () => {
+    const text = policy('p', 'acme', `    - { name: a, effect: deny, when: 'args.x == ' }\n    - { name: b, effect: allow, when: 'args.x == ' }\n    - { name: c, effect: deny, when: 'args.x == 1' }`);
+    const ds = errorsOf(text);
+    expect(ds.map((d) => [d.code, d.span.line])).toEqual([
+      ['policy.cel_compile', 6],
+      ['policy.cel_compile', 7],
+    ]);
+    expect(ds[0]!.message).toContain('rule `a`');
+    expect(ds[1]!.message).toContain('rule `b`');
+  });
+
   it('rejects a condition that is not a bool', () => {
     const [d] = errorsOf(policy('p', 'acme', `    - { name: r, effect: deny, when: '1 + 2' }`));
     expect(d!.message).toContain('must be a bool');

@@ -4,7 +4,7 @@ import { compileCel } from './cel.js';
 import type { CompiledRule, PolicySet, PolicySummary, ScopeSettings } from './compiled.js';
 import type { ScanMandateEntry } from './scan.js';
 import { hasErrors, type Diagnostic } from './diagnostic.js';
-import { compileGlobs } from '../domain/glob.js';
+import { compileGlobs, foldCase, type GlobMatcher } from '../domain/glob.js';
 import { lintDocuments } from './lint.js';
 import type { ParsedPolicySource } from './parse.js';
 import { buildRuleIndex } from './rule-index.js';
@@ -20,6 +20,45 @@ export interface PolicySource {
 export interface CompileResult {
   set: PolicySet | undefined;
   diagnostics: Diagnostic[];
+}
+
+/**
+ * The case-folding tool matcher over a name folded beforehand: the same parts the folding matcher
+ * builds (split on `*`, then folded), so `m(foldCase(v)) === compileGlobs(globs, { foldCase: true })(v)`.
+ * Undefined if folding ever yielded a `*` (no code point does), which the rejoin would misread.
+ */
+function prefoldedGlobs(globs: readonly string[]): GlobMatcher | undefined {
+  const folded: string[] = [];
+  for (const g of globs) {
+    const parts = g.split('*').map(foldCase);
+    if (parts.some((p) => p.includes('*'))) return undefined;
+    folded.push(parts.join('*'));
+  }
+  return compileGlobs(folded);
+}
+
+/** Tool matchers (the folding one is the prefolded one after `foldCase`) and the one copy of the list. */
+function toolMatchers(list: readonly string[]): { tools: GlobMatcher; toolsFolded: GlobMatcher | undefined; globs: readonly string[] } {
+  const globs = Object.freeze([...list]);
+  const folded = prefoldedGlobs(globs);
+  if (!folded) return { tools: compileGlobs(globs, { foldCase: true }), toolsFolded: undefined, globs };
+  return { tools: (v) => folded(foldCase(v)), toolsFolded: folded, globs };
+}
+
+/**
+ * Builds a value once per distinct list within one load: glob lists and role lists repeat across
+ * rules, and matchers and sets are pure functions of their list, so sharing them is unobservable
+ * except in time and memory.
+ */
+function onePerList<T>(make: (list: readonly string[]) => T): (list: readonly string[] | undefined) => T | undefined {
+  const made = new Map<string, T>();
+  return (list) => {
+    if (list === undefined) return undefined;
+    const key = JSON.stringify(list);
+    let v = made.get(key);
+    if (v === undefined) made.set(key, (v = make(list)));
+    return v;
+  };
 }
 
 function setVersion(sources: readonly PolicySource[]): string {
@@ -42,16 +81,26 @@ export function compilePolicySet(parsed: readonly ParsedPolicySource[], sources:
   const rules: CompiledRule[] = [];
   const summaries: PolicySummary[] = [];
   const scans: ScanMandateEntry[] = [];
+  // Conditions repeat across rules (a few shapes, pasted many times): each distinct source is
+  // parsed and type-checked once per load. A CelProgram is a pure function of its source, so
+  // sharing one between rules is unobservable except in time.
+  const celBySource = new Map<string, ReturnType<typeof compileCel>>();
+  const actionSets = onePerList((l) => new Set(l as readonly ActionKind[]));
+  const nameSets = onePerList((l) => new Set(l));
+  const toolGlobs = onePerList(toolMatchers);
+  const foldedGlobs = onePerList((l) => compileGlobs(l, { foldCase: true }));
+  const exactGlobs = onePerList((l) => compileGlobs(l));
   for (const { value: doc, loc } of policies) {
     const mode = doc.metadata.mode ?? 'enforce';
     const version = doc.metadata.version ?? 1;
     const scopes = outermost(Array.isArray(doc.metadata.scope) ? doc.metadata.scope : [doc.metadata.scope]);
-    summaries.push(Object.freeze({ name: doc.metadata.name, version, mode, scopes, rules: doc.spec.rules.length, file: loc.at([]).file }));
+    summaries.push(Object.freeze({ name: doc.metadata.name, version, mode, scopes, rules: doc.spec.rules.length, file: loc.file }));
     if (doc.spec.scan && mode !== 'disabled') scans.push(Object.freeze({ policy: doc.metadata.name, scopes, excludes: doc.metadata.exclude ?? [], spec: doc.spec.scan }));
     for (const [i, r] of doc.spec.rules.entries()) {
       let when: CompiledRule['when'];
       if (r.when !== undefined) {
-        const c = compileCel(r.when);
+        let c = celBySource.get(r.when);
+        if (c === undefined) celBySource.set(r.when, (c = compileCel(r.when)));
         if (c.ok) when = c.program;
         else {
           diagnostics.push({
@@ -66,6 +115,7 @@ export function compilePolicySet(parsed: readonly ParsedPolicySource[], sources:
       // Disabled policies are still parsed and linted (so a broken one is caught before it is enabled) but never indexed.
       if (mode === 'disabled') continue;
       const m = r.match ?? {};
+      const tools = toolGlobs(m.tools);
       let approval: ApprovalRequirement | undefined;
       if (r.effect === 'require_approval') {
         approval = {
@@ -88,16 +138,17 @@ export function compilePolicySet(parsed: readonly ParsedPolicySource[], sources:
           effect: r.effect,
           message: r.message,
           approval,
-          actions: m.actions ? new Set<ActionKind>(m.actions) : undefined,
+          actions: actionSets(m.actions),
           // Tool and server names come from upstream servers, not the policy author: they match
           // with case folded, so `Delete_All` cannot slip past a `*delete_all` deny.
-          servers: m.servers ? compileGlobs(m.servers, { foldCase: true }) : undefined,
-          tools: m.tools ? compileGlobs(m.tools, { foldCase: true }) : undefined,
-          toolGlobs: m.tools,
+          servers: foldedGlobs(m.servers),
+          tools: tools?.tools,
+          toolsFolded: tools?.toolsFolded,
+          toolGlobs: tools?.globs,
           // Resource URIs (paths are case-sensitive) and agent ids (Warden's own) match exactly.
-          resources: m.resources ? compileGlobs(m.resources) : undefined,
-          agents: m.agents ? compileGlobs(m.agents) : undefined,
-          roles: m.roles ? new Set(m.roles) : undefined,
+          resources: exactGlobs(m.resources),
+          agents: exactGlobs(m.agents),
+          roles: nameSets(m.roles),
           when,
           whenSource: r.when,
         }),

@@ -1,4 +1,4 @@
-import type { ActionKind, ApprovalRequirement, Effect } from '../domain/index.js';
+import type { Action, ActionKind, ApprovalRequirement, Effect } from '../domain/index.js';
 import type { CelProgram } from './cel.js';
 import type { GlobMatcher } from '../domain/glob.js';
 import type { ScanMandateEntry } from './scan.js';
@@ -20,6 +20,8 @@ export interface CompiledRule {
   readonly actions: ReadonlySet<ActionKind> | undefined;
   readonly servers: GlobMatcher | undefined;
   readonly tools: GlobMatcher | undefined;
+  /** `tools` over a name already case-folded (`foldCase`), so one decision folds the name once. */
+  readonly toolsFolded: GlobMatcher | undefined;
   readonly toolGlobs: readonly string[] | undefined;
   readonly resources: GlobMatcher | undefined;
   readonly agents: GlobMatcher | undefined;
@@ -47,7 +49,13 @@ export interface PolicySummary {
 
 /** Looks up the rules that could match an action; see rule-index.ts. */
 export interface RuleIndex {
-  candidates(scope: string, kind: ActionKind, toolName: string | undefined): CompiledRule[];
+  /**
+   * Every rule that could match the action (by scope, kind, tool name and the principal's roles),
+   * each once, in no particular order; only rules whose scopes cover the action's scope.
+   */
+  candidates(action: Action): CompiledRule[];
+  /** Every rule attached to the scope or one of its ancestors (excludes not applied), in id order. */
+  inScope(scope: string): readonly CompiledRule[];
   readonly size: number;
 }
 

@@ -232,6 +232,27 @@ describe('conditions', () => {
     expect(a.errors?.[0]).toMatchObject({ rule: 'env-allow', treatedAs: false });
   });
 
+  it('reports a failing condition shared by several rules for each of them, each failing its own way', () => {
+    const when = `when: 'args.environment == "production"'`;
+    const set = setOf(
+      settings('acme', '{ defaultEffect: allow }'),
+      policy('p', 'acme', `    - { name: d1, effect: deny, ${when} }\n    - { name: a1, effect: allow, ${when} }\n    - { name: d2, effect: deny, ${when} }`),
+      policy('q', 'acme/x', `    - { name: ok, effect: allow, when: 'args.environment == "production"' }`),
+    );
+    const d = decide(set, call('acme/x', 't.x'));
+    expect(d.effect).toBe('deny');
+    expect(d.reasons.map((r) => r.rule)).toEqual(['d1', 'd2']);
+    expect(d.errors?.map((e) => [e.policy, e.rule, e.treatedAs])).toEqual([
+      ['p', 'd1', true],
+      ['p', 'a1', false],
+      ['p', 'd2', true],
+      ['q', 'ok', false],
+    ]);
+    const ok = decide(set, call('acme/x', 't.x', { args: { environment: 'dev' } }));
+    expect(ok).toMatchObject({ effect: 'allow', reasons: [{ rule: 'default-effect' }] });
+    expect(ok.errors).toBeUndefined();
+  });
+
   it('fails closed on a wrong type at run time', () => {
     const set = setOf(settings('acme', '{ defaultEffect: allow }'), policy('p', 'acme', `    - { name: n, effect: deny, when: 'args.n > 3' }`));
     const d = decide(set, call('acme', 't.x', { args: { n: 'many' } }));

@@ -1,10 +1,13 @@
 import { isMap, isScalar, LineCounter, parseAllDocuments, type Document, type Node } from 'yaml';
 import { compileValidator, type ErrorCode, type SourceSpan } from '../domain/index.js';
 import type { Diagnostic } from './diagnostic.js';
+import { readPlainYaml } from './plain-yaml.js';
 import { PolicyDocSchema, PolicyTestFileSchema, ScopeSettingsDocSchema, type PolicyDoc, type PolicyTestFile, type ScopeSettingsDoc } from './document.js';
 
 /** Maps a path inside a parsed document back to its place in the source. */
 export interface Locator {
+  /** The file the document came from. */
+  readonly file: string;
   /** Span of the value at `path` (or of the key, when `key` is set); falls back to the nearest ancestor. */
   at(path: readonly (string | number)[], key?: string): SourceSpan;
   /** Span of character `offset` inside the string scalar at `path` (for CEL errors). */
@@ -41,6 +44,7 @@ function makeLocator(file: string, text: string, doc: Document, lc: LineCounter)
     return undefined;
   };
   return {
+    file,
     at(path, key) {
       const node = nodeAt(path);
       if (key !== undefined && node && isMap(node)) {
@@ -82,11 +86,16 @@ function pointerToPath(pointer: string): (string | number)[] {
 interface RawDoc {
   value: unknown;
   loc: Locator;
+  /** Where the document's contents start: how a lazy locator finds it again. */
+  offset: number;
 }
 
-function readYaml(file: string, text: string, diagnostics: Diagnostic[]): RawDoc[] {
+const YAML_OPTIONS = { prettyErrors: false, uniqueKeys: true } as const;
+
+/** The documents of `text` through `yaml`, with their errors as diagnostics. */
+function readFullYaml(file: string, text: string, diagnostics: Diagnostic[]): RawDoc[] {
   const lc = new LineCounter();
-  const docs = parseAllDocuments(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+  const docs = parseAllDocuments(text, { lineCounter: lc, ...YAML_OPTIONS });
   const list = Array.isArray(docs) ? docs : [];
   if (!Array.isArray(docs)) {
     diagnostics.push({ severity: 'error', code: 'policy.yaml_syntax', message: 'the file is not a YAML stream', span: { file, line: 1, col: 1 } });
@@ -102,9 +111,42 @@ function readYaml(file: string, text: string, diagnostics: Diagnostic[]): RawDoc
       continue;
     }
     if (doc.contents === null) continue; // an empty document between `---` separators
-    out.push({ value: doc.toJS({ maxAliasCount: 100 }), loc: makeLocator(file, text, doc, lc) });
+    out.push({ value: doc.toJS({ maxAliasCount: 100 }), loc: makeLocator(file, text, doc, lc), offset: doc.contents.range[0] });
   }
   return out;
+}
+
+/**
+ * Locators for documents the plain reader read: positions come from `yaml` itself, which parses
+ * the file only when a diagnostic first asks where something is (most loads never ask).
+ */
+function lazyLocators(file: string, text: string): (offset: number) => Locator {
+  let byOffset: Map<number, Locator> | undefined;
+  const located = (offset: number): Locator | undefined => {
+    byOffset ??= new Map(readFullYaml(file, text, []).map((d) => [d.offset, d.loc]));
+    return byOffset.get(offset);
+  };
+  // Only if `yaml` disagreed with the plain reader (never, by plain-yaml.test.ts): the document's start.
+  const start = (offset: number): SourceSpan => {
+    const before = text.slice(0, offset);
+    return { file, line: before.split('\n').length, col: offset - before.lastIndexOf('\n') };
+  };
+  return (offset) => ({
+    file,
+    at: (path, key) => located(offset)?.at(path, key) ?? start(offset),
+    inString: (path, at) => located(offset)?.inString(path, at) ?? start(offset),
+  });
+}
+
+/**
+ * The documents of a policy file: through the plain reader when the file lies inside its subset
+ * (the same values, much faster: plain-yaml.ts), else through `yaml`.
+ */
+function readYaml(file: string, text: string, diagnostics: Diagnostic[]): RawDoc[] {
+  const plain = readPlainYaml(text);
+  if (plain === undefined) return readFullYaml(file, text, diagnostics);
+  const locate = lazyLocators(file, text);
+  return plain.map((d) => ({ value: d.value, loc: locate(d.offset), offset: d.offset }));
 }
 
 function firstLine(s: string): string {

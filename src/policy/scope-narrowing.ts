@@ -30,7 +30,8 @@ export type NarrowingLoss =
 export function narrowingLosses(set: PolicySet, bound: string, requested: string, subject?: NarrowingSubject): NarrowingLoss[] {
   if (requested === bound) return [];
   const losses: NarrowingLoss[] = [];
-  for (const rule of set.rules) {
+  // Only a rule in force at `bound` can be lost, and those are attached on its ancestry.
+  for (const rule of set.index.inScope(bound)) {
     if (rule.mode !== 'enforce' || rule.effect === 'allow' || !concerns(rule, subject)) continue;
     if (appliesAt(rule, bound) && !appliesAt(rule, requested)) {
       losses.push({ kind: 'rule', policy: rule.policy, rule: rule.name, effect: rule.effect, exclude: excludeOf(rule, requested) });
