@@ -88,17 +88,17 @@ describe('PII detector: PERSON', () => {
   });
 
   it('stays linear in the number of names next to the other findings', () => {
-    // Each name was once checked against every finding before it. Times are compared, not bounded: 8x the
-    // names takes about 8x the time when linear and about 64x when quadratic; the best of five runs each,
-    // interleaved, keeps a loaded machine from tipping it.
+    // Each name was once checked against every finding before it. Times are compared, not bounded: 16x the
+    // names takes about 16x the time when linear and about 256x when quadratic; the best of seven runs each,
+    // interleaved, keeps a loaded machine (a GC pause, preemption) from tipping it.
     const detector = createPiiDetector();
     const input = (text: string): ScanInput => ({ raw: text, views: [rawView(text)], normalized: rawView(text), marks: [], source: 'prompt' });
-    const small = input('x Nora, '.repeat(2_000));
+    const small = input('x Nora, '.repeat(1_000));
     const large = input('x Nora, '.repeat(16_000));
     expect(detector.scan(large)).toHaveLength(16_000);
     let ts = Infinity;
     let tl = Infinity;
-    for (let r = 0; r < 5; r++) {
+    for (let r = 0; r < 7; r++) {
       let t = performance.now();
       detector.scan(small);
       ts = Math.min(ts, performance.now() - t);
@@ -106,6 +106,6 @@ describe('PII detector: PERSON', () => {
       detector.scan(large);
       tl = Math.min(tl, performance.now() - t);
     }
-    expect(tl / ts).toBeLessThan(24);
+    expect(tl / ts).toBeLessThan(80);
   });
 });
