@@ -67,6 +67,49 @@ describe('checkpoint', () => {
     await expect(checkpoint.check(call('acme/x', 'files.read'))).rejects.toThrow('disk full');
   });
 
+  it('defers the commit to `durable` when asked, and still hands the events over before resolving', async () => {
+    let commit!: () => void;
+    const handed: AuditEvent[] = [];
+    const { checkpoint } = harness((e) => {
+      handed.push(...e);
+      return new Promise<void>((resolve) => (commit = resolve));
+    });
+    const r = await checkpoint.check(call('acme/x', 'files.read'), undefined, { durability: 'deferred' });
+    expect(handed.map((e) => e.id)).toEqual([r.decision.auditEventId]);
+    let settled = false;
+    void r.durable!.then(() => (settled = true));
+    await Promise.resolve();
+    expect(settled).toBe(false);
+    commit();
+    await r.durable;
+    expect(settled).toBe(true);
+  });
+
+  it('rejects `durable`, not `check`, when a deferred commit fails, and leaves no unhandled rejection', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (err: unknown) => unhandled.push(err);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const { checkpoint } = harness(async () => {
+        throw new Error('disk full');
+      });
+      const r = await checkpoint.check(call('acme/x', 'files.read'), undefined, { durability: 'deferred' });
+      expect(r.decision.effect).toBe('allow');
+      // Nobody awaits `durable` for a while (the caller is busy with its upstream).
+      await new Promise((resolve) => setImmediate(resolve));
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(unhandled).toEqual([]);
+      await expect(r.durable).rejects.toThrow('disk full');
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
+  it('has no `durable` when the commit is awaited (the default)', async () => {
+    const { checkpoint } = harness();
+    expect((await checkpoint.check(call('acme/x', 'files.read'))).durable).toBeUndefined();
+  });
+
   it('times every stage', async () => {
     const { checkpoint } = harness();
     const r = await checkpoint.check(call('acme/x', 'files.read'));

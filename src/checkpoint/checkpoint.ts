@@ -33,15 +33,36 @@ export interface CheckpointResult {
   decision: Decision;
   action: Action;
   timings: StageTimings;
+  /**
+   * Present only when the pass ran with `durability: 'deferred'` and wrote events: settles with the
+   * decision event's commit (rejects with `audit.write_failed` or `audit.backpressure`). It is
+   * already marked handled, so a caller busy elsewhere when it rejects raises no unhandled
+   * rejection; the caller must still await it before anything reaches its agent.
+   */
+  durable?: Promise<void>;
+}
+
+/** How one `check` relates to the commit of its decision event. */
+export interface CheckOptions {
+  /**
+   * `before-return`: `check` resolves only once the decision event is durable (a failed commit
+   * rejects `check`). `deferred`: `check` resolves as soon as the events are handed to the sink, and
+   * `durable` carries the commit, so a caller may overlap it with other work (the gateway's
+   * `before-respond` audit mode). Either way the events are appended before `check` resolves, in
+   * the order passes reached the audit stage.
+   * @default 'before-return'
+   */
+  durability?: 'before-return' | 'deferred';
 }
 
 /** The pipeline every enforcement point calls; see docs/architecture.md for the stage diagram. */
 export interface Checkpoint {
   /**
-   * Decides a validated action and resolves once its audit event is durable. `result.action` is
-   * what to forward: its arguments are redacted where a scan section asks for it.
+   * Decides a validated action and resolves once its audit event is durable (unless `opts` defers
+   * the commit to `result.durable`). `result.action` is what to forward: its arguments are redacted
+   * where a scan section asks for it.
    */
-  check(action: Action, caller?: CallerInfo): Promise<CheckpointResult>;
+  check(action: Action, caller?: CallerInfo, opts?: CheckOptions): Promise<CheckpointResult>;
   /** Scans a call's result when a scan section asks for output scanning; redacts and audits findings. */
   inspect(action: Action, value: unknown, caller?: CallerInfo): Promise<InspectResult>;
   /** A result event's payload: the result's digest and, when results are captured, the result with secrets and PII masked. */
@@ -79,14 +100,14 @@ export function runStages(deps: PassDeps, onStage?: (stage: Stage, ms: number) =
     return out;
   };
   return {
-    async check(input, caller) {
+    async check(input, caller, opts) {
       const timings: StageTimings = {};
-      let pass: Pass = { started: performance.now(), caller, action: input };
+      let pass: Pass = { started: performance.now(), caller, action: input, ...(opts?.durability === 'deferred' ? { deferDurable: true } : {}) };
       for (const stage of STAGES) {
         const current = pass;
         pass = await timed(stage.name, timings, () => stage.run(current, deps));
       }
-      return { ...answer(pass), timings };
+      return { ...answer(pass), timings, ...(pass.durable ? { durable: pass.durable } : {}) };
     },
 
     async inspect(action, value, caller) {

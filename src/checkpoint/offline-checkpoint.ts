@@ -51,7 +51,7 @@ export function createOfflineCheckpoint(opts: OfflineCheckpointOptions): Checkpo
     );
   const undated = at({ kind: 'tool.call', scope: 'offline' });
   return {
-    check: (action, caller) => at(action).check(action, caller),
+    check: (action, caller, checkOpts) => at(action).check(action, caller, checkOpts),
     inspect: (action, value, caller) => undated.inspect(action, value, caller),
     resultPayload: (value) => undated.resultPayload(value),
   };

@@ -30,6 +30,8 @@ export interface Pass {
   /** `performance.now()` when the pass began; the audit event's latency counts from here. */
   readonly started: number;
   readonly caller: CallerInfo | undefined;
+  /** The caller asked for `durability: 'deferred'`: audit hands its write back in `durable` rather than awaiting it. */
+  readonly deferDurable?: boolean;
   /** The action as the enforcement point validated it (identify), then with registry facts merged (registry). */
   readonly action: Action;
   /** Set by registry when the registry alone refuses the action (suspended agent, blocked tool). */
@@ -50,8 +52,10 @@ export interface Pass {
   readonly time?: Date;
   /** evaluate: the decision, without its audit event id. */
   readonly decision?: Decision;
-  /** audit: the id of the durable decision event; absent offline. */
+  /** audit: the id of the decision event (durable unless deferred); absent offline. */
   readonly auditEventId?: string | undefined;
+  /** audit, deferred passes only: the decision event's commit, marked handled. */
+  readonly durable?: Promise<void>;
 }
 
 /** A stage of the input pass: takes the pass so far, returns the next one. */

@@ -7,8 +7,9 @@ import { reached, type Pass, type PassStage } from '../pass.js';
 /**
  * audit: builds the decision event (over the forwarded action, so its digest is of the masked
  * arguments) and, when something was found, a correlated detection event, and awaits the sink:
- * no durable event, no decision. It may not change the decision. Offline there is no sink: nothing
- * is written and no event id is claimed.
+ * no durable event, no decision. A deferred pass hands the commit back in `durable` instead, and its
+ * caller answers nobody before it settles. It may not change the decision. Offline there is no
+ * sink: nothing is written and no event id is claimed.
  */
 export const audit: PassStage<'audit'> = {
   name: 'audit',
@@ -25,7 +26,14 @@ export const audit: PassStage<'audit'> = {
     const event = buildDecisionEvent(forwarded, decision, { time, ...(caller ? { caller } : {}), latencyMs: performance.now() - pass.started, ...(captured !== undefined ? { capturedArgs: captured } : {}) });
     const events: AuditEvent[] = [event];
     if (findings.length > 0) events.push(buildDetectionEvent(forwarded, findings, { time, source: 'input', correlationId: event.id, ...(caller ? { caller } : {}) }));
-    await deps.audit.append(events);
+    const write = deps.audit.append(events);
+    if (pass.deferDurable) {
+      // Handled here so a commit that fails while the caller still awaits its upstream is no
+      // unhandled rejection; the caller awaits `durable` itself and sees the failure then.
+      write.catch(() => {});
+      return { ...pass, auditEventId: event.id, durable: write };
+    }
+    await write;
     return { ...pass, auditEventId: event.id };
   },
 };
