@@ -74,4 +74,10 @@ describe('warden gateway --stdio (the drop-in wrapper) over server-filesystem', 
     expect((await cli(['gateway', '--stdio', '--scope', 'acme', '--policies', 'x'])).stderr).toContain('no upstream server');
     expect((await cli(['gateway', '--stdio', '--policies', 'x', '--', 'node'])).stderr).toContain('no scope');
   });
+
+  it('refuses an audit mode it does not know, before anything starts', async () => {
+    const r = await cli(['gateway', '--stdio', '--scope', 'acme', '--policies', 'x', '--audit-mode', 'after-respond', '--', 'node']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('unknown --audit-mode `after-respond`: use `before-forward` or `before-respond`');
+  });
 });

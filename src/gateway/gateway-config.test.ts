@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseGatewayConfig, rateLimitsOf } from './gateway-config.js';
+import { auditModeOf, parseGatewayConfig, rateLimitsOf } from './gateway-config.js';
 
 const doc = (rateLimits: string) => `apiVersion: warden.dev/v1
 kind: Gateway
@@ -34,5 +34,26 @@ describe('gateway config rate limits', () => {
 
   it('rejects an unknown field in a rule with its path', () => {
     expect(() => parseGatewayConfig('gw.yaml', doc(`    - { agents: ["*"], uris: ["x"], limit: 1, window: 1m }`))).toThrow(/uris/);
+  });
+});
+
+describe('gateway config audit mode', () => {
+  const base = `apiVersion: warden.dev/v1
+kind: Gateway
+spec:
+  scope: acme
+  servers:
+    - { name: files, command: node, args: [server.js] }
+`;
+  it('reads the mode, and leaves it undefined when the file names none', () => {
+    expect(auditModeOf(parseGatewayConfig('gw.yaml', `${base}  audit: { mode: before-respond }\n`))).toBe('before-respond');
+    expect(auditModeOf(parseGatewayConfig('gw.yaml', `${base}  audit: { mode: before-forward }\n`))).toBe('before-forward');
+    expect(auditModeOf(parseGatewayConfig('gw.yaml', base))).toBeUndefined();
+    expect(auditModeOf(parseGatewayConfig('gw.yaml', `${base}  audit: {}\n`))).toBeUndefined();
+  });
+
+  it('rejects a mode it does not know, and an unknown audit field', () => {
+    expect(() => parseGatewayConfig('gw.yaml', `${base}  audit: { mode: never }\n`)).toThrow(/audit/);
+    expect(() => parseGatewayConfig('gw.yaml', `${base}  audit: { mode: before-respond, sync: true }\n`)).toThrow(/sync/);
   });
 });

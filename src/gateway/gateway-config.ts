@@ -3,6 +3,7 @@ import { parse } from 'yaml';
 import { PrincipalSchema, ScopePathSchema, WardenError, compileValidator, formatIssues } from '../domain/index.js';
 // Deep, not the barrel: the stdio gateway parses its config before anything heavy loads.
 import { TENANT_ID_PATTERN } from '../identity/records.js';
+import type { AuditMode } from './audit-mode.js';
 import type { RateLimitRule } from './rate-limit.js';
 import type { UpstreamSpec } from './upstream.js';
 
@@ -71,6 +72,16 @@ export const GatewayDocSchema = Type.Object(
         redis: Type.Optional(Type.String({ pattern: '^rediss?://', description: 'a `redis://` URL' })),
         /** How long a rate-limited call waits for Redis before it is refused. @default 500ms */
         redisTimeout: Type.Optional(Window),
+        /** When each request's decision event must be durable (docs/gateway.md, "Audit modes"). */
+        audit: Type.Optional(
+          Type.Object(
+            {
+              /** @default before-forward */
+              mode: Type.Optional(Type.Union([Type.Literal('before-forward'), Type.Literal('before-respond')], { description: '`before-forward` or `before-respond`' })),
+            },
+            { additionalProperties: false },
+          ),
+        ),
         /** Streamable HTTP sessions: caps and idle expiry. */
         sessions: Type.Optional(
           Type.Object(
@@ -138,4 +149,9 @@ export function sessionLimitsOf(doc: GatewayDoc): { maxSessions?: number; maxSes
     ...(s.maxPerAgent !== undefined ? { maxSessionsPerAgent: s.maxPerAgent } : {}),
     ...(s.idleTimeout !== undefined ? { idleTimeoutMs: parseWindow(s.idleTimeout) } : {}),
   };
+}
+
+/** The audit mode a config names, or undefined when it leaves the default. */
+export function auditModeOf(doc: GatewayDoc): AuditMode | undefined {
+  return doc.spec.audit?.mode;
 }

@@ -2,6 +2,7 @@ import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { Checkpoint } from '../checkpoint/index.js';
 import { jsonValueIssue, type Action, type AuditSink, type Clock } from '../domain/index.js';
 import { createArgValidator } from './arg-validator.js';
+import type { AuditMode } from './audit-mode.js';
 import { exposeBlock, exposeUri, qualify, type Namespacing } from './catalog.js';
 import type { Gateway } from './gateway-api.js';
 import { createGovern } from './governed-request.js';
@@ -44,6 +45,8 @@ export interface GatewayOptions {
   namespacing?: Namespacing | undefined;
   rateLimits?: RateLimitRule[] | undefined;
   upstream?: UpstreamOptions | undefined;
+  /** When a request's decision must be durable: before it is forwarded, or before it is answered. @default DEFAULT_AUDIT_MODE */
+  auditMode?: AuditMode | undefined;
 }
 
 /**
@@ -64,7 +67,7 @@ export function createGateway(deps: GatewayDeps, opts: GatewayOptions): Gateway 
   );
   const listings = createListings({ checkpoint: deps.checkpoint, preview: deps.preview, catalog });
   const events = createResultEvents(deps);
-  const govern = createGovern({ checkpoint: deps.checkpoint, limits: compileRateLimits(opts.rateLimits ?? [], deps.rateLimiter), events, inspector: deps.inspector });
+  const govern = createGovern({ checkpoint: deps.checkpoint, limits: compileRateLimits(opts.rateLimits ?? [], deps.rateLimiter), events, inspector: deps.inspector, auditMode: opts.auditMode, logger: deps.logger });
   const validator = createArgValidator();
   /**
    * Audits a request for a name nothing here serves: a refused attempt with no decision, naming the

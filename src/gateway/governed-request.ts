@@ -1,8 +1,9 @@
-import type { Checkpoint } from '../checkpoint/index.js';
-import type { Action } from '../domain/index.js';
+import type { Checkpoint, CheckpointResult } from '../checkpoint/index.js';
+import { isWardenError, type Action, type WardenError } from '../domain/index.js';
+import { DEFAULT_AUDIT_MODE, type AuditMode } from './audit-mode.js';
 import { messageOf } from './error-message.js';
-import { refusal, type Outcome } from './outcome.js';
-import type { GovernedKind, InspectedResult, ResultInspector, SessionIdentity } from './ports.js';
+import { refusal, type Outcome, type Refusal } from './outcome.js';
+import type { GatewayLogger, GovernedKind, InspectedResult, ResultInspector, SessionIdentity } from './ports.js';
 import type { RateLimits } from './rate-limit.js';
 import type { EventTarget, RequestEnd, ResultEvents } from './result-events.js';
 import { policyMessage } from './results.js';
@@ -37,13 +38,25 @@ export interface GovernedRequest<R extends InspectedResult> {
   isError?: ((result: R) => boolean) | undefined;
 }
 
-/** Runs governed requests; never throws for a refusal, only for a failure of Warden itself (the audit write of a decision). */
+/** Runs governed requests; never throws for a refusal (an audit write that failed included), only for another failure of Warden itself. */
 export type Govern = <R extends InspectedResult>(req: GovernedRequest<R>) => Promise<Outcome<R>>;
 
 /**
- * The one governed flow: decide through the checkpoint (the decision event is durable before
- * anything is forwarded) → rate limit → validate → forward → inspect → write the result event.
- * Every refusal after the decision carries the decision and its audit event id.
+ * The one governed flow: decide through the checkpoint → rate limit → validate → forward → inspect
+ * → write the result event. Every refusal after the decision carries the decision and its audit
+ * event id.
+ *
+ * The audit mode says when the decision event must be durable. `before-forward`: before anything
+ * is forwarded (the checkpoint awaits the commit). `before-respond`: the commit overlaps rate
+ * limiting, validation and the upstream call, and is awaited before anything is inspected, written
+ * or answered. In both modes:
+ * - nothing reaches the agent (result, refusal, upstream error) before its decision is durable;
+ * - a deny is never forwarded;
+ * - a result event is written only after its decision event committed, so it never points to a
+ *   decision that is not in the log; a forwarded request whose decision failed leaves
+ *   `*.audit_failed` instead, pointing to no decision;
+ * - a decision that cannot be committed answers `audit_failed` (code `audit.write_failed` or
+ *   `audit.backpressure`), never the result.
  *
  * INVARIANT: validation and the upstream see the checkpoint's `action`, never `req.action`: what is
  * forwarded is exactly what was decided on and audited (masked arguments included).
@@ -53,22 +66,65 @@ export function createGovern(deps: {
   limits: RateLimits;
   events: ResultEvents;
   inspector?: ResultInspector | undefined;
+  /** @default DEFAULT_AUDIT_MODE */
+  auditMode?: AuditMode | undefined;
+  logger?: GatewayLogger | undefined;
 }): Govern {
+  const deferred = (deps.auditMode ?? DEFAULT_AUDIT_MODE) === 'before-respond';
   return async <R extends InspectedResult>(req: GovernedRequest<R>): Promise<Outcome<R>> => {
     const startedAt = performance.now();
+    let checked: CheckpointResult;
+    try {
+      checked = await deps.checkpoint.check(req.action, callerOf(req.identity), deferred ? { durability: 'deferred' } : undefined);
+    } catch (err) {
+      // before-forward: the commit failed inside the checkpoint, so nothing was forwarded.
+      if (!isAuditFailure(err)) throw err;
+      deps.logger?.error({ code: err.code, err: err.message, agent: req.identity.agentId, kind: req.action.kind, server: req.server }, 'a decision could not be recorded; nothing was forwarded');
+      return auditFailed(err, `Warden could not record its decision on this ${req.describe.what} in the audit log, so nothing was forwarded: ${err.message}`);
+    }
+    if (!checked.durable) return decided(req, checked, startedAt);
+    const durable = checked.durable;
+    return decided(req, checked, startedAt, async (upstreamMs) => {
+      try {
+        await durable;
+        return undefined;
+      } catch (err) {
+        return unrecorded(req, checked, err, startedAt, upstreamMs);
+      }
+    }).catch(async (err: unknown) => {
+      // A failure of Warden's own past the decision: still nothing reaches the agent before the commit settles.
+      await durable.catch(() => {});
+      throw err;
+    });
+  };
+
+  /**
+   * The flow past the decision. `recorded` awaits the decision's commit (before-respond) and
+   * answers the refusal to give instead when it failed; it is called once, before any answer or
+   * event, with the upstream's time when the request was forwarded.
+   */
+  async function decided<R extends InspectedResult>(
+    req: GovernedRequest<R>,
+    { decision, action }: CheckpointResult,
+    startedAt: number,
+    recorded: (upstreamMs?: number) => Promise<Refusal | undefined> = async () => undefined,
+  ): Promise<Outcome<R>> {
     const kind = req.action.kind;
-    const { decision, action } = await deps.checkpoint.check(req.action, callerOf(req.identity));
-    if (decision.effect !== 'allow') return refusal('policy', policyMessage(decision, req.describe.what), decision);
+    if (decision.effect !== 'allow') return (await recorded()) ?? refusal('policy', policyMessage(decision, req.describe.what), decision);
 
     const target = req.target(action);
     const end = (e: Omit<RequestEnd, 'startedAt'>) => deps.events.write(req.identity, target, kind, decision, { ...e, startedAt });
     const limited = await deps.limits.check(req.identity.agentId, kind, req.limitName);
     if (limited) {
+      const lost = await recorded();
+      if (lost) return lost;
       end(limited.refusal === 'rate_limited' ? { outcome: 'failure', type: `${kind}.rate_limited`, refusal: 'rate_limited' } : { outcome: 'error', type: `${kind}.rate_limiter_unavailable`, refusal: 'rate_limiter_unavailable' });
       return { ...refusal(limited.refusal, limited.message, decision), ...(limited.code ? { code: limited.code } : {}) };
     }
     const invalid = req.validate?.(action);
     if (invalid) {
+      const lost = await recorded();
+      if (lost) return lost;
       end({ outcome: 'failure', type: `${kind}.invalid_arguments`, refusal: 'invalid_arguments' });
       return refusal('invalid_arguments', invalid, decision);
     }
@@ -78,12 +134,18 @@ export function createGovern(deps: {
     try {
       result = await req.forward(action);
     } catch (err) {
-      end({ outcome: 'error', type: `${kind}.failed`, upstreamMs: performance.now() - upstreamStarted, refusal: 'upstream_error' });
+      const upstreamMs = performance.now() - upstreamStarted;
+      const lost = await recorded(upstreamMs);
+      if (lost) return lost;
+      end({ outcome: 'error', type: `${kind}.failed`, upstreamMs, refusal: 'upstream_error' });
       // The SDK prefixes its errors with `MCP error <code>: `; the code travels on its own.
       const why = messageOf(err).replace(/^(MCP error -?\d+: )+/, '');
       return refusal('upstream_error', `the upstream server \`${req.server}\` failed ${req.describe.failure}: ${why}`, decision, codeOf(err));
     }
     const upstreamMs = performance.now() - upstreamStarted;
+    // Before inspection: its detection events must not outlive a decision that was never recorded.
+    const lost = await recorded(upstreamMs);
+    if (lost) return lost;
     if (deps.inspector) {
       const verdict = await deps.inspector.inspect(action, result);
       if (verdict.action === 'block') {
@@ -97,7 +159,42 @@ export function createGovern(deps: {
     const isError = req.isError?.(result);
     end({ outcome: isError ? 'failure' : 'success', type: `${kind}.completed`, upstreamMs, isError, result });
     return { ok: true, result };
-  };
+  }
+
+  /**
+   * A deferred commit that failed: the refusal the agent gets instead of what it asked for. When the
+   * request was forwarded (`upstreamMs` set), the upstream may have acted on it: that is logged as
+   * an error and recorded, as far as the store still takes writes, as `*.audit_failed`.
+   */
+  function unrecorded<R extends InspectedResult>(req: GovernedRequest<R>, { decision, action }: CheckpointResult, err: unknown, startedAt: number, upstreamMs: number | undefined): Refusal {
+    const kind = req.action.kind;
+    const code = isAuditFailure(err) ? err.code : 'audit.write_failed';
+    const why = messageOf(err);
+    const lostDecisionEventId = decision.auditEventId;
+    if (upstreamMs === undefined) {
+      deps.logger?.error({ code, err: why, agent: req.identity.agentId, kind, server: req.server, lostDecisionEventId }, 'a decision could not be recorded; nothing was forwarded');
+      return auditFailed(err, `Warden could not record its decision on this ${req.describe.what} in the audit log, so nothing was forwarded: ${why}`);
+    }
+    deps.logger?.error(
+      { code, err: why, agent: req.identity.agentId, kind, server: req.server, target: req.target(action), lostDecisionEventId },
+      'a forwarded request was executed but its decision could not be recorded; the result was withheld from the agent',
+    );
+    deps.events.write(req.identity, req.target(action), kind, undefined, { outcome: 'error', type: `${kind}.audit_failed`, startedAt, upstreamMs, refusal: 'audit_failed', lostDecisionEventId });
+    return auditFailed(
+      err,
+      `Warden could not record its decision on this ${req.describe.what} in the audit log and withheld ${req.describe.withheld}; the upstream server \`${req.server}\` was asked and may have acted on it, so check before retrying: ${why}`,
+    );
+  }
+}
+
+/** Whether an error is the audit sink's refusal to commit (a failed write, or a queue too far behind). */
+function isAuditFailure(err: unknown): err is WardenError & { code: 'audit.write_failed' | 'audit.backpressure' } {
+  return isWardenError(err) && (err.code === 'audit.write_failed' || err.code === 'audit.backpressure');
+}
+
+/** The refusal of a request whose decision is not in the audit log: no decision, no event id to point to. */
+function auditFailed(err: unknown, message: string): Refusal {
+  return { ...refusal('audit_failed', message), code: isAuditFailure(err) ? err.code : 'audit.write_failed' };
 }
 
 /** The JSON-RPC code an upstream answered with, if the error carries one. */

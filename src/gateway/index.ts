@@ -1,9 +1,11 @@
 // The public surface of the gateway. Any export added here becomes public API: named exports only.
 export { createArgValidator } from './arg-validator.js';
 export type { ArgValidator } from './arg-validator.js';
+export { AUDIT_MODES, DEFAULT_AUDIT_MODE, isAuditMode } from './audit-mode.js';
+export type { AuditMode } from './audit-mode.js';
 export { exposeUri, qualify } from './catalog.js';
 export type { CatalogEntry, Namespacing } from './catalog.js';
-export { GatewayDocSchema, parseGatewayConfig, parseWindow, rateLimitsOf, sessionLimitsOf, upstreamsOf } from './gateway-config.js';
+export { auditModeOf, GatewayDocSchema, parseGatewayConfig, parseWindow, rateLimitsOf, sessionLimitsOf, upstreamsOf } from './gateway-config.js';
 export type { GatewayDoc } from './gateway-config.js';
 export { createGateway } from './gateway.js';
 export type { GatewayDeps, GatewayOptions } from './gateway.js';

@@ -1,7 +1,17 @@
 import type { Decision, ErrorCode } from '../domain/index.js';
 
 /** Why the gateway did not forward a request, or did not hand its result back, as machine-readable `_meta`. */
-export type RefusalKind = 'policy' | 'invalid_arguments' | 'rate_limited' | 'rate_limiter_unavailable' | 'upstream_error' | 'output_blocked' | 'unknown_tool' | 'unknown_resource' | 'unknown_prompt';
+export type RefusalKind =
+  | 'policy'
+  | 'invalid_arguments'
+  | 'rate_limited'
+  | 'rate_limiter_unavailable'
+  | 'upstream_error'
+  | 'output_blocked'
+  | 'audit_failed'
+  | 'unknown_tool'
+  | 'unknown_resource'
+  | 'unknown_prompt';
 
 /**
  * A governed request the gateway refused or could not complete. Past the decision it carries the
@@ -12,13 +22,13 @@ export interface Refusal {
   kind: RefusalKind;
   /** One sentence for the agent: what was refused and why. */
   message: string;
-  /** The checkpoint's decision, for every refusal after it (absent for unknown names). */
+  /** The checkpoint's decision, for every refusal after it (absent for unknown names, and for `audit_failed`: no record of it exists). */
   decision?: Decision | undefined;
   /** The decision's audit event. */
   auditEventId?: string | undefined;
   /** The JSON-RPC code the upstream answered with (`upstream_error` only). */
   upstreamCode?: number | undefined;
-  /** The catalogue code of a refusal Warden's own failure caused (`gateway.rate_limiter_unavailable`). */
+  /** The catalogue code of a refusal Warden's own failure caused (`gateway.rate_limiter_unavailable`, `audit.write_failed`). */
   code?: ErrorCode | undefined;
 }
 

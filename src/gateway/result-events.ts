@@ -20,6 +20,11 @@ export interface RequestEnd {
   isError?: boolean | undefined;
   /** What the agent received; its digest (and body, when captured) goes into the event. */
   result?: unknown;
+  /**
+   * `*.audit_failed` only: the id the decision event would have had. The event then points to no
+   * decision (`decision` is passed as undefined), since none was committed.
+   */
+  lostDecisionEventId?: string | undefined;
 }
 
 /** The result events (`*.completed`, `*.failed`, `*.rate_limited`, `*.output_blocked` …) and the writes still in flight. */
@@ -64,12 +69,14 @@ export function createResultEvents(deps: {
             ...(end.upstreamMs !== undefined ? { upstreamMs: ms(end.upstreamMs) } : {}),
             ...(end.refusal ? { refusal: end.refusal } : {}),
             ...(end.isError !== undefined ? { isError: end.isError } : {}),
+            ...(end.lostDecisionEventId !== undefined ? { lostDecisionEventId: end.lostDecisionEventId } : {}),
           },
         },
         deps.clock.now(),
       );
-      // INVARIANT: the decision event was durable before the request went out; the result event need
-      // not delay the answer. It is tracked so `flush()` (and the gateway's `close()`) wait for it.
+      // INVARIANT: the governed flow writes a result event only once its decision event is durable
+      // (in either audit mode), so the event never points to a decision that was not committed; the
+      // result event need not delay the answer. It is tracked so `flush()` (and `close()`) wait for it.
       const write = (end.result === undefined ? Promise.resolve(event) : deps.checkpoint.resultPayload(end.result).then((payload) => ({ ...event, payload })))
         .then((e) => deps.audit.append([e]))
         .catch((err) => deps.logger?.error({ err: String(err), target: target.name ?? target.uri }, 'could not write the result event'))

@@ -94,6 +94,8 @@ const RPC_CODES: Record<Exclude<RefusalKind, 'policy'>, number> = {
   rate_limiter_unavailable: RATE_LIMITED,
   output_blocked: POLICY_DENIED,
   upstream_error: ErrorCode.InternalError,
+  // Warden's own failure: the decision could not be recorded (`code` says which: write failed, backpressure).
+  audit_failed: ErrorCode.InternalError,
   unknown_resource: RESOURCE_NOT_FOUND,
   unknown_prompt: ErrorCode.InvalidParams,
   unknown_tool: ErrorCode.InvalidParams,

@@ -6,6 +6,7 @@ import { WardenError, type AuditSink, type Clock } from '../domain/index.js';
 // Deep imports, not the barrel: a stdio gateway answers `initialize` before the HTTP transport loads.
 import { createGateway } from '../gateway/gateway.js';
 import type { Gateway } from '../gateway/gateway-api.js';
+import type { AuditMode } from '../gateway/audit-mode.js';
 import type { Namespacing } from '../gateway/catalog.js';
 import type { InspectedResult, RateLimiter, ResultInspector } from '../gateway/ports.js';
 import { connectRedisRateLimiter, createMemoryRateLimiter, type RateLimitRule } from '../gateway/rate-limit.js';
@@ -31,6 +32,12 @@ export interface GatewayRuntimeOptions {
   /** Where the store is; `shared` runs on a core another surface built (the demo runs on the server's). */
   database: DatabaseLocation | { shared: Core };
   rateLimits?: RateLimitRule[];
+  /**
+   * When each request's decision event must be durable: before it is forwarded, or (overlapping the
+   * upstream call) before its answer reaches the agent. docs/gateway.md, "Audit modes".
+   * @default DEFAULT_AUDIT_MODE
+   */
+  auditMode?: AuditMode | undefined;
   redisUrl?: string | undefined;
   /** How long a rate-limited request waits for Redis before it is refused (`gateway.rate_limiter_unavailable`). @default 500 */
   redisTimeoutMs?: number | undefined;
@@ -158,7 +165,7 @@ export function openGateway(opts: GatewayRuntimeOptions): OpeningGateway {
   const limiter: RateLimiter | undefined = opts.rateLimits?.length ? (opts.redisUrl ? connectRedisRateLimiter(opts.redisUrl, { timeoutMs: opts.redisTimeoutMs, logger }) : createMemoryRateLimiter()) : undefined;
   const gateway = createGateway(
     { ...deferredDeps(core, tenant, opts.inspector), clock: 'shared' in database ? database.shared.clock : (opts.clock ?? systemClock), rateLimiter: limiter, logger },
-    { upstreams: opts.upstreams, scope: opts.scope, namespacing: opts.namespacing, rateLimits: opts.rateLimits, upstream: { stderr: opts.upstreamStderr ?? 'inherit', ...(opts.upstreamEnv ? { baseEnv: withoutWardenVars(opts.upstreamEnv) } : {}) } },
+    { upstreams: opts.upstreams, scope: opts.scope, namespacing: opts.namespacing, rateLimits: opts.rateLimits, auditMode: opts.auditMode, upstream: { stderr: opts.upstreamStderr ?? 'inherit', ...(opts.upstreamEnv ? { baseEnv: withoutWardenVars(opts.upstreamEnv) } : {}) } },
   );
   const ready = (async (): Promise<GatewayRuntime> => {
     let built: Core | undefined;

@@ -7,7 +7,8 @@ import pino from 'pino';
 import { parseAllowedHosts, parseAuditCapture } from '../../config/config.js';
 import { resolveStoreConfig } from '../../config/store-config.js';
 import { WardenError, type Principal } from '../../domain/index.js';
-import { parseGatewayConfig, parseWindow, rateLimitsOf, sessionLimitsOf, upstreamsOf } from '../../gateway/gateway-config.js';
+import { AUDIT_MODES, DEFAULT_AUDIT_MODE, isAuditMode } from '../../gateway/audit-mode.js';
+import { auditModeOf, parseGatewayConfig, parseWindow, rateLimitsOf, sessionLimitsOf, upstreamsOf } from '../../gateway/gateway-config.js';
 import type { HttpListener } from '../../gateway/index.js';
 import type { SessionIdentity } from '../../gateway/ports.js';
 import { serveStdio } from '../../gateway/transports/stdio.js';
@@ -51,6 +52,7 @@ interface GatewayFlags {
   allowOrigin?: string[];
   publicHost?: string[];
   upstreamEnv?: string;
+  auditMode?: string;
 }
 
 function collect(value: string, previous: string[] | undefined): string[] {
@@ -84,6 +86,7 @@ export function registerGateway(program: Command, io: CliIo, done: (code: number
     .option('--allow-origin <origin>', 'a browser origin that may call the --http gateway, e.g. http://localhost:6274; repeatable (any other Origin is refused)', collect)
     .option('--public-host <name>', 'a name agents reach the --http gateway by, besides the loopback names (the Host check refuses others); repeatable; * turns the check off', collect)
     .option('--trust-agent-header', 'accept `X-Warden-Agent` without a token over HTTP (trusted networks only)')
+    .option('--audit-mode <mode>', `when each call's decision must be durable: before-forward (nothing is forwarded before it) or before-respond (the commit overlaps the upstream call; nothing is answered before it) (overrides the config file; default ${DEFAULT_AUDIT_MODE})`)
     .option('--audit-capture <list>', 'keep call bodies in audit events, masked for secrets/PII: args, results, or args,results (env WARDEN_AUDIT_CAPTURE)')
     .option('--allow-host <host...>', 'hosts (and subdomains) images, links and uploads may reach without an exfiltration finding (env WARDEN_ALLOW_HOSTS, comma-separated)')
     .option('--upstream-env <mode>', 'environment of spawned servers: inherit (all but WARDEN_* variables) or minimal (HOME, LOGNAME, PATH, SHELL, TERM, USER); a config file\'s `env:` goes on top', 'inherit')
@@ -101,6 +104,8 @@ export function registerGateway(program: Command, io: CliIo, done: (code: number
       if (!policies?.length) throw new CliError('no policies given: pass --policies DIR or set WARDEN_POLICIES', EXIT.usage);
       const upstreamEnv = flags.upstreamEnv ?? 'inherit';
       if (upstreamEnv !== 'inherit' && upstreamEnv !== 'minimal') throw new CliError(`unknown --upstream-env \`${upstreamEnv}\`: use \`inherit\` or \`minimal\``, EXIT.usage);
+      const auditMode = flags.auditMode ?? (doc ? auditModeOf(doc) : undefined) ?? DEFAULT_AUDIT_MODE;
+      if (!isAuditMode(auditMode)) throw new CliError(`unknown --audit-mode \`${auditMode}\`: use ${AUDIT_MODES.map((m) => `\`${m}\``).join(' or ')}`, EXIT.usage);
       const stdio = flags.stdio ?? flags.http === undefined;
       const store = resolveStoreConfig(flags, io.env);
       const redisTimeout = flags.redisTimeout ?? doc?.spec.redisTimeout;
@@ -132,6 +137,7 @@ export function registerGateway(program: Command, io: CliIo, done: (code: number
           // The gateway writes events, so it seals them (and runs retention) like a server.
           auditKeyFile: store.auditKeyFile,
           rateLimits: doc ? rateLimitsOf(doc) : [],
+          auditMode,
           redisUrl: flags.redis ?? doc?.spec.redis,
           ...(redisTimeout ? { redisTimeoutMs: parseWindow(redisTimeout) } : {}),
           registryCacheMs: Number(flags.registryCacheMs ?? 500),
@@ -178,7 +184,9 @@ export function registerGateway(program: Command, io: CliIo, done: (code: number
             clock: runtime.core.clock,
             logger,
           });
-          io.stderr(`Warden gateway is serving MCP at ${http.url} (${upstreams.map((u) => u.name).join(', ')})\n`);
+          io.stderr(`Warden gateway is serving MCP at ${http.url} (${upstreams.map((u) => u.name).join(', ')}; audit mode ${auditMode})\n`);
+        } else {
+          logger.info({ auditMode, upstreams: upstreams.map((u) => u.name) }, 'Warden gateway is serving MCP over stdio');
         }
         if (serving) {
           await Promise.race([serving, io.untilStopped()]);
