@@ -2,11 +2,15 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { sql } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createAuditWriter, verifyChain } from '../src/audit/index.js';
-import { newAuditEvent, type AuditEvent } from '../src/domain/index.js';
-import { createAuditRepo, migrate, openDatabase } from '../src/store/index.js';
+import { digestJson, newAuditEvent, type AuditEvent } from '../src/domain/index.js';
+import { AUDIT_MODES, type AuditMode } from '../src/gateway/index.js';
+import { createAuditRepo, migrate, openDatabase, type Database } from '../src/store/index.js';
+import { EVERYTHING, POLICIES, policyDir, textOf } from './fixtures/gateway-harness.js';
 import { dialects, freshPostgres, postgresProblem, type FreshDatabase } from './support/databases.js';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -75,6 +79,90 @@ describe('no acknowledged event is lost on kill -9', () => {
     expect((await verifyChain(repo.streamChain('default'), { head: await repo.head('default') })).ok).toBe(true);
   }, 120_000);
 });
+
+/**
+ * Runs `warden gateway --stdio` in `mode` over server-everything, has 16 callers on one agent
+ * session make `echo` calls with unique messages, and kills the gateway with SIGKILL once `acks`
+ * answers arrived. Returns every message whose answer the agent received (some arrive after the
+ * kill: the gateway wrote them before it died).
+ */
+async function gatewayLoadThenKill(mode: AuditMode, store: string[], acks: number): Promise<string[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'warden-kill-gw-'));
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: ['--import', 'tsx', 'src/cli/main.ts', 'gateway', '--stdio', '--audit-mode', mode, '--policies', policyDir(POLICIES), '--scope', 'acme/platform', '--agent', 'loader', '--audit-key', join(dir, 'key.pem'), ...store, '--', process.execPath, EVERYTHING, 'stdio'],
+    cwd: ROOT,
+    stderr: 'pipe',
+  });
+  let stderr = '';
+  transport.stderr?.on('data', (b: Buffer) => (stderr += b.toString()));
+  const client = new Client({ name: 'kill-test', version: '1' });
+  await client.connect(transport);
+  const pid = transport.pid!;
+  const acked: string[] = [];
+  let killed = false;
+  const timer = setTimeout(() => {
+    killed = true;
+    process.kill(pid, 'SIGKILL');
+  }, 100_000);
+  const caller = async (n: number) => {
+    for (let i = 0; !killed; i++) {
+      const message = `c${n}-${i}`;
+      const r = await client.callTool({ name: 'echo', arguments: { message } }).catch(() => undefined);
+      if (r === undefined) return;
+      if (textOf(r) !== `Echo: ${message}`) throw new Error(`unexpected answer: ${JSON.stringify(r)}\n${stderr}`);
+      acked.push(message);
+      if (acked.length >= acks && !killed) {
+        killed = true;
+        process.kill(pid, 'SIGKILL');
+      }
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: 16 }, (_, n) => caller(n)));
+  } finally {
+    clearTimeout(timer);
+    await client.close().catch(() => {});
+  }
+  if (acked.length < acks) throw new Error(`the gateway answered ${acked.length} calls before it was killed\n${stderr}`);
+  return acked;
+}
+
+/** Checks the store after a kill: every answered call has its decision, no result event points nowhere, the chain holds. */
+async function expectAnsweredCallsDecided(db: Database['db'], acked: string[]): Promise<void> {
+  const { rows } = await sql<{ event: AuditEvent }>`SELECT event FROM audit_events`.execute(db);
+  const events = rows.map((r) => r.event);
+  const decided = new Set(events.filter((e) => e.type === 'tool.call.decided').map((e) => e.payload?.argsDigest));
+  expect(acked.filter((m) => !decided.has(digestJson({ message: m })))).toEqual([]);
+  const decisions = new Set(events.filter((e) => e.category === 'decision').map((e) => e.id));
+  expect(events.filter((e) => e.category === 'tool_call' && !(e.correlationId !== undefined && decisions.has(e.correlationId)))).toEqual([]);
+  const repo = createAuditRepo(db);
+  expect(await verifyChain(repo.streamChain('default'), { head: await repo.head('default') })).toMatchObject({ ok: true, events: events.length });
+}
+
+for (const mode of AUDIT_MODES) {
+  describe(`no call the gateway answered loses its decision on kill -9 (audit mode ${mode})`, () => {
+    it.skipIf(pgProblem !== undefined)('on PostgreSQL', async () => {
+      const fresh = await freshPostgres();
+      cleanups.push(fresh.dispose);
+      // Every commit takes 30 ms longer, so an answer sent before its decision commits would be caught
+      // by the kill far more often than with a commit of a millisecond or two.
+      await sql`CREATE FUNCTION slow_commit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(0.03); RETURN NULL; END $$`.execute(fresh.database.db);
+      await sql`CREATE TRIGGER slow_commit AFTER INSERT ON audit_events FOR EACH STATEMENT EXECUTE FUNCTION slow_commit()`.execute(fresh.database.db);
+      const acked = await gatewayLoadThenKill(mode, ['--database-url', fresh.url!], 400);
+      await expectAnsweredCallsDecided(fresh.database.db, acked);
+    }, 150_000);
+
+    it('on the embedded database (PGlite on disk)', async () => {
+      const dataDir = join(mkdtempSync(join(tmpdir(), 'warden-kill-gw-')), 'data');
+      const acked = await gatewayLoadThenKill(mode, ['--data-dir', dataDir], 300);
+      const db = await openDatabase({ dataDir });
+      cleanups.push(() => db.close());
+      await migrate(db.db);
+      await expectAnsweredCallsDecided(db.db, acked);
+    }, 150_000);
+  });
+}
 
 for (const dialect of all) {
   describe(`tamper evidence on ${dialect.name}`, () => {
