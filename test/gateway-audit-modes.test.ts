@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
@@ -5,6 +8,7 @@ import { CallToolRequestSchema, ErrorCode, ListResourcesRequestSchema, ListTools
 import { sql } from 'kysely';
 import pino from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { runCli } from '../src/cli/program.js';
 import type { AuditEvent } from '../src/domain/index.js';
 import { AUDIT_MODES, DECISION_META_KEY } from '../src/gateway/index.js';
 import type { GatewayRuntime } from '../src/main/index.js';
@@ -221,4 +225,43 @@ describe('both audit modes over server-everything (stdio)', () => {
     }
     expect(seen[0]).toEqual(seen[1]);
   }, 60_000);
+});
+
+describe('warden gateway --http: the audit mode from the file, the flag over it', () => {
+  /** Starts the command, returns its startup line, stops it. */
+  async function startupLine(args: string[]): Promise<string> {
+    let stop = () => {};
+    const stopped = new Promise<void>((r) => (stop = r));
+    let stderr = '';
+    let found: (line: string) => void = () => {};
+    const line = new Promise<string>((r) => (found = r));
+    const code = runCli(['gateway', '--http', '0', '--log-level', 'silent', ...args], {
+      stdout: () => {},
+      stderr: (t) => {
+        stderr += t;
+        const m = /^Warden gateway is serving MCP at .*$/m.exec(stderr);
+        if (m) found(m[0]);
+      },
+      env: {},
+      cwd: process.cwd(),
+      untilStopped: () => stopped,
+    });
+    void code.then((c) => found(`exited ${c}: ${stderr}`));
+    const text = await line;
+    stop();
+    expect(await code).toBe(0);
+    return text;
+  }
+
+  it('names the mode in force in the startup line', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'warden-gw-mode-'));
+    const file = join(dir, 'gateway.yaml');
+    writeFileSync(
+      file,
+      `apiVersion: warden.dev/v1\nkind: Gateway\nspec:\n  scope: acme/platform\n  audit: { mode: before-respond }\n  servers:\n    - { name: everything, command: ${JSON.stringify(process.execPath)}, args: [${JSON.stringify(EVERYTHING)}, stdio] }\n`,
+    );
+    const common = ['--config', file, '--policies', policyDir(POLICY), '--data-dir', join(dir, 'data')];
+    expect(await startupLine(common)).toMatch(/\(everything; audit mode before-respond\)$/);
+    expect(await startupLine([...common, '--audit-mode', 'before-forward'])).toMatch(/\(everything; audit mode before-forward\)$/);
+  }, 300_000);
 });
