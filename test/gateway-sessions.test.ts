@@ -2,7 +2,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { CallToolRequestSchema, ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createHttpIdentity, listenHttp, parseGatewayConfig, sessionLimitsOf, type HttpListener, type HttpListenOptions } from '../src/gateway/index.js';
 import type { GatewayRuntime } from '../src/main/index.js';
 import { auditEvents, inMemoryUpstream, policyDir, runtime, textOf } from './fixtures/gateway-harness.js';
@@ -165,6 +165,40 @@ describe('Streamable HTTP session limits', () => {
     await connect(TOKENS.alpha);
     await connect(TOKENS.alpha);
     await connect(TOKENS.alpha);
+  });
+
+  it('frees everything a session held once it ends, however it ends: the session map, the session servers, every slot of the cap', async () => {
+    const PER_AGENT = 15;
+    await listen({ maxSessionsPerAgent: PER_AGENT });
+    const before = rt.gateway.sessionCount();
+    const openAll = (token: string) => Promise.all(Array.from({ length: PER_AGENT }, () => connect(token)));
+    const [alphas, betas] = await Promise.all([openAll(TOKENS.alpha), openAll(TOKENS.beta)]);
+    const replies = await Promise.all([...alphas, ...betas].map((a, i) => a.client.callTool({ name: 'echo', arguments: { message: `s${i}` } })));
+    expect(replies.map(textOf)).toEqual([...alphas, ...betas].map((_, i) => `Echo: s${i}`));
+    expect(http!.sessions()).toBe(2 * PER_AGENT);
+    expect(rt.gateway.sessionCount()).toBe(before + 2 * PER_AGENT);
+
+    await Promise.all(alphas.map((a) => a.transport.terminateSession())); // DELETE
+    expect(http!.sessions()).toBe(PER_AGENT);
+    expect(rt.gateway.sessionCount()).toBe(before + PER_AGENT);
+
+    // Agents that went away without a DELETE: their streams close, the sessions expire.
+    // The listener learns of a closed stream when its socket closes, a moment after the client's close() returns.
+    await Promise.all(betas.map((b) => b.client.close()));
+    await vi.waitFor(async () => {
+      clock.advance(IDLE_MS);
+      await http!.sweep();
+      expect(http!.sessions()).toBe(0);
+    });
+    expect(rt.gateway.sessionCount()).toBe(before);
+
+    // Every slot came back: each agent opens its whole cap again, and the listener's close frees those too.
+    const again = await Promise.all([openAll(TOKENS.alpha), openAll(TOKENS.beta)]);
+    expect(textOf(await again[1][PER_AGENT - 1]!.client.callTool({ name: 'echo', arguments: { message: 'last' } }))).toBe('Echo: last');
+    expect(rt.gateway.sessionCount()).toBe(before + 2 * PER_AGENT);
+    await http!.close();
+    http = undefined;
+    expect(rt.gateway.sessionCount()).toBe(before);
   });
 
   it('reads the limits from the gateway config file', () => {

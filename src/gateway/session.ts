@@ -1,5 +1,6 @@
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
+import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
 import {
   CallToolRequestSchema,
   GetPromptRequestSchema,
@@ -65,14 +66,24 @@ type RequestSchema =
 const MAX_PARAM_ISSUES = 5;
 
 /**
+ * Each request schema cut down to its method literal, which is all the SDK checks on the way in.
+ * Derived once for all sessions: a derived zod schema costs kilobytes, and every session registers seven.
+ */
+const methodOnly = new Map<RequestSchema, RequestSchema>();
+function byMethod<S extends RequestSchema>(schema: S): S {
+  let cut = methodOnly.get(schema);
+  if (!cut) methodOnly.set(schema, (cut = schema.pick({ method: true }).loose() as unknown as S));
+  return cut as S;
+}
+
+/**
  * Registers a handler whose params are parsed here rather than by the SDK, which answers a
  * malformed request with -32603 and zod's JSON: a request of the wrong shape is -32602 naming each
  * path (`params.arguments.who` expected string, received number).
  */
 function handle<S extends RequestSchema>(server: Server, schema: S, handler: (request: ReturnType<S['parse']>, extra: Extra) => Promise<unknown>): void {
   // Only the method literal is checked on the way in; the whole request is parsed below.
-  const byMethod = schema.pick({ method: true }).loose() as unknown as S;
-  server.setRequestHandler(byMethod, (async (raw: unknown, extra: Extra) => {
+  server.setRequestHandler(byMethod(schema), (async (raw: unknown, extra: Extra) => {
     const parsed = schema.safeParse(raw);
     if (!parsed.success) {
       const issues = parsed.error.issues.slice(0, MAX_PARAM_ISSUES).map((i) => `\`${i.path.map((p) => echoText(String(p))).join('.')}\` ${i.message.charAt(0).toLowerCase()}${i.message.slice(1)}`);
@@ -82,6 +93,13 @@ function handle<S extends RequestSchema>(server: Server, schema: S, handler: (re
     return handler(parsed.data as ReturnType<S['parse']>, extra);
   }) as never);
 }
+
+/**
+ * The validator the SDK's `Server` checks elicitation answers with, one for all sessions: left to
+ * itself, every `Server` builds an Ajv instance of its own (about 15 kB each), and a gateway session
+ * never elicits.
+ */
+let sharedValidator: AjvJsonSchemaValidator | undefined;
 
 /**
  * One agent session: an SDK `Server` whose handlers hand every request to the gateway with the
@@ -94,7 +112,10 @@ export function createSessionServer(
 ): Server {
   const server = new Server(
     { name: 'warden-gateway', version: GATEWAY_VERSION },
-    { capabilities: { tools: { listChanged: true }, resources: { listChanged: true }, prompts: { listChanged: true } } },
+    {
+      capabilities: { tools: { listChanged: true }, resources: { listChanged: true }, prompts: { listChanged: true } },
+      jsonSchemaValidator: (sharedValidator ??= new AjvJsonSchemaValidator()),
+    },
   );
   handle(server, ListToolsRequestSchema, async () => ({ tools: await gateway.listTools(identity) }));
   handle(server, CallToolRequestSchema, async (request, extra) => {
