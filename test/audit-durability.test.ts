@@ -169,16 +169,65 @@ for (const dialect of all) {
     const ev = (i: number): AuditEvent =>
       newAuditEvent({ scope: 'acme/x', category: 'decision', type: 'tool.call.decided', outcome: 'success', actor: { type: 'agent', id: `a${i}` } }, new Date(Date.parse('2026-11-24T10:00:00Z') + i));
 
-    async function fresh(): Promise<FreshDatabase & { verify: () => ReturnType<typeof verifyChain> }> {
+    async function fresh(): Promise<FreshDatabase & { verify: (opts?: { parsedToo?: boolean }) => ReturnType<typeof verifyChain> }> {
       const f = await dialect.fresh();
       cleanups.push(f.dispose);
       const repo = createAuditRepo(f.database.db);
       await createAuditWriter({ store: repo, clock: { now: () => new Date() } }).append(Array.from({ length: 20 }, (_, i) => ev(i)));
-      return { ...f, verify: async () => verifyChain(repo.streamChain('default'), { head: await repo.head('default') }) };
+      // As `warden audit verify` reads it (stored text hashed unparsed, small batches to cross their
+      // edges) and as parsed events: both must find the same.
+      const verify = async (opts: { parsedToo?: boolean } = {}) => {
+        const stored = repo.storedChain('default', { batchSize: 3 });
+        const fast = await verifyChain(stored.entries, { head: await repo.head('default'), columnMismatches: () => stored.columnMismatches(100) });
+        if (opts.parsedToo === false) return fast;
+        const parsed = await verifyChain(repo.streamChain('default'), { head: await repo.head('default'), columnMismatches: await repo.columnMismatches('default', 100) });
+        expect(fast).toEqual(parsed);
+        return fast;
+      };
+      expect(await verify()).toMatchObject({ ok: true, events: 20 });
+      return { ...f, verify };
     }
+    const hashOf = (text: string) => sql.raw(`'sha256:' || encode(sha256(convert_to(${text}, 'UTF8')), 'hex')`);
 
     it('catches a changed row', async () => {
       const f = await fresh();
+      await sql`UPDATE audit_events SET body = replace(body, '"outcome":"success"', '"outcome":"denied"') WHERE chain_seq = 5`.execute(f.database.db);
+      const r = await f.verify();
+      expect(r.findings[0]).toMatchObject({ kind: 'changed', seq: 5 });
+      // The outcome column no longer matches the body either.
+      expect(r.findings).toContainEqual(expect.objectContaining({ kind: 'column', seq: 5, message: expect.stringContaining('`outcome`') }));
+    });
+
+    it('catches a row whose body and hash were both rewritten, through the next link', async () => {
+      const f = await fresh();
+      const edited = `replace(body, '"outcome":"success"', '"outcome":"denied"')`;
+      await sql`UPDATE audit_events SET body = ${sql.raw(edited)}, outcome = 'denied', hash = ${hashOf(edited)} WHERE chain_seq = 5`.execute(f.database.db);
+      const r = await f.verify();
+      expect(r.findings[0]).toMatchObject({ kind: 'changed', seq: 5, message: expect.stringContaining('is not the event that event 6 links to') });
+    });
+
+    it('catches a body that is not JSON, or that is the same event in another layout', async () => {
+      const f = await fresh();
+      await sql`UPDATE audit_events SET body = 'garbage', hash = ${hashOf(`'garbage'`)} WHERE chain_seq = 4`.execute(f.database.db);
+      // Same members, whitespace added: every reader parses the same event, but it is not the text that was hashed.
+      await sql`UPDATE audit_events SET body = replace(body, ',"outcome":', ', "outcome":') WHERE chain_seq = 8`.execute(f.database.db);
+      // Readers refuse the text that is not JSON; verify names it.
+      await expect(f.verify()).rejects.toThrow(/`[0-9a-f-]+` is not JSON: the log was altered/);
+      const r = await f.verify({ parsedToo: false });
+      expect(r.findings).toContainEqual(expect.objectContaining({ kind: 'changed', seq: 4, message: expect.stringContaining('not an audit event') }));
+      expect(r.findings).toContainEqual(expect.objectContaining({ kind: 'changed', seq: 8, message: expect.stringContaining('does not match its hash') }));
+      expect(r.firstBadSeq).toBe(4);
+    });
+
+    it('verifies a chain whose older rows hold jsonb events (written before migration 009), and catches a change in one', async () => {
+      const f = await fresh();
+      const repo = createAuditRepo(f.database.db);
+      const before = (await repo.list({ limit: 100 })).events;
+      await sql`UPDATE audit_events SET body = NULL,
+                  event = body::jsonb || jsonb_build_object('integrity', (body::jsonb -> 'integrity') || jsonb_build_object('hash', hash))
+                WHERE chain_seq <= 10`.execute(f.database.db);
+      expect(await f.verify()).toMatchObject({ ok: true, events: 20 });
+      expect((await repo.list({ limit: 100 })).events).toEqual(before);
       await sql`UPDATE audit_events SET event = jsonb_set(event, '{outcome}', '"denied"') WHERE chain_seq = 5`.execute(f.database.db);
       expect((await f.verify()).findings[0]).toMatchObject({ kind: 'changed', seq: 5 });
     });
@@ -194,7 +243,7 @@ for (const dialect of all) {
     it('catches an inserted row', async () => {
       const f = await fresh();
       // A copy of event 7 under a new id, slotted in as 21 with a link that cannot be right.
-      await sql`INSERT INTO audit_events SELECT tenant_id, 21, gen_random_uuid(), time, logged_at, category, type, scope, outcome, action_kind, agent_id, principal_id, server, tool, effect, prev_hash, hash, event
+      await sql`INSERT INTO audit_events SELECT tenant_id, 21, gen_random_uuid(), time, logged_at, category, type, scope, outcome, action_kind, agent_id, principal_id, server, tool, effect, prev_hash, hash, event, body
                 FROM audit_events WHERE chain_seq = 7`.execute(f.database.db);
       expect((await f.verify()).findings[0]).toMatchObject({ kind: 'inserted', seq: 7 });
     });

@@ -1,5 +1,5 @@
-import type { AuditEvent, Integrity } from '../domain/index.js';
-import { digestJson } from '../domain/index.js';
+import type { AuditEvent } from '../domain/index.js';
+import { jcs, members, sha256Of, str } from './jcs.js';
 
 /** The link the first event of a chain points back to. */
 export const GENESIS_HASH = `sha256:${'0'.repeat(64)}`;
@@ -11,29 +11,94 @@ export interface ChainHead {
   loggedAt: string | undefined;
 }
 
+/**
+ * An event's canonical JSON without the two members the writer sets under the chain lock
+ * (`integrity`, `loggedAt`), cut where they go. Canonical keys sort, and the event's keys sort
+ * as `… id < integrity < latencyMs < loggedAt < onBehalfOf …`, so the writer only splices.
+ * Preparing is the costly part of hashing; the writer does it when an event is appended,
+ * while the previous commit is still in flight, not under the lock.
+ */
+export interface PreparedEvent {
+  readonly event: AuditEvent;
+  /** Members sorting before `integrity`, comma-joined; '' when none. */
+  readonly before: string;
+  /** Members between `integrity` and `loggedAt`. */
+  readonly between: string;
+  /** Members after `loggedAt`. */
+  readonly after: string;
+}
+
+/** A chained batch: the events as committed, the canonical text each one's hash is over, the new head. */
+export interface ChainedBatch {
+  events: AuditEvent[];
+  /** `bodies[i]` is what `events[i].integrity.hash` is the SHA-256 of: the store keeps it as is. */
+  bodies: string[];
+  head: ChainHead;
+}
+
+/**
+ * Canonicalizes an event for chaining. Throws a TypeError for a value with no canonical JSON (a
+ * lone surrogate, a non-finite number), so a bad event fails its own append, not a batch.
+ */
+export function prepareEvent(event: AuditEvent): PreparedEvent {
+  const keys = Object.keys(event).sort();
+  const lo: string[] = [];
+  const mid: string[] = [];
+  const hi: string[] = [];
+  for (const k of keys) {
+    if (k === 'integrity' || k === 'loggedAt') continue;
+    (k < 'integrity' ? lo : k < 'loggedAt' ? mid : hi).push(k);
+  }
+  const part = (ks: string[]) => (ks.length === 0 ? '' : members(event as unknown as Record<string, unknown>, ks).slice(1, -1));
+  return { event, before: part(lo), between: part(mid), after: part(hi) };
+}
+
+/** The canonical text an event's hash is over, from its prepared parts and the writer's fields. */
+function body(p: PreparedEvent, seq: number, prevHash: string, loggedAt: string): string {
+  let s = '{';
+  if (p.before !== '') s += `${p.before},`;
+  s += `"integrity":{"prevHash":${str(prevHash)},"seq":${seq}}`;
+  if (p.between !== '') s += `,${p.between}`;
+  s += `,"loggedAt":${str(loggedAt)}`;
+  if (p.after !== '') s += `,${p.after}`;
+  return `${s}}`;
+}
+
+/** The canonical text an event's hash is over: its RFC 8785 form with every field but `integrity.hash`. */
+export function hashedText(event: AuditEvent): string {
+  const { integrity, ...rest } = event;
+  return jcs({ ...rest, integrity: { seq: integrity?.seq, prevHash: integrity?.prevHash } });
+}
+
 /** The hash an event must carry: over its canonical form with every field but `integrity.hash`. */
 export function eventHash(event: AuditEvent): string {
-  const { integrity, ...rest } = event;
-  return digestJson({ ...rest, integrity: { seq: integrity?.seq, prevHash: integrity?.prevHash } });
+  return sha256Of(hashedText(event));
 }
 
 /**
  * Chains a batch onto a head: numbers the events, links each to its predecessor, stamps
  * `loggedAt` (never earlier than the head's, so log time is monotonic along the chain) and hashes.
  */
-export function chainEvents(head: ChainHead, events: readonly AuditEvent[], now: Date): { events: AuditEvent[]; head: ChainHead } {
+export function chainEvents(head: ChainHead, events: readonly AuditEvent[], now: Date): ChainedBatch {
+  return chainPrepared(head, events.map(prepareEvent), now);
+}
+
+/** `chainEvents` over events prepared beforehand: under the chain lock, only splicing and hashing remain. */
+export function chainPrepared(head: ChainHead, prepared: readonly PreparedEvent[], now: Date): ChainedBatch {
   let seq = head.seq;
   let prevHash = head.hash;
   const nowIso = now.toISOString();
   const loggedAt = head.loggedAt !== undefined && head.loggedAt > nowIso ? head.loggedAt : nowIso;
-  const out: AuditEvent[] = [];
-  for (const e of events) {
+  const events: AuditEvent[] = new Array<AuditEvent>(prepared.length);
+  const bodies: string[] = new Array<string>(prepared.length);
+  for (let i = 0; i < prepared.length; i++) {
+    const p = prepared[i]!;
     seq++;
-    const unsealed: AuditEvent = { ...e, loggedAt, integrity: { seq, prevHash, hash: '' } };
-    const hash = eventHash(unsealed);
-    const integrity: Integrity = { seq, prevHash, hash };
-    out.push({ ...unsealed, integrity });
+    const text = body(p, seq, prevHash, loggedAt);
+    const hash = sha256Of(text);
+    events[i] = { ...p.event, loggedAt, integrity: { seq, prevHash, hash } };
+    bodies[i] = text;
     prevHash = hash;
   }
-  return { events: out, head: { seq, hash: prevHash, loggedAt } };
+  return { events, bodies, head: { seq, hash: prevHash, loggedAt } };
 }

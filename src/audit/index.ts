@@ -1,5 +1,6 @@
 export { canonicalJson, digestJson } from '../domain/index.js';
-export { chainEvents, eventHash, GENESIS_HASH } from './chain.js';
+export { chainEvents, chainPrepared, eventHash, GENESIS_HASH, prepareEvent } from './chain.js';
+export type { ChainedBatch, PreparedEvent } from './chain.js';
 export type { ChainHead } from './chain.js';
 export { createCheckpointer } from './checkpointer.js';
 export type { Checkpointer } from './checkpointer.js';
@@ -13,7 +14,7 @@ export type { CheckpointBody, SignedCheckpoint } from './signing.js';
 export { verifyChain } from './verify.js';
 export { createStubJudge, EVIDENCE_TYPES, formatRuns, isRetentionEvidence } from './retention-evidence.js';
 export type { StubFacts, StubJudge } from './retention-evidence.js';
-export type { ChainEntry, ChainStub, ColumnMismatch, SealedRange, TamperFinding, TamperKind, VerifyOptions, VerifyReport } from './verify.js';
+export type { ChainEntry, ChainStub, ColumnMismatch, SealedRange, StoredEvent, TamperFinding, TamperKind, VerifyEntry, VerifyOptions, VerifyReport } from './verify.js';
 export { createAuditWriter } from './writer.js';
 export type { AuditWriter, AuditWriterOptions, AuditWriterStats } from './writer.js';
 export type { DeadLetter, DeliveryState, DeliveryStore } from './ports.js';

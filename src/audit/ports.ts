@@ -1,15 +1,16 @@
 import type { AuditCategory, AuditEvent, AuditOutcome, Effect } from '../domain/index.js';
-import type { ChainHead } from './chain.js';
+import type { ChainedBatch, ChainHead } from './chain.js';
 import type { SignedCheckpoint } from './signing.js';
-import type { ChainEntry, ColumnMismatch } from './verify.js';
+import type { ChainEntry, ColumnMismatch, VerifyEntry } from './verify.js';
 
 /** The chained append the writer needs from a store. */
 export interface ChainStore {
   /**
    * In one transaction: lock the tenant's chain head, let `build` number, link and hash the
-   * events onto it, insert them and move the head. Resolves after commit.
+   * events onto it, insert them (each with the canonical text its hash is over) and move the
+   * head. Resolves after commit.
    */
-  appendChained(tenantId: string, build: (head: ChainHead) => { events: AuditEvent[]; head: ChainHead }): Promise<void>;
+  appendChained(tenantId: string, build: (head: ChainHead) => ChainedBatch): Promise<void>;
 }
 
 /** Reads a chain in sequence order, for verification, checkpoints and streaming. */
@@ -29,6 +30,13 @@ export interface ChainAuditor {
   evidence(tenantId: string): Promise<AuditEvent[]>;
   /** Up to `limit` rows whose indexed columns differ from their event body, by sequence number. */
   columnMismatches(tenantId: string, limit: number): Promise<ColumnMismatch[]>;
+  /**
+   * The chain as stored, for verification: each event as the text its hash is over (not parsed)
+   * and stubs, like `streamChain`. Reading it compares each row's indexed columns with its body;
+   * `columnMismatches`, called once `entries` is read to the end, names the rows that differ
+   * (up to `limit`), asking the database only about the rows the reader could not confirm.
+   */
+  storedChain(tenantId: string, opts?: { batchSize?: number }): { entries: AsyncIterable<VerifyEntry>; columnMismatches(limit: number): Promise<ColumnMismatch[]> };
 }
 
 /** Stores signed checkpoints. */

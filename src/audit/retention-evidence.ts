@@ -13,8 +13,8 @@ export const EVIDENCE_TYPES: ReadonlySet<string> = new Set([
 ]);
 
 /** Whether an event is retention evidence (kept forever: retention never removes it). */
-export function isRetentionEvidence(e: Pick<AuditEvent, 'type'>): boolean {
-  return EVIDENCE_TYPES.has(e.type);
+export function isRetentionEvidence(e: { type?: string | undefined }): boolean {
+  return e.type !== undefined && EVIDENCE_TYPES.has(e.type);
 }
 
 /** What a stub says about the event it replaced (claimed by the store, not hashed). */

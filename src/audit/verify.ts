@@ -1,6 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import type { AuditEvent } from '../domain/index.js';
 import { eventHash, GENESIS_HASH, type ChainHead } from './chain.js';
+import { sha256Of } from './jcs.js';
 import { MerkleBuilder } from './merkle.js';
 import { createStubJudge, isRetentionEvidence } from './retention-evidence.js';
 import { checkCheckpointSignature, type SignedCheckpoint } from './signing.js';
@@ -51,11 +52,36 @@ export interface ColumnMismatch {
   columns: string[];
 }
 
-/** What the verifier reads: stored events and the stubs of removed ones, in storage order. */
+/**
+ * A stored event as the text its hash is over, unparsed: the verifier hashes these bytes. The
+ * other fields are read from that text (by `scanBody`), except `hash`, which the row keeps apart.
+ */
+export interface StoredEvent {
+  stored: true;
+  /** The canonical text: every member of the event but `integrity.hash`. */
+  body: string;
+  id: string;
+  tenantId: string;
+  integrity: { seq: number; prevHash: string; hash: string };
+  type: string | undefined;
+  loggedAt: string | undefined;
+  time: string | undefined;
+  /** The body is not a readable event (not JSON, or no whole `integrity.seq`); `id` and `seq` are then the row's columns. */
+  unreadable?: true;
+}
+
+/** A chain as read back: stored events and the stubs of removed ones, in storage order. */
 export type ChainEntry = AuditEvent | ChainStub;
 
-function isStub(e: ChainEntry): e is ChainStub {
+/** What the verifier reads: a chain, with stored events parsed or as their stored text. */
+export type VerifyEntry = ChainEntry | StoredEvent;
+
+function isStub(e: VerifyEntry): e is ChainStub {
   return (e as ChainStub).stub === true;
+}
+
+function isStored(e: VerifyEntry): e is StoredEvent {
+  return (e as StoredEvent).stored === true;
 }
 
 /** What verification saw and found. */
@@ -84,8 +110,11 @@ export interface VerifyOptions {
    * judged against. Without it every stub is reported. They must be the chain's own events.
    */
   evidence?: readonly AuditEvent[];
-  /** Rows whose indexed columns differ from their hashed body (the store compares them). */
-  columnMismatches?: Iterable<ColumnMismatch>;
+  /**
+   * Rows whose indexed columns differ from their hashed body (the store compares them); a
+   * function is called once every event was read (the store compares while it streams).
+   */
+  columnMismatches?: Iterable<ColumnMismatch> | (() => Promise<Iterable<ColumnMismatch>>);
   /**
    * Require the chain to be sealed: a chain with events but no checkpoint is reported, and so are
    * events logged more than `maxAgeMs` after the last checkpoint was signed (undefined: no limit).
@@ -103,7 +132,7 @@ const WINDOW = 65_536;
  * its predecessor, sequence continuity (gaps, duplicates, moves), the tail against the head, and
  * every signed checkpoint's Merkle root and last hash. Streams: memory stays bounded.
  */
-export async function verifyChain(events: AsyncIterable<ChainEntry> | Iterable<ChainEntry>, opts: VerifyOptions = {}): Promise<VerifyReport> {
+export async function verifyChain(events: AsyncIterable<VerifyEntry> | Iterable<VerifyEntry>, opts: VerifyOptions = {}): Promise<VerifyReport> {
   const max = opts.maxFindings ?? 100;
   const findings: TamperFinding[] = [];
   const add = (f: TamperFinding) => {
@@ -147,12 +176,13 @@ export async function verifyChain(events: AsyncIterable<ChainEntry> | Iterable<C
       continue;
     }
     const claimed = e.integrity!.hash;
-    const actual = isStub(e) ? claimed : eventHash(e);
+    const actual = isStub(e) ? claimed : isStored(e) ? sha256Of(e.body) : eventHash(e);
     if (seen.has(seq) && seq !== 0) {
       add({ kind: 'inserted', seq, message: `sequence number ${seq} appears twice (event \`${e.id}\`)` });
       continue;
     }
     if (claimed !== actual) add({ kind: 'changed', seq, message: `event ${seq} (\`${e.id}\`) does not match its hash` });
+    else if (isStored(e) && e.unreadable) add({ kind: 'changed', seq, message: `event ${seq} (\`${e.id}\`) is stored as text that is not an audit event` });
     if (isStub(e)) {
       const bad = judge.judge({ seq, removedBy: e.removedBy, category: e.category, time: e.time, scope: e.scope }, sealedThrough);
       if (bad) add({ kind: 'deleted', seq, message: bad });
@@ -160,7 +190,7 @@ export async function verifyChain(events: AsyncIterable<ChainEntry> | Iterable<C
       // The evidence stubs were judged by must be this chain's own events, not a second story.
       if ((isRetentionEvidence(e) || evidence.has(seq)) && evidence.get(seq) !== claimed) add({ kind: 'changed', seq, message: `retention event ${seq} differs from the evidence stubs were judged by` });
       evidence.delete(seq);
-      newest = { seq, loggedAt: e.loggedAt ?? e.time };
+      newest = { seq, loggedAt: e.loggedAt ?? e.time ?? '' };
     }
     if (seq < maxSeq) {
       const gi = gaps.findIndex((g) => g.from <= seq && seq <= g.to);
@@ -203,7 +233,8 @@ export async function verifyChain(events: AsyncIterable<ChainEntry> | Iterable<C
   }
   for (const [seq] of evidence) add({ kind: 'inserted', seq: seq ?? 0, message: `retention evidence names event ${seq}, which is not in this chain` });
   for (const m of judge.miscounted()) add({ kind: 'deleted', ...m });
-  for (const m of opts.columnMismatches ?? []) {
+  const columns = typeof opts.columnMismatches === 'function' ? await opts.columnMismatches() : (opts.columnMismatches ?? []);
+  for (const m of columns) {
     add({ kind: 'column', seq: m.seq, message: `event ${m.seq}: stored ${m.columns.map((c) => `\`${c}\``).join(', ')} ${m.columns.length === 1 ? 'differs' : 'differ'} from its hashed body` });
   }
   if (opts.seal && newest) sealFindings(opts.seal.maxAgeMs, checkpoints.at(-1), newest, add);

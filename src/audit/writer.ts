@@ -1,6 +1,6 @@
 import { WardenError, type AuditEvent } from '../domain/index.js';
 import type { Clock } from '../domain/index.js';
-import { chainEvents } from './chain.js';
+import { chainPrepared, prepareEvent, type PreparedEvent } from './chain.js';
 import type { ChainStore } from './ports.js';
 import { sanitizeForLog } from './sanitize.js';
 
@@ -29,7 +29,7 @@ export interface AuditWriter {
 }
 
 interface Pending {
-  events: AuditEvent[];
+  events: PreparedEvent[];
   resolve: () => void;
   reject: (err: unknown) => void;
 }
@@ -47,14 +47,14 @@ export function createAuditWriter(deps: { store: ChainStore; clock: Clock }, opt
   const stats = { committed: 0, batches: 0, failed: 0 };
 
   async function commit(items: Pending[]): Promise<void> {
-    const byTenant = new Map<string, AuditEvent[]>();
+    const byTenant = new Map<string, PreparedEvent[]>();
     for (const it of items) for (const e of it.events) {
-      const list = byTenant.get(e.tenantId);
+      const list = byTenant.get(e.event.tenantId);
       if (list) list.push(e);
-      else byTenant.set(e.tenantId, [e]);
+      else byTenant.set(e.event.tenantId, [e]);
     }
     for (const [tenant, events] of byTenant) {
-      await deps.store.appendChained(tenant, (head) => chainEvents(head, events, deps.clock.now()));
+      await deps.store.appendChained(tenant, (head) => chainPrepared(head, events, deps.clock.now()));
     }
   }
 
@@ -107,9 +107,18 @@ export function createAuditWriter(deps: { store: ChainStore; clock: Clock }, opt
           new WardenError('audit.backpressure', `the audit log is ${queued} events behind, above its limit of ${maxQueue}`, { help: 'retry after a short wait; if this persists, the database is too slow or down' }),
         );
       }
+      // Canonicalized now, while an earlier commit may still be in flight: under the chain lock
+      // the writer only splices in the sequence number, link and log time, and hashes.
+      let prepared: PreparedEvent[];
+      try {
+        prepared = events.map((e) => prepareEvent(sanitizeForLog(e)));
+      } catch (e) {
+        stats.failed += events.length;
+        return Promise.reject(new WardenError('audit.write_failed', `the audit log could not commit ${events.length} event(s): ${e instanceof Error ? e.message : String(e)}`, { cause: e }));
+      }
       queued += events.length;
       return new Promise<void>((resolve, reject) => {
-        queue.push({ events: events.map(sanitizeForLog), resolve, reject });
+        queue.push({ events: prepared, resolve, reject });
         kick();
       });
     },

@@ -32,7 +32,8 @@ export async function ensurePartitions(trx: Transaction<Schema>, times: readonly
     const { rows } = await sql<{ t: string | null }>`SELECT to_regclass(${m.name})::text AS t`.execute(trx);
     if (!rows[0]?.t) {
       const table = sql.id(m.name);
-      await sql`CREATE TABLE ${table} (LIKE audit_events INCLUDING DEFAULTS)`.execute(trx);
+      // Constraints too: ATTACH requires the parent's CHECK constraints on the new partition.
+      await sql`CREATE TABLE ${table} (LIKE audit_events INCLUDING DEFAULTS INCLUDING CONSTRAINTS)`.execute(trx);
       await sql`WITH moved AS (DELETE FROM audit_events_default WHERE time >= ${m.from}::timestamptz AND time < ${m.to}::timestamptz RETURNING *)
                 INSERT INTO ${table} SELECT * FROM moved`.execute(trx);
       await sql`ALTER TABLE audit_events ATTACH PARTITION ${table} FOR VALUES FROM (${sql.lit(m.from)}) TO (${sql.lit(m.to)})`.execute(trx);

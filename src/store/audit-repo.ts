@@ -1,9 +1,10 @@
-import { sql, type Kysely } from 'kysely';
+import { CompiledQuery, sql, type Kysely } from 'kysely';
+import { fieldsOfEvent, NOT_STRING, scanBody, type BodyFields, type FieldValue } from '../audit/body-fields.js';
 import type { ChainHead } from '../audit/chain.js';
 import type { ChainAuditor, ChainReader, ChainStore, CheckpointStore } from '../audit/ports.js';
 import { EVIDENCE_TYPES } from '../audit/retention-evidence.js';
 import type { SignedCheckpoint } from '../audit/signing.js';
-import type { ChainStub } from '../audit/verify.js';
+import type { ChainStub, ColumnMismatch, StoredEvent, VerifyEntry } from '../audit/verify.js';
 import type { AuditPage, AuditQuery, AuditReader } from '../audit/index.js';
 import type { AuditEvent } from '../domain/audit-event.js';
 import { WardenError } from '../domain/errors.js';
@@ -19,9 +20,10 @@ export const AUDIT_PAGE_MAX = 1000;
 const GENESIS = `sha256:${'0'.repeat(64)}`;
 
 /**
- * How each indexed column derives from the event body `e`: the writer inserts these, and
- * `columnMismatches` compares every stored row with them (`tenant_id` is the chain's tenant,
- * which must be the body's). A new column belongs here, or `test/audit-tamper.test.ts` fails.
+ * How each indexed column derives from the event body `e`: `columnsOf` is the same derivation in
+ * JS (the writer inserts its values, the verifier compares stored rows with it), and
+ * `columnMismatches` compares rows with this one (`tenant_id` is the chain's tenant, which must
+ * be the body's). A new column belongs in both, or `test/audit-tamper.test.ts` fails.
  */
 const DERIVED: readonly { column: string; expr: string; type: 'text' | 'bigint' | 'uuid' | 'timestamptz' }[] = [
   { column: 'chain_seq', expr: `e->'integrity'->>'seq'`, type: 'bigint' },
@@ -39,11 +41,35 @@ const DERIVED: readonly { column: string; expr: string; type: 'text' | 'bigint' 
   { column: 'tool', expr: `CASE WHEN e->'target'->>'kind' = 'tool' THEN e->'target'->>'name' END`, type: 'text' },
   { column: 'effect', expr: `e->'decision'->>'effect'`, type: 'text' },
   { column: 'prev_hash', expr: `e->'integrity'->>'prevHash'`, type: 'text' },
-  { column: 'hash', expr: `e->'integrity'->>'hash'`, type: 'text' },
 ];
 
-const INSERT_COLUMNS = sql.raw(DERIVED.map((d) => d.column).join(', '));
-const INSERT_VALUES = sql.raw(DERIVED.map((d) => (d.type === 'text' ? d.expr : `(${d.expr})::${d.type}`)).join(', '));
+/**
+ * The DERIVED columns of an event, in order, from its body's fields; undefined when one of them
+ * would be a non-string member's text, which only the database's own printing of it can say.
+ */
+function columnsOf(f: BodyFields): (string | null)[] | undefined {
+  const agent: FieldValue = f.agentId !== null ? f.agentId : f.actorType === 'agent' ? f.actorId : null;
+  const tool: FieldValue = f.targetKind === 'tool' ? f.targetName : null;
+  const out = [f.seq, f.id, f.time, f.loggedAt, f.category, f.type, f.scope, f.outcome, f.actionKind, agent, f.principalId, f.server, tool, f.effect, f.prevHash];
+  for (const v of out) if (v === NOT_STRING) return undefined;
+  return out as (string | null)[];
+}
+
+// Rows per INSERT statement: 17 parameters a row, under the protocol's 65 535.
+const INSERT_ROWS = 1000;
+const ROW_CASTS = ['bigint', 'uuid', 'timestamptz', 'timestamptz', ...Array<string>(11).fill(''), '', ''];
+
+/** `INSERT … VALUES` of `n` rows: $1 is the tenant, then each row's DERIVED columns, hash and body. */
+function insertText(n: number): string {
+  const per = ROW_CASTS.length;
+  const rows: string[] = new Array<string>(n);
+  for (let r = 0; r < n; r++) {
+    let row = '($1';
+    for (let c = 0; c < per; c++) row += ROW_CASTS[c] ? `,$${2 + r * per + c}::${ROW_CASTS[c]}` : `,$${2 + r * per + c}`;
+    rows[r] = `${row})`;
+  }
+  return `INSERT INTO audit_events (tenant_id, ${DERIVED.map((d) => d.column).join(', ')}, hash, body) VALUES ${rows.join(',')}`;
+}
 
 // The same derivation, total: a body edited into nonsense compares unequal instead of failing the query.
 const SAFE: Record<(typeof DERIVED)[number]['type'], (expr: string) => string> = {
@@ -52,9 +78,34 @@ const SAFE: Record<(typeof DERIVED)[number]['type'], (expr: string) => string> =
   uuid: (x) => `CASE WHEN ${x} ~* '^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$' THEN (${x})::uuid END`,
   timestamptz: (x) => `warden_try_timestamptz(${x})`,
 };
-const MISMATCHES = [{ column: 'tenant_id', test: `tenant_id IS DISTINCT FROM e->>'tenantId'` }, ...DERIVED.map((d) => ({ column: d.column, test: `${d.column} IS DISTINCT FROM ${SAFE[d.type](d.expr)}` }))];
+// A row written before migration 009 keeps its hash in its jsonb body too; a canonical body has none.
+const MISMATCHES = [
+  { column: 'tenant_id', test: `tenant_id IS DISTINCT FROM e->>'tenantId'` },
+  ...DERIVED.map((d) => ({ column: d.column, test: `${d.column} IS DISTINCT FROM ${SAFE[d.type](d.expr)}` })),
+  { column: 'hash', test: `(body IS NULL AND hash IS DISTINCT FROM e->'integrity'->>'hash')` },
+];
 const MISMATCH_LIST = sql.raw(`array_to_string(ARRAY[${MISMATCHES.map((m) => `CASE WHEN ${m.test} THEN '${m.column}' END`).join(', ')}], ',')`);
 const ANY_MISMATCH = sql.raw(MISMATCHES.map((m) => `(${m.test})`).join(' OR '));
+// Parsed once per row (OFFSET 0 keeps the planner from inlining it into every test); a body that
+// is not JSON is left out: verify names it as not matching its hash.
+const BODY_JSON = sql.raw(`CASE WHEN body IS NULL THEN event ELSE warden_try_jsonb(body) END`);
+
+/** The event a row holds: its canonical body with the hash put back, or (before migration 009) its jsonb. */
+function eventOf(row: { id: string; body: string | null; event: unknown; hash: string }): AuditEvent {
+  if (row.body === null) return row.event as AuditEvent;
+  let e: AuditEvent;
+  try {
+    e = JSON.parse(row.body) as AuditEvent;
+  } catch {
+    // Only an edit made in the database stores such text; readers refuse it rather than guess.
+    throw new WardenError('audit.verify_failed', `the stored audit event \`${row.id}\` is not JSON: the log was altered`, { help: 'run `warden audit verify` to see where the log is damaged' });
+  }
+  e.integrity = { ...(e.integrity as { seq: number; prevHash: string }), hash: row.hash };
+  return e;
+}
+
+/** Rows the reader could not confirm beyond this many are checked by one pass over the whole chain. */
+const SUSPECTS_MAX = 10_000;
 
 /** Everything the audit log offers over one database. */
 export type AuditRepo = AuditReader & ChainStore & ChainReader & ChainAuditor & CheckpointStore & {
@@ -82,17 +133,22 @@ export function createAuditRepo(db: Kysely<Schema>): AuditRepo {
           ON CONFLICT (tenant_id) DO UPDATE SET tenant_id = EXCLUDED.tenant_id
           RETURNING seq, hash, to_char(logged_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS logged_at`.execute(trx);
         const row = rows[0]!;
-        const { events, head } = build({ seq: Number(row.seq), hash: row.hash, loggedAt: row.logged_at ?? undefined });
+        const { events, bodies, head } = build({ seq: Number(row.seq), hash: row.hash, loggedAt: row.logged_at ?? undefined });
         if (events.length === 0) return;
         created = await ensurePartitions(trx, events.map((e) => e.time), partitions);
-        // One statement, one parameter: no limit on the batch from the 65535 bind parameters a
-        // multi-row VALUES list would hit. The flat columns are copies kept for indexes.
-        await sql`
-          INSERT INTO audit_events (tenant_id, ${INSERT_COLUMNS}, event)
-          SELECT ${tenantId}, ${INSERT_VALUES}, e
-          FROM jsonb_array_elements(${JSON.stringify(events)}::jsonb) WITH ORDINALITY AS batch(e, n)
-          ORDER BY n
-        `.execute(trx);
+        // Multi-row VALUES of text the writer already has: the server parses no JSON, and the
+        // body is stored as the exact text the hash is over.
+        for (let at = 0; at < events.length; at += INSERT_ROWS) {
+          const n = Math.min(INSERT_ROWS, events.length - at);
+          const params: unknown[] = [tenantId];
+          for (let i = at; i < at + n; i++) {
+            const e = events[i]!;
+            const columns = columnsOf(fieldsOfEvent(e));
+            if (!columns) throw new TypeError(`audit event \`${String(e.id)}\` has a field of the wrong type where an indexed column derives from it`);
+            params.push(...columns, e.integrity!.hash, bodies[i]);
+          }
+          await trx.executeQuery(CompiledQuery.raw(insertText(n), params));
+        }
         await sql`UPDATE audit_chain_heads SET seq = ${head.seq}, hash = ${head.hash}, logged_at = ${head.loggedAt ?? null}::timestamptz
                   WHERE tenant_id = ${tenantId}`.execute(trx);
       });
@@ -108,50 +164,47 @@ export function createAuditRepo(db: Kysely<Schema>): AuditRepo {
     },
 
     async *streamChain(tenantId, opts = {}) {
-      const size = opts.batchSize ?? 2000;
-      let after = (opts.fromSeq ?? 1) - 1;
-      const to = opts.toSeq ?? Number.MAX_SAFE_INTEGER;
-      for (;;) {
-        // Stored events and the stubs retention left, merged by sequence number.
-        type Row = { chain_seq: string | number; event: AuditEvent | null; id: string; prev_hash: string; hash: string; removed_by: string | null; category: string | null; time: string | null; scope: string | null };
-        const { rows } = await sql<Row>`
-          SELECT chain_seq, event, id::text AS id, prev_hash, hash, removed_by, category, time, scope FROM (
-            SELECT chain_seq, event, id, prev_hash, hash, NULL AS removed_by, NULL AS category, NULL AS time, NULL AS scope FROM audit_events
-            WHERE tenant_id = ${tenantId} AND chain_seq > ${after} AND chain_seq <= ${to}
-            UNION ALL
-            SELECT chain_seq, NULL, id, prev_hash, hash, removed_by::text, category, ${sql.raw(`to_char(time AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`)}, scope FROM audit_tombstones
-            WHERE tenant_id = ${tenantId} AND chain_seq > ${after} AND chain_seq <= ${to}
-          ) AS chain ORDER BY chain_seq LIMIT ${size}`.execute(db);
-        for (const r of rows) {
-          if (r.event) {
-            yield r.event;
+      for await (const r of chainRows(db, tenantId, opts.fromSeq, opts.toSeq, opts.batchSize ?? 2000, false)) {
+        yield r.body === null && r.event === null ? stubOf(tenantId, r) : eventOf(r);
+      }
+    },
+
+    storedChain(tenantId, opts = {}) {
+      // Rows whose columns the reader could not confirm against their body, by their chain_seq column.
+      const suspects: string[] = [];
+      let complete = false;
+      async function* entries(): AsyncIterable<VerifyEntry> {
+        for await (const r of chainRows(db, tenantId, undefined, undefined, opts.batchSize ?? 5000, true)) {
+          if (r.body === null && r.event === null) {
+            yield stubOf(tenantId, r);
             continue;
           }
-          const stub: ChainStub = { stub: true, id: r.id, tenantId, integrity: { seq: Number(r.chain_seq), prevHash: r.prev_hash, hash: r.hash } };
-          if (r.removed_by !== null) stub.removedBy = r.removed_by;
-          if (r.category !== null) stub.category = r.category;
-          if (r.time !== null) stub.time = r.time;
-          if (r.scope !== null) stub.scope = r.scope;
-          yield stub;
+          const { entry, confirmed } = r.body === null ? legacyEntry(tenantId, r) : storedEntry(tenantId, r as ChainRow & { body: string });
+          if (!confirmed) suspects.push(r.seq);
+          yield entry;
         }
-        if (rows.length < size) return;
-        after = Number(rows[rows.length - 1]!.chain_seq);
+        complete = true;
       }
+      return {
+        entries: entries(),
+        columnMismatches: async (limit) => {
+          if (complete && suspects.length === 0) return [];
+          // The database's own derivation decides, for the rows the reader could not confirm.
+          if (complete && suspects.length <= SUSPECTS_MAX) return mismatchesOf(db, tenantId, limit, suspects);
+          return mismatchesOf(db, tenantId, limit, undefined);
+        },
+      };
     },
 
     async evidence(tenantId) {
       const types = sql.join([...EVIDENCE_TYPES].map((t) => sql`${t}`));
-      const { rows } = await sql<{ event: AuditEvent }>`
-        SELECT event FROM audit_events WHERE tenant_id = ${tenantId} AND category = 'audit_system' AND type IN (${types}) ORDER BY chain_seq`.execute(db);
-      return rows.map((r) => r.event);
+      const { rows } = await sql<{ id: string; body: string | null; event: unknown; hash: string }>`
+        SELECT id::text AS id, body, event, hash FROM audit_events WHERE tenant_id = ${tenantId} AND category = 'audit_system' AND type IN (${types}) ORDER BY chain_seq`.execute(db);
+      return rows.map(eventOf);
     },
 
-    async columnMismatches(tenantId, limit) {
-      // Named by the body's sequence number: the chain_seq column may be the one that was edited.
-      const { rows } = await sql<{ seq: string | null; chain_seq: string | number; bad: string }>`
-        SELECT chain_seq, e->'integrity'->>'seq' AS seq, ${MISMATCH_LIST} AS bad FROM (SELECT *, event AS e FROM audit_events WHERE tenant_id = ${tenantId}) AS r
-        WHERE ${ANY_MISMATCH} ORDER BY chain_seq LIMIT ${limit}`.execute(db);
-      return rows.map((r) => ({ seq: Number(r.seq !== null && /^\d+$/.test(r.seq) ? r.seq : r.chain_seq), columns: r.bad.split(',') }));
+    columnMismatches(tenantId, limit) {
+      return mismatchesOf(db, tenantId, limit, undefined);
     },
 
     async tenants() {
@@ -189,7 +242,7 @@ export function createAuditRepo(db: Kysely<Schema>): AuditRepo {
       const page = rows.slice(0, query.limit);
       const last = page.at(-1);
       return {
-        events: page.map((row) => row.event as AuditEvent),
+        events: page.map(eventOf),
         nextCursor: rows.length > query.limit && last ? encodeAuditCursor({ time: last.cursor_time, id: last.id }) : null,
       };
     },
@@ -200,7 +253,7 @@ export function createAuditRepo(db: Kysely<Schema>): AuditRepo {
       let after: { time: string; id: string } | undefined;
       for (;;) {
         const rows = await underTenant(db, query.tenant, (q) => filtered(q, query, after, size));
-        for (const r of rows) yield r.event as AuditEvent;
+        for (const r of rows) yield eventOf(r);
         if (rows.length < size) return;
         const last = rows[rows.length - 1]!;
         after = { time: last.cursor_time, id: last.id };
@@ -214,6 +267,168 @@ export function createAuditRepo(db: Kysely<Schema>): AuditRepo {
     },
   };
   return repo;
+}
+
+/** One row of a chain as read back: an event (canonical `body`, or jsonb `event` before migration 009) or a stub. */
+interface ChainRow {
+  stub: boolean;
+  seq: string;
+  id: string;
+  prev_hash: string;
+  hash: string;
+  body: string | null;
+  event: unknown;
+  removed_by: string | null;
+  category: string | null;
+  /** UTC, microseconds: `2026-11-24T12:00:00.000000Z`. */
+  time: string | null;
+  scope: string | null;
+  // Only with the columns (verification).
+  logged_at?: string | null;
+  type?: string | null;
+  outcome?: string | null;
+  action_kind?: string | null;
+  agent_id?: string | null;
+  principal_id?: string | null;
+  server?: string | null;
+  tool?: string | null;
+  effect?: string | null;
+}
+
+const US_TIME = (column: string) => sql.raw(`to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`);
+const EVENT_COLUMNS = sql.raw(`, type, outcome, action_kind, agent_id, principal_id, server, tool, effect`);
+const STUB_COLUMNS = sql.raw(`, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL`);
+
+/**
+ * A tenant's chain in sequence order, stored events and retention stubs merged, in keyset
+ * batches. The next batch is asked for before this one is handed out, so reading overlaps the
+ * consumer's work. With `columns`, each event row also carries its indexed columns as text.
+ */
+async function* chainRows(db: Kysely<Schema>, tenantId: string, fromSeq: number | undefined, toSeq: number | undefined, size: number, columns: boolean): AsyncIterable<ChainRow> {
+  const to = toSeq ?? Number.MAX_SAFE_INTEGER;
+  const fetch = (after: number) => {
+    const p = sql<ChainRow>`
+      SELECT * FROM (
+        SELECT false AS stub, chain_seq, chain_seq::text AS seq, id::text AS id, prev_hash, hash, body, event, NULL AS removed_by,
+               ${columns ? sql`category, ${US_TIME('time')} AS time, scope, ${US_TIME('logged_at')} AS logged_at${EVENT_COLUMNS}` : sql`NULL AS category, NULL AS time, NULL AS scope`}
+        FROM audit_events WHERE tenant_id = ${tenantId} AND chain_seq > ${after} AND chain_seq <= ${to}
+        UNION ALL
+        SELECT true, chain_seq, chain_seq::text, id::text, prev_hash, hash, NULL, NULL, removed_by::text, category, ${US_TIME('time')}, scope
+               ${columns ? sql`, NULL${STUB_COLUMNS}` : sql``}
+        FROM audit_tombstones WHERE tenant_id = ${tenantId} AND chain_seq > ${after} AND chain_seq <= ${to}
+      ) AS chain ORDER BY chain_seq LIMIT ${size}`
+      .execute(db)
+      .then((r) => r.rows);
+    // Awaited below; a consumer that stops early must not leave it rejecting unhandled.
+    p.catch(() => undefined);
+    return p;
+  };
+  let next = fetch((fromSeq ?? 1) - 1);
+  for (;;) {
+    const rows = await next;
+    if (rows.length === size) next = fetch(Number(rows[rows.length - 1]!.seq));
+    yield* rows;
+    if (rows.length < size) return;
+  }
+}
+
+function stubOf(tenantId: string, r: ChainRow): ChainStub {
+  const stub: ChainStub = { stub: true, id: r.id, tenantId, integrity: { seq: Number(r.seq), prevHash: r.prev_hash, hash: r.hash } };
+  if (r.removed_by !== null) stub.removedBy = r.removed_by;
+  if (r.category !== null) stub.category = r.category;
+  if (r.time !== null) stub.time = r.time;
+  if (r.scope !== null) stub.scope = r.scope;
+  return stub;
+}
+
+const text = (v: FieldValue | undefined): string | undefined => (typeof v === 'string' ? v : undefined);
+
+/**
+ * A canonical row as the verifier reads it: its body unparsed (to be hashed), the fields read
+ * from that body, and whether every indexed column was confirmed equal to the body's.
+ */
+function storedEntry(tenantId: string, r: ChainRow & { body: string }): { entry: StoredEvent; confirmed: boolean } {
+  let f = scanBody(r.body);
+  if (!f) {
+    // Not in canonical layout: what JSON.parse (and so every reader) makes of it decides.
+    try {
+      const o: unknown = JSON.parse(r.body);
+      if (o !== null && typeof o === 'object' && !Array.isArray(o)) f = fieldsOfEvent(o as AuditEvent);
+    } catch {
+      f = undefined;
+    }
+  }
+  const seq = f && typeof f.seq === 'string' && /^[0-9]{1,15}$/.test(f.seq) ? Number(f.seq) : undefined;
+  const prevHash = text(f?.prevHash);
+  const readable = seq !== undefined && prevHash !== undefined;
+  const entry: StoredEvent = {
+    stored: true,
+    body: r.body,
+    id: text(f?.id) ?? r.id,
+    tenantId,
+    integrity: readable ? { seq, prevHash, hash: r.hash } : { seq: Number(r.seq), prevHash: r.prev_hash, hash: r.hash },
+    type: text(f?.type),
+    loggedAt: text(f?.loggedAt),
+    time: text(f?.time),
+  };
+  if (!readable) entry.unreadable = true;
+  return { entry, confirmed: f !== undefined && sameColumns(tenantId, r, f) };
+}
+
+/** A row written before migration 009: its jsonb event, as the verifier always read it. */
+function legacyEntry(tenantId: string, r: ChainRow): { entry: AuditEvent; confirmed: boolean } {
+  const e = r.event as AuditEvent;
+  const confirmed = e !== null && typeof e === 'object' && sameColumns(tenantId, r, fieldsOfEvent(e)) && e.integrity?.hash === r.hash;
+  return { entry: e, confirmed };
+}
+
+/**
+ * Whether every indexed column of a row equals what DERIVED makes of its body, by string
+ * equality on forms both sides print alike; false also when unsure (a time not in the writer's
+ * form, say): the database then decides (`mismatchesOf`).
+ */
+function sameColumns(tenantId: string, r: ChainRow, f: BodyFields): boolean {
+  const c = columnsOf(f);
+  return (
+    c !== undefined &&
+    f.tenantId === tenantId &&
+    c[0] === r.seq &&
+    c[1] === r.id &&
+    sameInstant(c[2]!, r.time) &&
+    sameInstant(c[3]!, r.logged_at ?? null) &&
+    c[4] === r.category &&
+    c[5] === r.type &&
+    c[6] === r.scope &&
+    c[7] === r.outcome &&
+    c[8] === r.action_kind &&
+    c[9] === r.agent_id &&
+    c[10] === r.principal_id &&
+    c[11] === r.server &&
+    c[12] === r.tool &&
+    c[13] === r.effect &&
+    c[14] === r.prev_hash
+  );
+}
+
+const ISO_MS = /^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z$/;
+const ISO_US = /^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z$/;
+
+/** A body's time (as the writer prints it: UTC, milli- or microseconds) against a column printed by US_TIME. */
+function sameInstant(body: string | null, column: string | null): boolean {
+  if (body === null || column === null) return false;
+  if (ISO_MS.test(body)) return `${body.slice(0, 23)}000Z` === column;
+  return ISO_US.test(body) && body === column;
+}
+
+/** Rows whose columns differ from their body by the database's derivation: of a whole chain, or only the given chain_seq values. */
+async function mismatchesOf(db: Kysely<Schema>, tenantId: string, limit: number, only: readonly string[] | undefined): Promise<ColumnMismatch[]> {
+  const among = only === undefined ? sql`` : sql`AND chain_seq = ANY(string_to_array(${only.join(',')}, ',')::bigint[])`;
+  // Named by the body's sequence number: the chain_seq column may be the one that was edited.
+  const { rows } = await sql<{ seq: string | null; chain_seq: string | number; bad: string }>`
+    SELECT chain_seq, e->'integrity'->>'seq' AS seq, ${MISMATCH_LIST} AS bad
+    FROM (SELECT *, ${BODY_JSON} AS e FROM audit_events WHERE tenant_id = ${tenantId} ${among} OFFSET 0) AS r
+    WHERE e IS NOT NULL AND (${ANY_MISMATCH}) ORDER BY chain_seq LIMIT ${limit}`.execute(db);
+  return rows.map((r) => ({ seq: Number(r.seq !== null && /^\d+$/.test(r.seq) ? r.seq : r.chain_seq), columns: r.bad.split(',') }));
 }
 
 // Kysely's builder types are deep; the filters only add WHERE clauses, so a structural type is enough.
@@ -241,9 +456,10 @@ function applyFilters<T extends Filterable<T>>(select: T, query: Omit<AuditQuery
   if (query.text !== undefined) {
     // Free text over the whole event; other filters narrow the rows first.
     const pattern = `%${escapeLike(query.text)}%`;
+    // The canonical text is searched as stored; without bodies, the event less its captured bodies.
     s = query.textWithoutBodies
-      ? s.where(sql<boolean>`(event #- '{payload,args}' #- '{payload,result}')::text ILIKE ${pattern} ESCAPE '\\'`)
-      : s.where(sql<boolean>`event::text ILIKE ${pattern} ESCAPE '\\'`);
+      ? s.where(sql<boolean>`(coalesce(body::jsonb, event) #- '{payload,args}' #- '{payload,result}')::text ILIKE ${pattern} ESCAPE '\\'`)
+      : s.where(sql<boolean>`coalesce(body, event::text) ILIKE ${pattern} ESCAPE '\\'`);
   }
   return s;
 }
@@ -253,7 +469,9 @@ async function filtered(db: Kysely<Schema>, query: Omit<AuditQuery, 'limit' | 'c
     .selectFrom('audit_events')
     .select([
       'id',
+      'body',
       'event',
+      'hash',
       // Text at full precision in UTC: a JS Date would drop microseconds and break the keyset.
       sql<string>`to_char(time AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`.as('cursor_time'),
     ])

@@ -1,8 +1,10 @@
 import type { ColumnType, Generated } from 'kysely';
 
 /**
- * One row of `audit_events`. The columns beside `event` are copies of its fields, kept so filters
- * and ordering use indexes; `event` holds the event exactly as appended.
+ * One row of `audit_events`. `body` holds the event as the canonical text its hash is over (every
+ * member but `integrity.hash`, which is `hash`); rows written before migration 009 hold it as
+ * jsonb in `event` instead. The other columns are copies of its fields, kept so filters and
+ * ordering use indexes.
  */
 export interface AuditEventsTable {
   tenant_id: Generated<string>;
@@ -23,7 +25,8 @@ export interface AuditEventsTable {
   effect: string | null;
   prev_hash: string;
   hash: string;
-  event: ColumnType<unknown, string, never>;
+  body: string | null;
+  event: ColumnType<unknown, string, never> | null;
 }
 
 /** One applied migration, by name. */
