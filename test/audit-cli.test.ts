@@ -39,7 +39,7 @@ function ev(i: number, category: AuditCategory): AuditEvent {
 beforeAll(async () => {
   database = await openDatabase({ dataDir });
   await migrate(database.db);
-  const repo = createAuditRepo(database.db);
+  const repo = createAuditRepo(database);
   const clock = { now: () => new Date() };
   const writer = createAuditWriter({ store: repo, clock });
   const cats: AuditCategory[] = ['decision', 'detection', 'admin', 'auth', 'audit_system'];

@@ -22,7 +22,7 @@ for (const dialect of all) {
     async function setup() {
       const f = await dialect.fresh();
       cleanups.push(f.dispose);
-      const repo = createAuditRepo(f.database.db);
+      const repo = createAuditRepo(f.database);
       const clock = { now: () => new Date(NOW) };
       const writer = createAuditWriter({ store: repo, clock });
       const store = createRetentionRepo(f.database.db);

@@ -54,7 +54,7 @@ for (const dialect of all) {
     async function setup() {
       const f = await dialect.fresh();
       cleanups.push(f.dispose);
-      const repo = createAuditRepo(f.database.db);
+      const repo = createAuditRepo(f.database);
       const writer = createAuditWriter({ store: repo, clock: { now: () => new Date() } });
       return { repo, writer, delivery: createDeliveryRepo(f.database.db) };
     }
@@ -147,7 +147,7 @@ describe('audit streaming to NATS JetStream', () => {
   it('publishes in order with message-id de-duplication', async () => {
     const f = await all[0]!.fresh();
     cleanups.push(f.dispose);
-    const repo = createAuditRepo(f.database.db);
+    const repo = createAuditRepo(f.database);
     const delivery = createDeliveryRepo(f.database.db);
     await createAuditWriter({ store: repo, clock: { now: () => new Date() } }).append(Array.from({ length: 12 }, (_, i) => ev(i, 'acme/a', i % 4 ? 'decision' : 'admin')));
     const stream = `WARDEN_TEST_${process.pid}_${Date.now()}`;

@@ -41,7 +41,7 @@ for (const dialect of all) {
     async function setup() {
       const f = await dialect.fresh();
       cleanups.push(f.dispose);
-      const repo = createAuditRepo(f.database.db);
+      const repo = createAuditRepo(f.database);
       const clock = { now: () => new Date(NOW) };
       const writer = createAuditWriter({ store: repo, clock });
       const svc = createRetentionService({ store: createRetentionRepo(f.database.db), audit: writer, clock });
@@ -149,7 +149,7 @@ describe('warden audit verify: sealing', () => {
     let now = NOW;
     try {
       await migrate(database.db);
-      const repo = createAuditRepo(database.db);
+      const repo = createAuditRepo(database);
       const clock = { now: () => new Date(now) };
       const writer = createAuditWriter({ store: repo, clock });
       await writer.append([ev(0, 1), ev(0, 2)]);
@@ -163,7 +163,7 @@ describe('warden audit verify: sealing', () => {
 
     const again = await openDatabase({ dataDir });
     try {
-      const repo = createAuditRepo(again.db);
+      const repo = createAuditRepo(again);
       const clock = { now: () => new Date(now) };
       await createCheckpointer({ chain: repo, checkpoints: repo, key: generateKeyPairSync('ed25519').privateKey, clock }).sealAll();
       // Ten minutes later events are still written, but nothing seals them.

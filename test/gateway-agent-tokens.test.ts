@@ -296,7 +296,7 @@ describe.each(await dialects())('seeded agent tokens in the store ($name)', ({ f
     const db = await fresh();
     try {
       const clock = fakeClock('2026-03-01T10:00:00.000Z');
-      const audit = createAuditWriter({ store: createAuditRepo(db.database.db), clock });
+      const audit = createAuditWriter({ store: createAuditRepo(db.database), clock });
       const identity = createIdentityService({ store: createIdentityRepo(db.database.db), audit, clock });
       const seed = { tenantId: 'default', agentId: 'ci-bot', token: 'ci-bot-static-token-0123456789', principal: 'svc-ci', scope: 'acme', source: FILE };
       const first = await identity.seedAgentToken(seed);

@@ -43,7 +43,7 @@ import { createAuditRepo, migrate, openDatabase } from ${JSON.stringify(join(ROO
 const database = await openDatabase({ dataDir: process.argv[2] });
 await migrate(database.db);
 const event = newAuditEvent({ scope: 'acme/x', category: 'admin', type: 'registry.tool.blocked', outcome: 'success', actor: { type: 'user', id: 'holder' } }, new Date());
-await createAuditWriter({ store: createAuditRepo(database.db), clock: { now: () => new Date() } }).append([event]);
+await createAuditWriter({ store: createAuditRepo(database), clock: { now: () => new Date() } }).append([event]);
 process.stdout.write('ready ' + event.id + '\\n');
 setInterval(() => {}, 1000);
 `;
@@ -106,15 +106,15 @@ describe('the embedded database lock', { timeout: 60_000 }, () => {
     try {
       expect(JSON.parse(readFileSync(lockPathOf(dataDir), 'utf8'))).toMatchObject({ pid: process.pid });
       await migrate(db.db);
-      const { events } = await createAuditRepo(db.db).list({ limit: 10 });
+      const { events } = await createAuditRepo(db).list({ limit: 10 });
       expect(events.map((e) => e.id)).toEqual([eventId]);
-      await createAuditWriter({ store: createAuditRepo(db.db), clock: { now: () => new Date() } }).append([newAuditEvent({ scope: 'acme/x', category: 'admin', type: 'registry.tool.approved', outcome: 'success', actor: { type: 'user', id: 'me' } }, new Date())]);
+      await createAuditWriter({ store: createAuditRepo(db), clock: { now: () => new Date() } }).append([newAuditEvent({ scope: 'acme/x', category: 'admin', type: 'registry.tool.approved', outcome: 'success', actor: { type: 'user', id: 'me' } }, new Date())]);
     } finally {
       await db.close();
     }
     const reopened = await openDatabase({ dataDir });
     try {
-      expect((await createAuditRepo(reopened.db).list({ limit: 10 })).events).toHaveLength(2);
+      expect((await createAuditRepo(reopened).list({ limit: 10 })).events).toHaveLength(2);
     } finally {
       await reopened.close();
     }

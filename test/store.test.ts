@@ -127,7 +127,7 @@ function defineSuite(dialect: DialectCase): void {
     target = await dialect.fresh();
     database = await target.open();
     await migrate(database.db);
-    const repo = createAuditRepo(database.db);
+    const repo = createAuditRepo(database);
     audit = Object.assign(repo, { append: appender(repo) });
   }, SLOW);
 
@@ -176,7 +176,7 @@ function defineSuite(dialect: DialectCase): void {
         expect(results.flatMap((r) => r.applied).sort()).toEqual(MIGRATIONS.map((m) => m.name).sort());
         const rows = await handles[0]!.db.selectFrom('warden_migrations').select('name').execute();
         expect(rows).toHaveLength(MIGRATIONS.length);
-        await appender(createAuditRepo(handles[1]!.db))([event()]);
+        await appender(createAuditRepo(handles[1]!))([event()]);
       } finally {
         await Promise.all(handles.map((h) => h.close()));
         await fresh.dispose();
@@ -223,6 +223,20 @@ function defineSuite(dialect: DialectCase): void {
       expect((await verifyChain(audit.streamChain('default'), { head: await audit.head('default') })).ok).toBe(true);
       expect(page.events.map((e) => e.time)).toEqual(['2026-11-24T23:00:00Z', '2026-11-24T23:30:00.123456+01:00', '2026-11-24T21:00:00.5Z']);
       expect(page.nextCursor).toBeNull();
+    });
+
+    it('stores fields with the characters COPY and JSON escape exactly, and their columns match', async () => {
+      // On PostgreSQL rows go in by COPY's text format: backslash, tab, newline, CR and `\N` mean
+      // something there; NUL is cleaned to U+FFFD before hashing (the chain covers what is stored).
+      const odd = 'a\tb\nc\rd\\e \\N "q" ☾ 𝒜 \u202e';
+      const e = event({ agentId: odd, tool: `srv.${odd}`, scope: `acme/${odd}`, onBehalfOf: { id: `\\N`, roles: [odd] }, payload: { text: `${odd}\u0000` } });
+      await audit.append([e]);
+      const [got] = (await audit.list({ limit: 1 })).events;
+      expect(bare(got!)).toEqual({ ...e, payload: { text: `${odd}\uFFFD` } });
+      expect((await audit.list({ limit: 5, agentId: odd })).events).toHaveLength(1);
+      expect((await audit.list({ limit: 5, tool: `srv.${odd}` })).events).toHaveLength(1);
+      expect((await verifyChain(audit.streamChain('default'), { head: await audit.head('default') })).ok).toBe(true);
+      expect(await audit.columnMismatches('default', 10)).toEqual([]);
     });
 
     it('lists nothing from an empty log and accepts an empty append', async () => {
@@ -307,7 +321,7 @@ function defineSuite(dialect: DialectCase): void {
     it('numbers two writers on separate connections without gaps or duplicates', async () => {
       const other = await target.open();
       try {
-        const b = appender(createAuditRepo(other.db));
+        const b = appender(createAuditRepo(other));
         await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? b : audit.append)(series(5, i * 10))));
         const report = await verifyChain(audit.streamChain('default'), { head: await audit.head('default') });
         expect(report).toMatchObject({ ok: true, events: 50, lastSeq: 50 });
@@ -463,13 +477,13 @@ describe('openDatabase', { timeout: SLOW }, () => {
       const kept = event({ agentId: 'agent-persist' });
       const first = await openDatabase({ dataDir });
       expect((await migrate(first.db)).applied).toEqual(MIGRATIONS.map((m) => m.name));
-      await appender(createAuditRepo(first.db))([kept]);
+      await appender(createAuditRepo(first))([kept]);
       await first.close();
 
       const second = await openDatabase({ dataDir });
       try {
         expect(await migrate(second.db)).toEqual({ applied: [] });
-        expect((await createAuditRepo(second.db).list({ limit: 10 })).events.map(bare)).toEqual([kept]);
+        expect((await createAuditRepo(second).list({ limit: 10 })).events.map(bare)).toEqual([kept]);
       } finally {
         await second.close();
       }

@@ -12,7 +12,7 @@ const med = (xs: number[]) => xs.sort((a, b) => a - b)[xs.length >> 1]!.toFixed(
 for (const where of ['dataDir', 'memory'] as const) {
 const database = await openDatabase(where === 'memory' ? { memory: true } : { dataDir: join(mkdtempSync(join(tmpdir(), 'c-')), 'data') });
 await migrate(database.db);
-const repo = createAuditRepo(database.db);
+const repo = createAuditRepo(database);
 const ev = () => newAuditEvent({ scope: 'acme/bench', category: 'decision', type: 'tool.call.decided', outcome: 'success', actor: { type: 'agent', id: 'a' }, target: { kind: 'tool', server: 'everything', name: 'everything.echo' }, action: { kind: 'tool.call' } });
 const parts: Record<string, number[]> = { emptyTx: [], updateTx: [], insertTx: [], full: [] };
 for (let i = 0; i < 400; i++) {

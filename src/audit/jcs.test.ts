@@ -2,9 +2,10 @@ import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { canonicalJson, newAuditEvent, type AuditEvent } from '../domain/index.js';
-import { NOT_STRING, fieldsOfEvent, scanBody } from './body-fields.js';
-import { chainEvents, eventHash, GENESIS_HASH, hashedText } from './chain.js';
+import { NOT_STRING, fieldsOfEvent } from './body-fields.js';
+import { chainEvents, eventHash, GENESIS_HASH, hashedText, prepareEvent } from './chain.js';
 import { jcs, sha256Of } from './jcs.js';
+import { sanitizeForLog } from './sanitize.js';
 
 // Any JSON, with strings over all of Unicode (astral characters sort by UTF-16 code unit in RFC 8785).
 const json = fc.jsonValue({ maxDepth: 4, stringUnit: 'binary' });
@@ -55,8 +56,13 @@ const eventLike = fc
       target: fc.record({ kind: fc.oneof(fc.constant('tool'), fc.string()), server: fc.string(), name: fc.oneof(fc.string(), json) }, { requiredKeys: [] }),
       action: fc.oneof(fc.record({ kind: fc.string() }), json),
       decision: fc.record({ effect: fc.oneof(fc.constant('deny'), json), reasons: json }, { requiredKeys: [] }),
-      // Arbitrary JSON before and after `integrity` in key order, holding decoy `integrity` members.
-      details: fc.oneof(json, fc.record({ integrity: fc.record({ prevHash: fc.string(), seq: fc.nat() }) })),
+      // Arbitrary JSON before and after `integrity` in key order; array-index keys (which JS
+      // enumerates first), keys and strings the writer must clean (NUL, lone surrogates).
+      details: fc.oneof(
+        json,
+        fc.record({ integrity: fc.record({ prevHash: fc.string(), seq: fc.nat() }) }),
+        fc.dictionary(fc.oneof(fc.nat({ max: 20 }).map(String), fc.constantFrom('-a', 'b', '~', '\u0000k', 'k\u0000', '\ud800', '__proto__')), fc.oneof(json, fc.constantFrom('a\u0000b', '\udc00', 'x\ud800y'))),
+      ),
       findings: json,
       payload: fc.record({ args: json, result: json }, { requiredKeys: [] }),
       latencyMs: fc.double({ noNaN: true, noDefaultInfinity: true }),
@@ -83,51 +89,37 @@ describe('chain: bodies the store keeps', () => {
     );
   });
 
-  it('a body scans to the fields JSON.parse reads from it', () => {
+  it('cleans what sanitizeForLog cleans, and prints the canonical JSON of the cleaned event', () => {
     fc.assert(
       fc.property(eventLike, (event) => {
-        const { bodies } = chainEvents({ seq: 0, hash: GENESIS_HASH, loggedAt: undefined }, [event], new Date('2026-11-24T12:00:01Z'));
-        const body = bodies[0]!;
-        expect(scanBody(body)).toEqual(fieldsOfEvent(JSON.parse(body) as AuditEvent));
+        const p = prepareEvent(event);
+        expect(p.event).toEqual(sanitizeForLog(event));
+        const r = chainEvents({ seq: 0, hash: GENESIS_HASH, loggedAt: undefined }, [event], new Date('2026-11-24T12:00:01Z'));
+        const { integrity, ...rest } = r.events[0]!;
+        expect(r.bodies[0]).toBe(canonicalJson({ ...sanitizeForLog(rest), integrity: { seq: integrity!.seq, prevHash: integrity!.prevHash } }));
+      }),
+    );
+  });
+
+  it('refuses an event with a value canonical JSON has no form for', () => {
+    const base = newAuditEvent({ scope: 'a', category: 'decision', type: 't', outcome: 'success', actor: { type: 'agent', id: 'a' } });
+    for (const bad of [Number.NaN, Infinity, 1n, () => 1]) expect(() => prepareEvent({ ...base, details: { x: [bad] } })).toThrow(TypeError);
+  });
+
+  it('a body parses to the fields the writer derived its columns from', () => {
+    fc.assert(
+      fc.property(eventLike, (event) => {
+        const r = chainEvents({ seq: 0, hash: GENESIS_HASH, loggedAt: undefined }, [event], new Date('2026-11-24T12:00:01Z'));
+        expect(fieldsOfEvent(JSON.parse(r.bodies[0]!) as AuditEvent)).toEqual(fieldsOfEvent(r.events[0]!));
       }),
     );
   });
 });
 
-describe('scanBody', () => {
-  const [event] = chainEvents({ seq: 0, hash: GENESIS_HASH, loggedAt: undefined }, [
-    newAuditEvent({ scope: 'acme/x', category: 'decision', type: 't', outcome: 'success', actor: { type: 'agent', id: 'a"1' }, details: { integrity: { prevHash: 'decoy', seq: 99 } } }),
-  ], new Date()).bodies;
-
-  it('reads the top-level members, not decoys nested before them', () => {
-    const f = scanBody(event!)!;
-    expect(f).toMatchObject({ seq: '1', prevHash: GENESIS_HASH, actorId: 'a"1', agentId: null, scope: 'acme/x' });
-  });
-
-  it('gives up on text not in canonical layout, which the caller then parses in full', () => {
-    const body = event!;
-    for (const bad of [
-      body.replace(',"outcome":', ', "outcome":'),
-      body.replace('"scope":"acme/x"', '"scope":"acme/x","scope":"acme/y"'),
-      body.replace('{"actor"', '{"zzz":1,"actor"'),
-      `${body} `,
-      body.slice(0, -1),
-      body.slice(0, body.length / 2),
-      '[]',
-      '',
-      'null',
-    ]) {
-      expect(scanBody(bad), bad).toBeUndefined();
-    }
-  });
-
-  it('never throws on arbitrary text', () => {
-    fc.assert(fc.property(fc.string({ unit: 'binary' }), (s) => void scanBody(s)));
-    fc.assert(fc.property(fc.nat({ max: event!.length }), fc.string({ maxLength: 3 }), (at, junk) => void scanBody(event!.slice(0, at) + junk + event!.slice(at))));
-  });
-
-  it('marks members that are not strings, and a sequence number that is not a whole number', () => {
-    expect(scanBody('{"id":1,"integrity":{"prevHash":null,"seq":1.5},"scope":{"a":[1]}}')).toMatchObject({ id: NOT_STRING, seq: NOT_STRING, prevHash: null, scope: NOT_STRING });
-    expect(scanBody('{"integrity":{"seq":"12"}}')).toMatchObject({ seq: NOT_STRING });
+describe('fieldsOfEvent', () => {
+  it('reads nested members as SQL does, null under a parent that is not an object', () => {
+    const e = JSON.parse('{"id":1,"agent":"a","actor":{"type":"agent","id":"x"},"target":[{"name":"t"}],"integrity":{"prevHash":null,"seq":1.5},"scope":{"a":[1]}}') as AuditEvent;
+    expect(fieldsOfEvent(e)).toMatchObject({ id: NOT_STRING, agentId: null, actorId: 'x', targetName: null, seq: '1.5', prevHash: null, scope: NOT_STRING });
+    expect(fieldsOfEvent(JSON.parse('{"integrity":{"seq":"12"}}') as AuditEvent)).toMatchObject({ seq: NOT_STRING });
   });
 });

@@ -45,7 +45,7 @@ function write(v: unknown): string {
 }
 
 /** `{"k":v,...}` over the given keys in the given order; undefined and symbol members are left out. */
-export function members(o: Readonly<Record<string, unknown>>, keys: readonly string[]): string {
+function members(o: Readonly<Record<string, unknown>>, keys: readonly string[]): string {
   let s = '{';
   let first = true;
   for (const k of keys) {

@@ -53,8 +53,9 @@ export interface ColumnMismatch {
 }
 
 /**
- * A stored event as the text its hash is over, unparsed: the verifier hashes these bytes. The
- * other fields are read from that text (by `scanBody`), except `hash`, which the row keeps apart.
+ * A stored event as the text its hash is over: the verifier hashes these bytes, not a
+ * re-canonicalized copy. The other fields are parsed from that text, except `hash`, which the
+ * row keeps apart.
  */
 export interface StoredEvent {
   stored: true;
@@ -145,16 +146,19 @@ export async function verifyChain(events: AsyncIterable<VerifyEntry> | Iterable<
     if (bad) add({ kind: 'checkpoint', seq: cp.fromSeq, message: bad });
   }
 
+  let maxSeq = 0;
   // Recent hashes by seq, for link checks that survive a moved event; bounded.
+  // Evicted by distance from the newest number, not insertion order: a fresh iterator for the oldest
+  // entry walks every deleted slot before it, which made a long chain quadratic.
   const seen = new Map<number, string>();
   const remember = (seq: number, hash: string) => {
     seen.set(seq, hash);
-    if (seen.size > WINDOW) seen.delete(seen.keys().next().value!);
+    seen.delete(seq - WINDOW);
+    if (seen.size > 2 * WINDOW) for (const k of seen.keys()) if (!(k >= maxSeq - WINDOW)) seen.delete(k);
   };
   for (const s of sealed) remember(s.toSeq, s.lastHash);
   remember(0, GENESIS_HASH);
   const gaps: { from: number; to: number }[] = [];
-  let maxSeq = 0;
   let count = 0;
   let removed = 0;
   let cpIndex = 0;

@@ -119,4 +119,38 @@ describe('audit writer', () => {
     expect(t1).toEqual([1, 2]);
     expect(m.committed.find((e) => e.tenantId === 't2')!.integrity!.seq).toBe(1);
   });
+
+  it('fails only the caller whose event has no canonical form, whether it arrives idle or during a commit', async () => {
+    const m = memoryStore();
+    const w = createAuditWriter({ store: m.store, clock });
+    const nan = () => ({ ...ev(), latencyMs: Number.NaN });
+    const idle = await w.append([nan()]).catch((e: unknown) => e);
+    expect(isWardenError(idle) && idle.code).toBe('audit.write_failed');
+    m.hold();
+    const first = w.append([ev()]);
+    await m.committing();
+    const during = [w.append([ev()]), w.append([ev(), nan()]).catch((e: unknown) => e), w.append([ev()])];
+    m.release();
+    const [, , bad] = await Promise.all([first, ...during]);
+    expect(isWardenError(bad) && bad.code).toBe('audit.write_failed');
+    expect(m.committed.map((e) => e.integrity!.seq)).toEqual([1, 2, 3]);
+    expect(w.stats()).toMatchObject({ queued: 0, committed: 3, failed: 3 });
+  });
+
+  it('does not write a tenant twice when another tenant of the same batch fails', async () => {
+    const m = memoryStore({ failWhen: (events) => events.some((e) => e.scope === 'poison') });
+    m.hold();
+    const w = createAuditWriter({ store: m.store, clock });
+    const first = w.append([ev()]);
+    await m.committing();
+    // One batch: t1's transaction commits, then t2's fails on the poisoned event.
+    const both = w.append([ev('a', 't1'), ev('b', 't2')]);
+    const t1 = w.append([ev('c', 't1')]);
+    const bad = w.append([ev('poison', 't2')]).catch((e: unknown) => e);
+    m.release();
+    await Promise.all([first, both, t1]);
+    expect(isWardenError(await bad) && (await bad as { code: string }).code).toBe('audit.write_failed');
+    expect(m.committed.filter((e) => e.tenantId === 't1').map((e) => [e.scope, e.integrity!.seq])).toEqual([['a', 1], ['c', 2]]);
+    expect(m.committed.filter((e) => e.tenantId === 't2').map((e) => e.scope)).toEqual(['b']);
+  });
 });

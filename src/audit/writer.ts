@@ -2,7 +2,6 @@ import { WardenError, type AuditEvent } from '../domain/index.js';
 import type { Clock } from '../domain/index.js';
 import { chainPrepared, prepareEvent, type PreparedEvent } from './chain.js';
 import type { ChainStore } from './ports.js';
-import { sanitizeForLog } from './sanitize.js';
 
 /** Tuning of the group-commit writer. */
 export interface AuditWriterOptions {
@@ -29,14 +28,26 @@ export interface AuditWriter {
 }
 
 interface Pending {
-  events: PreparedEvent[];
+  events: readonly AuditEvent[];
+  /** The events sanitized and canonicalized; set ahead of the commit when the writer had time. */
+  prepared: PreparedEvent[] | undefined;
+  /** Refused when prepared (answered already). */
+  failed?: true;
   resolve: () => void;
   reject: (err: unknown) => void;
 }
 
+// Events canonicalized per turn of the event loop while a commit is in flight: small enough that
+// the commit's own replies are not kept waiting.
+const PREPARE_SLICE = 32;
+
 /**
  * Group commit: while one transaction runs, new appends queue up and go into the next one, so
  * many concurrent callers share one commit. Every caller is answered only after its commit.
+ *
+ * Canonicalizing an event (the costly part of hashing it) is kept off the commit's path: queued
+ * events are prepared a slice at a time while the database works on the transaction before
+ * theirs, so under the chain lock only the sequence numbers, links and hashes remain.
  */
 export function createAuditWriter(deps: { store: ChainStore; clock: Clock }, opts: AuditWriterOptions = {}): AuditWriter {
   const maxBatch = opts.maxBatch ?? 1000;
@@ -44,17 +55,66 @@ export function createAuditWriter(deps: { store: ChainStore; clock: Clock }, opt
   const queue: Pending[] = [];
   let queued = 0;
   let running: Promise<void> | undefined;
+  let pumping = false;
   const stats = { committed: 0, batches: 0, failed: 0 };
 
-  async function commit(items: Pending[]): Promise<void> {
+  const writeFailed = (n: number, e: unknown) =>
+    new WardenError('audit.write_failed', `the audit log could not commit ${n} event(s): ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+
+  /** Prepares an item's events; a bad event fails its own caller only, who leaves the queue. */
+  function prepare(it: Pending): boolean {
+    if (it.prepared) return true;
+    if (it.failed) return false;
+    try {
+      it.prepared = it.events.map(prepareEvent);
+      return true;
+    } catch (e) {
+      it.failed = true;
+      const i = queue.indexOf(it);
+      if (i !== -1) queue.splice(i, 1);
+      queued -= it.events.length;
+      stats.failed += it.events.length;
+      it.reject(writeFailed(it.events.length, e));
+      return false;
+    }
+  }
+
+  // Appended while a commit was in flight, in order, for the pump; some may be prepared (or gone) by now.
+  let unprepared: Pending[] = [];
+  let next = 0;
+
+  function pump(): void {
+    if (pumping) return;
+    pumping = true;
+    const tick = () => {
+      let budget = PREPARE_SLICE;
+      while (budget > 0 && next < unprepared.length) {
+        const it = unprepared[next++]!;
+        if (!it.prepared && prepare(it)) budget -= it.events.length;
+      }
+      if (running && next < unprepared.length) {
+        setImmediate(tick);
+        return;
+      }
+      unprepared = unprepared.slice(next);
+      next = 0;
+      pumping = false;
+    };
+    setImmediate(tick);
+  }
+
+  /** Commits a batch, one transaction per tenant; `done` collects the tenants committed, so a retry never writes them twice. */
+  async function commit(items: readonly Pending[], done: Set<string>): Promise<void> {
     const byTenant = new Map<string, PreparedEvent[]>();
-    for (const it of items) for (const e of it.events) {
+    for (const it of items) for (const e of it.prepared!) {
+      if (done.has(e.event.tenantId)) continue;
       const list = byTenant.get(e.event.tenantId);
       if (list) list.push(e);
       else byTenant.set(e.event.tenantId, [e]);
     }
     for (const [tenant, events] of byTenant) {
       await deps.store.appendChained(tenant, (head) => chainPrepared(head, events, deps.clock.now()));
+      done.add(tenant);
     }
   }
 
@@ -63,27 +123,33 @@ export function createAuditWriter(deps: { store: ChainStore; clock: Clock }, opt
       const batch: Pending[] = [];
       let n = 0;
       while (queue.length > 0 && (batch.length === 0 || n + queue[0]!.events.length <= maxBatch)) {
-        const it = queue.shift()!;
+        const it = queue[0]!;
+        // Whatever the pump has not reached yet is prepared now; a bad item leaves the queue.
+        if (!prepare(it)) continue;
+        queue.shift();
         batch.push(it);
         n += it.events.length;
       }
+      if (batch.length === 0) continue;
+      const done = new Set<string>();
       try {
-        await commit(batch);
+        await commit(batch, done);
         stats.batches++;
         stats.committed += n;
         for (const it of batch) it.resolve();
       } catch (err) {
-        // Isolate: retry each caller alone, so one bad event fails only its own request.
+        // Isolate: retry each caller alone, so one bad event fails only its own request. A
+        // tenant whose transaction did commit is not written again.
         for (const it of batch) {
           try {
-            if (batch.length === 1) throw err;
-            await commit([it]);
+            if (batch.length === 1 && !it.prepared!.some((e) => done.has(e.event.tenantId))) throw err;
+            await commit([it], new Set(done));
             stats.batches++;
             stats.committed += it.events.length;
             it.resolve();
           } catch (e) {
             stats.failed += it.events.length;
-            it.reject(new WardenError('audit.write_failed', `the audit log could not commit ${it.events.length} event(s): ${e instanceof Error ? e.message : String(e)}`, { cause: e }));
+            it.reject(writeFailed(it.events.length, e));
           }
         }
       } finally {
@@ -107,18 +173,15 @@ export function createAuditWriter(deps: { store: ChainStore; clock: Clock }, opt
           new WardenError('audit.backpressure', `the audit log is ${queued} events behind, above its limit of ${maxQueue}`, { help: 'retry after a short wait; if this persists, the database is too slow or down' }),
         );
       }
-      // Canonicalized now, while an earlier commit may still be in flight: under the chain lock
-      // the writer only splices in the sequence number, link and log time, and hashes.
-      let prepared: PreparedEvent[];
-      try {
-        prepared = events.map((e) => prepareEvent(sanitizeForLog(e)));
-      } catch (e) {
-        stats.failed += events.length;
-        return Promise.reject(new WardenError('audit.write_failed', `the audit log could not commit ${events.length} event(s): ${e instanceof Error ? e.message : String(e)}`, { cause: e }));
-      }
       queued += events.length;
       return new Promise<void>((resolve, reject) => {
-        queue.push({ events: prepared, resolve, reject });
+        const it: Pending = { events, prepared: undefined, resolve, reject };
+        queue.push(it);
+        // While a commit is in flight, prepare in the background; otherwise the drain does it now.
+        if (running) {
+          unprepared.push(it);
+          pump();
+        }
         kick();
       });
     },

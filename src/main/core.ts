@@ -136,7 +136,7 @@ export async function createCore(config: Readonly<CoreConfig>, opts: CoreOptions
     database ??= await openDatabase(config.database);
     const migrated = await migrate(database.db);
     logger.debug({ dialect: database.dialect, ...migrated }, 'database ready');
-    const auditLog = createAuditRepo(database.db);
+    const auditLog = createAuditRepo(database);
     const audit = createAuditWriter({ store: auditLog, clock });
     const batcher = createResultBatcher(audit);
 

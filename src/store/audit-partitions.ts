@@ -11,6 +11,22 @@ export function monthOf(time: string): { name: string; from: string; to: string 
   return { name: `audit_events_p${y}${String(m + 1).padStart(2, '0')}`, from, to };
 }
 
+/** The months of `times` whose partitions are not in `known`: usually none, found in one pass. */
+export function missingMonths(times: readonly string[], known: ReadonlySet<string>): ReturnType<typeof monthOf>[] {
+  const months = new Map<string, ReturnType<typeof monthOf>>();
+  // A batch's times share a month or two: a UTC time's month is mostly its first seven characters
+  // (checked once per prefix: 24:00 on a month's last day is the next month).
+  const prefixes = new Set<string>();
+  for (const t of times) {
+    const prefix = t.endsWith('Z') && t.charCodeAt(4) === 45 && t.charCodeAt(7) === 45 ? t.slice(0, 7) : undefined;
+    if (prefix !== undefined && prefixes.has(prefix)) continue;
+    const m = monthOf(t);
+    if (prefix !== undefined && m.name === `audit_events_p${prefix.slice(0, 4)}${prefix.slice(5, 7)}`) prefixes.add(prefix);
+    if (!known.has(m.name)) months.set(m.name, m);
+  }
+  return [...months.values()];
+}
+
 // Any fixed number: serializes partition creation among writers (and replicas) on one database.
 const PARTITION_LOCK = 870_2026;
 
@@ -21,13 +37,9 @@ const PARTITION_LOCK = 870_2026;
  * Returns the partitions it created; the caller marks them known once the transaction commits.
  */
 export async function ensurePartitions(trx: Transaction<Schema>, times: readonly string[], known: ReadonlySet<string>): Promise<string[]> {
-  const months = new Map<string, ReturnType<typeof monthOf>>();
-  for (const t of times) {
-    const m = monthOf(t);
-    if (!known.has(m.name)) months.set(m.name, m);
-  }
+  const months = missingMonths(times, known);
   const seen: string[] = [];
-  for (const m of months.values()) {
+  for (const m of months) {
     await sql`SELECT pg_advisory_xact_lock(${PARTITION_LOCK})`.execute(trx);
     const { rows } = await sql<{ t: string | null }>`SELECT to_regclass(${m.name})::text AS t`.execute(trx);
     if (!rows[0]?.t) {

@@ -1,5 +1,6 @@
 import { CompiledQuery, sql, type Kysely } from 'kysely';
-import { fieldsOfEvent, NOT_STRING, scanBody, type BodyFields, type FieldValue } from '../audit/body-fields.js';
+import type pg from 'pg';
+import { fieldsOfEvent, NOT_STRING, type BodyFields, type FieldValue } from '../audit/body-fields.js';
 import type { ChainHead } from '../audit/chain.js';
 import type { ChainAuditor, ChainReader, ChainStore, CheckpointStore } from '../audit/ports.js';
 import { EVIDENCE_TYPES } from '../audit/retention-evidence.js';
@@ -9,8 +10,9 @@ import type { AuditPage, AuditQuery, AuditReader } from '../audit/index.js';
 import type { AuditEvent } from '../domain/audit-event.js';
 import { WardenError } from '../domain/errors.js';
 import { parseInstant } from '../domain/instant.js';
+import { appendByCopy, type CopyAppend } from './audit-copy.js';
 import { decodeAuditCursor, encodeAuditCursor } from './audit-cursor.js';
-import { ensurePartitions } from './audit-partitions.js';
+import { ensurePartitions, missingMonths } from './audit-partitions.js';
 import type { Schema } from './schema.js';
 import { withTenant } from './tenant-scope.js';
 
@@ -55,21 +57,21 @@ function columnsOf(f: BodyFields): (string | null)[] | undefined {
   return out as (string | null)[];
 }
 
-// Rows per INSERT statement: 17 parameters a row, under the protocol's 65 535.
-const INSERT_ROWS = 1000;
-const ROW_CASTS = ['bigint', 'uuid', 'timestamptz', 'timestamptz', ...Array<string>(11).fill(''), '', ''];
-
-/** `INSERT … VALUES` of `n` rows: $1 is the tenant, then each row's DERIVED columns, hash and body. */
-function insertText(n: number): string {
-  const per = ROW_CASTS.length;
-  const rows: string[] = new Array<string>(n);
-  for (let r = 0; r < n; r++) {
-    let row = '($1';
-    for (let c = 0; c < per; c++) row += ROW_CASTS[c] ? `,$${2 + r * per + c}::${ROW_CASTS[c]}` : `,$${2 + r * per + c}`;
-    rows[r] = `${row})`;
-  }
-  return `INSERT INTO audit_events (tenant_id, ${DERIVED.map((d) => d.column).join(', ')}, hash, body) VALUES ${rows.join(',')}`;
-}
+// Rows per INSERT statement.
+const INSERT_ROWS = 5000;
+// Canonical JSON escapes every control character, so this one never occurs inside a body.
+const BODY_SEPARATOR = '\u0001';
+const COLUMN_TYPES = ['bigint', 'uuid', 'timestamptz', 'timestamptz', ...Array<string>(11).fill('text'), 'text'];
+/**
+ * One statement per batch, whatever its size: each column as one array parameter, the bodies as
+ * one text split by the server (no quoting of the largest values, no JSON parsed), unnested in order.
+ */
+const INSERT_TEXT = `INSERT INTO audit_events (tenant_id, ${DERIVED.map((d) => d.column).join(', ')}, hash, body)
+  SELECT $1, * FROM unnest(${COLUMN_TYPES.map((t, i) => `$${i + 2}::${t}[]`).join(', ')}, string_to_array($${COLUMN_TYPES.length + 2}, $${COLUMN_TYPES.length + 3}))`;
+const HEAD_PARAMS = COLUMN_TYPES.length + 4;
+/** The last statement of a batch also moves the chain head: one round trip less per commit. */
+const INSERT_AND_MOVE_HEAD = `WITH head AS (UPDATE audit_chain_heads SET seq = $${HEAD_PARAMS}, hash = $${HEAD_PARAMS + 1}, logged_at = $${HEAD_PARAMS + 2}::timestamptz WHERE tenant_id = $1)
+  ${INSERT_TEXT}`;
 
 // The same derivation, total: a body edited into nonsense compares unequal instead of failing the query.
 const SAFE: Record<(typeof DERIVED)[number]['type'], (expr: string) => string> = {
@@ -92,16 +94,19 @@ const BODY_JSON = sql.raw(`CASE WHEN body IS NULL THEN event ELSE warden_try_jso
 
 /** The event a row holds: its canonical body with the hash put back, or (before migration 009) its jsonb. */
 function eventOf(row: { id: string; body: string | null; event: unknown; hash: string }): AuditEvent {
-  if (row.body === null) return row.event as AuditEvent;
-  let e: AuditEvent;
+  let e: unknown;
   try {
-    e = JSON.parse(row.body) as AuditEvent;
+    e = row.body === null ? row.event : JSON.parse(row.body);
   } catch {
-    // Only an edit made in the database stores such text; readers refuse it rather than guess.
-    throw new WardenError('audit.verify_failed', `the stored audit event \`${row.id}\` is not JSON: the log was altered`, { help: 'run `warden audit verify` to see where the log is damaged' });
+    e = undefined;
   }
-  e.integrity = { ...(e.integrity as { seq: number; prevHash: string }), hash: row.hash };
-  return e;
+  // Only an edit made in the database stores such text; readers refuse it rather than guess.
+  if (e === null || typeof e !== 'object' || Array.isArray(e)) {
+    throw new WardenError('audit.verify_failed', `the stored audit event \`${row.id}\` is not a JSON object: the log was altered`, { help: 'run `warden audit verify` to see where the log is damaged' });
+  }
+  const event = e as AuditEvent;
+  if (row.body !== null) event.integrity = { ...(event.integrity as { seq: number; prevHash: string }), hash: row.hash };
+  return event;
 }
 
 /** Rows the reader could not confirm beyond this many are checked by one pass over the whole chain. */
@@ -117,14 +122,34 @@ export type AuditRepo = AuditReader & ChainStore & ChainReader & ChainAuditor & 
 /**
  * The audit log in the database: chained, append-only writes and newest-first keyset pages.
  * @example
- * const audit = createAuditRepo(database.db);
+ * const audit = createAuditRepo(database);
  * const { events, nextCursor } = await audit.list({ scope: 'acme/platform', limit: 50 });
  */
-export function createAuditRepo(db: Kysely<Schema>): AuditRepo {
+export function createAuditRepo(database: { db: Kysely<Schema>; pool?: pg.Pool | undefined }): AuditRepo {
+  const { db, pool } = database;
   // Partitions this process has seen exist; creating one is rare (once a month) and serialized.
   const partitions = new Set<string>();
+  // On PostgreSQL the rows go in by COPY; PGlite takes the INSERT below.
+  const copy: CopyAppend = {
+    columns: [...DERIVED.map((d) => d.column), 'hash', 'body'],
+    async beforeCopy(events) {
+      // Rare (a new month): its own transaction on another connection, committed before the rows
+      // go in. An empty partition left by a batch that then fails is harmless.
+      const times = events.map((e) => e.time);
+      if (missingMonths(times, partitions).length === 0) return;
+      const created = await db.transaction().execute((trx) => ensurePartitions(trx, times, partitions));
+      for (const p of created) partitions.add(p);
+    },
+    row(e, body) {
+      const row = columnsOf(fieldsOfEvent(e));
+      if (!row) throw new TypeError(`audit event \`${String(e.id)}\` has a field of the wrong type where an indexed column derives from it`);
+      row.push(e.integrity!.hash, body);
+      return row;
+    },
+  };
   const repo: AuditRepo = {
     async appendChained(tenantId, build) {
+      if (pool) return appendByCopy(pool, tenantId, GENESIS, build, copy);
       let created: string[] = [];
       await db.transaction().execute(async (trx) => {
         // One round trip creates the head if missing and takes its row lock (DO UPDATE locks the row).
@@ -136,21 +161,24 @@ export function createAuditRepo(db: Kysely<Schema>): AuditRepo {
         const { events, bodies, head } = build({ seq: Number(row.seq), hash: row.hash, loggedAt: row.logged_at ?? undefined });
         if (events.length === 0) return;
         created = await ensurePartitions(trx, events.map((e) => e.time), partitions);
-        // Multi-row VALUES of text the writer already has: the server parses no JSON, and the
-        // body is stored as the exact text the hash is over.
+        // Text the writer already has: the server parses no JSON, and the body is stored as the
+        // exact text the hash is over.
         for (let at = 0; at < events.length; at += INSERT_ROWS) {
-          const n = Math.min(INSERT_ROWS, events.length - at);
-          const params: unknown[] = [tenantId];
-          for (let i = at; i < at + n; i++) {
+          const end = Math.min(at + INSERT_ROWS, events.length);
+          const columns: (string | null)[][] = COLUMN_TYPES.map(() => new Array<string | null>(end - at));
+          for (let i = at; i < end; i++) {
             const e = events[i]!;
-            const columns = columnsOf(fieldsOfEvent(e));
-            if (!columns) throw new TypeError(`audit event \`${String(e.id)}\` has a field of the wrong type where an indexed column derives from it`);
-            params.push(...columns, e.integrity!.hash, bodies[i]);
+            const row = columnsOf(fieldsOfEvent(e));
+            if (!row) throw new TypeError(`audit event \`${String(e.id)}\` has a field of the wrong type where an indexed column derives from it`);
+            if (bodies[i]!.includes(BODY_SEPARATOR)) throw new TypeError(`audit event \`${String(e.id)}\` has a body that is not canonical JSON`);
+            for (let c = 0; c < row.length; c++) columns[c]![i - at] = row[c]!;
+            columns[row.length]![i - at] = e.integrity!.hash;
           }
-          await trx.executeQuery(CompiledQuery.raw(insertText(n), params));
+          const text = end - at === bodies.length ? bodies.join(BODY_SEPARATOR) : bodies.slice(at, end).join(BODY_SEPARATOR);
+          const params: unknown[] = [tenantId, ...columns, text, BODY_SEPARATOR];
+          if (end === events.length) params.push(head.seq, head.hash, head.loggedAt ?? null);
+          await trx.executeQuery(CompiledQuery.raw(end === events.length ? INSERT_AND_MOVE_HEAD : INSERT_TEXT, params));
         }
-        await sql`UPDATE audit_chain_heads SET seq = ${head.seq}, hash = ${head.hash}, logged_at = ${head.loggedAt ?? null}::timestamptz
-                  WHERE tenant_id = ${tenantId}`.execute(trx);
       });
       for (const p of created) partitions.add(p);
     },
@@ -164,8 +192,8 @@ export function createAuditRepo(db: Kysely<Schema>): AuditRepo {
     },
 
     async *streamChain(tenantId, opts = {}) {
-      for await (const r of chainRows(db, tenantId, opts.fromSeq, opts.toSeq, opts.batchSize ?? 2000, false)) {
-        yield r.body === null && r.event === null ? stubOf(tenantId, r) : eventOf(r);
+      for await (const rows of chainRows(db, tenantId, opts.fromSeq, opts.toSeq, opts.batchSize ?? 2000, false)) {
+        for (const r of rows) yield r.stub ? stubOf(tenantId, r) : eventOf(r);
       }
     },
 
@@ -174,14 +202,16 @@ export function createAuditRepo(db: Kysely<Schema>): AuditRepo {
       const suspects: string[] = [];
       let complete = false;
       async function* entries(): AsyncIterable<VerifyEntry> {
-        for await (const r of chainRows(db, tenantId, undefined, undefined, opts.batchSize ?? 5000, true)) {
-          if (r.body === null && r.event === null) {
-            yield stubOf(tenantId, r);
-            continue;
+        for await (const rows of chainRows(db, tenantId, undefined, undefined, opts.batchSize ?? 2000, true)) {
+          for (const r of rows) {
+            if (r.stub) {
+              yield stubOf(tenantId, r);
+              continue;
+            }
+            const { entry, confirmed } = r.body === null ? legacyEntry(tenantId, r) : storedEntry(tenantId, r as ChainRow & { body: string });
+            if (!confirmed) suspects.push(r.seq);
+            yield entry;
           }
-          const { entry, confirmed } = r.body === null ? legacyEntry(tenantId, r) : storedEntry(tenantId, r as ChainRow & { body: string });
-          if (!confirmed) suspects.push(r.seq);
-          yield entry;
         }
         complete = true;
       }
@@ -297,38 +327,82 @@ interface ChainRow {
 
 const US_TIME = (column: string) => sql.raw(`to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`);
 const EVENT_COLUMNS = sql.raw(`, type, outcome, action_kind, agent_id, principal_id, server, tool, effect`);
-const STUB_COLUMNS = sql.raw(`, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL`);
 
 /**
- * A tenant's chain in sequence order, stored events and retention stubs merged, in keyset
- * batches. The next batch is asked for before this one is handed out, so reading overlaps the
- * consumer's work. With `columns`, each event row also carries its indexed columns as text.
+ * Batches of one table's rows in chain order, by keyset; the next batch is asked for before this
+ * one is handed out, so reading overlaps the consumer's work.
  */
-async function* chainRows(db: Kysely<Schema>, tenantId: string, fromSeq: number | undefined, toSeq: number | undefined, size: number, columns: boolean): AsyncIterable<ChainRow> {
-  const to = toSeq ?? Number.MAX_SAFE_INTEGER;
-  const fetch = (after: number) => {
-    const p = sql<ChainRow>`
-      SELECT * FROM (
-        SELECT false AS stub, chain_seq, chain_seq::text AS seq, id::text AS id, prev_hash, hash, body, event, NULL AS removed_by,
-               ${columns ? sql`category, ${US_TIME('time')} AS time, scope, ${US_TIME('logged_at')} AS logged_at${EVENT_COLUMNS}` : sql`NULL AS category, NULL AS time, NULL AS scope`}
-        FROM audit_events WHERE tenant_id = ${tenantId} AND chain_seq > ${after} AND chain_seq <= ${to}
-        UNION ALL
-        SELECT true, chain_seq, chain_seq::text, id::text, prev_hash, hash, NULL, NULL, removed_by::text, category, ${US_TIME('time')}, scope
-               ${columns ? sql`, NULL${STUB_COLUMNS}` : sql``}
-        FROM audit_tombstones WHERE tenant_id = ${tenantId} AND chain_seq > ${after} AND chain_seq <= ${to}
-      ) AS chain ORDER BY chain_seq LIMIT ${size}`
-      .execute(db)
-      .then((r) => r.rows);
+async function* keyset(fetch: (after: number) => Promise<ChainRow[]>, from: number, size: number): AsyncGenerator<ChainRow[]> {
+  const ask = (after: number) => {
+    const p = fetch(after);
     // Awaited below; a consumer that stops early must not leave it rejecting unhandled.
     p.catch(() => undefined);
     return p;
   };
-  let next = fetch((fromSeq ?? 1) - 1);
+  let next = ask(from);
   for (;;) {
     const rows = await next;
-    if (rows.length === size) next = fetch(Number(rows[rows.length - 1]!.seq));
-    yield* rows;
+    if (rows.length === size) next = ask(Number(rows[rows.length - 1]!.seq));
+    if (rows.length > 0) yield rows;
     if (rows.length < size) return;
+  }
+}
+
+/**
+ * A tenant's chain in sequence order, in batches: stored events and retention stubs, each table
+ * read on its own primary key (one query over both is planned as a sort of everything after the
+ * cursor) and merged here. With `columns`, each event also carries its indexed columns as text.
+ */
+async function* chainRows(db: Kysely<Schema>, tenantId: string, fromSeq: number | undefined, toSeq: number | undefined, size: number, columns: boolean): AsyncGenerator<ChainRow[]> {
+  const to = toSeq ?? Number.MAX_SAFE_INTEGER;
+  const from = (fromSeq ?? 1) - 1;
+  const events = keyset(
+    (after) =>
+      sql<ChainRow>`
+        SELECT false AS stub, chain_seq::text AS seq, id::text AS id, prev_hash, hash, body, event, NULL AS removed_by,
+               ${columns ? sql`category, ${US_TIME('time')} AS time, scope, ${US_TIME('logged_at')} AS logged_at${EVENT_COLUMNS}` : sql`NULL AS category, NULL AS time, NULL AS scope`}
+        FROM audit_events WHERE tenant_id = ${tenantId} AND chain_seq > ${after} AND chain_seq <= ${to}
+        ORDER BY chain_seq LIMIT ${size}`.execute(db).then((r) => r.rows),
+    from,
+    size,
+  );
+  const stubs = keyset(
+    (after) =>
+      sql<ChainRow>`
+        SELECT true AS stub, chain_seq::text AS seq, id::text AS id, prev_hash, hash, NULL AS body, NULL AS event, removed_by::text AS removed_by,
+               category, ${US_TIME('time')} AS time, scope
+        FROM audit_tombstones WHERE tenant_id = ${tenantId} AND chain_seq > ${after} AND chain_seq <= ${to}
+        ORDER BY chain_seq LIMIT ${size}`.execute(db).then((r) => r.rows),
+    from,
+    size,
+  );
+  yield* mergeBySeq(events, stubs);
+}
+
+/** Two batch streams, each in sequence order, as one; equal numbers (only after tampering) come from `a` first. */
+async function* mergeBySeq(a: AsyncIterator<ChainRow[]>, b: AsyncIterator<ChainRow[]>): AsyncGenerator<ChainRow[]> {
+  let x: ChainRow[] | undefined = [];
+  let y: ChainRow[] | undefined = [];
+  let i = 0;
+  let j = 0;
+  for (;;) {
+    if (x && i === x.length) [x, i] = [(await a.next()).value ?? undefined, 0];
+    if (y && j === y.length) [y, j] = [(await b.next()).value ?? undefined, 0];
+    if (!x && !y) return;
+    if (!y) {
+      yield i === 0 ? x! : x!.slice(i);
+      i = x!.length;
+      continue;
+    }
+    if (!x) {
+      yield j === 0 ? y : y.slice(j);
+      j = y.length;
+      continue;
+    }
+    // Both have rows: hand out everything up to where one batch ends, then refill that one.
+    const out: ChainRow[] = [];
+    while (i < x.length && j < y.length) out.push(Number(x[i]!.seq) <= Number(y[j]!.seq) ? x[i++]! : y[j++]!);
+    yield out;
   }
 }
 
@@ -344,19 +418,16 @@ function stubOf(tenantId: string, r: ChainRow): ChainStub {
 const text = (v: FieldValue | undefined): string | undefined => (typeof v === 'string' ? v : undefined);
 
 /**
- * A canonical row as the verifier reads it: its body unparsed (to be hashed), the fields read
- * from that body, and whether every indexed column was confirmed equal to the body's.
+ * A canonical row as the verifier reads it: its body as stored (to be hashed), the fields every
+ * reader parses from it, and whether every indexed column was confirmed equal to the body's.
  */
 function storedEntry(tenantId: string, r: ChainRow & { body: string }): { entry: StoredEvent; confirmed: boolean } {
-  let f = scanBody(r.body);
-  if (!f) {
-    // Not in canonical layout: what JSON.parse (and so every reader) makes of it decides.
-    try {
-      const o: unknown = JSON.parse(r.body);
-      if (o !== null && typeof o === 'object' && !Array.isArray(o)) f = fieldsOfEvent(o as AuditEvent);
-    } catch {
-      f = undefined;
-    }
+  let f: BodyFields | undefined;
+  try {
+    const o: unknown = JSON.parse(r.body);
+    if (o !== null && typeof o === 'object' && !Array.isArray(o)) f = fieldsOfEvent(o as AuditEvent);
+  } catch {
+    f = undefined;
   }
   const seq = f && typeof f.seq === 'string' && /^[0-9]{1,15}$/.test(f.seq) ? Number(f.seq) : undefined;
   const prevHash = text(f?.prevHash);
@@ -376,10 +447,13 @@ function storedEntry(tenantId: string, r: ChainRow & { body: string }): { entry:
 }
 
 /** A row written before migration 009: its jsonb event, as the verifier always read it. */
-function legacyEntry(tenantId: string, r: ChainRow): { entry: AuditEvent; confirmed: boolean } {
-  const e = r.event as AuditEvent;
-  const confirmed = e !== null && typeof e === 'object' && sameColumns(tenantId, r, fieldsOfEvent(e)) && e.integrity?.hash === r.hash;
-  return { entry: e, confirmed };
+function legacyEntry(tenantId: string, r: ChainRow): { entry: AuditEvent | StoredEvent; confirmed: boolean } {
+  const e = r.event as AuditEvent | null;
+  if (e === null || typeof e !== 'object' || Array.isArray(e)) {
+    // No body at all (the constraint that forbids it was dropped): nothing to hash, named as changed.
+    return { entry: { stored: true, body: '', id: r.id, tenantId, integrity: { seq: Number(r.seq), prevHash: r.prev_hash, hash: r.hash }, type: undefined, loggedAt: undefined, time: undefined, unreadable: true }, confirmed: true };
+  }
+  return { entry: e, confirmed: sameColumns(tenantId, r, fieldsOfEvent(e)) && e.integrity?.hash === r.hash };
 }
 
 /**

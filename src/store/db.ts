@@ -28,6 +28,8 @@ export interface OpenDatabaseOptions {
 export interface Database {
   db: Kysely<Schema>;
   dialect: 'pglite' | 'postgres';
+  /** PostgreSQL's connection pool, for what Kysely cannot say (the audit log's COPY); absent on PGlite. */
+  pool?: pg.Pool;
   /**
    * Closes every connection (or the embedded instance) and releases the data directory's lock, even
    * when closing fails; the database is unusable afterwards.
@@ -114,7 +116,7 @@ async function openPostgres(url: string): Promise<Database> {
     });
   }
   const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
-  return { db, dialect: 'postgres', close: () => db.destroy() };
+  return { db, dialect: 'postgres', pool, close: () => db.destroy() };
 }
 
 async function openPglite(dataDir: string | undefined): Promise<Database> {
