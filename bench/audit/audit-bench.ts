@@ -2,7 +2,8 @@
 // callers through the group-commit writer) against raw COPY of the same rows in the same run,
 // group-commit acks, PGlite, `warden audit verify` over a sealed chain (own process: time, peak
 // RSS), export throughput and memory, filtered-page query latency. PostgreSQL at 127.0.0.1:5432.
-//   npx tsx bench/audit/audit-bench.ts [--ingest 100000] [--verify 1000000] [--export 1000000] [--query 1000000]
+//   npx tsx bench/audit/audit-bench.ts [--ingest 100000] [--verify 1000000] [--export 1000000] [--query 1000000] [--keep 1]
+// --keep 1 keeps the database filled for verify, export and query, and prints how to verify it (to profile).
 // Runs against whatever src/ it sits in (rows are filled in the schema found), so the committed
 // code before a change can be measured with the same file from a `git worktree` of it.
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
@@ -130,6 +131,16 @@ function copyLine(e: AuditEvent, last: 'json' | 'body'): string {
   return `${['default', String(e.integrity!.seq), e.id, e.time, e.loggedAt!, e.category, e.type, e.scope, e.outcome, e.action?.kind, e.agent?.id, e.onBehalfOf?.id, e.target?.server, e.target?.name, e.decision?.effect, e.integrity!.prevHash, e.integrity!.hash, last === 'json' ? JSON.stringify(e) : bodyOf(e)].map((v) => esc(v)).join('\t')}\n`;
 }
 
+async function storesBodyAt(url: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await storesBody(client);
+  } finally {
+    await client.end();
+  }
+}
+
 /** Whether the schema stores canonical text (`body`, migration 009) or jsonb (`event`). */
 async function storesBody(client: pg.Client): Promise<boolean> {
   const { rows } = await client.query(`SELECT 1 FROM information_schema.columns WHERE table_name = 'audit_events' AND column_name = 'body'`);
@@ -178,17 +189,21 @@ async function fillByCopy(url: string, n: number): Promise<string> {
  * Raw COPY of the same rows into an unindexed, unlogged table: the anchor. `json` copies each
  * event as jsonb (the anchor measured since issue #3), `body` as its canonical text.
  */
-async function copyAnchor(url: string, rows: readonly AuditEvent[], last: 'json' | 'body'): Promise<number> {
+async function copyAnchor(url: string, rows: readonly AuditEvent[], last: 'json' | 'body', like?: 'audit_events'): Promise<number> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   await client.query(`DROP TABLE IF EXISTS copy_anchor`);
-  await client.query(`CREATE UNLOGGED TABLE copy_anchor (
+  // `like`: the audit table's own shape, logged, with every index it has: what the database alone
+  // costs for these rows, without the chain.
+  if (like) await client.query(`CREATE TABLE copy_anchor (LIKE audit_events INCLUDING ALL)`);
+  else
+    await client.query(`CREATE UNLOGGED TABLE copy_anchor (
     tenant_id text, chain_seq bigint, id uuid, time timestamptz, logged_at timestamptz, category text, type text, scope text, outcome text,
     action_kind text, agent_id text, principal_id text, server text, tool text, effect text, prev_hash text, hash text, ${last === 'json' ? 'event jsonb' : 'body text'})`);
   // The lines are printed before the clock starts: the anchor is the database's COPY alone.
   const lines = rows.map((e) => copyLine(e, last));
   const t0 = performance.now();
-  await pipeline(Readable.from(lines), client.query(copyFrom(`COPY copy_anchor FROM STDIN`)));
+  await pipeline(Readable.from(lines), client.query(copyFrom(like ? `COPY copy_anchor (${FLAT}, ${last === 'body' ? 'body' : 'event'}) FROM STDIN` : `COPY copy_anchor FROM STDIN`)));
   const perSec = rows.length / ((performance.now() - t0) / 1000);
   await client.query('DROP TABLE copy_anchor');
   await client.end();
@@ -311,6 +326,7 @@ async function main(): Promise<void> {
   const pgWriter = await ingestWriter(repo, writerEvents);
   const copyJson2 = await copyAnchor(a.url, pgStore.rows, 'json');
   const copyText2 = await copyAnchor(a.url, pgStore.rows, 'body');
+  const copySame = await copyAnchor(a.url, pgStore.rows, (await storesBodyAt(a.url)) ? 'body' : 'json', 'audit_events');
   const copyJson = (copyJson1 + copyJson2) / 2;
   const copyText = (copyText1 + copyText2) / 2;
   log('group commit: 64 concurrent callers…');
@@ -319,7 +335,7 @@ async function main(): Promise<void> {
   await a.drop();
   results.postgres = {
     storePerSec: pgStore.perSec, writerPerSec: pgWriter.perSec, writerTransactions: pgWriter.transactions,
-    copyJsonPerSec: [copyJson1, copyJson2], copyTextPerSec: [copyText1, copyText2],
+    copyJsonPerSec: [copyJson1, copyJson2], copyTextPerSec: [copyText1, copyText2], copySameTablePerSec: copySame, ratioWriterSameTable: pgWriter.perSec / copySame,
     ratioWriterJson: pgWriter.perSec / copyJson, ratioStoreJson: pgStore.perSec / copyJson, ratioWriterText: pgWriter.perSec / copyText, ratioStoreText: pgStore.perSec / copyText,
     groupCommit: gc,
   };
@@ -358,7 +374,8 @@ async function main(): Promise<void> {
     log('query latency…');
     if (QUERY > 0) q = await queryLatency(repo, 200);
     await database.close();
-    await b.drop();
+    if (args.get('keep') === '1') log(`kept the filled database: warden audit verify --database-url ${b.url} --trusted-key ${trustedKey}`);
+    else await b.drop();
   }
   results.verify = ver;
   results.export = exp;
@@ -372,6 +389,7 @@ async function main(): Promise<void> {
   console.log(`| PostgreSQL ingest through the writer (${CALLERS} callers × ${APPEND}-event appends; ${pgWriter.transactions} transactions), events/s | ${f0(pgWriter.perSec)} |`);
   console.log(`| PostgreSQL raw COPY, unindexed, unlogged, event as jsonb (anchor), events/s | ${f0(copyJson1)} / ${f0(copyJson2)} |`);
   console.log(`| PostgreSQL raw COPY, unindexed, unlogged, event as text, events/s | ${f0(copyText1)} / ${f0(copyText2)} |`);
+  console.log(`| PostgreSQL COPY into the audit table's own shape (logged, every index), events/s; ratio writer / it | ${f0(copySame)}; ${(pgWriter.perSec / copySame).toFixed(3)} |`);
   console.log(`| ratio writer / COPY (jsonb; text) | ${(pgWriter.perSec / copyJson).toFixed(3)}; ${(pgWriter.perSec / copyText).toFixed(3)} |`);
   console.log(`| ratio store / COPY (jsonb; text) | ${(pgStore.perSec / copyJson).toFixed(3)}; ${(pgStore.perSec / copyText).toFixed(3)} |`);
   console.log(`| PostgreSQL group commit, 64 callers × 1 event: events/s, ack p50 / p99 ms, transactions | ${f0(gc.perSec)}, ${gc.p50.toFixed(2)} / ${gc.p99.toFixed(2)}, ${gc.batches} |`);
