@@ -137,6 +137,25 @@ describe('audit writer', () => {
     expect(w.stats()).toMatchObject({ queued: 0, committed: 3, failed: 3 });
   });
 
+  it('prepares a large append a slice at a time during a commit, and a bad event deep in it fails only that append', async () => {
+    const m = memoryStore();
+    const w = createAuditWriter({ store: m.store, clock });
+    m.hold();
+    const first = w.append([ev()]);
+    await m.committing();
+    const big = Array.from({ length: 200 }, () => ev('acme/big'));
+    const bad = [...Array.from({ length: 150 }, () => ev('acme/bad')), { ...ev(), latencyMs: Number.POSITIVE_INFINITY }];
+    const pending = [w.append(big), w.append(bad).catch((e: unknown) => e), w.append([ev('acme/after')])];
+    // Let the pump run several slices (32 events each) while the commit is held.
+    for (let i = 0; i < 12; i++) await new Promise((r) => setImmediate(r));
+    m.release();
+    const [, , failed] = await Promise.all([first, ...pending]);
+    expect(isWardenError(failed) && failed.code).toBe('audit.write_failed');
+    expect(m.committed.map((e) => e.scope)).toEqual(['acme/x', ...big.map(() => 'acme/big'), 'acme/after']);
+    expect(m.committed.map((e) => e.integrity!.seq)).toEqual(Array.from({ length: 202 }, (_, i) => i + 1));
+    expect(w.stats()).toMatchObject({ queued: 0, committed: 202, failed: 151 });
+  });
+
   it('does not write a tenant twice when another tenant of the same batch fails', async () => {
     const m = memoryStore({ failWhen: (events) => events.some((e) => e.scope === 'poison') });
     m.hold();

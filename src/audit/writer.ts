@@ -31,6 +31,8 @@ interface Pending {
   events: readonly AuditEvent[];
   /** The events sanitized and canonicalized; set ahead of the commit when the writer had time. */
   prepared: PreparedEvent[] | undefined;
+  /** The first events of a large append, prepared so far by the pump. */
+  partial?: PreparedEvent[];
   /** Refused when prepared (answered already). */
   failed?: true;
   resolve: () => void;
@@ -38,7 +40,8 @@ interface Pending {
 }
 
 // Events canonicalized per turn of the event loop while a commit is in flight: small enough that
-// the commit's own replies are not kept waiting.
+// the commit's own replies are not kept waiting (a slice is well under a millisecond), whatever
+// the size of one append.
 const PREPARE_SLICE = 32;
 
 /**
@@ -61,23 +64,36 @@ export function createAuditWriter(deps: { store: ChainStore; clock: Clock }, opt
   const writeFailed = (n: number, e: unknown) =>
     new WardenError('audit.write_failed', `the audit log could not commit ${n} event(s): ${e instanceof Error ? e.message : String(e)}`, { cause: e });
 
-  /** Prepares an item's events; a bad event fails its own caller only, who leaves the queue. */
-  function prepare(it: Pending): boolean {
-    if (it.prepared) return true;
-    if (it.failed) return false;
+  /**
+   * Prepares up to `max` more of an item's events; returns how many, or -1 when one of them
+   * cannot be prepared: a bad event fails its own caller only, who leaves the queue.
+   */
+  function prepareSome(it: Pending, max: number): number {
+    if (it.prepared) return 0;
+    if (it.failed) return -1;
+    const part = (it.partial ??= []);
+    const from = part.length;
     try {
-      it.prepared = it.events.map(prepareEvent);
-      return true;
+      const end = Math.min(it.events.length, from + max);
+      for (let i = from; i < end; i++) part.push(prepareEvent(it.events[i]!));
     } catch (e) {
       it.failed = true;
+      it.partial = undefined;
       const i = queue.indexOf(it);
       if (i !== -1) queue.splice(i, 1);
       queued -= it.events.length;
       stats.failed += it.events.length;
       it.reject(writeFailed(it.events.length, e));
-      return false;
+      return -1;
     }
+    if (part.length === it.events.length) {
+      it.prepared = part;
+      it.partial = undefined;
+    }
+    return part.length - from;
   }
+
+  const prepare = (it: Pending): boolean => prepareSome(it, Infinity) >= 0;
 
   // Appended while a commit was in flight, in order, for the pump; some may be prepared (or gone) by now.
   let unprepared: Pending[] = [];
@@ -89,8 +105,10 @@ export function createAuditWriter(deps: { store: ChainStore; clock: Clock }, opt
     const tick = () => {
       let budget = PREPARE_SLICE;
       while (budget > 0 && next < unprepared.length) {
-        const it = unprepared[next++]!;
-        if (!it.prepared && prepare(it)) budget -= it.events.length;
+        const it = unprepared[next]!;
+        const n = prepareSome(it, budget);
+        if (n > 0) budget -= n;
+        if (n < 0 || it.prepared) next++;
       }
       if (running && next < unprepared.length) {
         setImmediate(tick);
