@@ -34,7 +34,11 @@ export function createInjectionDetector(options: InjectionDetectorOptions = {}, 
   const scanView = (view: TextView, input: ScanInput, out: Finding[]) => {
     // A slice of a long text gets the share of words a full 64 KiB window gets (4,000), so slicing a long
     // text finely (to yield to the event loop often) costs the model no more work per char.
-    const { p, hits } = model.score(view.text, input.part === true ? Math.max(256, Math.ceil((view.text.length * 4000) / 65536)) : undefined);
+    const scored = model.score(view.text, input.part === true ? Math.max(256, Math.ceil((view.text.length * 4000) / 65536)) : undefined);
+    const hits = scored.hits;
+    // Fail closed: a score that is not a number (never seen; the weights are checked at load)
+    // reports the text as an injection rather than letting every comparison pass it.
+    const p = Number.isFinite(scored.p) ? scored.p : 1;
     let strongest = 0;
     for (const h of hits) {
       const rule = ruleById.get(h.id)!;

@@ -2,6 +2,7 @@ import { compilePatternSet, type PatternMatch, type PatternScratch, type Pattern
 import { createFeatureScratch, extractFeatures, extractFeaturesInto, segmentFeatures, type FeatureScratch, type FeatureVector } from './features.js';
 
 import { INJECTION_RULES } from './injection-rules.js';
+import { WardenError } from '../../domain/errors.js';
 
 /** Below this many words, and with no rule hit, the model's evidence is scaled down. */
 const SHORT_WORDS = 8;
@@ -213,6 +214,11 @@ export function packWeights(dense: Float32Array, minAbs: number): { scale: numbe
 
 /** Loads a weights file into a model. */
 export function loadInjectionModel(file: InjectionWeightsFile, scratch: { patterns?: PatternScratch; features?: FeatureScratch } = {}): InjectionModel {
+  // A non-finite constant would make every score NaN, and NaN compares false with every threshold:
+  // the detector would pass everything. Refuse such a file at load instead.
+  for (const [name, v] of [['bias', file.bias], ['scale', file.scale], ['platt.a', file.platt?.a], ['platt.b', file.platt?.b], ['threshold', file.threshold]] as const) {
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new WardenError('config.invalid', `the injection model's weights have a ${name} that is not a finite number (${String(v)})`, { help: 'use the weights file shipped with Warden, or retrain with scripts/train-injection.ts' });
+  }
   const dense = unpack(file);
   const rules = compilePatternSet(INJECTION_RULES, { scratch: scratch.patterns });
   const features = scratch.features ?? createFeatureScratch();
