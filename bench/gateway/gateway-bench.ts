@@ -20,6 +20,7 @@ import pg from 'pg';
 import { AUDIT_MODES, isAuditMode, type AuditMode } from '../../src/gateway/audit-mode.js';
 import { summarizeLatencies, type LatencySummary } from '../support/stats.js';
 import { benchPolicies } from './policies.js';
+import { descendants } from '../support/memory.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const EVERYTHING = join(ROOT, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js');
@@ -162,17 +163,9 @@ function warden(mode: AuditMode) {
 
 /** Resident memory of a process and its descendants (kB → bytes), from /proc. */
 function treeRss(pid: number): { rss: number; hwm: number; processes: number } {
-  const children = (p: number): number[] => {
-    try {
-      const ids = readFileSync(`/proc/${p}/task/${p}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-      return ids.flatMap((c) => [c, ...children(c)]);
-    } catch {
-      return [];
-    }
-  };
   let rss = 0;
   let hwm = 0;
-  const all = [pid, ...children(pid)];
+  const all = [pid, ...descendants(pid)];
   for (const p of all) {
     try {
       const status = readFileSync(`/proc/${p}/status`, 'utf8');

@@ -25,6 +25,7 @@ import pg from 'pg';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { benchPolicies } from './policies.js';
+import { descendants } from '../support/memory.js';
 
 const HERE = join(import.meta.dirname, '..', '..');
 const TOKEN = 'bench-token-0123456789abcdef';
@@ -145,18 +146,10 @@ function waitFor(child: ChildProcess, pattern: RegExp, what: string): Promise<st
 }
 
 function tree(pid: number): Sample['tree'] {
-  const children = (p: number): number[] => {
-    try {
-      const ids = readFileSync(`/proc/${p}/task/${p}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-      return ids.flatMap((c) => [c, ...children(c)]);
-    } catch {
-      return [];
-    }
-  };
   let rss = 0;
   let hwm = 0;
   const perProcess: Sample['tree']['perProcess'] = [];
-  for (const p of [pid, ...children(pid)]) {
+  for (const p of [pid, ...descendants(pid)]) {
     try {
       const status = readFileSync(`/proc/${p}/status`, 'utf8');
       const r = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024;

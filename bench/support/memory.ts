@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+
 /** High-water marks of process memory, in bytes. */
 export interface MemoryPeaks {
   /** Peak resident set size of the whole process (the kernel's high-water mark). */
@@ -34,4 +36,14 @@ export function createMemoryTracker(): MemoryTracker {
 /** Runs a full GC when the process was started with `--expose-gc`, so a snapshot shows retained memory. */
 export function collectGarbage(): void {
   (globalThis as { gc?: () => void }).gc?.();
+}
+
+/** Every descendant of a process (children, their children, …), from /proc; empty once it is gone. */
+export function descendants(pid: number): number[] {
+  try {
+    const ids = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    return ids.flatMap((c) => [c, ...descendants(c)]);
+  } catch {
+    return [];
+  }
 }
