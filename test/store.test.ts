@@ -319,6 +319,17 @@ function defineSuite(dialect: DialectCase): void {
       expect((await repo.list({ limit: 10, tenant: 't2' })).events).toHaveLength(2);
     });
 
+    it('keeps the chain of a tenant whose id holds quotes, backslashes and placeholder-like text', async () => {
+      // The PostgreSQL path inlines the tenant id as a literal: `$2` in it once took the place of a placeholder.
+      const odd = "t$2'x\\$1 $$";
+      await audit.appendChained(odd, (h) => chainEvents(h, series(2, 0, { tenantId: odd }), new Date()));
+      await audit.appendChained(odd, (h) => chainEvents(h, series(1, 5, { tenantId: odd }), new Date()));
+      expect(await audit.head(odd)).toMatchObject({ seq: 3 });
+      expect(await audit.tenants()).toEqual([odd]);
+      expect((await verifyChain(audit.streamChain(odd), { head: await audit.head(odd) })).ok).toBe(true);
+      expect(await audit.columnMismatches(odd, 10)).toEqual([]);
+    });
+
     it('numbers two writers on separate connections without gaps or duplicates', async () => {
       const other = await target.open();
       try {

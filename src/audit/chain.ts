@@ -43,7 +43,25 @@ export interface ChainedBatch {
  * no canonical JSON (a non-finite number, say), so a bad event fails its own append, not a batch.
  */
 export function prepareEvent(event: AuditEvent): PreparedEvent {
-  const { value, ordered } = sanitizeSorted(event);
+  return printEvent(sanitizeEvent(event));
+}
+
+/** An event cleaned into a copy of its own (`sanitizeSorted`), ready for `printEvent`. */
+export interface SanitizedEvent {
+  readonly value: AuditEvent;
+  readonly ordered: boolean;
+}
+
+/**
+ * The first half of `prepareEvent`: a deep, cleaned copy, so nothing the caller changes afterwards
+ * reaches the log. Throws a TypeError for a value with no canonical JSON.
+ */
+export function sanitizeEvent(event: AuditEvent): SanitizedEvent {
+  return sanitizeSorted(event);
+}
+
+/** The second half of `prepareEvent`: the canonical text of a sanitized copy, in parts. */
+export function printEvent({ value, ordered }: SanitizedEvent): PreparedEvent {
   const e = value as unknown as Record<string, unknown>;
   // Keys added in canonical order print canonically with the native JSON.stringify (a replacer
   // allow-list would order them too, but takes V8 off its fast path: three times slower).

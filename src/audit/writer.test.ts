@@ -156,6 +156,23 @@ describe('audit writer', () => {
     expect(w.stats()).toMatchObject({ queued: 0, committed: 202, failed: 151 });
   });
 
+  it('logs an event as it was when appended, whatever the caller changes afterwards', async () => {
+    const m = memoryStore();
+    const w = createAuditWriter({ store: m.store, clock });
+    m.hold();
+    const first = w.append([ev()]);
+    await m.committing();
+    const e = { ...ev('acme/changed'), decision: { effect: 'deny' as const, reasons: [], warnings: [], findings: [], obligations: [] } };
+    const second = w.append([e]);
+    // A deferred decision resolves before its commit: its caller may go on using the objects.
+    e.decision.effect = 'allow' as never;
+    (e as { scope: string }).scope = 'acme/other';
+    for (let i = 0; i < 4; i++) await new Promise((r) => setImmediate(r));
+    m.release();
+    await Promise.all([first, second]);
+    expect(m.committed.map((x) => [x.scope, x.decision?.effect])).toEqual([['acme/x', undefined], ['acme/changed', 'deny']]);
+  });
+
   it('does not write a tenant twice when another tenant of the same batch fails', async () => {
     const m = memoryStore({ failWhen: (events) => events.some((e) => e.scope === 'poison') });
     m.hold();

@@ -1,6 +1,6 @@
 import { WardenError, type AuditEvent } from '../domain/index.js';
 import type { Clock } from '../domain/index.js';
-import { chainPrepared, prepareEvent, type PreparedEvent } from './chain.js';
+import { chainPrepared, printEvent, sanitizeEvent, type PreparedEvent, type SanitizedEvent } from './chain.js';
 import type { ChainStore } from './ports.js';
 
 /** Tuning of the group-commit writer. */
@@ -28,7 +28,8 @@ export interface AuditWriter {
 }
 
 interface Pending {
-  events: readonly AuditEvent[];
+  /** The caller's events, copied and cleaned at append: later changes to the caller's objects are not logged. */
+  events: readonly SanitizedEvent[];
   /** The events sanitized and canonicalized; set ahead of the commit when the writer had time. */
   prepared: PreparedEvent[] | undefined;
   /** The first events of a large append, prepared so far by the pump. */
@@ -75,7 +76,7 @@ export function createAuditWriter(deps: { store: ChainStore; clock: Clock }, opt
     const from = part.length;
     try {
       const end = Math.min(it.events.length, from + max);
-      for (let i = from; i < end; i++) part.push(prepareEvent(it.events[i]!));
+      for (let i = from; i < end; i++) part.push(printEvent(it.events[i]!));
     } catch (e) {
       it.failed = true;
       it.partial = undefined;
@@ -191,9 +192,19 @@ export function createAuditWriter(deps: { store: ChainStore; clock: Clock }, opt
           new WardenError('audit.backpressure', `the audit log is ${queued} events behind, above its limit of ${maxQueue}`, { help: 'retry after a short wait; if this persists, the database is too slow or down' }),
         );
       }
+      // Copied now, not when printed: the caller may reuse or change its objects once append
+      // returns (a deferred decision resolves before its commit), and the log must hold the event
+      // as it was appended.
+      let copies: SanitizedEvent[];
+      try {
+        copies = events.map(sanitizeEvent);
+      } catch (e) {
+        stats.failed += events.length;
+        return Promise.reject(writeFailed(events.length, e));
+      }
       queued += events.length;
       return new Promise<void>((resolve, reject) => {
-        const it: Pending = { events, prepared: undefined, resolve, reject };
+        const it: Pending = { events: copies, prepared: undefined, resolve, reject };
         queue.push(it);
         // While a commit is in flight, prepare in the background; otherwise the drain does it now.
         if (running) {

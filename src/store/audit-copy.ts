@@ -50,7 +50,8 @@ export async function appendByCopy(
   try {
     const lit = (v: string | null) => (v === null ? 'NULL' : client.escapeLiteral(v));
     // BEGIN and the head lock in one round trip (the simple protocol takes both statements).
-    const lock = HEAD_LOCK.replace('$1', () => lit(tenantId)).replace('$2', () => lit(genesis));
+    // One pass over the template: a second replace would find a `$2` inside the tenant's literal.
+    const lock = HEAD_LOCK.replace(/\$([12])/g, (_, n: string) => (n === '1' ? lit(tenantId) : lit(genesis)));
     try {
       const results = (await client.query(`BEGIN; ${lock}`)) as unknown as pg.QueryResult<HeadRow>[];
       const r = results[1]!.rows[0]!;
