@@ -8,6 +8,7 @@ import type { AuditEvent } from '../src/domain/audit-event.js';
 import { isWardenError } from '../src/domain/errors.js';
 import { chainEvents, verifyChain } from '../src/audit/index.js';
 import { createAuditRepo, migrate, MIGRATIONS, openDatabase, type Database } from '../src/store/index.js';
+import { listPartitions, monthOf } from '../src/store/audit-partitions.js';
 
 import { ADMIN_URL, admin, postgresProblem } from './support/databases.js';
 
@@ -328,6 +329,18 @@ function defineSuite(dialect: DialectCase): void {
       expect(await audit.tenants()).toEqual([odd]);
       expect((await verifyChain(audit.streamChain(odd), { head: await audit.head(odd) })).ok).toBe(true);
       expect(await audit.columnMismatches(odd, 10)).toEqual([]);
+    });
+
+    it("makes this month's partition (and next month's, near its end) in the background, outside the chain lock", async () => {
+      // Events from another month: the partition made ahead is the clock's, not the events'.
+      await audit.append(series(1));
+      const wanted = [monthOf(new Date().toISOString()).name, monthOf(new Date(Date.now() + 3 * 86_400_000).toISOString()).name];
+      let names: string[] = [];
+      for (let i = 0; i < 100 && !wanted.every((w) => names.includes(w)); i++) {
+        await new Promise((r) => setTimeout(r, 20));
+        names = (await listPartitions(database.db)).map((p) => p.name);
+      }
+      expect(names).toEqual(expect.arrayContaining([...new Set(wanted)]));
     });
 
     it('numbers two writers on separate connections without gaps or duplicates', async () => {

@@ -129,6 +129,33 @@ export function createAuditRepo(database: { db: Kysely<Schema>; pool?: pg.Pool |
   const { db, pool } = database;
   // Partitions this process has seen exist; creating one is rare (once a month) and serialized.
   const partitions = new Set<string>();
+  // Next month's partition is made ahead, in the background and outside any chain lock: attaching
+  // one waits for every open reader of the default partition, and made under a tenant's head lock
+  // (the fallback below) that wait stalls the tenant's appends and queues every reader behind it.
+  let ahead: Promise<void> | undefined;
+  const AHEAD_MS = 3 * 86_400_000;
+  function partitionAhead(): void {
+    if (ahead) return;
+    const now = Date.now();
+    const times = [new Date(now).toISOString(), new Date(now + AHEAD_MS).toISOString()];
+    if (missingMonths(times, partitions).length === 0) return;
+    ahead = db
+      .transaction()
+      .execute(async (trx) => {
+        // Gives up rather than queue readers behind it; the next append tries again.
+        await sql`SET LOCAL lock_timeout = '2s'`.execute(trx);
+        return ensurePartitions(trx, times, partitions);
+      })
+      .then(
+        (created) => {
+          for (const p of created) partitions.add(p);
+        },
+        () => {},
+      )
+      .finally(() => {
+        ahead = undefined;
+      });
+  }
   // On PostgreSQL the rows go in by COPY; PGlite takes the INSERT below.
   const copy: CopyAppend = {
     columns: [...DERIVED.map((d) => d.column), 'hash', 'body'],
@@ -149,6 +176,7 @@ export function createAuditRepo(database: { db: Kysely<Schema>; pool?: pg.Pool |
   };
   const repo: AuditRepo = {
     async appendChained(tenantId, build) {
+      partitionAhead();
       if (pool) return appendByCopy(pool, tenantId, GENESIS, build, copy);
       let created: string[] = [];
       await db.transaction().execute(async (trx) => {
