@@ -54,6 +54,11 @@ export interface RuleIndex {
    * each once, in no particular order; only rules whose scopes cover the action's scope.
    */
   candidates(action: Action): CompiledRule[];
+  /**
+   * Exactly the rules that match the action statically (scope, excludes and everything in `match`,
+   * as `matchesStatically` checks it; conditions not run), each once, in id order.
+   */
+  matches(action: Action): readonly CompiledRule[];
   /** Every rule attached to the scope or one of its ancestors (excludes not applied), in id order. */
   inScope(scope: string): readonly CompiledRule[];
   readonly size: number;

@@ -1,7 +1,8 @@
 import { ACTION_KINDS, type Action, type ActionKind } from '../domain/index.js';
 import { foldCase } from '../domain/glob.js';
 import type { CompiledRule, RuleIndex } from './compiled.js';
-import { ancestry } from './scope-path.js';
+import { ancestry, isUnder } from './scope-path.js';
+import { matchesStatically } from './static-match.js';
 
 /*
  * How a lookup narrows (each step keeps every rule that could match, see index-contract.test.ts):
@@ -17,9 +18,11 @@ import { ancestry } from './scope-path.js';
  * 4. Roles: an entry limited to roles carries a bit per role; a lookup drops it unless the principal
  *    holds one of them (roles past the 28th share one bit that any unknown role sets).
  *
- * What remains is checked in full by the evaluator (`matchesStatically`), so the index may keep a
- * rule that does not match but never drop one that does. It never returns a rule whose scopes do
- * not cover the action's scope: the evaluator does not check that again.
+ * `candidates` stops there: it may keep a rule that does not match but never drops one that does,
+ * and never returns a rule whose scopes do not cover the action's scope. `matches` goes on to the
+ * full static check (`matchesStatically`), but only for the entries where steps 1–4 leave something
+ * open, which is marked per entry when the index is built (`CHECK_*`): most entries are decided by
+ * the masks and keys alone, so a lookup reads the rule object of no entry it drops.
  */
 
 /** Key of the rules without a tool constraint: visited for every action. */
@@ -40,20 +43,37 @@ const KIND_SLOTS = ACTION_KINDS.length + 1;
 const ANY_KIND = (1 << KIND_SLOTS) - 1;
 const EMPTY: readonly CompiledRule[] = Object.freeze([]);
 const NO_TOOL_KEYS: readonly number[] = Object.freeze([NO_TOOL]);
+const NO_TOOL_PURE: readonly boolean[] = Object.freeze([true]);
+/** What `matches` still checks on an entry the masks and keys let through (see `checkOf`). */
+const CHECK_NONE = 0;
+const CHECK_EXCLUDES = 1;
+const CHECK_FULL = 2;
 
 /**
- * What is filed under one scope path, grouped by key: the rules of `keys[g]` are
- * `rules[starts[g]]` up to `rules[starts[g + 1]]` (or the end), with a kind mask and a role mask each.
+ * What is filed under one scope path, grouped by key: the entries of `keys[g]` are entries
+ * `starts[g]` up to `starts[g + 1]` (or `count`). Entry `i` is four integers of `entries` from
+ * `i * STRIDE`: its kind mask, its role mask, its flags (`CHECK_*`, plus `MULTI_KEY`) and its rule's
+ * id. Packed in one typed array, a lookup reads a group's entries from a few cache lines and
+ * touches a rule object only for an entry that passes the masks.
  */
 interface ScopeNode {
   readonly keys: readonly number[];
   readonly starts: readonly number[];
-  readonly rules: readonly CompiledRule[];
-  readonly kinds: readonly number[];
-  readonly roles: readonly number[];
+  readonly entries: Int32Array;
+  readonly count: number;
   /** Every rule attached here, in id order. */
   readonly all: readonly CompiledRule[];
 }
+
+/** Integers per entry in `ScopeNode.entries`, and each one's offset. */
+const STRIDE = 4;
+const KINDS = 0;
+const ROLES = 1;
+const FLAGS = 2;
+const ID = 3;
+/** Flag of an entry whose rule is filed under more than one key of a node, so a lookup can meet it twice. */
+const MULTI_KEY = 4;
+const CHECK_MASK = 3;
 
 function kindSlot(kind: ActionKind): number {
   const i = ACTION_KINDS.indexOf(kind);
@@ -75,6 +95,18 @@ export function globKey(glob: string): GlobKey {
   const last = foldCase(parts[parts.length - 1]!);
   if (last !== '') return { kind: 'suffix', text: last };
   return { kind: 'residual', text: '' };
+}
+
+/**
+ * Whether hitting a glob's key (`globKey`) is the same as the glob matching: true for an exact name,
+ * a literal followed by `*`s, `*`s followed by a literal, and `*`s alone. The folding matcher
+ * (compile.ts) compares the same folded parts the key is made of, and a run of `*` is one `*`.
+ */
+export function keyDecides(glob: string): boolean {
+  const parts = glob.split('*');
+  if (parts.length === 1) return true;
+  for (let i = 1; i < parts.length - 1; i++) if (parts[i] !== '') return false;
+  return parts[0] === '' || parts[parts.length - 1] === '';
 }
 
 /** Interns glob keys as small integers and finds, for a folded tool name, every key it satisfies. */
@@ -124,20 +156,49 @@ interface Entry {
   rule: CompiledRule;
   kinds: number;
   roles: number;
+  flags: number;
 }
 
-function nodeOf(entries: Entry[], all: CompiledRule[]): ScopeNode {
+function nodeOf(list: Entry[], all: CompiledRule[]): ScopeNode {
   // Grouped by key, rules in id order within a key.
-  entries.sort((a, b) => a.key - b.key || a.rule.id - b.rule.id);
+  list.sort((a, b) => a.key - b.key || a.rule.id - b.rule.id);
   const keys: number[] = [];
   const starts: number[] = [];
-  for (const [i, e] of entries.entries()) {
+  const entries = new Int32Array(list.length * STRIDE);
+  for (const [i, e] of list.entries()) {
     if (keys.length === 0 || keys[keys.length - 1] !== e.key) {
       keys.push(e.key);
       starts.push(i);
     }
+    const at = i * STRIDE;
+    entries[at + KINDS] = e.kinds;
+    entries[at + ROLES] = e.roles;
+    entries[at + FLAGS] = e.flags;
+    entries[at + ID] = e.rule.id;
   }
-  return { keys, starts, rules: entries.map((e) => e.rule), kinds: entries.map((e) => e.kinds), roles: entries.map((e) => e.roles), all };
+  return { keys, starts, entries, count: list.length, all };
+}
+
+/** Whether one of the rule's excludes covers the scope. */
+function excluded(rule: CompiledRule, scope: string): boolean {
+  for (const ex of rule.excludes) if (isUnder(scope, ex)) return true;
+  return false;
+}
+
+/** Sorts a short list by rule id in place (insertion sort: the lists are a handful long and mostly in order). */
+function sortById(rules: CompiledRule[]): CompiledRule[] {
+  for (let i = 1; i < rules.length; i++) {
+    const r = rules[i]!;
+    const id = r.id;
+    let j = i - 1;
+    if (rules[j]!.id < id) continue;
+    while (j >= 0 && rules[j]!.id > id) {
+      rules[j + 1] = rules[j]!;
+      j--;
+    }
+    rules[j + 1] = r;
+  }
+  return rules;
 }
 
 /**
@@ -162,16 +223,22 @@ export function buildRuleIndex(rules: readonly CompiledRule[]): RuleIndex {
     return m;
   };
 
-  // Glob lists repeat across rules (compile.ts shares each distinct one): key each list once.
-  const keysByList = new Map<readonly string[], readonly number[]>();
-  const keysOfGlobs = (globs: readonly string[]): readonly number[] => {
+  // Glob lists repeat across rules (compile.ts shares each distinct one): key each list once. A key
+  // is pure when one of the list's globs filed under it matches exactly the names that hit it.
+  const keysByList = new Map<readonly string[], { keys: readonly number[]; pure: readonly boolean[] }>();
+  const keysOfGlobs = (globs: readonly string[]): { keys: readonly number[]; pure: readonly boolean[] } => {
     let k = keysByList.get(globs);
-    if (k === undefined) keysByList.set(globs, (k = [...new Set(globs.map((g) => keys.intern(globKey(g))))]));
+    if (k === undefined) {
+      const pureOf = new Map<number, boolean>();
+      for (const g of globs) {
+        const id = keys.intern(globKey(g));
+        pureOf.set(id, (pureOf.get(id) ?? false) || keyDecides(g));
+      }
+      keysByList.set(globs, (k = { keys: [...pureOf.keys()], pure: [...pureOf.values()] }));
+    }
     return k;
   };
   const building = new Map<string, { entries: Entry[]; all: CompiledRule[] }>();
-  // A rule hit through two of its globs must be returned once: only rules with several keys are checked.
-  const multiKey = new Uint8Array(rules.length);
   for (const rule of rules) {
     const roles = roleMaskOf(rule);
     let kinds = ANY_KIND;
@@ -179,13 +246,18 @@ export function buildRuleIndex(rules: readonly CompiledRule[]): RuleIndex {
       kinds = 0;
       for (const k of rule.actions) kinds |= 1 << kindSlot(k);
     }
-    const ruleKeys = rule.toolGlobs ? keysOfGlobs(rule.toolGlobs) : NO_TOOL_KEYS;
-    if (ruleKeys.length > 1) multiKey[rule.id] = 1;
+    const { keys: ruleKeys, pure } = rule.toolGlobs ? keysOfGlobs(rule.toolGlobs) : { keys: NO_TOOL_KEYS, pure: NO_TOOL_PURE };
+    // A rule hit through two of its keys must be returned once: only rules with several keys are checked.
+    const multi = ruleKeys.length > 1 ? MULTI_KEY : 0;
+    // The kind mask is exact (unless the rule names a kind the schema does not know); the role mask is unless a role shares the other-roles bit; servers,
+    // resources and agents are not indexed; a tool key may be impure; excludes are not indexed.
+    const open = (roles & OTHER_ROLES) !== 0 || (rule.actions !== undefined && [...rule.actions].some((k) => !ACTION_KINDS.includes(k))) || rule.servers !== undefined || rule.resources !== undefined || rule.agents !== undefined;
+    const after = rule.excludes.length > 0 ? CHECK_EXCLUDES : CHECK_NONE;
     for (const scope of rule.scopes) {
       let node = building.get(scope);
       if (!node) building.set(scope, (node = { entries: [], all: [] }));
       node.all.push(rule);
-      for (const key of ruleKeys) node.entries.push({ key, rule, kinds, roles });
+      for (const [i, key] of ruleKeys.entries()) node.entries.push({ key, rule, kinds, roles, flags: multi | (open || !pure[i] ? CHECK_FULL : after) });
     }
   }
   keys.seal();
@@ -232,14 +304,46 @@ export function buildRuleIndex(rules: readonly CompiledRule[]): RuleIndex {
   const seen = new Uint32Array(rules.length);
   let epoch = 0;
   /** Appends the rules of group `g` of `node` that pass the kind and role masks. */
+  /** The index in `entries` past the last entry of group `g` of `node`. */
+  const endOf = (node: ScopeNode, g: number): number => (g + 1 < node.starts.length ? node.starts[g + 1]! : node.count) * STRIDE;
+  /** Whether an entry that passed the masks is met for the first time in this lookup. */
+  const firstTime = (flags: number, id: number): boolean => {
+    if ((flags & MULTI_KEY) === 0) return true;
+    if (seen[id] === epoch) return false;
+    seen[id] = epoch;
+    return true;
+  };
+  /** Appends the rules of group `g` of `node` that pass the kind and role masks. */
   const collect = (node: ScopeNode, g: number, kind: number, roles: number, out: CompiledRule[]): void => {
-    const end = g + 1 < node.starts.length ? node.starts[g + 1]! : node.rules.length;
-    for (let i = node.starts[g]!; i < end; i++) {
-      if ((node.kinds[i]! & kind) === 0 || (node.roles[i]! & roles) === 0) continue;
-      const rule = node.rules[i]!;
-      if (multiKey[rule.id] === 1) {
-        if (seen[rule.id] === epoch) continue;
-        seen[rule.id] = epoch;
+    const e = node.entries;
+    const end = endOf(node, g);
+    for (let i = node.starts[g]! * STRIDE; i < end; i += STRIDE) {
+      if ((e[i + KINDS]! & kind) === 0 || (e[i + ROLES]! & roles) === 0) continue;
+      const id = e[i + ID]!;
+      if (firstTime(e[i + FLAGS]!, id)) out.push(rules[id]!);
+    }
+  };
+
+  /**
+   * Appends the rules of group `g` of `node` that match `action` statically (see `matches`).
+   * `folded` holds the action's folded tool name once an entry needed it, for one lookup.
+   */
+  let folded: string | undefined;
+  const collectMatching = (node: ScopeNode, g: number, kind: number, roles: number, action: Action, out: CompiledRule[]): void => {
+    const e = node.entries;
+    const end = endOf(node, g);
+    for (let i = node.starts[g]! * STRIDE; i < end; i += STRIDE) {
+      if ((e[i + KINDS]! & kind) === 0 || (e[i + ROLES]! & roles) === 0) continue;
+      const flags = e[i + FLAGS]!;
+      const id = e[i + ID]!;
+      if (!firstTime(flags, id)) continue;
+      const rule = rules[id]!;
+      const check = flags & CHECK_MASK;
+      if (check === CHECK_EXCLUDES) {
+        if (excluded(rule, action.scope)) continue;
+      } else if (check === CHECK_FULL) {
+        if (folded === undefined && action.tool) folded = foldCase(action.tool.name);
+        if (!matchesStatically(rule, action, folded)) continue;
       }
       out.push(rule);
     }
@@ -247,6 +351,37 @@ export function buildRuleIndex(rules: readonly CompiledRule[]): RuleIndex {
 
   return {
     size: rules.length,
+    matches(action: Action) {
+      const chain = chainOf(action.scope);
+      if (chain.length === 0) return EMPTY;
+      const kind = 1 << kindSlot(action.kind);
+      const tool = action.tool ? keysOf(action.tool.name) : undefined;
+      const roles = principalMask(action.principal?.roles);
+      if (++epoch === 0xffffffff) {
+        seen.fill(0);
+        epoch = 1;
+      }
+      folded = undefined;
+      const out: CompiledRule[] = [];
+      for (const node of chain) {
+        const nk = node.keys;
+        let g = 0;
+        if (nk[0] === NO_TOOL) collectMatching(node, g++, kind, roles, action, out);
+        if (!tool) continue;
+        for (let t = 0; t < tool.length && g < nk.length; t++) {
+          const want = tool[t]!;
+          let hi = nk.length;
+          while (g < hi) {
+            const mid = (g + hi) >>> 1;
+            if (nk[mid]! < want) g = mid + 1;
+            else hi = mid;
+          }
+          if (nk[g] === want) collectMatching(node, g++, kind, roles, action, out);
+        }
+      }
+      folded = undefined;
+      return sortById(out);
+    },
     candidates(action: Action) {
       const chain = chainOf(action.scope);
       if (chain.length === 0) return EMPTY as CompiledRule[];
