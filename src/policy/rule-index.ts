@@ -44,33 +44,31 @@ const ANY_KIND = (1 << KIND_SLOTS) - 1;
 const EMPTY: readonly CompiledRule[] = Object.freeze([]);
 const NO_TOOL_KEYS: readonly number[] = Object.freeze([NO_TOOL]);
 const NO_TOOL_PURE: readonly boolean[] = Object.freeze([true]);
-/** What `matches` still checks on an entry the masks and keys let through (see `checkOf`). */
+/** What `matches` still checks on an entry the masks and keys let through (set in `buildRuleIndex`). */
 const CHECK_NONE = 0;
 const CHECK_EXCLUDES = 1;
 const CHECK_FULL = 2;
 
 /**
- * What is filed under one scope path, grouped by key: the entries of `keys[g]` are entries
- * `starts[g]` up to `starts[g + 1]` (or `count`). Entry `i` is four integers of `entries` from
- * `i * STRIDE`: its kind mask, its role mask, its flags (`CHECK_*`, plus `MULTI_KEY`) and its rule's
- * id. Packed in one typed array, a lookup reads a group's entries from a few cache lines and
- * touches a rule object only for an entry that passes the masks.
+ * What is filed under one scope path, grouped by key, packed in one typed array so a lookup reads a
+ * node from a few cache lines and touches a rule object only for an entry that passes the masks:
+ * `[G, keys[0..G), starts[0..G], entries]`. Group `g` (rules of `keys[g]`, ascending keys) is
+ * entries `starts[g]` up to `starts[g + 1]`; entry `i` is the `STRIDE` integers from
+ * `entriesAt(G) + i * STRIDE`: its kind mask, its role mask, its flags (`CHECK_*`, plus
+ * `MULTI_KEY`) and its rule's id.
  */
-interface ScopeNode {
-  readonly keys: readonly number[];
-  readonly starts: readonly number[];
-  readonly entries: Int32Array;
-  readonly count: number;
-  /** Every rule attached here, in id order. */
-  readonly all: readonly CompiledRule[];
-}
+type ScopeNode = Int32Array;
 
-/** Integers per entry in `ScopeNode.entries`, and each one's offset. */
+/** Integers per entry, and each one's offset. */
 const STRIDE = 4;
 const KINDS = 0;
 const ROLES = 1;
 const FLAGS = 2;
 const ID = 3;
+/** Where a node of `groups` groups keeps its keys, its group starts and its entries. */
+const KEYS_AT = 1;
+const startsAt = (groups: number) => KEYS_AT + groups;
+const entriesAt = (groups: number) => KEYS_AT + 2 * groups + 1;
 /** Flag of an entry whose rule is filed under more than one key of a node, so a lookup can meet it twice. */
 const MULTI_KEY = 4;
 const CHECK_MASK = 3;
@@ -159,24 +157,31 @@ interface Entry {
   flags: number;
 }
 
-function nodeOf(list: Entry[], all: CompiledRule[]): ScopeNode {
+function nodeOf(list: Entry[]): ScopeNode {
   // Grouped by key, rules in id order within a key.
   list.sort((a, b) => a.key - b.key || a.rule.id - b.rule.id);
   const keys: number[] = [];
   const starts: number[] = [];
-  const entries = new Int32Array(list.length * STRIDE);
   for (const [i, e] of list.entries()) {
     if (keys.length === 0 || keys[keys.length - 1] !== e.key) {
       keys.push(e.key);
       starts.push(i);
     }
-    const at = i * STRIDE;
-    entries[at + KINDS] = e.kinds;
-    entries[at + ROLES] = e.roles;
-    entries[at + FLAGS] = e.flags;
-    entries[at + ID] = e.rule.id;
   }
-  return { keys, starts, entries, count: list.length, all };
+  starts.push(list.length);
+  const groups = keys.length;
+  const node = new Int32Array(entriesAt(groups) + list.length * STRIDE);
+  node[0] = groups;
+  node.set(keys, KEYS_AT);
+  node.set(starts, startsAt(groups));
+  for (const [i, e] of list.entries()) {
+    const at = entriesAt(groups) + i * STRIDE;
+    node[at + KINDS] = e.kinds;
+    node[at + ROLES] = e.roles;
+    node[at + FLAGS] = e.flags;
+    node[at + ID] = e.rule.id;
+  }
+  return node;
 }
 
 /** Whether one of the rule's excludes covers the scope. */
@@ -262,7 +267,12 @@ export function buildRuleIndex(rules: readonly CompiledRule[]): RuleIndex {
   }
   keys.seal();
   const nodes = new Map<string, ScopeNode>();
-  for (const [scope, b] of building) nodes.set(scope, nodeOf(b.entries, b.all));
+  /** Every rule attached to a scope, in id order. */
+  const attached = new Map<string, readonly CompiledRule[]>();
+  for (const [scope, b] of building) {
+    nodes.set(scope, nodeOf(b.entries));
+    attached.set(scope, b.all);
+  }
   building.clear();
 
   // Both caches hold values that are pure functions of their key and of this (immutable) index.
@@ -304,8 +314,6 @@ export function buildRuleIndex(rules: readonly CompiledRule[]): RuleIndex {
   const seen = new Uint32Array(rules.length);
   let epoch = 0;
   /** Appends the rules of group `g` of `node` that pass the kind and role masks. */
-  /** The index in `entries` past the last entry of group `g` of `node`. */
-  const endOf = (node: ScopeNode, g: number): number => (g + 1 < node.starts.length ? node.starts[g + 1]! : node.count) * STRIDE;
   /** Whether an entry that passed the masks is met for the first time in this lookup. */
   const firstTime = (flags: number, id: number): boolean => {
     if ((flags & MULTI_KEY) === 0) return true;
@@ -315,12 +323,14 @@ export function buildRuleIndex(rules: readonly CompiledRule[]): RuleIndex {
   };
   /** Appends the rules of group `g` of `node` that pass the kind and role masks. */
   const collect = (node: ScopeNode, g: number, kind: number, roles: number, out: CompiledRule[]): void => {
-    const e = node.entries;
-    const end = endOf(node, g);
-    for (let i = node.starts[g]! * STRIDE; i < end; i += STRIDE) {
-      if ((e[i + KINDS]! & kind) === 0 || (e[i + ROLES]! & roles) === 0) continue;
-      const id = e[i + ID]!;
-      if (firstTime(e[i + FLAGS]!, id)) out.push(rules[id]!);
+    const groups = node[0]!;
+    const base = entriesAt(groups);
+    const starts = startsAt(groups) + g;
+    const end = base + node[starts + 1]! * STRIDE;
+    for (let i = base + node[starts]! * STRIDE; i < end; i += STRIDE) {
+      if ((node[i + KINDS]! & kind) === 0 || (node[i + ROLES]! & roles) === 0) continue;
+      const id = node[i + ID]!;
+      if (firstTime(node[i + FLAGS]!, id)) out.push(rules[id]!);
     }
   };
 
@@ -330,12 +340,14 @@ export function buildRuleIndex(rules: readonly CompiledRule[]): RuleIndex {
    */
   let folded: string | undefined;
   const collectMatching = (node: ScopeNode, g: number, kind: number, roles: number, action: Action, out: CompiledRule[]): void => {
-    const e = node.entries;
-    const end = endOf(node, g);
-    for (let i = node.starts[g]! * STRIDE; i < end; i += STRIDE) {
-      if ((e[i + KINDS]! & kind) === 0 || (e[i + ROLES]! & roles) === 0) continue;
-      const flags = e[i + FLAGS]!;
-      const id = e[i + ID]!;
+    const groups = node[0]!;
+    const base = entriesAt(groups);
+    const starts = startsAt(groups) + g;
+    const end = base + node[starts + 1]! * STRIDE;
+    for (let i = base + node[starts]! * STRIDE; i < end; i += STRIDE) {
+      if ((node[i + KINDS]! & kind) === 0 || (node[i + ROLES]! & roles) === 0) continue;
+      const flags = node[i + FLAGS]!;
+      const id = node[i + ID]!;
       if (!firstTime(flags, id)) continue;
       const rule = rules[id]!;
       const check = flags & CHECK_MASK;
@@ -349,74 +361,68 @@ export function buildRuleIndex(rules: readonly CompiledRule[]): RuleIndex {
     }
   };
 
+  /**
+   * Reads, in each node on the action's scope's ancestry, the group without a tool constraint and
+   * the group of each of the tool name's keys the node has; `matching` picks `collectMatching` over
+   * `collect`. An empty list for a scope no rule is attached on or above.
+   */
+  const lookup = (action: Action, matching: boolean): CompiledRule[] => {
+    const chain = chainOf(action.scope);
+    if (chain.length === 0) return EMPTY as CompiledRule[];
+    const kind = 1 << kindSlot(action.kind);
+    const tool = action.tool ? keysOf(action.tool.name) : undefined;
+    const roles = principalMask(action.principal?.roles);
+    if (++epoch === 0xffffffff) {
+      seen.fill(0);
+      epoch = 1;
+    }
+    folded = undefined;
+    const out: CompiledRule[] = [];
+    for (const node of chain) {
+      const groups = node[0]!;
+      let g = 0;
+      if (groups > 0 && node[KEYS_AT] === NO_TOOL) {
+        if (matching) collectMatching(node, g, kind, roles, action, out);
+        else collect(node, g, kind, roles, out);
+        g++;
+      }
+      if (!tool) continue;
+      // Both key lists ascend: find each of the name's few keys among the node's, from where the last was found.
+      for (let t = 0; t < tool.length && g < groups; t++) {
+        const want = tool[t]!;
+        let hi = groups;
+        while (g < hi) {
+          const mid = (g + hi) >>> 1;
+          if (node[KEYS_AT + mid]! < want) g = mid + 1;
+          else hi = mid;
+        }
+        if (g < groups && node[KEYS_AT + g] === want) {
+          if (matching) collectMatching(node, g, kind, roles, action, out);
+          else collect(node, g, kind, roles, out);
+          g++;
+        }
+      }
+    }
+    folded = undefined;
+    return out;
+  };
+
   return {
     size: rules.length,
     matches(action: Action) {
-      const chain = chainOf(action.scope);
-      if (chain.length === 0) return EMPTY;
-      const kind = 1 << kindSlot(action.kind);
-      const tool = action.tool ? keysOf(action.tool.name) : undefined;
-      const roles = principalMask(action.principal?.roles);
-      if (++epoch === 0xffffffff) {
-        seen.fill(0);
-        epoch = 1;
-      }
-      folded = undefined;
-      const out: CompiledRule[] = [];
-      for (const node of chain) {
-        const nk = node.keys;
-        let g = 0;
-        if (nk[0] === NO_TOOL) collectMatching(node, g++, kind, roles, action, out);
-        if (!tool) continue;
-        for (let t = 0; t < tool.length && g < nk.length; t++) {
-          const want = tool[t]!;
-          let hi = nk.length;
-          while (g < hi) {
-            const mid = (g + hi) >>> 1;
-            if (nk[mid]! < want) g = mid + 1;
-            else hi = mid;
-          }
-          if (nk[g] === want) collectMatching(node, g++, kind, roles, action, out);
-        }
-      }
-      folded = undefined;
-      return sortById(out);
+      const out = lookup(action, true);
+      return out.length > 1 ? sortById(out) : out;
     },
     candidates(action: Action) {
-      const chain = chainOf(action.scope);
-      if (chain.length === 0) return EMPTY as CompiledRule[];
-      const kind = 1 << kindSlot(action.kind);
-      const tool = action.tool ? keysOf(action.tool.name) : undefined;
-      const roles = principalMask(action.principal?.roles);
-      if (++epoch === 0xffffffff) {
-        seen.fill(0);
-        epoch = 1;
-      }
-      const out: CompiledRule[] = [];
-      for (const node of chain) {
-        const nk = node.keys;
-        let g = 0;
-        if (nk[0] === NO_TOOL) collect(node, g++, kind, roles, out);
-        if (!tool) continue;
-        // Both key lists ascend: find each of the name's few keys among the node's, from where the last was found.
-        for (let t = 0; t < tool.length && g < nk.length; t++) {
-          const want = tool[t]!;
-          let hi = nk.length;
-          while (g < hi) {
-            const mid = (g + hi) >>> 1;
-            if (nk[mid]! < want) g = mid + 1;
-            else hi = mid;
-          }
-          if (nk[g] === want) collect(node, g++, kind, roles, out);
-        }
-      }
-      return out;
+      return lookup(action, false);
     },
     inScope(scope: string) {
-      const chain = chainOf(scope);
-      if (chain.length === 0) return EMPTY;
-      if (chain.length === 1) return chain[0]!.all;
-      return chain.flatMap((n) => n.all).sort((a, b) => a.id - b.id);
+      const all = ancestry(scope)
+        .map((s) => attached.get(s))
+        .filter((a): a is readonly CompiledRule[] => a !== undefined);
+      if (all.length === 0) return EMPTY;
+      if (all.length === 1) return all[0]!;
+      return all.flat().sort((a, b) => a.id - b.id);
     },
   };
 }
