@@ -2,7 +2,7 @@ import { ACTION_KINDS, type Action, type ActionKind } from '../domain/index.js';
 import { foldCase } from '../domain/glob.js';
 import type { CompiledRule, RuleIndex } from './compiled.js';
 import { ancestry, isUnder } from './scope-path.js';
-import { matchesStatically } from './static-match.js';
+import { matchesMatch } from './static-match.js';
 
 /*
  * How a lookup narrows (each step keeps every rule that could match, see index-contract.test.ts):
@@ -58,6 +58,12 @@ const CHECK_FULL = 2;
  * `MULTI_KEY`) and its rule's id.
  */
 type ScopeNode = Int32Array;
+
+/** What a lookup reads for one scope: the nodes on its ancestry, root first, and which of their rules an exclude removes there (ascending ids). */
+interface Chain {
+  readonly nodes: readonly ScopeNode[];
+  readonly excluded: Int32Array;
+}
 
 /** Integers per entry, and each one's offset. */
 const STRIDE = 4;
@@ -190,6 +196,18 @@ function excluded(rule: CompiledRule, scope: string): boolean {
   return false;
 }
 
+/** Whether the ascending list holds `id` (binary search). */
+function has(ids: Int32Array, id: number): boolean {
+  let lo = 0;
+  let hi = ids.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (ids[mid]! < id) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < ids.length && ids[lo] === id;
+}
+
 /** Sorts a short list by rule id in place (insertion sort: the lists are a handful long and mostly in order). */
 function sortById(rules: CompiledRule[]): CompiledRule[] {
   for (let i = 1; i < rules.length; i++) {
@@ -269,20 +287,26 @@ export function buildRuleIndex(rules: readonly CompiledRule[]): RuleIndex {
   const nodes = new Map<string, ScopeNode>();
   /** Every rule attached to a scope, in id order. */
   const attached = new Map<string, readonly CompiledRule[]>();
+  /** The rules attached to a scope that have excludes. */
+  const excluding = new Map<string, readonly CompiledRule[]>();
   for (const [scope, b] of building) {
     nodes.set(scope, nodeOf(b.entries));
     attached.set(scope, b.all);
+    const some = b.all.filter((r) => r.excludes.length > 0);
+    if (some.length > 0) excluding.set(scope, some);
   }
   building.clear();
 
   // Both caches hold values that are pure functions of their key and of this (immutable) index.
-  const chains = new Map<string, readonly ScopeNode[]>();
-  const chainOf = (scope: string): readonly ScopeNode[] => {
+  const chains = new Map<string, Chain>();
+  const chainOf = (scope: string): Chain => {
     let chain = chains.get(scope);
     if (chain === undefined) {
-      chain = ancestry(scope)
-        .map((s) => nodes.get(s))
-        .filter((n): n is ScopeNode => n !== undefined);
+      const on = ancestry(scope).filter((s) => nodes.has(s));
+      // The rules attached on the ancestry that one of their excludes removes here, found once per scope.
+      const out = new Set<number>();
+      for (const s of on) for (const r of excluding.get(s) ?? EMPTY) if (excluded(r, scope)) out.add(r.id);
+      chain = { nodes: on.map((s) => nodes.get(s)!), excluded: Int32Array.from(out).sort() };
       if (chains.size >= MAX_CACHED) chains.clear();
       chains.set(scope, chain);
     }
@@ -339,7 +363,7 @@ export function buildRuleIndex(rules: readonly CompiledRule[]): RuleIndex {
    * `folded` holds the action's folded tool name once an entry needed it, for one lookup.
    */
   let folded: string | undefined;
-  const collectMatching = (node: ScopeNode, g: number, kind: number, roles: number, action: Action, out: CompiledRule[]): void => {
+  const collectMatching = (node: ScopeNode, g: number, kind: number, roles: number, action: Action, out: CompiledRule[], gone: Int32Array): void => {
     const groups = node[0]!;
     const base = entriesAt(groups);
     const starts = startsAt(groups) + g;
@@ -349,13 +373,16 @@ export function buildRuleIndex(rules: readonly CompiledRule[]): RuleIndex {
       const flags = node[i + FLAGS]!;
       const id = node[i + ID]!;
       if (!firstTime(flags, id)) continue;
-      const rule = rules[id]!;
       const check = flags & CHECK_MASK;
-      if (check === CHECK_EXCLUDES) {
-        if (excluded(rule, action.scope)) continue;
-      } else if (check === CHECK_FULL) {
+      if (check === CHECK_NONE) {
+        out.push(rules[id]!);
+        continue;
+      }
+      if (gone.length > 0 && has(gone, id)) continue;
+      const rule = rules[id]!;
+      if (check === CHECK_FULL) {
         if (folded === undefined && action.tool) folded = foldCase(action.tool.name);
-        if (!matchesStatically(rule, action, folded)) continue;
+        if (!matchesMatch(rule, action, folded)) continue;
       }
       out.push(rule);
     }
@@ -367,7 +394,7 @@ export function buildRuleIndex(rules: readonly CompiledRule[]): RuleIndex {
    * `collect`. An empty list for a scope no rule is attached on or above.
    */
   const lookup = (action: Action, matching: boolean): CompiledRule[] => {
-    const chain = chainOf(action.scope);
+    const { nodes: chain, excluded: gone } = chainOf(action.scope);
     if (chain.length === 0) return EMPTY as CompiledRule[];
     const kind = 1 << kindSlot(action.kind);
     const tool = action.tool ? keysOf(action.tool.name) : undefined;
@@ -382,7 +409,7 @@ export function buildRuleIndex(rules: readonly CompiledRule[]): RuleIndex {
       const groups = node[0]!;
       let g = 0;
       if (groups > 0 && node[KEYS_AT] === NO_TOOL) {
-        if (matching) collectMatching(node, g, kind, roles, action, out);
+        if (matching) collectMatching(node, g, kind, roles, action, out, gone);
         else collect(node, g, kind, roles, out);
         g++;
       }
@@ -397,7 +424,7 @@ export function buildRuleIndex(rules: readonly CompiledRule[]): RuleIndex {
           else hi = mid;
         }
         if (g < groups && node[KEYS_AT + g] === want) {
-          if (matching) collectMatching(node, g, kind, roles, action, out);
+          if (matching) collectMatching(node, g, kind, roles, action, out, gone);
           else collect(node, g, kind, roles, out);
           g++;
         }

@@ -8,6 +8,11 @@ import { isUnder } from './scope-path.js';
  */
 export function matchesStatically(rule: CompiledRule, action: Action, foldedTool?: string): boolean {
   for (const ex of rule.excludes) if (isUnder(action.scope, ex)) return false;
+  return matchesMatch(rule, action, foldedTool);
+}
+
+/** `matchesStatically` without the excludes: what the rule's `match` says (for a caller that checked the excludes). */
+export function matchesMatch(rule: CompiledRule, action: Action, foldedTool?: string): boolean {
   if (rule.actions && !rule.actions.has(action.kind)) return false;
   if (rule.tools) {
     if (!action.tool) return false;
