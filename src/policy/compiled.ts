@@ -12,6 +12,8 @@ export interface CompiledRule {
   readonly mode: 'enforce' | 'warn';
   /** The scopes the policy is attached to (descendants of another listed scope removed). */
   readonly scopes: readonly string[];
+  /** `scopes[0]` when the rule has one scope (most do): what its reasons name, without reading `scopes`. */
+  readonly onlyScope: string | undefined;
   readonly excludes: readonly string[];
   readonly name: string;
   readonly effect: Effect;

@@ -97,11 +97,11 @@ const MATCHED: RuleOutcome = Object.freeze({ matched: true });
 const UNMATCHED: RuleOutcome = Object.freeze({ matched: false });
 
 function reasonOf(rule: CompiledRule, scope: string): Reason {
-  const scopes = rule.scopes;
-  let at = scopes[0]!;
   // With one scope the loop would give that scope whether or not it covers `scope`: skip it.
-  if (scopes.length > 1) {
-    for (const s of scopes) {
+  let at = rule.onlyScope;
+  if (at === undefined) {
+    at = rule.scopes[0]!;
+    for (const s of rule.scopes) {
       if (isUnder(scope, s)) {
         at = s;
         break;
