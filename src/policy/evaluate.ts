@@ -56,9 +56,16 @@ export type ConditionResult = boolean | string;
  * condition text is the same (compile.ts), and a condition is a pure function of the activation,
  * so each program runs at most once per decision.
  */
+/** Up to this many programs per decision, their results are found by a linear search. */
+const FEW_PROGRAMS = 8;
+
 export class DecisionConditions {
   private activation: Record<string, unknown> | undefined;
-  private results: Map<CelProgram, ConditionResult> | undefined;
+  // Programs run so far and their results, side by side: a decision usually runs one or two, so a
+  // linear search beats allocating a Map; past FEW_PROGRAMS they go in a Map (no quadratic search).
+  private programs: CelProgram[] | undefined;
+  private results: ConditionResult[] | undefined;
+  private many: Map<CelProgram, ConditionResult> | undefined;
 
   constructor(
     private readonly action: Action,
@@ -68,8 +75,14 @@ export class DecisionConditions {
   ) {}
 
   result(program: CelProgram): ConditionResult {
-    let r = this.results?.get(program);
-    if (r !== undefined) return r;
+    const programs = this.programs;
+    if (this.many !== undefined) {
+      const known = this.many.get(program);
+      if (known !== undefined) return known;
+    } else if (programs !== undefined) {
+      for (let i = 0; i < programs.length; i++) if (programs[i] === program) return this.results![i]!;
+    }
+    let r: ConditionResult;
     try {
       // Built inside the try: a failure to build it fails the condition, as evaluating would.
       this.activation ??= buildActivation(this.action, { now: this.now ?? new Date(), timezone: this.timezone, findings: this.findings });
@@ -78,7 +91,15 @@ export class DecisionConditions {
     } catch (err) {
       r = describeCelError(err);
     }
-    (this.results ??= new Map()).set(program, r);
+    if (this.many !== undefined) this.many.set(program, r);
+    else {
+      (this.programs ??= []).push(program);
+      (this.results ??= []).push(r);
+      if (this.programs.length > FEW_PROGRAMS) {
+        this.many = new Map();
+        for (let i = 0; i < this.programs.length; i++) this.many.set(this.programs[i]!, this.results![i]!);
+      }
+    }
     return r;
   }
 }

@@ -20,9 +20,11 @@ import { matchesMatch } from './static-match.js';
  *
  * `candidates` stops there: it may keep a rule that does not match but never drops one that does,
  * and never returns a rule whose scopes do not cover the action's scope. `matches` goes on to the
- * full static check (`matchesStatically`), but only for the entries where steps 1–4 leave something
- * open, which is marked per entry when the index is built (`CHECK_*`): most entries are decided by
- * the masks and keys alone, so a lookup reads the rule object of no entry it drops.
+ * full static check, but only for the entries where steps 1–4 leave something open, which is marked
+ * per entry when the index is built (`CHECK_*`): the excludes (the ids an exclude removes at a
+ * scope are found once and cached with the scope's chain) or everything else (`matchesMatch`).
+ * Most entries are decided by the masks and keys alone, so a lookup reads the rule object of no
+ * entry it drops.
  */
 
 /** Key of the rules without a tool constraint: visited for every action. */
