@@ -125,7 +125,8 @@ export function toCelValue(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(toCelValue);
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = toCelValue(v);
+    // Object.keys then a read per key, rather than Object.entries: no pair array per field.
+    for (const k of Object.keys(value)) out[k] = toCelValue((value as Record<string, unknown>)[k]);
     return out;
   }
   return value;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { ActionKind, ApprovalRequirement } from '../domain/index.js';
+import { EFFECTS, type ActionKind, type ApprovalRequirement } from '../domain/index.js';
 import { compileCel } from './cel.js';
 import type { CompiledRule, PolicySet, PolicySummary, ScopeSettings } from './compiled.js';
 import type { ScanMandateEntry } from './scan.js';
@@ -61,6 +61,17 @@ function onePerList<T>(make: (list: readonly string[]) => T): (list: readonly st
   };
 }
 
+/**
+ * The keyword from `known` equal to `value` (else `value`): a literal in the source, so the one
+ * internalized string, which the evaluator's `===` compares by pointer without reading the text
+ * (a string cut from a parsed file is compared character by character, a cache miss per rule).
+ */
+function keyword<T extends string>(value: T, known: readonly T[]): T {
+  for (const k of known) if (k === value) return k;
+  return value;
+}
+const MODES = ['enforce', 'warn', 'disabled'] as const;
+
 function setVersion(sources: readonly PolicySource[]): string {
   const h = createHash('sha256');
   for (const s of [...sources].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0))) {
@@ -91,7 +102,7 @@ export function compilePolicySet(parsed: readonly ParsedPolicySource[], sources:
   const foldedGlobs = onePerList((l) => compileGlobs(l, { foldCase: true }));
   const exactGlobs = onePerList((l) => compileGlobs(l));
   for (const { value: doc, loc } of policies) {
-    const mode = doc.metadata.mode ?? 'enforce';
+    const mode = keyword(doc.metadata.mode ?? 'enforce', MODES);
     const version = doc.metadata.version ?? 1;
     const scopes = outermost(Array.isArray(doc.metadata.scope) ? doc.metadata.scope : [doc.metadata.scope]);
     summaries.push(Object.freeze({ name: doc.metadata.name, version, mode, scopes, rules: doc.spec.rules.length, file: loc.file }));
@@ -128,16 +139,19 @@ export function compilePolicySet(parsed: readonly ParsedPolicySource[], sources:
       }
       rules.push(
         Object.freeze({
+          // What a decision reads of every matched rule first, so it sits in the object's first cache line.
           id: rules.length,
+          mode,
+          effect: keyword(r.effect, EFFECTS),
+          when,
+          onlyScope: scopes.length === 1 ? scopes[0] : undefined,
           policy: doc.metadata.name,
           version,
-          mode,
-          scopes,
-          excludes: doc.metadata.exclude ?? [],
           name: r.name,
-          effect: r.effect,
           message: r.message,
           approval,
+          scopes,
+          excludes: doc.metadata.exclude ?? [],
           actions: actionSets(m.actions),
           // Tool and server names come from upstream servers, not the policy author: they match
           // with case folded, so `Delete_All` cannot slip past a `*delete_all` deny.
@@ -149,7 +163,6 @@ export function compilePolicySet(parsed: readonly ParsedPolicySource[], sources:
           resources: exactGlobs(m.resources),
           agents: exactGlobs(m.agents),
           roles: nameSets(m.roles),
-          when,
           whenSource: r.when,
         }),
       );

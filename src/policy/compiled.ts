@@ -12,6 +12,8 @@ export interface CompiledRule {
   readonly mode: 'enforce' | 'warn';
   /** The scopes the policy is attached to (descendants of another listed scope removed). */
   readonly scopes: readonly string[];
+  /** `scopes[0]` when the rule has one scope (most do): what its reasons name, without reading `scopes`. */
+  readonly onlyScope: string | undefined;
   readonly excludes: readonly string[];
   readonly name: string;
   readonly effect: Effect;
@@ -54,6 +56,11 @@ export interface RuleIndex {
    * each once, in no particular order; only rules whose scopes cover the action's scope.
    */
   candidates(action: Action): CompiledRule[];
+  /**
+   * Exactly the rules that match the action statically (scope, excludes and everything in `match`,
+   * as `matchesStatically` checks it; conditions not run), each once, in id order.
+   */
+  matches(action: Action): readonly CompiledRule[];
   /** Every rule attached to the scope or one of its ancestors (excludes not applied), in id order. */
   inScope(scope: string): readonly CompiledRule[];
   readonly size: number;

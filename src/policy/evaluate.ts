@@ -44,38 +44,8 @@ export function resolveSettings(set: PolicySet, scope: string): { defaultEffect:
   return { defaultEffect: defaultEffect ?? 'deny', defaultFrom, timezone: timezone ?? 'UTC' };
 }
 
-/**
- * Everything in `match` except the scope, which the index (or caller) already checked.
- * `foldedTool` is `foldCase(action.tool.name)` when the caller has it, so it is folded once per decision.
- */
-export function matchesStatically(rule: CompiledRule, action: Action, foldedTool?: string): boolean {
-  for (const ex of rule.excludes) if (isUnder(action.scope, ex)) return false;
-  if (rule.actions && !rule.actions.has(action.kind)) return false;
-  if (rule.tools) {
-    if (!action.tool) return false;
-    const hit = foldedTool !== undefined && rule.toolsFolded ? rule.toolsFolded(foldedTool) : rule.tools(action.tool.name);
-    if (!hit) return false;
-  }
-  if (rule.servers) {
-    const server = action.tool?.server ?? action.resource?.server;
-    if (server === undefined || !rule.servers(server)) return false;
-  }
-  if (rule.resources && (!action.resource || !rule.resources(action.resource.uri))) return false;
-  if (rule.agents && (!action.agent || !rule.agents(action.agent.id))) return false;
-  if (rule.roles) {
-    const roles = action.principal?.roles;
-    if (!roles) return false;
-    let any = false;
-    for (const r of roles) {
-      if (rule.roles.has(r)) {
-        any = true;
-        break;
-      }
-    }
-    if (!any) return false;
-  }
-  return true;
-}
+export { matchesStatically } from './static-match.js';
+import { matchesStatically } from './static-match.js';
 
 /** A condition's verdict on one activation: true, false, or why it gave neither. */
 export type ConditionResult = boolean | string;
@@ -86,9 +56,16 @@ export type ConditionResult = boolean | string;
  * condition text is the same (compile.ts), and a condition is a pure function of the activation,
  * so each program runs at most once per decision.
  */
+/** Up to this many programs per decision, their results are found by a linear search. */
+const FEW_PROGRAMS = 8;
+
 export class DecisionConditions {
   private activation: Record<string, unknown> | undefined;
-  private results: Map<CelProgram, ConditionResult> | undefined;
+  // Programs run so far and their results, side by side: a decision usually runs one or two, so a
+  // linear search beats allocating a Map; past FEW_PROGRAMS they go in a Map (no quadratic search).
+  private programs: CelProgram[] | undefined;
+  private results: ConditionResult[] | undefined;
+  private many: Map<CelProgram, ConditionResult> | undefined;
 
   constructor(
     private readonly action: Action,
@@ -98,8 +75,14 @@ export class DecisionConditions {
   ) {}
 
   result(program: CelProgram): ConditionResult {
-    let r = this.results?.get(program);
-    if (r !== undefined) return r;
+    const programs = this.programs;
+    if (this.many !== undefined) {
+      const known = this.many.get(program);
+      if (known !== undefined) return known;
+    } else if (programs !== undefined) {
+      for (let i = 0; i < programs.length; i++) if (programs[i] === program) return this.results![i]!;
+    }
+    let r: ConditionResult;
     try {
       // Built inside the try: a failure to build it fails the condition, as evaluating would.
       this.activation ??= buildActivation(this.action, { now: this.now ?? new Date(), timezone: this.timezone, findings: this.findings });
@@ -108,7 +91,15 @@ export class DecisionConditions {
     } catch (err) {
       r = describeCelError(err);
     }
-    (this.results ??= new Map()).set(program, r);
+    if (this.many !== undefined) this.many.set(program, r);
+    else {
+      (this.programs ??= []).push(program);
+      (this.results ??= []).push(r);
+      if (this.programs.length > FEW_PROGRAMS) {
+        this.many = new Map();
+        for (let i = 0; i < this.programs.length; i++) this.many.set(this.programs[i]!, this.results![i]!);
+      }
+    }
     return r;
   }
 }
@@ -127,11 +118,15 @@ const MATCHED: RuleOutcome = Object.freeze({ matched: true });
 const UNMATCHED: RuleOutcome = Object.freeze({ matched: false });
 
 function reasonOf(rule: CompiledRule, scope: string): Reason {
-  let at = rule.scopes[0]!;
-  for (const s of rule.scopes) {
-    if (isUnder(scope, s)) {
-      at = s;
-      break;
+  // With one scope the loop would give that scope whether or not it covers `scope`: skip it.
+  let at = rule.onlyScope;
+  if (at === undefined) {
+    at = rule.scopes[0]!;
+    for (const s of rule.scopes) {
+      if (isUnder(scope, s)) {
+        at = s;
+        break;
+      }
     }
   }
   return rule.message !== undefined
@@ -141,47 +136,76 @@ function reasonOf(rule: CompiledRule, scope: string): Reason {
 
 const byId = (a: { id: number }, b: { id: number }) => a.id - b.id;
 
+type Settings = ReturnType<typeof resolveSettings>;
+/** At most this many scopes' settings are remembered per set. */
+const MAX_CACHED_SETTINGS = 4096;
+// Settings per set and scope: a set is immutable, so its resolved settings are a pure function of
+// (set, scope); the inner tables are cleared at MAX_CACHED_SETTINGS and go with their set.
+// INVARIANT: pure memo, bounded (value = f(set, scope), at most MAX_CACHED_SETTINGS entries per live set).
+const settingsBySet = new WeakMap<PolicySet, Map<string, Settings>>();
+
+/** `resolveSettings`, remembered per set and scope (the result is shared: read it, never change it). */
+function settingsOf(set: PolicySet, scope: string): Settings {
+  let bySet = settingsBySet.get(set);
+  if (bySet === undefined) settingsBySet.set(set, (bySet = new Map()));
+  let s = bySet.get(scope);
+  if (s === undefined) {
+    s = Object.freeze(resolveSettings(set, scope));
+    if (bySet.size >= MAX_CACHED_SETTINGS) bySet.clear();
+    bySet.set(scope, s);
+  }
+  return s;
+}
+
 /**
  * Decides an action against a policy set; never throws. Among enforce-mode matches deny beats
  * require_approval beats allow; with none, the nearest scope default applies (deny when unset).
  * Warn-mode rules never change the effect; those that would have are listed in `warnings`.
  */
 export function decide(set: PolicySet, action: Action, opts: EvaluateOptions = {}): Decision {
-  return decideOver(set, action, set.index.candidates(action), opts);
+  return decideMatched(set, action, set.index.matches(action), opts);
 }
 
-/** The decision procedure over an explicit candidate list (the reference evaluator passes all rules). */
+/** The decision procedure over an explicit candidate list (the reference evaluator passes all rules in scope). */
 export function decideOver(set: PolicySet, action: Action, candidates: readonly CompiledRule[], opts: EvaluateOptions = {}): Decision {
-  const settings = resolveSettings(set, action.scope);
-  const findings = opts.findings ?? [];
-  const conditions = new DecisionConditions(action, opts.now, settings.timezone, findings);
-
-  const enforced: CompiledRule[] = [];
-  const warned: CompiledRule[] = [];
-  const failed: { id: number; error: EvaluationError }[] = [];
   const foldedTool = action.tool ? foldCase(action.tool.name) : undefined;
-  for (const rule of candidates) {
-    if (!matchesStatically(rule, action, foldedTool)) continue;
-    const outcome = runCondition(rule, conditions);
-    if (outcome.error) failed.push({ id: rule.id, error: outcome.error });
-    if (!outcome.matched) continue;
-    (rule.mode === 'enforce' ? enforced : warned).push(rule);
-  }
-  // Candidate order depends on the index; sort so the explanation is the same however rules were found.
-  enforced.sort(byId);
-  warned.sort(byId);
-  const errors = failed.sort(byId).map((f) => f.error);
+  const matched: CompiledRule[] = [];
+  for (const rule of candidates) if (matchesStatically(rule, action, foldedTool)) matched.push(rule);
+  // Candidate order is the caller's; sort so the explanation is the same however rules were found.
+  return decideMatched(set, action, matched.sort(byId), opts);
+}
 
+/** The decision over the rules that match statically (`RuleIndex.matches`), in id order. */
+function decideMatched(set: PolicySet, action: Action, matched: readonly CompiledRule[], opts: EvaluateOptions): Decision {
+  const settings = settingsOf(set, action.scope);
+  const findings = opts.findings ?? [];
+  let conditions: DecisionConditions | undefined;
+
+  // Rules come in id order, so `enforced`, `warned` and `errors` are in id order too.
+  const enforced: CompiledRule[] = [];
+  let warned: CompiledRule[] | undefined;
+  let errors: EvaluationError[] | undefined;
   let matchedEffect: Effect | undefined;
-  for (const r of enforced) matchedEffect = matchedEffect === undefined ? r.effect : strongest(matchedEffect, r.effect);
+  for (const rule of matched) {
+    if (rule.when) {
+      const outcome = runCondition(rule, (conditions ??= new DecisionConditions(action, opts.now, settings.timezone, findings)));
+      if (outcome.error) (errors ??= []).push(outcome.error);
+      if (!outcome.matched) continue;
+    }
+    if (rule.mode === 'enforce') {
+      enforced.push(rule);
+      matchedEffect = matchedEffect === undefined ? rule.effect : strongest(matchedEffect, rule.effect);
+    } else (warned ??= []).push(rule);
+  }
+
   const effect: Effect = matchedEffect ?? settings.defaultEffect;
   const reasons: Reason[] = [];
-  const approval: ApprovalRequirement[] = [];
+  let approval: ApprovalRequirement[] | undefined;
   if (matchedEffect !== undefined) {
     for (const r of enforced) {
       if (r.effect !== effect) continue;
       reasons.push(reasonOf(r, action.scope));
-      if (r.approval && effect === 'require_approval') approval.push(r.approval);
+      if (r.approval && effect === 'require_approval') (approval ??= []).push(r.approval);
     }
   } else {
     reasons.push(
@@ -192,23 +216,25 @@ export function decideOver(set: PolicySet, action: Action, candidates: readonly 
   }
 
   const warnings: Reason[] = [];
-  for (const w of warned) {
-    const wouldBe = matchedEffect !== undefined ? strongest(matchedEffect, w.effect) : w.effect;
-    if (wouldBe !== effect) {
-      const warning: Reason = reasonOf(w, action.scope);
-      warning.wouldBe = wouldBe;
-      warnings.push(warning);
+  if (warned) {
+    for (const w of warned) {
+      const wouldBe = matchedEffect !== undefined ? strongest(matchedEffect, w.effect) : w.effect;
+      if (wouldBe !== effect) {
+        const warning: Reason = reasonOf(w, action.scope);
+        warning.wouldBe = wouldBe;
+        warnings.push(warning);
+      }
     }
   }
 
   // Fields in this order, `errors` and `approval` only when there are some; spelled out rather
   // than spread, on the hot path.
-  const copied = [...findings];
+  const copied = findings.length === 0 ? [] : [...findings];
   const v = set.version;
-  if (errors.length === 0) {
-    if (approval.length === 0) return { effect, reasons, warnings, findings: copied, obligations: [], policySetVersion: v };
+  if (errors === undefined) {
+    if (approval === undefined) return { effect, reasons, warnings, findings: copied, obligations: [], policySetVersion: v };
     return { effect, reasons, warnings, findings: copied, obligations: [], approval, policySetVersion: v };
   }
-  if (approval.length === 0) return { effect, reasons, warnings, findings: copied, obligations: [], errors, policySetVersion: v };
+  if (approval === undefined) return { effect, reasons, warnings, findings: copied, obligations: [], errors, policySetVersion: v };
   return { effect, reasons, warnings, findings: copied, obligations: [], errors, approval, policySetVersion: v };
 }

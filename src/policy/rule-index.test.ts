@@ -105,7 +105,7 @@ function toAction(a: GenAction): Action {
 const covers = (r: CompiledRule, scope: string) => r.scopes.some((s) => isUnder(scope, s));
 
 describe('rule index', () => {
-  it('returns every rule that matches, only rules whose scopes cover the action, each once', () => {
+  it('returns every rule that matches, only rules whose scopes cover the action, each once; `matches` exactly those', () => {
     fc.assert(
       fc.property(fc.array(pol, { minLength: 1, maxLength: 8 }), fc.array(action, { minLength: 1, maxLength: 12 }), (policies, actions) => {
         const set = load(policies);
@@ -116,6 +116,8 @@ describe('rule index', () => {
           for (const r of got) expect(covers(r, a.scope)).toBe(true);
           const needed = set.rules.filter((r) => covers(r, a.scope) && matchesStatically(r, a)).map((r) => r.id);
           expect(ids).toEqual(expect.arrayContaining(needed));
+          // `matches` is exactly the static matches, in id order.
+          expect(set.index.matches(a).map((r) => r.id)).toEqual(needed);
           expect(decide(set, a)).toEqual(decideReference(set, a));
         }
       }),

@@ -1,7 +1,8 @@
 import { ACTION_KINDS, type Action, type ActionKind } from '../domain/index.js';
 import { foldCase } from '../domain/glob.js';
 import type { CompiledRule, RuleIndex } from './compiled.js';
-import { ancestry } from './scope-path.js';
+import { ancestry, isUnder } from './scope-path.js';
+import { matchesMatch } from './static-match.js';
 
 /*
  * How a lookup narrows (each step keeps every rule that could match, see index-contract.test.ts):
@@ -17,9 +18,13 @@ import { ancestry } from './scope-path.js';
  * 4. Roles: an entry limited to roles carries a bit per role; a lookup drops it unless the principal
  *    holds one of them (roles past the 28th share one bit that any unknown role sets).
  *
- * What remains is checked in full by the evaluator (`matchesStatically`), so the index may keep a
- * rule that does not match but never drop one that does. It never returns a rule whose scopes do
- * not cover the action's scope: the evaluator does not check that again.
+ * `candidates` stops there: it may keep a rule that does not match but never drops one that does,
+ * and never returns a rule whose scopes do not cover the action's scope. `matches` goes on to the
+ * full static check, but only for the entries where steps 1–4 leave something open, which is marked
+ * per entry when the index is built (`CHECK_*`): the excludes (the ids an exclude removes at a
+ * scope are found once and cached with the scope's chain) or everything else (`matchesMatch`).
+ * Most entries are decided by the masks and keys alone, so a lookup reads the rule object of no
+ * entry it drops.
  */
 
 /** Key of the rules without a tool constraint: visited for every action. */
@@ -40,20 +45,41 @@ const KIND_SLOTS = ACTION_KINDS.length + 1;
 const ANY_KIND = (1 << KIND_SLOTS) - 1;
 const EMPTY: readonly CompiledRule[] = Object.freeze([]);
 const NO_TOOL_KEYS: readonly number[] = Object.freeze([NO_TOOL]);
+const NO_TOOL_PURE: readonly boolean[] = Object.freeze([true]);
+/** What `matches` still checks on an entry the masks and keys let through (set in `buildRuleIndex`). */
+const CHECK_NONE = 0;
+const CHECK_EXCLUDES = 1;
+const CHECK_FULL = 2;
 
 /**
- * What is filed under one scope path, grouped by key: the rules of `keys[g]` are
- * `rules[starts[g]]` up to `rules[starts[g + 1]]` (or the end), with a kind mask and a role mask each.
+ * What is filed under one scope path, grouped by key, packed in one typed array so a lookup reads a
+ * node from a few cache lines and touches a rule object only for an entry that passes the masks:
+ * `[G, keys[0..G), starts[0..G], entries]`. Group `g` (rules of `keys[g]`, ascending keys) is
+ * entries `starts[g]` up to `starts[g + 1]`; entry `i` is the `STRIDE` integers from
+ * `entriesAt(G) + i * STRIDE`: its kind mask, its role mask, its flags (`CHECK_*`, plus
+ * `MULTI_KEY`) and its rule's id.
  */
-interface ScopeNode {
-  readonly keys: readonly number[];
-  readonly starts: readonly number[];
-  readonly rules: readonly CompiledRule[];
-  readonly kinds: readonly number[];
-  readonly roles: readonly number[];
-  /** Every rule attached here, in id order. */
-  readonly all: readonly CompiledRule[];
+type ScopeNode = Int32Array;
+
+/** What a lookup reads for one scope: the nodes on its ancestry, root first, and which of their rules an exclude removes there (ascending ids). */
+interface Chain {
+  readonly nodes: readonly ScopeNode[];
+  readonly excluded: Int32Array;
 }
+
+/** Integers per entry, and each one's offset. */
+const STRIDE = 4;
+const KINDS = 0;
+const ROLES = 1;
+const FLAGS = 2;
+const ID = 3;
+/** Where a node of `groups` groups keeps its keys, its group starts and its entries. */
+const KEYS_AT = 1;
+const startsAt = (groups: number) => KEYS_AT + groups;
+const entriesAt = (groups: number) => KEYS_AT + 2 * groups + 1;
+/** Flag of an entry whose rule is filed under more than one key of a node, so a lookup can meet it twice. */
+const MULTI_KEY = 4;
+const CHECK_MASK = 3;
 
 function kindSlot(kind: ActionKind): number {
   const i = ACTION_KINDS.indexOf(kind);
@@ -75,6 +101,18 @@ export function globKey(glob: string): GlobKey {
   const last = foldCase(parts[parts.length - 1]!);
   if (last !== '') return { kind: 'suffix', text: last };
   return { kind: 'residual', text: '' };
+}
+
+/**
+ * Whether hitting a glob's key (`globKey`) is the same as the glob matching: true for an exact name,
+ * a literal followed by `*`s, `*`s followed by a literal, and `*`s alone. The folding matcher
+ * (compile.ts) compares the same folded parts the key is made of, and a run of `*` is one `*`.
+ */
+export function keyDecides(glob: string): boolean {
+  const parts = glob.split('*');
+  if (parts.length === 1) return true;
+  for (let i = 1; i < parts.length - 1; i++) if (parts[i] !== '') return false;
+  return parts[0] === '' || parts[parts.length - 1] === '';
 }
 
 /** Interns glob keys as small integers and finds, for a folded tool name, every key it satisfies. */
@@ -124,20 +162,68 @@ interface Entry {
   rule: CompiledRule;
   kinds: number;
   roles: number;
+  flags: number;
 }
 
-function nodeOf(entries: Entry[], all: CompiledRule[]): ScopeNode {
+function nodeOf(list: Entry[]): ScopeNode {
   // Grouped by key, rules in id order within a key.
-  entries.sort((a, b) => a.key - b.key || a.rule.id - b.rule.id);
+  list.sort((a, b) => a.key - b.key || a.rule.id - b.rule.id);
   const keys: number[] = [];
   const starts: number[] = [];
-  for (const [i, e] of entries.entries()) {
+  for (const [i, e] of list.entries()) {
     if (keys.length === 0 || keys[keys.length - 1] !== e.key) {
       keys.push(e.key);
       starts.push(i);
     }
   }
-  return { keys, starts, rules: entries.map((e) => e.rule), kinds: entries.map((e) => e.kinds), roles: entries.map((e) => e.roles), all };
+  starts.push(list.length);
+  const groups = keys.length;
+  const node = new Int32Array(entriesAt(groups) + list.length * STRIDE);
+  node[0] = groups;
+  node.set(keys, KEYS_AT);
+  node.set(starts, startsAt(groups));
+  for (const [i, e] of list.entries()) {
+    const at = entriesAt(groups) + i * STRIDE;
+    node[at + KINDS] = e.kinds;
+    node[at + ROLES] = e.roles;
+    node[at + FLAGS] = e.flags;
+    node[at + ID] = e.rule.id;
+  }
+  return node;
+}
+
+/** Whether one of the rule's excludes covers the scope. */
+function excluded(rule: CompiledRule, scope: string): boolean {
+  for (const ex of rule.excludes) if (isUnder(scope, ex)) return true;
+  return false;
+}
+
+/** Whether the ascending list holds `id` (binary search). */
+function has(ids: Int32Array, id: number): boolean {
+  let lo = 0;
+  let hi = ids.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (ids[mid]! < id) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < ids.length && ids[lo] === id;
+}
+
+/** Sorts a short list by rule id in place (insertion sort: the lists are a handful long and mostly in order). */
+function sortById(rules: CompiledRule[]): CompiledRule[] {
+  for (let i = 1; i < rules.length; i++) {
+    const r = rules[i]!;
+    const id = r.id;
+    let j = i - 1;
+    if (rules[j]!.id < id) continue;
+    while (j >= 0 && rules[j]!.id > id) {
+      rules[j + 1] = rules[j]!;
+      j--;
+    }
+    rules[j + 1] = r;
+  }
+  return rules;
 }
 
 /**
@@ -162,16 +248,22 @@ export function buildRuleIndex(rules: readonly CompiledRule[]): RuleIndex {
     return m;
   };
 
-  // Glob lists repeat across rules (compile.ts shares each distinct one): key each list once.
-  const keysByList = new Map<readonly string[], readonly number[]>();
-  const keysOfGlobs = (globs: readonly string[]): readonly number[] => {
+  // Glob lists repeat across rules (compile.ts shares each distinct one): key each list once. A key
+  // is pure when one of the list's globs filed under it matches exactly the names that hit it.
+  const keysByList = new Map<readonly string[], { keys: readonly number[]; pure: readonly boolean[] }>();
+  const keysOfGlobs = (globs: readonly string[]): { keys: readonly number[]; pure: readonly boolean[] } => {
     let k = keysByList.get(globs);
-    if (k === undefined) keysByList.set(globs, (k = [...new Set(globs.map((g) => keys.intern(globKey(g))))]));
+    if (k === undefined) {
+      const pureOf = new Map<number, boolean>();
+      for (const g of globs) {
+        const id = keys.intern(globKey(g));
+        pureOf.set(id, (pureOf.get(id) ?? false) || keyDecides(g));
+      }
+      keysByList.set(globs, (k = { keys: [...pureOf.keys()], pure: [...pureOf.values()] }));
+    }
     return k;
   };
   const building = new Map<string, { entries: Entry[]; all: CompiledRule[] }>();
-  // A rule hit through two of its globs must be returned once: only rules with several keys are checked.
-  const multiKey = new Uint8Array(rules.length);
   for (const rule of rules) {
     const roles = roleMaskOf(rule);
     let kinds = ANY_KIND;
@@ -179,28 +271,44 @@ export function buildRuleIndex(rules: readonly CompiledRule[]): RuleIndex {
       kinds = 0;
       for (const k of rule.actions) kinds |= 1 << kindSlot(k);
     }
-    const ruleKeys = rule.toolGlobs ? keysOfGlobs(rule.toolGlobs) : NO_TOOL_KEYS;
-    if (ruleKeys.length > 1) multiKey[rule.id] = 1;
+    const { keys: ruleKeys, pure } = rule.toolGlobs ? keysOfGlobs(rule.toolGlobs) : { keys: NO_TOOL_KEYS, pure: NO_TOOL_PURE };
+    // A rule hit through two of its keys must be returned once: only rules with several keys are checked.
+    const multi = ruleKeys.length > 1 ? MULTI_KEY : 0;
+    // The kind mask is exact (unless the rule names a kind the schema does not know); the role mask is unless a role shares the other-roles bit; servers,
+    // resources and agents are not indexed; a tool key may be impure; excludes are not indexed.
+    const open = (roles & OTHER_ROLES) !== 0 || (rule.actions !== undefined && [...rule.actions].some((k) => !ACTION_KINDS.includes(k))) || rule.servers !== undefined || rule.resources !== undefined || rule.agents !== undefined;
+    const after = rule.excludes.length > 0 ? CHECK_EXCLUDES : CHECK_NONE;
     for (const scope of rule.scopes) {
       let node = building.get(scope);
       if (!node) building.set(scope, (node = { entries: [], all: [] }));
       node.all.push(rule);
-      for (const key of ruleKeys) node.entries.push({ key, rule, kinds, roles });
+      for (const [i, key] of ruleKeys.entries()) node.entries.push({ key, rule, kinds, roles, flags: multi | (open || !pure[i] ? CHECK_FULL : after) });
     }
   }
   keys.seal();
   const nodes = new Map<string, ScopeNode>();
-  for (const [scope, b] of building) nodes.set(scope, nodeOf(b.entries, b.all));
+  /** Every rule attached to a scope, in id order. */
+  const attached = new Map<string, readonly CompiledRule[]>();
+  /** The rules attached to a scope that have excludes. */
+  const excluding = new Map<string, readonly CompiledRule[]>();
+  for (const [scope, b] of building) {
+    nodes.set(scope, nodeOf(b.entries));
+    attached.set(scope, b.all);
+    const some = b.all.filter((r) => r.excludes.length > 0);
+    if (some.length > 0) excluding.set(scope, some);
+  }
   building.clear();
 
   // Both caches hold values that are pure functions of their key and of this (immutable) index.
-  const chains = new Map<string, readonly ScopeNode[]>();
-  const chainOf = (scope: string): readonly ScopeNode[] => {
+  const chains = new Map<string, Chain>();
+  const chainOf = (scope: string): Chain => {
     let chain = chains.get(scope);
     if (chain === undefined) {
-      chain = ancestry(scope)
-        .map((s) => nodes.get(s))
-        .filter((n): n is ScopeNode => n !== undefined);
+      const on = ancestry(scope).filter((s) => nodes.has(s));
+      // The rules attached on the ancestry that one of their excludes removes here, found once per scope.
+      const out = new Set<number>();
+      for (const s of on) for (const r of excluding.get(s) ?? EMPTY) if (excluded(r, scope)) out.add(r.id);
+      chain = { nodes: on.map((s) => nodes.get(s)!), excluded: Int32Array.from(out).sort() };
       if (chains.size >= MAX_CACHED) chains.clear();
       chains.set(scope, chain);
     }
@@ -232,56 +340,118 @@ export function buildRuleIndex(rules: readonly CompiledRule[]): RuleIndex {
   const seen = new Uint32Array(rules.length);
   let epoch = 0;
   /** Appends the rules of group `g` of `node` that pass the kind and role masks. */
+  /** Whether an entry that passed the masks is met for the first time in this lookup. */
+  const firstTime = (flags: number, id: number): boolean => {
+    if ((flags & MULTI_KEY) === 0) return true;
+    if (seen[id] === epoch) return false;
+    seen[id] = epoch;
+    return true;
+  };
+  /** Appends the rules of group `g` of `node` that pass the kind and role masks. */
   const collect = (node: ScopeNode, g: number, kind: number, roles: number, out: CompiledRule[]): void => {
-    const end = g + 1 < node.starts.length ? node.starts[g + 1]! : node.rules.length;
-    for (let i = node.starts[g]!; i < end; i++) {
-      if ((node.kinds[i]! & kind) === 0 || (node.roles[i]! & roles) === 0) continue;
-      const rule = node.rules[i]!;
-      if (multiKey[rule.id] === 1) {
-        if (seen[rule.id] === epoch) continue;
-        seen[rule.id] = epoch;
+    const groups = node[0]!;
+    const base = entriesAt(groups);
+    const starts = startsAt(groups) + g;
+    const end = base + node[starts + 1]! * STRIDE;
+    for (let i = base + node[starts]! * STRIDE; i < end; i += STRIDE) {
+      if ((node[i + KINDS]! & kind) === 0 || (node[i + ROLES]! & roles) === 0) continue;
+      const id = node[i + ID]!;
+      if (firstTime(node[i + FLAGS]!, id)) out.push(rules[id]!);
+    }
+  };
+
+  /**
+   * Appends the rules of group `g` of `node` that match `action` statically (see `matches`).
+   * `folded` holds the action's folded tool name once an entry needed it, for one lookup.
+   */
+  let folded: string | undefined;
+  const collectMatching = (node: ScopeNode, g: number, kind: number, roles: number, action: Action, out: CompiledRule[], gone: Int32Array): void => {
+    const groups = node[0]!;
+    const base = entriesAt(groups);
+    const starts = startsAt(groups) + g;
+    const end = base + node[starts + 1]! * STRIDE;
+    for (let i = base + node[starts]! * STRIDE; i < end; i += STRIDE) {
+      if ((node[i + KINDS]! & kind) === 0 || (node[i + ROLES]! & roles) === 0) continue;
+      const flags = node[i + FLAGS]!;
+      const id = node[i + ID]!;
+      if (!firstTime(flags, id)) continue;
+      const check = flags & CHECK_MASK;
+      if (check === CHECK_NONE) {
+        out.push(rules[id]!);
+        continue;
+      }
+      if (gone.length > 0 && has(gone, id)) continue;
+      const rule = rules[id]!;
+      if (check === CHECK_FULL) {
+        if (folded === undefined && action.tool) folded = foldCase(action.tool.name);
+        if (!matchesMatch(rule, action, folded)) continue;
       }
       out.push(rule);
     }
   };
 
-  return {
-    size: rules.length,
-    candidates(action: Action) {
-      const chain = chainOf(action.scope);
-      if (chain.length === 0) return EMPTY as CompiledRule[];
-      const kind = 1 << kindSlot(action.kind);
-      const tool = action.tool ? keysOf(action.tool.name) : undefined;
-      const roles = principalMask(action.principal?.roles);
-      if (++epoch === 0xffffffff) {
-        seen.fill(0);
-        epoch = 1;
+  /**
+   * Reads, in each node on the action's scope's ancestry, the group without a tool constraint and
+   * the group of each of the tool name's keys the node has; `matching` picks `collectMatching` over
+   * `collect`. An empty list for a scope no rule is attached on or above.
+   */
+  const lookup = (action: Action, matching: boolean): CompiledRule[] => {
+    const { nodes: chain, excluded: gone } = chainOf(action.scope);
+    if (chain.length === 0) return EMPTY as CompiledRule[];
+    const kind = 1 << kindSlot(action.kind);
+    const tool = action.tool ? keysOf(action.tool.name) : undefined;
+    const roles = principalMask(action.principal?.roles);
+    if (++epoch === 0xffffffff) {
+      seen.fill(0);
+      epoch = 1;
+    }
+    folded = undefined;
+    const out: CompiledRule[] = [];
+    for (const node of chain) {
+      const groups = node[0]!;
+      let g = 0;
+      if (groups > 0 && node[KEYS_AT] === NO_TOOL) {
+        if (matching) collectMatching(node, g, kind, roles, action, out, gone);
+        else collect(node, g, kind, roles, out);
+        g++;
       }
-      const out: CompiledRule[] = [];
-      for (const node of chain) {
-        const nk = node.keys;
-        let g = 0;
-        if (nk[0] === NO_TOOL) collect(node, g++, kind, roles, out);
-        if (!tool) continue;
-        // Both key lists ascend: find each of the name's few keys among the node's, from where the last was found.
-        for (let t = 0; t < tool.length && g < nk.length; t++) {
-          const want = tool[t]!;
-          let hi = nk.length;
-          while (g < hi) {
-            const mid = (g + hi) >>> 1;
-            if (nk[mid]! < want) g = mid + 1;
-            else hi = mid;
-          }
-          if (nk[g] === want) collect(node, g++, kind, roles, out);
+      if (!tool) continue;
+      // Both key lists ascend: find each of the name's few keys among the node's, from where the last was found.
+      for (let t = 0; t < tool.length && g < groups; t++) {
+        const want = tool[t]!;
+        let hi = groups;
+        while (g < hi) {
+          const mid = (g + hi) >>> 1;
+          if (node[KEYS_AT + mid]! < want) g = mid + 1;
+          else hi = mid;
+        }
+        if (g < groups && node[KEYS_AT + g] === want) {
+          if (matching) collectMatching(node, g, kind, roles, action, out, gone);
+          else collect(node, g, kind, roles, out);
+          g++;
         }
       }
-      return out;
+    }
+    folded = undefined;
+    return out;
+  };
+
+  return {
+    size: rules.length,
+    matches(action: Action) {
+      const out = lookup(action, true);
+      return out.length > 1 ? sortById(out) : out;
+    },
+    candidates(action: Action) {
+      return lookup(action, false);
     },
     inScope(scope: string) {
-      const chain = chainOf(scope);
-      if (chain.length === 0) return EMPTY;
-      if (chain.length === 1) return chain[0]!.all;
-      return chain.flatMap((n) => n.all).sort((a, b) => a.id - b.id);
+      const all = ancestry(scope)
+        .map((s) => attached.get(s))
+        .filter((a): a is readonly CompiledRule[] => a !== undefined);
+      if (all.length === 0) return EMPTY;
+      if (all.length === 1) return all[0]!;
+      return all.flat().sort((a, b) => a.id - b.id);
     },
   };
 }
