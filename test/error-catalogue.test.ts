@@ -76,6 +76,8 @@ describe('the error catalogue', () => {
       ['src/store/pglite-dialect.ts', 2], // a COMMIT turned ROLLBACK (callers wrap it) and an unsupported Kysely feature
       ['src/audit/streams/webhook.ts', 1], // a non-2xx answer, recorded as the destination's delivery error and retried
       ['src/policy/test-helpers.ts', 1], // a helper for tests
+      ['src/store/audit-copy.ts', 2], // a non-Error throwable made an Error for stream.destroy and pool release; the writer reports audit.write_failed
+      ['src/store/db.ts', 1], // the initdb child's failure, wrapped by openPglite as store.unavailable
     ]);
     const owned = /^src\/(store|registry|config|policy|api|audit)\//;
     const bare = SOURCES.filter((s) => owned.test(s.file))
