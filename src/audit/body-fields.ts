@@ -33,13 +33,6 @@ export interface BodyFields {
   prevHash: FieldValue;
 }
 
-function emptyFields(): BodyFields {
-  return {
-    id: null, time: null, loggedAt: null, tenantId: null, category: null, type: null, scope: null, outcome: null, actionKind: null,
-    agentId: null, actorType: null, actorId: null, principalId: null, server: null, targetKind: null, targetName: null, effect: null, seq: null, prevHash: null,
-  };
-}
-
 const valueOf = (v: unknown): FieldValue => (v === undefined || v === null ? null : typeof v === 'string' ? v : NOT_STRING);
 const nested = (o: unknown, k: string): FieldValue =>
   o !== null && typeof o === 'object' && !Array.isArray(o) ? valueOf((o as Record<string, unknown>)[k]) : null;
