@@ -8,21 +8,26 @@ import type { ChainedBatch, ChainHead } from '../audit/chain.js';
  * the head lock, the COPY, and the head's move with COMMIT.
  */
 export interface CopyAppend {
-  /** The rows' columns in `columns` order, one array per event; the body is the last one. */
+  /** The columns `row` fills, in its order, after `tenant_id`; the body is the last one. */
   columns: readonly string[];
   /** Called under the head lock, before any row is sent: creates missing partitions for these times. */
   beforeCopy(events: ChainedBatch['events']): Promise<void>;
-  /** One event's column values after `tenant_id`, or a reason it cannot be stored. */
+  /** One event's column values after `tenant_id`; throws when the event cannot be stored. */
   row(event: ChainedBatch['events'][number], body: string): (string | null)[];
 }
 
-interface HeadRow {
+/** The chain head as `HEAD_LOCK` returns it. */
+export interface HeadRow {
   seq: string | number;
   hash: string;
   logged_at: string | null;
 }
 
-const HEAD_LOCK = `INSERT INTO audit_chain_heads (tenant_id, seq, hash) VALUES ($1, 0, $2)
+/**
+ * Creates a tenant's chain head if missing and takes its row lock (DO UPDATE locks the row), in
+ * one statement: `$1` the tenant, `$2` the genesis hash. Both append paths start with it.
+ */
+export const HEAD_LOCK = `INSERT INTO audit_chain_heads (tenant_id, seq, hash) VALUES ($1, 0, $2)
   ON CONFLICT (tenant_id) DO UPDATE SET tenant_id = EXCLUDED.tenant_id
   RETURNING seq, hash, to_char(logged_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS logged_at`;
 
@@ -46,6 +51,7 @@ export async function appendByCopy(
   spec: CopyAppend,
 ): Promise<void> {
   const client = await pool.connect();
+  // Set when ROLLBACK itself failed: the connection's state is unknown and it is not pooled again.
   let broken: Error | undefined;
   try {
     const lit = (v: string | null) => (v === null ? 'NULL' : client.escapeLiteral(v));
@@ -102,10 +108,6 @@ export async function appendByCopy(
       });
       throw err;
     }
-  } catch (err) {
-    // A connection that failed mid-protocol is not given back to the pool.
-    broken ??= err instanceof Error && !('code' in err) ? err : undefined;
-    throw err;
   } finally {
     client.release(broken);
   }

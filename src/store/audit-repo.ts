@@ -10,7 +10,7 @@ import type { AuditPage, AuditQuery, AuditReader } from '../audit/index.js';
 import type { AuditEvent } from '../domain/audit-event.js';
 import { WardenError } from '../domain/errors.js';
 import { parseInstant } from '../domain/instant.js';
-import { appendByCopy, type CopyAppend } from './audit-copy.js';
+import { appendByCopy, HEAD_LOCK, type CopyAppend, type HeadRow } from './audit-copy.js';
 import { decodeAuditCursor, encodeAuditCursor } from './audit-cursor.js';
 import { ensurePartitions, missingMonths } from './audit-partitions.js';
 import type { Schema } from './schema.js';
@@ -180,11 +180,7 @@ export function createAuditRepo(database: { db: Kysely<Schema>; pool?: pg.Pool |
       if (pool) return appendByCopy(pool, tenantId, GENESIS, build, copy);
       let created: string[] = [];
       await db.transaction().execute(async (trx) => {
-        // One round trip creates the head if missing and takes its row lock (DO UPDATE locks the row).
-        const { rows } = await sql<{ seq: string | number; hash: string; logged_at: string | null }>`
-          INSERT INTO audit_chain_heads (tenant_id, seq, hash) VALUES (${tenantId}, 0, ${GENESIS})
-          ON CONFLICT (tenant_id) DO UPDATE SET tenant_id = EXCLUDED.tenant_id
-          RETURNING seq, hash, to_char(logged_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS logged_at`.execute(trx);
+        const { rows } = await trx.executeQuery<HeadRow>(CompiledQuery.raw(HEAD_LOCK, [tenantId, GENESIS]));
         const row = rows[0]!;
         const { events, bodies, head } = build({ seq: Number(row.seq), hash: row.hash, loggedAt: row.logged_at ?? undefined });
         if (events.length === 0) return;
