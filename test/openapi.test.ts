@@ -162,7 +162,10 @@ describe('the bodies the API really returns match the documented schemas and los
 
   it('GET /api/v1/policies', async () => {
     const res = await app.inject({ url: '/api/v1/policies' });
-    expect(res.json()).toEqual(JSON.parse(JSON.stringify(api.core.policies.status())));
+    const { entities, ...status } = res.json();
+    expect(status).toEqual(JSON.parse(JSON.stringify(api.core.policies.status())));
+    // The file the suite serves is listed as a read-only entity (managed policies: issue 13).
+    expect(entities).toEqual([expect.objectContaining({ name: 'p', source: 'file', activeVersion: null })]);
     expect(res.json().policies).toEqual([expect.objectContaining({ name: 'baseline', version: 3, mode: 'enforce', rules: 2 })]);
     expectValid(documented(doc, 'get', '/api/v1/policies', '200'), res.json());
   });

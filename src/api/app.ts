@@ -26,6 +26,7 @@ import { authenticateRequests } from './auth.js';
 import type { AuthFailureLimiter } from '../identity/index.js';
 import type { AuditSink, Clock } from '../domain/index.js';
 import type { IdentityService } from '../identity/index.js';
+import type { PolicyService } from '../policies/index.js';
 
 const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ?? addFormatsModule) as unknown as (ajv: Ajv) => Ajv;
 
@@ -49,7 +50,10 @@ export interface AppDeps {
   registry?: Pick<Registry, 'forTenant'>;
   /** Retention periods and legal holds; their routes are left out without it. */
   retention?: { service: Pick<RetentionService, 'setRetention' | 'addHold' | 'releaseHold'>; store: Pick<RetentionStore, 'retention' | 'holds'> };
-  policyStatus: () => PolicyStatus;
+  /** The policy set in force for a tenant (`default` when the API knows no tenants). */
+  policyStatus: (tenantId: string) => PolicyStatus;
+  /** Managed policies; their routes (beyond the status) are left out without it. */
+  policies?: PolicyService;
   readiness: Record<string, ReadinessCheck>;
   /** A pino logger: one `debug` line per request (`warn`/`error` when it failed), query values left out; none in tests. */
   logger?: FastifyBaseLogger;
@@ -119,7 +123,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   if (deps.delivery) deliveryRoutes(app, { delivery: deps.delivery, destinations: deps.destinations ?? [], chain: deps.chain, audit: deps.events, clock: deps.clock });
   if (deps.registry) registryRoutes(app, { registry: deps.registry });
   if (deps.retention) retentionRoutes(app, deps.retention);
-  policyRoutes(app, { status: deps.policyStatus });
+  policyRoutes(app, { status: deps.policyStatus, service: deps.policies });
   healthRoutes(app, { checks: deps.readiness });
   apiReferenceRoutes(app, { routes, version: deps.version ?? '0.1.0', access: ROUTE_ACCESS });
   return app;

@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { PolicyInvalid } from '../policies/service.js';
 import { WardenError, describeIssues, isWardenError, type ErrorCode, type ValidationIssue } from '../domain/index.js';
 
 /** The one place an error code becomes an HTTP status; a code not listed here is a 500. */
@@ -18,6 +19,12 @@ export const STATUS_OF: Partial<Record<ErrorCode, number>> = {
   'identity.token_not_found': 404,
   'identity.token_revoked': 409,
   'registry.not_found': 404,
+  'policy.not_found': 404,
+  'policy.invalid': 422,
+  'policy.stale': 412,
+  'policy.conflict': 409,
+  'policy.self_approval': 403,
+  'policy.approvals_missing': 409,
   'audit.destination_not_found': 404,
   'audit.hold_not_found': 404,
   'request.too_large': 413,
@@ -62,7 +69,7 @@ export function handleError(err: FastifyError, req: FastifyRequest, reply: Fasti
   if (isWardenError(err)) {
     const status = STATUS_OF[err.code] ?? 500;
     if (status >= 500) req.log.error({ err }, 'request failed');
-    const issues = err instanceof RequestInvalid ? err.issues : undefined;
+    const issues = err instanceof RequestInvalid || err instanceof PolicyInvalid ? err.issues : undefined;
     return send(reply, status, { error: { code: err.code, message: err.message, ...(issues ? { issues } : {}), ...(err.help ? { help: err.help } : {}) } });
   }
   // Fastify's own client errors (bad JSON, wrong content type, body too large) carry a 4xx status.

@@ -5,6 +5,7 @@ export type { Checkpoint, CheckOptions, CheckpointDeps, CheckpointResult, Result
 export { createOfflineCheckpoint } from './offline-checkpoint.js';
 export type { OfflineCheckpointOptions } from './offline-checkpoint.js';
 export type { CaptureOptions, DetectorPort, PolicyProvider, RegistryPort } from './ports.js';
+export { policySetFor } from './ports.js';
 export { lookUpRegistry } from './stages/registry.js';
 export type { InspectResult } from './stages/inspect.js';
 export { OUTPUT_STAGES, STAGES } from './stages.js';

@@ -22,7 +22,15 @@ export interface DetectorPort {
 
 /** Hands out the policy set in force; swapped atomically when policies reload. */
 export interface PolicyProvider {
+  /** The set of tenant `default` (and of every caller when the provider knows no tenants). */
   current(): PolicySet;
+  /** The set in force for one tenant: the file policies and its active managed versions. */
+  forTenant?(tenantId: string): PolicySet;
+}
+
+/** The set a tenant's action is decided by: its own where the provider keeps sets per tenant. */
+export function policySetFor(policies: PolicyProvider, tenantId: string | undefined): PolicySet {
+  return policies.forTenant ? policies.forTenant(tenantId ?? 'default') : policies.current();
 }
 
 /** Which call bodies the audit log keeps besides their digests. */

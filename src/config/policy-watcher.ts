@@ -1,7 +1,7 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { isWardenError, type Clock } from '../domain/index.js';
-import { formatDiagnostic, loadPolicySources, type Diagnostic, type PolicySet } from '../policy/index.js';
+import { formatDiagnostic, loadPolicySources, type Diagnostic, type PolicySet, type PolicySource } from '../policy/index.js';
 import { digestSources, readPolicyFiles, type PolicyFiles } from './policy-files.js';
 
 /** The policy set in force and what happened at the last reload. */
@@ -18,6 +18,10 @@ export interface PolicyStatus {
 /** Hands out the current set and reloads it when files change. */
 export interface PolicyWatcher {
   current(): PolicySet;
+  /** The sources of the set in force (the last good read): what a tenant's set is compiled from with its managed policies. */
+  sources(): readonly PolicySource[];
+  /** Called after a reload swapped in a new set. */
+  onChange(listener: () => void): void;
   status(): PolicyStatus;
   /** Re-reads the files now; resolves true when a new set took effect. */
   reload(): Promise<boolean>;
@@ -72,6 +76,8 @@ export async function openPolicies(paths: readonly string[], opts: OpenPoliciesO
   const first = loadPolicySources(firstFiles.sources);
   if (!first.set) throw new PolicyLoadError(first.diagnostics.filter((d) => d.severity === 'error'));
   let set: PolicySet = first.set;
+  let sources: readonly PolicySource[] = firstFiles.sources;
+  const listeners: (() => void)[] = [];
   let loadedAt = now();
   let lastError: PolicyStatus['lastError'];
   // The digest of the sources last read, good or broken: the same bytes are not compiled twice.
@@ -115,7 +121,15 @@ export async function openPolicies(paths: readonly string[], opts: OpenPoliciesO
     lastError = undefined;
     if (r.set.version === set.version) return false;
     set = r.set;
+    sources = files.sources;
     loadedAt = now();
+    for (const l of listeners) {
+      try {
+        l();
+      } catch (err) {
+        opts.logger.warn({ err: String(err) }, 'a policy change listener failed');
+      }
+    }
     opts.logger.info({ version: set.version, policies: set.policies.length, rules: set.rules.length }, 'policies reloaded');
     return true;
   };
@@ -186,6 +200,8 @@ export async function openPolicies(paths: readonly string[], opts: OpenPoliciesO
 
   return {
     current: () => set,
+    sources: () => sources,
+    onChange: (l) => void listeners.push(l),
     status: () => ({ version: set.version, loadedAt, policies: set.policies, lastError }),
     reload,
     close() {

@@ -3,6 +3,8 @@ import { ROLES, type Role } from './roles.js';
 /** Every role a person holds (not the machine roles). */
 const PEOPLE: readonly Role[] = ['owner', 'admin', 'policy_author', 'approver', 'auditor', 'analyst', 'viewer'];
 const ANY: readonly Role[] = ROLES;
+/** Who writes and reviews managed policies (src/policies/service.ts checks them at the policy's scopes). */
+const POLICY_WRITERS: readonly Role[] = ['owner', 'admin', 'policy_author'];
 
 /** Who may call one API route, and how the handler narrows it further by scope. */
 export interface RouteAccess {
@@ -46,7 +48,17 @@ export const ROUTE_ACCESS: readonly RouteAccess[] = [
   { method: 'POST', url: '/api/v1/registry/tools/:server/:tool/block', roles: ['owner', 'admin'], scoping: "the role must hold at the server's scope" },
   { method: 'POST', url: '/api/v1/registry/agents/:id/suspend', roles: ['owner', 'admin'], scoping: 'tenant-wide role (agents belong to the whole tenant)' },
   { method: 'POST', url: '/api/v1/registry/agents/:id/resume', roles: ['owner', 'admin'], scoping: 'tenant-wide role (agents belong to the whole tenant)' },
-  { method: 'GET', url: '/api/v1/policies', roles: [...PEOPLE, 'enforcer'], scoping: 'the installation-wide policy set' },
+  { method: 'GET', url: '/api/v1/policies', roles: [...PEOPLE, 'enforcer'], scoping: "the set in force for the caller's tenant; `entities` lists the policies at scopes where the role holds (or that govern a scope below it)" },
+  { method: 'GET', url: '/api/v1/policies/:name', roles: PEOPLE, scoping: "a role at (or below) one of the policy's scopes; else 404" },
+  { method: 'PUT', url: '/api/v1/policies/:name', roles: POLICY_WRITERS, scoping: "the role must hold at every scope of the new content and of the policy's latest version" },
+  { method: 'DELETE', url: '/api/v1/policies/:name', roles: POLICY_WRITERS, scoping: "the role must hold at every scope of the policy" },
+  { method: 'GET', url: '/api/v1/policies/:name/versions', roles: PEOPLE, scoping: "a role at (or below) one of the policy's scopes" },
+  { method: 'GET', url: '/api/v1/policies/:name/versions/:n', roles: PEOPLE, scoping: "a role at (or below) one of the policy's scopes" },
+  { method: 'GET', url: '/api/v1/policies/:name/diff', roles: PEOPLE, scoping: "a role at (or below) one of the policy's scopes" },
+  { method: 'POST', url: '/api/v1/policies/:name/versions/:n/submit', roles: POLICY_WRITERS, scoping: "the role must hold at every scope of the policy" },
+  { method: 'POST', url: '/api/v1/policies/:name/versions/:n/approve', roles: POLICY_WRITERS, scoping: "the role must hold at every scope of the version; never by the person who wrote or submitted it" },
+  { method: 'POST', url: '/api/v1/policies/:name/versions/:n/activate', roles: POLICY_WRITERS, scoping: "the role must hold at every scope of the policy and of the version; the version needs its scopes' approvals" },
+  { method: 'POST', url: '/api/v1/policies/:name/rollback', roles: POLICY_WRITERS, scoping: "the role must hold at every scope of the policy and of the restored version" },
   { method: 'GET', url: '/api/v1/tenant', roles: PEOPLE, scoping: "the caller's tenant" },
   { method: 'GET', url: '/api/v1/scopes', roles: PEOPLE, scoping: "the tenant's scope tree" },
   { method: 'PUT', url: '/api/v1/scopes/*', roles: ['owner', 'admin'], scoping: 'the role must hold at the scope' },

@@ -4,7 +4,7 @@ import pino, { type Logger } from 'pino';
 import { sql } from 'kysely';
 import { createAuditWriter, createCheckpointer, createDispatcher, createRetentionService, type AuditWriter, type Checkpointer, type DeliveryStore, type Dispatcher, type RetentionService, type RetentionStore } from '../audit/index.js';
 import { createCheckpoint, type CaptureOptions, type Checkpoint, type PolicyProvider, type Stage } from '../checkpoint/index.js';
-import { loadDestinations, loadSigningKey, openPolicies, type PolicyWatcher } from '../config/index.js';
+import { loadDestinations, loadSigningKey, openPolicies, type PolicyStatus, type PolicyWatcher } from '../config/index.js';
 import type { DetectorSet } from '../detect/index.js';
 import { lazyDetectors } from './detectors.js';
 import { systemClock, type AuditSink, type Clock } from '../domain/index.js';
@@ -12,7 +12,8 @@ import { loadPolicySources, type PolicySet } from '../policy/index.js';
 import { createRegistry, parseRegistryFile, seedRegistry, type Registry, type SeedReport } from '../registry/index.js';
 // The batcher alone, not the gateway barrel (its HTTP transport): one-shot commands build a core too.
 import { createResultBatcher } from '../gateway/result-batcher.js';
-import { createAuditRepo, createDeliveryRepo, createIdentityRepo, createRegistryRepo, createRetentionRepo, migrate, openDatabase, type AuditRepo, type Database } from '../store/index.js';
+import { createAuditRepo, createDeliveryRepo, createIdentityRepo, createPgReleaseFeed, createPolicyRepo, createRegistryRepo, createRetentionRepo, migrate, openDatabase, type AuditRepo, type Database } from '../store/index.js';
+import { createPolicyService, createTenantPolicySets, type PolicyService, type TenantPolicySets } from '../policies/index.js';
 import { createIdentityService, type BearerVerifier, type IdentityService } from '../identity/index.js';
 
 /** Where the store is: PostgreSQL, the embedded database in a directory, or one in memory (tests). */
@@ -90,7 +91,10 @@ export interface Core {
   readonly identity: IdentityService;
   /** How many API tokens were ever created (revoked ones included): 0 on a fresh installation. */
   tokenCount(): Promise<number>;
-  readonly policies: PolicyProvider & Pick<PolicyWatcher, 'status' | 'close'>;
+  /** The policy set of each tenant: the files plus its active managed versions, swapped atomically on any replica's change. */
+  readonly policies: PolicyProvider & { forTenant(tenantId: string): PolicySet; status(tenantId?: string): PolicyStatus; close(): Promise<void> };
+  /** Managed policies: versions, review, activation, rollback (every surface's one service). */
+  readonly managedPolicies: PolicyService;
   /** The audited checkpoint every enforcement point calls. */
   readonly checkpoint: Checkpoint;
   /** The same checkpoint over a sink that drops events: what a listing would show, without an event per item. */
@@ -118,18 +122,19 @@ export interface Core {
   close(): Promise<void>;
 }
 
-/** A policy provider over a fixed, empty set: for commands that decide nothing. */
-function emptyPolicies(clock: Clock): PolicyProvider & Pick<PolicyWatcher, 'status' | 'close'> {
+/** No policy files: an empty set (managed policies may still be added per tenant). */
+function emptyPolicies(clock: Clock): Pick<PolicyWatcher, 'current' | 'sources' | 'onChange' | 'status' | 'close'> {
   const set = loadPolicySources([]).set as PolicySet;
   const loadedAt = clock.now().toISOString();
-  return { current: () => set, status: () => ({ version: set.version, loadedAt, policies: set.policies, lastError: undefined }), close: () => {} };
+  return { current: () => set, sources: () => [], onChange: () => {}, status: () => ({ version: set.version, loadedAt, policies: set.policies, lastError: undefined }), close: () => {} };
 }
 
 /** The composition root: builds store, audit, registry, detectors, policies and the checkpoint once. */
 export async function createCore(config: Readonly<CoreConfig>, opts: CoreOptions = {}): Promise<Core> {
   const logger = opts.logger ?? pino({ level: 'warn', base: { service: 'warden' } }, pino.destination(2));
   const clock = opts.clock ?? systemClock;
-  const policies = config.policies.length > 0 ? await openPolicies(config.policies, { watch: config.watchPolicies ?? false, logger, clock }) : emptyPolicies(clock);
+  const files = config.policies.length > 0 ? await openPolicies(config.policies, { watch: config.watchPolicies ?? false, logger, clock }) : emptyPolicies(clock);
+  let tenantSets: TenantPolicySets | undefined;
   const ownsDatabase = opts.database === undefined;
   let database: Database | undefined = opts.database;
   try {
@@ -138,6 +143,26 @@ export async function createCore(config: Readonly<CoreConfig>, opts: CoreOptions
     logger.debug({ dialect: database.dialect, ...migrated }, 'database ready');
     const auditLog = createAuditRepo(database);
     const audit = createAuditWriter({ store: auditLog, clock });
+
+    const policyRepo = createPolicyRepo(database.db);
+    tenantSets = await createTenantPolicySets({
+      files,
+      repo: policyRepo,
+      now: () => clock.now(),
+      feed: database.pool ? createPgReleaseFeed(database.pool, logger) : undefined,
+      logger,
+    });
+    const sets = tenantSets;
+    const policies: Core['policies'] = {
+      current: sets.current,
+      forTenant: sets.forTenant,
+      status: (tenantId = 'default') => sets.status(tenantId),
+      async close() {
+        files.close();
+        await sets.close();
+      },
+    };
+    const managedPolicies = createPolicyService({ repo: policyRepo, sets, files, audit, clock });
     const batcher = createResultBatcher(audit);
 
     const lazy = lazyDetectors({ allowedHosts: [...(config.allowedHosts ?? [])] });
@@ -226,6 +251,7 @@ export async function createCore(config: Readonly<CoreConfig>, opts: CoreOptions
       identity,
       tokenCount: () => identityRepo.countTokens(),
       policies,
+      managedPolicies,
       checkpoint,
       preview,
       checkpointer,
@@ -268,7 +294,7 @@ export async function createCore(config: Readonly<CoreConfig>, opts: CoreOptions
         for (const t of timers) clearInterval(t);
         await Promise.all([...running]);
         await dispatcher.stop();
-        policies.close();
+        await policies.close();
         await batcher.flush();
         await audit.flush();
         // A last seal so a clean stop leaves every committed event under a signed checkpoint; a command
@@ -278,7 +304,8 @@ export async function createCore(config: Readonly<CoreConfig>, opts: CoreOptions
       },
     };
   } catch (err) {
-    policies.close();
+    files.close();
+    await tenantSets?.close().catch(() => {});
     if (ownsDatabase) await database?.close().catch(() => {});
     throw err;
   }

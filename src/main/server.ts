@@ -72,7 +72,7 @@ async function writeSecret(file: string, token: string): Promise<void> {
  * readiness on its database and policies. It does not listen, so tests call `app.inject()`.
  */
 export function createServerApp(core: Core, opts: { logger?: Logger; http?: Omit<HttpOptions, 'warnings'> } = {}): FastifyInstance {
-  const status = (): PolicyStatus => core.policies.status();
+  const status = (tenantId = 'default'): PolicyStatus => core.policies.status(tenantId);
   const http = opts.http;
   return buildApp({
     ...(http ? { trustProxy: http.trustProxy, hardening: { allowedHosts: http.allowedHosts, corsOrigins: http.corsOrigins } } : {}),
@@ -89,6 +89,7 @@ export function createServerApp(core: Core, opts: { logger?: Logger; http?: Omit
     registry: core.registry,
     retention: { service: core.retention, store: core.retentionStore },
     policyStatus: status,
+    policies: core.managedPolicies,
     ...(opts.logger ? { logger: opts.logger } : {}),
     readiness: {
       database: async () => {

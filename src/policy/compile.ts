@@ -172,7 +172,7 @@ export function compilePolicySet(parsed: readonly ParsedPolicySource[], sources:
 
   const settings = new Map<string, ScopeSettings>();
   for (const { value } of settingsDocs) {
-    settings.set(value.metadata.scope, Object.freeze({ scope: value.metadata.scope, defaultEffect: value.spec.defaultEffect, timezone: value.spec.timezone }));
+    settings.set(value.metadata.scope, Object.freeze({ scope: value.metadata.scope, defaultEffect: value.spec.defaultEffect, timezone: value.spec.timezone, policyApprovals: value.spec.policyApprovals }));
   }
   const set: PolicySet = Object.freeze({ rules, index: buildRuleIndex(rules), settings, policies: summaries, scans, version: setVersion(sources) });
   return { set, diagnostics };

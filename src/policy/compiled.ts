@@ -37,6 +37,8 @@ export interface ScopeSettings {
   readonly scope: string;
   readonly defaultEffect: Effect | undefined;
   readonly timezone: string | undefined;
+  /** Approvals a managed policy version at this scope needs (`policyApprovals`); undefined: inherited. */
+  readonly policyApprovals?: number | undefined;
 }
 
 /** A summary line per policy, for listings and `/readyz`. */

@@ -103,6 +103,9 @@ export const ScopeSettingsDocSchema = Type.Object(
       {
         defaultEffect: Type.Optional(Type.Union([Type.Literal('allow'), Type.Literal('deny'), Type.Literal('require_approval')])),
         timezone: Type.Optional(Type.String({ minLength: 1 })),
+        policyApprovals: Type.Optional(
+          Type.Integer({ minimum: 0, maximum: 10, description: 'distinct approvals a managed policy version at this scope needs before it is activated (nearest scope wins; default 1; 0: no review)' }),
+        ),
       },
       { additionalProperties: false },
     ),

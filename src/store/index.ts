@@ -15,3 +15,5 @@ export { createRegistryRepo } from './registry-repo.js';
 export type { RegistryAgentsTable, RegistryServersTable, RegistryToolsTable } from './schema.js';
 export { createIdentityRepo } from './identity-repo.js';
 export { withTenant } from './tenant-scope.js';
+export { createPolicyRepo, POLICY_CHANNEL } from './policy-repo.js';
+export { createPgReleaseFeed } from './policy-feed.js';

@@ -34,20 +34,22 @@ export const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = Object.fr
   registry: ['domain', 'checkpoint'],
   approvals: ['domain', 'checkpoint'],
   identity: ['domain'],
+  // Managed policies: versions, review and the per-tenant sets they compile into (src/policy stays pure).
+  policies: ['domain', 'policy', 'identity'],
   abuse: ['domain', 'policy', 'checkpoint'],
   reports: ['domain', 'audit'],
   prompts: ['domain', 'policy', 'detect'],
   proxy: ['domain', 'checkpoint'],
   // The store implements the ports of the layers that own them (audit's stores, registry's repo).
-  store: ['domain', 'audit', 'registry', 'identity'],
+  store: ['domain', 'audit', 'registry', 'identity', 'policies'],
   config: ['domain', 'policy', 'audit', 'identity'],
   gateway: ['domain', 'checkpoint', 'identity'],
-  api: ['domain', 'policy', 'registry', 'approvals', 'audit', 'checkpoint', 'config', 'identity'],
+  api: ['domain', 'policy', 'policies', 'registry', 'approvals', 'audit', 'checkpoint', 'config', 'identity'],
   sdk: ['domain'],
   // Permissive but named: the CLI gets its services from main; `store` and `gateway` stay only while
   // commands still open a store or a gateway themselves (issue 10 item 1 moves that into main).
   // The CLI gets its services from main; it imports the others for types and pure helpers only.
-  cli: ['domain', 'config', 'policy', 'detect', 'audit', 'registry', 'checkpoint', 'main', 'gateway', 'identity'],
+  cli: ['domain', 'config', 'policy', 'policies', 'detect', 'audit', 'registry', 'checkpoint', 'main', 'gateway', 'identity'],
   // The composition root knows every implementation.
   main: ['*'],
 });

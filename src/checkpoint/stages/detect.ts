@@ -3,6 +3,7 @@ import type { Action } from '../../domain/index.js';
 import { mandatedFindings, resolveScan } from '../../policy/index.js';
 import { capFindings, redactionOf, scrubEvidence, sensitiveOf } from '../evidence.js';
 import type { Pass, PassStage } from '../pass.js';
+import { policySetFor } from '../ports.js';
 
 /**
  * detect: reads the policy set in force, runs the detectors the scope's scan section mandates (or
@@ -14,7 +15,7 @@ export const detect: PassStage<'detect'> = {
   name: 'detect',
   async run(pass, deps): Promise<Pass> {
     const { action } = pass;
-    const set = deps.policies.current();
+    const set = policySetFor(deps.policies, pass.caller?.tenantId);
     const mandate = resolveScan(set.scans, action.scope);
     // One scan serves the scope's mandate and, when arguments are captured, their masking.
     const captureArgs = deps.capture?.args === true && action.args !== undefined;

@@ -4,6 +4,7 @@ import { mandatedFindings, resolveScan } from '../../policy/index.js';
 import { buildDetectionEvent, type CallerInfo } from '../audit-events.js';
 import { capFindings, redactionOf, scrubEvidence, sensitiveOf } from '../evidence.js';
 import type { PassDeps } from '../pass.js';
+import { policySetFor } from '../ports.js';
 
 /** What output inspection returns: the value to hand on (redacted where mandated) and what was seen. */
 export interface InspectResult {
@@ -33,7 +34,7 @@ export interface OutputStage<N extends string = string> {
 export const inspect: OutputStage<'inspect'> = {
   name: 'inspect',
   async run({ action, value, caller }, deps) {
-    const mandate = resolveScan(deps.policies.current().scans, action.scope);
+    const mandate = resolveScan(policySetFor(deps.policies, caller?.tenantId).scans, action.scope);
     if (!mandate?.output || !deps.detectors) return { value, findings: [], obligations: [] };
     const found = mandatedFindings(mandate, await deps.detectors.scanValue(value, 'tool_result', 'result'));
     if (found.length === 0) return { value, findings: [], obligations: [] };

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { narrowingLosses, type NarrowingLoss, type PolicyProvider } from '../../checkpoint/index.js';
+import { narrowingLosses, policySetFor, type NarrowingLoss, type PolicyProvider } from '../../checkpoint/index.js';
 import { WardenError, type ErrorCode, type Principal } from '../../domain/index.js';
 import type { Credential, Grant } from '../../identity/index.js';
 import type { SessionIdentity } from '../ports.js';
@@ -34,7 +34,7 @@ export interface HttpIdentityOptions {
   /** The tenant the gateway serves: a token of another tenant is refused. @default 'default' */
   tenant?: string | undefined;
   /** The policy set in force, read on every request: narrowing is checked against the rules of the moment. */
-  policies: Pick<PolicyProvider, 'current'>;
+  policies: Pick<PolicyProvider, 'current' | 'forTenant'>;
   /** The file's agents: principal, scope and listed subscopes of each. An agent with a token and no binding acts at the gateway's scope for its token's principal. @default none */
   agents?: readonly AgentBinding[] | undefined;
   /**
@@ -148,7 +148,7 @@ export function createHttpIdentity(opts: HttpIdentityOptions): (req: IncomingMes
     }
     const asked = header(req, 'x-warden-scope');
     if (asked !== undefined && asked !== base) {
-      const why = narrowingRefusal(binding, principal, base, asked, losses);
+      const why = narrowingRefusal(binding, principal, base, asked, (from, a, subject) => losses(tenant, from, a, subject));
       if (why) return refused(403, 'gateway.scope_refused', why);
     }
     return { agentId: binding.id, scope: asked ?? base, principal, via, tenantId: tenant, ...(token ? { token } : {}), ...conn };
@@ -156,7 +156,7 @@ export function createHttpIdentity(opts: HttpIdentityOptions): (req: IncomingMes
 }
 
 /** Why an agent bound to `base` may not act in `asked`, or undefined when it may. */
-function narrowingRefusal(agent: AgentBinding, principal: Principal | undefined, base: string, asked: string, losses: ReturnType<typeof lossCache>): string | undefined {
+function narrowingRefusal(agent: AgentBinding, principal: Principal | undefined, base: string, asked: string, losses: (from: string, asked: string, subject: { agentId: string; roles?: readonly string[] | undefined }) => NarrowingLoss[]): string | undefined {
   const shown = printableName(asked);
   if (!SCOPE.test(asked)) return `the \`X-Warden-Scope\` header \`${shown}\` is not a scope path such as \`acme/platform/payments\``;
   if (!isUnderScope(asked, base)) return `agent \`${agent.id}\` is bound to scope \`${base}\` and \`X-Warden-Scope\` may only narrow it, not move it to \`${shown}\``;
@@ -185,14 +185,16 @@ function describeLoss(loss: NarrowingLoss, from: string, asked: string): string 
 const LOSS_CACHE_MAX = 1024;
 
 /** `narrowingLosses` over the set in force, remembered per set (it scans every rule). */
-function lossCache(policies: Pick<PolicyProvider, 'current'>) {
-  let cached: { set: object; verdicts: Map<string, NarrowingLoss[]> } | undefined;
-  return (from: string, asked: string, subject: { agentId: string; roles?: readonly string[] | undefined }): NarrowingLoss[] => {
-    const set = policies.current();
-    if (cached?.set !== set || cached.verdicts.size >= LOSS_CACHE_MAX) cached = { set, verdicts: new Map() };
+function lossCache(policies: Pick<PolicyProvider, 'current' | 'forTenant'>) {
+  // Per set object: each tenant's set (files and its managed policies) has its own verdicts.
+  const cache = new WeakMap<object, Map<string, NarrowingLoss[]>>();
+  return (tenantId: string | undefined, from: string, asked: string, subject: { agentId: string; roles?: readonly string[] | undefined }): NarrowingLoss[] => {
+    const set = policySetFor(policies, tenantId);
+    let verdicts = cache.get(set);
+    if (!verdicts || verdicts.size >= LOSS_CACHE_MAX) cache.set(set, (verdicts = new Map()));
     const key = JSON.stringify([from, asked, subject.agentId, subject.roles ?? []]);
-    let lost = cached.verdicts.get(key);
-    if (!lost) cached.verdicts.set(key, (lost = narrowingLosses(set, from, asked, subject)));
+    let lost = verdicts.get(key);
+    if (!lost) verdicts.set(key, (lost = narrowingLosses(set, from, asked, subject)));
     return lost;
   };
 }

@@ -8,8 +8,9 @@ import { auditStubEvidence } from './006-audit-stub-evidence.js';
 import { identity } from './007-identity.js';
 import { tokenHash } from './008-token-hash.js';
 import { auditCanonicalBody } from './009-audit-canonical-body.js';
+import { managedPolicies } from './010-managed-policies.js';
 
 export type { Migration } from './migration.js';
 
 /** Every migration, in the order they apply. Append only: never edit or reorder a released one. */
-export const MIGRATIONS: readonly Migration[] = [auditEvents, auditDelivery, registry, auditRetention, auditPartitions, auditStubEvidence, identity, tokenHash, auditCanonicalBody];
+export const MIGRATIONS: readonly Migration[] = [auditEvents, auditDelivery, registry, auditRetention, auditPartitions, auditStubEvidence, identity, tokenHash, auditCanonicalBody, managedPolicies];

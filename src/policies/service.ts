@@ -1,0 +1,300 @@
+import { newAuditEvent, WardenError, type AuditSink, type Clock, type ValidationIssue } from '../domain/index.js';
+import { actorOf, holdsAt, type Credential, type Role } from '../identity/index.js';
+import { ancestry, isUnder, loadPolicySources, type PolicySet } from '../policy/index.js';
+import { diffVersions, type PolicyDiff } from './diff.js';
+import type { PolicyRecord, PolicyRepo, PolicyVersion, VersionStatus } from './records.js';
+import { sourceHash } from './release.js';
+import type { FileSets, TenantPolicySets } from './tenant-sets.js';
+
+/** Roles that read policies; those that write them (and review another person's version). */
+export const POLICY_READERS: readonly Role[] = ['owner', 'admin', 'policy_author', 'approver', 'auditor', 'analyst', 'viewer'];
+export const POLICY_WRITERS: readonly Role[] = ['owner', 'admin', 'policy_author'];
+
+const NAME = /^[a-z0-9][a-z0-9-]{0,127}$/;
+/** Largest YAML a version may hold. */
+export const MAX_POLICY_SOURCE = 512 * 1024;
+
+/** A 422: the YAML does not lint, with every error's `line:col` (no file: the body is the file). */
+export class PolicyInvalid extends WardenError {
+  constructor(
+    message: string,
+    readonly issues: ValidationIssue[],
+  ) {
+    super('policy.invalid', message, { help: 'fix the listed positions (`warden policy lint` reports the same locally)' });
+  }
+}
+
+/** The managed policies of a caller's tenant, with the caller's authority checked on every call. */
+export interface PolicyService {
+  list(c: Credential): Promise<PolicyRecord[]>;
+  get(c: Credential, name: string): Promise<{ policy: PolicyRecord; active: PolicyVersion | undefined; fileSource?: string }>;
+  versions(c: Credential, name: string): Promise<PolicyVersion[]>;
+  version(c: Credential, name: string, n: number): Promise<PolicyVersion>;
+  diff(c: Credential, name: string, from: number, to: number): Promise<PolicyDiff>;
+  /** A new draft from YAML; `ifMatch`: the latest version the writer saw (null: the policy must be new). */
+  put(c: Credential, name: string, source: string, ifMatch: number | null | undefined, path?: string): Promise<PolicyVersion>;
+  submit(c: Credential, name: string, n: number): Promise<PolicyVersion>;
+  approve(c: Credential, name: string, n: number, comment: string | undefined): Promise<PolicyVersion>;
+  activate(c: Credential, name: string, n: number, ifMatch: number | undefined): Promise<PolicyVersion>;
+  rollback(c: Credential, name: string, to: number, ifMatch: number | undefined): Promise<PolicyVersion>;
+  archive(c: Credential, name: string, ifMatch: number | undefined): Promise<PolicyRecord>;
+  /** Approvals a version with these scopes needs in the tenant's set in force (nearest `policyApprovals`, the largest over its scopes; default 1). */
+  requiredApprovals(tenantId: string, scopes: readonly string[]): number;
+}
+
+export interface PolicyServiceDeps {
+  repo: PolicyRepo;
+  sets: TenantPolicySets;
+  files: FileSets;
+  audit: Pick<AuditSink, 'append'>;
+  clock: Clock;
+}
+
+/** The person behind a credential: its principal (a person's id) when it has one, else the credential itself. */
+export function personOf(c: Credential): string {
+  return c.principal ?? actorOf(c).id;
+}
+
+function notFound(name: string, n?: number): WardenError {
+  return new WardenError('policy.not_found', n === undefined ? `no policy \`${name}\` in this tenant` : `policy \`${name}\` has no version ${n}`, {
+    help: '`GET /api/v1/policies` (or `warden policy list`) shows the policies you may read',
+  });
+}
+
+function forbidden(c: Credential, what: string, scopes: readonly string[]): WardenError {
+  return new WardenError('auth.forbidden', `${what} needs \`owner\`, \`admin\` or \`policy_author\` at every scope it covers (${scopes.map((s) => `\`${s}\``).join(', ')})`, {
+    help: `this credential holds ${c.grants.map((g) => `\`${g.role}\` at ${g.scope ?? 'the whole tenant'}`).join(', ') || 'no role'}`,
+  });
+}
+
+/** Lints YAML as one managed source: every error of the run, positioned by `line:col`. */
+export function lintManaged(name: string, source: string): { scopes: string[]; policyNames: string[] } {
+  if (source.length > MAX_POLICY_SOURCE) throw new PolicyInvalid(`the policy YAML is larger than ${MAX_POLICY_SOURCE} bytes`, []);
+  const r = loadPolicySources([{ file: '', text: source }]);
+  const errors = r.diagnostics.filter((d) => d.severity === 'error');
+  if (errors.length > 0) {
+    const issues = errors.map((d) => ({ path: `${d.span.line}:${d.span.col}`, message: `${d.code}: ${d.message}` }));
+    throw new PolicyInvalid(`policy \`${name}\` does not lint: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, issues);
+  }
+  const set = r.set!;
+  const scopes = new Set<string>();
+  for (const p of set.policies) for (const s of p.scopes) scopes.add(s);
+  for (const s of set.settings.keys()) scopes.add(s);
+  if (scopes.size === 0) throw new PolicyInvalid(`policy \`${name}\` holds no Policy or ScopeSettings document`, [{ path: '1:1', message: 'an empty source' }]);
+  return { scopes: [...scopes].sort(), policyNames: set.policies.map((p) => p.name) };
+}
+
+/** Scopes of a stored source (it linted when it was stored). */
+function scopesOf(source: string): string[] {
+  const set = loadPolicySources([{ file: '', text: source }]).set;
+  if (!set) return [];
+  const scopes = new Set<string>();
+  for (const p of set.policies) for (const s of p.scopes) scopes.add(s);
+  for (const s of set.settings.keys()) scopes.add(s);
+  return [...scopes].sort();
+}
+
+/** A file's entity name: its base name without `.yaml`, as `warden policy pull` writes managed ones. */
+function fileEntityName(file: string): string {
+  return (file.split(/[\\/]/).pop() ?? file).replace(/\.ya?ml$/, '');
+}
+
+export function createPolicyService(deps: PolicyServiceDeps): PolicyService {
+  const { repo, sets, clock } = deps;
+
+  const mayRead = (c: Credential, scopes: readonly string[]) =>
+    c.grants.some((g) => POLICY_READERS.includes(g.role) && (g.scope === undefined || scopes.some((s) => isUnder(s, g.scope!) || isUnder(g.scope!, s))));
+  const mayWrite = (c: Credential, scopes: readonly string[]) => scopes.every((s) => holdsAt(c.grants, POLICY_WRITERS, s));
+
+  const fileEntities = (): { record: PolicyRecord; text: string }[] =>
+    deps.files.sources().map((src) => ({
+      record: { name: fileEntityName(src.file), source: 'file', scopes: scopesOf(src.text), activeVersion: null, latestVersion: 0, archived: false, createdAt: null, updatedAt: null },
+      text: src.text,
+    }));
+
+  const readable = async (c: Credential, name: string): Promise<PolicyRecord> => {
+    const p = await repo.get(c.tenantId, name);
+    if (!p || !mayRead(c, p.scopes)) throw notFound(name);
+    return p;
+  };
+  const writable = async (c: Credential, name: string, what: string): Promise<PolicyRecord> => {
+    const p = await readable(c, name);
+    if (!mayWrite(c, p.scopes)) throw forbidden(c, what, p.scopes);
+    return p;
+  };
+  const versionOf = async (c: Credential, name: string, n: number): Promise<PolicyVersion> => {
+    const v = await repo.version(c.tenantId, name, n);
+    if (!v) throw notFound(name, n);
+    return v;
+  };
+  const readOnly = (name: string) => {
+    if (fileEntities().some((f) => f.record.name === name)) {
+      throw new WardenError('policy.conflict', `policy \`${name}\` is read from a file given with \`--policies\`; it is read-only here`, { help: 'change the file (and its Git history), or stop serving it from files' });
+    }
+  };
+
+  const audit = async (c: Credential, type: 'policy.version.created' | 'policy.version.submitted' | 'policy.version.approved' | 'policy.version.activated' | 'policy.version.rolled_back' | 'policy.policy.archived', name: string, scopes: readonly string[], details: Record<string, unknown>) => {
+    await deps.audit.append([
+      newAuditEvent(
+        { tenantId: c.tenantId, scope: scopes[0] ?? c.tenantId, category: 'admin', type, severity: type === 'policy.version.created' ? 'info' : 'medium', outcome: 'success', actor: actorOf(c), target: { kind: 'policy', name }, details: { ...details, scopes: [...scopes] } },
+        clock.now(),
+      ),
+    ]);
+  };
+
+  /** Refuses an activation whose set would not compile with the tenant's files and other active policies. */
+  const checkCandidate = async (c: Credential, v: PolicyVersion) => {
+    const r = await sets.candidate(c.tenantId, v.name, { tenantId: c.tenantId, name: v.name, number: v.number, hash: v.hash, path: v.path, source: v.source });
+    if (!r.set) throw new PolicyInvalid(`version ${v.number} of policy \`${v.name}\` does not compile with the policies in force: ${r.errors.join('; ')}`, r.errors.map((m) => ({ path: '', message: m })));
+  };
+
+  const required = (set: PolicySet, scopes: readonly string[]) => {
+    let n = 1;
+    let found = false;
+    let most = 0;
+    for (const scope of scopes) {
+      const chain = ancestry(scope);
+      let here: number | undefined;
+      for (let i = chain.length - 1; i >= 0 && here === undefined; i--) here = set.settings.get(chain[i]!)?.policyApprovals;
+      if (here !== undefined) found = true;
+      most = Math.max(most, here ?? 1);
+    }
+    if (found) n = most;
+    return n;
+  };
+
+  const service: PolicyService = {
+    async list(c) {
+      const managed = (await repo.list(c.tenantId)).filter((p) => mayRead(c, p.scopes));
+      const files = fileEntities()
+        .map((f) => f.record)
+        .filter((p) => mayRead(c, p.scopes));
+      return [...files, ...managed];
+    },
+
+    async get(c, name) {
+      const file = fileEntities().find((f) => f.record.name === name);
+      if (file) {
+        if (!mayRead(c, file.record.scopes)) throw notFound(name);
+        return { policy: file.record, active: undefined, fileSource: file.text };
+      }
+      const policy = await readable(c, name);
+      return { policy, active: policy.activeVersion === null ? undefined : await versionOf(c, name, policy.activeVersion) };
+    },
+
+    async versions(c, name) {
+      await readable(c, name);
+      return repo.versions(c.tenantId, name);
+    },
+
+    async version(c, name, n) {
+      await readable(c, name);
+      return versionOf(c, name, n);
+    },
+
+    async diff(c, name, from, to) {
+      await readable(c, name);
+      const [a, b] = await Promise.all([versionOf(c, name, from), versionOf(c, name, to)]);
+      return diffVersions(name, a, b);
+    },
+
+    async put(c, name, source, ifMatch, path) {
+      if (!NAME.test(name)) throw new PolicyInvalid(`\`${name.slice(0, 130)}\` is not a policy name: lowercase letters, digits and \`-\`, at most 128`, [{ path: 'name', message: 'not a policy name' }]);
+      readOnly(name);
+      const { scopes } = lintManaged(name, source);
+      if (!mayWrite(c, scopes)) throw forbidden(c, `writing policy \`${name}\``, scopes);
+      const existing = await repo.get(c.tenantId, name);
+      // A writer must hold the old scopes as well: moving a policy out of someone's reach is changing it there.
+      if (existing && (!mayRead(c, existing.scopes) || !mayWrite(c, existing.scopes))) {
+        if (!mayRead(c, existing.scopes)) throw notFound(name);
+        throw forbidden(c, `changing policy \`${name}\``, existing.scopes);
+      }
+      const hash = sourceHash(source);
+      const candidate = await sets.candidate(c.tenantId, name, { tenantId: c.tenantId, name, number: 0, hash, path: path ?? `${name}.yaml`, source });
+      if (!candidate.set) throw new PolicyInvalid(`policy \`${name}\` does not compile with the policies in force: ${candidate.errors.join('; ')}`, candidate.errors.map((m) => ({ path: '', message: m })));
+      const author = personOf(c);
+      const { number } = await repo.createVersion(c.tenantId, { name, source, hash, path: path ?? `${name}.yaml`, scopes, author, now: clock.now(), expectLatest: ifMatch, status: 'draft' });
+      await audit(c, 'policy.version.created', name, scopes, { version: number, hash });
+      return versionOf(c, name, number);
+    },
+
+    async submit(c, name, n) {
+      const p = await writable(c, name, `submitting policy \`${name}\``);
+      const v = await versionOf(c, name, n);
+      if (!(await repo.transition(c.tenantId, name, n, ['draft'], 'in_review', personOf(c), clock.now()))) {
+        throw new WardenError('policy.conflict', `version ${n} of policy \`${name}\` is ${v.status}, not a draft, so it cannot be submitted`);
+      }
+      await audit(c, 'policy.version.submitted', name, p.scopes, { version: n, hash: v.hash });
+      return versionOf(c, name, n);
+    },
+
+    async approve(c, name, n, comment) {
+      await readable(c, name);
+      const v = await versionOf(c, name, n);
+      const scopes = scopesOf(v.source);
+      if (!mayWrite(c, scopes)) throw forbidden(c, `approving policy \`${name}\``, scopes);
+      const me = personOf(c);
+      if (me === v.author || me === v.submittedBy) {
+        throw new WardenError('policy.self_approval', `version ${n} of policy \`${name}\` was ${me === v.author ? 'written' : 'submitted'} by you, so another person must approve it`, {
+          help: 'ask a second person with `policy_author`, `admin` or `owner` at its scopes to review it',
+        });
+      }
+      if (v.status !== 'in_review') throw new WardenError('policy.conflict', `version ${n} of policy \`${name}\` is ${v.status}; only a version in review can be approved`);
+      await repo.review(c.tenantId, name, n, { reviewer: me, verdict: 'approve', ...(comment !== undefined ? { comment } : {}), createdAt: clock.now().toISOString() });
+      await audit(c, 'policy.version.approved', name, scopes, { version: n, hash: v.hash, ...(comment !== undefined ? { comment } : {}) });
+      return versionOf(c, name, n);
+    },
+
+    async activate(c, name, n, ifMatch) {
+      const p = await writable(c, name, `activating policy \`${name}\``);
+      const v = await versionOf(c, name, n);
+      const scopes = scopesOf(v.source);
+      if (!mayWrite(c, scopes)) throw forbidden(c, `activating policy \`${name}\``, scopes);
+      const need = service.requiredApprovals(c.tenantId, scopes);
+      const approvals = new Set(v.reviews.filter((r) => r.verdict === 'approve' && r.reviewer !== v.author).map((r) => r.reviewer)).size;
+      const from: VersionStatus[] = need === 0 ? ['draft', 'in_review'] : ['in_review'];
+      if (!from.includes(v.status)) throw new WardenError('policy.conflict', `version ${n} of policy \`${name}\` is ${v.status}; ${need === 0 ? 'a draft or a version in review' : 'only a version in review'} can be activated`);
+      if (approvals < need) {
+        throw new WardenError('policy.approvals_missing', `version ${n} of policy \`${name}\` has ${approvals} of the ${need} approval${need === 1 ? '' : 's'} its scopes require`, {
+          help: 'another person with `policy_author`, `admin` or `owner` at its scopes approves it with `POST .../approve`',
+        });
+      }
+      await checkCandidate(c, v);
+      const { release } = await repo.activate(c.tenantId, name, n, from, personOf(c), clock.now(), ifMatch);
+      await sets.refresh(c.tenantId);
+      await audit(c, 'policy.version.activated', name, scopes, { version: n, hash: v.hash, previous: p.activeVersion, release, approvals, required: need });
+      return versionOf(c, name, n);
+    },
+
+    async rollback(c, name, to, ifMatch) {
+      const p = await writable(c, name, `rolling back policy \`${name}\``);
+      const target = await versionOf(c, name, to);
+      // Only content that was in force before: a rollback skips review because it was reviewed then.
+      if (target.activatedAt === undefined) throw new WardenError('policy.conflict', `version ${to} of policy \`${name}\` was never active, so it cannot be rolled back to`, { help: 'submit it for review instead' });
+      const scopes = scopesOf(target.source);
+      if (!mayWrite(c, scopes)) throw forbidden(c, `rolling back policy \`${name}\``, scopes);
+      await checkCandidate(c, target);
+      const { number, release } = await repo.createVersion(c.tenantId, {
+        name, source: target.source, hash: target.hash, path: target.path, scopes, author: personOf(c), now: clock.now(), expectLatest: ifMatch, status: 'active', rollbackOf: to,
+      });
+      await sets.refresh(c.tenantId);
+      await audit(c, 'policy.version.rolled_back', name, scopes, { version: number, rollbackOf: to, previous: p.activeVersion, hash: target.hash, release });
+      return versionOf(c, name, number);
+    },
+
+    async archive(c, name, ifMatch) {
+      readOnly(name);
+      const p = await writable(c, name, `archiving policy \`${name}\``);
+      const { release } = await repo.archive(c.tenantId, name, personOf(c), clock.now(), ifMatch);
+      await sets.refresh(c.tenantId);
+      await audit(c, 'policy.policy.archived', name, p.scopes, { previous: p.activeVersion, release });
+      return (await repo.get(c.tenantId, name))!;
+    },
+
+    requiredApprovals(tenantId, scopes) {
+      return required(sets.forTenant(tenantId), scopes);
+    },
+  };
+  return service;
+}
+
