@@ -92,13 +92,14 @@ export const TOP_COMMANDS: readonly TopCommand[] = [
   {
     name: 'policy',
     term: 'policy',
-    description: 'lint, test and evaluate policies offline',
+    description: 'lint, test and evaluate policies offline; push and pull managed policies',
     async register(program, io, done) {
-      const [lint, test, evaluate] = await Promise.all([import('./commands/policy-lint.js'), import('./commands/policy-test.js'), import('./commands/policy-eval.js')]);
+      const [lint, test, evaluate, sync] = await Promise.all([import('./commands/policy-lint.js'), import('./commands/policy-test.js'), import('./commands/policy-eval.js'), import('./commands/policy-sync.js')]);
       const policy = group(program, 'policy', this.description);
       lint.registerPolicyLint(policy, io, done);
       test.registerPolicyTest(policy, io, done);
       evaluate.registerPolicyEval(policy, io, done);
+      sync.registerPolicySync(policy, io, done);
       return policy;
     },
   },

@@ -9,7 +9,14 @@ const MAX_ANSWER_BYTES = 64 * 1024 * 1024;
 /** A running Warden server the CLI talks to instead of the database (`WARDEN_URL`). */
 export interface Remote {
   url: string;
-  request<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<T>;
+  /** A JSON request; `opts.raw` sends a text body of its own type instead (YAML), `opts.headers` adds headers (`If-Match`). */
+  request<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown, opts?: RequestOptions): Promise<T>;
+}
+
+/** What a request sends besides a JSON body. */
+export interface RequestOptions {
+  raw?: { body: string; contentType: string };
+  headers?: Record<string, string>;
 }
 
 /** A server's error answer: the command failed there, with the API's status and error code. */
@@ -78,13 +85,15 @@ async function tokenFor(env: Readonly<Record<string, string | undefined>>, url: 
 export function remoteClient(url: string, token: string | undefined): Remote {
   return {
     url,
-    async request<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<T> {
+    async request<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown, opts: RequestOptions = {}): Promise<T> {
       let res: Response;
+      const type: Record<string, string> = opts.raw ? { 'content-type': opts.raw.contentType } : body !== undefined ? { 'content-type': 'application/json' } : {};
+      const sent = opts.raw ? { body: opts.raw.body } : body !== undefined ? { body: JSON.stringify(body) } : {};
       try {
         res = await fetch(`${url}${path}`, {
           method,
-          headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}), accept: 'application/json' },
-          ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+          headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...type, ...(opts.headers ?? {}), accept: 'application/json' },
+          ...sent,
           signal: AbortSignal.timeout(30_000),
         });
       } catch (err) {

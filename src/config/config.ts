@@ -15,7 +15,8 @@ export const ConfigSchema = Type.Object(
     /** PostgreSQL URL; when set, PGlite is not used. */
     databaseUrl: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' , description: 'a `postgres://` URL' })),
     /** Policy files or directories (searched recursively for *.yaml). */
-    policies: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
+    // None: the tenants' managed policies alone (and the default deny) decide.
+    policies: Type.Array(Type.String({ minLength: 1 })),
     /** A `kind: Registry` YAML file imported into the database registry at start (entries it lacks are added; the database wins). */
     registryFile: Type.Optional(Type.String({ minLength: 1 })),
     /** pino log level. @default info */

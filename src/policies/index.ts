@@ -4,7 +4,7 @@ export type { PolicyDiff } from './diff.js';
 export { PolicyRecordSchema, PolicyVersionSchema, ReviewSchema, VERSION_STATUSES } from './records.js';
 export type { ActiveSource, NewVersion, PolicyRecord, PolicyRepo, PolicyVersion, Review, VersionStatus } from './records.js';
 export { releaseOf, sourceHash } from './release.js';
-export { createPolicyService, lintManaged, MAX_POLICY_SOURCE, personOf, PolicyInvalid, POLICY_READERS, POLICY_WRITERS } from './service.js';
+export { createPolicyService, isSafePolicyPath, lintManaged, MAX_POLICY_SOURCE, personOf, PolicyInvalid, POLICY_READERS, POLICY_WRITERS } from './service.js';
 export type { PolicyService, PolicyServiceDeps } from './service.js';
 export { createTenantPolicySets, managedFile } from './tenant-sets.js';
 export type { FileSets, ReleaseFeed, TenantPolicySets, TenantSetStatus } from './tenant-sets.js';

@@ -94,6 +94,14 @@ function scopesOf(source: string): string[] {
   return [...scopes].sort();
 }
 
+/**
+ * Whether `path` may name the file a managed policy is pulled to: relative, inside the directory
+ * (no `..`, no absolute path, no backslash), of safe characters, ending `.yaml`/`.yml`.
+ */
+export function isSafePolicyPath(path: string): boolean {
+  return path.length <= 256 && /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*\.ya?ml$/.test(path) && !path.split('/').some((p) => p === '.' || p === '..' || p.startsWith('.'));
+}
+
 /** A file's entity name: its base name without `.yaml`, as `warden policy pull` writes managed ones. */
 function fileEntityName(file: string): string {
   return (file.split(/[\\/]/).pop() ?? file).replace(/\.ya?ml$/, '');
@@ -201,6 +209,7 @@ export function createPolicyService(deps: PolicyServiceDeps): PolicyService {
     async put(c, name, source, ifMatch, path) {
       if (!NAME.test(name)) throw new PolicyInvalid(`\`${name.slice(0, 130)}\` is not a policy name: lowercase letters, digits and \`-\`, at most 128`, [{ path: 'name', message: 'not a policy name' }]);
       readOnly(name);
+      if (path !== undefined && !isSafePolicyPath(path)) throw new PolicyInvalid(`\`${path.slice(0, 260)}\` is not a file path a policy may be pulled to: relative, \`.yaml\`, no \`..\``, [{ path: 'path', message: 'not a safe relative .yaml path' }]);
       const { scopes } = lintManaged(name, source);
       if (!mayWrite(c, scopes)) throw forbidden(c, `writing policy \`${name}\``, scopes);
       const existing = await repo.get(c.tenantId, name);

@@ -33,6 +33,7 @@ const PolicyStatusSchema = Type.Object({
 const NameParams = Type.Object({ name: Type.String({ maxLength: 128 }) });
 const VersionParams = Type.Object({ name: Type.String({ maxLength: 128 }), n: Type.Integer({ minimum: 1, maximum: 2_147_483_647 }) });
 const DiffQuery = Type.Object({ from: Type.Integer({ minimum: 1, maximum: 2_147_483_647 }), to: Type.Integer({ minimum: 1, maximum: 2_147_483_647 }) }, { additionalProperties: false });
+const PutQuery = Type.Object({ path: Type.Optional(Type.String({ maxLength: 256, description: 'the file `warden policy pull` writes this policy to, relative (default `<name>.yaml`)' })) }, { additionalProperties: false });
 const ApproveBody = Type.Object({ comment: Type.Optional(Type.String({ maxLength: 4096 })) }, { additionalProperties: false });
 const checkApprove = compileValidator(ApproveBody);
 const RollbackBody = Type.Object({ version: Type.Integer({ minimum: 1, maximum: 2_147_483_647, description: 'the version whose content becomes active again (it must have been active before)' }) }, { additionalProperties: false });
@@ -99,19 +100,20 @@ export function policyRoutes(app: FastifyInstance, deps: { status: (tenantId: st
     },
   );
 
-  app.put<{ Params: Static<typeof NameParams> }>(
+  app.put<{ Params: Static<typeof NameParams>; Querystring: Static<typeof PutQuery> }>(
     '/api/v1/policies/:name',
     {
       schema: {
         summary: 'a new draft version from a YAML body (`Content-Type: application/yaml`); `If-Match` the latest version seen (a stale one is 412), `If-None-Match: *` to create only',
         params: NameParams,
+        querystring: PutQuery,
         response: { 201: PolicyVersionSchema },
       },
     },
     async (req, reply) => {
       if (typeof req.body !== 'string') throw new RequestInvalid('send the policy as YAML with `Content-Type: application/yaml`', [{ path: 'body', message: 'not YAML' }]);
       const create = req.headers['if-none-match']?.trim() === '*';
-      const v = await service.put(credentialOf(req), req.params.name, req.body, create ? null : ifMatchOf(req));
+      const v = await service.put(credentialOf(req), req.params.name, req.body, create ? null : ifMatchOf(req), req.query.path);
       return reply.status(201).header('etag', `"${v.number}"`).send(v);
     },
   );
