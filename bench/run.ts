@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 
 const BENCHES: Record<string, string> = {
   policy: 'bench/policy/policy-bench.ts',
+  replay: 'bench/policy/replay-bench.ts',
   audit: 'bench/audit/audit-bench.ts',
   gateway: 'bench/gateway/gateway-bench.ts',
   detect: 'bench/detect/detect-bench.ts',

@@ -117,7 +117,8 @@ describe('agent tokens of the identity store at the gateway', () => {
     const events = await auditEvents(rt);
     const decided = events.findLast((e) => e.type === 'tool.call.decided' && e.agent?.id === 'alpha')!;
     expect(decided).toMatchObject({ tenantId: 'acme', scope: SCOPE, onBehalfOf: { id: 'alice' }, actor: { type: 'agent', id: 'alpha', authMethod: 'token' } });
-    expect(decided.details).toEqual({ submittedBy: { id: `token:${info.id}`, name: 'agent-alpha', method: 'token' } });
+    // Beside who submitted it, the registry facts the policies saw (replay rebuilds the action from them).
+    expect(decided.details).toEqual({ submittedBy: { id: `token:${info.id}`, name: 'agent-alpha', method: 'token' }, action: { tool: expect.objectContaining({ risk: expect.any(String), capabilities: expect.any(Array) }) } });
     expect(events.findLast((e) => e.type === 'tool.call.completed' && e.agent?.id === 'alpha')).toMatchObject({ tenantId: 'acme', correlationId: decided.id });
   });
 
@@ -209,7 +210,7 @@ describe('agent tokens of the identity store at the gateway', () => {
     const robo = await connect(host.token, { 'x-warden-agent': 'robo' });
     expect(await echo(robo)).toBe('Echo: hi');
     const decided = (await auditEvents(rt)).findLast((e) => e.type === 'tool.call.decided' && e.agent?.id === 'robo')!;
-    expect(decided.details).toEqual({ submittedBy: { id: `token:${host.info.id}`, name: 'sdk-host', method: 'token' } });
+    expect(decided.details).toEqual({ submittedBy: { id: `token:${host.info.id}`, name: 'sdk-host', method: 'token' }, action: { tool: expect.objectContaining({ risk: expect.any(String) }) } });
     expect(decided.onBehalfOf).toBeUndefined();
     expect(await initialize(http.url, host.token)).toMatchObject({ status: 403, code: 'auth.forbidden' });
     // An agent token names its own agent; it cannot name another.

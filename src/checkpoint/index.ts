@@ -1,5 +1,5 @@
-export { buildDecisionEvent, buildDetectionEvent } from './audit-events.js';
-export type { CallerInfo } from './audit-events.js';
+export { actionOfDecisionEvent, buildDecisionEvent, buildDetectionEvent } from './audit-events.js';
+export type { ActionFacts, CallerInfo, NotReplayable } from './audit-events.js';
 export { createCheckpoint } from './checkpoint.js';
 export type { Checkpoint, CheckOptions, CheckpointDeps, CheckpointResult, ResultPayload } from './checkpoint.js';
 export { createOfflineCheckpoint } from './offline-checkpoint.js';

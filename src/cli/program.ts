@@ -94,12 +94,13 @@ export const TOP_COMMANDS: readonly TopCommand[] = [
     term: 'policy',
     description: 'lint, test and evaluate policies offline; push and pull managed policies',
     async register(program, io, done) {
-      const [lint, test, evaluate, sync] = await Promise.all([import('./commands/policy-lint.js'), import('./commands/policy-test.js'), import('./commands/policy-eval.js'), import('./commands/policy-sync.js')]);
+      const [lint, test, evaluate, sync, replay] = await Promise.all([import('./commands/policy-lint.js'), import('./commands/policy-test.js'), import('./commands/policy-eval.js'), import('./commands/policy-sync.js'), import('./commands/policy-replay.js')]);
       const policy = group(program, 'policy', this.description);
       lint.registerPolicyLint(policy, io, done);
       test.registerPolicyTest(policy, io, done);
       evaluate.registerPolicyEval(policy, io, done);
       sync.registerPolicySync(policy, io, done);
+      replay.registerPolicyReplay(policy, io, done);
       return policy;
     },
   },

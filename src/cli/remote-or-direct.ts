@@ -4,14 +4,14 @@ import { RemoteError, remoteOf, type Remote } from './remote.js';
 import { withCore, type StoreFlags } from './with-core.js';
 
 /** The flags of a command that runs through a server or on the database: the database's, and the tenant there. */
-export type DirectFlags = StoreFlags & { tenant?: string | undefined };
+export type DirectFlags = StoreFlags & { tenant?: string | undefined; policies?: readonly string[] | undefined };
 
 /** The tenant a direct command works in when `--tenant` is not given. */
 export const DEFAULT_TENANT = 'default';
 
 /** Refuses the database's own flags when a server is named: through it, the token names the tenant and the server its database. */
 function checkRemoteFlags(flags: DirectFlags): void {
-  const given = [flags.tenant !== undefined && '--tenant', flags.dataDir !== undefined && '--data-dir', flags.databaseUrl !== undefined && '--database-url'].filter((f): f is string => f !== false);
+  const given = [flags.tenant !== undefined && '--tenant', flags.policies !== undefined && '--policies', flags.dataDir !== undefined && '--data-dir', flags.databaseUrl !== undefined && '--database-url'].filter((f): f is string => f !== false);
   if (given.length > 0) {
     throw new CliError(`${given.map((f) => `\`${f}\``).join(', ')} ${given.length > 1 ? 'apply' : 'applies'} to the database directly; WARDEN_URL is set, so the server's database and your token's tenant are used (unset WARDEN_URL to work on a database)`, EXIT.usage);
   }

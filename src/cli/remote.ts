@@ -11,6 +11,8 @@ export interface Remote {
   url: string;
   /** A JSON request; `opts.raw` sends a text body of its own type instead (YAML), `opts.headers` adds headers (`If-Match`). */
   request<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown, opts?: RequestOptions): Promise<T>;
+  /** A POST whose answer is JSON lines (`application/x-ndjson`), each handed to `onLine` as it arrives. */
+  lines(path: string, body: unknown, onLine: (value: unknown) => void): Promise<void>;
 }
 
 /** What a request sends besides a JSON body. */
@@ -119,6 +121,50 @@ export function remoteClient(url: string, token: string | undefined): Remote {
         throw new RemoteError(res.status, e?.code, printableLines(`[${e?.code ?? res.status}] ${e?.message ?? `${method} ${path} answered ${res.status}`}${help}${hint}`));
       }
       return parsed as T;
+    },
+
+    async lines(path, body, onLine) {
+      let res: Response;
+      try {
+        res = await fetch(`${url}${path}`, {
+          method: 'POST',
+          headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), 'content-type': 'application/json', accept: 'application/x-ndjson' },
+          body: JSON.stringify(body),
+        });
+      } catch (err) {
+        const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
+        throw new CliError(`cannot reach Warden at ${url} (${cause}); is \`warden serve\` running there?`, EXIT.runtime);
+      }
+      if (!res.ok || !res.body) {
+        const text = (await res.text()).slice(0, 4096);
+        let e: { code?: string; message?: string } | undefined;
+        try {
+          e = (JSON.parse(text) as { error?: { code?: string; message?: string } }).error;
+        } catch {
+          e = undefined;
+        }
+        throw new RemoteError(res.status, e?.code, printableLines(`[${e?.code ?? res.status}] ${e?.message ?? `POST ${path} answered ${res.status}`}`));
+      }
+      const decoder = new TextDecoder();
+      let buffered = '';
+      let total = 0;
+      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+        total += chunk.length;
+        if (total > MAX_ANSWER_BYTES) throw new CliError(`${url}${path} answered with more than ${MAX_ANSWER_BYTES} bytes`, EXIT.runtime);
+        buffered += decoder.decode(chunk, { stream: true });
+        let nl: number;
+        while ((nl = buffered.indexOf('\n')) >= 0) {
+          const line = buffered.slice(0, nl);
+          buffered = buffered.slice(nl + 1);
+          if (line.trim() === '') continue;
+          try {
+            onLine(JSON.parse(line));
+          } catch (err) {
+            if (err instanceof CliError) throw err;
+            throw new CliError(`${url}${path} answered a line that is not JSON`, EXIT.runtime);
+          }
+        }
+      }
     },
   };
 }

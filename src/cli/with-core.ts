@@ -18,10 +18,10 @@ export function withStoreOptions(cmd: Command): Command {
  * write is flushed and sealed (when this process has the signing key) before the command reports
  * success. The embedded database is locked while open, so a server holding it makes this refuse.
  */
-export async function withCore<T>(io: CliIo, flags: StoreFlags, fn: (core: Core) => Promise<T>): Promise<T> {
+export async function withCore<T>(io: CliIo, flags: StoreFlags & { policies?: readonly string[] | undefined }, fn: (core: Core) => Promise<T>): Promise<T> {
   const store = resolveStoreConfig(flags, io.env);
   const core = await createCore(
-    { database: store.databaseUrl ? { url: store.databaseUrl } : { dataDir: store.dataDir }, policies: [], auditKeyFile: store.auditKeyFile, registryCacheMs: 0 },
+    { database: store.databaseUrl ? { url: store.databaseUrl } : { dataDir: store.dataDir }, policies: flags.policies ?? [], auditKeyFile: store.auditKeyFile, registryCacheMs: 0 },
     { logger: pino({ level: 'silent' }), env: io.env },
   );
   let result: T;

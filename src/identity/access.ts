@@ -49,6 +49,7 @@ export const ROUTE_ACCESS: readonly RouteAccess[] = [
   { method: 'POST', url: '/api/v1/registry/agents/:id/suspend', roles: ['owner', 'admin'], scoping: 'tenant-wide role (agents belong to the whole tenant)' },
   { method: 'POST', url: '/api/v1/registry/agents/:id/resume', roles: ['owner', 'admin'], scoping: 'tenant-wide role (agents belong to the whole tenant)' },
   { method: 'GET', url: '/api/v1/policies', roles: [...PEOPLE, 'enforcer'], scoping: "the set in force for the caller's tenant; `entities` lists the policies at scopes where the role holds (or that govern a scope below it)" },
+  { method: 'POST', url: '/api/v1/policies/replay', roles: ['owner', 'admin', 'policy_author', 'auditor'], scoping: 'decision events at scopes where the role holds; stored drafts the caller may read' },
   { method: 'GET', url: '/api/v1/policies/:name', roles: PEOPLE, scoping: "a role at (or below) one of the policy's scopes; else 404" },
   { method: 'PUT', url: '/api/v1/policies/:name', roles: POLICY_WRITERS, scoping: "the role must hold at every scope of the new content and of the policy's latest version" },
   { method: 'DELETE', url: '/api/v1/policies/:name', roles: POLICY_WRITERS, scoping: "the role must hold at every scope of the policy" },

@@ -162,7 +162,7 @@ export async function createCore(config: Readonly<CoreConfig>, opts: CoreOptions
         await sets.close();
       },
     };
-    const managedPolicies = createPolicyService({ repo: policyRepo, sets, files, audit, clock });
+    const managedPolicies = createPolicyService({ repo: policyRepo, sets, files, audit, clock, events: auditLog });
     const batcher = createResultBatcher(audit);
 
     const lazy = lazyDetectors({ allowedHosts: [...(config.allowedHosts ?? [])] });

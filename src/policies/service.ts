@@ -1,5 +1,7 @@
 import { newAuditEvent, WardenError, type AuditSink, type Clock, type ValidationIssue } from '../domain/index.js';
-import { actorOf, holdsAt, type Credential, type Role } from '../identity/index.js';
+import type { AuditRepoLike } from './replay-source.js';
+import { actorOf, holdsAt, readableScopes, type Credential, type Role } from '../identity/index.js';
+import { replayDecisions, type ReplayReport } from './replay.js';
 import { ancestry, isUnder, loadPolicySources, type PolicySet } from '../policy/index.js';
 import { diffVersions, type PolicyDiff } from './diff.js';
 import type { PolicyRecord, PolicyRepo, PolicyVersion, VersionStatus } from './records.js';
@@ -38,9 +40,27 @@ export interface PolicyService {
   activate(c: Credential, name: string, n: number, ifMatch: number | undefined): Promise<PolicyVersion>;
   rollback(c: Credential, name: string, to: number, ifMatch: number | undefined): Promise<PolicyVersion>;
   archive(c: Credential, name: string, ifMatch: number | undefined): Promise<PolicyRecord>;
+  /**
+   * Decides the tenant's recorded decisions in a time range again, under the active set and under
+   * the set with the drafts in place (stored versions, or YAML not stored), and reports what changes.
+   * Only events at scopes where the caller reads the audit log or writes policies are read.
+   */
+  replay(c: Credential, req: ReplayRequest, onProgress?: (read: number, total: number) => void): Promise<ReplayReport & { total: number }>;
   /** Approvals a version with these scopes needs in the tenant's set in force (nearest `policyApprovals`, the largest over its scopes; default 1). */
   requiredApprovals(tenantId: string, scopes: readonly string[]): number;
 }
+
+/** What to replay: drafts (a stored version, or YAML under a name) over a range of recorded decisions. */
+export interface ReplayRequest {
+  drafts: ({ name: string; version: number } | { name: string; source: string })[];
+  from?: string | undefined;
+  to?: string | undefined;
+  scope?: string | undefined;
+  samples?: number | undefined;
+}
+
+/** Roles that may replay drafts over recorded decisions (they see tools, scopes and rules of the events, not their bodies). */
+export const REPLAY_ROLES: readonly Role[] = ['owner', 'admin', 'policy_author', 'auditor'];
 
 export interface PolicyServiceDeps {
   repo: PolicyRepo;
@@ -48,6 +68,8 @@ export interface PolicyServiceDeps {
   files: FileSets;
   audit: Pick<AuditSink, 'append'>;
   clock: Clock;
+  /** The tenant's recorded events, oldest or newest first (replay reads decision events). */
+  events?: AuditRepoLike;
 }
 
 /** The person behind a credential: its principal (a person's id) when it has one, else the credential itself. */
@@ -152,7 +174,7 @@ export function createPolicyService(deps: PolicyServiceDeps): PolicyService {
 
   /** Refuses an activation whose set would not compile with the tenant's files and other active policies. */
   const checkCandidate = async (c: Credential, v: PolicyVersion) => {
-    const r = await sets.candidate(c.tenantId, v.name, { tenantId: c.tenantId, name: v.name, number: v.number, hash: v.hash, path: v.path, source: v.source });
+    const r = await sets.candidate(c.tenantId, [{ tenantId: c.tenantId, name: v.name, number: v.number, hash: v.hash, path: v.path, source: v.source }]);
     if (!r.set) throw new PolicyInvalid(`version ${v.number} of policy \`${v.name}\` does not compile with the policies in force: ${r.errors.join('; ')}`, r.errors.map((m) => ({ path: '', message: m })));
   };
 
@@ -219,7 +241,7 @@ export function createPolicyService(deps: PolicyServiceDeps): PolicyService {
         throw forbidden(c, `changing policy \`${name}\``, existing.scopes);
       }
       const hash = sourceHash(source);
-      const candidate = await sets.candidate(c.tenantId, name, { tenantId: c.tenantId, name, number: 0, hash, path: path ?? `${name}.yaml`, source });
+      const candidate = await sets.candidate(c.tenantId, [{ tenantId: c.tenantId, name, number: 0, hash, path: path ?? `${name}.yaml`, source }]);
       if (!candidate.set) throw new PolicyInvalid(`policy \`${name}\` does not compile with the policies in force: ${candidate.errors.join('; ')}`, candidate.errors.map((m) => ({ path: '', message: m })));
       const author = personOf(c);
       const { number } = await repo.createVersion(c.tenantId, { name, source, hash, path: path ?? `${name}.yaml`, scopes, author, now: clock.now(), expectLatest: ifMatch, status: 'draft' });
@@ -298,6 +320,40 @@ export function createPolicyService(deps: PolicyServiceDeps): PolicyService {
       await sets.refresh(c.tenantId);
       await audit(c, 'policy.policy.archived', name, p.scopes, { previous: p.activeVersion, release });
       return (await repo.get(c.tenantId, name))!;
+    },
+
+    async replay(c, req, onProgress) {
+      if (!deps.events) throw new WardenError('internal', 'replay needs the audit log, which this service was built without');
+      const within = readableScopes(c.grants, REPLAY_ROLES);
+      if (within.length === 0) throw new WardenError('auth.forbidden', 'replaying recorded decisions needs `owner`, `admin`, `policy_author` or `auditor`');
+      if (req.drafts.length === 0) throw new PolicyInvalid('name at least one draft to replay', [{ path: 'drafts', message: 'empty' }]);
+      const replacements = [];
+      for (const d of req.drafts) {
+        if ('version' in d) {
+          await readable(c, d.name);
+          const v = await versionOf(c, d.name, d.version);
+          replacements.push({ tenantId: c.tenantId, name: d.name, number: v.number, hash: v.hash, path: v.path, source: v.source });
+        } else {
+          lintManaged(d.name, d.source);
+          replacements.push({ tenantId: c.tenantId, name: d.name, number: 0, hash: sourceHash(d.source), path: `${d.name}.yaml`, source: d.source });
+        }
+      }
+      const candidate = await sets.candidate(c.tenantId, replacements);
+      if (!candidate.set) throw new PolicyInvalid(`the drafts do not compile with the policies in force: ${candidate.errors.join('; ')}`, candidate.errors.map((m) => ({ path: '', message: m })));
+      const query = {
+        tenant: c.tenantId,
+        category: 'decision' as const,
+        ...(req.from !== undefined ? { from: req.from } : {}),
+        ...(req.to !== undefined ? { to: req.to } : {}),
+        ...(req.scope !== undefined ? { scope: req.scope } : {}),
+        ...(within.includes(undefined) ? {} : { within: within as string[] }),
+      };
+      const total = await deps.events.count(query);
+      const report = await replayDecisions(deps.events.stream(query, { batchSize: 2000 }), sets.forTenant(c.tenantId), candidate.set, {
+        ...(req.samples !== undefined ? { samples: req.samples } : {}),
+        ...(onProgress ? { onProgress: (read: number) => onProgress(read, total) } : {}),
+      });
+      return { ...report, total };
     },
 
     requiredApprovals(tenantId, scopes) {

@@ -35,7 +35,7 @@ export const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = Object.fr
   approvals: ['domain', 'checkpoint'],
   identity: ['domain'],
   // Managed policies: versions, review and the per-tenant sets they compile into (src/policy stays pure).
-  policies: ['domain', 'policy', 'identity'],
+  policies: ['domain', 'policy', 'identity', 'checkpoint'],
   abuse: ['domain', 'policy', 'checkpoint'],
   reports: ['domain', 'audit'],
   prompts: ['domain', 'policy', 'detect'],

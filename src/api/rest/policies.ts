@@ -1,9 +1,10 @@
+import { PassThrough } from 'node:stream';
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { PolicyStatus } from '../../config/index.js';
 import { PolicyRecordSchema, PolicyVersionSchema } from '../../policies/records.js';
 import { MAX_POLICY_SOURCE, type PolicyService } from '../../policies/service.js';
-import { compileValidator } from '../../domain/index.js';
+import { compileValidator, isWardenError } from '../../domain/index.js';
 import { credentialOf } from '../auth.js';
 import { RequestInvalid } from '../errors.js';
 
@@ -48,6 +49,50 @@ const DiffSchema = Type.Object({
   changedSettings: Type.Array(Type.String({ description: 'scopes whose ScopeSettings changed' })),
 });
 
+const ReplayBody = Type.Object(
+  {
+    drafts: Type.Array(
+      Type.Union([
+        Type.Object({ name: Type.String({ maxLength: 128 }), version: Type.Integer({ minimum: 1, maximum: 2_147_483_647 }) }, { additionalProperties: false }),
+        Type.Object({ name: Type.String({ maxLength: 128 }), source: Type.String({ maxLength: MAX_POLICY_SOURCE, description: 'YAML not stored as a version' }) }, { additionalProperties: false }),
+      ]),
+      { minItems: 1, maxItems: 100, description: 'each replaces the active version of the policy of its name (or is added)' },
+    ),
+    from: Type.Optional(Type.String({ format: 'date-time' })),
+    to: Type.Optional(Type.String({ format: 'date-time' })),
+    scope: Type.Optional(Type.String({ maxLength: 1024 })),
+    samples: Type.Optional(Type.Integer({ minimum: 0, maximum: 100, description: 'decisions shown per group of changes (default 5)' })),
+  },
+  { additionalProperties: false },
+);
+const ReplayChangeSchema = Type.Object({
+  from: Type.String(),
+  to: Type.String(),
+  rule: Type.String(),
+  count: Type.Integer(),
+  samples: Type.Array(
+    Type.Object({
+      eventId: Type.String(),
+      time: Type.String(),
+      scope: Type.String(),
+      target: Type.String(),
+      from: Type.Object({ effect: Type.String(), reasons: Type.Array(Type.String()) }),
+      to: Type.Object({ effect: Type.String(), reasons: Type.Array(Type.String()) }),
+    }),
+  ),
+});
+const ReplayReportSchema = Type.Object({
+  total: Type.Integer({ description: 'decision events in the range' }),
+  read: Type.Integer(),
+  evaluated: Type.Integer(),
+  changed: Type.Integer(),
+  notReplayable: Type.Object({ argsNotCaptured: Type.Integer(), registryRefusal: Type.Integer(), unreadable: Type.Integer() }),
+  driftFromRecorded: Type.Integer({ description: 'evaluated events the active set decides today otherwise than recorded' }),
+  changes: Type.Array(ReplayChangeSchema),
+  durationMs: Type.Integer(),
+  eventsPerSecond: Type.Integer(),
+});
+
 const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml'];
 
 /** `If-Match: "3"` (or `3`, `W/"3"`): the version number the writer saw; `*` or none: no check. */
@@ -84,6 +129,40 @@ export function policyRoutes(app: FastifyInstance, deps: { status: (tenantId: st
   for (const type of YAML_TYPES) {
     app.addContentTypeParser(type, { parseAs: 'string', bodyLimit: MAX_POLICY_SOURCE }, (_req, body, done) => done(null, body));
   }
+
+  app.post<{ Body: Static<typeof ReplayBody> }>(
+    '/api/v1/policies/replay',
+    {
+      schema: {
+        summary: 'decide recorded decisions again with drafts in place and report what changes; `Accept: application/x-ndjson` streams `{"progress"}` lines, then `{"report"}`',
+        body: ReplayBody,
+        response: { 200: ReplayReportSchema },
+      },
+    },
+    async (req, reply) => {
+      const c = credentialOf(req);
+      const body = req.body;
+      const request = { drafts: body.drafts, from: body.from, to: body.to, scope: body.scope, samples: body.samples };
+      if (!(req.headers.accept ?? '').includes('application/x-ndjson')) return service.replay(c, request);
+      // Long ranges: progress as it goes, so a client (the CLI's bar) and any proxy see the connection alive.
+      const out = new PassThrough();
+      let last = 0;
+      service
+        .replay(c, request, (read, total) => {
+          const t = Date.now();
+          if (t - last < 250) return;
+          last = t;
+          out.write(`${JSON.stringify({ progress: { read, total } })}\n`);
+        })
+        .then((report) => out.end(`${JSON.stringify({ report })}\n`))
+        .catch((err: unknown) => {
+          // As the error handler would answer: a coded error says what it is, anything else leaks nothing.
+          if (!isWardenError(err)) req.log.error({ err }, 'replay failed');
+          out.end(`${JSON.stringify({ error: isWardenError(err) ? { code: err.code, message: err.message } : { code: 'internal', message: 'the replay failed; the server log has the details' } })}\n`);
+        });
+      return reply.type('application/x-ndjson').send(out);
+    },
+  );
 
   app.get<{ Params: Static<typeof NameParams> }>(
     '/api/v1/policies/:name',

@@ -9,7 +9,7 @@ import type { Core } from '../../main/core.js';
 import { isSafePolicyPath, type PolicyRecord, type PolicyService, type PolicyVersion } from '../../policies/index.js';
 import { CliError, EXIT, printableLines, type CliIo } from '../io.js';
 import { jsonText } from '../json-output.js';
-import { localActor } from '../local-actor.js';
+import { localCredential } from '../local-actor.js';
 import { RemoteError, type Remote } from '../remote.js';
 import { DEFAULT_TENANT, remoteOrDirect, seg, type DirectFlags } from '../remote-or-direct.js';
 import { withStoreOptions } from '../with-core.js';
@@ -47,12 +47,6 @@ function remoteClient(r: Remote): PolicyClient {
     submit: (name, n) => r.request('POST', `${base(name)}/versions/${n}/submit`),
     activate: (name, n, ifMatch) => r.request('POST', `${base(name)}/versions/${n}/activate`, undefined, { headers: { 'if-match': `"${ifMatch}"` } }),
   };
-}
-
-/** The operating-system account working on the database: it holds the database, so every role. */
-function localCredential(tenantId: string): Credential {
-  const actor = localActor();
-  return { tenantId, method: 'local', id: actor.id.replace(/^local:/, ''), name: actor.name ?? actor.id, grants: [{ role: 'owner' }] };
 }
 
 function directClient(service: PolicyService, c: Credential): PolicyClient {

@@ -1,0 +1,117 @@
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import cliProgress from 'cli-progress';
+import { readPolicyFiles } from '../../config/policy-files.js';
+import type { ReplayReport, ReplayRequest } from '../../policies/index.js';
+import { CliError, EXIT, printableLines, type CliIo } from '../io.js';
+import { jsonText } from '../json-output.js';
+import { localCredential } from '../local-actor.js';
+import { DEFAULT_TENANT, remoteOrDirect, type DirectFlags } from '../remote-or-direct.js';
+import { withStoreOptions } from '../with-core.js';
+import { formatOf, withFormatOption } from './format.js';
+
+type Flags = DirectFlags & { format?: string; json?: boolean; draft?: string[]; from?: string; to?: string; scope?: string; samples?: string };
+
+const DRAFT = /^([a-z0-9][a-z0-9-]{0,127})@([0-9]{1,9})$/;
+
+/** The io's stderr as the terminal stream cli-progress draws on. */
+function terminalOf(io: CliIo): NodeJS.WritableStream {
+  return { isTTY: true, write: (chunk: string | Uint8Array) => (io.stderr(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8')), true) } as unknown as NodeJS.WritableStream;
+}
+
+function instant(flag: string, v: string | undefined): string | undefined {
+  if (v === undefined) return undefined;
+  const t = Date.parse(v);
+  if (!/^\d{4}-\d{2}-\d{2}T/.test(v) || Number.isNaN(t)) throw new CliError(`${flag} must be an RFC 3339 time such as 2026-12-01T00:00:00Z`, EXIT.usage);
+  return new Date(t).toISOString();
+}
+
+function human(r: ReplayReport & { total: number }): string {
+  const lines = [
+    `${r.read} recorded decisions read (of ${r.total}), ${r.evaluated} decided again in ${(r.durationMs / 1000).toFixed(1)} s (${r.eventsPerSecond} per second)`,
+    `${r.changed} would change${r.changed > 0 ? ':' : ''}`,
+  ];
+  for (const c of r.changes) {
+    lines.push(`  ${String(c.count).padStart(7)}  ${c.from} → ${c.to}  by ${c.rule}`);
+    for (const s of c.samples) lines.push(`           ${s.time}  ${s.scope}  ${s.target}  (${s.from.reasons.join(', ') || '-'} → ${s.to.reasons.join(', ') || '-'})  event ${s.eventId}`);
+  }
+  const n = r.notReplayable;
+  const skipped = n.argsNotCaptured + n.registryRefusal + n.unreadable;
+  if (skipped > 0) {
+    lines.push(`${skipped} could not be decided again:`);
+    if (n.argsNotCaptured > 0) lines.push(`  ${n.argsNotCaptured} read arguments that were not captured (a rule that could match them reads \`args\`; start the server with --audit-capture args to keep them)`);
+    if (n.registryRefusal > 0) lines.push(`  ${n.registryRefusal} were refused by the registry (a suspended agent, a blocked tool), not by a policy`);
+    if (n.unreadable > 0) lines.push(`  ${n.unreadable} do not hold a whole action`);
+  }
+  if (r.driftFromRecorded > 0) lines.push(`${r.driftFromRecorded} are decided otherwise today than when they were recorded, drafts aside (policies or registry facts changed since)`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** `warden policy replay`: what drafts would have done to recorded traffic. */
+export function registerPolicyReplay(policy: Command, io: CliIo, done: (code: number) => void): void {
+  withFormatOption(withStoreOptions(policy.command('replay')))
+    .description('decide recorded decisions again with drafts in place (a stored version NAME@N, or the files of a directory) and report what would change')
+    .argument('[dir]', 'a directory of policy files, each replacing the managed policy named after its file')
+    .option('--draft <name@version...>', 'a stored version to put in place of the active one (repeatable)')
+    .option('--from <time>', 'the start of the range (RFC 3339)')
+    .option('--to <time>', 'the end of the range, exclusive (RFC 3339)')
+    .option('--scope <path>', 'only decisions at this scope and below')
+    .option('--samples <n>', 'decisions shown per group of changes', '5')
+    .option('--policies <path...>', 'the policy files the server serves beside the managed policies (database access only): the baseline is decided with them')
+    .option('--tenant <id>', `the tenant (database access only; through a server the token names it) [${DEFAULT_TENANT}]`)
+    .action(async (dir: string | undefined, o: Flags) => {
+      const format = formatOf(o);
+      const drafts: ReplayRequest['drafts'] = [];
+      for (const d of o.draft ?? []) {
+        const m = DRAFT.exec(d);
+        if (!m) throw new CliError(`--draft takes NAME@VERSION (such as acme@3), not \`${d}\``, EXIT.usage);
+        drafts.push({ name: m[1]!, version: Number(m[2]) });
+      }
+      if (dir !== undefined) {
+        const files = await readPolicyFiles([dir], io.cwd);
+        for (const src of files.sources) {
+          const name = (src.file.split(/[\\/]/).pop() ?? src.file).replace(/\.ya?ml$/, '');
+          drafts.push({ name, source: await readFile(resolve(io.cwd, src.file), 'utf8') });
+        }
+      }
+      if (drafts.length === 0) throw new CliError('name the drafts: --draft NAME@VERSION, or a directory of policy files', EXIT.usage);
+      const samples = Number(o.samples ?? '5');
+      if (!Number.isInteger(samples) || samples < 0 || samples > 100) throw new CliError('--samples must be a whole number from 0 to 100', EXIT.usage);
+      const request: ReplayRequest = { drafts, from: instant('--from', o.from), to: instant('--to', o.to), scope: o.scope, samples };
+
+      const bar = io.stderrIsTTY ? new cliProgress.SingleBar({ stream: terminalOf(io), format: 'replaying [{bar}] {percentage}% | {value}/{total} decisions | {eta_formatted} left', hideCursor: true }, cliProgress.Presets.shades_classic) : undefined;
+      let started = false;
+      const progress = (read: number, total: number) => {
+        if (!bar) return;
+        if (!started) {
+          bar.start(total, 0);
+          started = true;
+        }
+        bar.update(Math.min(read, total));
+      };
+      let report: (ReplayReport & { total: number }) | undefined;
+      try {
+        report = await remoteOrDirect(
+          io,
+          o,
+          async (r) => {
+            let got: (ReplayReport & { total: number }) | undefined;
+            await r.lines('/api/v1/policies/replay', request, (line) => {
+              const l = line as { progress?: { read: number; total: number }; report?: ReplayReport & { total: number }; error?: { code: string; message: string } };
+              if (l.progress) progress(l.progress.read, l.progress.total);
+              if (l.report) got = l.report;
+              if (l.error) throw new CliError(printableLines(`[${l.error.code}] ${l.error.message}`), EXIT.runtime);
+            });
+            if (!got) throw new CliError('the server ended the replay without a report', EXIT.runtime);
+            return got;
+          },
+          (core) => core.managedPolicies.replay(localCredential(o.tenant ?? DEFAULT_TENANT), request, progress),
+        );
+      } finally {
+        bar?.stop();
+      }
+      io.stdout(format === 'json' ? jsonText(report) : printableLines(human(report)));
+      done(EXIT.ok);
+    });
+}
