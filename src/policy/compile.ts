@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { EFFECTS, type ActionKind, type ApprovalRequirement } from '../domain/index.js';
 import { compileCel } from './cel.js';
+import { checkConditionShape, type ShapeProblem } from './cel-check.js';
 import type { CompiledRule, PolicySet, PolicySummary, ScopeSettings } from './compiled.js';
 import type { ScanMandateEntry } from './scan.js';
 import { hasErrors, type Diagnostic } from './diagnostic.js';
@@ -95,7 +96,7 @@ export function compilePolicySet(parsed: readonly ParsedPolicySource[], sources:
   // Conditions repeat across rules (a few shapes, pasted many times): each distinct source is
   // parsed and type-checked once per load. A CelProgram is a pure function of its source, so
   // sharing one between rules is unobservable except in time.
-  const celBySource = new Map<string, ReturnType<typeof compileCel>>();
+  const celBySource = new Map<string, { compiled: ReturnType<typeof compileCel>; problems: readonly ShapeProblem[] }>();
   const actionSets = onePerList((l) => new Set(l as readonly ActionKind[]));
   const nameSets = onePerList((l) => new Set(l));
   const toolGlobs = onePerList(toolMatchers);
@@ -110,8 +111,22 @@ export function compilePolicySet(parsed: readonly ParsedPolicySource[], sources:
     for (const [i, r] of doc.spec.rules.entries()) {
       let when: CompiledRule['when'];
       if (r.when !== undefined) {
-        let c = celBySource.get(r.when);
-        if (c === undefined) celBySource.set(r.when, (c = compileCel(r.when)));
+        let cached = celBySource.get(r.when);
+        if (cached === undefined) {
+          const compiled = compileCel(r.when);
+          cached = { compiled, problems: compiled.ok ? checkConditionShape(r.when, compiled.ast) : [] };
+          celBySource.set(r.when, cached);
+        }
+        const c = cached.compiled;
+        for (const p of cached.problems) {
+          diagnostics.push({
+            severity: 'error',
+            code: p.code,
+            message: `condition of rule \`${r.name}\`: ${p.message}`,
+            span: loc.inString(['spec', 'rules', i, 'when'], p.start),
+            ...(p.help ? { help: p.help } : {}),
+          });
+        }
         if (c.ok) when = c.program;
         else {
           diagnostics.push({

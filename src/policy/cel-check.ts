@@ -1,0 +1,258 @@
+import type { ASTNode, Environment } from '@marcbachmann/cel-js';
+import { CEL_VARIABLES, celEnvironment, celErrorRange, describeCelError } from './cel.js';
+import { CEL_SHAPE, DYN, describeShape, type ObjectShape, type Shape } from './cel-shape.js';
+
+/** A mistake against the declared shape, with the character range inside the condition. */
+export interface ShapeProblem {
+  code: 'lint/unknown-field' | 'lint/undeclared-value' | 'lint/type-mismatch';
+  message: string;
+  help?: string;
+  start: number;
+  end: number;
+}
+
+type CelVariable = (typeof CEL_VARIABLES)[number];
+
+/** The library's name for a shape; closed objects become registered message types. */
+function celType(env: Environment, s: Shape, name: string): string {
+  switch (s.kind) {
+    case 'object': {
+      // Open objects (args, attributes, context) are maps: any key type-checks, as it may be present.
+      if (s.open) return 'map<string, dyn>';
+      const fields: Record<string, string> = {};
+      for (const [k, f] of Object.entries(s.fields)) fields[k] = celType(env, f, `${name}.${k}`);
+      // A constructor keeps the library from building a converter, which only evaluation needs:
+      // this environment only checks, the run-time one (cel.ts) still sees plain `dyn` values.
+      const ctor = { [name]: class {} }[name]!;
+      env.registerType(name, { ctor, fields });
+      return name;
+    }
+    case 'list':
+      return `list<${celType(env, s.of, `${name}.item`)}>`;
+    case 'enum':
+    case 'string':
+      return 'string';
+    case 'int':
+      return 'int';
+    case 'bool':
+      return 'bool';
+    // A `number` holds an int or a double at run time (toCelValue); a timestamp sits only in the
+    // open `context`, whose fields the library does not see.
+    default:
+      return 'dyn';
+  }
+}
+
+const TYPE_NAMES: Record<CelVariable, string> = {
+  principal: 'Principal',
+  agent: 'Agent',
+  tool: 'Tool',
+  server: 'Server',
+  resource: 'Resource',
+  action: 'Action',
+  args: 'Args',
+  context: 'Context',
+  findings: 'Finding',
+};
+
+// Built once, at load: the library's checker then knows each closed object's fields and types.
+const declared = celEnvironment();
+for (const v of CEL_VARIABLES) {
+  const s = CEL_SHAPE[v];
+  declared.registerVariable(v, s.kind === 'list' ? `list<${celType(declared, s.of, TYPE_NAMES[v])}>` : celType(declared, s, TYPE_NAMES[v]));
+}
+
+const BOOL: Shape = { kind: 'bool' };
+const STRING: Shape = { kind: 'string' };
+const MACROS = new Set(['all', 'exists', 'exists_one', 'filter', 'map']);
+
+/** Levenshtein distance, for "did you mean"; names are short, so the quadratic table is fine. */
+function distance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row.push(Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1)));
+    prev = row;
+  }
+  return prev[b.length]!;
+}
+
+function closest(name: string, known: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestD = Math.max(2, Math.floor(name.length / 3)) + 1;
+  for (const k of known) {
+    const d = distance(name.toLowerCase(), k.toLowerCase());
+    if (d < bestD) [best, bestD] = [k, d];
+  }
+  return best;
+}
+
+function isNode(x: unknown): x is ASTNode {
+  return typeof x === 'object' && x !== null && 'op' in x && 'range' in x;
+}
+
+/** The AST nodes among a node's operands, in source order. */
+function children(node: ASTNode): ASTNode[] {
+  const out: ASTNode[] = [];
+  const visit = (x: unknown): void => {
+    if (isNode(x)) out.push(x);
+    else if (Array.isArray(x)) for (const y of x) visit(y);
+  };
+  visit(node.args);
+  return out;
+}
+
+/**
+ * Walks a parsed condition, inferring the declared shape of each member selection, and reports
+ * what the library's checker cannot: a string compared with an enum field that is not one of its
+ * values, a `has()` of a field a closed object never holds (always false, never an error), and
+ * every unknown field rather than only the first.
+ */
+class ShapeWalk {
+  readonly problems: ShapeProblem[] = [];
+  constructor(private readonly input: string) {}
+
+  private text(n: ASTNode): string {
+    return this.input.slice(n.range.start, n.range.end);
+  }
+
+  private field(recv: ASTNode, r: Shape | undefined, name: string, start: number, end: number, inHas: boolean): Shape | undefined {
+    if (r?.kind === 'dyn') return DYN;
+    if (r?.kind !== 'object') return undefined;
+    if (Object.hasOwn(r.fields, name)) return r.fields[name];
+    if (r.open) return DYN;
+    this.unknownField(recv, r, name, start, end, inHas);
+    return undefined;
+  }
+
+  private unknownField(recv: ASTNode, r: ObjectShape, name: string, start: number, end: number, inHas: boolean): void {
+    const known = Object.keys(r.fields);
+    const near = closest(name, known);
+    const what = `\`${this.text(recv)}\` has no field \`${name}\``;
+    this.problems.push({
+      code: 'lint/unknown-field',
+      message: inHas ? `\`has(${this.text(recv)}.${name})\` is always false: ${what}` : what,
+      help: `${near ? `did you mean \`${near}\`? ` : ''}its fields are ${known.map((k) => `\`${k}\``).join(', ')}`,
+      start,
+      end,
+    });
+  }
+
+  /** `literal` compared with a value of shape `s`: a string that is not one of an enum's values can never be equal. */
+  private compare(s: Shape | undefined, other: ASTNode, subject: string): void {
+    if (s?.kind !== 'enum' || other.op !== 'value' || typeof other.args !== 'string') return;
+    const v = other.args;
+    if (s.values.includes(v)) return;
+    const near = closest(v, s.values);
+    this.problems.push({
+      code: 'lint/undeclared-value',
+      message: `\`${subject}\` is never "${v}"`,
+      help: `${near ? `did you mean "${near}"? ` : ''}its values are ${describeShape(s).replaceAll(' | ', ', ')}`,
+      start: other.range.start,
+      end: other.range.end,
+    });
+  }
+
+  shapeOf(node: ASTNode, scope: ReadonlyMap<string, Shape | undefined>): Shape | undefined {
+    switch (node.op) {
+      case 'id':
+        return scope.has(node.args) ? scope.get(node.args) : (CEL_SHAPE as Record<string, Shape | undefined>)[node.args];
+      case '.':
+      case '.?': {
+        const [recv, name] = node.args;
+        return this.field(recv, this.shapeOf(recv, scope), name, node.range.end - name.length, node.range.end, false);
+      }
+      case '[]':
+      case '[?]': {
+        const [recv, key] = node.args;
+        const r = this.shapeOf(recv, scope);
+        this.shapeOf(key, scope);
+        if (r?.kind === 'list') return r.of;
+        if (key.op === 'value' && typeof key.args === 'string') return this.field(recv, r, key.args, key.range.start, key.range.end, false);
+        return r?.kind === 'object' && r.open ? DYN : undefined;
+      }
+      case 'call': {
+        const [name, args] = node.args;
+        const only = args.length === 1 ? args[0]! : undefined;
+        if (name === 'has' && only?.op === '.') {
+          const [recv, f] = only.args;
+          this.field(recv, this.shapeOf(recv, scope), f, only.range.end - f.length, only.range.end, true);
+          return BOOL;
+        }
+        for (const a of args) this.shapeOf(a, scope);
+        return undefined;
+      }
+      case 'rcall':
+        return this.method(node.args, scope);
+      case '==':
+      case '!=': {
+        const [a, b] = node.args;
+        const sa = this.shapeOf(a, scope);
+        const sb = this.shapeOf(b, scope);
+        this.compare(sa, b, this.text(a));
+        this.compare(sb, a, this.text(b));
+        return BOOL;
+      }
+      case 'in': {
+        const [a, b] = node.args;
+        const sa = this.shapeOf(a, scope);
+        const sb = this.shapeOf(b, scope);
+        // `"x" in findings.map(f, f.category)` and `tool.risk in ["high", "critical"]`.
+        if (sb?.kind === 'list') this.compare(sb.of, a, `${this.text(b)}[_]`);
+        if (b.op === 'list') for (const el of b.args) this.compare(sa, el, this.text(a));
+        return BOOL;
+      }
+      default:
+        for (const c of children(node)) this.shapeOf(c, scope);
+        return undefined;
+    }
+  }
+
+  /** A receiver call: a comprehension macro binds its variable to the receiver's elements. */
+  private method([name, recv, args]: [string, ASTNode, ASTNode[]], scope: ReadonlyMap<string, Shape | undefined>): Shape | undefined {
+    const bound = args[0]?.op === 'id' ? args[0].args : undefined;
+    if (name === 'bind' && recv.op === 'id' && recv.args === 'cel' && bound !== undefined && args.length === 3) {
+      const inner = new Map(scope).set(bound, this.shapeOf(args[1]!, scope));
+      return this.shapeOf(args[2]!, inner);
+    }
+    const r = this.shapeOf(recv, scope);
+    if (MACROS.has(name) && bound !== undefined && (args.length === 2 || args.length === 3)) {
+      // A map's comprehension variable is its key.
+      const element = r?.kind === 'list' ? r.of : r?.kind === 'object' ? STRING : undefined;
+      const inner = new Map(scope).set(bound, element);
+      const shapes = args.slice(1).map((a) => this.shapeOf(a, inner));
+      if (name === 'filter') return r;
+      if (name === 'map') return { kind: 'list', of: shapes.at(-1) ?? DYN };
+      return BOOL;
+    }
+    for (const a of args) this.shapeOf(a, scope);
+    return undefined;
+  }
+}
+
+/**
+ * Checks a condition that already compiles against the declared shape of what conditions see
+ * (cel-shape.ts): unknown fields of closed objects, strings that are not a declared enum value, and
+ * type errors only the declared types reveal (`principal.roles == "admin"`). Each is a condition
+ * that can never be true, or fails at run time and is treated as a deny.
+ */
+export function checkConditionShape(expression: string, ast: ASTNode): ShapeProblem[] {
+  const walk = new ShapeWalk(expression);
+  walk.shapeOf(ast, new Map());
+  const problems = walk.problems;
+  const checked = declared.check(expression);
+  if (!checked.valid && checked.error) {
+    const message = describeCelError(checked.error);
+    const unknown = /^No such key: (.*)$/.exec(message);
+    // The walk reports every unknown field, the library only its first: keep the library's only when the walk missed it.
+    if (!unknown || !problems.some((p) => p.code === 'lint/unknown-field')) {
+      problems.push({
+        code: unknown ? 'lint/unknown-field' : 'lint/type-mismatch',
+        message: unknown ? `no field \`${unknown[1]}\`` : `with the declared types of the variables, ${message}`,
+        help: 'docs/policy-authoring.md lists each variable\'s fields and their types',
+        ...celErrorRange(checked.error, expression.length),
+      });
+    }
+  }
+  return problems.sort((a, b) => a.start - b.start);
+}
