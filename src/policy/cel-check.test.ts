@@ -93,6 +93,11 @@ describe('conditions are checked against the declared shape', () => {
       'b.yaml:7:policy.cel_compile',
     ]);
   });
+
+  it('checks the conditions of a document the schema refused, so its errors are not hidden behind a typo', () => {
+    const text = policy('p', 'acme', `    - { name: r1, effect: deny, when: 'principal.rols == []' }\n    - { name: r2, effect: deny, efect: allow, when: 'tool.risk == "hgh"' }\n    - { effect: deny, when: 'args.x == ' }`);
+    expect(errorsOf(text).map((d) => `${d.span.line}:${d.code}`).sort()).toEqual(['6:lint/unknown-field', '7:lint/undeclared-value', '7:policy.schema', '8:policy.cel_compile', '8:policy.schema']);
+  });
 });
 
 /** The keys `buildActivation` gives a closed object, checked against its declared fields. */
