@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { DecisionSchema, compileValidator } from '../src/domain/index.js';
 import { cli } from './support/cli.js';
+import { parseXml } from './support/xml.js';
 import { NO_EXFIL_POLICY } from './fixtures/exfil-policy.js';
 
 // Lets a test make the detectors fail to build, as a missing model file would (a runtime failure, exit 3).
@@ -108,6 +109,37 @@ describe('warden policy lint', () => {
     const r = await cli(['policy', 'lint', d], { cwd: d });
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/^bad\.yaml:7:\d+: error\[lint\/no-matches\]/m);
+  });
+
+  it('reports every problem of every file in one run, and as SARIF and JUnit for CI', async () => {
+    const d = dir({
+      'a.yaml': POLICY.replace('match: { tools: ["*.read"] }', `when: '"admin" in principal.rols'`),
+      'b.yaml': POLICY.replace('name: p,', 'name: q,').replace('match: { tools: ["*.read"] }', `when: 'tool.risk == "hgh"'`),
+      'c.yaml': POLICY.replace('name: p,', 'name: c,'),
+    });
+    const human = await cli(['policy', 'lint', d], { cwd: d });
+    expect(human.code).toBe(1);
+    expect(human.stdout).toMatch(/^a\.yaml:7:\d+: error\[lint\/unknown-field\]: condition of rule `reads`: `principal` has no field `rols`/m);
+    expect(human.stdout).toMatch(/^b\.yaml:7:\d+: error\[lint\/undeclared-value\]/m);
+    const json = JSON.parse((await cli(['policy', 'lint', d, '--json'], { cwd: d })).stdout) as { diagnostics: { code: string }[] };
+
+    const sarif = await cli(['policy', 'lint', d, '--format', 'sarif'], { cwd: d });
+    expect(sarif.code).toBe(1);
+    const log = JSON.parse(sarif.stdout);
+    expect(log.version).toBe('2.1.0');
+    expect(log.runs[0].results.map((r: { ruleId: string }) => r.ruleId)).toEqual(json.diagnostics.map((x) => x.code));
+    expect(log.runs[0].results[0].locations[0].physicalLocation).toEqual({ artifactLocation: { uri: 'a.yaml', uriBaseId: '%SRCROOT%' }, region: { startLine: 7, startColumn: expect.any(Number) } });
+
+    const junit = await cli(['policy', 'lint', d, '--format', 'junit'], { cwd: d });
+    expect(junit.code).toBe(1);
+    const root = parseXml(junit.stdout);
+    expect(root.children.map((s) => [s.attrs.name, s.attrs.failures])).toEqual([
+      ['a.yaml', '1'],
+      ['b.yaml', '1'],
+      ['c.yaml', '0'],
+    ]);
+    expect((await cli(['policy', 'lint', d, '--format', 'xml'])).stderr).toContain('use `human`, `json`, `sarif` or `junit`');
+    expect((await cli(['policy', 'lint', d, '--json', '--format', 'sarif'])).code).toBe(2);
   });
 
   it('exits 2 on a path that does not exist', async () => {
