@@ -64,10 +64,31 @@ describe('warden policy test', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('PASS shell is denied');
     expect(r.stdout).toContain('FAIL wrong expectation');
-    expect(r.stdout).toMatch(/p\.test\.yaml:5:\d+: expected effect `deny` but got `allow`; expected rule `p\/no-shell` to decide, but the deciding rules were `p\/reads`/);
+    expect(r.stdout).toMatch(/p\.test\.yaml:5:\d+: expected effect `deny` but got `allow` \(decided by `p\/reads`\); expected rule `p\/no-shell` to decide \(it did not match\)$/m);
     expect(r.stdout).toContain('FAIL invalid action');
     expect(r.stdout).toContain('the action is invalid');
     expect(r.stdout).toMatch(/^1 passed, 2 failed$/m);
+  });
+
+  it('with --coverage, lists the rules no case exercised and those that matched but never decided', async () => {
+    const d = dir({
+      'p.yaml': POLICY + `    - { name: unused, effect: deny, match: { tools: ["nuke.*"] } }\n    - { name: outvoted, effect: allow, match: { tools: ["shell.*"] } }\n`,
+      'p.test.yaml': `tests:
+  - name: shell is denied
+    action: { kind: tool.call, scope: acme/x, tool: { server: s, name: shell.run } }
+    expect: { effect: deny, rule: p/no-shell }
+`,
+    });
+    const r = await cli(['policy', 'test', d, '--coverage'], { cwd: d });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('coverage: 2 of 4 rules exercised\n');
+    expect(r.stdout).toMatch(/^ {2}not exercised: p\/reads \(p\.yaml:7:\d+\)$/m);
+    expect(r.stdout).toMatch(/^ {2}not exercised: p\/unused \(p\.yaml:8:\d+\)$/m);
+    expect(r.stdout).toMatch(/^ {2}matched, never decided: p\/outvoted \(p\.yaml:9:\d+\)$/m);
+    const json = JSON.parse((await cli(['policy', 'test', d, '--coverage', '--json'], { cwd: d })).stdout);
+    expect(json.coverage).toMatchObject({ total: 4, exercised: 2, notExercised: [{ id: 'p/reads' }, { id: 'p/unused' }], neverDecided: [{ id: 'p/outvoted', mode: 'enforce' }] });
+    expect(json.results[0]).toMatchObject({ decidedBy: ['p/no-shell'], matched: ['p/no-shell', 'p/outvoted'] });
+    expect((await cli(['policy', 'test', d], { cwd: d })).stdout).not.toContain('coverage');
   });
 
   it('prints JSON with --format json', async () => {
