@@ -39,6 +39,7 @@ describe('conditions are checked against the declared shape', () => {
     expect(problems('"suspended" != agent.status && "actve" == agent.status')).toEqual(['lint/undeclared-value@31']);
     expect(problems('findings.exists(f, f.category == "secrets" && f.severity == "high")')).toEqual(['lint/undeclared-value@33']);
     expect(problems('"pii" in findings.map(f, f.category) && "ssn" in findings.map(f, f.category)')).toEqual(['lint/undeclared-value@40']);
+    expect(errorsOf(ruleWith('"ssn" in findings.map(f, f.category)'))[0]!.message).toBe('condition of rule `r`: an element of `findings.map(f, f.category)` is never "ssn"');
     expect(problems('context.weekday in ["saturday", "sundy"]')).toEqual(['lint/undeclared-value@32']);
     expect(problems('action.kind == "tool.invoke"')).toEqual(['lint/undeclared-value@15']);
     expect(problems('principal.type == "robot"')).toEqual(['lint/undeclared-value@18']);
@@ -59,6 +60,14 @@ describe('conditions are checked against the declared shape', () => {
     const [d] = errorsOf(ruleWith('principal.roles == "admin"'));
     expect(d).toMatchObject({ code: 'lint/type-mismatch', span: { line: 8 } });
     expect(d!.message).toMatch(/overload/);
+    // A literal of another type, in `context` too (an open map to the library's checker), at the literal.
+    expect(problems('context.hour >= "9" || context.weekday == 1')).toEqual(['lint/type-mismatch@16', 'lint/type-mismatch@42']);
+    const [t] = errorsOf(ruleWith('context.time > "2026-01-01T00:00:00Z"'));
+    expect(t).toMatchObject({ code: 'lint/type-mismatch', span: { line: 8, col: 14 + 'context.time > '.length }, help: 'compare with `timestamp("2026-01-01T00:00:00Z")`' });
+    expect(errorsOf(ruleWith('principal.id == null'))[0]).toMatchObject({ message: 'condition of rule `r`: `principal.id` is a string, never null', help: 'use `has(principal.id)` to test whether it is present' });
+    // The library reports only its first error; one the walk did not find is kept beside the walk's.
+    expect(problems('principal.id == 3 || principal.roles == "x"')).toEqual(['lint/type-mismatch@16']);
+    expect(problems('principal.roles == "x" || principal.id == 3')).toEqual(['lint/type-mismatch@0', 'lint/type-mismatch@42']);
   });
 
   it('leaves open maps and valid conditions alone', () => {
@@ -66,7 +75,7 @@ describe('conditions are checked against the declared shape', () => {
       'args.anything.deeper[0] == 3 && has(args.x) && args["content-type"] == "a"',
       'principal.attributes.team == "payments" && has(agent.attributes.tier) && tool.attributes.x > 1',
       'context.custom == "x" && context.hour >= 9 && context.weekday == "monday" && context.environment == "prod"',
-      'context.time > timestamp("2026-01-01T00:00:00Z")',
+      'context.time > timestamp("2026-01-01T00:00:00Z") && context.hour > 8.5 && findings.exists(f, f.score > 0 && f.score < 1.0)',
       'has(tool.risk) && tool.risk in ["high", "critical"] && "deploy" in tool.capabilities',
       'findings.exists(f, f.category == "prompt_injection" && f.score >= 0.8 && f.start > 0)',
       'findings.all(f, f.severity != "critical") && size(findings) < 3',

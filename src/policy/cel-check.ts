@@ -138,7 +138,7 @@ class ShapeWalk {
     });
   }
 
-  /** `literal` compared with a value of shape `s`: a string that is not one of an enum's values can never be equal. */
+  /** `other` compared with `subject`, of shape `s`: a string literal that is not one of an enum's values is never equal. */
   private compare(s: Shape | undefined, other: ASTNode, subject: string): void {
     if (s?.kind !== 'enum' || other.op !== 'value' || typeof other.args !== 'string') return;
     const v = other.args;
@@ -146,8 +146,28 @@ class ShapeWalk {
     const near = closest(v, s.values);
     this.problems.push({
       code: 'lint/undeclared-value',
-      message: `\`${subject}\` is never "${v}"`,
+      message: `${subject} is never "${v}"`,
       help: `${near ? `did you mean "${near}"? ` : ''}its values are ${describeShape(s).replaceAll(' | ', ', ')}`,
+      start: other.range.start,
+      end: other.range.end,
+    });
+  }
+
+  /**
+   * A literal of another type compared with a declared scalar: never equal, and an ordering fails at
+   * run time. The library's checker sees this for closed objects but not for `context`, an open map
+   * to it, whose `hour`, `weekday` and `time` Warden sets with known types.
+   */
+  private literalType(s: Shape | undefined, other: ASTNode, subject: string): void {
+    if (s === undefined || other.op !== 'value') return;
+    const v = other.args;
+    const kind = typeof v === 'string' ? 'string' : typeof v === 'bigint' || typeof v === 'number' ? 'number' : typeof v === 'boolean' ? 'bool' : v === null ? 'null' : undefined;
+    const declared = s.kind === 'enum' ? 'string' : s.kind === 'int' || s.kind === 'number' ? 'number' : s.kind;
+    if (kind === undefined || !['string', 'number', 'bool', 'timestamp'].includes(declared) || kind === declared) return;
+    this.problems.push({
+      code: 'lint/type-mismatch',
+      message: `\`${subject}\` is ${s.kind === 'enum' ? 'a string' : `${/^[aeiou]/.test(s.kind) ? 'an' : 'a'} ${describeShape(s)}`}, never ${kind === 'null' ? 'null' : `the ${kind} ${this.text(other)}`}`,
+      ...(kind === 'null' ? { help: `use \`has(${subject})\` to test whether it is present` } : s.kind === 'timestamp' ? { help: `compare with \`timestamp(${this.text(other)})\`` } : {}),
       start: other.range.start,
       end: other.range.end,
     });
@@ -185,12 +205,20 @@ class ShapeWalk {
       case 'rcall':
         return this.method(node.args, scope);
       case '==':
-      case '!=': {
+      case '!=':
+      case '<':
+      case '<=':
+      case '>':
+      case '>=': {
         const [a, b] = node.args;
         const sa = this.shapeOf(a, scope);
         const sb = this.shapeOf(b, scope);
-        this.compare(sa, b, this.text(a));
-        this.compare(sb, a, this.text(b));
+        this.literalType(sa, b, this.text(a));
+        this.literalType(sb, a, this.text(b));
+        if (node.op === '==' || node.op === '!=') {
+          this.compare(sa, b, `\`${this.text(a)}\``);
+          this.compare(sb, a, `\`${this.text(b)}\``);
+        }
         return BOOL;
       }
       case 'in': {
@@ -198,8 +226,8 @@ class ShapeWalk {
         const sa = this.shapeOf(a, scope);
         const sb = this.shapeOf(b, scope);
         // `"x" in findings.map(f, f.category)` and `tool.risk in ["high", "critical"]`.
-        if (sb?.kind === 'list') this.compare(sb.of, a, `${this.text(b)}[_]`);
-        if (b.op === 'list') for (const el of b.args) this.compare(sa, el, this.text(a));
+        if (sb?.kind === 'list') this.compare(sb.of, a, `an element of \`${this.text(b)}\``);
+        if (b.op === 'list') for (const el of b.args) this.compare(sa, el, `\`${this.text(a)}\``);
         return BOOL;
       }
       default:
@@ -244,13 +272,16 @@ export function checkConditionShape(expression: string, ast: ASTNode): ShapeProb
   if (!checked.valid && checked.error) {
     const message = describeCelError(checked.error);
     const unknown = /^No such key: (.*)$/.exec(message);
-    // The walk reports every unknown field, the library only its first: keep the library's only when the walk missed it.
-    if (!unknown || !problems.some((p) => p.code === 'lint/unknown-field')) {
+    const code = unknown ? 'lint/unknown-field' : 'lint/type-mismatch';
+    const range = celErrorRange(checked.error, expression.length);
+    // The library stops at its first error; the walk finds every unknown field and mistyped literal,
+    // with a clearer message. Keep the library's only where the walk found nothing of its kind.
+    if (!problems.some((p) => p.code === code && p.start < range.end && range.start < p.end)) {
       problems.push({
-        code: unknown ? 'lint/unknown-field' : 'lint/type-mismatch',
+        code,
         message: unknown ? `no field \`${unknown[1]}\`` : `with the declared types of the variables, ${message}`,
         help: 'docs/policy-authoring.md lists each variable\'s fields and their types',
-        ...celErrorRange(checked.error, expression.length),
+        ...range,
       });
     }
   }
