@@ -1,6 +1,8 @@
-import type { ASTNode, Environment } from '@marcbachmann/cel-js';
-import { CEL_VARIABLES, celEnvironment, celErrorRange, describeCelError } from './cel.js';
+import type { ASTNode } from '@marcbachmann/cel-js';
+import { celErrorRange, describeCelError } from './cel.js';
+import { declaredEnvironment } from './cel-declared.js';
 import { CEL_SHAPE, DYN, describeShape, type ObjectShape, type Shape } from './cel-shape.js';
+import { closest } from './closest-name.js';
 
 /** A mistake against the declared shape, with the character range inside the condition. */
 export interface ShapeProblem {
@@ -11,81 +13,9 @@ export interface ShapeProblem {
   end: number;
 }
 
-type CelVariable = (typeof CEL_VARIABLES)[number];
-
-/** The library's name for a shape; closed objects become registered message types. */
-function celType(env: Environment, s: Shape, name: string): string {
-  switch (s.kind) {
-    case 'object': {
-      // Open objects (args, attributes, context) are maps: any key type-checks, as it may be present.
-      if (s.open) return 'map<string, dyn>';
-      const fields: Record<string, string> = {};
-      for (const [k, f] of Object.entries(s.fields)) fields[k] = celType(env, f, `${name}.${k}`);
-      // A constructor keeps the library from building a converter, which only evaluation needs:
-      // this environment only checks, the run-time one (cel.ts) still sees plain `dyn` values.
-      const ctor = { [name]: class {} }[name]!;
-      env.registerType(name, { ctor, fields });
-      return name;
-    }
-    case 'list':
-      return `list<${celType(env, s.of, `${name}.item`)}>`;
-    case 'enum':
-    case 'string':
-      return 'string';
-    case 'int':
-      return 'int';
-    case 'bool':
-      return 'bool';
-    // A `number` holds an int or a double at run time (toCelValue); a timestamp sits only in the
-    // open `context`, whose fields the library does not see.
-    default:
-      return 'dyn';
-  }
-}
-
-const TYPE_NAMES: Record<CelVariable, string> = {
-  principal: 'Principal',
-  agent: 'Agent',
-  tool: 'Tool',
-  server: 'Server',
-  resource: 'Resource',
-  action: 'Action',
-  args: 'Args',
-  context: 'Context',
-  findings: 'Finding',
-};
-
-// Built once, at load: the library's checker then knows each closed object's fields and types.
-const declared = celEnvironment();
-for (const v of CEL_VARIABLES) {
-  const s = CEL_SHAPE[v];
-  declared.registerVariable(v, s.kind === 'list' ? `list<${celType(declared, s.of, TYPE_NAMES[v])}>` : celType(declared, s, TYPE_NAMES[v]));
-}
-
 const BOOL: Shape = { kind: 'bool' };
 const STRING: Shape = { kind: 'string' };
 const MACROS = new Set(['all', 'exists', 'exists_one', 'filter', 'map']);
-
-/** Levenshtein distance, for "did you mean"; names are short, so the quadratic table is fine. */
-function distance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) row.push(Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1)));
-    prev = row;
-  }
-  return prev[b.length]!;
-}
-
-function closest(name: string, known: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestD = Math.max(2, Math.floor(name.length / 3)) + 1;
-  for (const k of known) {
-    const d = distance(name.toLowerCase(), k.toLowerCase());
-    if (d < bestD) [best, bestD] = [k, d];
-  }
-  return best;
-}
 
 function isNode(x: unknown): x is ASTNode {
   return typeof x === 'object' && x !== null && 'op' in x && 'range' in x;
@@ -268,7 +198,7 @@ export function checkConditionShape(expression: string, ast: ASTNode): ShapeProb
   const walk = new ShapeWalk(expression);
   walk.shapeOf(ast, new Map());
   const problems = walk.problems;
-  const checked = declared.check(expression);
+  const checked = declaredEnvironment.check(expression);
   if (!checked.valid && checked.error) {
     const message = describeCelError(checked.error);
     const unknown = /^No such key: (.*)$/.exec(message);
