@@ -35,8 +35,9 @@ function children(node: ASTNode): ASTNode[] {
 /**
  * Walks a parsed condition, inferring the declared shape of each member selection, and reports
  * what the library's checker cannot: a string compared with an enum field that is not one of its
- * values, a `has()` of a field a closed object never holds (always false, never an error), and
- * every unknown field rather than only the first.
+ * values, a `has()` of a field a closed object never holds (always false, never an error), a
+ * literal of the wrong type compared with a field of `context` (an open map to the library), and
+ * every unknown field and mistyped literal rather than only the first.
  */
 class ShapeWalk {
   readonly problems: ShapeProblem[] = [];
