@@ -91,6 +91,23 @@ describe('warden policy test', () => {
     expect((await cli(['policy', 'test', d], { cwd: d })).stdout).not.toContain('coverage');
   });
 
+  it('counts as matched what the checkpoint policies saw: the claimed time, and nothing for a registry refusal', async () => {
+    const d = dir({
+      'p.yaml': POLICY + `    - { name: claimed, effect: deny, match: { tools: ["clock.*"] }, when: 'has(context.claimedTime) && context.hour == 22' }\n`,
+      'p.test.yaml': `tests:
+  - name: the caller's time is a claim offline too
+    action: { kind: tool.call, scope: acme/x, tool: { server: clock, name: clock.now }, context: { time: "2026-11-24T22:00:00Z" } }
+    expect: { effect: deny, rule: p/claimed }
+  - name: a suspended agent is refused before any policy
+    action: { kind: tool.call, scope: acme/x, agent: { id: a, status: suspended }, tool: { server: s, name: shell.run } }
+    expect: { effect: deny, rule: registry/agent-suspended }
+`,
+    });
+    const json = JSON.parse((await cli(['policy', 'test', d, '--coverage', '--json'], { cwd: d })).stdout);
+    expect(json.results.map((r: { matched: string[] }) => r.matched)).toEqual([['p/claimed'], []]);
+    expect(json.coverage.notExercised.map((r: { id: string }) => r.id)).toEqual(['p/no-shell', 'p/reads']);
+  });
+
   it('prints JSON with --format json', async () => {
     const r = await cli(['policy', 'test', EXAMPLES, '--format', 'json']);
     const body = JSON.parse(r.stdout);

@@ -2,7 +2,7 @@ export { buildDecisionEvent, buildDetectionEvent } from './audit-events.js';
 export type { CallerInfo } from './audit-events.js';
 export { createCheckpoint } from './checkpoint.js';
 export type { Checkpoint, CheckOptions, CheckpointDeps, CheckpointResult, ResultPayload } from './checkpoint.js';
-export { createOfflineCheckpoint } from './offline-checkpoint.js';
+export { createOfflineCheckpoint, offlinePolicyView } from './offline-checkpoint.js';
 export type { OfflineCheckpointOptions } from './offline-checkpoint.js';
 export type { CaptureOptions, DetectorPort, PolicyProvider, RegistryPort } from './ports.js';
 export { lookUpRegistry } from './stages/registry.js';

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { offlinePolicyView } from '../../checkpoint/index.js';
 import { readPolicyFiles } from '../../config/policy-files.js';
 import type { Action, Decision } from '../../domain/index.js';
 import { formatDiagnostic, loadPolicySources, locateRules, matchingRules, parsePolicyTestSource, ruleCoverage, runPolicyTests, type CoveredRule, type PolicySet, type PolicyTestResult } from '../../policy/index.js';
@@ -9,16 +10,16 @@ import { nowOption } from '../now-option.js';
 import { offlineDecide } from '../offline-decide.js';
 
 /**
- * The rules that matched a case, found by running the policies again over the action with what the
- * checkpoint's decision says they saw (its time and findings). Offline, the registry knows nothing
- * and arguments reach the policies unmasked, so that is the action itself. A decision without
- * `policySetVersion` was not made by the policies (a registry refusal): none of them ran.
+ * The rules that matched a case, found by running the policies again over the action as the offline
+ * checkpoint's policies saw it (`offlinePolicyView`; arguments unmasked), at the time and with the
+ * findings its decision reports. A decision without `policySetVersion` was not made by the policies
+ * (a registry refusal): none of them ran.
  */
 function matchingOf(set: PolicySet): (action: Action, decision: Decision) => string[] {
   return (action, decision) => {
     if (decision.policySetVersion === undefined) return [];
     const now = decision.context ? new Date(decision.context.time) : undefined;
-    return matchingRules(set, action, { ...(now ? { now } : {}), findings: decision.findings }).map((r) => `${r.policy}/${r.name}`);
+    return matchingRules(set, offlinePolicyView(action), { ...(now ? { now } : {}), findings: decision.findings }).map((r) => `${r.policy}/${r.name}`);
   };
 }
 
