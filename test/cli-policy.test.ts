@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { DecisionSchema, compileValidator } from '../src/domain/index.js';
 import { cli } from './support/cli.js';
+import { parseXml } from './support/xml.js';
 import { NO_EXFIL_POLICY } from './fixtures/exfil-policy.js';
 
 // Lets a test make the detectors fail to build, as a missing model file would (a runtime failure, exit 3).
@@ -63,10 +64,48 @@ describe('warden policy test', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('PASS shell is denied');
     expect(r.stdout).toContain('FAIL wrong expectation');
-    expect(r.stdout).toMatch(/p\.test\.yaml:5:\d+: expected effect `deny` but got `allow`; expected rule `p\/no-shell` to decide, but the deciding rules were `p\/reads`/);
+    expect(r.stdout).toMatch(/p\.test\.yaml:5:\d+: expected effect `deny` but got `allow` \(decided by `p\/reads`\); expected rule `p\/no-shell` to decide \(it did not match\)$/m);
     expect(r.stdout).toContain('FAIL invalid action');
     expect(r.stdout).toContain('the action is invalid');
     expect(r.stdout).toMatch(/^1 passed, 2 failed$/m);
+  });
+
+  it('with --coverage, lists the rules no case exercised and those that matched but never decided', async () => {
+    const d = dir({
+      'p.yaml': POLICY + `    - { name: unused, effect: deny, match: { tools: ["nuke.*"] } }\n    - { name: outvoted, effect: allow, match: { tools: ["shell.*"] } }\n`,
+      'p.test.yaml': `tests:
+  - name: shell is denied
+    action: { kind: tool.call, scope: acme/x, tool: { server: s, name: shell.run } }
+    expect: { effect: deny, rule: p/no-shell }
+`,
+    });
+    const r = await cli(['policy', 'test', d, '--coverage'], { cwd: d });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('coverage: 2 of 4 rules exercised\n');
+    expect(r.stdout).toMatch(/^ {2}not exercised: p\/reads \(p\.yaml:7:\d+\)$/m);
+    expect(r.stdout).toMatch(/^ {2}not exercised: p\/unused \(p\.yaml:8:\d+\)$/m);
+    expect(r.stdout).toMatch(/^ {2}matched, never decided: p\/outvoted \(p\.yaml:9:\d+\)$/m);
+    const json = JSON.parse((await cli(['policy', 'test', d, '--coverage', '--json'], { cwd: d })).stdout);
+    expect(json.coverage).toMatchObject({ total: 4, exercised: 2, notExercised: [{ id: 'p/reads' }, { id: 'p/unused' }], neverDecided: [{ id: 'p/outvoted', mode: 'enforce' }] });
+    expect(json.results[0]).toMatchObject({ decidedBy: ['p/no-shell'], matched: ['p/no-shell', 'p/outvoted'] });
+    expect((await cli(['policy', 'test', d], { cwd: d })).stdout).not.toContain('coverage');
+  });
+
+  it('counts as matched what the checkpoint policies saw: the claimed time, and nothing for a registry refusal', async () => {
+    const d = dir({
+      'p.yaml': POLICY + `    - { name: claimed, effect: deny, match: { tools: ["clock.*"] }, when: 'has(context.claimedTime) && context.hour == 22' }\n`,
+      'p.test.yaml': `tests:
+  - name: the caller's time is a claim offline too
+    action: { kind: tool.call, scope: acme/x, tool: { server: clock, name: clock.now }, context: { time: "2026-11-24T22:00:00Z" } }
+    expect: { effect: deny, rule: p/claimed }
+  - name: a suspended agent is refused before any policy
+    action: { kind: tool.call, scope: acme/x, agent: { id: a, status: suspended }, tool: { server: s, name: shell.run } }
+    expect: { effect: deny, rule: registry/agent-suspended }
+`,
+    });
+    const json = JSON.parse((await cli(['policy', 'test', d, '--coverage', '--json'], { cwd: d })).stdout);
+    expect(json.results.map((r: { matched: string[] }) => r.matched)).toEqual([['p/claimed'], []]);
+    expect(json.coverage.notExercised.map((r: { id: string }) => r.id)).toEqual(['p/no-shell', 'p/reads']);
   });
 
   it('prints JSON with --format json', async () => {
@@ -108,6 +147,37 @@ describe('warden policy lint', () => {
     const r = await cli(['policy', 'lint', d], { cwd: d });
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/^bad\.yaml:7:\d+: error\[lint\/no-matches\]/m);
+  });
+
+  it('reports every problem of every file in one run, and as SARIF and JUnit for CI', async () => {
+    const d = dir({
+      'a.yaml': POLICY.replace('match: { tools: ["*.read"] }', `when: '"admin" in principal.rols'`),
+      'b.yaml': POLICY.replace('name: p,', 'name: q,').replace('match: { tools: ["*.read"] }', `when: 'tool.risk == "hgh"'`),
+      'c.yaml': POLICY.replace('name: p,', 'name: c,'),
+    });
+    const human = await cli(['policy', 'lint', d], { cwd: d });
+    expect(human.code).toBe(1);
+    expect(human.stdout).toMatch(/^a\.yaml:7:\d+: error\[lint\/unknown-field\]: condition of rule `reads`: `principal` has no field `rols`/m);
+    expect(human.stdout).toMatch(/^b\.yaml:7:\d+: error\[lint\/undeclared-value\]/m);
+    const json = JSON.parse((await cli(['policy', 'lint', d, '--json'], { cwd: d })).stdout) as { diagnostics: { code: string }[] };
+
+    const sarif = await cli(['policy', 'lint', d, '--format', 'sarif'], { cwd: d });
+    expect(sarif.code).toBe(1);
+    const log = JSON.parse(sarif.stdout);
+    expect(log.version).toBe('2.1.0');
+    expect(log.runs[0].results.map((r: { ruleId: string }) => r.ruleId)).toEqual(json.diagnostics.map((x) => x.code));
+    expect(log.runs[0].results[0].locations[0].physicalLocation).toEqual({ artifactLocation: { uri: 'a.yaml', uriBaseId: '%SRCROOT%' }, region: { startLine: 7, startColumn: expect.any(Number) } });
+
+    const junit = await cli(['policy', 'lint', d, '--format', 'junit'], { cwd: d });
+    expect(junit.code).toBe(1);
+    const root = parseXml(junit.stdout);
+    expect(root.children.map((s) => [s.attrs.name, s.attrs.failures])).toEqual([
+      ['a.yaml', '1'],
+      ['b.yaml', '1'],
+      ['c.yaml', '0'],
+    ]);
+    expect((await cli(['policy', 'lint', d, '--format', 'xml'])).stderr).toContain('use `human`, `json`, `sarif` or `junit`');
+    expect((await cli(['policy', 'lint', d, '--json', '--format', 'sarif'])).code).toBe(2);
   });
 
   it('exits 2 on a path that does not exist', async () => {

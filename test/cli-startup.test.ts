@@ -43,7 +43,7 @@ describe('start-up: what a command loads before it runs (issue 11, item 14)', ()
   it('`warden --help` loads commander and a few small files: no store, detectors, Fastify or MCP SDK', () => {
     const { files, packages } = staticClosure('src/cli/main.ts');
     expect([...packages]).toEqual(['commander']);
-    expect([...files].sort()).toEqual(['src/cli/io.ts', 'src/cli/main.ts', 'src/cli/program.ts', 'src/domain/errors.ts', 'src/main/listen-error.ts', 'src/main/process-io.ts']);
+    expect([...files].sort()).toEqual(['src/cli/io.ts', 'src/cli/main.ts', 'src/cli/program.ts', 'src/cli/version.ts', 'src/domain/errors.ts', 'src/main/listen-error.ts', 'src/main/process-io.ts']);
   });
 
   it('`warden gateway` answers `initialize` on modules that load fast: no store, policies, detectors, audit, REST API or HTTP transport', () => {

@@ -2,7 +2,7 @@ export { actionOfDecisionEvent, buildDecisionEvent, buildDetectionEvent } from '
 export type { ActionFacts, CallerInfo, NotReplayable } from './audit-events.js';
 export { createCheckpoint } from './checkpoint.js';
 export type { Checkpoint, CheckOptions, CheckpointDeps, CheckpointResult, ResultPayload } from './checkpoint.js';
-export { createOfflineCheckpoint } from './offline-checkpoint.js';
+export { createOfflineCheckpoint, offlinePolicyView } from './offline-checkpoint.js';
 export type { OfflineCheckpointOptions } from './offline-checkpoint.js';
 export type { CaptureOptions, DetectorPort, PolicyProvider, RegistryPort } from './ports.js';
 export { policySetFor } from './ports.js';

@@ -1,6 +1,7 @@
 import type { Action } from '../domain/index.js';
 import { decisionTime, type PolicySet } from '../policy/index.js';
 import { runStages, type Checkpoint } from './checkpoint.js';
+import { withoutClaims } from './stages/identify.js';
 import type { DetectorPort, RegistryPort } from './ports.js';
 import type { Stage } from './stages.js';
 
@@ -55,4 +56,13 @@ export function createOfflineCheckpoint(opts: OfflineCheckpointOptions): Checkpo
     inspect: (action, value, caller) => undated.inspect(action, value, caller),
     resultPayload: (value) => undated.resultPayload(value),
   };
+}
+
+/**
+ * The action as the policies of an offline `check(action)` (no caller) see it: the registry knows
+ * nothing, so only the identify stage changes it, keeping `context.time` as `context.claimedTime`
+ * (the clock stands at that time). `warden policy test --coverage` runs the policies again over it.
+ */
+export function offlinePolicyView(action: Action): Action {
+  return withoutClaims(action, false);
 }

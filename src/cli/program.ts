@@ -3,8 +3,7 @@ import { Command, CommanderError, Help } from 'commander';
 import { isWardenError, type ErrorCode } from '../domain/errors.js';
 import { listenErrorOf } from '../main/listen-error.js';
 import { CliError, EXIT, type CliIo } from './io.js';
-
-const VERSION = '0.1.0';
+import { WARDEN_VERSION } from './version.js';
 
 // Errors of the machinery, not of the command line: the same command may succeed when run again.
 const RUNTIME_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['store.unavailable', 'store.migration_failed', 'audit.write_failed', 'audit.backpressure']);
@@ -167,7 +166,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   const stubTerms = new WeakMap<Command, string>();
   const program = new Command('warden')
     .description('Warden: decide, inspect and audit what AI agents do')
-    .version(VERSION)
+    .version(WARDEN_VERSION)
     .exitOverride()
     .configureHelp({ subcommandTerm: (cmd) => stubTerms.get(cmd) ?? new Help().subcommandTerm(cmd) })
     .showHelpAfterError('(run `warden --help` for usage)');

@@ -1,7 +1,8 @@
 import type { Action, Decision, Finding } from '../domain/index.js';
 import { toCelValue } from './cel.js';
 
-const WEEKDAYS = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'] as const;
+/** The values of `context.weekday`, in `Date.getDay()` order. */
+export const WEEKDAYS = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'] as const;
 const MAX_FORMATTERS = 512;
 // INVARIANT: pure memo, bounded
 const formatters = new Map<string, Intl.DateTimeFormat>();

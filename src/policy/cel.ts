@@ -1,4 +1,4 @@
-import { Environment } from '@marcbachmann/cel-js';
+import { Environment, type ASTNode } from '@marcbachmann/cel-js';
 import { RE2 } from 're2-wasm';
 import { compileGlob, type GlobMatcher } from '../domain/glob.js';
 
@@ -35,48 +35,58 @@ function re2(pattern: string): RE2 {
   return r;
 }
 
+/**
+ * A fresh environment with Warden's options and functions and no variables: the run-time
+ * environment declares every variable `dyn`, lint's declares their shapes (cel-check.ts), and both
+ * must agree on everything else or lint would judge a different language than the checkpoint runs.
+ */
+export function celEnvironment(): Environment {
+  return new Environment({
+    unlistedVariablesAreDyn: false,
+    homogeneousAggregateLiterals: false,
+    // Parse limits keep a hostile or runaway condition from costing more than a policy author meant.
+    limits: { maxAstNodes: 2000, maxDepth: 64, maxListElements: 500, maxMapEntries: 500, maxCallArguments: 16 },
+  })
+    .registerFunction({
+      name: 're2Matches',
+      receiverType: 'string',
+      returnType: 'bool',
+      description: 'linear-time regular expression test (RE2 syntax); use instead of matches()',
+      params: [{ name: 'pattern', type: 'string' }],
+      handler: (s: string, pattern: string) => re2(pattern).test(s),
+    })
+    .registerFunction({
+      name: 'globMatches',
+      receiverType: 'string',
+      returnType: 'bool',
+      description: 'true when the string matches a glob where `*` matches any run of characters',
+      params: [{ name: 'glob', type: 'string' }],
+      handler: (s: string, glob: string) => {
+        let m = globCache.get(glob);
+        if (m === undefined) {
+          m = compileGlob(glob);
+          if (globCache.size >= MAX_REGEX_CACHE) globCache.clear();
+          globCache.set(glob, m);
+        }
+        return m(s);
+      },
+    })
+    .registerFunction({
+      name: 'under',
+      receiverType: 'string',
+      returnType: 'bool',
+      description: 'true when a scope path equals the given path or lies below it',
+      params: [{ name: 'ancestor', type: 'string' }],
+      handler: (s: string, ancestor: string) => s === ancestor || s.startsWith(`${ancestor}/`),
+    });
+}
+
 // Configured once, here, at load; afterwards only `check` and `parse` read it.
-const environment = new Environment({
-  unlistedVariablesAreDyn: false,
-  homogeneousAggregateLiterals: false,
-  // Parse limits keep a hostile or runaway condition from costing more than a policy author meant.
-  limits: { maxAstNodes: 2000, maxDepth: 64, maxListElements: 500, maxMapEntries: 500, maxCallArguments: 16 },
-})
-  .registerFunction({
-    name: 're2Matches',
-    receiverType: 'string',
-    returnType: 'bool',
-    description: 'linear-time regular expression test (RE2 syntax); use instead of matches()',
-    params: [{ name: 'pattern', type: 'string' }],
-    handler: (s: string, pattern: string) => re2(pattern).test(s),
-  })
-  .registerFunction({
-    name: 'globMatches',
-    receiverType: 'string',
-    returnType: 'bool',
-    description: 'true when the string matches a glob where `*` matches any run of characters',
-    params: [{ name: 'glob', type: 'string' }],
-    handler: (s: string, glob: string) => {
-      let m = globCache.get(glob);
-      if (m === undefined) {
-        m = compileGlob(glob);
-        if (globCache.size >= MAX_REGEX_CACHE) globCache.clear();
-        globCache.set(glob, m);
-      }
-      return m(s);
-    },
-  })
-  .registerFunction({
-    name: 'under',
-    receiverType: 'string',
-    returnType: 'bool',
-    description: 'true when a scope path equals the given path or lies below it',
-    params: [{ name: 'ancestor', type: 'string' }],
-    handler: (s: string, ancestor: string) => s === ancestor || s.startsWith(`${ancestor}/`),
-  });
+const environment = celEnvironment();
 for (const v of CEL_VARIABLES) environment.registerVariable(v, 'dyn');
 
-function rangeOf(err: unknown, exprLength: number): { start: number; end: number } {
+/** Where in the expression an engine error points (the whole expression when it does not say). */
+export function celErrorRange(err: unknown, exprLength: number): { start: number; end: number } {
   const range = (err as { range?: { start?: number; end?: number } } | undefined)?.range;
   const start = typeof range?.start === 'number' ? range.start : 0;
   const end = typeof range?.end === 'number' ? range.end : exprLength;
@@ -90,24 +100,24 @@ function summaryOf(err: unknown): string {
 }
 
 /** Parses and type-checks a condition once; returns the program or a positioned error. */
-export function compileCel(expression: string): { ok: true; program: CelProgram } | { ok: false; error: CelCompileError } {
+export function compileCel(expression: string): { ok: true; program: CelProgram; ast: ASTNode } | { ok: false; error: CelCompileError } {
   let checked: { valid: boolean; type?: string; error?: unknown };
   try {
     checked = environment.check(expression) as typeof checked;
   } catch (err) {
-    return { ok: false, error: { message: summaryOf(err), ...rangeOf(err, expression.length) } };
+    return { ok: false, error: { message: summaryOf(err), ...celErrorRange(err, expression.length) } };
   }
   if (!checked.valid) {
-    return { ok: false, error: { message: summaryOf(checked.error), ...rangeOf(checked.error, expression.length) } };
+    return { ok: false, error: { message: summaryOf(checked.error), ...celErrorRange(checked.error, expression.length) } };
   }
   if (checked.type !== 'bool' && checked.type !== 'dyn') {
     return { ok: false, error: { message: `condition must be a bool, but it is a ${String(checked.type)}`, start: 0, end: expression.length } };
   }
   try {
-    const parsed = environment.parse(expression) as unknown as CelProgram;
-    return { ok: true, program: parsed };
+    const parsed = environment.parse(expression);
+    return { ok: true, program: parsed as unknown as CelProgram, ast: parsed.ast };
   } catch (err) {
-    return { ok: false, error: { message: summaryOf(err), ...rangeOf(err, expression.length) } };
+    return { ok: false, error: { message: summaryOf(err), ...celErrorRange(err, expression.length) } };
   }
 }
 

@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
 import { EFFECTS, type ActionKind, type ApprovalRequirement } from '../domain/index.js';
-import { compileCel } from './cel.js';
+import { compileCel, type CelProgram } from './cel.js';
+import { checkConditionShape, type ShapeProblem } from './cel-check.js';
 import type { CompiledRule, PolicySet, PolicySummary, ScopeSettings } from './compiled.js';
 import type { ScanMandateEntry } from './scan.js';
 import { hasErrors, type Diagnostic } from './diagnostic.js';
 import { compileGlobs, foldCase, type GlobMatcher } from '../domain/glob.js';
 import { lintDocuments } from './lint.js';
-import type { ParsedPolicySource } from './parse.js';
+import type { Locator, ParsedPolicySource } from './parse.js';
 import { buildRuleIndex } from './rule-index.js';
 import { outermost } from './scope-path.js';
 
@@ -95,7 +96,34 @@ export function compilePolicySet(parsed: readonly ParsedPolicySource[], sources:
   // Conditions repeat across rules (a few shapes, pasted many times): each distinct source is
   // parsed and type-checked once per load. A CelProgram is a pure function of its source, so
   // sharing one between rules is unobservable except in time.
-  const celBySource = new Map<string, ReturnType<typeof compileCel>>();
+  const celBySource = new Map<string, { compiled: ReturnType<typeof compileCel>; problems: readonly ShapeProblem[] }>();
+  /** The program of rule `i`'s condition, or undefined with its diagnostics pushed. */
+  const condition = (source: string, rule: string, loc: Locator, i: number): CelProgram | undefined => {
+    let cached = celBySource.get(source);
+    if (cached === undefined) {
+      const compiled = compileCel(source);
+      cached = { compiled, problems: compiled.ok ? checkConditionShape(source, compiled.ast) : [] };
+      celBySource.set(source, cached);
+    }
+    const at = (offset: number) => loc.inString(['spec', 'rules', i, 'when'], offset);
+    for (const p of cached.problems) {
+      diagnostics.push({ severity: 'error', code: p.code, message: `condition of rule \`${rule}\`: ${p.message}`, span: at(p.start), ...(p.help ? { help: p.help } : {}) });
+    }
+    const c = cached.compiled;
+    if (c.ok) return cached.problems.length === 0 ? c.program : undefined;
+    diagnostics.push({ severity: 'error', code: 'policy.cel_compile', message: `condition of rule \`${rule}\` does not compile: ${c.error.message}`, span: at(c.error.start) });
+    return undefined;
+  };
+  // A document the schema refused is not compiled, but its conditions are still checked, so one
+  // run reports every error rather than hiding a condition's behind a misspelled key.
+  for (const { value, loc } of parsed.flatMap((p) => p.refused)) {
+    const rules = (value as { spec?: { rules?: unknown } } | null)?.spec?.rules;
+    if (!Array.isArray(rules)) continue;
+    for (const [i, r] of rules.entries()) {
+      const rule = r as { name?: unknown; when?: unknown } | null;
+      if (typeof rule?.when === 'string') condition(rule.when, typeof rule.name === 'string' ? rule.name : `#${i + 1}`, loc, i);
+    }
+  }
   const actionSets = onePerList((l) => new Set(l as readonly ActionKind[]));
   const nameSets = onePerList((l) => new Set(l));
   const toolGlobs = onePerList(toolMatchers);
@@ -110,18 +138,8 @@ export function compilePolicySet(parsed: readonly ParsedPolicySource[], sources:
     for (const [i, r] of doc.spec.rules.entries()) {
       let when: CompiledRule['when'];
       if (r.when !== undefined) {
-        let c = celBySource.get(r.when);
-        if (c === undefined) celBySource.set(r.when, (c = compileCel(r.when)));
-        if (c.ok) when = c.program;
-        else {
-          diagnostics.push({
-            severity: 'error',
-            code: 'policy.cel_compile',
-            message: `condition of rule \`${r.name}\` does not compile: ${c.error.message}`,
-            span: loc.inString(['spec', 'rules', i, 'when'], c.error.start),
-          });
-          continue;
-        }
+        when = condition(r.when, r.name, loc, i);
+        if (when === undefined) continue;
       }
       // Disabled policies are still parsed and linted (so a broken one is caught before it is enabled) but never indexed.
       if (mode === 'disabled') continue;

@@ -166,6 +166,17 @@ export function decide(set: PolicySet, action: Action, opts: EvaluateOptions = {
   return decideMatched(set, action, set.index.matches(action), opts);
 }
 
+/**
+ * Every rule, of either mode, that matches the action as `decide` counts a match: its `match` and
+ * scope hold and its condition is true, or failed and fails closed to true (a deny or
+ * require_approval rule). What `warden policy test --coverage` calls exercised; not on the hot path.
+ */
+export function matchingRules(set: PolicySet, action: Action, opts: EvaluateOptions = {}): CompiledRule[] {
+  const settings = settingsOf(set, action.scope);
+  let conditions: DecisionConditions | undefined;
+  return set.index.matches(action).filter((rule) => runCondition(rule, (conditions ??= new DecisionConditions(action, opts.now, settings.timezone, opts.findings ?? []))).matched);
+}
+
 /** The decision procedure over an explicit candidate list (the reference evaluator passes all rules in scope). */
 export function decideOver(set: PolicySet, action: Action, candidates: readonly CompiledRule[], opts: EvaluateOptions = {}): Decision {
   const foldedTool = action.tool ? foldCase(action.tool.name) : undefined;

@@ -16,6 +16,9 @@ export const LINT_RULES = {
   'lint/approval-missing': 'warning: a require_approval rule without an `approval` block (one approver, any role)',
   'lint/empty-policy': 'warning: a policy without rules',
   'lint/allow-everything': 'warning: an allow rule with no match and no condition allows every action in its scopes',
+  'lint/unknown-field': 'error: a condition selects a field its variable never has (`principal.rols`)',
+  'lint/undeclared-value': 'error: a condition compares an enum field with a value outside its declared values (`tool.risk == "hgh"`)',
+  'lint/type-mismatch': 'error: a condition uses a declared field against its type (`principal.roles == "admin"`)',
 } as const;
 
 function validTimezone(tz: string): boolean {

@@ -24,6 +24,8 @@ export interface Located<T> {
 export interface ParsedPolicySource {
   policies: Located<PolicyDoc>[];
   settings: Located<ScopeSettingsDoc>[];
+  /** Policy documents the schema refused, as read: their conditions are still checked. */
+  refused: Located<unknown>[];
   diagnostics: Diagnostic[];
 }
 
@@ -166,12 +168,16 @@ export function parsePolicySource(file: string, text: string): ParsedPolicySourc
   const diagnostics: Diagnostic[] = [];
   const policies: Located<PolicyDoc>[] = [];
   const settings: Located<ScopeSettingsDoc>[] = [];
+  const refused: Located<unknown>[] = [];
   for (const raw of readYaml(file, text, diagnostics)) {
     const kind = (raw.value as { kind?: unknown } | null)?.kind;
     if (kind === 'Policy') {
       const r = checkPolicy(raw.value);
       if (r.ok) policies.push({ value: r.value, loc: raw.loc });
-      else diagnostics.push(...schemaDiagnostics(r.issues, raw.loc, 'policy.schema'));
+      else {
+        diagnostics.push(...schemaDiagnostics(r.issues, raw.loc, 'policy.schema'));
+        refused.push({ value: raw.value, loc: raw.loc });
+      }
     } else if (kind === 'ScopeSettings') {
       const r = checkSettings(raw.value);
       if (r.ok) settings.push({ value: r.value, loc: raw.loc });
@@ -186,7 +192,7 @@ export function parsePolicySource(file: string, text: string): ParsedPolicySourc
       });
     }
   }
-  return { policies, settings, diagnostics };
+  return { policies, settings, refused, diagnostics };
 }
 
 /** Parses a `*.test.yaml` file; actions inside are validated later, when the cases run. */

@@ -1,11 +1,29 @@
 import type { Command } from 'commander';
+import { offlinePolicyView } from '../../checkpoint/index.js';
 import { readPolicyFiles } from '../../config/policy-files.js';
-import { formatDiagnostic, loadPolicySources, parsePolicyTestSource, runPolicyTests, type PolicyTestResult } from '../../policy/index.js';
+import type { Action, Decision } from '../../domain/index.js';
+import { formatDiagnostic, loadPolicySources, locateRules, matchingRules, parsePolicyTestSource, ruleCoverage, runPolicyTests, type CoveredRule, type PolicySet, type PolicyTestResult } from '../../policy/index.js';
 import { allowedHostsOption } from '../allowed-hosts.js';
 import { formatOf } from './format.js';
 import { CliError, EXIT, type CliIo } from '../io.js';
 import { nowOption } from '../now-option.js';
 import { offlineDecide } from '../offline-decide.js';
+
+/**
+ * The rules that matched a case, found by running the policies again over the action as the offline
+ * checkpoint's policies saw it (`offlinePolicyView`; arguments unmasked), at the time and with the
+ * findings its decision reports. A decision without `policySetVersion` was not made by the policies
+ * (a registry refusal): none of them ran.
+ */
+function matchingOf(set: PolicySet): (action: Action, decision: Decision) => string[] {
+  return (action, decision) => {
+    if (decision.policySetVersion === undefined) return [];
+    const now = decision.context ? new Date(decision.context.time) : undefined;
+    return matchingRules(set, offlinePolicyView(action), { ...(now ? { now } : {}), findings: decision.findings }).map((r) => `${r.policy}/${r.name}`);
+  };
+}
+
+const where = (r: CoveredRule) => (r.span ? ` (${r.span.file}:${r.span.line}:${r.span.col})` : '');
 
 /** `warden policy test <dir>`: run the `*.test.yaml` cases beside the policies, through the offline checkpoint. */
 export function registerPolicyTest(policy: Command, io: CliIo, done: (code: number) => void): void {
@@ -16,8 +34,9 @@ export function registerPolicyTest(policy: Command, io: CliIo, done: (code: numb
     .option('--format <format>', 'human or json')
     .option('--json', 'the same as `--format json`')
     .option('--now <time>', 'the time used for cases without context.time (RFC 3339)')
+    .option('--coverage', 'also list the rules no case exercised (matched), and those matched but never deciding')
     .option('--allow-host <host...>', 'hosts (and subdomains) the server lets images, links and uploads reach, as `warden serve --allow-host` (default: WARDEN_ALLOW_HOSTS)')
-    .action(async (paths: string[], opts: { format?: string; json?: boolean; now?: string; allowHost?: string[] }) => {
+    .action(async (paths: string[], opts: { format?: string; json?: boolean; now?: string; coverage?: boolean; allowHost?: string[] }) => {
       const format = formatOf(opts);
       // One time for the whole run, so cases without context.time agree with each other.
       const now = nowOption(opts.now) ?? new Date();
@@ -32,6 +51,7 @@ export function registerPolicyTest(policy: Command, io: CliIo, done: (code: numb
       const results: (PolicyTestResult & { file: string })[] = [];
       let broken = 0;
       const decide = offlineDecide(compiled.set, { allowedHosts, now });
+      const matching = matchingOf(compiled.set);
       for (const t of files.tests) {
         const parsed = parsePolicyTestSource(t.file, t.text);
         if (!parsed.file) {
@@ -39,17 +59,24 @@ export function registerPolicyTest(policy: Command, io: CliIo, done: (code: numb
           broken++;
           continue;
         }
-        for (const r of await runPolicyTests(parsed.file, decide)) results.push({ ...r, file: t.file });
+        for (const r of await runPolicyTests(parsed.file, decide, { matching })) results.push({ ...r, file: t.file });
       }
       const passed = results.filter((r) => r.passed).length;
       const failed = results.length - passed + broken;
+      const coverage = opts.coverage ? ruleCoverage(compiled.set, results, locateRules(files.sources)) : undefined;
       if (format === 'json') {
-        io.stdout(`${JSON.stringify({ passed, failed, results: results.map(({ decision, ...r }) => ({ ...r, effect: decision?.effect, reasons: decision?.reasons })) }, null, 2)}\n`);
+        const shown = results.map(({ decision, ...r }) => ({ ...r, effect: decision?.effect, reasons: decision?.reasons }));
+        io.stdout(`${JSON.stringify({ passed, failed, results: shown, ...(coverage ? { coverage } : {}) }, null, 2)}\n`);
       } else {
         for (const r of results) {
           io.stdout(r.passed ? `PASS ${r.name}\n` : `FAIL ${r.name}\n     ${r.span.file}:${r.span.line}:${r.span.col}: ${r.failure}\n`);
         }
         io.stdout(`${passed} passed, ${failed} failed\n`);
+        if (coverage) {
+          io.stdout(`coverage: ${coverage.exercised} of ${coverage.total} rules exercised\n`);
+          for (const r of coverage.notExercised) io.stdout(`  not exercised: ${r.id}${where(r)}\n`);
+          for (const r of coverage.neverDecided) io.stdout(`  matched, never decided: ${r.id}${r.mode === 'warn' ? ' (warn mode)' : ''}${where(r)}\n`);
+        }
       }
       done(failed > 0 ? EXIT.findings : EXIT.ok);
     });
