@@ -144,6 +144,13 @@ describe('managed policies over the REST API (PGlite)', () => {
     expect(body.error.code).toBe('policy.invalid');
     expect(body.error.issues[0].path).toMatch(/^\d+:\d+$/);
     expect(body.error.issues[0].message).toContain('policy.cel_compile');
+    // Lint knows what conditions see: a misspelled field and an undeclared risk, both reported, each at its place.
+    const typo = DENY_SHELL.replace('effect: deny', 'effect: deny\n      when: \'"admin" in principal.rols || tool.risk == "hgh"\'');
+    const shape = await api.app.inject({ method: 'PUT', url: '/api/v1/policies/typo', headers: yaml(as('owner')), payload: typo });
+    expect(shape.statusCode).toBe(422);
+    const codes = (shape.json().error.issues as { path: string; message: string }[]).map((i) => i.message.split(':')[0]);
+    expect(codes).toEqual(expect.arrayContaining(['lint/unknown-field', 'lint/undeclared-value']));
+    for (const i of shape.json().error.issues as { path: string }[]) expect(i.path).toMatch(/^9:\d+$/);
     const json = await api.app.inject({ method: 'PUT', url: '/api/v1/policies/broken', headers: { ...as('owner'), 'content-type': 'application/json' }, payload: { a: 1 } });
     expect(json.statusCode).toBe(400);
     const name = await api.app.inject({ method: 'PUT', url: '/api/v1/policies/Bad_Name', headers: yaml(as('owner')), payload: DENY_SHELL });
