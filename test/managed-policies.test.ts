@@ -172,6 +172,34 @@ describe('managed policies over the REST API (PGlite)', () => {
     expect(d.reasons[0]?.policy).not.toBe('no-shell');
   });
 
+  it('approvals per scope: two distinct people at policyApprovals 2 (one person twice counts once), none at 0; comments approve nothing', async () => {
+    const settings = (n: number, scope: string) => `apiVersion: warden.dev/v1\nkind: ScopeSettings\nmetadata: { scope: ${scope} }\nspec: { policyApprovals: ${n} }\n`;
+    const policyAt = (name: string, scope: string) => DENY_SHELL.replace('name: no-shell, scope: acme', `name: ${name}, scope: ${scope}`);
+    // The settings themselves go through review under the setting in force (the default: one approval).
+    for (const [name, text] of [['strict-settings', settings(2, 'acme/strict')], ['sandbox-settings', settings(0, 'acme/sandbox')]] as const) {
+      expect((await api.app.inject({ method: 'PUT', url: `/api/v1/policies/${name}`, headers: yaml(as('policy_author')), payload: text })).statusCode).toBe(201);
+      await post(`/api/v1/policies/${name}/versions/1/submit`, 'policy_author');
+      await post(`/api/v1/policies/${name}/versions/1/approve`, 'admin');
+      expect((await post(`/api/v1/policies/${name}/versions/1/activate`, 'policy_author')).statusCode).toBe(200);
+    }
+    // Strict: two different people.
+    expect((await api.app.inject({ method: 'PUT', url: '/api/v1/policies/strict', headers: yaml(as('policy_author')), payload: policyAt('strict-one', 'acme/strict') })).statusCode).toBe(201);
+    await post('/api/v1/policies/strict/versions/1/submit', 'policy_author');
+    const commented = await post('/api/v1/policies/strict/versions/1/comment', 'policy_author', { comment: 'why shell?' });
+    expect(commented.json().reviews).toEqual([expect.objectContaining({ verdict: 'comment', comment: 'why shell?' })]);
+    await post('/api/v1/policies/strict/versions/1/approve', 'admin');
+    await post('/api/v1/policies/strict/versions/1/approve', 'admin');
+    const one = await post('/api/v1/policies/strict/versions/1/activate', 'policy_author');
+    expect(one.statusCode).toBe(409);
+    expect(one.json().error.message).toContain('1 of the 2 approvals');
+    expect((await post('/api/v1/policies/strict/versions/1/approve', 'owner')).statusCode).toBe(200);
+    expect((await post('/api/v1/policies/strict/versions/1/activate', 'policy_author')).statusCode).toBe(200);
+    // Sandbox: straight from draft.
+    expect((await api.app.inject({ method: 'PUT', url: '/api/v1/policies/sandbox', headers: yaml(as('policy_author')), payload: policyAt('sandbox-one', 'acme/sandbox') })).statusCode).toBe(201);
+    expect((await post('/api/v1/policies/sandbox/versions/1/activate', 'policy_author')).statusCode).toBe(200);
+    expect((await decide({ ...SHELL, scope: 'acme/sandbox/x' })).reasons.map((r) => r.policy)).toContain('sandbox-one');
+  });
+
   it('a writer confined to another scope cannot write or read a policy of acme', async () => {
     const narrow = await api.core.identity.createToken(operator(), { name: 'narrow-author', role: 'policy_author', scope: 'globex-like/team' });
     const auth = { authorization: `Bearer ${narrow.token}` };
@@ -219,7 +247,7 @@ describe.skipIf(pgProblem !== undefined)('managed policies on PostgreSQL: two re
     // Replica B decides by the settings alone so far.
     const waitFor = async (want: string, action: object) => {
       const t0 = performance.now();
-      while (performance.now() - t0 < 3000) {
+      while (performance.now() - t0 < 6000) {
         if ((await decideB(action)).effect === want) return performance.now() - t0;
         await new Promise((r) => setTimeout(r, 10));
       }
@@ -231,6 +259,19 @@ describe.skipIf(pgProblem !== undefined)('managed policies on PostgreSQL: two re
 
     await appA.inject({ method: 'DELETE', url: '/api/v1/policies/no-shell', headers: h('admin') });
     expect(await waitFor('allow', SHELL)).toBeLessThan(1000);
+
+    // Replica B's LISTEN connection is killed: it reconnects (and re-reads everything), so the next
+    // change still reaches it, if a moment later.
+    const { rows } = await fresh.database.pool!.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%'`);
+    expect(rows.length).toBeGreaterThanOrEqual(2);
+    await fresh.database.pool!.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE $1', ['LISTEN%']);
+    const v2 = await appA.inject({ method: 'PUT', url: '/api/v1/policies/no-shell', headers: yaml(h('policy_author')), payload: DENY_SHELL });
+    expect(v2.statusCode, v2.body).toBe(201);
+    const n = v2.json().number as number;
+    await appA.inject({ method: 'POST', url: `/api/v1/policies/no-shell/versions/${n}/submit`, headers: h('policy_author') });
+    await appA.inject({ method: 'POST', url: `/api/v1/policies/no-shell/versions/${n}/approve`, headers: h('admin') });
+    expect((await appA.inject({ method: 'POST', url: `/api/v1/policies/no-shell/versions/${n}/activate`, headers: h('policy_author') })).statusCode).toBe(200);
+    expect(await waitFor('deny', SHELL)).toBeLessThan(3000);
     await appA.close();
     await appB.close();
   });

@@ -54,6 +54,7 @@ export const AUDIT_EVENT_TYPES = {
   'policy.version.created': 'a managed policy got a new draft version (its YAML as submitted, hashed)',
   'policy.version.submitted': 'a managed policy version was submitted for review',
   'policy.version.approved': 'a person other than its author approved a managed policy version',
+  'policy.version.commented': 'a reviewer commented on a managed policy version (no approval)',
   'policy.version.activated': 'a managed policy version took effect; the one before it was superseded',
   'policy.version.rolled_back': 'a managed policy was rolled back: a new version with the content of one that was active before took effect',
   'policy.policy.archived': 'a managed policy was archived: none of its versions is in force any more',

@@ -58,6 +58,7 @@ export const ROUTE_ACCESS: readonly RouteAccess[] = [
   { method: 'GET', url: '/api/v1/policies/:name/diff', roles: PEOPLE, scoping: "a role at (or below) one of the policy's scopes" },
   { method: 'POST', url: '/api/v1/policies/:name/versions/:n/submit', roles: POLICY_WRITERS, scoping: "the role must hold at every scope of the policy" },
   { method: 'POST', url: '/api/v1/policies/:name/versions/:n/approve', roles: POLICY_WRITERS, scoping: "the role must hold at every scope of the version; never by the person who wrote or submitted it" },
+  { method: 'POST', url: '/api/v1/policies/:name/versions/:n/comment', roles: POLICY_WRITERS, scoping: 'the role must hold at every scope of the version' },
   { method: 'POST', url: '/api/v1/policies/:name/versions/:n/activate', roles: POLICY_WRITERS, scoping: "the role must hold at every scope of the policy and of the version; the version needs its scopes' approvals" },
   { method: 'POST', url: '/api/v1/policies/:name/rollback', roles: POLICY_WRITERS, scoping: "the role must hold at every scope of the policy and of the restored version" },
   { method: 'GET', url: '/api/v1/tenant', roles: PEOPLE, scoping: "the caller's tenant" },

@@ -37,6 +37,8 @@ export interface PolicyService {
   put(c: Credential, name: string, source: string, ifMatch: number | null | undefined, path?: string): Promise<PolicyVersion>;
   submit(c: Credential, name: string, n: number): Promise<PolicyVersion>;
   approve(c: Credential, name: string, n: number, comment: string | undefined): Promise<PolicyVersion>;
+  /** A review comment that approves nothing (the author may answer, too). */
+  comment(c: Credential, name: string, n: number, comment: string): Promise<PolicyVersion>;
   activate(c: Credential, name: string, n: number, ifMatch: number | undefined): Promise<PolicyVersion>;
   rollback(c: Credential, name: string, to: number, ifMatch: number | undefined): Promise<PolicyVersion>;
   archive(c: Credential, name: string, ifMatch: number | undefined): Promise<PolicyRecord>;
@@ -163,7 +165,7 @@ export function createPolicyService(deps: PolicyServiceDeps): PolicyService {
     }
   };
 
-  const audit = async (c: Credential, type: 'policy.version.created' | 'policy.version.submitted' | 'policy.version.approved' | 'policy.version.activated' | 'policy.version.rolled_back' | 'policy.policy.archived', name: string, scopes: readonly string[], details: Record<string, unknown>) => {
+  const audit = async (c: Credential, type: 'policy.version.created' | 'policy.version.submitted' | 'policy.version.approved' | 'policy.version.commented' | 'policy.version.activated' | 'policy.version.rolled_back' | 'policy.policy.archived', name: string, scopes: readonly string[], details: Record<string, unknown>) => {
     await deps.audit.append([
       newAuditEvent(
         { tenantId: c.tenantId, scope: scopes[0] ?? c.tenantId, category: 'admin', type, severity: type === 'policy.version.created' ? 'info' : 'medium', outcome: 'success', actor: actorOf(c), target: { kind: 'policy', name }, details: { ...details, scopes: [...scopes] } },
@@ -273,6 +275,16 @@ export function createPolicyService(deps: PolicyServiceDeps): PolicyService {
       if (v.status !== 'in_review') throw new WardenError('policy.conflict', `version ${n} of policy \`${name}\` is ${v.status}; only a version in review can be approved`);
       await repo.review(c.tenantId, name, n, { reviewer: me, verdict: 'approve', ...(comment !== undefined ? { comment } : {}), createdAt: clock.now().toISOString() });
       await audit(c, 'policy.version.approved', name, scopes, { version: n, hash: v.hash, ...(comment !== undefined ? { comment } : {}) });
+      return versionOf(c, name, n);
+    },
+
+    async comment(c, name, n, comment) {
+      await readable(c, name);
+      const v = await versionOf(c, name, n);
+      const scopes = scopesOf(v.source);
+      if (!mayWrite(c, scopes)) throw forbidden(c, `commenting on policy \`${name}\``, scopes);
+      await repo.review(c.tenantId, name, n, { reviewer: personOf(c), verdict: 'comment', comment, createdAt: clock.now().toISOString() });
+      await audit(c, 'policy.version.commented', name, scopes, { version: n, hash: v.hash, comment });
       return versionOf(c, name, n);
     },
 

@@ -37,6 +37,7 @@ const DiffQuery = Type.Object({ from: Type.Integer({ minimum: 1, maximum: 2_147_
 const PutQuery = Type.Object({ path: Type.Optional(Type.String({ maxLength: 256, description: 'the file `warden policy pull` writes this policy to, relative (default `<name>.yaml`)' })) }, { additionalProperties: false });
 const ApproveBody = Type.Object({ comment: Type.Optional(Type.String({ maxLength: 4096 })) }, { additionalProperties: false });
 const checkApprove = compileValidator(ApproveBody);
+const CommentBody = Type.Object({ comment: Type.String({ minLength: 1, maxLength: 4096 }) }, { additionalProperties: false });
 const RollbackBody = Type.Object({ version: Type.Integer({ minimum: 1, maximum: 2_147_483_647, description: 'the version whose content becomes active again (it must have been active before)' }) }, { additionalProperties: false });
 const PolicyAnswer = Type.Object({ policy: PolicyRecordSchema, active: Type.Union([PolicyVersionSchema, Type.Null()]) });
 const DiffSchema = Type.Object({
@@ -243,6 +244,12 @@ export function policyRoutes(app: FastifyInstance, deps: { status: (tenantId: st
       }
       return service.approve(credentialOf(req), req.params.name, req.params.n, comment);
     },
+  );
+
+  app.post<{ Params: Static<typeof VersionParams>; Body: Static<typeof CommentBody> }>(
+    '/api/v1/policies/:name/versions/:n/comment',
+    { schema: { summary: 'a review comment on a version (approves nothing; the author may answer)', params: VersionParams, body: CommentBody, response: { 200: PolicyVersionSchema } } },
+    async (req) => service.comment(credentialOf(req), req.params.name, req.params.n, req.body.comment),
   );
 
   app.post<{ Params: Static<typeof VersionParams> }>(
