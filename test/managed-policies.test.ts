@@ -275,4 +275,31 @@ describe.skipIf(pgProblem !== undefined)('managed policies on PostgreSQL: two re
     await appA.close();
     await appB.close();
   });
+
+  it('two activations that each compile alone but not together, on two replicas at once: exactly one wins', async () => {
+    const appA = createServerApp(a);
+    const appB = createServerApp(b);
+    const tokens = await roleTokens(a);
+    const h = (role: Role) => ({ authorization: `Bearer ${tokens[role]}` });
+    const same = DENY_SHELL.replace('name: no-shell', 'name: twin');
+    for (const name of ['twin-a', 'twin-b']) {
+      expect((await appA.inject({ method: 'PUT', url: `/api/v1/policies/${name}`, headers: yaml(h('policy_author')), payload: same })).statusCode).toBe(201);
+      await appA.inject({ method: 'POST', url: `/api/v1/policies/${name}/versions/1/submit`, headers: h('policy_author') });
+      await appA.inject({ method: 'POST', url: `/api/v1/policies/${name}/versions/1/approve`, headers: h('admin') });
+    }
+    const [ra, rb] = await Promise.all([
+      appA.inject({ method: 'POST', url: '/api/v1/policies/twin-a/versions/1/activate', headers: h('policy_author') }),
+      appB.inject({ method: 'POST', url: '/api/v1/policies/twin-b/versions/1/activate', headers: h('policy_author') }),
+    ]);
+    expect([ra.statusCode, rb.statusCode].sort()).toEqual([200, 422]);
+    const loser = ra.statusCode === 422 ? ra : rb;
+    expect(loser.json().error.message).toContain('duplicate');
+    // Both replicas serve a set that compiled, with the winner in it.
+    for (const app of [appA, appB]) {
+      const d = (await app.inject({ method: 'POST', url: '/api/v1/decide', headers: h('enforcer'), payload: SHELL })).json();
+      expect(d.effect).toBe('deny');
+    }
+    await appA.close();
+    await appB.close();
+  });
 });

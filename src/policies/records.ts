@@ -80,6 +80,13 @@ export interface NewVersion {
   rollbackOf?: number;
 }
 
+/**
+ * Checks, inside the transaction that changes what is active, the tenant's active sources as they
+ * will be once it commits; throwing rolls the change back. Changes of one tenant's active set are
+ * serialized, so two activations that each compile alone can never together leave a set that does not.
+ */
+export type ActiveCheck = (active: readonly ActiveSource[]) => void;
+
 /** Where managed policies are kept (src/store implements it). Every method acts in one tenant. */
 export interface PolicyRepo {
   list(tenantId: string): Promise<PolicyRecord[]>;
@@ -87,7 +94,7 @@ export interface PolicyRepo {
   versions(tenantId: string, name: string): Promise<PolicyVersion[]>;
   version(tenantId: string, name: string, n: number): Promise<PolicyVersion | undefined>;
   /** Creates the next version (and the policy on its first); refused as stale when `expectLatest` does not hold. */
-  createVersion(tenantId: string, v: NewVersion): Promise<{ number: number; release: string | undefined }>;
+  createVersion(tenantId: string, v: NewVersion, check?: ActiveCheck): Promise<{ number: number; release: string | undefined }>;
   /** Moves a version from one of `from` to `to`; false when it was in none of them (a concurrent change). */
   transition(tenantId: string, name: string, n: number, from: readonly VersionStatus[], to: VersionStatus, by: string, now: Date): Promise<boolean>;
   /** Records a review; a second approval by one reviewer is kept once. */
@@ -97,9 +104,9 @@ export interface PolicyRepo {
    * tenant's release, in one transaction; refused as stale when `expectLatest` does not hold or n
    * is no longer in one of `from`.
    */
-  activate(tenantId: string, name: string, n: number, from: readonly VersionStatus[], by: string, now: Date, expectLatest: number | undefined): Promise<{ release: string }>;
+  activate(tenantId: string, name: string, n: number, from: readonly VersionStatus[], by: string, now: Date, expectLatest: number | undefined, check?: ActiveCheck): Promise<{ release: string }>;
   /** Archives the policy: no version stays active; history is kept. */
-  archive(tenantId: string, name: string, by: string, now: Date, expectLatest: number | undefined): Promise<{ release: string }>;
+  archive(tenantId: string, name: string, by: string, now: Date, expectLatest: number | undefined, check?: ActiveCheck): Promise<{ release: string }>;
   /** Active sources, of one tenant or all. */
   activeSources(tenantId?: string): Promise<ActiveSource[]>;
   /** Every tenant's release (the hash of its active versions). */

@@ -4,7 +4,7 @@ import { actorOf, holdsAt, readableScopes, type Credential, type Role } from '..
 import { replayDecisions, type ReplayReport } from './replay.js';
 import { ancestry, isUnder, loadPolicySources, type PolicySet } from '../policy/index.js';
 import { diffVersions, type PolicyDiff } from './diff.js';
-import type { PolicyRecord, PolicyRepo, PolicyVersion, VersionStatus } from './records.js';
+import type { ActiveCheck, PolicyRecord, PolicyRepo, PolicyVersion, VersionStatus } from './records.js';
 import { sourceHash } from './release.js';
 import type { FileSets, TenantPolicySets } from './tenant-sets.js';
 
@@ -174,11 +174,17 @@ export function createPolicyService(deps: PolicyServiceDeps): PolicyService {
     ]);
   };
 
-  /** Refuses an activation whose set would not compile with the tenant's files and other active policies. */
-  const checkCandidate = async (c: Credential, v: PolicyVersion) => {
-    const r = await sets.candidate(c.tenantId, [{ tenantId: c.tenantId, name: v.name, number: v.number, hash: v.hash, path: v.path, source: v.source }]);
-    if (!r.set) throw new PolicyInvalid(`version ${v.number} of policy \`${v.name}\` does not compile with the policies in force: ${r.errors.join('; ')}`, r.errors.map((m) => ({ path: '', message: m })));
-  };
+  /**
+   * Refuses, inside the transaction that changes the active set, a set that would not compile with
+   * the tenant's files and its other active policies (the repo serializes a tenant's changes, so a
+   * concurrent activation is checked against this one, not beside it).
+   */
+  const compiles =
+    (what: string): ActiveCheck =>
+    (active) => {
+      const r = sets.compileWith(active);
+      if (!r.set) throw new PolicyInvalid(`${what} would leave policies that do not compile: ${r.errors.join('; ')}`, r.errors.map((m) => ({ path: '', message: m })));
+    };
 
   const required = (set: PolicySet, scopes: readonly string[]) => {
     let n = 1;
@@ -302,8 +308,7 @@ export function createPolicyService(deps: PolicyServiceDeps): PolicyService {
           help: 'another person with `policy_author`, `admin` or `owner` at its scopes approves it with `POST .../approve`',
         });
       }
-      await checkCandidate(c, v);
-      const { release } = await repo.activate(c.tenantId, name, n, from, personOf(c), clock.now(), ifMatch);
+      const { release } = await repo.activate(c.tenantId, name, n, from, personOf(c), clock.now(), ifMatch, compiles(`activating version ${n} of policy \`${name}\``));
       await sets.refresh(c.tenantId);
       await audit(c, 'policy.version.activated', name, scopes, { version: n, hash: v.hash, previous: p.activeVersion, release, approvals, required: need });
       return versionOf(c, name, n);
@@ -316,10 +321,11 @@ export function createPolicyService(deps: PolicyServiceDeps): PolicyService {
       if (target.activatedAt === undefined) throw new WardenError('policy.conflict', `version ${to} of policy \`${name}\` was never active, so it cannot be rolled back to`, { help: 'submit it for review instead' });
       const scopes = scopesOf(target.source);
       if (!mayWrite(c, scopes)) throw forbidden(c, `rolling back policy \`${name}\``, scopes);
-      await checkCandidate(c, target);
-      const { number, release } = await repo.createVersion(c.tenantId, {
-        name, source: target.source, hash: target.hash, path: target.path, scopes, author: personOf(c), now: clock.now(), expectLatest: ifMatch, status: 'active', rollbackOf: to,
-      });
+      const { number, release } = await repo.createVersion(
+        c.tenantId,
+        { name, source: target.source, hash: target.hash, path: target.path, scopes, author: personOf(c), now: clock.now(), expectLatest: ifMatch, status: 'active', rollbackOf: to },
+        compiles(`rolling policy \`${name}\` back to version ${to}`),
+      );
       await sets.refresh(c.tenantId);
       await audit(c, 'policy.version.rolled_back', name, scopes, { version: number, rollbackOf: to, previous: p.activeVersion, hash: target.hash, release });
       return versionOf(c, name, number);
@@ -328,7 +334,7 @@ export function createPolicyService(deps: PolicyServiceDeps): PolicyService {
     async archive(c, name, ifMatch) {
       readOnly(name);
       const p = await writable(c, name, `archiving policy \`${name}\``);
-      const { release } = await repo.archive(c.tenantId, name, personOf(c), clock.now(), ifMatch);
+      const { release } = await repo.archive(c.tenantId, name, personOf(c), clock.now(), ifMatch, compiles(`archiving policy \`${name}\``));
       await sets.refresh(c.tenantId);
       await audit(c, 'policy.policy.archived', name, p.scopes, { previous: p.activeVersion, release });
       return (await repo.get(c.tenantId, name))!;

@@ -41,6 +41,8 @@ export interface TenantPolicySets {
   status(tenantId: string): TenantSetStatus;
   /** Rebuilds one tenant's set (or every tenant's) from the store; resolves when it is in force. */
   refresh(tenantId?: string): Promise<void>;
+  /** Compiles the file policies with exactly these active sources: what a tenant's set would be. */
+  compileWith(active: readonly ActiveSource[]): { set: PolicySet | undefined; errors: string[] };
   /** Compiles the set a tenant would have with each of `replacements` in place of its managed policy of that name (added where there is none). */
   candidate(tenantId: string, replacements: readonly ActiveSource[]): Promise<{ set: PolicySet | undefined; errors: string[] }>;
   close(): Promise<void>;
@@ -149,6 +151,10 @@ export async function createTenantPolicySets(opts: Options): Promise<TenantPolic
       return { version: set.version, loadedAt: s?.loadedAt ?? fileLoadedAt, policies: set.policies, lastError: s?.lastError ?? opts.files.status?.().lastError };
     },
     refresh,
+    compileWith(active) {
+      const r = compile(active);
+      return { set: r.set, errors: r.diagnostics.filter((d) => d.severity === 'error').map(formatDiagnostic) };
+    },
     async candidate(tenantId, replacements) {
       const replaced = new Set(replacements.map((r) => r.name));
       const current = (await opts.repo.activeSources(tenantId)).filter((a) => !replaced.has(a.name));

@@ -1,6 +1,6 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { WardenError } from '../domain/index.js';
-import type { ActiveSource, NewVersion, PolicyRecord, PolicyRepo, PolicyVersion, Review, VersionStatus } from '../policies/records.js';
+import type { ActiveCheck, ActiveSource, NewVersion, PolicyRecord, PolicyRepo, PolicyVersion, Review, VersionStatus } from '../policies/records.js';
 import { releaseOf } from '../policies/release.js';
 import type { Schema } from './schema.js';
 import { withTenant } from './tenant-scope.js';
@@ -87,10 +87,20 @@ function toVersion(r: VersionRow, reviews: readonly ReviewRow[]): PolicyVersion 
 
 const VERSION_COLUMNS = sql.raw('name, number, source, hash, path, author, created_at, status, rollback_of, submitted_by, submitted_at, activated_by, activated_at');
 
-/** The tenant's release recomputed from its active versions, stored, and announced to every replica. */
-async function bumpRelease(trx: Transaction<Schema>, tenantId: string, now: Date): Promise<string> {
-  const { rows } = await sql<{ name: string; number: number; hash: string }>`
-    SELECT name, number, hash FROM policy_versions WHERE tenant_id = ${tenantId} AND status = 'active'`.execute(trx);
+/**
+ * Serializes the changes of one tenant's active set: the release row is created if missing and
+ * locked, so a second activation waits for the first to commit and then checks against it.
+ */
+async function lockRelease(trx: Transaction<Schema>, tenantId: string, now: Date): Promise<void> {
+  await sql`INSERT INTO policy_releases (tenant_id, release, changed_at) VALUES (${tenantId}, ${releaseOf([])}, ${now.toISOString()}) ON CONFLICT (tenant_id) DO NOTHING`.execute(trx);
+  await sql`SELECT release FROM policy_releases WHERE tenant_id = ${tenantId} FOR UPDATE`.execute(trx);
+}
+
+/** The tenant's release recomputed from its active versions (checked first), stored, and announced to every replica. */
+async function bumpRelease(trx: Transaction<Schema>, tenantId: string, now: Date, check: ActiveCheck | undefined): Promise<string> {
+  const { rows } = await sql<{ name: string; number: number; hash: string; path: string; source: string }>`
+    SELECT name, number, hash, path, source FROM policy_versions WHERE tenant_id = ${tenantId} AND status = 'active' ORDER BY name`.execute(trx);
+  check?.(rows.map((r) => ({ tenantId, ...r })));
   const release = releaseOf(rows);
   await sql`INSERT INTO policy_releases (tenant_id, release, changed_at) VALUES (${tenantId}, ${release}, ${now.toISOString()})
             ON CONFLICT (tenant_id) DO UPDATE SET release = EXCLUDED.release, changed_at = EXCLUDED.changed_at`.execute(trx);
@@ -148,9 +158,10 @@ export function createPolicyRepo(db: Kysely<Schema>): PolicyRepo {
       });
     },
 
-    async createVersion(tenantId, v: NewVersion) {
+    async createVersion(tenantId, v: NewVersion, check) {
       try {
         return await withTenant(db, tenantId, async (trx) => {
+          if (v.status === 'active') await lockRelease(trx, tenantId, v.now);
           const latest = await lockLatest(trx, tenantId, v.name, v.expectLatest);
           const number = (latest ?? 0) + 1;
           const now = v.now.toISOString();
@@ -169,7 +180,7 @@ export function createPolicyRepo(db: Kysely<Schema>): PolicyRepo {
                             ${v.status === 'active' ? v.author : null}, ${v.status === 'active' ? now : null})`.execute(trx);
           if (v.status !== 'active') return { number, release: undefined };
           await sql`UPDATE policies SET active_version = ${number}, scopes = ${scopes}, archived_at = NULL WHERE tenant_id = ${tenantId} AND name = ${v.name}`.execute(trx);
-          return { number, release: await bumpRelease(trx, tenantId, v.now) };
+          return { number, release: await bumpRelease(trx, tenantId, v.now, check) };
         });
       } catch (err) {
         // Two first versions of one name at once: the loser saw "does not exist" and is now stale.
@@ -195,11 +206,12 @@ export function createPolicyRepo(db: Kysely<Schema>): PolicyRepo {
       });
     },
 
-    async activate(tenantId, name, n, from, by, now, expectLatest) {
+    async activate(tenantId, name, n, from, by, now, expectLatest, check) {
       return withTenant(db, tenantId, async (trx) => {
+        await lockRelease(trx, tenantId, now);
         const latest = await lockLatest(trx, tenantId, name, expectLatest);
         if (latest === undefined) throw stale(name, expectLatest, undefined);
-        const { rows } = await sql<{ status: VersionStatus; scopes: string }>`
+        const { rows } = await sql<{ status: VersionStatus }>`
           SELECT status FROM policy_versions WHERE tenant_id = ${tenantId} AND name = ${name} AND number = ${n} FOR UPDATE`.execute(trx);
         const status = rows[0]?.status;
         if (status === undefined || !from.includes(status)) {
@@ -208,17 +220,18 @@ export function createPolicyRepo(db: Kysely<Schema>): PolicyRepo {
         await sql`UPDATE policy_versions SET status = 'superseded' WHERE tenant_id = ${tenantId} AND name = ${name} AND status = 'active'`.execute(trx);
         await sql`UPDATE policy_versions SET status = 'active', activated_by = ${by}, activated_at = ${now.toISOString()} WHERE tenant_id = ${tenantId} AND name = ${name} AND number = ${n}`.execute(trx);
         await sql`UPDATE policies SET active_version = ${n}, archived_at = NULL, updated_at = ${now.toISOString()} WHERE tenant_id = ${tenantId} AND name = ${name}`.execute(trx);
-        return { release: await bumpRelease(trx, tenantId, now) };
+        return { release: await bumpRelease(trx, tenantId, now, check) };
       });
     },
 
-    async archive(tenantId, name, _by, now, expectLatest) {
+    async archive(tenantId, name, _by, now, expectLatest, check) {
       return withTenant(db, tenantId, async (trx) => {
+        await lockRelease(trx, tenantId, now);
         const latest = await lockLatest(trx, tenantId, name, expectLatest);
         if (latest === undefined) throw stale(name, expectLatest, undefined);
         await sql`UPDATE policy_versions SET status = 'archived' WHERE tenant_id = ${tenantId} AND name = ${name} AND status IN ('active', 'draft', 'in_review')`.execute(trx);
         await sql`UPDATE policies SET active_version = NULL, archived_at = ${now.toISOString()}, updated_at = ${now.toISOString()} WHERE tenant_id = ${tenantId} AND name = ${name}`.execute(trx);
-        return { release: await bumpRelease(trx, tenantId, now) };
+        return { release: await bumpRelease(trx, tenantId, now, check) };
       });
     },
 
