@@ -59,8 +59,11 @@ export interface ColumnMismatch {
  */
 export interface StoredEvent {
   stored: true;
-  /** The canonical text: every member of the event but `integrity.hash`. */
-  body: string;
+  /**
+   * The canonical text: every member of the event but `integrity.hash`; or its UTF-8 bytes as
+   * the database sent them, which spares decoding a text only hashed.
+   */
+  body: string | Uint8Array;
   id: string;
   tenantId: string;
   integrity: { seq: number; prevHash: string; hash: string };

@@ -11,6 +11,7 @@ import type { AuditEvent } from '../domain/audit-event.js';
 import { WardenError } from '../domain/errors.js';
 import { parseInstant } from '../domain/instant.js';
 import { appendByCopy, HEAD_LOCK, type CopyAppend, type HeadRow } from './audit-copy.js';
+import { copiedChain } from './audit-chain-copy.js';
 import { decodeAuditCursor, encodeAuditCursor } from './audit-cursor.js';
 import { ensurePartitions, missingMonths } from './audit-partitions.js';
 import type { Schema } from './schema.js';
@@ -225,14 +226,49 @@ export function createAuditRepo(database: { db: Kysely<Schema>; pool?: pg.Pool |
       // Rows whose columns the reader could not confirm against their body, by their chain_seq column.
       const suspects: string[] = [];
       let complete = false;
+      const readRow = (r: ChainRow) => (r.body === null ? legacyEntry(tenantId, r) : storedEntry(tenantId, r as ChainRow & { body: string }));
+      // PostgreSQL: the events by one binary COPY, merged with the stubs read by keyset.
+      async function* copied(p: pg.Pool): AsyncIterable<VerifyEntry> {
+        const stubs = stubBatches(db, tenantId, 0, Number.MAX_SAFE_INTEGER, opts.batchSize ?? 2000);
+        let batch: ChainRow[] = [];
+        let at = 0;
+        let more = true;
+        // The next stub, when one is left; equal numbers (only after tampering) yield the event first, as mergeBySeq does.
+        const nextStub = async (): Promise<ChainRow | undefined> => {
+          while (at === batch.length && more) {
+            const n = await stubs.next();
+            if (n.done) more = false;
+            else [batch, at] = [n.value, 0];
+          }
+          return batch[at];
+        };
+        for await (const { entries: events, seqs } of copiedChain(p, tenantId, readRow, suspects)) {
+          for (let k = 0; k < events.length; k++) {
+            for (let s = await nextStub(); s && Number(s.seq) < seqs[k]!; s = await nextStub()) {
+              at++;
+              yield stubOf(tenantId, s);
+            }
+            yield events[k]!;
+          }
+        }
+        for (let s = await nextStub(); s; s = await nextStub()) {
+          at++;
+          yield stubOf(tenantId, s);
+        }
+        complete = true;
+      }
       async function* entries(): AsyncIterable<VerifyEntry> {
+        if (pool) {
+          yield* copied(pool);
+          return;
+        }
         for await (const rows of chainRows(db, tenantId, undefined, undefined, opts.batchSize ?? 2000, true)) {
           for (const r of rows) {
             if (r.stub) {
               yield stubOf(tenantId, r);
               continue;
             }
-            const { entry, confirmed } = r.body === null ? legacyEntry(tenantId, r) : storedEntry(tenantId, r as ChainRow & { body: string });
+            const { entry, confirmed } = readRow(r);
             if (!confirmed) suspects.push(r.seq);
             yield entry;
           }
@@ -390,17 +426,21 @@ async function* chainRows(db: Kysely<Schema>, tenantId: string, fromSeq: number 
     from,
     size,
   );
-  const stubs = keyset(
-    (after) =>
+  yield* mergeBySeq(events, stubBatches(db, tenantId, from, to, size));
+}
+
+/** A tenant's retention stubs with `after < chain_seq <= to`, in batches in sequence order. */
+function stubBatches(db: Kysely<Schema>, tenantId: string, after: number, to: number, size: number): AsyncGenerator<ChainRow[]> {
+  return keyset(
+    (from) =>
       sql<ChainRow>`
         SELECT true AS stub, chain_seq::text AS seq, id::text AS id, prev_hash, hash, NULL AS body, NULL AS event, removed_by::text AS removed_by,
                category, ${US_TIME('time')} AS time, scope
-        FROM audit_tombstones WHERE tenant_id = ${tenantId} AND chain_seq > ${after} AND chain_seq <= ${to}
+        FROM audit_tombstones WHERE tenant_id = ${tenantId} AND chain_seq > ${from} AND chain_seq <= ${to}
         ORDER BY chain_seq LIMIT ${size}`.execute(db).then((r) => r.rows),
-    from,
+    after,
     size,
   );
-  yield* mergeBySeq(events, stubs);
 }
 
 /** Two batch streams, each in sequence order, as one; equal numbers (only after tampering) come from `a` first. */
