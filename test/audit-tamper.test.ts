@@ -52,10 +52,15 @@ for (const dialect of all) {
       // must find the same.
       const verify = async (tenant = 'default') => {
         const common = async () => ({ head: await repo.head(tenant), checkpoints: await repo.listCheckpoints(tenant), evidence: await repo.evidence(tenant) });
-        const stored = repo.storedChain(tenant, { batchSize: 7 });
+        const stored = repo.storedChain(tenant, { batchSize: 7, thread: false });
         const fast = await verifyChain(stored.entries, { ...(await common()), columnMismatches: () => stored.columnMismatches(100) });
         const parsed = await verifyChain(repo.streamChain(tenant), { ...(await common()), columnMismatches: await repo.columnMismatches(tenant, 100) });
         expect(fast).toEqual(parsed);
+        if (dialect.name === 'postgres') {
+          // Read in a second thread, as long chains are.
+          const threaded = repo.storedChain(tenant, { batchSize: 7, thread: true });
+          expect(await verifyChain(threaded.entries, { ...(await common()), columnMismatches: () => threaded.columnMismatches(100) })).toEqual(fast);
+        }
         return fast;
       };
       const db = f.database.db;

@@ -11,7 +11,7 @@ import type { AuditEvent } from '../domain/audit-event.js';
 import { WardenError } from '../domain/errors.js';
 import { parseInstant } from '../domain/instant.js';
 import { appendByCopy, HEAD_LOCK, type CopyAppend, type HeadRow } from './audit-copy.js';
-import { copiedChain } from './audit-chain-copy.js';
+import { copiedBatches, unpack, workerBatches } from './audit-chain-copy.js';
 import { decodeAuditCursor, encodeAuditCursor } from './audit-cursor.js';
 import { ensurePartitions, missingMonths } from './audit-partitions.js';
 import type { Schema } from './schema.js';
@@ -108,6 +108,24 @@ function eventOf(row: { id: string; body: string | null; event: unknown; hash: s
   const event = e as AuditEvent;
   if (row.body !== null) event.integrity = { ...(event.integrity as { seq: number; prevHash: string }), hash: row.hash };
   return event;
+}
+
+/** From this many events a chain is read and checked in a second thread while this one hashes and links. */
+const THREAD_MIN_EVENTS = 50_000;
+
+/** The pool's connection settings, when they can be handed to a thread (a password function cannot). */
+function readerConnection(pool: pg.Pool): pg.ClientConfig | undefined {
+  const o = pool.options;
+  const config: pg.ClientConfig = {};
+  for (const key of ['connectionString', 'host', 'port', 'user', 'password', 'database', 'ssl', 'connectionTimeoutMillis', 'application_name', 'options'] as const) {
+    if (o[key] !== undefined) (config as Record<string, unknown>)[key] = o[key];
+  }
+  try {
+    structuredClone(config);
+    return config;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Rows the reader could not confirm beyond this many are checked by one pass over the whole chain. */
@@ -228,36 +246,47 @@ export function createAuditRepo(database: { db: Kysely<Schema>; pool?: pg.Pool |
       let complete = false;
       const readRow = (r: ChainRow) => (r.body === null ? legacyEntry(tenantId, r) : storedEntry(tenantId, r as ChainRow & { body: string }));
       // PostgreSQL: the events by one binary COPY, merged with the stubs read by keyset.
-      async function* copied(p: pg.Pool): AsyncIterable<VerifyEntry> {
+      async function* copied(p: pg.Pool): AsyncIterable<readonly VerifyEntry[]> {
         const stubs = stubBatches(db, tenantId, 0, Number.MAX_SAFE_INTEGER, opts.batchSize ?? 2000);
         let batch: ChainRow[] = [];
         let at = 0;
         let more = true;
-        // The next stub, when one is left; equal numbers (only after tampering) yield the event first, as mergeBySeq does.
-        const nextStub = async (): Promise<ChainRow | undefined> => {
+        // After it, a stub is at `at` unless none is left: the merge below awaits only for a new batch of stubs.
+        const fill = async () => {
           while (at === batch.length && more) {
             const n = await stubs.next();
             if (n.done) more = false;
             else [batch, at] = [n.value, 0];
           }
-          return batch[at];
         };
-        for await (const { entries: events, seqs } of copiedChain(p, tenantId, readRow, suspects)) {
-          for (let k = 0; k < events.length; k++) {
-            for (let s = await nextStub(); s && Number(s.seq) < seqs[k]!; s = await nextStub()) {
-              at++;
-              yield stubOf(tenantId, s);
-            }
-            yield events[k]!;
+        await fill();
+        const thread = opts.thread ?? (await repo.head(tenantId)).seq >= THREAD_MIN_EVENTS;
+        const connection = thread ? readerConnection(p) : undefined;
+        for await (const packed of connection ? workerBatches(connection, tenantId) : copiedBatches(p, tenantId)) {
+          const { entries: events, seqs } = unpack(packed, tenantId, readRow, suspects);
+          if (at === batch.length) {
+            yield events;
+            continue;
           }
+          // Stubs numbered before an event come first; equal numbers (only after tampering) yield the event first, as mergeBySeq does.
+          const out: VerifyEntry[] = [];
+          for (let k = 0; k < events.length; k++) {
+            while (at < batch.length && Number(batch[at]!.seq) < seqs[k]!) {
+              out.push(stubOf(tenantId, batch[at++]!));
+              await fill();
+            }
+            out.push(events[k]!);
+          }
+          yield out;
         }
-        for (let s = await nextStub(); s; s = await nextStub()) {
-          at++;
-          yield stubOf(tenantId, s);
+        while (at < batch.length) {
+          yield batch.slice(at).map((r) => stubOf(tenantId, r));
+          at = batch.length;
+          await fill();
         }
         complete = true;
       }
-      async function* entries(): AsyncIterable<VerifyEntry> {
+      async function* entries(): AsyncIterable<VerifyEntry | readonly VerifyEntry[]> {
         if (pool) {
           yield* copied(pool);
           return;
