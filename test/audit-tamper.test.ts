@@ -135,6 +135,23 @@ for (const dialect of all) {
       expect(r.firstBadSeq).toBe(2);
     });
 
+    it('names a forged stub, a gap and a moved row where the reader\'s batches (1024 rows) meet', async () => {
+      const { db, writer, verify, seal } = await setup();
+      await writer.append(Array.from({ length: 1100 }, (_, i) => ev(1, i)));
+      await seal();
+      expect((await verify()).ok).toBe(true);
+      await sql`
+        WITH gone AS (DELETE FROM audit_events WHERE chain_seq = 1024 RETURNING tenant_id, chain_seq, id, category, time, scope, prev_hash, hash)
+        INSERT INTO audit_tombstones (tenant_id, chain_seq, id, category, time, scope, prev_hash, hash) SELECT * FROM gone`.execute(db);
+      await sql`DELETE FROM audit_events WHERE chain_seq = 1025`.execute(db);
+      // Read last, out of order, and named by its body's number.
+      await sql`UPDATE audit_events SET chain_seq = 5000 WHERE chain_seq = 1023`.execute(db);
+      const r = await verify();
+      const found = r.findings.map((f) => [f.kind, f.seq]);
+      expect(found).toEqual(expect.arrayContaining([['deleted', 1024], ['deleted', 1025], ['reordered', 1023], ['column', 1023]]));
+      expect(r.firstBadSeq).toBe(1023);
+    });
+
     it('names the deleted row inside a checkpoint, not the checkpoint', async () => {
       const { db, writer, verify, seal } = await setup();
       await writer.append(Array.from({ length: 25 }, (_, i) => ev(1, i)));
