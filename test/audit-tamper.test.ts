@@ -152,6 +152,22 @@ for (const dialect of all) {
       expect(r.firstBadSeq).toBe(1023);
     });
 
+    it('names a NULL column where its constraint was dropped', async () => {
+      const { db, writer, verify, seal } = await setup();
+      await writer.append(Array.from({ length: 12 }, (_, i) => ev(1, i)));
+      await seal();
+      await sql`ALTER TABLE audit_events ALTER COLUMN logged_at DROP NOT NULL, ALTER COLUMN id DROP NOT NULL`.execute(db);
+      await sql`UPDATE audit_events SET logged_at = NULL WHERE chain_seq = 3`.execute(db);
+      await sql`UPDATE audit_events SET id = NULL WHERE chain_seq = 5`.execute(db);
+      const r = await verify();
+      expect(r.findings).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ kind: 'column', seq: 3, message: expect.stringContaining('`logged_at`') }),
+          expect.objectContaining({ kind: 'column', seq: 5, message: expect.stringContaining('`id`') }),
+        ]),
+      );
+    });
+
     it('names the deleted row inside a checkpoint, not the checkpoint', async () => {
       const { db, writer, verify, seal } = await setup();
       await writer.append(Array.from({ length: 25 }, (_, i) => ev(1, i)));

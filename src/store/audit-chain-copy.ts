@@ -212,7 +212,9 @@ export class Packer {
   }
 
   add(buf: Buffer, at: Int32Array): void {
-    if (at[2 * C.seq + 1] !== 8 || at[2 * C.id + 1] !== 16 || at[2 * C.time + 1] !== 8 || at[2 * C.loggedAt + 1] !== 8) throw unreadable('a bigint, uuid or timestamptz column has the wrong size');
+    // NULL (-1) only where a constraint was dropped: such a row is read as text, as before.
+    const sized = (c: number, n: number) => at[2 * c + 1] === n || at[2 * c + 1] === -1;
+    if (at[2 * C.seq + 1] !== 8 || !sized(C.id, 16) || !sized(C.time, 8) || !sized(C.loggedAt, 8)) throw unreadable('a bigint, uuid or timestamptz column has the wrong size');
     const columnSeq = int8At(buf, at[2 * C.seq]!);
     const kind = checkRow(buf, at, this.tenant, columnSeq);
     const bodyStart = at[2 * C.body]!;
@@ -247,7 +249,6 @@ export class Packer {
     index[x + 1] = p;
     index[x + 2] = p + bodyLen;
     let q = p + bodyLen;
-    if (hashLen < 0) throw unreadable('a row has no hash');
     buf.copy(bytes, q, at[2 * C.hash]!, at[2 * C.hash]! + hashLen);
     index[x + 3] = q;
     index[x + 4] = q + hashLen;
@@ -371,7 +372,7 @@ function decoded(buf: Buffer, at: Int32Array): CopiedRow {
   return {
     stub: false,
     seq: seqText(buf, at),
-    id: uuidText(buf, at[2 * C.id]!),
+    id: (at[2 * C.id + 1] === -1 ? null : uuidText(buf, at[2 * C.id]!))!,
     prev_hash: t(C.prevHash)!,
     hash: t(C.hash)!,
     body: t(C.body),
@@ -379,9 +380,9 @@ function decoded(buf: Buffer, at: Int32Array): CopiedRow {
     event: event === null ? null : (JSON.parse(event) as AuditEvent),
     removed_by: null,
     category: t(C.category),
-    time: timeText(buf, at[2 * C.time]!),
+    time: at[2 * C.time + 1] === -1 ? null : timeText(buf, at[2 * C.time]!),
     scope: t(C.scope),
-    logged_at: timeText(buf, at[2 * C.loggedAt]!),
+    logged_at: at[2 * C.loggedAt + 1] === -1 ? null : timeText(buf, at[2 * C.loggedAt]!),
     type: t(C.type),
     outcome: t(C.outcome),
     action_kind: t(C.actionKind),
@@ -404,6 +405,7 @@ let bodySeq = 0;
 function checkRow(buf: Buffer, at: Int32Array, tenant: Buffer, columnSeq: number): number {
   const start = at[2 * C.body]!;
   const len = at[2 * C.body + 1]!;
+  if (at[2 * C.hash + 1]! < 0 || at[2 * C.id + 1]! < 0 || at[2 * C.time + 1]! < 0 || at[2 * C.loggedAt + 1]! < 0) return SLOW;
   if (len < 0 || !scanBody(buf, start, start + len)) return SLOW;
   for (let f = 0; f < BODY_KIND.length; f++) if (BODY_KIND[f] === ESCAPED) return SLOW;
   // Readable: a whole-number seq as canonical JSON prints it, and a prevHash string.
