@@ -52,10 +52,15 @@ for (const dialect of all) {
       // must find the same.
       const verify = async (tenant = 'default') => {
         const common = async () => ({ head: await repo.head(tenant), checkpoints: await repo.listCheckpoints(tenant), evidence: await repo.evidence(tenant) });
-        const stored = repo.storedChain(tenant, { batchSize: 7 });
+        const stored = repo.storedChain(tenant, { batchSize: 7, thread: false });
         const fast = await verifyChain(stored.entries, { ...(await common()), columnMismatches: () => stored.columnMismatches(100) });
         const parsed = await verifyChain(repo.streamChain(tenant), { ...(await common()), columnMismatches: await repo.columnMismatches(tenant, 100) });
         expect(fast).toEqual(parsed);
+        if (dialect.name === 'postgres') {
+          // Read in a second thread, as long chains are.
+          const threaded = repo.storedChain(tenant, { batchSize: 7, thread: true });
+          expect(await verifyChain(threaded.entries, { ...(await common()), columnMismatches: () => threaded.columnMismatches(100) })).toEqual(fast);
+        }
         return fast;
       };
       const db = f.database.db;
@@ -128,6 +133,39 @@ for (const dialect of all) {
       expect(r.findings).toContainEqual(expect.objectContaining({ kind: 'deleted', seq: movedTenant[0] }));
       expect((await verify('tampered')).findings).toContainEqual(expect.objectContaining({ kind: 'column', seq: movedTenant[0], message: expect.stringContaining('`tenant_id`') }));
       expect(r.firstBadSeq).toBe(2);
+    });
+
+    it('names a forged stub, a gap and a moved row where the reader\'s batches (1024 rows) meet', async () => {
+      const { db, writer, verify, seal } = await setup();
+      await writer.append(Array.from({ length: 1100 }, (_, i) => ev(1, i)));
+      await seal();
+      expect((await verify()).ok).toBe(true);
+      await sql`
+        WITH gone AS (DELETE FROM audit_events WHERE chain_seq = 1024 RETURNING tenant_id, chain_seq, id, category, time, scope, prev_hash, hash)
+        INSERT INTO audit_tombstones (tenant_id, chain_seq, id, category, time, scope, prev_hash, hash) SELECT * FROM gone`.execute(db);
+      await sql`DELETE FROM audit_events WHERE chain_seq = 1025`.execute(db);
+      // Read last, out of order, and named by its body's number.
+      await sql`UPDATE audit_events SET chain_seq = 5000 WHERE chain_seq = 1023`.execute(db);
+      const r = await verify();
+      const found = r.findings.map((f) => [f.kind, f.seq]);
+      expect(found).toEqual(expect.arrayContaining([['deleted', 1024], ['deleted', 1025], ['reordered', 1023], ['column', 1023]]));
+      expect(r.firstBadSeq).toBe(1023);
+    });
+
+    it('names a NULL column where its constraint was dropped', async () => {
+      const { db, writer, verify, seal } = await setup();
+      await writer.append(Array.from({ length: 12 }, (_, i) => ev(1, i)));
+      await seal();
+      await sql`ALTER TABLE audit_events ALTER COLUMN logged_at DROP NOT NULL, ALTER COLUMN id DROP NOT NULL`.execute(db);
+      await sql`UPDATE audit_events SET logged_at = NULL WHERE chain_seq = 3`.execute(db);
+      await sql`UPDATE audit_events SET id = NULL WHERE chain_seq = 5`.execute(db);
+      const r = await verify();
+      expect(r.findings).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ kind: 'column', seq: 3, message: expect.stringContaining('`logged_at`') }),
+          expect.objectContaining({ kind: 'column', seq: 5, message: expect.stringContaining('`id`') }),
+        ]),
+      );
     });
 
     it('names the deleted row inside a checkpoint, not the checkpoint', async () => {

@@ -64,10 +64,10 @@ export function str(s: string): string {
 }
 
 // crypto.hash (Node 20.12+) skips the Hash object: about three times faster on 1 KiB inputs.
-const sha256Hex: (text: string) => string =
+const sha256Hex: (text: string | Uint8Array) => string =
   typeof oneShotHash === 'function' ? (text) => oneShotHash('sha256', text, 'hex') : (text) => createHash('sha256').update(text).digest('hex');
 
-/** `sha256:` + hex SHA-256 of a text's UTF-8 bytes: the chain's hash of a canonical body. */
-export function sha256Of(text: string): string {
+/** `sha256:` + hex SHA-256 of a text's UTF-8 bytes (or of those bytes as stored): the chain's hash of a canonical body. */
+export function sha256Of(text: string | Uint8Array): string {
   return `sha256:${sha256Hex(text)}`;
 }

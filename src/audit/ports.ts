@@ -35,8 +35,10 @@ export interface ChainAuditor {
    * and stubs, like `streamChain`. Reading it compares each row's indexed columns with its body;
    * `columnMismatches`, called once `entries` is read to the end, names the rows that differ
    * (up to `limit`), asking the database only about the rows the reader could not confirm.
+   * `thread`: read in a second thread (PostgreSQL; default: for long chains when a core is idle). Entries may come in
+   * batches (arrays), which `verifyChain` takes as they are.
    */
-  storedChain(tenantId: string, opts?: { batchSize?: number }): { entries: AsyncIterable<VerifyEntry>; columnMismatches(limit: number): Promise<ColumnMismatch[]> };
+  storedChain(tenantId: string, opts?: { batchSize?: number; thread?: boolean }): { entries: AsyncIterable<VerifyEntry | readonly VerifyEntry[]>; columnMismatches(limit: number): Promise<ColumnMismatch[]> };
 }
 
 /** Stores signed checkpoints. */

@@ -59,8 +59,11 @@ export interface ColumnMismatch {
  */
 export interface StoredEvent {
   stored: true;
-  /** The canonical text: every member of the event but `integrity.hash`. */
-  body: string;
+  /**
+   * The canonical text: every member of the event but `integrity.hash`; or its UTF-8 bytes as
+   * the database sent them, which spares decoding a text only hashed.
+   */
+  body: string | Uint8Array;
   id: string;
   tenantId: string;
   integrity: { seq: number; prevHash: string; hash: string };
@@ -133,7 +136,7 @@ const WINDOW = 65_536;
  * its predecessor, sequence continuity (gaps, duplicates, moves), the tail against the head, and
  * every signed checkpoint's Merkle root and last hash. Streams: memory stays bounded.
  */
-export async function verifyChain(events: AsyncIterable<VerifyEntry> | Iterable<VerifyEntry>, opts: VerifyOptions = {}): Promise<VerifyReport> {
+export async function verifyChain(events: AsyncIterable<VerifyEntry | readonly VerifyEntry[]> | Iterable<VerifyEntry>, opts: VerifyOptions = {}): Promise<VerifyReport> {
   const max = opts.maxFindings ?? 100;
   const findings: TamperFinding[] = [];
   const add = (f: TamperFinding) => {
@@ -168,66 +171,74 @@ export async function verifyChain(events: AsyncIterable<VerifyEntry> | Iterable<
   const judge = createStubJudge(opts.evidence ?? []);
   const evidence = new Map((opts.evidence ?? []).map((e) => [e.integrity?.seq, e.integrity?.hash]));
   const sealedThrough = checkpoints.reduce((n, cp) => Math.max(n, cp.toSeq), 0);
-  let newest: { seq: number; loggedAt: string } | undefined;
+  // The last stored event and its seq; read once at the end, not copied per event.
+  let newest: { seq: number; e: VerifyEntry } | undefined;
 
-  for await (const e of events) {
-    count++;
-    if (isStub(e)) removed++;
-    if (count % 10_000 === 0) opts.onProgress?.(count);
-    const seq = e.integrity?.seq;
-    if (seq === undefined) {
-      add({ kind: 'inserted', seq: maxSeq + 1, message: `event \`${e.id}\` has no chain position` });
-      continue;
-    }
-    const claimed = e.integrity!.hash;
-    const actual = isStub(e) ? claimed : isStored(e) ? sha256Of(e.body) : eventHash(e);
-    if (seen.has(seq) && seq !== 0) {
-      add({ kind: 'inserted', seq, message: `sequence number ${seq} appears twice (event \`${e.id}\`)` });
-      continue;
-    }
-    if (claimed !== actual) add({ kind: 'changed', seq, message: `event ${seq} (\`${e.id}\`) does not match its hash` });
-    else if (isStored(e) && e.unreadable) add({ kind: 'changed', seq, message: `event ${seq} (\`${e.id}\`) is stored as text that is not an audit event` });
-    if (isStub(e)) {
-      const bad = judge.judge({ seq, removedBy: e.removedBy, category: e.category, time: e.time, scope: e.scope }, sealedThrough);
-      if (bad) add({ kind: 'deleted', seq, message: bad });
-    } else {
-      // The evidence stubs were judged by must be this chain's own events, not a second story.
-      if ((isRetentionEvidence(e) || evidence.has(seq)) && evidence.get(seq) !== claimed) add({ kind: 'changed', seq, message: `retention event ${seq} differs from the evidence stubs were judged by` });
-      evidence.delete(seq);
-      newest = { seq, loggedAt: e.loggedAt ?? e.time ?? '' };
-    }
-    if (seq < maxSeq) {
-      const gi = gaps.findIndex((g) => g.from <= seq && seq <= g.to);
-      add({ kind: 'reordered', seq, message: `event ${seq} is stored after event ${maxSeq}` });
-      if (gi !== -1) {
-        const g = gaps[gi]!;
-        gaps.splice(gi, 1, ...[{ from: g.from, to: seq - 1 }, { from: seq + 1, to: g.to }].filter((x) => x.from <= x.to));
+  // A reader may hand over batches: one await per batch instead of per event.
+  for await (const item of events) {
+    const batch: readonly VerifyEntry[] = Array.isArray(item) ? (item as readonly VerifyEntry[]) : [item as VerifyEntry];
+    for (const e of batch) {
+      count++;
+      if (isStub(e)) removed++;
+      if (count % 10_000 === 0) opts.onProgress?.(count);
+      const seq = e.integrity?.seq;
+      if (seq === undefined) {
+        add({ kind: 'inserted', seq: maxSeq + 1, message: `event \`${e.id}\` has no chain position` });
+        continue;
       }
-    } else if (seq > maxSeq + 1 && !isSealed(maxSeq + 1, seq - 1)) {
-      gaps.push({ from: maxSeq + 1, to: seq - 1 });
-    }
-    const prev = seen.get(seq - 1);
-    if (prev !== undefined && prev !== e.integrity!.prevHash && claimed === actual) {
-      add({ kind: 'changed', seq: seq - 1, message: `event ${seq - 1} is not the event that event ${seq} links to` });
-    }
-    remember(seq, claimed);
-    maxSeq = Math.max(maxSeq, seq);
+      const claimed = e.integrity!.hash;
+      const actual = isStub(e) ? claimed : isStored(e) ? sha256Of(e.body) : eventHash(e);
+      if (seen.has(seq) && seq !== 0) {
+        add({ kind: 'inserted', seq, message: `sequence number ${seq} appears twice (event \`${e.id}\`)` });
+        continue;
+      }
+      if (claimed !== actual) add({ kind: 'changed', seq, message: `event ${seq} (\`${e.id}\`) does not match its hash` });
+      else if (isStored(e) && e.unreadable) add({ kind: 'changed', seq, message: `event ${seq} (\`${e.id}\`) is stored as text that is not an audit event` });
+      if (isStub(e)) {
+        const bad = judge.judge({ seq, removedBy: e.removedBy, category: e.category, time: e.time, scope: e.scope }, sealedThrough);
+        if (bad) add({ kind: 'deleted', seq, message: bad });
+      } else {
+        // The evidence stubs were judged by must be this chain's own events, not a second story.
+        if ((isRetentionEvidence(e) || evidence.has(seq)) && evidence.get(seq) !== claimed) add({ kind: 'changed', seq, message: `retention event ${seq} differs from the evidence stubs were judged by` });
+        evidence.delete(seq);
+        if (newest) {
+          newest.seq = seq;
+          newest.e = e;
+        } else newest = { seq, e };
+      }
+      if (seq < maxSeq) {
+        const gi = gaps.findIndex((g) => g.from <= seq && seq <= g.to);
+        add({ kind: 'reordered', seq, message: `event ${seq} is stored after event ${maxSeq}` });
+        if (gi !== -1) {
+          const g = gaps[gi]!;
+          gaps.splice(gi, 1, ...[{ from: g.from, to: seq - 1 }, { from: seq + 1, to: g.to }].filter((x) => x.from <= x.to));
+        }
+      } else if (seq > maxSeq + 1 && !isSealed(maxSeq + 1, seq - 1)) {
+        gaps.push({ from: maxSeq + 1, to: seq - 1 });
+      }
+      const prev = seen.get(seq - 1);
+      if (prev !== undefined && prev !== e.integrity!.prevHash && claimed === actual) {
+        add({ kind: 'changed', seq: seq - 1, message: `event ${seq - 1} is not the event that event ${seq} links to` });
+      }
+      remember(seq, claimed);
+      maxSeq = Math.max(maxSeq, seq);
 
-    // Checkpoint ranges are contiguous and in order on an untampered log; feed their Merkle trees.
-    while (cpIndex < checkpoints.length && checkpoints[cpIndex]!.toSeq < seq) {
-      closeCheckpoint(checkpoints[cpIndex]!, merkle, add);
-      merkle = undefined;
-      cpIndex++;
-    }
-    const cp = checkpoints[cpIndex];
-    if (cp && seq >= cp.fromSeq && seq <= cp.toSeq) {
-      merkle ??= new MerkleBuilder();
-      merkle.add(claimed);
-      if (seq === cp.toSeq) {
-        if (cp.lastHash !== claimed) add({ kind: 'checkpoint', seq, message: `event ${seq} differs from the one checkpoint ${cp.fromSeq}..${cp.toSeq} signed` });
-        closeCheckpoint(cp, merkle, add);
+      // Checkpoint ranges are contiguous and in order on an untampered log; feed their Merkle trees.
+      while (cpIndex < checkpoints.length && checkpoints[cpIndex]!.toSeq < seq) {
+        closeCheckpoint(checkpoints[cpIndex]!, merkle, add);
         merkle = undefined;
         cpIndex++;
+      }
+      const cp = checkpoints[cpIndex];
+      if (cp && seq >= cp.fromSeq && seq <= cp.toSeq) {
+        merkle ??= new MerkleBuilder();
+        merkle.add(claimed);
+        if (seq === cp.toSeq) {
+          if (cp.lastHash !== claimed) add({ kind: 'checkpoint', seq, message: `event ${seq} differs from the one checkpoint ${cp.fromSeq}..${cp.toSeq} signed` });
+          closeCheckpoint(cp, merkle, add);
+          merkle = undefined;
+          cpIndex++;
+        }
       }
     }
   }
@@ -241,7 +252,10 @@ export async function verifyChain(events: AsyncIterable<VerifyEntry> | Iterable<
   for (const m of columns) {
     add({ kind: 'column', seq: m.seq, message: `event ${m.seq}: stored ${m.columns.map((c) => `\`${c}\``).join(', ')} ${m.columns.length === 1 ? 'differs' : 'differ'} from its hashed body` });
   }
-  if (opts.seal && newest) sealFindings(opts.seal.maxAgeMs, checkpoints.at(-1), newest, add);
+  if (opts.seal && newest) {
+    const last = newest.e as AuditEvent | StoredEvent;
+    sealFindings(opts.seal.maxAgeMs, checkpoints.at(-1), { seq: newest.seq, loggedAt: last.loggedAt ?? last.time ?? '' }, add);
+  }
   for (const g of gaps) add({ kind: 'deleted', seq: g.from, message: g.from === g.to ? `event ${g.from} is missing` : `events ${g.from}..${g.to} are missing` });
   if (opts.head && opts.head.seq > maxSeq && !isSealed(maxSeq + 1, opts.head.seq)) {
     add({ kind: 'truncated', seq: maxSeq + 1, message: `the log ends at ${maxSeq} but its head says ${opts.head.seq}` });

@@ -1,3 +1,4 @@
+import { availableParallelism, loadavg } from 'node:os';
 import { CompiledQuery, sql, type Kysely } from 'kysely';
 import type pg from 'pg';
 import { fieldsOfEvent, NOT_STRING, type BodyFields, type FieldValue } from '../audit/body-fields.js';
@@ -11,6 +12,7 @@ import type { AuditEvent } from '../domain/audit-event.js';
 import { WardenError } from '../domain/errors.js';
 import { parseInstant } from '../domain/instant.js';
 import { appendByCopy, HEAD_LOCK, type CopyAppend, type HeadRow } from './audit-copy.js';
+import { copiedBatches, unpack, workerBatches } from './audit-chain-copy.js';
 import { decodeAuditCursor, encodeAuditCursor } from './audit-cursor.js';
 import { ensurePartitions, missingMonths } from './audit-partitions.js';
 import type { Schema } from './schema.js';
@@ -107,6 +109,32 @@ function eventOf(row: { id: string; body: string | null; event: unknown; hash: s
   const event = e as AuditEvent;
   if (row.body !== null) event.integrity = { ...(event.integrity as { seq: number; prevHash: string }), hash: row.hash };
   return event;
+}
+
+/** From this many events a chain is read and checked in a second thread while this one hashes and links. */
+const THREAD_MIN_EVENTS = 50_000;
+
+/**
+ * Whether a core looks idle: the reader thread only pays when it runs beside this one. On a busy
+ * machine it competes for the same cores and costs a tenth more time than reading here.
+ */
+function spareCore(): boolean {
+  return loadavg()[0]! + 1 <= availableParallelism();
+}
+
+/** The pool's connection settings, when they can be handed to a thread (a password function cannot). */
+function readerConnection(pool: pg.Pool): pg.ClientConfig | undefined {
+  const o = pool.options;
+  const config: pg.ClientConfig = {};
+  for (const key of ['connectionString', 'host', 'port', 'user', 'password', 'database', 'ssl', 'connectionTimeoutMillis', 'application_name', 'options'] as const) {
+    if (o[key] !== undefined) (config as Record<string, unknown>)[key] = o[key];
+  }
+  try {
+    structuredClone(config);
+    return config;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Rows the reader could not confirm beyond this many are checked by one pass over the whole chain. */
@@ -225,14 +253,60 @@ export function createAuditRepo(database: { db: Kysely<Schema>; pool?: pg.Pool |
       // Rows whose columns the reader could not confirm against their body, by their chain_seq column.
       const suspects: string[] = [];
       let complete = false;
-      async function* entries(): AsyncIterable<VerifyEntry> {
+      const readRow = (r: ChainRow) => (r.body === null ? legacyEntry(tenantId, r) : storedEntry(tenantId, r as ChainRow & { body: string }));
+      // PostgreSQL: the events by one binary COPY, merged with the stubs read by keyset.
+      async function* copied(p: pg.Pool): AsyncIterable<readonly VerifyEntry[]> {
+        const stubs = stubBatches(db, tenantId, 0, Number.MAX_SAFE_INTEGER, opts.batchSize ?? 2000);
+        let batch: ChainRow[] = [];
+        let at = 0;
+        let more = true;
+        // After it, a stub is at `at` unless none is left: the merge below awaits only for a new batch of stubs.
+        const fill = async () => {
+          while (at === batch.length && more) {
+            const n = await stubs.next();
+            if (n.done) more = false;
+            else [batch, at] = [n.value, 0];
+          }
+        };
+        await fill();
+        const thread = opts.thread ?? (spareCore() && (await repo.head(tenantId)).seq >= THREAD_MIN_EVENTS);
+        const connection = thread ? readerConnection(p) : undefined;
+        for await (const packed of connection ? workerBatches(connection, tenantId) : copiedBatches(p, tenantId)) {
+          const { entries: events, seqs } = unpack(packed, tenantId, readRow, suspects);
+          if (at === batch.length) {
+            yield events;
+            continue;
+          }
+          // Stubs numbered before an event come first; equal numbers (only after tampering) yield the event first, as mergeBySeq does.
+          const out: VerifyEntry[] = [];
+          for (let k = 0; k < events.length; k++) {
+            while (at < batch.length && Number(batch[at]!.seq) < seqs[k]!) {
+              out.push(stubOf(tenantId, batch[at++]!));
+              await fill();
+            }
+            out.push(events[k]!);
+          }
+          yield out;
+        }
+        while (at < batch.length) {
+          yield batch.slice(at).map((r) => stubOf(tenantId, r));
+          at = batch.length;
+          await fill();
+        }
+        complete = true;
+      }
+      async function* entries(): AsyncIterable<VerifyEntry | readonly VerifyEntry[]> {
+        if (pool) {
+          yield* copied(pool);
+          return;
+        }
         for await (const rows of chainRows(db, tenantId, undefined, undefined, opts.batchSize ?? 2000, true)) {
           for (const r of rows) {
             if (r.stub) {
               yield stubOf(tenantId, r);
               continue;
             }
-            const { entry, confirmed } = r.body === null ? legacyEntry(tenantId, r) : storedEntry(tenantId, r as ChainRow & { body: string });
+            const { entry, confirmed } = readRow(r);
             if (!confirmed) suspects.push(r.seq);
             yield entry;
           }
@@ -390,17 +464,21 @@ async function* chainRows(db: Kysely<Schema>, tenantId: string, fromSeq: number 
     from,
     size,
   );
-  const stubs = keyset(
-    (after) =>
+  yield* mergeBySeq(events, stubBatches(db, tenantId, from, to, size));
+}
+
+/** A tenant's retention stubs with `after < chain_seq <= to`, in batches in sequence order. */
+function stubBatches(db: Kysely<Schema>, tenantId: string, after: number, to: number, size: number): AsyncGenerator<ChainRow[]> {
+  return keyset(
+    (from) =>
       sql<ChainRow>`
         SELECT true AS stub, chain_seq::text AS seq, id::text AS id, prev_hash, hash, NULL AS body, NULL AS event, removed_by::text AS removed_by,
                category, ${US_TIME('time')} AS time, scope
-        FROM audit_tombstones WHERE tenant_id = ${tenantId} AND chain_seq > ${after} AND chain_seq <= ${to}
+        FROM audit_tombstones WHERE tenant_id = ${tenantId} AND chain_seq > ${from} AND chain_seq <= ${to}
         ORDER BY chain_seq LIMIT ${size}`.execute(db).then((r) => r.rows),
-    from,
+    after,
     size,
   );
-  yield* mergeBySeq(events, stubs);
 }
 
 /** Two batch streams, each in sequence order, as one; equal numbers (only after tampering) come from `a` first. */
