@@ -61,6 +61,8 @@ export interface RuleIndex {
    * as `matchesStatically` checks it; conditions not run), each once, in id order.
    */
   matches(action: Action): readonly CompiledRule[];
+  /** The ids of the rules `matches` returns, ascending (a new array): for a caller that reads per-id tables rather than rule objects. */
+  matchIds(action: Action): number[];
   /** Every rule attached to the scope or one of its ancestors (excludes not applied), in id order. */
   inScope(scope: string): readonly CompiledRule[];
   readonly size: number;
