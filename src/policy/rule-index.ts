@@ -33,6 +33,8 @@ const NO_TOOL = 0;
 const RESIDUAL = 1;
 /** At most this many scope strings and tool names are remembered per index, each. */
 const MAX_CACHED = 4096;
+/** At most this many distinct infix keys (`*lit*`) per index; the rest share the residual key (and get the full check). */
+const MAX_INFIX_KEYS = 64;
 /** Longer tool names are resolved each time rather than kept as cache keys. */
 const MAX_CACHED_NAME = 512;
 // Masks stay below 2^30 so they are small integers: 28 named role bits, one shared by the other
@@ -90,8 +92,20 @@ function kindSlot(kind: ActionKind): number {
 }
 
 interface GlobKey {
-  kind: 'exact' | 'prefix' | 'suffix' | 'residual';
+  kind: 'exact' | 'prefix' | 'suffix' | 'infix' | 'residual';
   text: string;
+}
+
+/** The one literal between the stars of a glob like `*.read*`, folded; undefined for any other shape. */
+function onlyInfix(parts: readonly string[]): string | undefined {
+  if (parts.length < 3 || parts[0] !== '' || parts[parts.length - 1] !== '') return undefined;
+  let lit: string | undefined;
+  for (let i = 1; i < parts.length - 1; i++) {
+    if (parts[i] === '') continue;
+    if (lit !== undefined) return undefined;
+    lit = parts[i];
+  }
+  return lit === undefined ? undefined : foldCase(lit);
 }
 
 /** The one key a glob is filed under, from its parts as the matcher folds them (split, then fold). */
@@ -102,17 +116,21 @@ export function globKey(glob: string): GlobKey {
   if (first !== '') return { kind: 'prefix', text: first };
   const last = foldCase(parts[parts.length - 1]!);
   if (last !== '') return { kind: 'suffix', text: last };
+  const infix = onlyInfix(parts);
+  if (infix !== undefined && infix !== '') return { kind: 'infix', text: infix };
   return { kind: 'residual', text: '' };
 }
 
 /**
  * Whether hitting a glob's key (`globKey`) is the same as the glob matching: true for an exact name,
- * a literal followed by `*`s, `*`s followed by a literal, and `*`s alone. The folding matcher
- * (compile.ts) compares the same folded parts the key is made of, and a run of `*` is one `*`.
+ * a literal followed by `*`s, `*`s followed by a literal, a literal between `*`s, and `*`s alone.
+ * The folding matcher (compile.ts) compares the same folded parts the key is made of, and a run of
+ * `*` is one `*`.
  */
 export function keyDecides(glob: string): boolean {
   const parts = glob.split('*');
   if (parts.length === 1) return true;
+  if (onlyInfix(parts) !== undefined) return true;
   for (let i = 1; i < parts.length - 1; i++) if (parts[i] !== '') return false;
   return parts[0] === '' || parts[parts.length - 1] === '';
 }
@@ -122,12 +140,15 @@ class KeyCatalogue {
   private readonly exact = new Map<string, number>();
   private readonly prefix = new Map<string, number>();
   private readonly suffix = new Map<string, number>();
+  private readonly infix = new Map<string, number>();
   private prefixLengths: number[] = [];
   private suffixLengths: number[] = [];
   private next = RESIDUAL + 1;
 
   intern(k: GlobKey): number {
     if (k.kind === 'residual') return RESIDUAL;
+    // A name is searched for every infix key: past MAX_INFIX_KEYS, more share the residual key.
+    if (k.kind === 'infix' && !this.infix.has(k.text) && this.infix.size >= MAX_INFIX_KEYS) return RESIDUAL;
     const table = this[k.kind];
     let id = table.get(k.text);
     if (id === undefined) table.set(k.text, (id = this.next++));
@@ -139,7 +160,7 @@ class KeyCatalogue {
     this.suffixLengths = [...new Set([...this.suffix.keys()].map((s) => s.length))].sort((a, b) => a - b);
   }
 
-  /** The keys a tool name hits, ascending: the residual key, its exact key, and every prefix and suffix key it has. */
+  /** The keys a tool name hits, ascending: the residual key, its exact key, every prefix and suffix key it has, and every infix key it contains. */
   keysOf(name: string): Int32Array {
     const folded = foldCase(name);
     const out = [RESIDUAL];
@@ -155,6 +176,7 @@ class KeyCatalogue {
       const id = this.suffix.get(folded.slice(folded.length - n));
       if (id !== undefined) out.push(id);
     }
+    for (const [text, id] of this.infix) if (folded.includes(text)) out.push(id);
     return Int32Array.from(out).sort();
   }
 }
@@ -262,8 +284,11 @@ export function buildRuleIndex(rules: readonly CompiledRule[]): RuleIndex {
     if (k === undefined) {
       const pureOf = new Map<number, boolean>();
       for (const g of globs) {
-        const id = keys.intern(globKey(g));
-        pureOf.set(id, (pureOf.get(id) ?? false) || keyDecides(g));
+        const key = globKey(g);
+        const id = keys.intern(key);
+        // An infix glob past MAX_INFIX_KEYS lands on the residual key, which its key does not decide.
+        const decides = keyDecides(g) && (key.kind !== 'infix' || id !== RESIDUAL);
+        pureOf.set(id, (pureOf.get(id) ?? false) || decides);
       }
       keysByList.set(globs, (k = { keys: [...pureOf.keys()], pure: [...pureOf.values()] }));
     }
