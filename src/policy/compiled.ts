@@ -1,6 +1,7 @@
 import type { Action, ActionKind, ApprovalRequirement, Effect } from '../domain/index.js';
 import type { CelProgram } from './cel.js';
 import type { GlobMatcher } from '../domain/glob.js';
+import type { RuleFacts } from './rule-facts.js';
 import type { ScanMandateEntry } from './scan.js';
 
 /** One rule, compiled: globs and CEL ready to run, frozen after compile. */
@@ -76,6 +77,8 @@ export interface PolicySet {
   readonly policies: readonly PolicySummary[];
   /** Scan sections of enforce- and warn-mode policies; scanning observes, so both modes count. */
   readonly scans: readonly ScanMandateEntry[];
+  /** What a decision reads of each rule, by id (rule-facts.ts). */
+  readonly facts: RuleFacts;
   /** Content hash of the sources, so an audit event names exactly which set decided. */
   readonly version: string;
 }
