@@ -1,7 +1,6 @@
-import type { Action, ActionKind, ApprovalRequirement, Effect } from '../domain/index.js';
+import type { Action, ActionKind, ApprovalRequirement, Effect, Reason } from '../domain/index.js';
 import type { CelProgram } from './cel.js';
 import type { GlobMatcher } from '../domain/glob.js';
-import type { RuleFacts } from './rule-facts.js';
 import type { ScanMandateEntry } from './scan.js';
 
 /** One rule, compiled: globs and CEL ready to run, frozen after compile. */
@@ -69,6 +68,23 @@ export interface RuleIndex {
   readonly size: number;
 }
 
+/**
+ * What a decision reads of each rule, by rule id, built once per set. In a large set the matched
+ * rule objects are scattered over the heap and a decision that read each of them paid a cache miss
+ * per match; these tables are dense, and a decision reads a rule object only for a rule with a
+ * condition, an approval or more than one scope.
+ */
+export interface RuleFacts {
+  /** Per rule id: the effect's rank (rule-facts.ts `rankOf`) in bits 0–1, and the `WARN` and `HAS_CONDITION` bits. */
+  readonly bits: Uint8Array;
+  /**
+   * Per rule id: the reason the rule gives, frozen and shared by every decision it appears in, for
+   * a rule attached to one scope (the reason names that scope whatever the action's); undefined
+   * for a rule attached to several, whose reason depends on the action's scope (rule-facts.ts `reasonOf`).
+   */
+  readonly reasons: readonly (Readonly<Reason> | undefined)[];
+}
+
 /** A compiled, indexed, immutable set of policies: what the evaluator runs against. */
 export interface PolicySet {
   readonly rules: readonly CompiledRule[];
@@ -77,7 +93,7 @@ export interface PolicySet {
   readonly policies: readonly PolicySummary[];
   /** Scan sections of enforce- and warn-mode policies; scanning observes, so both modes count. */
   readonly scans: readonly ScanMandateEntry[];
-  /** What a decision reads of each rule, by id (rule-facts.ts). */
+  /** What a decision reads of each rule, by id. */
   readonly facts: RuleFacts;
   /** Content hash of the sources, so an audit event names exactly which set decided. */
   readonly version: string;

@@ -1,24 +1,11 @@
 import type { Effect, Reason } from '../domain/index.js';
-import type { CompiledRule } from './compiled.js';
+import type { CompiledRule, RuleFacts } from './compiled.js';
 import { isUnder } from './scope-path.js';
 
-/**
- * What a decision reads of each rule, by rule id, built once per set. In a large set the matched
- * rule objects are scattered over the heap and a decision that read each of them paid a cache miss
- * per match; these tables are dense, and a decision reads a rule object only for a rule with a
- * condition, an approval or more than one scope.
- */
-export interface RuleFacts {
-  /** Per rule id: `rankOf(effect)` in bits 0–1, `WARN` and `HAS_CONDITION`. */
-  readonly bits: Uint8Array;
-  /**
-   * Per rule id: the reason the rule gives, frozen and shared by every decision it appears in, for
-   * a rule attached to one scope (the reason names that scope whatever the action's); undefined
-   * for a rule attached to several, whose reason depends on the action's scope (`reasonOf`).
-   */
-  readonly reasons: readonly (Readonly<Reason> | undefined)[];
-}
+// The per-rule table the evaluator reads instead of rule objects (`RuleFacts`, compiled.ts), and
+// the reason a rule gives.
 
+/** Bits of a `RuleFacts.bits` entry: the effect's rank, warn mode, has a condition. */
 export const RANK_MASK = 3;
 export const WARN = 4;
 export const HAS_CONDITION = 8;
@@ -31,7 +18,7 @@ export function rankOf(e: Effect): number {
   return e === 'deny' ? DENY : e === 'require_approval' ? REQUIRE_APPROVAL : ALLOW;
 }
 
-export const EFFECT_OF_RANK: readonly Effect[] = ['allow', 'require_approval', 'deny'];
+export const EFFECT_OF_RANK: readonly Effect[] = Object.freeze(['allow', 'require_approval', 'deny']);
 
 /** The reason a rule gives on an action at `scope`: it names the first of the rule's scopes that covers `scope`. */
 export function reasonOf(rule: CompiledRule, scope: string): Reason {
@@ -51,6 +38,7 @@ export function reasonOf(rule: CompiledRule, scope: string): Reason {
     : { policy: rule.policy, version: rule.version, rule: rule.name, effect: rule.effect, scope: at, mode: rule.mode };
 }
 
+/** The facts of a set's rules (see `RuleFacts`): built once per load. */
 export function buildRuleFacts(rules: readonly CompiledRule[]): RuleFacts {
   const bits = new Uint8Array(rules.length);
   const reasons = new Array<Readonly<Reason> | undefined>(rules.length);

@@ -11,8 +11,9 @@ import { matchesMatch } from './static-match.js';
  *    nodes on the action's scope's ancestry, found once per scope string and cached.
  * 2. Tool: within a node, rules are grouped by key. Each tool glob gets one key from its
  *    case-folded literal parts: the whole name when it has no `*`, else the part before the first
- *    `*` (a prefix), else the part after the last `*` (a suffix), else the residual key every tool
- *    hits (`*`, `*.read*`). A tool name is turned into the keys it hits once and cached, and a
+ *    `*` (a prefix), else the part after the last `*` (a suffix), else the one literal between
+ *    `*`s (an infix: `*.read*`, at most MAX_INFIX_KEYS of them), else the residual key every tool
+ *    hits (`*`, `*a*b*`). A tool name is turned into the keys it hits once and cached, and a
  *    lookup reads only those groups, plus the group of rules without a tool constraint.
  * 3. Kind: each entry carries a bit per action kind it is limited to (all bits without `actions`).
  * 4. Roles: an entry limited to roles carries a bit per role; a lookup drops it unless the principal
