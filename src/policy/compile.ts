@@ -8,6 +8,7 @@ import { hasErrors, type Diagnostic } from './diagnostic.js';
 import { compileGlobs, foldCase, type GlobMatcher } from '../domain/glob.js';
 import { lintDocuments } from './lint.js';
 import type { Locator, ParsedPolicySource } from './parse.js';
+import { buildRuleFacts } from './rule-facts.js';
 import { buildRuleIndex } from './rule-index.js';
 import { outermost } from './scope-path.js';
 
@@ -192,6 +193,6 @@ export function compilePolicySet(parsed: readonly ParsedPolicySource[], sources:
   for (const { value } of settingsDocs) {
     settings.set(value.metadata.scope, Object.freeze({ scope: value.metadata.scope, defaultEffect: value.spec.defaultEffect, timezone: value.spec.timezone, policyApprovals: value.spec.policyApprovals }));
   }
-  const set: PolicySet = Object.freeze({ rules, index: buildRuleIndex(rules), settings, policies: summaries, scans, version: setVersion(sources) });
+  const set: PolicySet = Object.freeze({ rules, index: buildRuleIndex(rules), facts: buildRuleFacts(rules), settings, policies: summaries, scans, version: setVersion(sources) });
   return { set, diagnostics };
 }

@@ -1,4 +1,4 @@
-import type { Action, ActionKind, ApprovalRequirement, Effect } from '../domain/index.js';
+import type { Action, ActionKind, ApprovalRequirement, Effect, Reason } from '../domain/index.js';
 import type { CelProgram } from './cel.js';
 import type { GlobMatcher } from '../domain/glob.js';
 import type { ScanMandateEntry } from './scan.js';
@@ -63,9 +63,28 @@ export interface RuleIndex {
    * as `matchesStatically` checks it; conditions not run), each once, in id order.
    */
   matches(action: Action): readonly CompiledRule[];
+  /** The ids of the rules `matches` returns, ascending (a new array): for a caller that reads per-id tables rather than rule objects. */
+  matchIds(action: Action): number[];
   /** Every rule attached to the scope or one of its ancestors (excludes not applied), in id order. */
   inScope(scope: string): readonly CompiledRule[];
   readonly size: number;
+}
+
+/**
+ * What a decision reads of each rule, by rule id, built once per set. In a large set the matched
+ * rule objects are scattered over the heap and a decision that read each of them paid a cache miss
+ * per match; these tables are dense, and a decision reads a rule object only for a rule with a
+ * condition, an approval or more than one scope.
+ */
+export interface RuleFacts {
+  /** Per rule id: the effect's rank (rule-facts.ts `rankOf`) in bits 0–1, and the `WARN` and `HAS_CONDITION` bits. */
+  readonly bits: Uint8Array;
+  /**
+   * Per rule id: the reason the rule gives, frozen and shared by every decision it appears in, for
+   * a rule attached to one scope (the reason names that scope whatever the action's); undefined
+   * for a rule attached to several, whose reason depends on the action's scope (rule-facts.ts `reasonOf`).
+   */
+  readonly reasons: readonly (Readonly<Reason> | undefined)[];
 }
 
 /** A compiled, indexed, immutable set of policies: what the evaluator runs against. */
@@ -76,6 +95,8 @@ export interface PolicySet {
   readonly policies: readonly PolicySummary[];
   /** Scan sections of enforce- and warn-mode policies; scanning observes, so both modes count. */
   readonly scans: readonly ScanMandateEntry[];
+  /** What a decision reads of each rule, by id. */
+  readonly facts: RuleFacts;
   /** Content hash of the sources, so an audit event names exactly which set decided. */
   readonly version: string;
 }

@@ -236,17 +236,28 @@ describe('conditions', () => {
     const when = `when: 'args.environment == "production"'`;
     const set = setOf(
       settings('acme', '{ defaultEffect: allow }'),
-      policy('p', 'acme', `    - { name: d1, effect: deny, ${when} }\n    - { name: a1, effect: allow, ${when} }\n    - { name: d2, effect: deny, ${when} }`),
+      policy('p', 'acme', `    - { name: d1, effect: deny, ${when} }\n    - { name: a1, effect: allow, ${when} }\n    - { name: r1, effect: require_approval, ${when} }\n    - { name: d2, effect: deny, ${when} }`),
       policy('q', 'acme/x', `    - { name: ok, effect: allow, when: 'args.environment == "production"' }`),
     );
     const d = decide(set, call('acme/x', 't.x'));
     expect(d.effect).toBe('deny');
     expect(d.reasons.map((r) => r.rule)).toEqual(['d1', 'd2']);
+    // The deny rules matched (failing closed), so the weaker rules could change nothing: their
+    // conditions did not run and are not listed.
     expect(d.errors?.map((e) => [e.policy, e.rule, e.treatedAs])).toEqual([
       ['p', 'd1', true],
-      ['p', 'a1', false],
       ['p', 'd2', true],
-      ['q', 'ok', false],
+    ]);
+    const allows = setOf(
+      settings('acme', '{ defaultEffect: deny }'),
+      policy('p', 'acme', `    - { name: a1, effect: allow, ${when} }\n    - { name: a2, effect: allow }`),
+      policy('q', 'acme/x', `    - { name: a3, effect: allow, ${when} }`),
+    );
+    const a = decide(allows, call('acme/x', 't.x'));
+    expect(a).toMatchObject({ effect: 'allow', reasons: [{ rule: 'a2' }] });
+    expect(a.errors?.map((e) => [e.policy, e.rule, e.treatedAs])).toEqual([
+      ['p', 'a1', false],
+      ['q', 'a3', false],
     ]);
     const ok = decide(set, call('acme/x', 't.x', { args: { environment: 'dev' } }));
     expect(ok).toMatchObject({ effect: 'allow', reasons: [{ rule: 'default-effect' }] });
@@ -267,5 +278,80 @@ describe('conditions', () => {
     expect(decide(set, call('acme', 't.x', { args: { s: hostile } })).effect).toBe('allow');
     expect(performance.now() - t0).toBeLessThan(1000);
     expect(decide(set, call('acme', 't.x', { args: { s: 'aaaa' } })).effect).toBe('deny');
+  });
+});
+
+describe('conditions that cannot change the decision', () => {
+  // A condition that throws whenever it runs (args.n is a string): listed in `errors` exactly when it ran.
+  const throws = `when: 'args.n > 3'`;
+  const withN = { args: { n: 'many' } };
+
+  it('does not run the conditions of rules weaker than a deny that matched', () => {
+    const set = setOf(
+      settings('acme', '{ defaultEffect: allow }'),
+      policy('p', 'acme', `    - { name: a, effect: allow, ${throws} }\n    - { name: r, effect: require_approval, ${throws} }\n    - { name: d, effect: deny, match: { tools: ["x.*"] } }`),
+      policy('w', 'acme', `    - { name: wa, effect: allow, ${throws} }\n    - { name: wd, effect: deny, ${throws} }`, 'mode: warn'),
+    );
+    const d = decide(set, call('acme', 'x.y', withN));
+    expect(d).toMatchObject({ effect: 'deny', reasons: [{ rule: 'd' }], warnings: [] });
+    expect(d.errors).toBeUndefined();
+    // Without the deny, the same conditions run, fail closed and are listed, in rule order.
+    const r = decide(set, call('acme', 'y.z', withN));
+    expect(r.effect).toBe('require_approval');
+    expect(r.reasons.map((x) => x.rule)).toEqual(['r']);
+    expect(r.warnings.map((x) => [x.rule, x.wouldBe])).toEqual([['wd', 'deny']]);
+    expect(r.errors?.map((e) => [e.policy, e.rule, e.treatedAs])).toEqual([
+      ['p', 'r', true],
+      ['w', 'wd', true],
+    ]);
+  });
+
+  it('still runs every deny condition once a deny matched, since each is a reason', () => {
+    const set = setOf(policy('p', 'acme', `    - { name: d1, effect: deny }\n    - { name: d2, effect: deny, when: 'args.env == "prod"' }\n    - { name: d3, effect: deny, ${throws} }`));
+    const d = decide(set, call('acme', 't.x', { args: { env: 'prod', n: 'many' } }));
+    expect(d.reasons.map((x) => x.rule)).toEqual(['d1', 'd2', 'd3']);
+    expect(d.errors?.map((e) => e.rule)).toEqual(['d3']);
+  });
+
+  it('reports warn-mode rules that would have changed the effect when no stronger rule matched', () => {
+    const set = setOf(
+      settings('acme', '{ defaultEffect: deny }'),
+      policy('p', 'acme', `    - { name: a, effect: allow, when: 'args.env == "dev"' }`),
+      policy('w', 'acme', `    - { name: wd, effect: deny, when: 'args.env == "dev"' }\n    - { name: wa, effect: allow, when: 'args.env == "dev"' }\n    - { name: wx, effect: allow, ${throws} }`, 'mode: warn'),
+    );
+    const allowed = decide(set, call('acme', 't.x', { args: { env: 'dev', n: 'many' } }));
+    expect(allowed.effect).toBe('allow');
+    expect(allowed.warnings.map((x) => [x.rule, x.wouldBe])).toEqual([['wd', 'deny']]);
+    // A warn-mode allow cannot change an allow: its condition does not run.
+    expect(allowed.errors).toBeUndefined();
+    const denied = decide(set, call('acme', 't.x', { args: { env: 'prod', n: 'many' } }));
+    expect(denied).toMatchObject({ effect: 'deny', reasons: [{ rule: 'default-effect' }] });
+    // Against the default deny, warn-mode allows run (one would lift it); the failing one is listed.
+    expect(denied.warnings).toEqual([]);
+    expect(denied.errors?.map((e) => [e.rule, e.treatedAs])).toEqual([['wx', false]]);
+  });
+
+  it('gives reasons as before on mixed sets: every deciding rule in rule order, the same on every decision, frozen', () => {
+    const set = setOf(
+      policy('org', 'acme', `    - { name: a1, effect: allow, message: ok }\n    - { name: d1, effect: deny, match: { tools: ["x.*"] }, when: 'args.env == "prod"' }`),
+      policy('two', ['acme/a', 'acme/b'], `    - { name: d2, effect: deny, match: { tools: ["x.*"] } }\n    - { name: a2, effect: allow }`),
+      policy('team', 'acme/b', `    - { name: d3, effect: deny, message: no x, match: { tools: ["x.*"] } }`),
+    );
+    const prod = { args: { env: 'prod' } };
+    const d = decide(set, call('acme/b/c', 'x.y', prod));
+    expect(d.reasons).toEqual([
+      { policy: 'org', version: 1, rule: 'd1', effect: 'deny', scope: 'acme', mode: 'enforce' },
+      { policy: 'two', version: 1, rule: 'd2', effect: 'deny', scope: 'acme/b', mode: 'enforce' },
+      { policy: 'team', version: 1, rule: 'd3', effect: 'deny', message: 'no x', scope: 'acme/b', mode: 'enforce' },
+    ]);
+    expect(JSON.stringify(d.reasons[2])).toBe('{"policy":"team","version":1,"rule":"d3","effect":"deny","message":"no x","scope":"acme/b","mode":"enforce"}');
+    expect(decide(set, call('acme/a', 'x.y', prod)).reasons.map((r) => [r.rule, r.scope])).toEqual([
+      ['d1', 'acme'],
+      ['d2', 'acme/a'],
+    ]);
+    expect(decide(set, call('acme/b', 'y.z')).reasons.map((r) => r.rule)).toEqual(['a1', 'a2']);
+    // A reason is shared between decisions, so it must not be changed.
+    expect(Object.isFrozen(d.reasons[0])).toBe(true);
+    expect(decide(set, call('acme/b/c', 'x.y', prod)).reasons[0]).toBe(d.reasons[0]);
   });
 });

@@ -2,10 +2,10 @@ import type { Action, ApprovalRequirement, Decision, Effect, EvaluationError, Fi
 import { buildActivation } from './activation.js';
 import { describeCelError } from './cel.js';
 import type { CompiledRule, PolicySet, ScopeSettings } from './compiled.js';
-import { strongest } from './effect.js';
+import { DENY, EFFECT_OF_RANK, HAS_CONDITION, RANK_MASK, REQUIRE_APPROVAL, WARN, rankOf, reasonOf } from './rule-facts.js';
 import { foldCase } from '../domain/glob.js';
 import type { CelProgram } from './cel.js';
-import { ancestry, isUnder } from './scope-path.js';
+import { ancestry } from './scope-path.js';
 
 /** Inputs the evaluator takes besides the action. */
 export interface EvaluateOptions {
@@ -117,25 +117,6 @@ export function runCondition(rule: CompiledRule, conditions: DecisionConditions)
 const MATCHED: RuleOutcome = Object.freeze({ matched: true });
 const UNMATCHED: RuleOutcome = Object.freeze({ matched: false });
 
-function reasonOf(rule: CompiledRule, scope: string): Reason {
-  // With one scope the loop would give that scope whether or not it covers `scope`: skip it.
-  let at = rule.onlyScope;
-  if (at === undefined) {
-    at = rule.scopes[0]!;
-    for (const s of rule.scopes) {
-      if (isUnder(scope, s)) {
-        at = s;
-        break;
-      }
-    }
-  }
-  return rule.message !== undefined
-    ? { policy: rule.policy, version: rule.version, rule: rule.name, effect: rule.effect, message: rule.message, scope: at, mode: rule.mode }
-    : { policy: rule.policy, version: rule.version, rule: rule.name, effect: rule.effect, scope: at, mode: rule.mode };
-}
-
-const byId = (a: { id: number }, b: { id: number }) => a.id - b.id;
-
 type Settings = ReturnType<typeof resolveSettings>;
 /** At most this many scopes' settings are remembered per set. */
 const MAX_CACHED_SETTINGS = 4096;
@@ -163,7 +144,7 @@ function settingsOf(set: PolicySet, scope: string): Settings {
  * Warn-mode rules never change the effect; those that would have are listed in `warnings`.
  */
 export function decide(set: PolicySet, action: Action, opts: EvaluateOptions = {}): Decision {
-  return decideMatched(set, action, set.index.matches(action), opts);
+  return decideMatched(set, action, set.index.matchIds(action), opts);
 }
 
 /**
@@ -180,62 +161,106 @@ export function matchingRules(set: PolicySet, action: Action, opts: EvaluateOpti
 /** The decision procedure over an explicit candidate list (the reference evaluator passes all rules in scope). */
 export function decideOver(set: PolicySet, action: Action, candidates: readonly CompiledRule[], opts: EvaluateOptions = {}): Decision {
   const foldedTool = action.tool ? foldCase(action.tool.name) : undefined;
-  const matched: CompiledRule[] = [];
-  for (const rule of candidates) if (matchesStatically(rule, action, foldedTool)) matched.push(rule);
+  const matched: number[] = [];
+  for (const rule of candidates) if (matchesStatically(rule, action, foldedTool)) matched.push(rule.id);
   // Candidate order is the caller's; sort so the explanation is the same however rules were found.
-  return decideMatched(set, action, matched.sort(byId), opts);
+  return decideMatched(set, action, matched.sort(ascending), opts);
 }
 
-/** The decision over the rules that match statically (`RuleIndex.matches`), in id order. */
-function decideMatched(set: PolicySet, action: Action, matched: readonly CompiledRule[], opts: EvaluateOptions): Decision {
+const ascending = (a: number, b: number) => a - b;
+
+/**
+ * The decision over the ids of the rules that match statically (`RuleIndex.matchIds`), ascending.
+ *
+ * Conditions run strongest effect first, and only where the result can still show: once an
+ * enforce rule of some effect matched, a weaker rule can be neither a reason nor a warning, so its
+ * condition is not run (and a failure it would have had is not in `errors`). Everything listed
+ * (reasons, warnings, errors, approvals) still comes in id order.
+ */
+function decideMatched(set: PolicySet, action: Action, ids: readonly number[], opts: EvaluateOptions): Decision {
   const settings = settingsOf(set, action.scope);
   const findings = opts.findings ?? [];
-  let conditions: DecisionConditions | undefined;
+  const { bits, reasons: shared } = set.facts;
+  const rules = set.rules;
+  const n = ids.length;
 
-  // Rules come in id order, so `enforced`, `warned` and `errors` are in id order too.
-  const enforced: CompiledRule[] = [];
-  let warned: CompiledRule[] | undefined;
-  let errors: EvaluationError[] | undefined;
-  let matchedEffect: Effect | undefined;
-  for (const rule of matched) {
-    if (rule.when) {
-      const outcome = runCondition(rule, (conditions ??= new DecisionConditions(action, opts.now, settings.timezone, findings)));
-      if (outcome.error) (errors ??= []).push(outcome.error);
-      if (!outcome.matched) continue;
-    }
-    if (rule.mode === 'enforce') {
-      enforced.push(rule);
-      matchedEffect = matchedEffect === undefined ? rule.effect : strongest(matchedEffect, rule.effect);
-    } else (warned ??= []).push(rule);
+  // The strongest effect rank among enforce matches so far (-1: none), and which ranks have enforce
+  // rules whose condition is still to run (a bit per rank; WARN for warn-mode rules).
+  let top = -1;
+  let pending = 0;
+  for (let i = 0; i < n; i++) {
+    const b = bits[ids[i]!]!;
+    if ((b & HAS_CONDITION) !== 0) pending |= (b & WARN) !== 0 ? WARN : 1 << (b & RANK_MASK);
+    else if ((b & WARN) === 0 && (b & RANK_MASK) > top) top = b & RANK_MASK;
   }
 
-  const effect: Effect = matchedEffect ?? settings.defaultEffect;
-  const reasons: Reason[] = [];
-  let approval: ApprovalRequirement[] | undefined;
-  if (matchedEffect !== undefined) {
-    for (const r of enforced) {
-      if (r.effect !== effect) continue;
-      reasons.push(reasonOf(r, action.scope));
-      if (r.approval && effect === 'require_approval') (approval ??= []).push(r.approval);
+  // Per position in `ids`, for rules with a condition: whether it ran and held (`held`, one bit
+  // per position, in a number while they fit), and its error, if any.
+  let held = 0;
+  let heldMore: Uint8Array | undefined;
+  let failures: (EvaluationError | undefined)[] | undefined;
+  if (pending !== 0) {
+    if (n > 31) heldMore = new Uint8Array(n);
+    const conditions = new DecisionConditions(action, opts.now, settings.timezone, findings);
+    // Strongest first; then warn-mode rules, which show only when they would have made the effect
+    // different: stronger than the strongest enforce match, or, with none, other than the default.
+    const fallback = rankOf(settings.defaultEffect);
+    for (let pass = DENY; pass >= -1; pass--) {
+      // Below the strongest match so far an enforce rule can change nothing.
+      if (pass >= 0 ? (pending & (1 << pass)) === 0 || pass < top : (pending & WARN) === 0) continue;
+      const want = pass >= 0 ? HAS_CONDITION | pass : HAS_CONDITION | WARN;
+      const mask = pass >= 0 ? HAS_CONDITION | WARN | RANK_MASK : HAS_CONDITION | WARN;
+      for (let i = 0; i < n; i++) {
+        const b = bits[ids[i]!]!;
+        if ((b & mask) !== want) continue;
+        if (pass < 0 && (top >= 0 ? (b & RANK_MASK) <= top : (b & RANK_MASK) === fallback)) continue;
+        const outcome = runCondition(rules[ids[i]!]!, conditions);
+        if (outcome.error) (failures ??= [])[i] = outcome.error;
+        if (!outcome.matched) continue;
+        if (heldMore !== undefined) heldMore[i] = 1;
+        else held |= 1 << i;
+        if (pass > top) top = pass;
+      }
     }
-  } else {
+  }
+
+  const effect: Effect = top >= 0 ? EFFECT_OF_RANK[top]! : settings.defaultEffect;
+  const reasons: Reason[] = [];
+  const warnings: Reason[] = [];
+  let approval: ApprovalRequirement[] | undefined;
+  for (let i = 0; i < n; i++) {
+    const id = ids[i]!;
+    const b = bits[id]!;
+    if ((b & HAS_CONDITION) !== 0 && (heldMore !== undefined ? heldMore[i] === 0 : (held & (1 << i)) === 0)) continue;
+    const rank = b & RANK_MASK;
+    if ((b & WARN) === 0) {
+      if (rank !== top) continue;
+      // Shared and frozen: a reason is never changed once made.
+      reasons.push(shared[id] ?? reasonOf(rules[id]!, action.scope));
+      if (rank === REQUIRE_APPROVAL) {
+        const a = rules[id]!.approval;
+        if (a) (approval ??= []).push(a);
+      }
+    } else {
+      const wouldBe = EFFECT_OF_RANK[top > rank ? top : rank]!;
+      if (wouldBe !== effect) {
+        const warning: Reason = reasonOf(rules[id]!, action.scope);
+        warning.wouldBe = wouldBe;
+        warnings.push(warning);
+      }
+    }
+  }
+  if (top < 0) {
     reasons.push(
       settings.defaultFrom !== undefined
         ? { policy: 'scope-settings', version: 1, rule: 'default-effect', effect, scope: settings.defaultFrom, message: `no rule matched; the default effect of scope \`${settings.defaultFrom}\` applies` }
         : { policy: 'builtin', version: 1, rule: 'default-deny', effect, message: 'no rule matched and no scope sets a default effect, so the action is denied' },
     );
   }
-
-  const warnings: Reason[] = [];
-  if (warned) {
-    for (const w of warned) {
-      const wouldBe = matchedEffect !== undefined ? strongest(matchedEffect, w.effect) : w.effect;
-      if (wouldBe !== effect) {
-        const warning: Reason = reasonOf(w, action.scope);
-        warning.wouldBe = wouldBe;
-        warnings.push(warning);
-      }
-    }
+  let errors: EvaluationError[] | undefined;
+  if (failures !== undefined) {
+    errors = [];
+    for (const e of failures) if (e !== undefined) errors.push(e);
   }
 
   // Fields in this order, `errors` and `approval` only when there are some; spelled out rather

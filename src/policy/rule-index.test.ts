@@ -17,7 +17,7 @@ const ACTION_SCOPES = [...SCOPES, 'acme/a/x/p1/deep/er', 'acme/ab', 'gamma', 'ac
 // Letters that fold unusually (ß and ẞ to ss, the Kelvin sign to k, final sigma), dots and stars.
 const GLOB_CHARS = ['a', 'b', 's', 'S', 'ß', 'ẞ', 'k', '\u212a', 'ς', 'Σ', '.', '.', '*', '*'];
 const NAME_CHARS = ['a', 'b', 's', 'S', 'ß', 'ẞ', 'k', 'K', '\u212a', 'σ', 'ς', '.', 'x'];
-const FIXED_GLOBS = ['*', '**', 'ab.*', '*.ab', '*.a*', 'a*b', 'SS.*', 'ß*', 'k*', 'ab', 'a.b.*.k', '*s', 'x'];
+const FIXED_GLOBS = ['*', '**', 'ab.*', '*.ab', '*.a*', 'a*b', 'SS.*', 'ß*', 'k*', 'ab', 'a.b.*.k', '*s', 'x', '*ẞ*', '**.b**', '*\u212a*', '*a*b*'];
 // More than 30 roles, so some share the overflow bit.
 const ROLES = Array.from({ length: 36 }, (_, i) => `role-${i}`);
 const KINDS = ['tool.call', 'tool.list', 'resource.read'] as const;
@@ -155,9 +155,22 @@ describe('rule index', () => {
     expect(globKey('Deploy.Release')).toEqual({ kind: 'exact', text: 'deploy.release' });
     expect(globKey('SHELL.*')).toEqual({ kind: 'prefix', text: 'shell.' });
     expect(globKey('*.EXEC')).toEqual({ kind: 'suffix', text: '.exec' });
-    expect(globKey('*.read*')).toEqual({ kind: 'residual', text: '' });
+    expect(globKey('*.READ*')).toEqual({ kind: 'infix', text: '.read' });
+    expect(globKey('**ß**')).toEqual({ kind: 'infix', text: 'ss' });
+    expect(globKey('*a*b*')).toEqual({ kind: 'residual', text: '' });
     expect(globKey('*')).toEqual({ kind: 'residual', text: '' });
     expect(globKey('Straße*')).toEqual({ kind: 'prefix', text: 'strasse' });
+  });
+
+  it('matches infix globs exactly past the number of infix keys it keeps', () => {
+    // Each rule its own infix: past the 64th, rules share the residual key and get the full check.
+    const infixes = Array.from({ length: 80 }, (_, i) => `n${i}.`);
+    const set = load(infixes.map((t) => ({ scopes: ['acme'], exclude: undefined, mode: 'enforce', rules: [{ effect: 'deny', tools: [`*${t}*`], actions: undefined, roles: undefined, servers: undefined, when: undefined }] })));
+    for (const name of ['xn0.y', 'N79.', 'n7.n70.', 'n8', 'zz', 'n64.n65.n1.']) {
+      const a: Action = { kind: 'tool.call', scope: 'acme/p', tool: { server: 's', name } };
+      const needed = set.rules.filter((r) => covers(r, a.scope) && matchesStatically(r, a)).map((r) => r.id);
+      expect(set.index.matches(a).map((r) => r.id)).toEqual(needed);
+    }
   });
 
   it('stays right past its caches and on hostile names, scopes and role lists', () => {

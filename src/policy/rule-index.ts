@@ -11,8 +11,9 @@ import { matchesMatch } from './static-match.js';
  *    nodes on the action's scope's ancestry, found once per scope string and cached.
  * 2. Tool: within a node, rules are grouped by key. Each tool glob gets one key from its
  *    case-folded literal parts: the whole name when it has no `*`, else the part before the first
- *    `*` (a prefix), else the part after the last `*` (a suffix), else the residual key every tool
- *    hits (`*`, `*.read*`). A tool name is turned into the keys it hits once and cached, and a
+ *    `*` (a prefix), else the part after the last `*` (a suffix), else the one literal between
+ *    `*`s (an infix: `*.read*`, at most MAX_INFIX_KEYS of them), else the residual key every tool
+ *    hits (`*`, `*a*b*`). A tool name is turned into the keys it hits once and cached, and a
  *    lookup reads only those groups, plus the group of rules without a tool constraint.
  * 3. Kind: each entry carries a bit per action kind it is limited to (all bits without `actions`).
  * 4. Roles: an entry limited to roles carries a bit per role; a lookup drops it unless the principal
@@ -33,6 +34,8 @@ const NO_TOOL = 0;
 const RESIDUAL = 1;
 /** At most this many scope strings and tool names are remembered per index, each. */
 const MAX_CACHED = 4096;
+/** At most this many distinct infix keys (`*lit*`) per index; the rest share the residual key (and get the full check). */
+const MAX_INFIX_KEYS = 64;
 /** Longer tool names are resolved each time rather than kept as cache keys. */
 const MAX_CACHED_NAME = 512;
 // Masks stay below 2^30 so they are small integers: 28 named role bits, one shared by the other
@@ -52,18 +55,20 @@ const CHECK_EXCLUDES = 1;
 const CHECK_FULL = 2;
 
 /**
- * What is filed under one scope path, grouped by key, packed in one typed array so a lookup reads a
- * node from a few cache lines and touches a rule object only for an entry that passes the masks:
+ * What is filed under one scope path, grouped by key, packed as integers so a lookup reads a node
+ * from a few cache lines and touches a rule object only for an entry whose check needs it:
  * `[G, keys[0..G), starts[0..G], entries]`. Group `g` (rules of `keys[g]`, ascending keys) is
  * entries `starts[g]` up to `starts[g + 1]`; entry `i` is the `STRIDE` integers from
  * `entriesAt(G) + i * STRIDE`: its kind mask, its role mask, its flags (`CHECK_*`, plus
- * `MULTI_KEY`) and its rule's id.
+ * `MULTI_KEY`) and its rule's id. Every node of an index lives in one `Int32Array`, at the offset
+ * its scope maps to: a lookup then goes through no typed-array object per node, each its own
+ * cache miss in a large set.
  */
-type ScopeNode = Int32Array;
+type NodeAt = number;
 
-/** What a lookup reads for one scope: the nodes on its ancestry, root first, and which of their rules an exclude removes there (ascending ids). */
+/** What a lookup reads for one scope: the offsets of the nodes on its ancestry, root first, and which of their rules an exclude removes there (ascending ids). */
 interface Chain {
-  readonly nodes: readonly ScopeNode[];
+  readonly nodes: Int32Array;
   readonly excluded: Int32Array;
 }
 
@@ -88,8 +93,20 @@ function kindSlot(kind: ActionKind): number {
 }
 
 interface GlobKey {
-  kind: 'exact' | 'prefix' | 'suffix' | 'residual';
+  kind: 'exact' | 'prefix' | 'suffix' | 'infix' | 'residual';
   text: string;
+}
+
+/** The one literal between the stars of a glob like `*.read*`, folded; undefined for any other shape. */
+function onlyInfix(parts: readonly string[]): string | undefined {
+  if (parts.length < 3 || parts[0] !== '' || parts[parts.length - 1] !== '') return undefined;
+  let lit: string | undefined;
+  for (let i = 1; i < parts.length - 1; i++) {
+    if (parts[i] === '') continue;
+    if (lit !== undefined) return undefined;
+    lit = parts[i];
+  }
+  return lit === undefined ? undefined : foldCase(lit);
 }
 
 /** The one key a glob is filed under, from its parts as the matcher folds them (split, then fold). */
@@ -100,17 +117,21 @@ export function globKey(glob: string): GlobKey {
   if (first !== '') return { kind: 'prefix', text: first };
   const last = foldCase(parts[parts.length - 1]!);
   if (last !== '') return { kind: 'suffix', text: last };
+  const infix = onlyInfix(parts);
+  if (infix !== undefined && infix !== '') return { kind: 'infix', text: infix };
   return { kind: 'residual', text: '' };
 }
 
 /**
  * Whether hitting a glob's key (`globKey`) is the same as the glob matching: true for an exact name,
- * a literal followed by `*`s, `*`s followed by a literal, and `*`s alone. The folding matcher
- * (compile.ts) compares the same folded parts the key is made of, and a run of `*` is one `*`.
+ * a literal followed by `*`s, `*`s followed by a literal, a literal between `*`s, and `*`s alone.
+ * The folding matcher (compile.ts) compares the same folded parts the key is made of, and a run of
+ * `*` is one `*`.
  */
 export function keyDecides(glob: string): boolean {
   const parts = glob.split('*');
   if (parts.length === 1) return true;
+  if (onlyInfix(parts) !== undefined) return true;
   for (let i = 1; i < parts.length - 1; i++) if (parts[i] !== '') return false;
   return parts[0] === '' || parts[parts.length - 1] === '';
 }
@@ -120,12 +141,15 @@ class KeyCatalogue {
   private readonly exact = new Map<string, number>();
   private readonly prefix = new Map<string, number>();
   private readonly suffix = new Map<string, number>();
+  private readonly infix = new Map<string, number>();
   private prefixLengths: number[] = [];
   private suffixLengths: number[] = [];
   private next = RESIDUAL + 1;
 
   intern(k: GlobKey): number {
     if (k.kind === 'residual') return RESIDUAL;
+    // A name is searched for every infix key: past MAX_INFIX_KEYS, more share the residual key.
+    if (k.kind === 'infix' && !this.infix.has(k.text) && this.infix.size >= MAX_INFIX_KEYS) return RESIDUAL;
     const table = this[k.kind];
     let id = table.get(k.text);
     if (id === undefined) table.set(k.text, (id = this.next++));
@@ -137,7 +161,7 @@ class KeyCatalogue {
     this.suffixLengths = [...new Set([...this.suffix.keys()].map((s) => s.length))].sort((a, b) => a - b);
   }
 
-  /** The keys a tool name hits, ascending: the residual key, its exact key, and every prefix and suffix key it has. */
+  /** The keys a tool name hits, ascending: the residual key, its exact key, every prefix and suffix key it has, and every infix key it contains. */
   keysOf(name: string): Int32Array {
     const folded = foldCase(name);
     const out = [RESIDUAL];
@@ -153,6 +177,7 @@ class KeyCatalogue {
       const id = this.suffix.get(folded.slice(folded.length - n));
       if (id !== undefined) out.push(id);
     }
+    for (const [text, id] of this.infix) if (folded.includes(text)) out.push(id);
     return Int32Array.from(out).sort();
   }
 }
@@ -165,7 +190,8 @@ interface Entry {
   flags: number;
 }
 
-function nodeOf(list: Entry[]): ScopeNode {
+/** The node of `list`, as the integers to store at its offset. */
+function nodeOf(list: Entry[]): Int32Array {
   // Grouped by key, rules in id order within a key.
   list.sort((a, b) => a.key - b.key || a.rule.id - b.rule.id);
   const keys: number[] = [];
@@ -210,20 +236,23 @@ function has(ids: Int32Array, id: number): boolean {
   return lo < ids.length && ids[lo] === id;
 }
 
-/** Sorts a short list by rule id in place (insertion sort: the lists are a handful long and mostly in order). */
-function sortById(rules: CompiledRule[]): CompiledRule[] {
-  for (let i = 1; i < rules.length; i++) {
-    const r = rules[i]!;
-    const id = r.id;
+/**
+ * Sorts a short list of ids in place (insertion sort: the lists are a few dozen long at most and
+ * mostly in order). Ids rather than rules: comparing rules would read every matched rule object,
+ * a cache miss each in a large set.
+ */
+function sortIds(ids: number[]): number[] {
+  for (let i = 1; i < ids.length; i++) {
+    const id = ids[i]!;
     let j = i - 1;
-    if (rules[j]!.id < id) continue;
-    while (j >= 0 && rules[j]!.id > id) {
-      rules[j + 1] = rules[j]!;
+    if (ids[j]! < id) continue;
+    while (j >= 0 && ids[j]! > id) {
+      ids[j + 1] = ids[j]!;
       j--;
     }
-    rules[j + 1] = r;
+    ids[j + 1] = id;
   }
-  return rules;
+  return ids;
 }
 
 /**
@@ -256,8 +285,11 @@ export function buildRuleIndex(rules: readonly CompiledRule[]): RuleIndex {
     if (k === undefined) {
       const pureOf = new Map<number, boolean>();
       for (const g of globs) {
-        const id = keys.intern(globKey(g));
-        pureOf.set(id, (pureOf.get(id) ?? false) || keyDecides(g));
+        const key = globKey(g);
+        const id = keys.intern(key);
+        // An infix glob past MAX_INFIX_KEYS lands on the residual key, which its key does not decide.
+        const decides = keyDecides(g) && (key.kind !== 'infix' || id !== RESIDUAL);
+        pureOf.set(id, (pureOf.get(id) ?? false) || decides);
       }
       keysByList.set(globs, (k = { keys: [...pureOf.keys()], pure: [...pureOf.values()] }));
     }
@@ -286,18 +318,29 @@ export function buildRuleIndex(rules: readonly CompiledRule[]): RuleIndex {
     }
   }
   keys.seal();
-  const nodes = new Map<string, ScopeNode>();
+  const built = new Map<string, Int32Array>();
   /** Every rule attached to a scope, in id order. */
   const attached = new Map<string, readonly CompiledRule[]>();
   /** The rules attached to a scope that have excludes. */
   const excluding = new Map<string, readonly CompiledRule[]>();
   for (const [scope, b] of building) {
-    nodes.set(scope, nodeOf(b.entries));
+    built.set(scope, nodeOf(b.entries));
     attached.set(scope, b.all);
     const some = b.all.filter((r) => r.excludes.length > 0);
     if (some.length > 0) excluding.set(scope, some);
   }
   building.clear();
+  let total = 0;
+  for (const n of built.values()) total += n.length;
+  const data = new Int32Array(total);
+  const nodes = new Map<string, NodeAt>();
+  total = 0;
+  for (const [scope, n] of built) {
+    data.set(n, total);
+    nodes.set(scope, total);
+    total += n.length;
+  }
+  built.clear();
 
   // Both caches hold values that are pure functions of their key and of this (immutable) index.
   const chains = new Map<string, Chain>();
@@ -308,7 +351,7 @@ export function buildRuleIndex(rules: readonly CompiledRule[]): RuleIndex {
       // The rules attached on the ancestry that one of their excludes removes here, found once per scope.
       const out = new Set<number>();
       for (const s of on) for (const r of excluding.get(s) ?? EMPTY) if (excluded(r, scope)) out.add(r.id);
-      chain = { nodes: on.map((s) => nodes.get(s)!), excluded: Int32Array.from(out).sort() };
+      chain = { nodes: Int32Array.from(on, (s) => nodes.get(s)!), excluded: Int32Array.from(out).sort() };
       if (chains.size >= MAX_CACHED) chains.clear();
       chains.set(scope, chain);
     }
@@ -347,60 +390,57 @@ export function buildRuleIndex(rules: readonly CompiledRule[]): RuleIndex {
     return true;
   };
   /**
-   * Appends the rules of group `g` of `node` that pass the kind and role masks. Kept apart from
-   * `collectMatching`, whose loop is the same walk with the per-entry checks: one loop each keeps
-   * both free of a branch per entry on the hot path.
+   * Appends the ids of the rules of group `g` of the node at `at` that pass the kind and role
+   * masks. Kept apart from `collectMatching`, whose loop is the same walk with the per-entry
+   * checks: one loop each keeps both free of a branch per entry on the hot path.
    */
-  const collect = (node: ScopeNode, g: number, kind: number, roles: number, out: CompiledRule[]): void => {
-    const groups = node[0]!;
-    const base = entriesAt(groups);
-    const starts = startsAt(groups) + g;
-    const end = base + node[starts + 1]! * STRIDE;
-    for (let i = base + node[starts]! * STRIDE; i < end; i += STRIDE) {
-      if ((node[i + KINDS]! & kind) === 0 || (node[i + ROLES]! & roles) === 0) continue;
-      const id = node[i + ID]!;
-      if (firstTime(node[i + FLAGS]!, id)) out.push(rules[id]!);
+  const collect = (at: NodeAt, g: number, kind: number, roles: number, out: number[]): void => {
+    const groups = data[at]!;
+    const base = at + entriesAt(groups);
+    const starts = at + startsAt(groups) + g;
+    const end = base + data[starts + 1]! * STRIDE;
+    for (let i = base + data[starts]! * STRIDE; i < end; i += STRIDE) {
+      if ((data[i + KINDS]! & kind) === 0 || (data[i + ROLES]! & roles) === 0) continue;
+      const id = data[i + ID]!;
+      if (firstTime(data[i + FLAGS]!, id)) out.push(id);
     }
   };
 
   /**
-   * Appends the rules of group `g` of `node` that match `action` statically (see `matches`).
-   * `folded` holds the action's folded tool name once an entry needed it, for one lookup.
+   * Appends the ids of the rules of group `g` of the node at `at` that match `action` statically
+   * (see `matches`). `folded` holds the action's folded tool name once an entry needed it, for one lookup.
    */
   let folded: string | undefined;
-  const collectMatching = (node: ScopeNode, g: number, kind: number, roles: number, action: Action, out: CompiledRule[], gone: Int32Array): void => {
-    const groups = node[0]!;
-    const base = entriesAt(groups);
-    const starts = startsAt(groups) + g;
-    const end = base + node[starts + 1]! * STRIDE;
-    for (let i = base + node[starts]! * STRIDE; i < end; i += STRIDE) {
-      if ((node[i + KINDS]! & kind) === 0 || (node[i + ROLES]! & roles) === 0) continue;
-      const flags = node[i + FLAGS]!;
-      const id = node[i + ID]!;
+  const collectMatching = (at: NodeAt, g: number, kind: number, roles: number, action: Action, out: number[], gone: Int32Array): void => {
+    const groups = data[at]!;
+    const base = at + entriesAt(groups);
+    const starts = at + startsAt(groups) + g;
+    const end = base + data[starts + 1]! * STRIDE;
+    for (let i = base + data[starts]! * STRIDE; i < end; i += STRIDE) {
+      if ((data[i + KINDS]! & kind) === 0 || (data[i + ROLES]! & roles) === 0) continue;
+      const flags = data[i + FLAGS]!;
+      const id = data[i + ID]!;
       if (!firstTime(flags, id)) continue;
       const check = flags & CHECK_MASK;
-      if (check === CHECK_NONE) {
-        out.push(rules[id]!);
-        continue;
+      if (check !== CHECK_NONE) {
+        if (gone.length > 0 && has(gone, id)) continue;
+        if (check === CHECK_FULL) {
+          if (folded === undefined && action.tool) folded = foldCase(action.tool.name);
+          if (!matchesMatch(rules[id]!, action, folded)) continue;
+        }
       }
-      if (gone.length > 0 && has(gone, id)) continue;
-      const rule = rules[id]!;
-      if (check === CHECK_FULL) {
-        if (folded === undefined && action.tool) folded = foldCase(action.tool.name);
-        if (!matchesMatch(rule, action, folded)) continue;
-      }
-      out.push(rule);
+      out.push(id);
     }
   };
 
   /**
    * Reads, in each node on the action's scope's ancestry, the group without a tool constraint and
    * the group of each of the tool name's keys the node has; `matching` picks `collectMatching` over
-   * `collect`. An empty list for a scope no rule is attached on or above.
+   * `collect`. The ids found, in no particular order (a new array).
    */
-  const lookup = (action: Action, matching: boolean): CompiledRule[] => {
+  const lookup = (action: Action, matching: boolean): number[] => {
     const { nodes: chain, excluded: gone } = chainOf(action.scope);
-    if (chain.length === 0) return EMPTY as CompiledRule[];
+    if (chain.length === 0) return [];
     const kind = 1 << kindSlot(action.kind);
     const tool = action.tool ? keysOf(action.tool.name) : undefined;
     const roles = principalMask(action.principal?.roles);
@@ -409,11 +449,12 @@ export function buildRuleIndex(rules: readonly CompiledRule[]): RuleIndex {
       epoch = 1;
     }
     folded = undefined;
-    const out: CompiledRule[] = [];
-    for (const node of chain) {
-      const groups = node[0]!;
+    const out: number[] = [];
+    for (let c = 0; c < chain.length; c++) {
+      const node = chain[c]!;
+      const groups = data[node]!;
       let g = 0;
-      if (groups > 0 && node[KEYS_AT] === NO_TOOL) {
+      if (groups > 0 && data[node + KEYS_AT] === NO_TOOL) {
         if (matching) collectMatching(node, g, kind, roles, action, out, gone);
         else collect(node, g, kind, roles, out);
         g++;
@@ -425,10 +466,10 @@ export function buildRuleIndex(rules: readonly CompiledRule[]): RuleIndex {
         let hi = groups;
         while (g < hi) {
           const mid = (g + hi) >>> 1;
-          if (node[KEYS_AT + mid]! < want) g = mid + 1;
+          if (data[node + KEYS_AT + mid]! < want) g = mid + 1;
           else hi = mid;
         }
-        if (g < groups && node[KEYS_AT + g] === want) {
+        if (g < groups && data[node + KEYS_AT + g] === want) {
           if (matching) collectMatching(node, g, kind, roles, action, out, gone);
           else collect(node, g, kind, roles, out);
           g++;
@@ -439,14 +480,22 @@ export function buildRuleIndex(rules: readonly CompiledRule[]): RuleIndex {
     return out;
   };
 
+  const rulesOf = (ids: readonly number[]): CompiledRule[] => {
+    const out = new Array<CompiledRule>(ids.length);
+    for (let i = 0; i < ids.length; i++) out[i] = rules[ids[i]!]!;
+    return out;
+  };
+
   return {
     size: rules.length,
     matches(action: Action) {
-      const out = lookup(action, true);
-      return out.length > 1 ? sortById(out) : out;
+      return rulesOf(sortIds(lookup(action, true)));
+    },
+    matchIds(action: Action) {
+      return sortIds(lookup(action, true));
     },
     candidates(action: Action) {
-      return lookup(action, false);
+      return rulesOf(lookup(action, false));
     },
     inScope(scope: string) {
       const all = ancestry(scope)
