@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { buildSchema, getIntrospectionQuery, parse } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryCost } from '../src/api/graphql/cost.js';
@@ -119,5 +121,25 @@ describe('the cost estimate', () => {
 
   it('prices the standard introspection query well under the limit', () => {
     expect(cost(getIntrospectionQuery())).toBeLessThan(GRAPHQL_LIMITS.cost / 4);
+  });
+});
+
+describe('docs/graphql.md', () => {
+  const page = readFileSync(join(import.meta.dirname, '..', 'docs', 'graphql.md'), 'utf8');
+
+  it('holds the schema as the server serves it, and the limits in force', () => {
+    expect(page).toContain(`\`\`\`graphql\n${SCHEMA.replace(/^\n+|\n+$/g, '')}\n\`\`\``);
+    expect(page).toContain(`| depth | ${GRAPHQL_LIMITS.depth} |`);
+    expect(page).toContain(`| cost | ${GRAPHQL_LIMITS.cost.toLocaleString('en-US')} |`);
+    expect(page).toContain(`| tokens | ${GRAPHQL_LIMITS.tokens.toLocaleString('en-US')} |`);
+    expect(page).toContain(`| query text | ${GRAPHQL_LIMITS.queryLength.toLocaleString('en-US')} characters |`);
+  });
+
+  it('gives an example the server answers', async () => {
+    const payload = /-d '([^']+)'/.exec(page)?.[1];
+    expect(payload).toBeDefined();
+    const r = await api.app.inject({ method: 'POST', url: '/api/graphql', headers: { ...api.auth('owner'), 'content-type': 'application/json' }, payload: payload! });
+    expect(r.statusCode, r.body).toBe(200);
+    expect(r.json().data.auditEvents).toMatchObject({ events: expect.any(Array) });
   });
 });
