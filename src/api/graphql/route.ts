@@ -153,7 +153,8 @@ export function graphqlRoutes(app: FastifyInstance, deps: GraphqlDeps): void {
     // Errors are shaped by the route below, which needs each one's original (coded) error.
     errorFormatter: (execution) => ({ statusCode: 200, response: execution }),
   });
-  app.after(() => {
+  app.after((err) => {
+    if (err) throw err;
     app.graphql.addHook('preExecution', async (schema, document, context, variables) => {
       const operationName = (context as unknown as GraphqlContext).operationName;
       const cost = queryCost(schema, document, variables, operationName, COST_MODEL);
@@ -185,7 +186,10 @@ export function graphqlRoutes(app: FastifyInstance, deps: GraphqlDeps): void {
         const result = await app.graphql(body.query, context as unknown as mercurius.MercuriusContext, body.variables ?? undefined, body.operationName ?? undefined);
         const errors = result.errors?.map((e) => executionError(e, req.log));
         // Nothing ran (no operation could be chosen): a refusal of the request, like a validation error.
-        if (result.data == null && errors?.length && errors.every((e) => e.path === undefined)) return reply.status(400).send({ errors });
+        if (result.data == null && errors?.length && errors.every((e) => e.path === undefined)) {
+          void reply.status(400);
+          return { errors };
+        }
         return { data: result.data ?? null, ...(errors?.length ? { errors } : {}) };
       } catch (err) {
         const errors = refusalErrors(err);

@@ -21,6 +21,9 @@ function withoutBodies(e: AuditEvent): AuditEvent {
 const time = (bound: string) =>
   Type.String({ format: 'date-time', pattern: '^(?!0000-)\\d{4}-\\d\\d-\\d\\d[Tt ](?!\\d\\d:\\d\\d:60)', description: `an RFC 3339 time from year 0001 to 9999 such as \`2026-11-24T22:00:00Z\` (${bound})` });
 
+/** How many events a page holds when the caller names no limit, and the most it may ask for. */
+export const AUDIT_PAGE = { default: 100, max: 1000 } as const;
+
 /** The filters and cursor of an audit events read: REST's query string and GraphQL's arguments alike. */
 export const AuditEventsQuery = Type.Object(
   {
@@ -35,15 +38,12 @@ export const AuditEventsQuery = Type.Object(
     type: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })),
     outcome: Type.Optional(AuditOutcomeSchema),
     q: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'free text anywhere in the event' })),
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: AUDIT_PAGE.max, default: AUDIT_PAGE.default })),
     cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })),
   },
   { additionalProperties: false },
 );
 export type AuditEventsQuery = Static<typeof AuditEventsQuery>;
-
-/** How many events a page holds when the caller names no limit, and the most it may ask for. */
-export const AUDIT_PAGE = { default: 100, max: 1000 } as const;
 
 /**
  * One page of the caller's tenant's audit events, newest first: only events at scopes where one of
