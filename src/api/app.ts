@@ -8,6 +8,7 @@ import type { PolicyStatus } from '../config/index.js';
 import type { Registry } from '../registry/index.js';
 import { ROUTE_ACCESS } from '../identity/index.js';
 import { echoPath, handleError } from './errors.js';
+import { graphqlRoutes } from './graphql/route.js';
 import { LOOPBACK_HOSTS, hardenHttp, type HardeningOptions } from './hardening.js';
 import { inputGuard } from './input-guard.js';
 import { jsonBodyParser } from './json-body.js';
@@ -124,6 +125,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   if (deps.registry) registryRoutes(app, { registry: deps.registry });
   if (deps.retention) retentionRoutes(app, deps.retention);
   policyRoutes(app, { status: deps.policyStatus, service: deps.policies });
+  graphqlRoutes(app, { audit: deps.audit, events: deps.events, clock: deps.clock, identity: deps.identity, registry: deps.registry, policies: deps.policies });
   healthRoutes(app, { checks: deps.readiness });
   apiReferenceRoutes(app, { routes, version: deps.version ?? '0.1.0', access: ROUTE_ACCESS });
   return app;

@@ -33,6 +33,46 @@ export function credentialOf(req: FastifyRequest): Credential {
   return req.credential;
 }
 
+/** Where a gated call came from, for the refusal's audit event. */
+export interface Caller {
+  ip: string;
+  userAgent?: string | undefined;
+  /** The GraphQL field that asked, when the call came through `/api/graphql` rather than the route itself. */
+  graphqlField?: string;
+}
+
+/**
+ * The route x role gate (ROUTE_ACCESS) for one route: returns when one of the credential's roles may
+ * call it; else appends `auth.route.denied` naming the actor and throws `auth.forbidden`. The
+ * authentication hook runs it for every `/api/*` request, and each GraphQL field for the REST route
+ * it answers like, so both refuse the same callers with the same words.
+ */
+export async function passGate(deps: Pick<AuthDeps, 'audit' | 'clock'>, credential: Credential, method: string, route: string, caller: Caller): Promise<void> {
+  const access = accessOf(method, route);
+  const roles = credential.grants.map((g) => g.role);
+  if (access && mayCall(access, roles)) return;
+  await deps.audit.append([
+    newAuditEvent(
+      {
+        tenantId: credential.tenantId,
+        scope: credential.tenantId,
+        category: 'auth',
+        type: 'auth.route.denied',
+        severity: 'low',
+        outcome: 'denied',
+        actor: actorOf(credential, { ip: caller.ip, userAgent: caller.userAgent }),
+        target: { kind: 'route', name: `${method} ${route}` },
+        details: { roles, allowed: access ? [...access.roles] : [], ...(caller.graphqlField ? { graphqlField: caller.graphqlField } : {}) },
+      },
+      deps.clock.now(),
+    ),
+  ]);
+  throw new WardenError(
+    'auth.forbidden',
+    access ? `\`${method} ${route}\` needs one of the roles ${access.roles.map((r) => `\`${r}\``).join(', ')}; this credential holds ${roles.map((r) => `\`${r}\``).join(', ') || 'none'}` : `\`${method} ${route}\` is not in the authorization table, so nobody may call it`,
+  );
+}
+
 /**
  * Authenticates every `/api/*` request (a Warden token or an OIDC JWT as `Authorization: Bearer`)
  * and checks the route against the route x role table before any handler or body parsing runs. A
@@ -73,30 +113,11 @@ export function authenticateRequests(app: FastifyInstance, deps: AuthDeps): void
     const route = req.routeOptions.url;
     // No route matched: the not-found handler answers, after authentication (no route map for strangers).
     if (route === undefined) return;
-    const access = accessOf(req.method, route);
-    const roles = credential.grants.map((g) => g.role);
-    if (access && mayCall(access, roles)) return;
-    await deps.audit.append([
-      newAuditEvent(
-        {
-          tenantId: credential.tenantId,
-          scope: credential.tenantId,
-          category: 'auth',
-          type: 'auth.route.denied',
-          severity: 'low',
-          outcome: 'denied',
-          actor: actorOf(credential, { ip, userAgent: req.headers['user-agent'] }),
-          target: { kind: 'route', name: `${req.method} ${route}` },
-          details: { roles, allowed: access ? [...access.roles] : [] },
-        },
-        deps.clock.now(),
-      ),
-    ]);
-    return refuse(reply, 403, {
-      error: {
-        code: 'auth.forbidden',
-        message: access ? `\`${req.method} ${route}\` needs one of the roles ${access.roles.map((r) => `\`${r}\``).join(', ')}; this credential holds ${roles.map((r) => `\`${r}\``).join(', ') || 'none'}` : `\`${req.method} ${route}\` is not in the authorization table, so nobody may call it`,
-      },
-    });
+    try {
+      await passGate(deps, credential, req.method, route, { ip, userAgent: req.headers['user-agent'] });
+    } catch (err) {
+      if (!isWardenError(err) || err.code !== 'auth.forbidden') throw err;
+      return refuse(reply, 403, { error: { code: err.code, message: err.message } });
+    }
   });
 }

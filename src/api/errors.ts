@@ -6,6 +6,7 @@ import { WardenError, describeIssues, isWardenError, type ErrorCode, type Valida
 export const STATUS_OF: Partial<Record<ErrorCode, number>> = {
   'action.invalid': 400,
   'request.invalid': 400,
+  'request.query_too_complex': 400,
   'audit.cursor_invalid': 400,
   'request.not_found': 404,
   'request.host_refused': 421,

@@ -226,6 +226,7 @@ function responses(r: CollectedRoute, hasPathParams: boolean, codes: Map<string,
 function tagOf(url: string): string {
   if (PUBLIC.has(url)) return 'health';
   const segments = url.split('/').filter(Boolean);
+  if (segments[1] === 'graphql') return 'graphql';
   return segments[1] === 'v1' ? (segments[2] ?? 'api') : 'reference';
 }
 

@@ -52,6 +52,7 @@ export const ERROR_CODES = {
   'request.unsupported_media_type': 'the request body has a content type the API does not accept',
   'request.too_large': 'the request body is larger than the API accepts',
   'request.invalid': 'a request failed validation',
+  'request.query_too_complex': 'a GraphQL query nests deeper, or would cost more, than the API answers; refused before any of it runs',
   'request.host_refused': "the request's `Host` (or `X-Forwarded-Host`) is not a name this server answers to (the DNS rebinding defence); add the name with `--public-host`",
   'request.cors_refused': 'a cross-origin preflight came from an origin not listed with `--cors-origin`',
   // identity

@@ -17,13 +17,8 @@ export interface RouteAccess {
   scoping: string;
 }
 
-/**
- * THE authorization table: every `/api/*` route and the roles that may call it. The API's
- * authentication hook refuses a route that is missing here (fail closed), docs/api.md prints this
- * table (`npx tsx scripts/gen-api-docs.ts`), and test/route-roles.test.ts calls every route with
- * every role and checks the answer against it.
- */
-export const ROUTE_ACCESS: readonly RouteAccess[] = [
+/** The REST routes; {@link ROUTE_ACCESS} is these and GraphQL's. */
+const REST: readonly RouteAccess[] = [
   { method: 'GET', url: '/api/v1/whoami', roles: ANY, scoping: 'the caller itself' },
   { method: 'GET', url: '/api/openapi.json', roles: ANY, scoping: 'none: the document describes the API, not a tenant' },
   { method: 'POST', url: '/api/v1/decide', roles: ['owner', 'admin', 'agent', 'enforcer'], scoping: "the role must hold at the action's `scope`; only `enforcer` may assert a principal, agent or time other than its own" },
@@ -68,6 +63,40 @@ export const ROUTE_ACCESS: readonly RouteAccess[] = [
   { method: 'POST', url: '/api/v1/tokens', roles: ['owner', 'admin'], scoping: 'the role must hold at the new grant\'s scope; only `owner` grants `owner`' },
   { method: 'DELETE', url: '/api/v1/tokens/:id', roles: ['owner', 'admin'], scoping: "the role must hold at the token's scope" },
   { method: 'POST', url: '/api/v1/tokens/:id/rotate', roles: ['owner', 'admin'], scoping: "the role must hold at the token's scope" },
+];
+
+/**
+ * The REST reads GraphQL answers too (src/api/graphql): each field passes the gate of the route it
+ * answers like, then calls what that route calls.
+ */
+export const GRAPHQL_READS = [
+  'GET /api/v1/policies',
+  'GET /api/v1/policies/:name',
+  'GET /api/v1/policies/:name/versions',
+  'GET /api/v1/policies/:name/versions/:n',
+  'GET /api/v1/policies/:name/diff',
+  'GET /api/v1/audit/events',
+  'GET /api/v1/registry/servers',
+  'GET /api/v1/registry/servers/:server',
+  'GET /api/v1/registry/tools',
+  'GET /api/v1/registry/tools/:server/:tool',
+  'GET /api/v1/registry/agents',
+  'GET /api/v1/tokens',
+] as const;
+export type GraphqlRead = (typeof GRAPHQL_READS)[number];
+
+/** GraphQL's own gate lets in whoever may call one of the routes it answers like; nobody else gets past it. */
+const graphqlRoles: readonly Role[] = ROLES.filter((role) => REST.some((r) => (GRAPHQL_READS as readonly string[]).includes(`${r.method} ${r.url}`) && r.roles.includes(role)));
+
+/**
+ * THE authorization table: every `/api/*` route and the roles that may call it. The API's
+ * authentication hook refuses a route that is missing here (fail closed), docs/api.md prints this
+ * table (`npx tsx scripts/gen-api-docs.ts`), and test/route-roles.test.ts calls every route with
+ * every role and checks the answer against it.
+ */
+export const ROUTE_ACCESS: readonly RouteAccess[] = [
+  ...REST,
+  { method: 'POST', url: '/api/graphql', roles: graphqlRoles, scoping: 'each field passes the gate of the REST route it answers like and is scoped as that route is' },
 ];
 
 const INDEX = new Map(ROUTE_ACCESS.map((r) => [`${r.method} ${r.url}`, r]));

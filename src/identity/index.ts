@@ -3,8 +3,8 @@ export { ROLES, RoleSchema, GrantSchema, GRANTABLE, ROLE_PURPOSE, scopeCovers, g
 export type { Role, Grant } from './roles.js';
 export { actorOf } from './credential.js';
 export type { Credential } from './credential.js';
-export { ROUTE_ACCESS, accessOf, mayCall, renderRouteTable } from './access.js';
-export type { RouteAccess } from './access.js';
+export { GRAPHQL_READS, ROUTE_ACCESS, accessOf, mayCall, renderRouteTable } from './access.js';
+export type { GraphqlRead, RouteAccess } from './access.js';
 export { TenantSchema, ScopeNodeSchema, TokenInfoSchema, TENANT_ID_PATTERN } from './records.js';
 export type { Tenant, ScopeNode, TokenInfo, TokenRow, NewToken, IdentityStore } from './records.js';
 export { newTokenSecret, tokenIdOf, hashToken, tokenMatches, seededTokenId } from './token-secret.js';

@@ -4,6 +4,7 @@ import { WardenError } from '../../domain/index.js';
 import { actorOf, holdsAt, type Credential, type Role } from '../../identity/index.js';
 import type { Registry, ServerRecord } from '../../registry/index.js';
 import { credentialOf } from '../auth.js';
+import { registryReads } from '../reads/registry.js';
 import {
   AgentParams,
   AgentRecordSchema,
@@ -17,16 +18,8 @@ import {
   ToolsQuery,
 } from './registry-schemas.js';
 
-/** Roles that read the registry, and those that change it (at the server's scope). */
-const READERS: readonly Role[] = ['owner', 'admin', 'policy_author', 'approver', 'auditor', 'analyst', 'viewer'];
+/** Roles that change the registry (at the server's scope). */
 const WRITERS: readonly Role[] = ['owner', 'admin'];
-
-/** A server the caller may not read is answered like one that does not exist: its name is not confirmed. */
-function notFound(server: string, tool?: string): WardenError {
-  return tool === undefined
-    ? new WardenError('registry.not_found', `server \`${server}\` is not in the registry`, { help: 'run `warden registry list` to see the registered servers' })
-    : new WardenError('registry.not_found', `tool \`${tool}\` on server \`${server}\` is not in the registry`, { help: `run \`warden registry list --server ${server}\`` });
-}
 
 function forbidden(c: Credential, what: string, scope: string | undefined): WardenError {
   return new WardenError('auth.forbidden', `changing ${what} needs \`owner\` or \`admin\` at ${scope === undefined ? 'the whole tenant' : `scope \`${scope}\``}`, {
@@ -43,27 +36,18 @@ const actor = (req: FastifyRequest) => actorOf(credentialOf(req), { ip: req.ip, 
  */
 export function registryRoutes(app: FastifyInstance, deps: { registry: Pick<Registry, 'forTenant'> }): void {
   const registryOf = (c: Credential) => deps.registry.forTenant(c.tenantId);
-  /** The server when the caller may read it; 404 otherwise. */
-  const readable = async (c: Credential, name: string, tool?: string): Promise<ServerRecord> => {
-    const server = await registryOf(c).getServer(name);
-    if (!server || !holdsAt(c.grants, READERS, server.scope)) throw notFound(name, tool);
-    return server;
-  };
+  const reads = registryReads(deps.registry);
+  const readable = (c: Credential, name: string, tool?: string): Promise<ServerRecord> => reads.server(c, name, tool);
   /** The server when the caller may change it: 404 when it may not even read it, 403 when it only reads. */
   const writable = async (c: Credential, name: string, tool?: string): Promise<ServerRecord> => {
     const server = await readable(c, name, tool);
     if (!holdsAt(c.grants, WRITERS, server.scope)) throw forbidden(c, tool === undefined ? `server \`${name}\`` : `tool \`${name}.${tool}\``, server.scope);
     return server;
   };
-  const toolOf = async (c: Credential, server: string, tool: string) => {
-    const t = await registryOf(c).getTool(server, tool);
-    if (!t) throw notFound(server, tool);
-    return t;
-  };
+  const toolOf = (c: Credential, server: string, tool: string) => reads.tool(c, server, tool);
 
   app.get('/api/v1/registry/servers', { schema: { summary: 'the servers of the tenant the caller may read', response: { 200: Type.Object({ servers: Type.Array(ServerRecordSchema) }) } } }, async (req) => {
-    const c = credentialOf(req);
-    return { servers: (await registryOf(c).listServers()).filter((s) => holdsAt(c.grants, READERS, s.scope)) };
+    return { servers: await reads.servers(credentialOf(req)) };
   });
 
   app.get<{ Params: ServerParams }>('/api/v1/registry/servers/:server', { schema: { summary: 'one server', params: ServerParams, response: { 200: ServerRecordSchema } } }, async (req) =>
@@ -73,23 +57,15 @@ export function registryRoutes(app: FastifyInstance, deps: { registry: Pick<Regi
   app.get<{ Querystring: ToolsQuery }>(
     '/api/v1/registry/tools',
     { schema: { summary: "the tools of the servers the caller may read, by server and name", querystring: ToolsQuery, response: { 200: Type.Object({ tools: Type.Array(ToolRecordSchema) }) } } },
-    async (req) => {
-      const c = credentialOf(req);
-      const r = registryOf(c);
-      const scopes = new Map((await r.listServers()).map((s) => [s.name, s.scope]));
-      const tools = await r.listTools({ ...(req.query.server ? { server: req.query.server } : {}), ...(req.query.status ? { status: req.query.status } : {}) });
-      return { tools: tools.filter((t) => scopes.has(t.server) && holdsAt(c.grants, READERS, scopes.get(t.server))) };
-    },
+    async (req) => ({ tools: await reads.tools(credentialOf(req), req.query) }),
   );
 
-  app.get<{ Params: ToolParams }>('/api/v1/registry/tools/:server/:tool', { schema: { summary: 'one tool, with its definition', params: ToolParams, response: { 200: ToolRecordSchema } } }, async (req) => {
-    const c = credentialOf(req);
-    await readable(c, req.params.server, req.params.tool);
-    return toolOf(c, req.params.server, req.params.tool);
-  });
+  app.get<{ Params: ToolParams }>('/api/v1/registry/tools/:server/:tool', { schema: { summary: 'one tool, with its definition', params: ToolParams, response: { 200: ToolRecordSchema } } }, async (req) =>
+    toolOf(credentialOf(req), req.params.server, req.params.tool),
+  );
 
   app.get('/api/v1/registry/agents', { schema: { summary: 'the agents of the tenant and their status', response: { 200: Type.Object({ agents: Type.Array(AgentRecordSchema) }) } } }, async (req) => ({
-    agents: await registryOf(credentialOf(req)).listAgents(),
+    agents: await reads.agents(credentialOf(req)),
   }));
 
   app.post<{ Params: ServerParams; Body: ServerApproveBody }>(
