@@ -5,6 +5,9 @@ import { releaseOf } from './release.js';
 /** The release of a tenant with no active managed version: nothing to build. */
 const NOTHING = releaseOf([]);
 
+/** No policy and no scope default: every action is denied by the built-in default. */
+const DENY_ALL: PolicySet = loadPolicySources([]).set!;
+
 /** The file name a managed version compiles under: what diagnostics and `PolicySummary.file` show. */
 export function managedFile(name: string, number: number): string {
   return `managed:${name}@${number}`;
@@ -62,7 +65,8 @@ interface Options {
  * Every tenant's policy set: the file policies plus the tenant's active managed versions, compiled
  * together and swapped atomically (a decision reads one set once). A tenant with no managed policy
  * shares the file set. A rebuild that fails to compile (a file reload that now collides with a
- * managed policy's name, say) keeps the tenant's last good set and says why in `status`.
+ * managed policy's name, say) keeps the tenant's last good set and says why in `status`; with no good
+ * set to keep (at start), the tenant is denied everything until it compiles again (fail closed).
  */
 export async function createTenantPolicySets(opts: Options): Promise<TenantPolicySets> {
   const sets = new Map<string, { set: PolicySet; release: string; loadedAt: string; lastError: TenantSetStatus['lastError']; sources: ActiveSource[] }>();
@@ -83,7 +87,9 @@ export async function createTenantPolicySets(opts: Options): Promise<TenantPolic
       const messages = r.diagnostics.filter((d) => d.severity === 'error').map(formatDiagnostic);
       opts.logger.warn({ tenant: tenantId, errors: messages }, 'managed policies failed to compile with the file policies; keeping the last good set');
       if (prev) prev.lastError = { at: opts.now().toISOString(), messages };
-      else sets.set(tenantId, { set: opts.files.current(), release: NOTHING, loadedAt: opts.now().toISOString(), lastError: { at: opts.now().toISOString(), messages }, sources: [] });
+      // No good set of this tenant to keep (the process just started): fail closed. The files alone
+      // would drop the tenant's own denies; the empty set denies everything (no scope default).
+      else sets.set(tenantId, { set: DENY_ALL, release, loadedAt: opts.now().toISOString(), lastError: { at: opts.now().toISOString(), messages }, sources: managed });
       return;
     }
     sets.set(tenantId, { set: r.set, release, loadedAt: opts.now().toISOString(), lastError: undefined, sources: managed });
