@@ -116,15 +116,9 @@ export function scanBody(b: Uint8Array, start: number, end: number): boolean {
     if (wantKey) {
       if (i >= end || b[i] !== 0x22) return false;
       const ks = ++i;
-      let escaped = false;
-      for (;;) {
-        while (i < end && (c = b[i]!) !== 0x22 && c !== 0x5c && c >= 0x20) i++;
-        if (i >= end || c < 0x20) return false;
-        if (c === 0x22) break;
-        escaped = true;
-        i = escapeEnd(b, i, end);
-        if (i < 0) return false;
-      }
+      i = stringEnd(b, i, end);
+      if (i < 0) return false;
+      const escaped = lastEscaped;
       const ke = i++;
       if (i >= end || b[i] !== 0x3a) return false;
       i++;
@@ -172,17 +166,10 @@ export function scanBody(b: Uint8Array, start: number, end: number): boolean {
       }
       if (c === 0x22) {
         const s = ++i;
-        let escaped = false;
-        for (;;) {
-          while (i < end && (c = b[i]!) !== 0x22 && c !== 0x5c && c >= 0x20) i++;
-          if (i >= end || c < 0x20) return false;
-          if (c === 0x22) break;
-          escaped = true;
-          i = escapeEnd(b, i, end);
-          if (i < 0) return false;
-        }
+        i = stringEnd(b, i, end);
+        if (i < 0) return false;
         if (field >= 0) {
-          BODY_KIND[field] = escaped ? ESCAPED : STRING;
+          BODY_KIND[field] = lastEscaped ? ESCAPED : STRING;
           BODY_AT[2 * field] = s;
           BODY_AT[2 * field + 1] = i;
         }
@@ -244,6 +231,26 @@ const FALSE = enc('false');
 const NULL = enc('null');
 
 /** The offset after the escape at `b[i]` (a backslash), or -1 when JSON has no such escape. */
+/** Whether the string `stringEnd` last skipped held an escape (its second result, without an object per call). */
+let lastEscaped = false;
+
+/**
+ * The index of the quote that closes the string whose first byte is at `i` (keys and values alike),
+ * or -1 when it is not a well-formed JSON string; `lastEscaped` says whether it held an escape.
+ */
+function stringEnd(b: Uint8Array, i: number, end: number): number {
+  lastEscaped = false;
+  let c = 0;
+  for (;;) {
+    while (i < end && (c = b[i]!) !== 0x22 && c !== 0x5c && c >= 0x20) i++;
+    if (i >= end || c < 0x20) return -1;
+    if (c === 0x22) return i;
+    lastEscaped = true;
+    i = escapeEnd(b, i, end);
+    if (i < 0) return -1;
+  }
+}
+
 function escapeEnd(b: Uint8Array, i: number, end: number): number {
   if (i + 1 >= end) return -1;
   const n = b[i + 1]!;

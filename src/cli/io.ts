@@ -19,6 +19,11 @@ export interface CliIo {
   untilStopped(): Promise<void>;
 }
 
+/** The io's stderr as the terminal stream a progress bar (cli-progress) draws on: it writes through `io`, like every command. */
+export function terminalOf(io: CliIo): NodeJS.WritableStream {
+  return { isTTY: true, write: (chunk: string | Uint8Array) => (io.stderr(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8')), true) } as unknown as NodeJS.WritableStream;
+}
+
 /** A command failed in a way the user can fix; carries the exit code to use. */
 export class CliError extends Error {
   constructor(

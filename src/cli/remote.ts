@@ -84,24 +84,28 @@ async function tokenFor(env: Readonly<Record<string, string | undefined>>, url: 
 }
 
 /** A client for `url` with `token`. */
+/** `fetch`, with a network failure said as the CLI says it: the server named, the likely cause. */
+async function reach(url: string, path: string, init: RequestInit): Promise<Response> {
+  try {
+    return await fetch(`${url}${path}`, init);
+  } catch (err) {
+    const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
+    throw new CliError(`cannot reach Warden at ${url} (${cause}); is \`warden serve\` running there?`, EXIT.runtime);
+  }
+}
+
 export function remoteClient(url: string, token: string | undefined): Remote {
   return {
     url,
     async request<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown, opts: RequestOptions = {}): Promise<T> {
-      let res: Response;
       const type: Record<string, string> = opts.raw ? { 'content-type': opts.raw.contentType } : body !== undefined ? { 'content-type': 'application/json' } : {};
       const sent = opts.raw ? { body: opts.raw.body } : body !== undefined ? { body: JSON.stringify(body) } : {};
-      try {
-        res = await fetch(`${url}${path}`, {
-          method,
-          headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...type, ...(opts.headers ?? {}), accept: 'application/json' },
-          ...sent,
-          signal: AbortSignal.timeout(30_000),
-        });
-      } catch (err) {
-        const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
-        throw new CliError(`cannot reach Warden at ${url} (${cause}); is \`warden serve\` running there?`, EXIT.runtime);
-      }
+      const res = await reach(url, path, {
+        method,
+        headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...type, ...(opts.headers ?? {}), accept: 'application/json' },
+        ...sent,
+        signal: AbortSignal.timeout(30_000),
+      });
       // A body larger than any answer of the API is not read whole: a hostile server cannot exhaust memory.
       const declared = Number(res.headers.get('content-length') ?? '0');
       if (declared > MAX_ANSWER_BYTES) throw new CliError(`${url}${path} answered with ${declared} bytes, more than any answer of the API`, EXIT.runtime);
@@ -124,17 +128,11 @@ export function remoteClient(url: string, token: string | undefined): Remote {
     },
 
     async lines(path, body, onLine) {
-      let res: Response;
-      try {
-        res = await fetch(`${url}${path}`, {
-          method: 'POST',
-          headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), 'content-type': 'application/json', accept: 'application/x-ndjson' },
-          body: JSON.stringify(body),
-        });
-      } catch (err) {
-        const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
-        throw new CliError(`cannot reach Warden at ${url} (${cause}); is \`warden serve\` running there?`, EXIT.runtime);
-      }
+      const res = await reach(url, path, {
+        method: 'POST',
+        headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), 'content-type': 'application/json', accept: 'application/x-ndjson' },
+        body: JSON.stringify(body),
+      });
       if (!res.ok || !res.body) {
         const text = (await res.text()).slice(0, 4096);
         let e: { code?: string; message?: string } | undefined;

@@ -13,6 +13,11 @@ export const POLICY_READERS: readonly Role[] = ['owner', 'admin', 'policy_author
 export const POLICY_WRITERS: readonly Role[] = ['owner', 'admin', 'policy_author'];
 
 const NAME = /^[a-z0-9][a-z0-9-]{0,127}$/;
+
+/** Whether `name` may name a managed policy: lowercase letters, digits and `-`, at most 128. */
+export function isPolicyName(name: string): boolean {
+  return NAME.test(name);
+}
 /** Largest YAML a version may hold. */
 export const MAX_POLICY_SOURCE = 512 * 1024;
 
@@ -101,21 +106,23 @@ export function lintManaged(name: string, source: string): { scopes: string[]; p
     throw new PolicyInvalid(`policy \`${name}\` does not lint: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, issues);
   }
   const set = r.set!;
+  const scopes = scopesOfSet(set);
+  if (scopes.length === 0) throw new PolicyInvalid(`policy \`${name}\` holds no Policy or ScopeSettings document`, [{ path: '1:1', message: 'an empty source' }]);
+  return { scopes, policyNames: set.policies.map((p) => p.name) };
+}
+
+/** Every scope a compiled source applies to: its policies' and its settings', sorted. */
+function scopesOfSet(set: PolicySet): string[] {
   const scopes = new Set<string>();
   for (const p of set.policies) for (const s of p.scopes) scopes.add(s);
   for (const s of set.settings.keys()) scopes.add(s);
-  if (scopes.size === 0) throw new PolicyInvalid(`policy \`${name}\` holds no Policy or ScopeSettings document`, [{ path: '1:1', message: 'an empty source' }]);
-  return { scopes: [...scopes].sort(), policyNames: set.policies.map((p) => p.name) };
+  return [...scopes].sort();
 }
 
 /** Scopes of a stored source (it linted when it was stored). */
 function scopesOf(source: string): string[] {
   const set = loadPolicySources([{ file: '', text: source }]).set;
-  if (!set) return [];
-  const scopes = new Set<string>();
-  for (const p of set.policies) for (const s of p.scopes) scopes.add(s);
-  for (const s of set.settings.keys()) scopes.add(s);
-  return [...scopes].sort();
+  return set ? scopesOfSet(set) : [];
 }
 
 /**
@@ -126,8 +133,8 @@ export function isSafePolicyPath(path: string): boolean {
   return path.length <= 256 && /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*\.ya?ml$/.test(path) && !path.split('/').some((p) => p === '.' || p === '..' || p.startsWith('.'));
 }
 
-/** A file's entity name: its base name without `.yaml`, as `warden policy pull` writes managed ones. */
-function fileEntityName(file: string): string {
+/** The policy a file holds: its base name without `.yaml` (what push names it, and pull writes back). */
+export function policyNameOfFile(file: string): string {
   return (file.split(/[\\/]/).pop() ?? file).replace(/\.ya?ml$/, '');
 }
 
@@ -140,7 +147,7 @@ export function createPolicyService(deps: PolicyServiceDeps): PolicyService {
 
   const fileEntities = (): { record: PolicyRecord; text: string }[] =>
     deps.files.sources().map((src) => ({
-      record: { name: fileEntityName(src.file), source: 'file', scopes: scopesOf(src.text), activeVersion: null, latestVersion: 0, archived: false, createdAt: null, updatedAt: null },
+      record: { name: policyNameOfFile(src.file), source: 'file', scopes: scopesOf(src.text), activeVersion: null, latestVersion: 0, archived: false, createdAt: null, updatedAt: null },
       text: src.text,
     }));
 
@@ -186,19 +193,16 @@ export function createPolicyService(deps: PolicyServiceDeps): PolicyService {
       if (!r.set) throw new PolicyInvalid(`${what} would leave policies that do not compile: ${r.errors.join('; ')}`, r.errors.map((m) => ({ path: '', message: m })));
     };
 
+  /** The largest, over the scopes, of the nearest `policyApprovals` at or above each (1 where none says). */
   const required = (set: PolicySet, scopes: readonly string[]) => {
-    let n = 1;
-    let found = false;
     let most = 0;
     for (const scope of scopes) {
       const chain = ancestry(scope);
       let here: number | undefined;
       for (let i = chain.length - 1; i >= 0 && here === undefined; i--) here = set.settings.get(chain[i]!)?.policyApprovals;
-      if (here !== undefined) found = true;
       most = Math.max(most, here ?? 1);
     }
-    if (found) n = most;
-    return n;
+    return most;
   };
 
   const service: PolicyService = {
@@ -237,7 +241,7 @@ export function createPolicyService(deps: PolicyServiceDeps): PolicyService {
     },
 
     async put(c, name, source, ifMatch, path) {
-      if (!NAME.test(name)) throw new PolicyInvalid(`\`${name.slice(0, 130)}\` is not a policy name: lowercase letters, digits and \`-\`, at most 128`, [{ path: 'name', message: 'not a policy name' }]);
+      if (!isPolicyName(name)) throw new PolicyInvalid(`\`${name.slice(0, 130)}\` is not a policy name: lowercase letters, digits and \`-\`, at most 128`, [{ path: 'name', message: 'not a policy name' }]);
       readOnly(name);
       if (path !== undefined && !isSafePolicyPath(path)) throw new PolicyInvalid(`\`${path.slice(0, 260)}\` is not a file path a policy may be pulled to: relative, \`.yaml\`, no \`..\``, [{ path: 'path', message: 'not a safe relative .yaml path' }]);
       const { scopes } = lintManaged(name, source);

@@ -76,6 +76,11 @@ export async function createTenantPolicySets(opts: Options): Promise<TenantPolic
   const compile = (managed: readonly ActiveSource[]) =>
     loadPolicySources([...opts.files.sources(), ...managed.map((m) => ({ file: managedFile(m.name, m.number), text: m.source }))]);
 
+  const compileChecked = (active: readonly ActiveSource[]) => {
+    const r = compile(active);
+    return { set: r.set, errors: r.diagnostics.filter((d) => d.severity === 'error').map(formatDiagnostic) };
+  };
+
   const rebuild = (tenantId: string, managed: ActiveSource[], release: string) => {
     const prev = sets.get(tenantId);
     if (managed.length === 0) {
@@ -157,15 +162,11 @@ export async function createTenantPolicySets(opts: Options): Promise<TenantPolic
       return { version: set.version, loadedAt: s?.loadedAt ?? fileLoadedAt, policies: set.policies, lastError: s?.lastError ?? opts.files.status?.().lastError };
     },
     refresh,
-    compileWith(active) {
-      const r = compile(active);
-      return { set: r.set, errors: r.diagnostics.filter((d) => d.severity === 'error').map(formatDiagnostic) };
-    },
+    compileWith: compileChecked,
     async candidate(tenantId, replacements) {
       const replaced = new Set(replacements.map((r) => r.name));
       const current = (await opts.repo.activeSources(tenantId)).filter((a) => !replaced.has(a.name));
-      const r = compile([...current, ...replacements]);
-      return { set: r.set, errors: r.diagnostics.filter((d) => d.severity === 'error').map(formatDiagnostic) };
+      return compileChecked([...current, ...replacements]);
     },
     async close() {
       closed = true;

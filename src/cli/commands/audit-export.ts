@@ -7,7 +7,7 @@ import { AUDIT_CATEGORIES, AUDIT_OUTCOMES, EFFECTS } from '../../domain/index.js
 import type { ChainEntry } from '../../audit/index.js';
 import { allEvents, remoteEvents } from '../event-pages.js';
 import { sortedKeys } from '../json-output.js';
-import { CliError, EXIT, type CliIo } from '../io.js';
+import { CliError, EXIT, terminalOf, type CliIo } from '../io.js';
 import { directOnly, remoteOrDirect } from '../remote-or-direct.js';
 import { withStoreOptions, type StoreFlags } from '../with-core.js';
 
@@ -78,11 +78,6 @@ function sink(io: CliIo, file: string | undefined): { write(s: string): Promise<
     write: (s) => (out.write(s) ? Promise.resolve() : new Promise((r) => out.once('drain', () => r()))),
     close: () => new Promise((r, j) => out.end((e?: Error | null) => (e ? j(e) : r()))),
   };
-}
-
-/** The io's stderr as the terminal stream cli-progress draws on (it writes through `io`, like every command). */
-function terminalOf(io: CliIo): NodeJS.WritableStream {
-  return { isTTY: true, write: (chunk: string | Uint8Array) => (io.stderr(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8')), true) } as unknown as NodeJS.WritableStream;
 }
 
 /**

@@ -3,8 +3,8 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { readPolicyFiles } from '../../config/policy-files.js';
-import type { ReplayReport, ReplayRequest } from '../../policies/index.js';
-import { CliError, EXIT, printableLines, type CliIo } from '../io.js';
+import { policyNameOfFile, type ReplayReport, type ReplayRequest } from '../../policies/index.js';
+import { CliError, EXIT, printableLines, terminalOf, type CliIo } from '../io.js';
 import { jsonText } from '../json-output.js';
 import { localCredential } from '../local-actor.js';
 import { DEFAULT_TENANT, remoteOrDirect, type DirectFlags } from '../remote-or-direct.js';
@@ -14,11 +14,6 @@ import { formatOf, withFormatOption } from './format.js';
 type Flags = DirectFlags & { format?: string; json?: boolean; draft?: string[]; from?: string; to?: string; scope?: string; samples?: string };
 
 const DRAFT = /^([a-z0-9][a-z0-9-]{0,127})@([0-9]{1,9})$/;
-
-/** The io's stderr as the terminal stream cli-progress draws on. */
-function terminalOf(io: CliIo): NodeJS.WritableStream {
-  return { isTTY: true, write: (chunk: string | Uint8Array) => (io.stderr(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8')), true) } as unknown as NodeJS.WritableStream;
-}
 
 function instant(flag: string, v: string | undefined): string | undefined {
   if (v === undefined) return undefined;
@@ -71,8 +66,7 @@ export function registerPolicyReplay(policy: Command, io: CliIo, done: (code: nu
       if (dir !== undefined) {
         const files = await readPolicyFiles([dir], io.cwd);
         for (const src of files.sources) {
-          const name = (src.file.split(/[\\/]/).pop() ?? src.file).replace(/\.ya?ml$/, '');
-          drafts.push({ name, source: await readFile(resolve(io.cwd, src.file), 'utf8') });
+          drafts.push({ name: policyNameOfFile(src.file), source: await readFile(resolve(io.cwd, src.file), 'utf8') });
         }
       }
       if (drafts.length === 0) throw new CliError('name the drafts: --draft NAME@VERSION, or a directory of policy files', EXIT.usage);

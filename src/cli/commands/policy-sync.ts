@@ -6,7 +6,7 @@ import { readPolicyFiles } from '../../config/policy-files.js';
 import { isWardenError } from '../../domain/index.js';
 import type { Credential } from '../../identity/index.js';
 import type { Core } from '../../main/core.js';
-import { isSafePolicyPath, type PolicyRecord, type PolicyService, type PolicyVersion } from '../../policies/index.js';
+import { isPolicyName, isSafePolicyPath, policyNameOfFile, type PolicyRecord, type PolicyService, type PolicyVersion } from '../../policies/index.js';
 import { CliError, EXIT, printableLines, type CliIo } from '../io.js';
 import { jsonText } from '../json-output.js';
 import { localCredential } from '../local-actor.js';
@@ -14,8 +14,6 @@ import { RemoteError, type Remote } from '../remote.js';
 import { DEFAULT_TENANT, remoteOrDirect, seg, type DirectFlags } from '../remote-or-direct.js';
 import { withStoreOptions } from '../with-core.js';
 import { formatOf, withFormatOption } from './format.js';
-
-const NAME = /^[a-z0-9][a-z0-9-]{0,127}$/;
 
 /** What push and pull need of managed policies, through a server or on the database. */
 interface PolicyClient {
@@ -103,8 +101,8 @@ export function registerPolicySync(policy: Command, io: CliIo, done: (code: numb
       const out: Pushed[] = [];
       for (const src of files.sources) {
         const path = relative(root, resolve(io.cwd, src.file)).split(sep).join('/');
-        const name = (path.split('/').pop() ?? path).replace(/\.ya?ml$/, '');
-        if (!NAME.test(name)) throw new CliError(`\`${path}\`: a managed policy is named after its file, and \`${name}\` is not a name (lowercase letters, digits and \`-\`)`, EXIT.usage);
+        const name = policyNameOfFile(path);
+        if (!isPolicyName(name)) throw new CliError(`\`${path}\`: a managed policy is named after its file, and \`${name}\` is not a name (lowercase letters, digits and \`-\`)`, EXIT.usage);
         const text = await readFile(resolve(io.cwd, src.file), 'utf8');
         const existing = await client.get(name);
         const latest = existing && existing.policy.latestVersion > 0 ? await client.version(name, existing.policy.latestVersion) : undefined;
