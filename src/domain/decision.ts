@@ -40,8 +40,57 @@ export const ApprovalRequirementSchema = Type.Object({
   approvers: Type.Object({ roles: Type.Optional(Type.Array(Type.String())), principals: Type.Optional(Type.Array(Type.String())) }),
   count: Type.Integer({ minimum: 1 }),
   timeout: Type.Optional(Type.String()),
+  /** `session`: an approval also releases the same tool and arguments later in the session. */
+  reuse: Type.Optional(Type.Union([Type.Literal('once'), Type.Literal('session')])),
+  /** Approvers must have signed in with OIDC at most this long ago (a duration such as `15m`). */
+  reauth: Type.Optional(Type.String()),
+  /** `principal`: the requesting principal confirms it themselves (MCP elicitation); never one of `count`. */
+  confirm: Type.Optional(Type.Literal('principal')),
 });
 export type ApprovalRequirement = Static<typeof ApprovalRequirementSchema>;
+
+/**
+ * An external status check a matching rule names (`checks:`), as evaluate hands it to the checks
+ * stage. Never on the wire: the stage replaces it with its outcome.
+ */
+export interface CheckRequirement {
+  readonly policy: string;
+  readonly rule: string;
+  readonly name: string;
+  readonly url: string;
+  readonly timeoutMs: number;
+  readonly onError: 'deny' | 'allow';
+  /** How long an answer may be reused for the same action digest; 0: never. */
+  readonly cacheMs: number;
+}
+
+/** What one external status check answered, as the decision explains it. */
+export const CheckOutcomeSchema = Type.Object({
+  policy: Type.String(),
+  rule: Type.String(),
+  name: Type.String(),
+  verdict: EffectSchema,
+  reason: Type.Optional(Type.String()),
+  /** Set when the check did not answer usably (timeout, HTTP error, bad body); `verdict` then follows `onError`. */
+  error: Type.Optional(Type.String()),
+  cached: Type.Optional(Type.Boolean()),
+  ms: Type.Optional(Type.Number()),
+});
+export type CheckOutcome = Static<typeof CheckOutcomeSchema>;
+
+/** The approval request a `require_approval` decision opened or reuses: what to poll and who must answer. */
+export const ApprovalRefSchema = Type.Object({
+  id: Type.String(),
+  status: Type.Union([Type.Literal('pending'), Type.Literal('approved'), Type.Literal('denied'), Type.Literal('expired'), Type.Literal('cancelled')]),
+  digest: Type.String(),
+  /** Where to poll the request (`GET`), relative to the API's base URL. */
+  url: Type.String(),
+  expiresAt: Type.String(),
+  approvers: Type.Object({ roles: Type.Optional(Type.Array(Type.String())), principals: Type.Optional(Type.Array(Type.String())) }),
+  count: Type.Integer(),
+  approvals: Type.Integer({ description: 'distinct approvals given so far' }),
+});
+export type ApprovalRef = Static<typeof ApprovalRefSchema>;
 
 /**
  * Where the `context` the policies saw came from: Warden sets some fields, the caller asserts the
@@ -64,6 +113,10 @@ export const DecisionSchema = Type.Object({
   obligations: Type.Array(ObligationSchema),
   errors: Type.Optional(Type.Array(EvaluationErrorSchema)),
   approval: Type.Optional(Type.Array(ApprovalRequirementSchema)),
+  /** The approval request this decision opened, waits on, or was released by. */
+  approvalRequest: Type.Optional(ApprovalRefSchema),
+  /** What each external status check of a matching rule answered. */
+  checks: Type.Optional(Type.Array(CheckOutcomeSchema)),
   policySetVersion: Type.Optional(Type.String()),
   /** Which context fields Warden set and which the caller asserted; set by the checkpoint. */
   context: Type.Optional(DecisionContextSchema),

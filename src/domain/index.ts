@@ -16,8 +16,8 @@ export type { AuditCategory, AuditEvent, AuditEventInput, AuditOutcome, Integrit
 export { newAuditEvent } from './audit-event.js';
 export { AUDIT_EVENT_TYPES } from './audit-event-types.js';
 export type { AuditEventType } from './audit-event-types.js';
-export { ApprovalRequirementSchema, DecisionSchema, EFFECTS, EffectSchema, EvaluationErrorSchema, ObligationSchema, ReasonSchema } from './decision.js';
-export type { ApprovalRequirement, Decision, Effect, EvaluationError, Obligation, Reason } from './decision.js';
+export { ApprovalRefSchema, ApprovalRequirementSchema, CheckOutcomeSchema, DecisionSchema, EFFECTS, EffectSchema, EvaluationErrorSchema, ObligationSchema, ReasonSchema } from './decision.js';
+export type { ApprovalRef, ApprovalRequirement, CheckOutcome, CheckRequirement, Decision, Effect, EvaluationError, Obligation, Reason } from './decision.js';
 export { ERROR_CODES, RETIRED_ERROR_CODES, WardenError, isWardenError } from './errors.js';
 export type { ErrorCode, SourceSpan } from './errors.js';
 export { FINDING_CATEGORIES, FindingSchema } from './finding.js';
@@ -36,3 +36,5 @@ export { wellFormedValue } from './well-formed.js';
 export { parseInstant } from './instant.js';
 export { canonicalHostName, hostNameOfHeader } from './host-name.js';
 export { NO_CONTROL_PATTERN } from './control-chars.js';
+export { APPROVAL_STATUSES, ApprovalPolicySchema, ApprovalRequestSchema, ApprovalStatusSchema, ApprovalSubjectSchema, ApprovalVoteSchema, approvalDigest, sessionDigest } from './approval.js';
+export type { ApprovalPolicy, ApprovalRequest, ApprovalStatus, ApprovalSubject, ApprovalVote } from './approval.js';
