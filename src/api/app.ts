@@ -20,6 +20,8 @@ import { deliveryRoutes } from './rest/delivery.js';
 import { decideRoutes } from './rest/decide.js';
 import { healthRoutes, type ReadinessCheck } from './rest/health.js';
 import { policyRoutes } from './rest/policies.js';
+import { approvalRoutes } from './rest/approvals.js';
+import type { ApprovalService } from '../approvals/index.js';
 import { identityRoutes } from './rest/identity.js';
 import { registryRoutes } from './rest/registry.js';
 import { retentionRoutes } from './rest/retention.js';
@@ -55,6 +57,8 @@ export interface AppDeps {
   policyStatus: (tenantId: string) => PolicyStatus;
   /** Managed policies; their routes (beyond the status) are left out without it. */
   policies?: PolicyService;
+  /** Approval requests; without it the approvals routes are absent. */
+  approvals?: ApprovalService;
   readiness: Record<string, ReadinessCheck>;
   /** A pino logger: one `debug` line per request (`warn`/`error` when it failed), query values left out; none in tests. */
   logger?: FastifyBaseLogger;
@@ -125,6 +129,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   if (deps.registry) registryRoutes(app, { registry: deps.registry });
   if (deps.retention) retentionRoutes(app, deps.retention);
   policyRoutes(app, { status: deps.policyStatus, service: deps.policies });
+  if (deps.approvals) approvalRoutes(app, { service: deps.approvals });
   graphqlRoutes(app, { audit: deps.audit, events: deps.events, clock: deps.clock, identity: deps.identity, registry: deps.registry, policies: deps.policies });
   healthRoutes(app, { checks: deps.readiness });
   apiReferenceRoutes(app, { routes, version: deps.version ?? '0.1.0', access: ROUTE_ACCESS });

@@ -16,6 +16,8 @@ export interface CallerInfo {
   tenantId?: string;
   /** The credential that submitted the action (an enforcer, an agent token), named in the decision event. */
   via?: { id: string; name: string; method: string };
+  /** The agent session the action belongs to (the gateway's MCP session, or one an enforcer names); approvals with `reuse: session` and session history key on it. */
+  sessionId?: string;
 }
 
 const OUTCOME: Record<Effect, AuditOutcome> = { allow: 'success', deny: 'denied', require_approval: 'pending' };

@@ -1,7 +1,7 @@
 import type { Action, AuditSink, Clock, Decision, Finding, Obligation, Reason } from '../domain/index.js';
 import type { PolicySet, ScanMandate } from '../policy/index.js';
 import type { CallerInfo } from './audit-events.js';
-import type { CaptureOptions, DetectorPort, PolicyProvider, RegistryPort } from './ports.js';
+import type { ApprovalPort, CaptureOptions, DetectorPort, PolicyProvider, RegistryPort } from './ports.js';
 
 /**
  * What every stage may use: the checkpoint's ports. `audit` is absent only in the offline
@@ -14,6 +14,8 @@ export interface PassDeps {
   clock: Clock;
   detectors: DetectorPort | undefined;
   capture: CaptureOptions | undefined;
+  /** Absent offline (`warden policy eval`): a require_approval decision is returned as is. */
+  approvals?: ApprovalPort | undefined;
 }
 
 /** The redaction a scope's scan section mandates for one value: the findings to mask and the obligation that reports it. */

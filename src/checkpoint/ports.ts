@@ -1,4 +1,4 @@
-import type { Action, Agent, Finding, Tool } from '../domain/index.js';
+import type { Action, Agent, ApprovalPolicy, ApprovalRequest, ApprovalSubject, Finding, Tool } from '../domain/index.js';
 import type { PolicySet } from '../policy/index.js';
 
 /** What the checkpoint needs to know about tools and agents; the registry's word beats the caller's. */
@@ -37,4 +37,12 @@ export function policySetFor(policies: PolicyProvider, tenantId: string | undefi
 export interface CaptureOptions {
   args?: boolean;
   results?: boolean;
+}
+
+/**
+ * Approval requests (src/approvals implements it): for a `require_approval` decision, whether an
+ * approval of this exact subject releases it now, a request waits, or an approver denied it.
+ */
+export interface ApprovalPort {
+  resolve(input: { tenantId: string; subject: ApprovalSubject; policy: ApprovalPolicy; agentOwner?: string | undefined }): Promise<{ outcome: 'released' | 'pending' | 'denied'; request: ApprovalRequest }>;
 }

@@ -62,9 +62,16 @@ export type ApprovalVote = Static<typeof ApprovalVoteSchema>;
 
 /** Who may answer a request and how many must: merged from the rules that asked and the scope's settings. */
 export const ApprovalPolicySchema = Type.Object({
-  approvers: Type.Object({ roles: Type.Optional(Type.Array(Type.String())), principals: Type.Optional(Type.Array(Type.String())) }),
-  /** Distinct approvals needed. */
-  count: Type.Integer({ minimum: 1 }),
+  /**
+   * Who may approve, one group per rule that asked: an approver must belong to every group (hold one
+   * of its roles at the request's scope, or be one of its principals). Empty: no approver is needed
+   * (the principal's confirmation alone).
+   */
+  approvers: Type.Array(Type.Object({ roles: Type.Optional(Type.Array(Type.String())), principals: Type.Optional(Type.Array(Type.String())) })),
+  /** Distinct approvals needed; 0 when only the principal's confirmation is asked for. */
+  count: Type.Integer({ minimum: 0 }),
+  /** The requesting principal must confirm the call themselves (never one of `count`). */
+  confirm: Type.Boolean(),
   /** Milliseconds a request stays pending before it expires (a denial). */
   timeoutMs: Type.Integer({ minimum: 1 }),
   /** `once`: releases one call with this digest. `session`: the same tool and arguments in the same session, until it expires. */
@@ -88,12 +95,12 @@ export const ApprovalRequestSchema = Type.Object({
   policy: ApprovalPolicySchema,
   /** The owner of the requesting agent as the registry knew it when the request was made. */
   agentOwner: Type.Optional(Type.String()),
-  /** The decision event that asked for it. */
-  decisionEventId: Type.Optional(Type.String()),
   createdAt: Type.String(),
   /** Pending: when it expires. Approved: until when it may be used. */
   expiresAt: Type.String(),
   decidedAt: Type.Optional(Type.String()),
+  /** When the requesting principal confirmed the call (rules with `confirm: principal`). */
+  confirmedAt: Type.Optional(Type.String()),
   /** When a `once` approval released its call. */
   consumedAt: Type.Optional(Type.String()),
   votes: Type.Array(ApprovalVoteSchema),

@@ -32,7 +32,7 @@ const Actor = Type.Object(
 
 const Target = Type.Object(
   {
-    kind: Type.Union(['tool', 'resource', 'prompt', 'model', 'server', 'policy', 'registry', 'audit', 'agent', 'token', 'tenant', 'scope', 'route'].map((k) => Type.Literal(k))),
+    kind: Type.Union(['tool', 'resource', 'prompt', 'model', 'server', 'policy', 'registry', 'audit', 'agent', 'token', 'tenant', 'scope', 'route', 'approval'].map((k) => Type.Literal(k))),
     server: Type.Optional(Type.String()),
     name: Type.Optional(Type.String()),
     uri: Type.Optional(Type.String()),

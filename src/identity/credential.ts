@@ -19,6 +19,13 @@ export interface Credential {
   agentId?: string | undefined;
   /** When it stops being valid (ISO time), if ever. */
   expiresAt?: string | undefined;
+  /** OIDC only: when the person last authenticated to the issuer (`auth_time`, else `iat`); approvals that ask for re-authentication read it. */
+  authenticatedAt?: string | undefined;
+}
+
+/** The person a credential speaks for: its principal, else the credential itself (`token:…`). */
+export function personOf(c: Credential): string {
+  return c.principal ?? actorOf(c).id;
 }
 
 /** The actor of an audit event made with this credential. */

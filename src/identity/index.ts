@@ -1,7 +1,7 @@
 // The public surface of identity: tenants, tokens, roles per scope, the route x role table.
 export { ROLES, RoleSchema, GrantSchema, GRANTABLE, ROLE_PURPOSE, scopeCovers, grantsAt, holdsAt, readableScopes } from './roles.js';
 export type { Role, Grant } from './roles.js';
-export { actorOf } from './credential.js';
+export { actorOf, personOf } from './credential.js';
 export type { Credential } from './credential.js';
 export { GRAPHQL_READS, ROUTE_ACCESS, accessOf, mayCall, renderRouteTable } from './access.js';
 export type { GraphqlRead, RouteAccess } from './access.js';

@@ -244,6 +244,8 @@ export function createOidcVerifier(config: OidcConfig, opts: OidcVerifierOptions
       grants: grantsOf(claims, config.roles),
       principal: sub,
       expiresAt: isoOf(payload.exp),
+      // When the person last proved who they are: `auth_time` (OIDC Core) when the issuer sends it, else `iat`.
+      ...(typeof claims.auth_time === 'number' ? { authenticatedAt: isoOf(claims.auth_time) } : typeof payload.iat === 'number' ? { authenticatedAt: isoOf(payload.iat) } : {}),
     };
   };
 

@@ -1,12 +1,8 @@
 import { Type, type Static } from '@sinclair/typebox';
 
-/**
- * The roles of the control plane. People hold the first seven; `agent` is an agent's own credential
- * (it acts as that agent) and `enforcer` a trusted enforcement point (a gateway or SDK host) that may
- * assert the principal, agent and time of the actions it forwards.
- */
-export const ROLES = ['owner', 'admin', 'policy_author', 'approver', 'auditor', 'analyst', 'viewer', 'agent', 'enforcer'] as const;
-export type Role = (typeof ROLES)[number];
+import { ROLES, type Role } from '../domain/index.js';
+
+export { ROLES, type Role };
 export const RoleSchema = Type.Union(ROLES.map((r) => Type.Literal(r)));
 
 /** What each role is for, as docs/api.md prints it. */

@@ -12,9 +12,10 @@ import { loadPolicySources, type PolicySet } from '../policy/index.js';
 import { createRegistry, parseRegistryFile, seedRegistry, type Registry, type SeedReport } from '../registry/index.js';
 // The batcher alone, not the gateway barrel (its HTTP transport): one-shot commands build a core too.
 import { createResultBatcher } from '../gateway/result-batcher.js';
-import { createAuditRepo, createDeliveryRepo, createIdentityRepo, createPgReleaseFeed, createPolicyRepo, createRegistryRepo, createRetentionRepo, migrate, openDatabase, type AuditRepo, type Database } from '../store/index.js';
+import { createApprovalRepo, createAuditRepo, createDeliveryRepo, createIdentityRepo, createPgReleaseFeed, createPolicyRepo, createRegistryRepo, createRetentionRepo, migrate, openDatabase, type AuditRepo, type Database } from '../store/index.js';
 import { createPolicyService, createTenantPolicySets, type PolicyService, type TenantPolicySets } from '../policies/index.js';
 import { createIdentityService, type BearerVerifier, type IdentityService } from '../identity/index.js';
+import { createApprovalService, type ApprovalService } from '../approvals/index.js';
 
 /** Where the store is: PostgreSQL, the embedded database in a directory, or one in memory (tests). */
 export type DatabaseLocation = { url: string } | { dataDir: string } | { memory: true };
@@ -95,6 +96,8 @@ export interface Core {
   readonly policies: PolicyProvider & { forTenant(tenantId: string): PolicySet; status(tenantId?: string): PolicyStatus; close(): Promise<void> };
   /** Managed policies: versions, review, activation, rollback (every surface's one service). */
   readonly managedPolicies: PolicyService;
+  /** Approval requests: opened by the checkpoint, answered by people, waited on by the gateway and the SDK. */
+  readonly approvals: ApprovalService;
   /** The audited checkpoint every enforcement point calls. */
   readonly checkpoint: Checkpoint;
   /** The same checkpoint over a sink that drops events: what a listing would show, without an event per item. */
@@ -188,9 +191,11 @@ export async function createCore(config: Readonly<CoreConfig>, opts: CoreOptions
     const identityRepo = createIdentityRepo(database.db);
     const identity = createIdentityService({ store: identityRepo, audit, clock, ...(opts.oidc ? { oidc: opts.oidc } : {}) });
 
+    const approvals = createApprovalService({ repo: createApprovalRepo(database.db), audit, clock, logger });
     const checkpoint = createCheckpoint({
       policies,
       registry,
+      approvals,
       audit: batcher.decisions,
       clock,
       detectors: detectorPort,
@@ -252,6 +257,7 @@ export async function createCore(config: Readonly<CoreConfig>, opts: CoreOptions
       tokenCount: () => identityRepo.countTokens(),
       policies,
       managedPolicies,
+      approvals,
       checkpoint,
       preview,
       checkpointer,
@@ -281,6 +287,11 @@ export async function createCore(config: Readonly<CoreConfig>, opts: CoreOptions
         };
         const sealSec = config.checkpointIntervalSec ?? 60;
         if (checkpointer && sealSec > 0) every(sealSec * 1000, 'audit checkpoint', seal);
+        // A held call notices its own request's expiry; this records the ones nobody waits on.
+        every(5000, 'approval expiry', async () => {
+          const n = await approvals.expireDue();
+          if (n > 0) logger.info({ expired: n }, 'approval requests expired');
+        });
         // Removals keep their chain stubs and are audited.
         every((config.retentionIntervalSec ?? 3600) * 1000, 'audit retention', runRetention);
         if (destinations.length > 0) {

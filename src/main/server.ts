@@ -90,6 +90,7 @@ export function createServerApp(core: Core, opts: { logger?: Logger; http?: Omit
     retention: { service: core.retention, store: core.retentionStore },
     policyStatus: status,
     policies: core.managedPolicies,
+    approvals: core.approvals,
     ...(opts.logger ? { logger: opts.logger } : {}),
     readiness: {
       database: async () => {

@@ -1,6 +1,6 @@
 import { newAuditEvent, WardenError, type AuditSink, type Clock, type ValidationIssue } from '../domain/index.js';
 import type { AuditRepoLike } from './replay-source.js';
-import { actorOf, holdsAt, readableScopes, type Credential, type Role } from '../identity/index.js';
+import { actorOf, holdsAt, personOf, readableScopes, type Credential, type Role } from '../identity/index.js';
 import { replayDecisions, type ReplayReport } from './replay.js';
 import { ancestry, isUnder, loadPolicySources, type PolicySet } from '../policy/index.js';
 import { diffVersions, type PolicyDiff } from './diff.js';
@@ -79,10 +79,7 @@ export interface PolicyServiceDeps {
   events?: AuditRepoLike;
 }
 
-/** The person behind a credential: its principal (a person's id) when it has one, else the credential itself. */
-export function personOf(c: Credential): string {
-  return c.principal ?? actorOf(c).id;
-}
+export { personOf };
 
 function notFound(name: string, n?: number): WardenError {
   return new WardenError('policy.not_found', n === undefined ? `no policy \`${name}\` in this tenant` : `policy \`${name}\` has no version ${n}`, {

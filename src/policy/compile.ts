@@ -8,6 +8,7 @@ import { hasErrors, type Diagnostic } from './diagnostic.js';
 import { compileGlobs, foldCase, type GlobMatcher } from '../domain/glob.js';
 import { lintDocuments } from './lint.js';
 import type { Locator, ParsedPolicySource } from './parse.js';
+import type { RuleDoc } from './document.js';
 import { buildRuleFacts } from './rule-facts.js';
 import { buildRuleIndex } from './rule-index.js';
 import { outermost } from './scope-path.js';
@@ -148,13 +149,7 @@ export function compilePolicySet(parsed: readonly ParsedPolicySource[], sources:
       const tools = toolGlobs(m.tools);
       let approval: ApprovalRequirement | undefined;
       if (r.effect === 'require_approval') {
-        approval = {
-          policy: doc.metadata.name,
-          rule: r.name,
-          approvers: { ...(r.approval?.approvers.roles ? { roles: r.approval.approvers.roles } : {}), ...(r.approval?.approvers.principals ? { principals: r.approval.approvers.principals } : {}) },
-          count: r.approval?.count ?? 1,
-          ...(r.approval?.timeout ? { timeout: r.approval.timeout } : {}),
-        };
+        approval = approvalOf(doc.metadata.name, r);
       }
       rules.push(
         Object.freeze({
@@ -191,8 +186,32 @@ export function compilePolicySet(parsed: readonly ParsedPolicySource[], sources:
 
   const settings = new Map<string, ScopeSettings>();
   for (const { value } of settingsDocs) {
-    settings.set(value.metadata.scope, Object.freeze({ scope: value.metadata.scope, defaultEffect: value.spec.defaultEffect, timezone: value.spec.timezone, policyApprovals: value.spec.policyApprovals }));
+    settings.set(
+      value.metadata.scope,
+      Object.freeze({ scope: value.metadata.scope, defaultEffect: value.spec.defaultEffect, timezone: value.spec.timezone, policyApprovals: value.spec.policyApprovals, approvals: value.spec.approvals }),
+    );
   }
   const set: PolicySet = Object.freeze({ rules, index: buildRuleIndex(rules), facts: buildRuleFacts(rules), settings, policies: summaries, scans, version: setVersion(sources) });
   return { set, diagnostics };
+}
+
+/**
+ * What a require_approval rule asks for. With neither approvers nor a confirmation named: one person
+ * holding `approver` at the request's scope (lint warns). With only `confirm`, no approvers: the
+ * principal's confirmation alone releases the call.
+ */
+function approvalOf(policy: string, r: RuleDoc): ApprovalRequirement {
+  const a = r.approval;
+  const named = a?.approvers?.roles !== undefined || a?.approvers?.principals !== undefined;
+  const approvers = named ? { ...(a?.approvers?.roles ? { roles: a.approvers.roles } : {}), ...(a?.approvers?.principals ? { principals: a.approvers.principals } : {}) } : a?.confirm ? {} : { roles: ['approver'] };
+  return {
+    policy,
+    rule: r.name,
+    approvers,
+    count: a?.count ?? 1,
+    ...(a?.timeout ? { timeout: a.timeout } : {}),
+    ...(a?.reuse ? { reuse: a.reuse } : {}),
+    ...(a?.reauth ? { reauth: a.reauth } : {}),
+    ...(a?.confirm ? { confirm: a.confirm } : {}),
+  };
 }

@@ -1,3 +1,4 @@
+import type { ApprovalSettingsDoc } from './document.js';
 import type { Action, ActionKind, ApprovalRequirement, Effect, Reason } from '../domain/index.js';
 import type { CelProgram } from './cel.js';
 import type { GlobMatcher } from '../domain/glob.js';
@@ -39,6 +40,8 @@ export interface ScopeSettings {
   readonly timezone: string | undefined;
   /** Approvals a managed policy version at this scope needs (`policyApprovals`); undefined: inherited. */
   readonly policyApprovals?: number | undefined;
+  /** How approval requests at this scope are answered (`approvals`); each field inherited when unset. */
+  readonly approvals?: ApprovalSettingsDoc | undefined;
 }
 
 /** A summary line per policy, for listings and `/readyz`. */

@@ -25,18 +25,42 @@ export const MatchSchema = Type.Object(
 
 export const ApprovalSpecSchema = Type.Object(
   {
-    approvers: Type.Object(
-      {
-        roles: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })),
-        principals: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })),
-      },
-      { additionalProperties: false },
+    approvers: Type.Optional(
+      Type.Object(
+        {
+          roles: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })),
+          principals: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })),
+        },
+        { additionalProperties: false },
+      ),
     ),
     count: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
     timeout: Type.Optional(Duration),
+    /** `once` (default): an approval releases one call with this digest. `session`: the same tool and arguments again within the session, until it expires. */
+    reuse: Type.Optional(Type.Union([Type.Literal('once'), Type.Literal('session')])),
+    /** Approvers must have signed in with OIDC at most this long ago (high-risk tools). */
+    reauth: Type.Optional(Duration),
+    /**
+     * `principal`: the person the agent acts for confirms the call themselves (an MCP elicitation
+     * prompt), audited like an approval and never counted as one of `count`. Alone, it is all the
+     * rule asks; with `approvers`, both are needed.
+     */
+    confirm: Type.Optional(Type.Literal('principal')),
   },
   { additionalProperties: false },
 );
+
+/** A scope's approval settings; the nearest scope that sets a field wins. */
+export const ApprovalSettingsSchema = Type.Object(
+  {
+    minCount: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, description: 'at least this many distinct approvers, whatever a rule says' })),
+    timeout: Type.Optional(Type.String({ pattern: '^[0-9]+(s|m|h|d)$', description: 'how long a request stays pending when its rule names no timeout (default 1h)' })),
+    agentOwnerMayApprove: Type.Optional(Type.Boolean({ description: "whether the owner of the requesting agent may approve its requests (default false)" })),
+    reauth: Type.Optional(Type.String({ pattern: '^[0-9]+(s|m|h|d)$', description: 'approvers must have signed in with OIDC at most this long ago, for every request at this scope' })),
+  },
+  { additionalProperties: false },
+);
+export type ApprovalSettingsDoc = Static<typeof ApprovalSettingsSchema>;
 
 export const RuleSchema = Type.Object(
   {
@@ -106,6 +130,7 @@ export const ScopeSettingsDocSchema = Type.Object(
         policyApprovals: Type.Optional(
           Type.Integer({ minimum: 0, maximum: 10, description: 'distinct approvals a managed policy version at this scope needs before it is activated (nearest scope wins; default 1; 0: no review)' }),
         ),
+        approvals: Type.Optional(ApprovalSettingsSchema),
       },
       { additionalProperties: false },
     ),

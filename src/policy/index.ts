@@ -28,3 +28,4 @@ export type { ScanMandate, ScanMandateEntry } from './scan.js';
 export { ancestry, isUnder } from './scope-path.js';
 export { narrowingLosses } from './scope-narrowing.js';
 export type { NarrowingLoss, NarrowingSubject } from './scope-narrowing.js';
+export { DEFAULT_APPROVAL_TIMEOUT_MS, approvalPolicyFor, approvalSettingsAt, durationMs } from './approval-policy.js';

@@ -1,3 +1,4 @@
+import { PERSON_ROLES } from '../domain/index.js';
 import type { Diagnostic } from './diagnostic.js';
 import type { PolicyDoc, ScopeSettingsDoc } from './document.js';
 import type { Located } from './parse.js';
@@ -13,7 +14,8 @@ export const LINT_RULES = {
   'lint/approval-on-wrong-effect': 'error: an `approval` block on a rule whose effect is not require_approval',
   'lint/exclude-covers-scope': 'error: an exclude path removes one of the policy\'s own scopes entirely',
   'lint/exclude-outside-scope': 'warning: an exclude path lies outside every scope of the policy',
-  'lint/approval-missing': 'warning: a require_approval rule without an `approval` block (one approver, any role)',
+  'lint/approval-missing': 'warning: a require_approval rule that names no approvers (one person holding `approver` at the scope answers)',
+  'lint/approval-unknown-role': 'warning: an approval names a role no person can hold (approvers hold Warden roles: owner, admin, policy_author, approver, auditor, analyst, viewer)',
   'lint/empty-policy': 'warning: a policy without rules',
   'lint/allow-everything': 'warning: an allow rule with no match and no condition allows every action in its scopes',
   'lint/unknown-field': 'error: a condition selects a field its variable never has (`principal.rols`)',
@@ -84,8 +86,26 @@ export function lintDocuments(policies: readonly Located<PolicyDoc>[], settings:
       if (rule.approval && rule.effect !== 'require_approval') {
         out.push({ severity: 'error', code: 'lint/approval-on-wrong-effect', message: `rule \`${rule.name}\` has an approval block but its effect is \`${rule.effect}\``, span: at('approval') });
       }
-      if (!rule.approval && rule.effect === 'require_approval') {
-        out.push({ severity: 'warning', code: 'lint/approval-missing', message: `rule \`${rule.name}\` requires approval but names no approvers`, span: at('effect'), help: 'add `approval: { approvers: { roles: [...] }, count: 1 }`' });
+      if (rule.effect === 'require_approval' && !rule.approval?.approvers && !rule.approval?.confirm) {
+        out.push({
+          severity: 'warning',
+          code: 'lint/approval-missing',
+          message: `rule \`${rule.name}\` requires approval but names no approvers; one person holding \`approver\` at the request's scope will answer`,
+          span: at(rule.approval ? 'approval' : 'effect'),
+          help: 'add `approval: { approvers: { roles: [approver] }, count: 1 }`',
+        });
+      }
+      for (const [j, role] of (rule.approval?.approvers?.roles ?? []).entries()) {
+        if (!(PERSON_ROLES as readonly string[]).includes(role)) {
+          out.push({
+            // A warning: such a request is never approved, so its calls are denied on timeout (fail closed).
+            severity: 'warning',
+            code: 'lint/approval-unknown-role',
+            message: `rule \`${rule.name}\` names approver role \`${role}\`, which no Warden credential holds, so nobody can approve through it (its calls are denied when the request times out)`,
+            span: p.loc.at(['spec', 'rules', i, 'approval', 'approvers', 'roles', j]),
+            help: `use one of ${PERSON_ROLES.map((r) => `\`${r}\``).join(', ')}, or name people with \`approvers.principals\``,
+          });
+        }
       }
       const m = rule.match;
       const unconstrained = !m || (!m.actions && !m.servers && !m.tools && !m.resources && !m.agents && !m.roles);

@@ -17,3 +17,4 @@ export { createIdentityRepo } from './identity-repo.js';
 export { withTenant } from './tenant-scope.js';
 export { createPolicyRepo, POLICY_CHANNEL } from './policy-repo.js';
 export { createPgReleaseFeed } from './policy-feed.js';
+export { createApprovalRepo } from './approval-repo.js';

@@ -32,7 +32,7 @@ export const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = Object.fr
   checkpoint: ['domain', 'policy', 'detect'],
   audit: ['domain'],
   registry: ['domain', 'checkpoint'],
-  approvals: ['domain', 'checkpoint'],
+  approvals: ['domain', 'checkpoint', 'identity'],
   identity: ['domain'],
   // Managed policies: versions, review and the per-tenant sets they compile into (src/policy stays pure).
   policies: ['domain', 'policy', 'identity', 'checkpoint'],
@@ -41,7 +41,7 @@ export const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = Object.fr
   prompts: ['domain', 'policy', 'detect'],
   proxy: ['domain', 'checkpoint'],
   // The store implements the ports of the layers that own them (audit's stores, registry's repo).
-  store: ['domain', 'audit', 'registry', 'identity', 'policies'],
+  store: ['domain', 'audit', 'registry', 'identity', 'policies', 'approvals'],
   config: ['domain', 'policy', 'audit', 'identity'],
   gateway: ['domain', 'checkpoint', 'identity'],
   api: ['domain', 'policy', 'policies', 'registry', 'approvals', 'audit', 'checkpoint', 'config', 'identity'],

@@ -1,10 +1,70 @@
-import type { PassStage } from '../pass.js';
+import type { Action, ApprovalRef, ApprovalRequest, ApprovalSubject, Decision } from '../../domain/index.js';
+import { approvalPolicyFor } from '../../policy/index.js';
+import { reached, type Pass, type PassStage } from '../pass.js';
+
+/** What approvers are shown and the digest binds: the call as it will be forwarded, with who asks, where, and under which release. */
+export function subjectOf(forwarded: Action, tenantId: string, policySetVersion: string, sessionId: string | undefined): ApprovalSubject {
+  return {
+    tenantId,
+    kind: forwarded.kind,
+    scope: forwarded.scope,
+    ...(forwarded.tool ? { tool: { server: forwarded.tool.server, name: forwarded.tool.name } } : {}),
+    ...(forwarded.resource ? { resource: { ...forwarded.resource } } : {}),
+    ...(forwarded.args !== undefined ? { args: forwarded.args } : {}),
+    ...(forwarded.principal ? { principal: forwarded.principal.id } : {}),
+    ...(forwarded.agent ? { agent: forwarded.agent.id } : {}),
+    ...(sessionId !== undefined ? { session: sessionId } : {}),
+    policySetVersion,
+  };
+}
+
+/** The reference a decision carries to its request. */
+export function approvalRef(r: ApprovalRequest): ApprovalRef {
+  const roles = [...new Set(r.policy.approvers.flatMap((g) => g.roles ?? []))];
+  const principals = [...new Set(r.policy.approvers.flatMap((g) => g.principals ?? []))];
+  return {
+    id: r.id,
+    status: r.status,
+    digest: r.digest,
+    url: `/api/v1/approvals/${r.id}`,
+    expiresAt: r.expiresAt,
+    approvers: { ...(roles.length > 0 ? { roles } : {}), ...(principals.length > 0 ? { principals } : {}) },
+    count: r.policy.count,
+    approvals: r.votes.filter((v) => v.vote === 'approve').length,
+  };
+}
 
 /**
- * approve: a `require_approval` decision is returned as is, with its approval requirements, until
- * the approvals workflow exists. It may not change the effect or the reasons evaluate gave.
+ * approve: a `require_approval` decision becomes a request bound to the digest of the forwarded
+ * action (tool, final arguments, principal, agent, scope, session, policy release). An approval of
+ * that exact digest releases it (effect `allow`, the approval named); an approver's denial of it
+ * denies; otherwise it stays `require_approval` with the request to wait on. Any failure of the
+ * approvals store denies (fail closed). Without the port (offline) the decision is returned as is.
  */
 export const approve: PassStage<'approve'> = {
   name: 'approve',
-  run: (pass) => pass,
+  async run(pass, deps): Promise<Pass> {
+    const decision = reached(pass.decision, 'decision');
+    if (decision.effect !== 'require_approval' || !deps.approvals) return pass;
+    const set = reached(pass.set, 'set');
+    const forwarded = reached(pass.forwarded, 'forwarded');
+    const tenantId = pass.caller?.tenantId ?? 'default';
+    const subject = subjectOf(forwarded, tenantId, decision.policySetVersion ?? set.version, pass.caller?.sessionId);
+    let next: Decision;
+    try {
+      const policy = approvalPolicyFor(set, forwarded.scope, decision.approval ?? []);
+      const { outcome, request } = await deps.approvals.resolve({ tenantId, subject, policy, agentOwner: pass.action.agent?.owner });
+      const approvalRequest = approvalRef(request);
+      if (outcome === 'released') next = { ...decision, effect: 'allow', approvalRequest };
+      else if (outcome === 'denied') {
+        const by = request.votes.find((v) => v.vote === 'deny');
+        const why = `approval request \`${request.id}\` for this exact call was denied${by ? ` by \`${by.principal}\`${by.comment ? `: ${by.comment}` : ''}` : ''}`;
+        next = { ...decision, effect: 'deny', reasons: [...decision.reasons, { policy: 'approvals', version: 0, rule: 'denied-by-approver', effect: 'deny', message: why }], approvalRequest };
+      } else next = { ...decision, approvalRequest };
+    } catch (err) {
+      const why = `approval requests could not be opened or read, so the call is denied: ${err instanceof Error ? err.message : String(err)}`;
+      next = { ...decision, effect: 'deny', reasons: [...decision.reasons, { policy: 'approvals', version: 0, rule: 'approvals-unavailable', effect: 'deny', message: why }] };
+    }
+    return { ...pass, decision: next };
+  },
 };

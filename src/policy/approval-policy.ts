@@ -1,0 +1,56 @@
+import type { ApprovalPolicy, ApprovalRequirement } from '../domain/index.js';
+import type { PolicySet } from './compiled.js';
+import type { ApprovalSettingsDoc } from './document.js';
+import { ancestry } from './scope-path.js';
+
+/** How long a request stays pending when neither its rule nor its scope says. */
+export const DEFAULT_APPROVAL_TIMEOUT_MS = 60 * 60 * 1000;
+
+const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** A policy duration (`30m`, `2h`, `1d`) in milliseconds; the schema has checked its shape. */
+export function durationMs(text: string): number {
+  const unit = text[text.length - 1] as keyof typeof UNIT_MS;
+  return Number(text.slice(0, -1)) * UNIT_MS[unit];
+}
+
+/** Each approval setting from the nearest scope (the request's or an ancestor's) that sets it. */
+export function approvalSettingsAt(set: PolicySet, scope: string): ApprovalSettingsDoc {
+  const out: { -readonly [K in keyof ApprovalSettingsDoc]: ApprovalSettingsDoc[K] } = {};
+  const chain = ancestry(scope);
+  for (let i = chain.length - 1; i >= 0; i--) {
+    const a = set.settings.get(chain[i]!)?.approvals;
+    if (!a) continue;
+    for (const k of Object.keys(a) as (keyof ApprovalSettingsDoc)[]) if (out[k] === undefined) (out as Record<string, unknown>)[k] = a[k];
+  }
+  return out;
+}
+
+/**
+ * One approval policy from every rule that asked for approval and the scope's settings, taking the
+ * strictest of each: an approver must satisfy every rule's approvers; the largest count (and at
+ * least the scope's `minCount`); the shortest timeout and re-authentication age; `session` reuse only
+ * when every rule allows it; a confirmation when any rule asks for one.
+ */
+export function approvalPolicyFor(set: PolicySet, scope: string, requirements: readonly ApprovalRequirement[]): ApprovalPolicy {
+  const settings = approvalSettingsAt(set, scope);
+  const approvers = requirements.filter((r) => r.approvers.roles !== undefined || r.approvers.principals !== undefined).map((r) => ({ ...r.approvers }));
+  const confirm = requirements.some((r) => r.confirm === 'principal');
+  const counts = requirements.filter((r) => r.approvers.roles !== undefined || r.approvers.principals !== undefined).map((r) => r.count);
+  let count = counts.length > 0 ? Math.max(...counts) : 0;
+  if (approvers.length > 0 && settings.minCount !== undefined) count = Math.max(count, settings.minCount);
+  const timeouts = requirements.flatMap((r) => (r.timeout ? [durationMs(r.timeout)] : []));
+  const timeoutMs = timeouts.length > 0 ? Math.min(...timeouts) : settings.timeout ? durationMs(settings.timeout) : DEFAULT_APPROVAL_TIMEOUT_MS;
+  const reauths = [...requirements.flatMap((r) => (r.reauth ? [durationMs(r.reauth)] : [])), ...(settings.reauth ? [durationMs(settings.reauth)] : [])];
+  const reuse = requirements.length > 0 && requirements.every((r) => r.reuse === 'session') ? 'session' : 'once';
+  return {
+    approvers,
+    count,
+    confirm,
+    timeoutMs,
+    reuse,
+    agentOwnerMayApprove: settings.agentOwnerMayApprove ?? false,
+    ...(reauths.length > 0 ? { reauthMinutes: Math.max(1, Math.ceil(Math.min(...reauths) / 60_000)) } : {}),
+    rules: requirements.map((r) => `${r.policy}/${r.rule}`),
+  };
+}
