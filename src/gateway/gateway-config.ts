@@ -82,6 +82,16 @@ export const GatewayDocSchema = Type.Object(
             { additionalProperties: false },
           ),
         ),
+        /** Requests held for approval. */
+        approvals: Type.Optional(
+          Type.Object(
+            {
+              /** How long a held request waits for its approval before the agent is told to retry (default 60s). */
+              wait: Type.Optional(Window),
+            },
+            { additionalProperties: false },
+          ),
+        ),
         /** Streamable HTTP sessions: caps and idle expiry. */
         sessions: Type.Optional(
           Type.Object(
@@ -149,6 +159,12 @@ export function sessionLimitsOf(doc: GatewayDoc): { maxSessions?: number; maxSes
     ...(s.maxPerAgent !== undefined ? { maxSessionsPerAgent: s.maxPerAgent } : {}),
     ...(s.idleTimeout !== undefined ? { idleTimeoutMs: parseWindow(s.idleTimeout) } : {}),
   };
+}
+
+/** How long a held request waits for its approval (ms), or undefined when the config leaves the default. */
+export function approvalWaitOf(doc: GatewayDoc): number | undefined {
+  const w = doc.spec.approvals?.wait;
+  return w === undefined ? undefined : parseWindow(w);
 }
 
 /** The audit mode a config names, or undefined when it leaves the default. */

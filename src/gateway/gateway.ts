@@ -1,6 +1,6 @@
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { Checkpoint } from '../checkpoint/index.js';
-import { jsonValueIssue, type Action, type AuditSink, type Clock } from '../domain/index.js';
+import { jsonValueIssue, uuidv7, type Action, type AuditSink, type Clock } from '../domain/index.js';
 import { createArgValidator } from './arg-validator.js';
 import type { AuditMode } from './audit-mode.js';
 import { exposeBlock, exposeUri, qualify, type Namespacing } from './catalog.js';
@@ -8,7 +8,7 @@ import type { Gateway } from './gateway-api.js';
 import { createGovern } from './governed-request.js';
 import { createListings } from './listings.js';
 import { refusal, type RefusalKind } from './outcome.js';
-import type { GatewayLogger, GatewayRegistry, GovernedKind, PromptResult, RateLimiter, ResourceResult, ResultInspector, SessionIdentity, ToolResult } from './ports.js';
+import type { ApprovalWaiter, GatewayLogger, GatewayRegistry, GovernedKind, PromptResult, RateLimiter, ResourceResult, ResultInspector, SessionIdentity, ToolResult } from './ports.js';
 import { printableName } from './printable-name.js';
 import { compileRateLimits, type RateLimitRule } from './rate-limit.js';
 import { createResultEvents, type EventTarget } from './result-events.js';
@@ -34,6 +34,8 @@ export interface GatewayDeps {
   rateLimiter?: RateLimiter | undefined;
   inspector?: ResultInspector | undefined;
   logger?: GatewayLogger | undefined;
+  /** Where a call held for approval waits; without it a require_approval decision is refused at once. */
+  approvals?: ApprovalWaiter | undefined;
 }
 
 /** The gateway's options; validated by the caller (the CLI or the YAML config loader). */
@@ -47,6 +49,8 @@ export interface GatewayOptions {
   upstream?: UpstreamOptions | undefined;
   /** When a request's decision must be durable: before it is forwarded, or before it is answered. @default DEFAULT_AUDIT_MODE */
   auditMode?: AuditMode | undefined;
+  /** How long a request is held waiting for its approval before the agent is told to retry. @default DEFAULT_APPROVAL_WAIT_MS (60 s) */
+  approvalWaitMs?: number | undefined;
 }
 
 /**
@@ -67,7 +71,7 @@ export function createGateway(deps: GatewayDeps, opts: GatewayOptions): Gateway 
   );
   const listings = createListings({ checkpoint: deps.checkpoint, preview: deps.preview, catalog });
   const events = createResultEvents(deps);
-  const govern = createGovern({ checkpoint: deps.checkpoint, limits: compileRateLimits(opts.rateLimits ?? [], deps.rateLimiter), events, inspector: deps.inspector, auditMode: opts.auditMode, logger: deps.logger });
+  const govern = createGovern({ checkpoint: deps.checkpoint, limits: compileRateLimits(opts.rateLimits ?? [], deps.rateLimiter), events, inspector: deps.inspector, auditMode: opts.auditMode, logger: deps.logger, approvals: deps.approvals, approvalWaitMs: opts.approvalWaitMs });
   const validator = createArgValidator();
   /**
    * Audits a request for a name nothing here serves: a refused attempt with no decision, naming the
@@ -110,6 +114,8 @@ export function createGateway(deps: GatewayDeps, opts: GatewayOptions): Gateway 
         forward: (decided) => entry.upstream.callTool(entry.tool.name, decided.args, { signal: callOpts.signal, onprogress: callOpts.onprogress, generation }),
         expose: (r) => (namespaced && Array.isArray(r.content) ? { ...r, content: r.content.map((b) => exposeBlock(server, b, true)) } : r),
         isError: (r) => r.isError === true,
+        signal: callOpts.signal,
+        progress: callOpts.onprogress,
       });
       if (malformed && !outcome.ok && outcome.kind === 'invalid_arguments') throw rpcErrorOf(outcome, 'call');
       return toolResultOf(outcome);
@@ -135,6 +141,8 @@ export function createGateway(deps: GatewayDeps, opts: GatewayOptions): Gateway 
         server,
         describe: { what: 'read', failure: `on the read of \`${uri}\``, withheld: `the read of \`${uri}\`` },
         forward: () => at.upstream.readResource(own, callOpts),
+        signal: callOpts.signal,
+        progress: callOpts.onprogress,
         expose: (r) => (namespaced ? { ...r, contents: r.contents.map((c) => ({ ...c, uri: exposeUri(server, c.uri, true) })) } : r),
       });
       if (!outcome.ok) throw rpcErrorOf(outcome, 'read');
@@ -163,6 +171,8 @@ export function createGateway(deps: GatewayDeps, opts: GatewayOptions): Gateway 
           return promptArgsOf(decided.args) === null ? `the arguments of the prompt \`${name}\` must all be strings` : undefined;
         },
         forward: (decided) => at.upstream.getPrompt(at.own, promptArgsOf(decided.args) ?? undefined, callOpts),
+        signal: callOpts.signal,
+        progress: callOpts.onprogress,
         expose: (r) => (namespaced ? { ...r, messages: r.messages.map((m) => ({ ...m, content: exposeBlock(server, m.content, true) })) } : r),
       });
       if (!outcome.ok) throw rpcErrorOf(outcome, 'prompt');
@@ -170,7 +180,8 @@ export function createGateway(deps: GatewayDeps, opts: GatewayOptions): Gateway 
     },
 
     async connect(transport, identity) {
-      const server = createSessionServer(gateway, identity);
+      // Each session its own id: a `session` approval is reused only within it.
+      const server = createSessionServer(gateway, { ...identity, sessionId: identity.sessionId ?? uuidv7() });
       sessions.add(server);
       server.onclose = () => sessions.delete(server);
       await server.connect(transport);

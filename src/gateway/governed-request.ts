@@ -1,12 +1,12 @@
 import type { Checkpoint, CheckpointResult } from '../checkpoint/index.js';
-import { isWardenError, type Action, type WardenError } from '../domain/index.js';
+import { isWardenError, type Action, type Decision, type WardenError } from '../domain/index.js';
 import { DEFAULT_AUDIT_MODE, type AuditMode } from './audit-mode.js';
 import { messageOf } from './error-message.js';
 import { refusal, type Outcome, type Refusal } from './outcome.js';
-import type { GatewayLogger, GovernedKind, InspectedResult, ResultInspector, SessionIdentity } from './ports.js';
+import type { ApprovalWaiter, GatewayLogger, GovernedKind, InspectedResult, ResultInspector, SessionIdentity } from './ports.js';
 import type { RateLimits } from './rate-limit.js';
 import type { EventTarget, RequestEnd, ResultEvents } from './result-events.js';
-import { policyMessage } from './results.js';
+import { DEFAULT_APPROVAL_WAIT_MS, pendingMessage, policyMessage } from './results.js';
 import { callerOf } from './session-context.js';
 
 /** One tool call, resource read or prompt get, as the governed flow runs it. */
@@ -36,6 +36,10 @@ export interface GovernedRequest<R extends InspectedResult> {
   expose?: ((result: R) => R) | undefined;
   /** Whether a result reports its own failure (a tool result's `isError`); recorded for tool calls only. */
   isError?: ((result: R) => boolean) | undefined;
+  /** The agent's cancellation: a held request stops waiting when it fires. */
+  signal?: AbortSignal | undefined;
+  /** Progress notifications to the agent (when it sent a progress token): sent while a request is held for approval. */
+  progress?: ((p: { progress: number; total?: number; message?: string }) => void) | undefined;
 }
 
 /** Runs governed requests; never throws for a refusal (an audit write that failed included), only for another failure of Warden itself. */
@@ -69,9 +73,16 @@ export function createGovern(deps: {
   /** @default DEFAULT_AUDIT_MODE */
   auditMode?: AuditMode | undefined;
   logger?: GatewayLogger | undefined;
+  /** Where a request held for approval waits; without it a require_approval decision is refused at once. */
+  approvals?: ApprovalWaiter | undefined;
+  /** How long a request is held waiting for its approval before the agent is told to retry. @default DEFAULT_APPROVAL_WAIT_MS */
+  approvalWaitMs?: number | undefined;
 }): Govern {
   const deferred = (deps.auditMode ?? DEFAULT_AUDIT_MODE) === 'before-respond';
-  return async <R extends InspectedResult>(req: GovernedRequest<R>): Promise<Outcome<R>> => {
+  const budgetMs = deps.approvalWaitMs ?? DEFAULT_APPROVAL_WAIT_MS;
+  return govern;
+
+  async function govern<R extends InspectedResult>(req: GovernedRequest<R>, released = false): Promise<Outcome<R>> {
     const startedAt = performance.now();
     let checked: CheckpointResult;
     try {
@@ -82,9 +93,9 @@ export function createGovern(deps: {
       deps.logger?.error({ code: err.code, err: err.message, agent: req.identity.agentId, kind: req.action.kind, server: req.server }, 'a decision could not be recorded; nothing was forwarded');
       return auditFailed(err, `Warden could not record its decision on this ${req.describe.what} in the audit log, so nothing was forwarded: ${err.message}`);
     }
-    if (!checked.durable) return decided(req, checked, startedAt);
+    if (!checked.durable) return decided(req, checked, startedAt, released);
     const durable = checked.durable;
-    return decided(req, checked, startedAt, async (upstreamMs) => {
+    return decided(req, checked, startedAt, released, async (upstreamMs) => {
       try {
         await durable;
         return undefined;
@@ -96,7 +107,7 @@ export function createGovern(deps: {
       await durable.catch(() => {});
       throw err;
     });
-  };
+  }
 
   /**
    * The flow past the decision. `recorded` awaits the decision's commit (before-respond) and
@@ -107,10 +118,16 @@ export function createGovern(deps: {
     req: GovernedRequest<R>,
     { decision, action }: CheckpointResult,
     startedAt: number,
+    released: boolean,
     recorded: (upstreamMs?: number) => Promise<Refusal | undefined> = async () => undefined,
   ): Promise<Outcome<R>> {
     const kind = req.action.kind;
-    if (decision.effect !== 'allow') return (await recorded()) ?? refusal('policy', policyMessage(decision, req.describe.what), decision);
+    if (decision.effect !== 'allow') {
+      const lost = await recorded();
+      if (lost) return lost;
+      if (decision.effect === 'require_approval' && decision.approvalRequest && deps.approvals) return held(req, decision, released);
+      return refusal('policy', policyMessage(decision, req.describe.what), decision);
+    }
 
     const target = req.target(action);
     const end = (e: Omit<RequestEnd, 'startedAt'>) => deps.events.write(req.identity, target, kind, decision, { ...e, startedAt });
@@ -159,6 +176,41 @@ export function createGovern(deps: {
     const isError = req.isError?.(result);
     end({ outcome: isError ? 'failure' : 'success', type: `${kind}.completed`, upstreamMs, isError, result });
     return { ok: true, result };
+  }
+
+  /**
+   * A request whose decision opened (or waits on) an approval request: held up to the wait budget,
+   * with progress notifications. Approved in time: decided again, which finds the approval of this
+   * exact digest and uses it, so what is forwarded is what was approved, and the release is a
+   * decision event of its own. Otherwise the agent is told who must answer and that the same call,
+   * retried after approval, will pass. A second hold after a release (someone else used a `once`
+   * approval meanwhile) is not waited on again.
+   */
+  async function held<R extends InspectedResult>(req: GovernedRequest<R>, decision: Decision, released: boolean): Promise<Outcome<R>> {
+    const ref = decision.approvalRequest!;
+    const waiter = deps.approvals!;
+    if (released) return refusal('approval_pending', pendingMessage(decision, req.describe.what), decision);
+    let r: Awaited<ReturnType<ApprovalWaiter['wait']>>;
+    try {
+      r = await waiter.wait(req.identity.tenantId ?? 'default', ref.id, {
+        budgetMs,
+        signal: req.signal,
+        onTick: (waited) => req.progress?.({ progress: Math.round(waited / 1000), total: Math.round(budgetMs / 1000), message: `waiting for approval request ${ref.id}` }),
+      });
+    } catch (err) {
+      deps.logger?.error({ err: messageOf(err), approval: ref.id }, 'an approval request could not be read; the held request is refused');
+      return refusal('approval_denied', `Warden could not read approval request \`${ref.id}\`, so this ${req.describe.what} was not forwarded: ${messageOf(err)}`, decision);
+    }
+    if (r.status === 'approved') return govern(req, true);
+    if (r.status === 'pending') return refusal('approval_pending', pendingMessage(decision, req.describe.what), decision);
+    const no = r.votes.find((v) => v.vote === 'deny');
+    const why =
+      r.status === 'denied'
+        ? `it was denied${no ? ` by \`${no.principal}\`${no.comment ? `: ${no.comment}` : ''}` : ''}`
+        : r.status === 'expired'
+          ? `it expired at ${r.expiresAt} without the approvals it needs`
+          : 'it was withdrawn';
+    return refusal('approval_denied', `Warden denied this ${req.describe.what}: approval request \`${r.id}\` ${why}.`, decision);
   }
 
   /**

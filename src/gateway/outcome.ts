@@ -3,6 +3,8 @@ import type { Decision, ErrorCode } from '../domain/index.js';
 /** Why the gateway did not forward a request, or did not hand its result back, as machine-readable `_meta`. */
 export type RefusalKind =
   | 'policy'
+  | 'approval_pending'
+  | 'approval_denied'
   | 'invalid_arguments'
   | 'rate_limited'
   | 'rate_limiter_unavailable'

@@ -21,6 +21,20 @@ export interface SessionIdentity {
   token?: { id: string; name: string } | undefined;
   ip?: string | undefined;
   userAgent?: string | undefined;
+  /** This agent session (set by the gateway at connect): approvals with `reuse: session` key on it. */
+  sessionId?: string | undefined;
+}
+
+/**
+ * Approval requests as the gateway waits on them (src/approvals' service fits): resolves when the
+ * request leaves `pending`, or once `budgetMs` passed with it still pending.
+ */
+export interface ApprovalWaiter {
+  wait(
+    tenantId: string,
+    id: string,
+    opts: { budgetMs: number; signal?: AbortSignal | undefined; onTick?: ((waitedMs: number) => void) | undefined },
+  ): Promise<{ id: string; status: 'pending' | 'approved' | 'denied' | 'expired' | 'cancelled'; expiresAt: string; votes: ReadonlyArray<{ vote: 'approve' | 'deny'; principal: string; comment?: string | undefined }> }>;
 }
 
 /** A tool as an upstream server lists it, in the registry's terms. */

@@ -19,8 +19,26 @@ export function errorResult(kind: RefusalKind, text: string, meta: Record<string
 export function policyMessage(decision: Decision, what: string): string {
   const deciding = decision.reasons.filter((r) => r.effect === decision.effect);
   const why = deciding.length > 0 ? deciding.map(describeReason).join('; ') : 'no policy allows it (the scope default is deny)';
-  const head = decision.effect === 'require_approval' ? `Warden holds this ${what} for approval, which this gateway cannot collect yet` : `Warden denied this ${what}`;
-  return `${head}: ${why}.`;
+  if (decision.effect === 'require_approval') return decision.approvalRequest ? pendingMessage(decision, what) : `Warden holds this ${what} for approval, which cannot be collected here: ${why}.`;
+  return `Warden denied this ${what}: ${why}.`;
+}
+
+/** How long the gateway holds a request waiting for its approval before answering the agent. */
+export const DEFAULT_APPROVAL_WAIT_MS = 60_000;
+
+/**
+ * What an agent reads while its request waits for approval: the request, who must answer, when it
+ * expires, and that the same request retried after approval passes (a changed one asks again).
+ */
+export function pendingMessage(decision: Decision, what: string): string {
+  const ref = decision.approvalRequest!;
+  const who = [...(ref.approvers.roles ?? []).map((r) => `role \`${r}\``), ...(ref.approvers.principals ?? []).map((p) => `\`${p}\``)].join(' or ') || 'the principal (a confirmation)';
+  const rules = decision.reasons.filter((r) => r.effect === 'require_approval').map(describeReason).join('; ');
+  return (
+    `Warden holds this ${what} for approval: request \`${ref.id}\` needs ${ref.count} approval${ref.count === 1 ? '' : 's'} (${ref.approvals} given) from ${who}, ` +
+    `and expires at ${ref.expiresAt}${rules ? `; asked by ${rules}` : ''}. Once it is approved, send the same ${what} again with the same arguments and it will pass; ` +
+    `any change to the arguments asks for a new approval.`
+  );
 }
 
 /** The text and `_meta` of a refusal by policy: the policy's message and the deciding rules. */
@@ -30,6 +48,7 @@ function refusalOf(decision: Decision, what: string): { text: string; meta: Reco
     text: policyMessage(decision, what),
     meta: {
       refusal: 'policy',
+      ...(decision.approvalRequest ? { approval: decision.approvalRequest } : {}),
       effect: decision.effect,
       reasons: deciding.map((r) => ({ policy: r.policy, rule: r.rule, ...(r.message ? { message: r.message } : {}) })),
       ...(decision.auditEventId ? { auditEventId: decision.auditEventId } : {}),
@@ -77,7 +96,7 @@ export function deniedError(decision: Decision, what: string): GatewayError {
 
 /** The `_meta` of a refusal besides its kind: the decision's audit event, when one was written. */
 function metaOf(r: Refusal): Record<string, unknown> {
-  return { ...(r.code ? { code: r.code } : {}), ...(r.auditEventId ? { auditEventId: r.auditEventId } : {}) };
+  return { ...(r.code ? { code: r.code } : {}), ...(r.auditEventId ? { auditEventId: r.auditEventId } : {}), ...(r.decision?.approvalRequest ? { approval: r.decision.approvalRequest } : {}) };
 }
 
 /** The `tools/call` edge: a result as the upstream gave it, or a refusal as an `isError` tool result. */
@@ -93,6 +112,9 @@ const RPC_CODES: Record<Exclude<RefusalKind, 'policy'>, number> = {
   // The client's right move is the same: back off and retry; `refusal` and `code` tell the two apart.
   rate_limiter_unavailable: RATE_LIMITED,
   output_blocked: POLICY_DENIED,
+  // Held for approval past the wait budget: `data` names the request; the same request retried after approval passes.
+  approval_pending: POLICY_DENIED,
+  approval_denied: POLICY_DENIED,
   upstream_error: ErrorCode.InternalError,
   // Warden's own failure: the decision could not be recorded (`code` says which: write failed, backpressure).
   audit_failed: ErrorCode.InternalError,

@@ -10,6 +10,7 @@ export function callerOf(id: SessionIdentity): CallerInfo {
     ...(id.tenantId !== undefined ? { tenantId: id.tenantId } : {}),
     // As the API names the credential that submitted a decide call (`actorOf`).
     ...(id.token ? { via: { id: `token:${id.token.id}`, name: id.token.name, method: 'token' } } : {}),
+    ...(id.sessionId !== undefined ? { sessionId: id.sessionId } : {}),
   };
 }
 

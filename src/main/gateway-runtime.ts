@@ -38,6 +38,8 @@ export interface GatewayRuntimeOptions {
    * @default DEFAULT_AUDIT_MODE
    */
   auditMode?: AuditMode | undefined;
+  /** How long a request is held waiting for its approval. @default 60 s */
+  approvalWaitMs?: number | undefined;
   redisUrl?: string | undefined;
   /** How long a rate-limited request waits for Redis before it is refused (`gateway.rate_limiter_unavailable`). @default 500 */
   redisTimeoutMs?: number | undefined;
@@ -126,6 +128,7 @@ function deferredDeps(core: Promise<Core>, tenant: string, inspector: ResultInsp
       discover: async (...a: Parameters<Registry['discover']>) => (await registry()).discover(...a),
     },
     audit: { append: async (events: Parameters<AuditSink['append']>[0]) => (await core).results.append(events) },
+    approvals: { wait: async (...a: Parameters<Core['approvals']['wait']>) => (await core).approvals.wait(...a) },
     inspector: inspector ?? { inspect: async (action: Parameters<ResultInspector['inspect']>[0], result: InspectedResult) => scanningInspector((await core).checkpoint).inspect(action, result) },
   };
 }
@@ -165,7 +168,7 @@ export function openGateway(opts: GatewayRuntimeOptions): OpeningGateway {
   const limiter: RateLimiter | undefined = opts.rateLimits?.length ? (opts.redisUrl ? connectRedisRateLimiter(opts.redisUrl, { timeoutMs: opts.redisTimeoutMs, logger }) : createMemoryRateLimiter()) : undefined;
   const gateway = createGateway(
     { ...deferredDeps(core, tenant, opts.inspector), clock: 'shared' in database ? database.shared.clock : (opts.clock ?? systemClock), rateLimiter: limiter, logger },
-    { upstreams: opts.upstreams, scope: opts.scope, namespacing: opts.namespacing, rateLimits: opts.rateLimits, auditMode: opts.auditMode, upstream: { stderr: opts.upstreamStderr ?? 'inherit', ...(opts.upstreamEnv ? { baseEnv: withoutWardenVars(opts.upstreamEnv) } : {}) } },
+    { upstreams: opts.upstreams, scope: opts.scope, namespacing: opts.namespacing, rateLimits: opts.rateLimits, auditMode: opts.auditMode, approvalWaitMs: opts.approvalWaitMs, upstream: { stderr: opts.upstreamStderr ?? 'inherit', ...(opts.upstreamEnv ? { baseEnv: withoutWardenVars(opts.upstreamEnv) } : {}) } },
   );
   const ready = (async (): Promise<GatewayRuntime> => {
     let built: Core | undefined;

@@ -8,7 +8,7 @@ import { parseAllowedHosts, parseAuditCapture } from '../../config/config.js';
 import { resolveStoreConfig } from '../../config/store-config.js';
 import { WardenError, type Principal } from '../../domain/index.js';
 import { AUDIT_MODES, DEFAULT_AUDIT_MODE, isAuditMode } from '../../gateway/audit-mode.js';
-import { auditModeOf, parseGatewayConfig, parseWindow, rateLimitsOf, sessionLimitsOf, upstreamsOf } from '../../gateway/gateway-config.js';
+import { approvalWaitOf, auditModeOf, parseGatewayConfig, parseWindow, rateLimitsOf, sessionLimitsOf, upstreamsOf } from '../../gateway/gateway-config.js';
 import type { HttpListener } from '../../gateway/index.js';
 import type { SessionIdentity } from '../../gateway/ports.js';
 import { serveStdio } from '../../gateway/transports/stdio.js';
@@ -53,6 +53,7 @@ interface GatewayFlags {
   publicHost?: string[];
   upstreamEnv?: string;
   auditMode?: string;
+  approvalWait?: string;
 }
 
 function collect(value: string, previous: string[] | undefined): string[] {
@@ -86,6 +87,7 @@ export function registerGateway(program: Command, io: CliIo, done: (code: number
     .option('--allow-origin <origin>', 'a browser origin that may call the --http gateway, e.g. http://localhost:6274; repeatable (any other Origin is refused)', collect)
     .option('--public-host <name>', 'a name agents reach the --http gateway by, besides the loopback names (the Host check refuses others); repeatable; * turns the check off', collect)
     .option('--trust-agent-header', 'accept `X-Warden-Agent` without a token over HTTP (trusted networks only)')
+    .option('--approval-wait <duration>', 'how long a call held for approval waits before the agent is told to retry it once approved, e.g. `60s`, `5m` (overrides the config file; default 60s)')
     .option('--audit-mode <mode>', `when each call's decision must be durable: before-forward (nothing is forwarded before it) or before-respond (the commit overlaps the upstream call; nothing is answered before it) (overrides the config file; default ${DEFAULT_AUDIT_MODE})`)
     .option('--audit-capture <list>', 'keep call bodies in audit events, masked for secrets/PII: args, results, or args,results (env WARDEN_AUDIT_CAPTURE)')
     .option('--allow-host <host...>', 'hosts (and subdomains) images, links and uploads may reach without an exfiltration finding (env WARDEN_ALLOW_HOSTS, comma-separated)')
@@ -106,6 +108,7 @@ export function registerGateway(program: Command, io: CliIo, done: (code: number
       if (upstreamEnv !== 'inherit' && upstreamEnv !== 'minimal') throw new CliError(`unknown --upstream-env \`${upstreamEnv}\`: use \`inherit\` or \`minimal\``, EXIT.usage);
       const auditMode = flags.auditMode ?? (doc ? auditModeOf(doc) : undefined) ?? DEFAULT_AUDIT_MODE;
       if (!isAuditMode(auditMode)) throw new CliError(`unknown --audit-mode \`${auditMode}\`: use ${AUDIT_MODES.map((m) => `\`${m}\``).join(' or ')}`, EXIT.usage);
+      const approvalWait = flags.approvalWait !== undefined ? parseWindow(flags.approvalWait) : doc ? approvalWaitOf(doc) : undefined;
       const stdio = flags.stdio ?? flags.http === undefined;
       const store = resolveStoreConfig(flags, io.env);
       const redisTimeout = flags.redisTimeout ?? doc?.spec.redisTimeout;
@@ -138,6 +141,7 @@ export function registerGateway(program: Command, io: CliIo, done: (code: number
           auditKeyFile: store.auditKeyFile,
           rateLimits: doc ? rateLimitsOf(doc) : [],
           auditMode,
+          ...(approvalWait !== undefined ? { approvalWaitMs: approvalWait } : {}),
           redisUrl: flags.redis ?? doc?.spec.redis,
           ...(redisTimeout ? { redisTimeoutMs: parseWindow(redisTimeout) } : {}),
           registryCacheMs: Number(flags.registryCacheMs ?? 500),
