@@ -2,11 +2,11 @@ import { digestJson, wellFormedValue, type Action, type AuditSink, type Clock, t
 import type { CallerInfo } from './audit-events.js';
 import { captureValue } from './evidence.js';
 import { reached, type Pass, type PassDeps } from './pass.js';
-import type { CaptureOptions, DetectorPort, PolicyProvider, RegistryPort } from './ports.js';
+import type { CaptureOptions, CheckPort, DetectorPort, PolicyProvider, RegistryPort } from './ports.js';
 import { OUTPUT_STAGES, STAGES, type Stage, type StageTimings } from './stages.js';
 import type { InspectResult } from './stages/inspect.js';
 
-export type { CaptureOptions, DetectorPort, PolicyProvider } from './ports.js';
+export type { CaptureOptions, CheckPort, DetectorPort, PolicyProvider } from './ports.js';
 export type { InspectResult } from './stages/inspect.js';
 export { scrubEvidence } from './evidence.js';
 
@@ -26,6 +26,8 @@ export interface CheckpointDeps {
    * @default { args: false, results: false }
    */
   capture?: CaptureOptions;
+  /** Runs the external status checks rules name; without it every check follows its `onError` (as offline). */
+  checks?: CheckPort;
 }
 
 /** One pass's result: the decision (with its audit event id) and how long each stage took. */
@@ -81,7 +83,7 @@ export interface ResultPayload {
 /** Builds the checkpoint over its ports. */
 export function createCheckpoint(deps: CheckpointDeps): Checkpoint {
   return runStages(
-    { policies: deps.policies, registry: deps.registry, audit: deps.audit, clock: deps.clock, detectors: deps.detectors, capture: deps.capture },
+    { policies: deps.policies, registry: deps.registry, audit: deps.audit, clock: deps.clock, detectors: deps.detectors, capture: deps.capture, checks: deps.checks },
     deps.onStage,
   );
 }
