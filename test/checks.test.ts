@@ -8,7 +8,11 @@ import { createCheckpoint, type CheckRequest } from '../src/checkpoint/index.js'
 import { digestJson, type CheckRequirement, type Clock } from '../src/domain/index.js';
 import { loadPolicySources, type PolicySet } from '../src/policy/index.js';
 import { call, policy, settings } from '../src/policy/test-helpers.js';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { apiCore, authed } from './support/api-core.js';
+import { cli } from './support/cli.js';
 
 const SECRET = 'check-secret-for-tests';
 
@@ -258,5 +262,16 @@ describe('status checks in the server', () => {
     } finally {
       await api.close();
     }
+  });
+});
+
+describe('status checks on the command line', () => {
+  it('`warden policy lint` refuses a private check host unless WARDEN_CHECK_ALLOW_HOSTS lists it, as the server does', async () => {
+    const d = mkdtempSync(join(tmpdir(), 'warden-checks-'));
+    writeFileSync(join(d, 'p.yaml'), policy('gate', 'acme', checkRule('r', 'deploy.*', '{ name: c, url: "http://10.0.0.5/check" }')));
+    const refused = await cli(['policy', 'lint', d]);
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toContain('error[lint/check-private-address]: status check `c`: host `10.0.0.5` is a private address');
+    expect((await cli(['policy', 'lint', d], { env: { WARDEN_CHECK_ALLOW_HOSTS: '10.0.0.5' } })).code).toBe(0);
   });
 });
