@@ -52,6 +52,7 @@ beforeAll(async () => {
       if (path === '/big') return json(200, `{"verdict":"allow","reason":"${'x'.repeat(70 * 1024)}"}`);
       if (path === '/maybe') return json(200, { verdict: 'maybe' });
       if (path === '/notjson') return json(200, 'yes');
+      if (path === '/multiline') return json(200, { verdict: 'deny', reason: 'frozen\nX-Forged: line\u202e', extra: 1 });
       return json(500, { error: 'boom' });
     });
   });
@@ -203,6 +204,11 @@ describe('the check client', () => {
     const [out] = await createCheckClient({ clock, allowHosts: [] }).run([req(`http://localhost:${port}/allow`)], request);
     expect(out!.error).toContain('SSRF guard');
     expect(seen).toHaveLength(0);
+  });
+
+  it('keeps a reason on one line, printable, and ignores fields it does not know', async () => {
+    const [out] = await createCheckClient({ allowHosts: ['127.0.0.1'], clock }).run([req(`${base}/multiline`)], request);
+    expect(out).toMatchObject({ verdict: 'deny', reason: 'frozen X-Forged: line' });
   });
 
   it('turns every bad answer into an error that follows onError', async () => {

@@ -11,6 +11,10 @@ export const MAX_CHECK_ANSWER_BYTES = 64 * 1024;
 /** A check's `reason` is cut to this many characters before it enters the decision. */
 const MAX_REASON_CHARS = 1024;
 const VERDICTS = new Set(['allow', 'deny', 'require_approval']);
+// Controls, DEL and bidi overrides (the set of src/domain/control-chars.ts): a reason becomes a
+// one-line message in decisions, logs and consoles.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
 
 /** How the check client signs, guards and caches. */
 export interface CheckClientOptions {
@@ -42,7 +46,8 @@ function parseAnswer(text: string): Answer | string {
   const { verdict, reason } = v as { verdict?: unknown; reason?: unknown };
   if (typeof verdict !== 'string' || !VERDICTS.has(verdict)) return 'the answer has no `verdict` of allow, deny or require_approval';
   if (reason !== undefined && typeof reason !== 'string') return 'the answer\'s `reason` is not a string';
-  return { verdict: verdict as Answer['verdict'], ...(reason ? { reason: reason.slice(0, MAX_REASON_CHARS) } : {}) };
+  const said = reason?.replace(UNPRINTABLE, ' ').trim().slice(0, MAX_REASON_CHARS);
+  return { verdict: verdict as Answer['verdict'], ...(said ? { reason: said } : {}) };
 }
 
 /** A `lookup` for node:http that answers the vetted address and never asks DNS again. */

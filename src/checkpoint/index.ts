@@ -5,8 +5,7 @@ export type { Checkpoint, CheckOptions, CheckpointDeps, CheckpointResult, Result
 export { createOfflineCheckpoint, offlinePolicyView } from './offline-checkpoint.js';
 export type { OfflineCheckpointOptions } from './offline-checkpoint.js';
 export type { CaptureOptions, CheckPort, CheckRequest, CheckSubject, DetectorPort, PolicyProvider, RegistryPort } from './ports.js';
-export { checkDigest, checkSubject } from './stages/checks.js';
-export { failedOutcome, foldChecks } from './fold-checks.js';
+export { failedOutcome } from './fold-checks.js';
 export { policySetFor } from './ports.js';
 export { lookUpRegistry } from './stages/registry.js';
 export type { InspectResult } from './stages/inspect.js';

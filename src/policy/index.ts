@@ -1,7 +1,7 @@
 export { CEL_VARIABLES, compileCel } from './cel.js';
 export type { CelCompileError, CelProgram } from './cel.js';
 export { checksFor } from './checks-for.js';
-export { compilePolicySet, DEFAULT_CHECK_TIMEOUT_MS } from './compile.js';
+export { compilePolicySet } from './compile.js';
 export type { CompileResult, PolicySource } from './compile.js';
 export type { CompiledRule, PolicySet, PolicySummary, RuleIndex, ScopeSettings } from './compiled.js';
 export { formatDiagnostic, hasErrors } from './diagnostic.js';
@@ -13,7 +13,6 @@ export { decide, matchingRules, resolveSettings } from './evaluate.js';
 export type { EvaluateOptions } from './evaluate.js';
 export { compileGlob } from '../domain/glob.js';
 export { LINT_RULES } from './lint.js';
-export { MAX_CHECK_TIMEOUT_MS } from './lint-checks.js';
 export type { PolicyLoadOptions } from './load-options.js';
 export { lintJunit } from './lint-junit.js';
 export { lintSarif } from './lint-sarif.js';
