@@ -1,7 +1,7 @@
-import type { Action, AuditSink, Clock, Decision, Finding, Obligation, Reason } from '../domain/index.js';
+import type { Action, AuditSink, CheckRequirement, Clock, Decision, Finding, Obligation, Reason } from '../domain/index.js';
 import type { PolicySet, ScanMandate } from '../policy/index.js';
 import type { CallerInfo } from './audit-events.js';
-import type { ApprovalPort, CaptureOptions, DetectorPort, PolicyProvider, RegistryPort } from './ports.js';
+import type { ApprovalPort, CaptureOptions, CheckPort, DetectorPort, PolicyProvider, RegistryPort } from './ports.js';
 
 /**
  * What every stage may use: the checkpoint's ports. `audit` is absent only in the offline
@@ -16,6 +16,8 @@ export interface PassDeps {
   capture: CaptureOptions | undefined;
   /** Absent offline (`warden policy eval`): a require_approval decision is returned as is. */
   approvals?: ApprovalPort | undefined;
+  /** Runs external status checks; absent offline, where each check follows its `onError`. */
+  checks?: CheckPort | undefined;
 }
 
 /** The redaction a scope's scan section mandates for one value: the findings to mask and the obligation that reports it. */
@@ -52,8 +54,13 @@ export interface Pass {
   readonly forwarded?: Action;
   /** evaluate: the time the decision was made at, and the audit event's time. */
   readonly time?: Date;
-  /** evaluate: the decision, without its audit event id. */
+  /** evaluate: the decision, without its audit event id (checks folds the status checks' answers into it). */
   readonly decision?: Decision;
+  /**
+   * evaluate: the status checks the decision must run (`checksFor`), empty when none. Kept off the
+   * decision, so check URLs never reach the wire or the audit log; checks consumes them.
+   */
+  readonly checkRequirements?: readonly CheckRequirement[];
   /** audit: the id of the decision event (durable unless deferred); absent offline. */
   readonly auditEventId?: string | undefined;
   /** audit, deferred passes only: the decision event's commit, marked handled. */

@@ -1,4 +1,4 @@
-import type { Action, Agent, ApprovalPolicy, ApprovalRequest, ApprovalSubject, Finding, Tool } from '../domain/index.js';
+import type { Action, ActionKind, Agent, ApprovalPolicy, ApprovalRequest, ApprovalSubject, CheckOutcome, CheckRequirement, Finding, Tool } from '../domain/index.js';
 import type { PolicySet } from '../policy/index.js';
 
 /** What the checkpoint needs to know about tools and agents; the registry's word beats the caller's. */
@@ -45,4 +45,36 @@ export interface CaptureOptions {
  */
 export interface ApprovalPort {
   resolve(input: { tenantId: string; subject: ApprovalSubject; policy: ApprovalPolicy; agentOwner?: string | undefined }): Promise<{ outcome: 'released' | 'pending' | 'denied'; request: ApprovalRequest }>;
+}
+
+/**
+ * What a status check is shown of an action: the action as it will be forwarded (arguments masked
+ * where a scan section redacts), its principal and agent by id. The request's digest covers exactly
+ * this and the tenant.
+ */
+export interface CheckSubject {
+  kind: ActionKind;
+  scope: string;
+  tool?: { server: string; name: string };
+  resource?: { uri: string; server?: string };
+  args?: Record<string, unknown>;
+  principal?: string;
+  agent?: string;
+}
+
+/** One decision's status checks, as the checks stage hands them to the port. */
+export interface CheckRequest {
+  tenantId: string;
+  action: CheckSubject;
+  /** `digestJson({ tenant, action })`: what a cached answer is keyed by, and what a receiver may recompute. */
+  digest: string;
+}
+
+/**
+ * Runs external status checks (src/approvals' check client fits). Absent offline, where every check
+ * follows its `onError`.
+ */
+export interface CheckPort {
+  /** One outcome per requirement, in order; never rejects: a check that failed is an outcome with `error`, its verdict its `onError`. */
+  run(requirements: readonly CheckRequirement[], request: CheckRequest): Promise<CheckOutcome[]>;
 }

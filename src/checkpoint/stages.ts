@@ -1,6 +1,7 @@
 import type { PassStage } from './pass.js';
 import { approve } from './stages/approve.js';
 import { audit } from './stages/audit.js';
+import { checks } from './stages/checks.js';
 import { detect } from './stages/detect.js';
 import { evaluate } from './stages/evaluate.js';
 import { identify } from './stages/identify.js';
@@ -11,7 +12,7 @@ import { registry } from './stages/registry.js';
  * The input pass's stages, in the order `checkpoint.check` runs them; each reports its own timing.
  * docs/architecture.md draws this list (a test keeps the two equal).
  */
-export const STAGES = [identify, registry, detect, evaluate, approve, audit] as const satisfies readonly PassStage[];
+export const STAGES = [identify, registry, detect, evaluate, checks, approve, audit] as const satisfies readonly PassStage[];
 
 /** The output pass's stages, run by `checkpoint.inspect` on what a forwarded call returned. */
 export const OUTPUT_STAGES = [inspect] as const;

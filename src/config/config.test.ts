@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig, parseAllowedHosts, parseAuditCapture } from './config.js';
+import { loadConfig, parseAllowedHosts, parseAuditCapture, parseCheckAllowHosts } from './config.js';
 
 describe('audit capture setting', () => {
   it('is off unless asked, and the flag wins over the environment', () => {
@@ -32,5 +32,21 @@ describe('exfiltration allow-list setting', () => {
     for (const bad of ['com', 'COM', 'intranet', '0', 'co.uk', 'com.au', 'github.io', 'herokuapp.com', 'vercel.app', 'netlify.app', 'pages.dev', 'web.app', 'firebaseapp.com', 'azurewebsites.net', 'cloudfront.net', 's3.amazonaws.com', 'blogspot.com', '1.2.3', '10.0.0.256', 'example.123'])
       expect(() => parseAllowedHosts(bad), bad).toThrow(expect.objectContaining({ code: 'config.invalid', message: expect.stringContaining(`\`${bad.toLowerCase()}\``) }));
     expect(parseAllowedHosts('localhost, 127.0.0.1, me.github.io, bbc.co.uk, 1password.com')).toEqual(['localhost', '127.0.0.1', 'me.github.io', 'bbc.co.uk', '1password.com']);
+  });
+});
+
+describe('status check settings', () => {
+  it('reads the secret and the allow-list from the environment only, hosts exact and canonical', () => {
+    const none = loadConfig({ policies: ['p'] }, {});
+    expect(none.checkSecret).toBeUndefined();
+    expect(none.checkAllowHosts).toEqual([]);
+    const c = loadConfig({ policies: ['p'] }, { WARDEN_CHECK_SECRET: 's3cret', WARDEN_CHECK_ALLOW_HOSTS: 'Checks.Internal, 10.0.0.5, ::1,' });
+    expect(c.checkSecret).toBe('s3cret');
+    expect(c.checkAllowHosts).toEqual(['checks.internal', '10.0.0.5', '[::1]']);
+  });
+
+  it('refuses what is not a bare host', () => {
+    for (const bad of ['https://checks.internal', 'checks.internal:8443', 'checks.internal/x', 'a b'])
+      expect(() => parseCheckAllowHosts(bad), bad).toThrow(expect.objectContaining({ code: 'config.invalid' }));
   });
 });

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { WardenError, compileValidator, formatIssues } from '../domain/index.js';
+import { WardenError, canonicalHostName, compileValidator, formatIssues } from '../domain/index.js';
 import { parseCorsOrigins, parsePublicHosts, parseSwitch } from './http-settings.js';
 import { resolveStoreConfig } from './store-config.js';
 
@@ -47,6 +47,10 @@ export const ConfigSchema = Type.Object(
     corsOrigins: Type.Array(Type.String({ minLength: 1 })),
     /** A reverse proxy terminates TLS in front: trust its `X-Forwarded-*` headers. @default false */
     behindProxy: Type.Boolean(),
+    /** The HMAC-SHA256 key status check requests are signed with (`X-Warden-Signature`); without it they go out unsigned and a warning is logged once. Environment only. */
+    checkSecret: Type.Optional(Type.String({ minLength: 1 })),
+    /** Hosts status checks may reach although they are loopback, private or link-local (exact names or IP literals, no subdomains). @default none */
+    checkAllowHosts: Type.Array(Type.String({ minLength: 1 })),
   },
   { additionalProperties: false },
 );
@@ -73,6 +77,9 @@ export const ENV_VARS = {
   WARDEN_PUBLIC_HOSTS: '--public-host',
   WARDEN_CORS_ORIGINS: '--cors-origin',
   WARDEN_BEHIND_PROXY: '--behind-proxy',
+  // A secret on the command line would show in `ps`: these two are read from the environment only.
+  WARDEN_CHECK_SECRET: '(environment only)',
+  WARDEN_CHECK_ALLOW_HOSTS: '(environment only)',
 } as const;
 
 /** Flags as the CLI parsed them; each wins over its environment variable. */
@@ -147,6 +154,24 @@ export function parseAllowedHosts(values: readonly string[] | string | undefined
   return [...new Set(list)];
 }
 
+/**
+ * Parses the status check allow-list (WARDEN_CHECK_ALLOW_HOSTS, comma-separated): host names or IP
+ * literals, each exactly (no subdomains: a private address is reachable only where it is named).
+ * Throws `config.invalid`.
+ */
+export function parseCheckAllowHosts(value: string | undefined): string[] {
+  const list = (value ?? '').split(',').map((h) => h.trim()).filter((h) => h !== '');
+  return [
+    ...new Set(
+      list.map((h) => {
+        const host = canonicalHostName(h);
+        if (host === undefined) throw new WardenError('config.invalid', `status check host \`${h}\` is not a host name or IP address`, { help: 'give bare hosts such as `checks.internal` or `10.0.0.5`; no scheme, port or path' });
+        return host;
+      }),
+    ),
+  ];
+}
+
 const check = compileValidator(ConfigSchema);
 
 function toInt(name: string, v: string | number | undefined): number | undefined {
@@ -191,6 +216,8 @@ export function loadConfig(flags: ConfigFlags, env: Readonly<Record<string, stri
     publicHosts: parsePublicHosts(flags.publicHost ?? env.WARDEN_PUBLIC_HOSTS),
     corsOrigins: parseCorsOrigins(flags.corsOrigin ?? env.WARDEN_CORS_ORIGINS),
     behindProxy: flags.behindProxy ?? parseSwitch('WARDEN_BEHIND_PROXY', env.WARDEN_BEHIND_PROXY) ?? false,
+    ...(env.WARDEN_CHECK_SECRET ? { checkSecret: env.WARDEN_CHECK_SECRET } : {}),
+    checkAllowHosts: parseCheckAllowHosts(env.WARDEN_CHECK_ALLOW_HOSTS),
   };
   const r = check(raw);
   if (!r.ok) {
@@ -206,5 +233,6 @@ export function loadConfig(flags: ConfigFlags, env: Readonly<Record<string, stri
     allowedHosts: frozen(r.value.allowedHosts),
     publicHosts: frozen(r.value.publicHosts),
     corsOrigins: frozen(r.value.corsOrigins),
+    checkAllowHosts: frozen(r.value.checkAllowHosts),
   });
 }

@@ -1,4 +1,4 @@
-export { ConfigSchema, ENV_VARS, loadConfig, parseAllowedHosts, parseAuditCapture } from './config.js';
+export { ConfigSchema, ENV_VARS, loadConfig, parseAllowedHosts, parseAuditCapture, parseCheckAllowHosts } from './config.js';
 export type { ConfigFlags, WardenConfig } from './config.js';
 export { readPolicyFiles } from './policy-files.js';
 export type { PolicyFiles } from './policy-files.js';

@@ -1,7 +1,7 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { isWardenError, type Clock } from '../domain/index.js';
-import { formatDiagnostic, loadPolicySources, type Diagnostic, type PolicySet, type PolicySource } from '../policy/index.js';
+import { formatDiagnostic, loadPolicySources, type Diagnostic, type PolicyLoadOptions, type PolicySet, type PolicySource } from '../policy/index.js';
 import { digestSources, readPolicyFiles, type PolicyFiles } from './policy-files.js';
 
 /** The policy set in force and what happened at the last reload. */
@@ -50,6 +50,8 @@ export interface OpenPoliciesOptions {
   pollMs?: number;
   /** Stamps `loadedAt` and `lastError.at`. @default the system clock */
   clock?: Clock;
+  /** What lint and compile are told besides the files (the status check allow-list). @default {} */
+  load?: PolicyLoadOptions;
 }
 
 /** Thrown by `openPolicies` when the initial set does not compile. */
@@ -73,7 +75,7 @@ export class PolicyLoadError extends Error {
 export async function openPolicies(paths: readonly string[], opts: OpenPoliciesOptions): Promise<PolicyWatcher> {
   const now = () => (opts.clock ? opts.clock.now() : new Date()).toISOString();
   const firstFiles = await readPolicyFiles(paths);
-  const first = loadPolicySources(firstFiles.sources);
+  const first = loadPolicySources(firstFiles.sources, opts.load);
   if (!first.set) throw new PolicyLoadError(first.diagnostics.filter((d) => d.severity === 'error'));
   let set: PolicySet = first.set;
   let sources: readonly PolicySource[] = firstFiles.sources;
@@ -113,7 +115,7 @@ export async function openPolicies(paths: readonly string[], opts: OpenPoliciesO
     const d = digestSources(files.sources);
     if (d === digest) return false;
     digest = d;
-    const r = loadPolicySources(files.sources);
+    const r = loadPolicySources(files.sources, opts.load);
     if (!r.set) {
       fail(r.diagnostics.filter((x) => x.severity === 'error').map(formatDiagnostic));
       return false;

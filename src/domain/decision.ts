@@ -55,6 +55,8 @@ export type ApprovalRequirement = Static<typeof ApprovalRequirementSchema>;
  */
 export interface CheckRequirement {
   readonly policy: string;
+  /** The policy's version, for the reason a denying check gives. */
+  readonly version: number;
   readonly rule: string;
   readonly name: string;
   readonly url: string;

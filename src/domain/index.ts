@@ -35,6 +35,7 @@ export type { AuditSink } from './audit-sink.js';
 export { wellFormedValue } from './well-formed.js';
 export { parseInstant } from './instant.js';
 export { canonicalHostName, hostNameOfHeader } from './host-name.js';
+export { isAddressLiteral, isLocalhostName, isPublicAddress, specialRange } from './ip-ranges.js';
 export { NO_CONTROL_PATTERN } from './control-chars.js';
 export { APPROVAL_STATUSES, ApprovalPolicySchema, ApprovalRequestSchema, ApprovalStatusSchema, ApprovalSubjectSchema, ApprovalVoteSchema, approvalDigest, sessionDigest } from './approval.js';
 export type { ApprovalPolicy, ApprovalRequest, ApprovalStatus, ApprovalSubject, ApprovalVote } from './approval.js';

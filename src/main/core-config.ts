@@ -13,5 +13,7 @@ export function coreConfigOf(config: Readonly<WardenConfig>): CoreConfig {
     destinationsFile: config.destinationsFile,
     auditCapture: config.auditCapture,
     allowedHosts: config.allowedHosts,
+    checkSecret: config.checkSecret,
+    checkAllowHosts: config.checkAllowHosts,
   };
 }

@@ -3,7 +3,8 @@ import { readFile } from 'node:fs/promises';
 import pino, { type Logger } from 'pino';
 import { sql } from 'kysely';
 import { createAuditWriter, createCheckpointer, createDispatcher, createRetentionService, type AuditWriter, type Checkpointer, type DeliveryStore, type Dispatcher, type RetentionService, type RetentionStore } from '../audit/index.js';
-import { createCheckpoint, type CaptureOptions, type Checkpoint, type PolicyProvider, type Stage } from '../checkpoint/index.js';
+import { createCheckClient } from '../approvals/checks.js';
+import { createCheckpoint, type CaptureOptions, type Checkpoint, type CheckPort, type PolicyProvider, type Stage } from '../checkpoint/index.js';
 import { loadDestinations, loadSigningKey, openPolicies, type PolicyStatus, type PolicyWatcher } from '../config/index.js';
 import type { DetectorSet } from '../detect/index.js';
 import { lazyDetectors } from './detectors.js';
@@ -46,6 +47,17 @@ export interface CoreConfig {
   allowedHosts?: readonly string[];
   /** How long registry lookups are cached: the kill switch's delay across processes. @default 500 */
   registryCacheMs?: number;
+  /**
+   * The HMAC-SHA256 key status check requests are signed with (`X-Warden-Signature`). Without it
+   * policies with checks still load, their requests go out unsigned and a warning is logged once.
+   */
+  checkSecret?: string | undefined;
+  /**
+   * Hosts status checks may reach although they are loopback, private or link-local addresses (or
+   * `localhost`): exact names or IP literals. Lint refuses a check URL on any other such literal host
+   * at load, and the check client any name resolving to such an address at request time. @default none
+   */
+  checkAllowHosts?: readonly string[];
 }
 
 /** How the core runs, as opposed to what it is made of. */
@@ -132,11 +144,20 @@ function emptyPolicies(clock: Clock): Pick<PolicyWatcher, 'current' | 'sources' 
   return { current: () => set, sources: () => [], onChange: () => {}, status: () => ({ version: set.version, loadedAt, policies: set.policies, lastError: undefined }), close: () => {} };
 }
 
+/**
+ * The preview checkpoint's status checks: a listing shows what a call may do, and its preview has no
+ * arguments to show a check, so no check runs for it and none hides an item (the call runs them).
+ */
+const PREVIEW_CHECKS: CheckPort = {
+  run: async (requirements) => requirements.map((r) => ({ policy: r.policy, rule: r.rule, name: r.name, verdict: 'allow', error: 'status checks do not run for a listing preview' })),
+};
+
 /** The composition root: builds store, audit, registry, detectors, policies and the checkpoint once. */
 export async function createCore(config: Readonly<CoreConfig>, opts: CoreOptions = {}): Promise<Core> {
   const logger = opts.logger ?? pino({ level: 'warn', base: { service: 'warden' } }, pino.destination(2));
   const clock = opts.clock ?? systemClock;
-  const files = config.policies.length > 0 ? await openPolicies(config.policies, { watch: config.watchPolicies ?? false, logger, clock }) : emptyPolicies(clock);
+  const load = { checkHosts: config.checkAllowHosts ?? [] };
+  const files = config.policies.length > 0 ? await openPolicies(config.policies, { watch: config.watchPolicies ?? false, logger, clock, load }) : emptyPolicies(clock);
   let tenantSets: TenantPolicySets | undefined;
   const ownsDatabase = opts.database === undefined;
   let database: Database | undefined = opts.database;
@@ -154,6 +175,7 @@ export async function createCore(config: Readonly<CoreConfig>, opts: CoreOptions
       now: () => clock.now(),
       feed: database.pool ? createPgReleaseFeed(database.pool, logger) : undefined,
       logger,
+      load,
     });
     const sets = tenantSets;
     const policies: Core['policies'] = {
@@ -165,7 +187,7 @@ export async function createCore(config: Readonly<CoreConfig>, opts: CoreOptions
         await sets.close();
       },
     };
-    const managedPolicies = createPolicyService({ repo: policyRepo, sets, files, audit, clock, events: auditLog });
+    const managedPolicies = createPolicyService({ repo: policyRepo, sets, files, audit, clock, events: auditLog, load });
     const batcher = createResultBatcher(audit);
 
     const lazy = lazyDetectors({ allowedHosts: [...(config.allowedHosts ?? [])] });
@@ -192,6 +214,12 @@ export async function createCore(config: Readonly<CoreConfig>, opts: CoreOptions
     const identity = createIdentityService({ store: identityRepo, audit, clock, ...(opts.oidc ? { oidc: opts.oidc } : {}) });
 
     const approvals = createApprovalService({ repo: createApprovalRepo(database.db), audit, clock, logger });
+    const checks = createCheckClient({
+      secret: config.checkSecret,
+      allowHosts: config.checkAllowHosts ?? [],
+      clock,
+      onUnsigned: () => logger.warn('a status check request went out unsigned: set WARDEN_CHECK_SECRET so receivers can verify it comes from Warden (docs/approvals.md)'),
+    });
     const checkpoint = createCheckpoint({
       policies,
       registry,
@@ -199,10 +227,11 @@ export async function createCore(config: Readonly<CoreConfig>, opts: CoreOptions
       audit: batcher.decisions,
       clock,
       detectors: detectorPort,
+      checks,
       ...(config.auditCapture ? { capture: config.auditCapture } : {}),
       ...(opts.onStage ? { onStage: opts.onStage } : {}),
     });
-    const preview = createCheckpoint({ policies, registry, audit: { append: async () => {} }, clock });
+    const preview = createCheckpoint({ policies, registry, audit: { append: async () => {} }, clock, checks: PREVIEW_CHECKS });
 
     let checkpointer: Checkpointer | undefined;
     if (config.auditKeyFile) {

@@ -63,6 +63,10 @@ export interface GatewayRuntimeOptions {
   capture?: CaptureOptions;
   /** Hosts (and subdomains) images, links and uploads may reach without an exfiltration finding. @default none */
   allowedHosts?: readonly string[];
+  /** Signs status check requests (`CoreConfig.checkSecret`). */
+  checkSecret?: string | undefined;
+  /** Hosts status checks may reach although private (`CoreConfig.checkAllowHosts`). @default none */
+  checkAllowHosts?: readonly string[];
   /** The key that signs audit checkpoints (created when missing); without one the gateway does not seal. */
   auditKeyFile?: string | undefined;
   /** Seconds between signed checkpoints. @default 60 */
@@ -160,6 +164,8 @@ export function openGateway(opts: GatewayRuntimeOptions): OpeningGateway {
               ...(opts.retentionIntervalSec !== undefined ? { retentionIntervalSec: opts.retentionIntervalSec } : {}),
               ...(opts.capture ? { auditCapture: opts.capture } : {}),
               ...(opts.allowedHosts ? { allowedHosts: opts.allowedHosts } : {}),
+              ...(opts.checkSecret ? { checkSecret: opts.checkSecret } : {}),
+              ...(opts.checkAllowHosts ? { checkAllowHosts: opts.checkAllowHosts } : {}),
               ...(opts.registryCacheMs !== undefined ? { registryCacheMs: opts.registryCacheMs } : {}),
             },
             { logger, createAuditKey: true, ...(opts.clock ? { clock: opts.clock } : {}), ...(opts.onStage ? { onStage: opts.onStage } : {}) },

@@ -2,7 +2,7 @@ import { newAuditEvent, WardenError, type AuditSink, type Clock, type Validation
 import type { AuditRepoLike } from './replay-source.js';
 import { actorOf, holdsAt, personOf, readableScopes, type Credential, type Role } from '../identity/index.js';
 import { replayDecisions, type ReplayReport } from './replay.js';
-import { ancestry, isUnder, loadPolicySources, type PolicySet } from '../policy/index.js';
+import { ancestry, isUnder, loadPolicySources, type PolicyLoadOptions, type PolicySet } from '../policy/index.js';
 import { diffVersions, type PolicyDiff } from './diff.js';
 import type { ActiveCheck, PolicyRecord, PolicyRepo, PolicyVersion, VersionStatus } from './records.js';
 import { sourceHash } from './release.js';
@@ -77,6 +77,8 @@ export interface PolicyServiceDeps {
   clock: Clock;
   /** The tenant's recorded events, oldest or newest first (replay reads decision events). */
   events?: AuditRepoLike;
+  /** What lint and compile are told besides the YAML (the status check allow-list): the tenant sets' own. @default {} */
+  load?: PolicyLoadOptions;
 }
 
 export { personOf };
@@ -94,9 +96,9 @@ function forbidden(c: Credential, what: string, scopes: readonly string[]): Ward
 }
 
 /** Lints YAML as one managed source: every error of the run, positioned by `line:col`. */
-export function lintManaged(name: string, source: string): { scopes: string[]; policyNames: string[] } {
+export function lintManaged(name: string, source: string, load: PolicyLoadOptions = {}): { scopes: string[]; policyNames: string[] } {
   if (source.length > MAX_POLICY_SOURCE) throw new PolicyInvalid(`the policy YAML is larger than ${MAX_POLICY_SOURCE} bytes`, []);
-  const r = loadPolicySources([{ file: '', text: source }]);
+  const r = loadPolicySources([{ file: '', text: source }], load);
   const errors = r.diagnostics.filter((d) => d.severity === 'error');
   if (errors.length > 0) {
     const issues = errors.map((d) => ({ path: `${d.span.line}:${d.span.col}`, message: `${d.code}: ${d.message}` }));
@@ -117,8 +119,8 @@ function scopesOfSet(set: PolicySet): string[] {
 }
 
 /** Scopes of a stored source (it linted when it was stored). */
-function scopesOf(source: string): string[] {
-  const set = loadPolicySources([{ file: '', text: source }]).set;
+function scopesOf(source: string, load: PolicyLoadOptions): string[] {
+  const set = loadPolicySources([{ file: '', text: source }], load).set;
   return set ? scopesOfSet(set) : [];
 }
 
@@ -144,7 +146,7 @@ export function createPolicyService(deps: PolicyServiceDeps): PolicyService {
 
   const fileEntities = (): { record: PolicyRecord; text: string }[] =>
     deps.files.sources().map((src) => ({
-      record: { name: policyNameOfFile(src.file), source: 'file', scopes: scopesOf(src.text), activeVersion: null, latestVersion: 0, archived: false, createdAt: null, updatedAt: null },
+      record: { name: policyNameOfFile(src.file), source: 'file', scopes: scopesOf(src.text, deps.load ?? {}), activeVersion: null, latestVersion: 0, archived: false, createdAt: null, updatedAt: null },
       text: src.text,
     }));
 
@@ -241,7 +243,7 @@ export function createPolicyService(deps: PolicyServiceDeps): PolicyService {
       if (!isPolicyName(name)) throw new PolicyInvalid(`\`${name.slice(0, 130)}\` is not a policy name: lowercase letters, digits and \`-\`, at most 128`, [{ path: 'name', message: 'not a policy name' }]);
       readOnly(name);
       if (path !== undefined && !isSafePolicyPath(path)) throw new PolicyInvalid(`\`${path.slice(0, 260)}\` is not a file path a policy may be pulled to: relative, \`.yaml\`, no \`..\``, [{ path: 'path', message: 'not a safe relative .yaml path' }]);
-      const { scopes } = lintManaged(name, source);
+      const { scopes } = lintManaged(name, source, deps.load);
       if (!mayWrite(c, scopes)) throw forbidden(c, `writing policy \`${name}\``, scopes);
       const existing = await repo.get(c.tenantId, name);
       // A writer must hold the old scopes as well: moving a policy out of someone's reach is changing it there.
@@ -271,7 +273,7 @@ export function createPolicyService(deps: PolicyServiceDeps): PolicyService {
     async approve(c, name, n, comment) {
       await readable(c, name);
       const v = await versionOf(c, name, n);
-      const scopes = scopesOf(v.source);
+      const scopes = scopesOf(v.source, deps.load ?? {});
       if (!mayWrite(c, scopes)) throw forbidden(c, `approving policy \`${name}\``, scopes);
       const me = personOf(c);
       if (me === v.author || me === v.submittedBy) {
@@ -288,7 +290,7 @@ export function createPolicyService(deps: PolicyServiceDeps): PolicyService {
     async comment(c, name, n, comment) {
       await readable(c, name);
       const v = await versionOf(c, name, n);
-      const scopes = scopesOf(v.source);
+      const scopes = scopesOf(v.source, deps.load ?? {});
       if (!mayWrite(c, scopes)) throw forbidden(c, `commenting on policy \`${name}\``, scopes);
       await repo.review(c.tenantId, name, n, { reviewer: personOf(c), verdict: 'comment', comment, createdAt: clock.now().toISOString() });
       await audit(c, 'policy.version.commented', name, scopes, { version: n, hash: v.hash, comment });
@@ -298,7 +300,7 @@ export function createPolicyService(deps: PolicyServiceDeps): PolicyService {
     async activate(c, name, n, ifMatch) {
       const p = await writable(c, name, `activating policy \`${name}\``);
       const v = await versionOf(c, name, n);
-      const scopes = scopesOf(v.source);
+      const scopes = scopesOf(v.source, deps.load ?? {});
       if (!mayWrite(c, scopes)) throw forbidden(c, `activating policy \`${name}\``, scopes);
       const need = service.requiredApprovals(c.tenantId, scopes);
       const approvals = new Set(v.reviews.filter((r) => r.verdict === 'approve' && r.reviewer !== v.author).map((r) => r.reviewer)).size;
@@ -320,7 +322,7 @@ export function createPolicyService(deps: PolicyServiceDeps): PolicyService {
       const target = await versionOf(c, name, to);
       // Only content that was in force before: a rollback skips review because it was reviewed then.
       if (target.activatedAt === undefined) throw new WardenError('policy.conflict', `version ${to} of policy \`${name}\` was never active, so it cannot be rolled back to`, { help: 'submit it for review instead' });
-      const scopes = scopesOf(target.source);
+      const scopes = scopesOf(target.source, deps.load ?? {});
       if (!mayWrite(c, scopes)) throw forbidden(c, `rolling back policy \`${name}\``, scopes);
       const { number, release } = await repo.createVersion(
         c.tenantId,
@@ -353,7 +355,7 @@ export function createPolicyService(deps: PolicyServiceDeps): PolicyService {
           const v = await versionOf(c, d.name, d.version);
           replacements.push({ tenantId: c.tenantId, name: d.name, number: v.number, hash: v.hash, path: v.path, source: v.source });
         } else {
-          lintManaged(d.name, d.source);
+          lintManaged(d.name, d.source, deps.load);
           replacements.push({ tenantId: c.tenantId, name: d.name, number: 0, hash: sourceHash(d.source), path: `${d.name}.yaml`, source: d.source });
         }
       }

@@ -1,4 +1,4 @@
-import { formatDiagnostic, loadPolicySources, type PolicySet, type PolicySource } from '../policy/index.js';
+import { formatDiagnostic, loadPolicySources, type PolicyLoadOptions, type PolicySet, type PolicySource } from '../policy/index.js';
 import type { ActiveSource, PolicyRepo } from './records.js';
 import { releaseOf } from './release.js';
 
@@ -59,6 +59,8 @@ interface Options {
   /** The polling backstop for a missed notification (a dropped LISTEN connection). 0: off. @default 5000 */
   pollMs?: number;
   logger: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void };
+  /** What lint and compile are told besides the sources (the status check allow-list). @default {} */
+  load?: PolicyLoadOptions;
 }
 
 /**
@@ -74,7 +76,7 @@ export async function createTenantPolicySets(opts: Options): Promise<TenantPolic
   let closed = false;
 
   const compile = (managed: readonly ActiveSource[]) =>
-    loadPolicySources([...opts.files.sources(), ...managed.map((m) => ({ file: managedFile(m.name, m.number), text: m.source }))]);
+    loadPolicySources([...opts.files.sources(), ...managed.map((m) => ({ file: managedFile(m.name, m.number), text: m.source }))], opts.load);
 
   const compileChecked = (active: readonly ActiveSource[]) => {
     const r = compile(active);

@@ -1,14 +1,16 @@
 import { createHash } from 'node:crypto';
-import { EFFECTS, type ActionKind, type ApprovalRequirement } from '../domain/index.js';
+import { EFFECTS, type ActionKind, type ApprovalRequirement, type CheckRequirement } from '../domain/index.js';
 import { compileCel, type CelProgram } from './cel.js';
 import { checkConditionShape, type ShapeProblem } from './cel-check.js';
 import type { CompiledRule, PolicySet, PolicySummary, ScopeSettings } from './compiled.js';
 import type { ScanMandateEntry } from './scan.js';
 import { hasErrors, type Diagnostic } from './diagnostic.js';
 import { compileGlobs, foldCase, type GlobMatcher } from '../domain/glob.js';
+import { durationMs } from './duration.js';
 import { lintDocuments } from './lint.js';
-import type { Locator, ParsedPolicySource } from './parse.js';
+import type { PolicyLoadOptions } from './load-options.js';
 import type { RuleDoc } from './document.js';
+import type { Locator, ParsedPolicySource } from './parse.js';
 import { buildRuleFacts } from './rule-facts.js';
 import { buildRuleIndex } from './rule-index.js';
 import { outermost } from './scope-path.js';
@@ -83,14 +85,36 @@ function setVersion(sources: readonly PolicySource[]): string {
   return h.digest('hex').slice(0, 16);
 }
 
+/** A status check waits this long for its answer unless the rule says otherwise. */
+export const DEFAULT_CHECK_TIMEOUT_MS = 5000;
+
+/** The checks of a rule as the checks stage runs them (lint has refused bad URLs and timeouts). */
+function checksOf(policy: string, version: number, r: RuleDoc): readonly CheckRequirement[] | undefined {
+  if (!r.checks) return undefined;
+  return Object.freeze(
+    r.checks.map((c) =>
+      Object.freeze({
+        policy,
+        version,
+        rule: r.name,
+        name: c.name,
+        url: c.url,
+        timeoutMs: (c.timeout !== undefined ? durationMs(c.timeout) : undefined) ?? DEFAULT_CHECK_TIMEOUT_MS,
+        onError: c.onError ?? 'deny',
+        cacheMs: (c.cache !== undefined ? durationMs(c.cache) : undefined) ?? 0,
+      }),
+    ),
+  );
+}
+
 /**
  * Compiles parsed sources into one indexed, frozen PolicySet: lint, CEL compile (errors carry
  * file:line:col), globs compiled once, rules indexed. Any error diagnostic means no set.
  */
-export function compilePolicySet(parsed: readonly ParsedPolicySource[], sources: readonly PolicySource[]): CompileResult {
+export function compilePolicySet(parsed: readonly ParsedPolicySource[], sources: readonly PolicySource[], opts: PolicyLoadOptions = {}): CompileResult {
   const policies = parsed.flatMap((p) => p.policies);
   const settingsDocs = parsed.flatMap((p) => p.settings);
-  const diagnostics: Diagnostic[] = [...parsed.flatMap((p) => p.diagnostics), ...lintDocuments(policies, settingsDocs)];
+  const diagnostics: Diagnostic[] = [...parsed.flatMap((p) => p.diagnostics), ...lintDocuments(policies, settingsDocs, opts)];
 
   const rules: CompiledRule[] = [];
   const summaries: PolicySummary[] = [];
@@ -164,6 +188,7 @@ export function compilePolicySet(parsed: readonly ParsedPolicySource[], sources:
           name: r.name,
           message: r.message,
           approval,
+          checks: checksOf(doc.metadata.name, version, r),
           scopes,
           excludes: doc.metadata.exclude ?? [],
           actions: actionSets(m.actions),
@@ -191,7 +216,8 @@ export function compilePolicySet(parsed: readonly ParsedPolicySource[], sources:
       Object.freeze({ scope: value.metadata.scope, defaultEffect: value.spec.defaultEffect, timezone: value.spec.timezone, policyApprovals: value.spec.policyApprovals, approvals: value.spec.approvals }),
     );
   }
-  const set: PolicySet = Object.freeze({ rules, index: buildRuleIndex(rules), facts: buildRuleFacts(rules), settings, policies: summaries, scans, version: setVersion(sources) });
+  const hasChecks = rules.some((r) => r.checks !== undefined && r.mode === 'enforce');
+  const set: PolicySet = Object.freeze({ rules, index: buildRuleIndex(rules), facts: buildRuleFacts(rules), settings, policies: summaries, scans, version: setVersion(sources), hasChecks });
   return { set, diagnostics };
 }
 

@@ -1,5 +1,5 @@
 import type { ApprovalSettingsDoc } from './document.js';
-import type { Action, ActionKind, ApprovalRequirement, Effect, Reason } from '../domain/index.js';
+import type { Action, ActionKind, ApprovalRequirement, CheckRequirement, Effect, Reason } from '../domain/index.js';
 import type { CelProgram } from './cel.js';
 import type { GlobMatcher } from '../domain/glob.js';
 import type { ScanMandateEntry } from './scan.js';
@@ -20,6 +20,8 @@ export interface CompiledRule {
   readonly effect: Effect;
   readonly message: string | undefined;
   readonly approval: ApprovalRequirement | undefined;
+  /** The external status checks the rule names (`checks:`), in document order; undefined when none. */
+  readonly checks: readonly CheckRequirement[] | undefined;
   readonly actions: ReadonlySet<ActionKind> | undefined;
   readonly servers: GlobMatcher | undefined;
   readonly tools: GlobMatcher | undefined;
@@ -102,4 +104,6 @@ export interface PolicySet {
   readonly facts: RuleFacts;
   /** Content hash of the sources, so an audit event names exactly which set decided. */
   readonly version: string;
+  /** Whether an enforce-mode rule names status checks: when none does, a decision looks for none. */
+  readonly hasChecks: boolean;
 }

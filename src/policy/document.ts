@@ -62,6 +62,29 @@ export const ApprovalSettingsSchema = Type.Object(
 );
 export type ApprovalSettingsDoc = Static<typeof ApprovalSettingsSchema>;
 
+/** A duration that may be shorter than a second: `500ms`, `2s`, `5m`. */
+const FineDuration = Type.String({ pattern: '^[0-9]{1,9}(ms|s|m|h|d)$', description: 'a duration such as `500ms`, `2s` or `5m`' });
+
+/**
+ * One external status check of a rule (`checks:`): the checkpoint POSTs the action to `url` and
+ * folds the answer into the decision (docs/approvals.md, "External status checks").
+ */
+export const CheckSpecSchema = Type.Object(
+  {
+    name: Name,
+    /** An `https` (or `http`) URL; a literal private, loopback or link-local host is refused at load unless allow-listed. */
+    url: Type.String({ minLength: 1, maxLength: 2048 }),
+    /** How long to wait for the answer. @default 5s (at most 60s) */
+    timeout: Type.Optional(FineDuration),
+    /** What a timeout, an HTTP error or a malformed answer counts as. @default deny */
+    onError: Type.Optional(Type.Union([Type.Literal('deny'), Type.Literal('allow')])),
+    /** How long an answer is reused for the same action digest. @default no reuse */
+    cache: Type.Optional(FineDuration),
+  },
+  { additionalProperties: false },
+);
+export type CheckSpec = Static<typeof CheckSpecSchema>;
+
 export const RuleSchema = Type.Object(
   {
     name: Name,
@@ -71,6 +94,7 @@ export const RuleSchema = Type.Object(
     effect: Type.Union([Type.Literal('allow'), Type.Literal('deny'), Type.Literal('require_approval')]),
     message: Type.Optional(Type.String({ maxLength: 1024 })),
     approval: Type.Optional(ApprovalSpecSchema),
+    checks: Type.Optional(Type.Array(CheckSpecSchema, { minItems: 1, maxItems: 16 })),
   },
   { additionalProperties: false },
 );

@@ -1,6 +1,8 @@
 import { PERSON_ROLES } from '../domain/index.js';
 import type { Diagnostic } from './diagnostic.js';
 import type { PolicyDoc, ScopeSettingsDoc } from './document.js';
+import { allowedCheckHosts, lintChecks } from './lint-checks.js';
+import type { PolicyLoadOptions } from './load-options.js';
 import type { Located } from './parse.js';
 import { isUnder } from './scope-path.js';
 
@@ -21,6 +23,11 @@ export const LINT_RULES = {
   'lint/unknown-field': 'error: a condition selects a field its variable never has (`principal.rols`)',
   'lint/undeclared-value': 'error: a condition compares an enum field with a value outside its declared values (`tool.risk == "hgh"`)',
   'lint/type-mismatch': 'error: a condition uses a declared field against its type (`principal.roles == "admin"`)',
+  'lint/check-private-address': 'error: a status check URL names a loopback, private or link-local address (or `localhost`) that is not allow-listed',
+  'lint/check-url': 'error: a status check URL that does not parse, is not http(s), or carries credentials',
+  'lint/check-timeout': 'error: a status check timeout of 0 or over 60s',
+  'lint/duplicate-check': 'error: one rule names two status checks with the same name',
+  'lint/check-on-deny': 'warning: status checks on a deny rule, which never run',
 } as const;
 
 function validTimezone(tz: string): boolean {
@@ -37,8 +44,9 @@ function scopesOf(doc: PolicyDoc): string[] {
 }
 
 /** Checks well-formed documents for mistakes the schema cannot see; pure. */
-export function lintDocuments(policies: readonly Located<PolicyDoc>[], settings: readonly Located<ScopeSettingsDoc>[]): Diagnostic[] {
+export function lintDocuments(policies: readonly Located<PolicyDoc>[], settings: readonly Located<ScopeSettingsDoc>[], opts: PolicyLoadOptions = {}): Diagnostic[] {
   const out: Diagnostic[] = [];
+  const checkHosts = allowedCheckHosts(opts);
   const names = new Map<string, Located<PolicyDoc>>();
   for (const p of policies) {
     const doc = p.value;
@@ -112,6 +120,7 @@ export function lintDocuments(policies: readonly Located<PolicyDoc>[], settings:
       if (rule.effect === 'allow' && unconstrained && rule.when === undefined) {
         out.push({ severity: 'warning', code: 'lint/allow-everything', message: `rule \`${rule.name}\` allows every action in its scopes`, span: at('effect'), help: 'use `ScopeSettings.defaultEffect: allow` if that is the intent' });
       }
+      out.push(...lintChecks(rule, at, checkHosts));
     }
   }
   const seenSettings = new Map<string, Located<ScopeSettingsDoc>>();

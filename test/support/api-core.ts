@@ -34,13 +34,17 @@ export async function roleTokens(core: Core, tenantId = 'default'): Promise<Reco
  * `createServerApp` over a core on an in-memory store with one policy file and one configured
  * streaming destination, `siem` (the core's timers never run here, so nothing is delivered).
  */
-export async function apiCore(policyYaml: string, opts: { logger?: Logger; clock?: Clock; capture?: { args?: boolean; results?: boolean } } = {}): Promise<ApiUnderTest> {
+export async function apiCore(
+  policyYaml: string,
+  opts: { logger?: Logger; clock?: Clock; capture?: { args?: boolean; results?: boolean }; checks?: { secret?: string; allowHosts?: readonly string[] } } = {},
+): Promise<ApiUnderTest> {
   const dir = mkdtempSync(join(tmpdir(), 'warden-api-'));
   writeFileSync(join(dir, 'p.yaml'), policyYaml);
   // Beside, not inside, the policy directory: every `*.yaml` in it is read as a policy.
   const destinations = join(mkdtempSync(join(tmpdir(), 'warden-api-dest-')), 'destinations.yaml');
   writeFileSync(destinations, 'apiVersion: warden.dev/v1\nkind: AuditDestination\nmetadata: { name: siem }\nspec: { webhook: { url: "http://127.0.0.1:9/none", secretEnv: SIEM_SECRET } }\n');
-  const core = await createCore({ database: { memory: true }, policies: [dir], destinationsFile: destinations, ...(opts.capture ? { auditCapture: opts.capture } : {}) }, { logger: pino({ level: 'silent' }), env: { SIEM_SECRET: 'x' }, ...(opts.clock ? { clock: opts.clock } : {}) });
+  const checks = opts.checks ? { checkSecret: opts.checks.secret, checkAllowHosts: opts.checks.allowHosts ?? [] } : {};
+  const core = await createCore({ database: { memory: true }, policies: [dir], destinationsFile: destinations, ...(opts.capture ? { auditCapture: opts.capture } : {}), ...checks }, { logger: pino({ level: 'silent' }), env: { SIEM_SECRET: 'x' }, ...(opts.clock ? { clock: opts.clock } : {}) });
   const app = createServerApp(core, opts.logger ? { logger: opts.logger } : {});
   const tokens = await roleTokens(core);
   return {

@@ -1,5 +1,5 @@
 import type { Decision } from '../../domain/index.js';
-import { decide, decisionTime, explainContext } from '../../policy/index.js';
+import { checksFor, decide, decisionTime, explainContext } from '../../policy/index.js';
 import { reached, type Pass, type PassStage } from '../pass.js';
 
 /**
@@ -7,7 +7,8 @@ import { reached, type Pass, type PassStage } from '../pass.js';
  * `decide(set, action, { now, findings })` over the action as the policies must see it (arguments
  * unmasked); then adds the `redact` obligation detect prepared, and the decision's `context`
  * (the time the policies saw, the caller's claimed time, which context fields Warden set and which
- * the caller asserted). It may not do I/O, and never throws on a policy's failure (the decision
+ * the caller asserted), and the status checks the decision must run (`checksFor`, for the checks
+ * stage). It may not do I/O, and never throws on a policy's failure (the decision
  * reports it).
  */
 export const evaluate: PassStage<'evaluate'> = {
@@ -17,12 +18,14 @@ export const evaluate: PassStage<'evaluate'> = {
     // INVARIANT: the audit event's time is the clock's, even when a trusted caller's time decides.
     const time = deps.clock.now();
     const decidedAt = decisionTime(pass.action, time);
+    const set = reached(pass.set, 'set');
     let decision: Decision = pass.refusal
       ? { effect: 'deny', reasons: [pass.refusal], warnings: [], findings, obligations: [] }
-      : decide(reached(pass.set, 'set'), pass.action, { now: decidedAt, findings });
+      : decide(set, pass.action, { now: decidedAt, findings });
+    const checkRequirements = checksFor(set, pass.action, decision, { now: decidedAt, findings });
     const { obligation } = reached(pass.redaction, 'redaction');
     if (obligation) decision = { ...decision, obligations: [...decision.obligations, obligation] };
     decision = { ...decision, context: explainContext(pass.action, decidedAt) };
-    return { ...pass, time, decision };
+    return { ...pass, time, decision, checkRequirements };
   },
 };

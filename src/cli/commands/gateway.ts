@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import pino from 'pino';
 // Deep imports, not the barrels: the stdio agent's `initialize` is answered before the store, the
 // policies, the detectors or the HTTP transport load (bench/startup).
-import { parseAllowedHosts, parseAuditCapture } from '../../config/config.js';
+import { parseAllowedHosts, parseAuditCapture, parseCheckAllowHosts } from '../../config/config.js';
 import { resolveStoreConfig } from '../../config/store-config.js';
 import { WardenError, type Principal } from '../../domain/index.js';
 import { AUDIT_MODES, DEFAULT_AUDIT_MODE, isAuditMode } from '../../gateway/audit-mode.js';
@@ -147,6 +147,8 @@ export function registerGateway(program: Command, io: CliIo, done: (code: number
           registryCacheMs: Number(flags.registryCacheMs ?? 500),
           capture: parseAuditCapture(flags.auditCapture ?? io.env.WARDEN_AUDIT_CAPTURE),
           allowedHosts: parseAllowedHosts(flags.allowHost ?? io.env.WARDEN_ALLOW_HOSTS),
+          ...(io.env.WARDEN_CHECK_SECRET ? { checkSecret: io.env.WARDEN_CHECK_SECRET } : {}),
+          checkAllowHosts: parseCheckAllowHosts(io.env.WARDEN_CHECK_ALLOW_HOSTS),
           // In the stdio form, the server's stderr is the agent's log; keep it visible.
           upstreamStderr: 'inherit',
           // A drop-in wrapper is transparent: the server sees the variables its MCP client's `env` block set.

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { readPolicyFiles } from '../../config/policy-files.js';
 import { ActionSchema, compileValidator, formatIssues, type Decision } from '../../domain/index.js';
 import { formatDiagnostic, loadPolicySources } from '../../policy/index.js';
-import { allowedHostsOption } from '../allowed-hosts.js';
+import { allowedHostsOption, policyLoadOptions } from '../allowed-hosts.js';
 import { formatOf } from './format.js';
 import { CliError, EXIT, type CliIo } from '../io.js';
 import { offlineDecide } from '../offline-decide.js';
@@ -53,7 +53,7 @@ export function registerPolicyEval(policy: Command, io: CliIo, done: (code: numb
       const action = checkAction(raw);
       if (!action.ok) throw new CliError(`the action is invalid: ${formatIssues(action.issues)}`);
       const files = await readPolicyFiles(paths, io.cwd);
-      const compiled = loadPolicySources(files.sources);
+      const compiled = loadPolicySources(files.sources, policyLoadOptions(io));
       if (!compiled.set) {
         for (const d of compiled.diagnostics.filter((x) => x.severity === 'error')) io.stderr(`${formatDiagnostic(d)}\n`);
         throw new CliError('the policies do not compile');

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { readPolicyFiles } from '../../config/policy-files.js';
 import { formatDiagnostic, lintJunit, lintSarif, loadPolicySources, parsePolicyTestSource } from '../../policy/index.js';
+import { policyLoadOptions } from '../allowed-hosts.js';
 import { EXIT, type CliIo } from '../io.js';
 import { WARDEN_VERSION } from '../version.js';
 import { formatOf, withFormatOption } from './format.js';
@@ -14,7 +15,7 @@ export function registerPolicyLint(policy: Command, io: CliIo, done: (code: numb
     .action(async (paths: string[], opts: { format: string; json?: boolean }) => {
       const format = formatOf(opts, CI_FORMATS);
       const files = await readPolicyFiles(paths, io.cwd);
-      const r = loadPolicySources(files.sources);
+      const r = loadPolicySources(files.sources, policyLoadOptions(io));
       const diagnostics = [...r.diagnostics, ...files.tests.flatMap((t) => parsePolicyTestSource(t.file, t.text).diagnostics)];
       const errors = diagnostics.filter((d) => d.severity === 'error').length;
       const warnings = diagnostics.length - errors;

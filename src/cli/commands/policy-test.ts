@@ -3,7 +3,7 @@ import { offlinePolicyView } from '../../checkpoint/index.js';
 import { readPolicyFiles } from '../../config/policy-files.js';
 import type { Action, Decision } from '../../domain/index.js';
 import { formatDiagnostic, loadPolicySources, locateRules, matchingRules, parsePolicyTestSource, ruleCoverage, runPolicyTests, type CoveredRule, type PolicySet, type PolicyTestResult } from '../../policy/index.js';
-import { allowedHostsOption } from '../allowed-hosts.js';
+import { allowedHostsOption, policyLoadOptions } from '../allowed-hosts.js';
 import { formatOf } from './format.js';
 import { CliError, EXIT, type CliIo } from '../io.js';
 import { nowOption } from '../now-option.js';
@@ -42,7 +42,7 @@ export function registerPolicyTest(policy: Command, io: CliIo, done: (code: numb
       const now = nowOption(opts.now) ?? new Date();
       const allowedHosts = allowedHostsOption(opts.allowHost, io);
       const files = await readPolicyFiles(paths, io.cwd);
-      const compiled = loadPolicySources(files.sources);
+      const compiled = loadPolicySources(files.sources, policyLoadOptions(io));
       if (!compiled.set) {
         for (const d of compiled.diagnostics.filter((x) => x.severity === 'error')) io.stderr(`${formatDiagnostic(d)}\n`);
         throw new CliError('the policies do not compile, so no test ran', EXIT.usage);
