@@ -58,7 +58,7 @@ export interface ApprovalServiceDeps {
   audit: Pick<AuditSink, 'append'>;
   clock: Clock;
   onRequest?: OnRequest | undefined;
-  /** How often a waiter re-reads the store for answers given on another replica. @default 500 */
+  /** How often a waiter re-reads the store for answers given on another replica (the bound on cross-replica release: 1 s). @default 250 */
   pollMs?: number;
   logger?: { warn(obj: object, msg: string): void } | undefined;
 }
@@ -72,7 +72,7 @@ const SYSTEM_ACTOR = { type: 'system' as const, id: 'warden', name: 'Warden' };
 /** Builds the approvals service over its store. */
 export function createApprovalService(deps: ApprovalServiceDeps): ApprovalService {
   const { repo, clock } = deps;
-  const pollMs = deps.pollMs ?? 500;
+  const pollMs = deps.pollMs ?? 250;
   // Answers given in this process wake its waiters at once; other replicas' answers are polled.
   const changed = new EventEmitter();
   changed.setMaxListeners(0);
