@@ -1,4 +1,6 @@
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -27,10 +29,14 @@ spec:
       effect: require_approval
       message: Echoes are reviewed.
       approval: { approvers: { roles: [approver] }, timeout: 30m }
-    - name: sums-expire-fast
-      match: { actions: [tool.call], tools: ["*get-sum"] }
+    - name: env-expires-fast
+      match: { actions: [tool.call], tools: ["*get-env"] }
       effect: require_approval
       approval: { approvers: { roles: [approver] }, timeout: 2s }
+    - name: sums-are-confirmed
+      match: { actions: [tool.call], tools: ["*get-sum"] }
+      effect: require_approval
+      approval: { confirm: principal, timeout: 5m }
 `;
 
 let core: Core;
@@ -129,7 +135,7 @@ describe('a call held for approval at the gateway', () => {
   });
 
   it('a request that expires while held denies the call, and the expiry is audited', async () => {
-    const r = await client.callTool({ name: 'get-sum', arguments: { a: 1, b: 2 } }, undefined, { timeout: 30_000 });
+    const r = await client.callTool({ name: 'get-env', arguments: {} }, undefined, { timeout: 30_000 });
     expect(r.isError).toBe(true);
     expect(meta(r)).toMatchObject({ refusal: 'approval_denied' });
     expect(textOf(r)).toMatch(/expired at .* without the approvals it needs/);
@@ -144,5 +150,34 @@ describe('a call held for approval at the gateway', () => {
     const r = await call;
     expect(r.isError).toBe(true);
     expect(textOf(r)).toContain('denied by `bob`: not today');
+  });
+
+  it('a rule with confirm: principal asks the person the agent acts for through elicitation; yes forwards, no denies; audited, never an approver', async () => {
+    const asked: string[] = [];
+    let answer = true;
+    const [left, right] = InMemoryTransport.createLinkedPair();
+    await rt.gateway.connect(right, { scope: 'acme/platform', via: 'test', agentId: 'agent-7', principal: { id: 'alice' } });
+    const eliciting = new Client({ name: 'claude-like', version: '1' }, { capabilities: { elicitation: {} } });
+    eliciting.setRequestHandler(ElicitRequestSchema, async (req) => {
+      asked.push(req.params.message);
+      return { action: 'accept', content: { allow: answer } };
+    });
+    await eliciting.connect(left);
+    const yes = await eliciting.callTool({ name: 'get-sum', arguments: { a: 2, b: 3 } });
+    expect(yes.isError, textOf(yes)).toBeFalsy();
+    expect(textOf(yes)).toContain('5');
+    expect(asked[0]).toContain('Agent `agent-7` asks, on your behalf');
+    expect(asked[0]).toContain('"a": 2');
+    answer = false;
+    const no = await eliciting.callTool({ name: 'get-sum', arguments: { a: 7, b: 8 } });
+    expect(no.isError).toBe(true);
+    expect(textOf(no)).toContain('`alice` declined to confirm it');
+    // A client that cannot elicit is told what the call needs.
+    const plain = await client.callTool({ name: 'get-sum', arguments: { a: 1, b: 1 } }, undefined, { timeout: 30_000 });
+    expect(textOf(plain)).toContain('needs the confirmation of the person the agent acts for');
+    const events = await auditEvents(rt);
+    expect(events.filter((e) => e.type === 'approval.request.confirmed')).toHaveLength(1);
+    expect(events.some((e) => e.type === 'approval.request.denied' && (e.details as { confirmation?: string }).confirmation === 'declined')).toBe(true);
+    await eliciting.close();
   });
 });

@@ -91,6 +91,7 @@ export const ApprovalRefSchema = Type.Object({
   approvers: Type.Object({ roles: Type.Optional(Type.Array(Type.String())), principals: Type.Optional(Type.Array(Type.String())) }),
   count: Type.Integer(),
   approvals: Type.Integer({ description: 'distinct approvals given so far' }),
+  confirm: Type.Optional(Type.Boolean({ description: 'the requesting principal must confirm the call themselves (the gateway asks through MCP elicitation)' })),
 });
 export type ApprovalRef = Static<typeof ApprovalRefSchema>;
 

@@ -4,8 +4,12 @@ import type { Prompt as McpPrompt, Resource as McpResource, ResourceTemplate as 
 import type { PromptResult, ResourceResult, SessionIdentity, ToolResult } from './ports.js';
 import type { ForwardOptions, Upstream } from './upstream.js';
 
-/** Options of one forwarded call: the agent's cancellation and a relay for the upstream's progress. */
-export type CallOptions = ForwardOptions;
+/**
+ * Options of one forwarded call: the agent's cancellation, a relay for the upstream's progress, and,
+ * when the agent's client supports MCP elicitation, a way to ask its user to confirm a call
+ * (true: confirmed; false: declined or dismissed).
+ */
+export type CallOptions = ForwardOptions & { confirm?: ((message: string) => Promise<boolean>) | undefined };
 
 /**
  * The MCP proxy: discovery, filtered listings and checked calls over one or more upstreams.

@@ -116,6 +116,7 @@ export function createGateway(deps: GatewayDeps, opts: GatewayOptions): Gateway 
         isError: (r) => r.isError === true,
         signal: callOpts.signal,
         progress: callOpts.onprogress,
+        confirm: callOpts.confirm,
       });
       if (malformed && !outcome.ok && outcome.kind === 'invalid_arguments') throw rpcErrorOf(outcome, 'call');
       return toolResultOf(outcome);

@@ -38,6 +38,8 @@ export interface GovernedRequest<R extends InspectedResult> {
   isError?: ((result: R) => boolean) | undefined;
   /** The agent's cancellation: a held request stops waiting when it fires. */
   signal?: AbortSignal | undefined;
+  /** Asks the agent's user to confirm (MCP elicitation), when the client can; for rules with `confirm: principal`. */
+  confirm?: ((message: string) => Promise<boolean>) | undefined;
   /** Progress notifications to the agent (when it sent a progress token): sent while a request is held for approval. */
   progress?: ((p: { progress: number; total?: number; message?: string }) => void) | undefined;
 }
@@ -125,7 +127,7 @@ export function createGovern(deps: {
     if (decision.effect !== 'allow') {
       const lost = await recorded();
       if (lost) return lost;
-      if (decision.effect === 'require_approval' && decision.approvalRequest && deps.approvals) return held(req, decision, released);
+      if (decision.effect === 'require_approval' && decision.approvalRequest && deps.approvals) return held(req, decision, action, released);
       return refusal('policy', policyMessage(decision, req.describe.what), decision);
     }
 
@@ -186,12 +188,20 @@ export function createGovern(deps: {
    * retried after approval, will pass. A second hold after a release (someone else used a `once`
    * approval meanwhile) is not waited on again.
    */
-  async function held<R extends InspectedResult>(req: GovernedRequest<R>, decision: Decision, released: boolean): Promise<Outcome<R>> {
+  async function held<R extends InspectedResult>(req: GovernedRequest<R>, decision: Decision, action: Action, released: boolean): Promise<Outcome<R>> {
     const ref = decision.approvalRequest!;
     const waiter = deps.approvals!;
     if (released) return refusal('approval_pending', pendingMessage(decision, req.describe.what), decision);
     let r: Awaited<ReturnType<ApprovalWaiter['wait']>>;
     try {
+      const principal = req.identity.principal?.id;
+      if (ref.confirm && req.confirm && principal !== undefined) {
+        // The person the agent acts for sees exactly what the digest covers, and answers for themselves.
+        const accepted = await req.confirm(confirmMessage(req, action, ref.digest)).catch(() => false);
+        const after = await waiter.confirm(req.identity.tenantId ?? 'default', ref.id, principal, accepted);
+        if (after.status === 'approved') return govern(req, true);
+        if (after.status === 'denied') return refusal('approval_denied', `Warden denied this ${req.describe.what}: \`${principal}\` declined to confirm it (approval request \`${ref.id}\`).`, decision);
+      }
       r = await waiter.wait(req.identity.tenantId ?? 'default', ref.id, {
         budgetMs,
         signal: req.signal,
@@ -211,6 +221,13 @@ export function createGovern(deps: {
           ? `it expired at ${r.expiresAt} without the approvals it needs`
           : 'it was withdrawn';
     return refusal('approval_denied', `Warden denied this ${req.describe.what}: approval request \`${r.id}\` ${why}.`, decision);
+  }
+
+  /** The confirmation prompt: who asks, the call, and its arguments exactly as the digest covers them. */
+  function confirmMessage<R extends InspectedResult>(req: GovernedRequest<R>, action: Action, digest: string): string {
+    const target = action.tool ? `\`${action.tool.name}\` on \`${req.server}\`` : action.resource ? `\`${action.resource.uri}\`` : `a ${req.describe.what}`;
+    const args = action.args !== undefined ? `\n\nArguments:\n${JSON.stringify(action.args, null, 2)}` : '';
+    return `Agent \`${req.identity.agentId}\` asks, on your behalf, to ${req.describe.what === 'read' ? 'read' : 'call'} ${target} in \`${action.scope}\`.${args}\n\n(approval digest ${digest}) Allow exactly this?`;
   }
 
   /**

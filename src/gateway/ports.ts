@@ -35,6 +35,8 @@ export interface ApprovalWaiter {
     id: string,
     opts: { budgetMs: number; signal?: AbortSignal | undefined; onTick?: ((waitedMs: number) => void) | undefined },
   ): Promise<{ id: string; status: 'pending' | 'approved' | 'denied' | 'expired' | 'cancelled'; expiresAt: string; votes: ReadonlyArray<{ vote: 'approve' | 'deny'; principal: string; comment?: string | undefined }> }>;
+  /** Records the requesting principal's own answer to a confirmation prompt. */
+  confirm(tenantId: string, id: string, principal: string, accepted: boolean): Promise<{ status: 'pending' | 'approved' | 'denied' | 'expired' | 'cancelled' }>;
 }
 
 /** A tool as an upstream server lists it, in the registry's terms. */

@@ -32,10 +32,12 @@ export const DEFAULT_APPROVAL_WAIT_MS = 60_000;
  */
 export function pendingMessage(decision: Decision, what: string): string {
   const ref = decision.approvalRequest!;
-  const who = [...(ref.approvers.roles ?? []).map((r) => `role \`${r}\``), ...(ref.approvers.principals ?? []).map((p) => `\`${p}\``)].join(' or ') || 'the principal (a confirmation)';
+  const who = [...(ref.approvers.roles ?? []).map((r) => `role \`${r}\``), ...(ref.approvers.principals ?? []).map((p) => `\`${p}\``)].join(' or ');
   const rules = decision.reasons.filter((r) => r.effect === 'require_approval').map(describeReason).join('; ');
+  const confirm = 'the confirmation of the person the agent acts for (asked through MCP elicitation, which needs a client that supports it)';
+  const needs = ref.count === 0 ? confirm : `${ref.count} approval${ref.count === 1 ? '' : 's'} (${ref.approvals} given) from ${who}${ref.confirm ? ` and ${confirm}` : ''}`;
   return (
-    `Warden holds this ${what} for approval: request \`${ref.id}\` needs ${ref.count} approval${ref.count === 1 ? '' : 's'} (${ref.approvals} given) from ${who}, ` +
+    `Warden holds this ${what} for approval: request \`${ref.id}\` needs ${needs}, ` +
     `and expires at ${ref.expiresAt}${rules ? `; asked by ${rules}` : ''}. Once it is approved, send the same ${what} again with the same arguments and it will pass; ` +
     `any change to the arguments asks for a new approval.`
   );

@@ -26,10 +26,27 @@ export const GATEWAY_VERSION = '0.1.0';
 
 type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 
+/**
+ * Asks the client's user to confirm a call (MCP elicitation, form mode), when the client declared it
+ * can: true only for an explicit acceptance with the box ticked.
+ */
+function confirmer(server: Server, extra: Extra): CallOptions['confirm'] {
+  if (!server.getClientCapabilities()?.elicitation) return undefined;
+  return async (message) => {
+    const answer = await server.elicitInput(
+      { mode: 'form', message, requestedSchema: { type: 'object', properties: { allow: { type: 'boolean', title: 'Allow this call', description: 'Allow the agent to make exactly this call' } }, required: ['allow'] } },
+      { signal: extra.signal },
+    );
+    return answer.action === 'accept' && answer.content?.allow === true;
+  };
+}
+
 /** Cancellation and progress relay of one request: the agent's progress token, the upstream's progress. */
-function forwarding(extra: Extra, token: string | number | undefined): CallOptions {
+function forwarding(extra: Extra, token: string | number | undefined, server?: Server): CallOptions {
+  const confirm = server ? confirmer(server, extra) : undefined;
   return {
     signal: extra.signal,
+    ...(confirm ? { confirm } : {}),
     ...(token !== undefined
       ? { onprogress: (p: { progress: number; total?: number; message?: string }) => void extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, ...p } }).catch(() => {}) }
       : {}),
@@ -119,7 +136,7 @@ export function createSessionServer(
   );
   handle(server, ListToolsRequestSchema, async () => ({ tools: await gateway.listTools(identity) }));
   handle(server, CallToolRequestSchema, async (request, extra) => {
-    const result = await gateway.callTool(identity, request.params.name, request.params.arguments, forwarding(extra, request.params._meta?.progressToken));
+    const result = await gateway.callTool(identity, request.params.name, request.params.arguments, forwarding(extra, request.params._meta?.progressToken, server));
     return result as CallToolResult;
   });
   handle(server, ListResourcesRequestSchema, async () => ({ resources: await gateway.listResources(identity) }));

@@ -132,7 +132,10 @@ function deferredDeps(core: Promise<Core>, tenant: string, inspector: ResultInsp
       discover: async (...a: Parameters<Registry['discover']>) => (await registry()).discover(...a),
     },
     audit: { append: async (events: Parameters<AuditSink['append']>[0]) => (await core).results.append(events) },
-    approvals: { wait: async (...a: Parameters<Core['approvals']['wait']>) => (await core).approvals.wait(...a) },
+    approvals: {
+      wait: async (...a: Parameters<Core['approvals']['wait']>) => (await core).approvals.wait(...a),
+      confirm: async (...a: Parameters<Core['approvals']['confirm']>) => (await core).approvals.confirm(...a),
+    },
     inspector: inspector ?? { inspect: async (action: Parameters<ResultInspector['inspect']>[0], result: InspectedResult) => scanningInspector((await core).checkpoint).inspect(action, result) },
   };
 }

@@ -31,6 +31,7 @@ export function approvalRef(r: ApprovalRequest): ApprovalRef {
     approvers: { ...(roles.length > 0 ? { roles } : {}), ...(principals.length > 0 ? { principals } : {}) },
     count: r.policy.count,
     approvals: r.votes.filter((v) => v.vote === 'approve').length,
+    ...(r.policy.confirm && r.confirmedAt === undefined ? { confirm: true } : {}),
   };
 }
 
