@@ -165,6 +165,10 @@ describe('approval requests through the API', () => {
       expect(events.length, type).toBeGreaterThan(0);
       expect(events.every((e) => typeof (e.details as { digest?: unknown }).digest === 'string' && e.target?.kind === 'approval')).toBe(true);
     }
+    // Events hold the arguments' digest, never the arguments (call bodies are not captured here).
+    const created = await api.core.auditLog.list({ tenant: 'default', type: 'approval.request.created', limit: 50 });
+    expect(JSON.stringify(created.events)).not.toContain('production');
+    expect(created.events.every((e) => typeof (e.details as { subject?: { argsDigest?: string } }).subject?.argsDigest === 'string')).toBe(true);
     const refused = await api.core.auditLog.list({ tenant: 'default', type: 'approval.request.refused', limit: 50 });
     expect(refused.events.map((e) => (e.details as { code?: string }).code)).toEqual(expect.arrayContaining(['approval.self', 'approval.already_voted', 'approval.not_approver']));
   });

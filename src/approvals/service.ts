@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { approvalDigest, canonicalJson, newAuditEvent, sessionDigest, uuidv7, WardenError, type ApprovalPolicy, type ApprovalRequest, type ApprovalStatus, type ApprovalSubject, type AuditEventType, type AuditSink, type Clock } from '../domain/index.js';
+import { approvalDigest, canonicalJson, digestJson, newAuditEvent, sessionDigest, uuidv7, WardenError, type ApprovalPolicy, type ApprovalRequest, type ApprovalStatus, type ApprovalSubject, type AuditEventType, type AuditSink, type Clock } from '../domain/index.js';
 import { actorOf, holdsAt, personOf, type Credential, type Role } from '../identity/index.js';
 import { refusalOf } from './eligibility.js';
 import type { ApprovalRepo, VoteChange } from './ports.js';
@@ -144,7 +144,9 @@ export function createApprovalService(deps: ApprovalServiceDeps): ApprovalServic
       const other = await repo.latestByDigest(input.tenantId, digest);
       if (other) return other;
     }
-    await record('approval.request.created', r, SYSTEM_ACTOR, { subject: r.subject, policy: r.policy }, 'pending');
+    // The arguments stay out of the event (events hold digests unless call bodies are captured); approvers read them from the request.
+    const { args, ...bare } = r.subject;
+    await record('approval.request.created', r, SYSTEM_ACTOR, { subject: { ...bare, ...(args !== undefined ? { argsDigest: digestJson(args) } : {}) }, policy: r.policy }, 'pending');
     try {
       deps.onRequest?.(r);
     } catch (err) {
