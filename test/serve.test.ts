@@ -60,8 +60,8 @@ describe('warden serve --demo (what npm start runs)', () => {
   it('serves the allow and the deny its banner shows, audits both, and keeps them across a restart', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'warden-serve-'));
     const { url, banner, child } = await serve(dataDir);
-    const bodies = curlBodies(banner);
-    expect(bodies).toHaveLength(2);
+    const bodies = curlBodies(banner).filter((b) => typeof b === 'object' && b !== null && 'kind' in b);
+    expect(bodies).toHaveLength(3);
     const token = (name: string, text: string) => new RegExp(`${name}=(wdn_[0-9a-f_]+)`).exec(text)![1]!;
     // A fresh data directory: the bootstrap owner token is printed once and kept in a file only its owner reads.
     const bootstrap = token('export WARDEN_TOKEN', banner);
@@ -77,9 +77,17 @@ describe('warden serve --demo (what npm start runs)', () => {
       expect(res.status).toBe(200);
       effects.push(((await res.json()) as { effect: string }).effect);
     }
-    expect(effects).toEqual(['allow', 'deny']);
+    expect(effects).toEqual(['allow', 'deny', 'require_approval']);
     const page = (await (await fetch(`${url}/api/v1/audit/events?category=decision&limit=5`, { headers: auth('AUDITOR') })).json()) as { events: { decision: { effect: string } }[] };
-    expect(page.events.map((e) => e.decision.effect)).toEqual(['deny', 'allow']);
+    expect(page.events.map((e) => e.decision.effect)).toEqual(['require_approval', 'deny', 'allow']);
+    // The approval walk-through: the two approvers the banner names release the same deploy once.
+    const decide = async () => (await (await fetch(`${url}/api/v1/decide`, { method: 'POST', headers: { 'content-type': 'application/json', ...auth('ENFORCER') }, body: JSON.stringify(bodies[2]) })).json()) as { effect: string; approvalRequest?: { id: string } };
+    const pending = await decide();
+    for (const who of ['CAROL', 'DAVE']) {
+      const res = await fetch(`${url}/api/v1/approvals/${pending.approvalRequest!.id}/approve`, { method: 'POST', headers: { 'content-type': 'application/json', ...auth(who) }, body: '{"comment":"ok"}' });
+      expect(res.status, await res.clone().text()).toBe(200);
+    }
+    expect((await decide()).effect).toBe('allow');
 
     const exited = new Promise((r) => child.on('exit', r));
     child.kill('SIGTERM');
@@ -93,7 +101,7 @@ describe('warden serve --demo (what npm start runs)', () => {
     // Created once per installation: the second start prints no bootstrap token, and the first one still works.
     expect(again.banner).not.toContain('export WARDEN_TOKEN');
     const kept = (await (await fetch(`${again.url}/api/v1/audit/events?category=decision&limit=5`, { headers: { authorization: `Bearer ${bootstrap}` } })).json()) as { events: unknown[] };
-    expect(kept.events).toHaveLength(2);
+    expect(kept.events).toHaveLength(5);
   }, 120_000);
 
   it('puts the MCP gateway in front of a demo server; the printed curl session lists, allows and denies with the policy named', async () => {

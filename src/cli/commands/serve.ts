@@ -43,7 +43,7 @@ function mcpBanner(gw: DemoGateway): string {
   ].join('\n');
 }
 
-function demoBanner(url: string, tokens: { enforcer: string; auditor: string }): string {
+function demoBanner(url: string, tokens: DemoTokens): string {
   const base = url.replace('0.0.0.0', '127.0.0.1');
   const post = (body: object) => `curl -s -X POST ${base}/api/v1/decide -H "authorization: Bearer $ENFORCER" -H 'content-type: application/json' \\\n    -d '${JSON.stringify(body)}'`;
   return [
@@ -64,16 +64,34 @@ function demoBanner(url: string, tokens: { enforcer: string; auditor: string }):
     'The audit trail of both:',
     `  curl -s '${base}/api/v1/audit/events?limit=5' -H "authorization: Bearer $AUDITOR"`,
     '',
+    'A production deploy needs two approvers: the decision opens an approval request bound to this exact',
+    'call (`approvalRequest.id`); carol and dave (approvers) answer it; the same call then passes once:',
+    `  ${post({ kind: 'tool.call', scope: 'acme/platform/payments', agent: { id: 'agent-7' }, principal: { id: 'alice', roles: ['developer'] }, tool: { server: 'deploy', name: 'deploy.release' }, args: { environment: 'production', version: '1.4.0' } })}`,
+    `  CAROL=${tokens.carol}`,
+    `  DAVE=${tokens.dave}`,
+    '  APPROVAL=apr_…   # the approvalRequest.id it printed',
+    `  curl -s -X POST ${base}/api/v1/approvals/$APPROVAL/approve -H "authorization: Bearer $CAROL" -H 'content-type: application/json' -d '{"comment":"ok"}'`,
+    `  curl -s -X POST ${base}/api/v1/approvals/$APPROVAL/approve -H "authorization: Bearer $DAVE" -H 'content-type: application/json' -d '{"comment":"ok"}'`,
+    '  (then the same deploy decision again: "effect":"allow")',
+    '',
   ].join('\n');
 }
 
-/** The demo's two short-lived tokens, made by the local operator (who holds the database). */
-async function demoTokens(server: RunningServer): Promise<{ enforcer: string; auditor: string }> {
+interface DemoTokens {
+  enforcer: string;
+  auditor: string;
+  carol: string;
+  dave: string;
+}
+
+/** The demo's short-lived tokens (an enforcer, an auditor, two approvers), made by the local operator (who holds the database). */
+async function demoTokens(server: RunningServer): Promise<DemoTokens> {
   const actor = { tenantId: 'default', method: 'local' as const, id: 'demo', name: 'warden serve --demo', grants: [{ role: 'owner' as const }] };
   const expiresAt = new Date(server.core.clock.now().getTime() + 86_400_000).toISOString();
   const enforcer = await server.core.identity.createToken(actor, { name: 'demo-enforcer', role: 'enforcer', expiresAt });
   const auditor = await server.core.identity.createToken(actor, { name: 'demo-auditor', role: 'auditor', expiresAt });
-  return { enforcer: enforcer.token, auditor: auditor.token };
+  const approver = async (name: string) => (await server.core.identity.createToken(actor, { name: `demo-${name}`, role: 'approver', principal: name, scope: 'acme', expiresAt })).token;
+  return { enforcer: enforcer.token, auditor: auditor.token, carol: await approver('carol'), dave: await approver('dave') };
 }
 
 /** `warden serve`: the decision API over the embedded database or PostgreSQL. */
