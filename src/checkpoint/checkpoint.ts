@@ -2,11 +2,11 @@ import { digestJson, wellFormedValue, type Action, type AuditSink, type Clock, t
 import type { CallerInfo } from './audit-events.js';
 import { captureValue } from './evidence.js';
 import { reached, type Pass, type PassDeps } from './pass.js';
-import type { ApprovalPort, CaptureOptions, CheckPort, DetectorPort, PolicyProvider, RegistryPort } from './ports.js';
+import type { ApprovalPort, CaptureOptions, CheckPort, DetectorPort, PolicyProvider, RegistryPort, SessionHistoryPort } from './ports.js';
 import { OUTPUT_STAGES, STAGES, type Stage, type StageTimings } from './stages.js';
 import type { InspectResult } from './stages/inspect.js';
 
-export type { ApprovalPort, CaptureOptions, CheckPort, DetectorPort, PolicyProvider } from './ports.js';
+export type { ApprovalPort, CaptureOptions, CheckPort, DetectorPort, PolicyProvider, SessionHistoryPort, SessionKey } from './ports.js';
 export type { InspectResult } from './stages/inspect.js';
 export { scrubEvidence } from './evidence.js';
 
@@ -30,6 +30,8 @@ export interface CheckpointDeps {
   approvals?: ApprovalPort;
   /** Runs the external status checks rules name; without it every check follows its `onError` (as offline). */
   checks?: CheckPort;
+  /** Keeps agent sessions' recent steps for `session.history`; without it every session is empty. */
+  sessions?: SessionHistoryPort;
 }
 
 /** One pass's result: the decision (with its audit event id) and how long each stage took. */
@@ -85,7 +87,7 @@ export interface ResultPayload {
 /** Builds the checkpoint over its ports. */
 export function createCheckpoint(deps: CheckpointDeps): Checkpoint {
   return runStages(
-    { policies: deps.policies, registry: deps.registry, audit: deps.audit, clock: deps.clock, detectors: deps.detectors, capture: deps.capture, approvals: deps.approvals, checks: deps.checks },
+    { policies: deps.policies, registry: deps.registry, audit: deps.audit, clock: deps.clock, detectors: deps.detectors, capture: deps.capture, approvals: deps.approvals, checks: deps.checks, sessions: deps.sessions },
     deps.onStage,
   );
 }

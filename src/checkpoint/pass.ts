@@ -1,7 +1,7 @@
-import type { Action, AuditSink, CheckRequirement, Clock, Decision, Finding, Obligation, Reason } from '../domain/index.js';
+import type { Action, AuditSink, CheckRequirement, Clock, Decision, Finding, Obligation, Reason, SessionView } from '../domain/index.js';
 import type { PolicySet, ScanMandate } from '../policy/index.js';
 import type { CallerInfo } from './audit-events.js';
-import type { ApprovalPort, CaptureOptions, CheckPort, DetectorPort, PolicyProvider, RegistryPort } from './ports.js';
+import type { ApprovalPort, CaptureOptions, CheckPort, DetectorPort, PolicyProvider, RegistryPort, SessionHistoryPort } from './ports.js';
 
 /**
  * What every stage may use: the checkpoint's ports. `audit` is absent only in the offline
@@ -18,6 +18,8 @@ export interface PassDeps {
   approvals?: ApprovalPort | undefined;
   /** Runs external status checks; absent offline, where each check follows its `onError`. */
   checks?: CheckPort | undefined;
+  /** Session histories for `session.history`; absent offline, where a session is always empty. */
+  sessions?: SessionHistoryPort | undefined;
 }
 
 /** The redaction a scope's scan section mandates for one value: the findings to mask and the obligation that reports it. */
@@ -38,6 +40,8 @@ export interface Pass {
   readonly deferDurable?: boolean;
   /** The action as the enforcement point validated it (identify), then with registry facts merged (registry). */
   readonly action: Action;
+  /** registry: the session the action belongs to, as conditions see it (absent outside a session). */
+  readonly session?: SessionView | undefined;
   /** Set by registry when the registry alone refuses the action (suspended agent, blocked tool). */
   readonly refusal?: Reason | undefined;
   /** detect: the policy set in force for this pass, read once so every later stage sees the same one. */

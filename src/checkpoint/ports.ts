@@ -1,4 +1,4 @@
-import type { Action, ActionKind, Agent, ApprovalPolicy, ApprovalRequest, ApprovalSubject, CheckOutcome, CheckRequirement, Finding, Tool } from '../domain/index.js';
+import type { Action, ActionKind, Agent, SessionStep, SessionView, ApprovalPolicy, ApprovalRequest, ApprovalSubject, CheckOutcome, CheckRequirement, Finding, Tool } from '../domain/index.js';
 import type { PolicySet } from '../policy/index.js';
 
 /** What the checkpoint needs to know about tools and agents; the registry's word beats the caller's. */
@@ -77,4 +77,24 @@ export interface CheckRequest {
 export interface CheckPort {
   /** One outcome per requirement, in order; never rejects: a check that failed is an outcome with `error`, its verdict its `onError`. */
   run(requirements: readonly CheckRequirement[], request: CheckRequest): Promise<CheckOutcome[]>;
+}
+
+/** Which session a step belongs to: one agent's session in one tenant (an agent never reads another's). */
+export interface SessionKey {
+  tenantId: string;
+  agentId: string;
+  sessionId: string;
+}
+
+/**
+ * The recent steps of agent sessions, for `session.history` in conditions (src/abuse's session
+ * history fits: in memory, or Redis for replicas). Reads and writes must be quick: they are on the
+ * decision path.
+ */
+export interface SessionHistoryPort {
+  view(key: SessionKey): Promise<SessionView> | SessionView;
+  /** Adds a decided step (its input findings included). */
+  record(key: SessionKey, step: SessionStep): Promise<void> | void;
+  /** Adds what output inspection found to the session's latest step on this tool. */
+  addOutputFindings(key: SessionKey, tool: { server: string; name: string }, findings: SessionStep['findings']): Promise<void> | void;
 }

@@ -15,6 +15,8 @@ export const ReasonSchema = Type.Object({
   scope: Type.Optional(Type.String({ description: 'the scope the policy is attached to' })),
   mode: Type.Optional(Type.Union([Type.Literal('enforce'), Type.Literal('warn')])),
   wouldBe: Type.Optional(EffectSchema),
+  /** For a rule over `session.history`: the earlier steps of the session that made it hold. */
+  steps: Type.Optional(Type.Array(Type.Object({ eventId: Type.String(), tool: Type.String(), at: Type.String() }))),
 });
 export type Reason = Static<typeof ReasonSchema>;
 

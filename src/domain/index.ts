@@ -41,3 +41,5 @@ export { APPROVAL_STATUSES, ApprovalPolicySchema, ApprovalRequestSchema, Approva
 export type { ApprovalPolicy, ApprovalRequest, ApprovalStatus, ApprovalSubject, ApprovalVote } from './approval.js';
 export { PERSON_ROLES, ROLES } from './roles.js';
 export type { Role } from './roles.js';
+export { SessionStepSchema, SessionViewSchema } from './session.js';
+export type { SessionStep, SessionView } from './session.js';

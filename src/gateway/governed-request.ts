@@ -166,7 +166,7 @@ export function createGovern(deps: {
     const lost = await recorded(upstreamMs);
     if (lost) return lost;
     if (deps.inspector) {
-      const verdict = await deps.inspector.inspect(action, result);
+      const verdict = await deps.inspector.inspect(action, result, callerOf(req.identity));
       if (verdict.action === 'block') {
         end({ outcome: 'denied', type: `${kind}.output_blocked`, upstreamMs, refusal: 'output_blocked' });
         return refusal('output_blocked', `Warden withheld ${req.describe.withheld}: ${verdict.message}`, decision);

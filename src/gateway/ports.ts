@@ -1,3 +1,4 @@
+import type { CallerInfo } from '../checkpoint/audit-events.js';
 import type { RegistryPort } from '../checkpoint/ports.js';
 import type { Action, Principal } from '../domain/index.js';
 
@@ -67,7 +68,8 @@ export type InspectionOutcome = { action: 'pass' } | { action: 'replace'; result
  * `resource.read` → `ResourceResult`, `prompt.get` → `PromptResult`.
  */
 export interface ResultInspector {
-  inspect(action: Action, result: InspectedResult): Promise<InspectionOutcome>;
+  /** `caller`: the session's tenant, connection and session id (the scan section is the tenant's; findings join the session's history). */
+  inspect(action: Action, result: InspectedResult, caller?: CallerInfo): Promise<InspectionOutcome>;
 }
 
 /** Any result the gateway hands to the inspector. */

@@ -7,7 +7,8 @@ import type { ToolResult } from './ports.js';
 export const DECISION_META_KEY = 'warden.dev/decision';
 
 function describeReason(r: Reason): string {
-  return `${r.message ?? `${r.effect} by rule`} (policy \`${r.policy}\`, rule \`${r.rule}\`)`;
+  const after = r.steps?.length ? `, after ${r.steps.map((s) => `\`${s.tool}\` (event ${s.eventId})`).join(', ')} earlier in this session` : '';
+  return `${r.message ?? `${r.effect} by rule`} (policy \`${r.policy}\`, rule \`${r.rule}\`${after})`;
 }
 
 /** A tool result with `isError` and one text block; never a transport error, so agents can read it. */

@@ -17,6 +17,7 @@ import { createApprovalRepo, createAuditRepo, createDeliveryRepo, createIdentity
 import { createPolicyService, createTenantPolicySets, type PolicyService, type TenantPolicySets } from '../policies/index.js';
 import { createIdentityService, type BearerVerifier, type IdentityService } from '../identity/index.js';
 import { createApprovalService, type ApprovalService } from '../approvals/index.js';
+import { createMemorySessionHistory } from '../abuse/index.js';
 
 /** Where the store is: PostgreSQL, the embedded database in a directory, or one in memory (tests). */
 export type DatabaseLocation = { url: string } | { dataDir: string } | { memory: true };
@@ -220,10 +221,12 @@ export async function createCore(config: Readonly<CoreConfig>, opts: CoreOptions
       clock,
       onUnsigned: () => logger.warn('a status check request went out unsigned: set WARDEN_CHECK_SECRET so receivers can verify it comes from Warden (docs/approvals.md)'),
     });
+    const sessions = createMemorySessionHistory();
     const checkpoint = createCheckpoint({
       policies,
       registry,
       approvals,
+      sessions,
       audit: batcher.decisions,
       clock,
       detectors: detectorPort,

@@ -99,8 +99,8 @@ function withoutWardenVars(env: Readonly<Record<string, string | undefined>>): R
 /** The default result inspector: the checkpoint's output scan, redaction and audit. */
 function scanningInspector(checkpoint: Pick<Checkpoint, 'inspect'>): ResultInspector {
   return {
-    async inspect(action, result) {
-      const r = await checkpoint.inspect(action, result);
+    async inspect(action, result, caller) {
+      const r = await checkpoint.inspect(action, result, caller);
       return r.value === result ? { action: 'pass' } : { action: 'replace', result: r.value as InspectedResult };
     },
   };
@@ -136,7 +136,7 @@ function deferredDeps(core: Promise<Core>, tenant: string, inspector: ResultInsp
       wait: async (...a: Parameters<Core['approvals']['wait']>) => (await core).approvals.wait(...a),
       confirm: async (...a: Parameters<Core['approvals']['confirm']>) => (await core).approvals.confirm(...a),
     },
-    inspector: inspector ?? { inspect: async (action: Parameters<ResultInspector['inspect']>[0], result: InspectedResult) => scanningInspector((await core).checkpoint).inspect(action, result) },
+    inspector: inspector ?? { inspect: async (action: Parameters<ResultInspector['inspect']>[0], result: InspectedResult, caller?: Parameters<ResultInspector['inspect']>[2]) => scanningInspector((await core).checkpoint).inspect(action, result, caller) },
   };
 }
 

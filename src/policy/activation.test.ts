@@ -23,6 +23,8 @@ function referenceActivation(action: Action, opts: { now: Date; timezone: string
     args: toCelValue(action.args ?? {}),
     context,
     findings: toCelValue(opts.findings),
+    // Outside a session: no id, no history, no labels.
+    session: { id: '', history: [], labels: [] },
   };
 }
 

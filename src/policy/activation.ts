@@ -1,4 +1,4 @@
-import type { Action, Decision, Finding } from '../domain/index.js';
+import type { Action, Decision, Finding, SessionView } from '../domain/index.js';
 import { toCelValue } from './cel.js';
 
 /** The values of `context.weekday`, in `Date.getDay()` order. */
@@ -71,7 +71,7 @@ export function explainContext(action: Action, now: Date): NonNullable<Decision[
  * derive from `context.time` (see `decisionTime`) in the scope's time zone; `context.time` itself
  * is a CEL timestamp.
  */
-export function buildActivation(action: Action, opts: { now: Date; timezone: string; findings: readonly Finding[] }): Record<string, unknown> {
+export function buildActivation(action: Action, opts: { now: Date; timezone: string; findings: readonly Finding[]; session?: SessionView | undefined }): Record<string, unknown> {
   const time = decisionTime(action, opts.now);
   const { hour, weekday } = zoned(time, opts.timezone);
   // The caller's fields converted, then Warden's (replacing any the caller set, in place). A
@@ -96,8 +96,12 @@ export function buildActivation(action: Action, opts: { now: Date; timezone: str
     args: toCelValue(action.args ?? {}),
     context,
     findings: toCelValue(opts.findings),
+    session: opts.session ? toCelValue(opts.session) : NO_SESSION,
   };
 }
+
+/** What `session` holds for an action outside any session: no id, no history, no labels. */
+const NO_SESSION = Object.freeze({ id: '', history: Object.freeze([]), labels: Object.freeze([]) });
 
 /** Converts `from`'s own enumerable fields into `into` (after the fields `into` already has), as `toCelValue` converts an object's. */
 function convertInto(into: Record<string, unknown>, from: object): Record<string, unknown> {

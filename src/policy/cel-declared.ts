@@ -44,6 +44,7 @@ const TYPE_NAMES: Record<CelVariable, string> = {
   args: 'Args',
   context: 'Context',
   findings: 'Finding',
+  session: 'Session',
 };
 
 /**

@@ -1,5 +1,5 @@
 import type { TSchema } from '@sinclair/typebox';
-import { ActionContextSchema, ActionSchema, FindingSchema, ServerSchema } from '../domain/index.js';
+import { ActionContextSchema, ActionSchema, FindingSchema, ServerSchema, SessionViewSchema } from '../domain/index.js';
 import { WEEKDAYS } from './activation.js';
 import type { CEL_VARIABLES } from './cel.js';
 
@@ -103,6 +103,7 @@ export const CEL_SHAPE: Readonly<Record<(typeof CEL_VARIABLES)[number], Shape>> 
     open: true,
   },
   findings: { kind: 'list', of: shapeOfSchema(FindingSchema) },
+  session: shapeOfSchema(SessionViewSchema),
 };
 
 /** A shape as a short type name for messages and docs: `string`, `list<string>`, `map`, `object`, `"low" | "high"`. */

@@ -3,7 +3,7 @@ import { RE2 } from 're2-wasm';
 import { compileGlob, type GlobMatcher } from '../domain/glob.js';
 
 /** The variables every `when` condition sees. */
-export const CEL_VARIABLES = ['principal', 'agent', 'tool', 'server', 'resource', 'action', 'args', 'context', 'findings'] as const;
+export const CEL_VARIABLES = ['principal', 'agent', 'tool', 'server', 'resource', 'action', 'args', 'context', 'findings', 'session'] as const;
 
 /** A compiled condition: returns the value or throws the engine's evaluation error. */
 export type CelProgram = (activation: Readonly<Record<string, unknown>>) => unknown;

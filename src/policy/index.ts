@@ -31,3 +31,4 @@ export { ancestry, isUnder } from './scope-path.js';
 export { narrowingLosses } from './scope-narrowing.js';
 export type { NarrowingLoss, NarrowingSubject } from './scope-narrowing.js';
 export { DEFAULT_APPROVAL_TIMEOUT_MS, approvalPolicyFor, approvalSettingsAt, durationMs } from './approval-policy.js';
+export { withSessionWitnesses } from './session-witnesses.js';

@@ -1,8 +1,9 @@
 import { redactValue } from '../../detect/index.js';
-import type { AuditEvent } from '../../domain/index.js';
+import type { Action, AuditEvent, Effect, Finding, SessionStep } from '../../domain/index.js';
 import { buildDecisionEvent, buildDetectionEvent } from '../audit-events.js';
 import { sensitiveOf } from '../evidence.js';
 import { reached, type Pass, type PassStage } from '../pass.js';
+import { sessionKeyOf } from './registry.js';
 
 /**
  * audit: builds the decision event (over the forwarded action, so its digest is of the masked
@@ -25,6 +26,8 @@ export const audit: PassStage<'audit'> = {
     const captured = captureArgs && deps.detectors ? redactValue(action.args, [...sensitiveOf(reached(pass.scanned, 'scanned')), ...reached(pass.redaction, 'redaction').hits], 'args') : undefined;
     const event = buildDecisionEvent(forwarded, decision, { time, ...(caller ? { caller } : {}), latencyMs: performance.now() - pass.started, ...(captured !== undefined ? { capturedArgs: captured } : {}) });
     const events: AuditEvent[] = [event];
+    const key = deps.sessions ? sessionKeyOf(pass) : undefined;
+    if (key) await deps.sessions!.record(key, stepOf(pass.action, forwarded, decision.effect, findings, event.id, time));
     if (findings.length > 0) events.push(buildDetectionEvent(forwarded, findings, { time, source: 'input', correlationId: event.id, ...(caller ? { caller } : {}) }));
     const write = deps.audit.append(events);
     if (pass.deferDurable) {
@@ -37,3 +40,17 @@ export const audit: PassStage<'audit'> = {
     return { ...pass, auditEventId: event.id };
   },
 };
+
+/** The step a decided action adds to its session: the tool (with its registry capabilities), the effect and the input findings. */
+export function stepOf(resolved: Action, forwarded: Action, effect: Effect, findings: readonly Finding[], eventId: string, time: Date): SessionStep {
+  const tool = forwarded.tool ? { server: forwarded.tool.server, name: forwarded.tool.name } : { server: forwarded.resource?.server ?? '', name: forwarded.resource?.uri ?? '' };
+  return {
+    eventId,
+    at: time.toISOString(),
+    kind: forwarded.kind,
+    tool,
+    capabilities: [...(resolved.tool?.capabilities ?? [])],
+    effect,
+    findings: findings.map((f) => ({ category: f.category, type: f.type, score: f.score, source: 'input' as const })),
+  };
+}

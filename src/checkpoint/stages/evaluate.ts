@@ -1,5 +1,5 @@
 import type { Decision } from '../../domain/index.js';
-import { checksFor, decide, decisionTime, explainContext } from '../../policy/index.js';
+import { checksFor, decide, withSessionWitnesses, decisionTime, explainContext } from '../../policy/index.js';
 import { reached, type Pass, type PassStage } from '../pass.js';
 
 /**
@@ -21,8 +21,9 @@ export const evaluate: PassStage<'evaluate'> = {
     const set = reached(pass.set, 'set');
     let decision: Decision = pass.refusal
       ? { effect: 'deny', reasons: [pass.refusal], warnings: [], findings, obligations: [] }
-      : decide(set, pass.action, { now: decidedAt, findings });
-    const checkRequirements = checksFor(set, pass.action, decision, { now: decidedAt, findings });
+      : decide(set, pass.action, { now: decidedAt, findings, session: pass.session });
+    if (pass.session && !pass.refusal) decision = withSessionWitnesses(set, pass.action, decision, { now: decidedAt, findings, session: pass.session });
+    const checkRequirements = checksFor(set, pass.action, decision, { now: decidedAt, findings, session: pass.session });
     const { obligation } = reached(pass.redaction, 'redaction');
     if (obligation) decision = { ...decision, obligations: [...decision.obligations, obligation] };
     decision = { ...decision, context: explainContext(pass.action, decidedAt) };

@@ -4,6 +4,7 @@ import { mandatedFindings, resolveScan } from '../../policy/index.js';
 import { buildDetectionEvent, type CallerInfo } from '../audit-events.js';
 import { capFindings, redactionOf, scrubEvidence, sensitiveOf } from '../evidence.js';
 import type { PassDeps } from '../pass.js';
+import { sessionKeyOf } from './registry.js';
 import { policySetFor } from '../ports.js';
 
 /** What output inspection returns: the value to hand on (redacted where mandated) and what was seen. */
@@ -43,6 +44,10 @@ export const inspect: OutputStage<'inspect'> = {
     const findings = scrubEvidence(capFindings(found, 'result'), value, 'result', sensitiveOf(found));
     const out = obligation ? redactValue(value, [...hits], 'result') : value;
     await deps.audit?.append([buildDetectionEvent(action, findings, { time: deps.clock.now(), source: 'output', ...(caller ? { caller } : {}) })]);
+    // What came back joins the session's history: a secret read now decides the session's next calls.
+    const key = deps.sessions ? sessionKeyOf({ caller, action }) : undefined;
+    const target = action.tool ? { server: action.tool.server, name: action.tool.name } : { server: action.resource?.server ?? '', name: action.resource?.uri ?? '' };
+    if (key) await deps.sessions!.addOutputFindings(key, target, found.map((f) => ({ category: f.category, type: f.type, score: f.score, source: 'output' as const })));
     return { value: out, findings, obligations: obligation ? [obligation] : [] };
   },
 };

@@ -1,6 +1,6 @@
 import type { Action, Reason } from '../../domain/index.js';
 import type { Pass, PassStage } from '../pass.js';
-import type { RegistryPort } from '../ports.js';
+import type { RegistryPort, SessionKey } from '../ports.js';
 
 /** What the registry stage hands on: the action with registry facts merged in, or a refusal. */
 export interface RegistryOutcome {
@@ -34,14 +34,24 @@ export async function lookUpRegistry(registry: RegistryPort, action: Action): Pr
 
 /**
  * registry: merges the registry's facts over the caller's claims and records a refusal for a
- * suspended agent or a blocked tool. It may not decide anything else, nor read policies.
+ * suspended agent or a blocked tool, and reads the session's recent steps (the facts a session-flow
+ * condition decides on). It may not decide anything else, nor read policies.
  */
 export const registry: PassStage<'registry'> = {
   name: 'registry',
   async run(pass, deps): Promise<Pass> {
     const tenant = pass.caller?.tenantId;
     const registry = tenant !== undefined && deps.registry.forTenant ? deps.registry.forTenant(tenant) : deps.registry;
-    const { action, refusal } = await lookUpRegistry(registry, pass.action);
-    return { ...pass, action, refusal };
+    const key = sessionKeyOf(pass);
+    const [{ action, refusal }, session] = await Promise.all([lookUpRegistry(registry, pass.action), key && deps.sessions ? deps.sessions.view(key) : undefined]);
+    return { ...pass, action, refusal, session };
   },
 };
+
+/** The session a pass's action belongs to: its tenant, its agent and the caller's session id. */
+export function sessionKeyOf(pass: Pick<Pass, 'caller' | 'action'>): SessionKey | undefined {
+  const sessionId = pass.caller?.sessionId;
+  const agentId = pass.action.agent?.id;
+  if (sessionId === undefined || agentId === undefined) return undefined;
+  return { tenantId: pass.caller?.tenantId ?? 'default', agentId, sessionId };
+}
