@@ -114,6 +114,8 @@ export const ActionSchema = Type.Object(
     resource: Type.Optional(Type.Object({ uri: Type.String({ maxLength: 2048, pattern: NO_NUL_PATTERN }), server: Type.Optional(Type.String({ maxLength: 256, pattern: NO_NUL_PATTERN })) }, { additionalProperties: false })),
     args: Type.Optional(Attributes),
     context: Type.Optional(ActionContextSchema),
+    /** The agent session the action belongs to, as an enforcer names it (`session.history`, session approvals); only an enforcer may name one. */
+    session: Type.Optional(Type.Object({ id: Type.String({ minLength: 1, maxLength: 256, pattern: NO_NUL_PATTERN }) }, { additionalProperties: false })),
   },
   { additionalProperties: false },
 );

@@ -37,6 +37,7 @@ export function foreignAssertions(action: Action, c: Credential, now: Date): str
     const facts = Object.keys(t).filter((k) => k !== 'server' && k !== 'name');
     if (facts.length > 0) out.push(`tool facts (${facts.map((k) => `\`${k}\``).join(', ')}); the registry holds them`);
   }
+  if (action.session !== undefined) out.push('a session (sessions decide what `session.history` holds; an enforcer names them)');
   const ctx = action.context;
   if (ctx?.claimedTime !== undefined) out.push('`context.claimedTime` (Warden sets it)');
   const time = ctx?.time;
@@ -103,12 +104,15 @@ export function decideRoutes(app: FastifyInstance, deps: { checkpoint: Pick<Chec
         action = asOwn(action, c);
       }
       const ua = req.headers['user-agent'];
-      const { decision } = await deps.checkpoint.check(action, {
+      // The session travels beside the action, as the gateway's does: it is not part of what is decided on.
+      const { session, ...decided } = action;
+      const { decision } = await deps.checkpoint.check(decided, {
         ip: req.ip,
         ...(ua ? { userAgent: ua } : {}),
         tenantId: c.tenantId,
         trustedTime: enforcer,
         via: { id: actorOf(c).id, name: c.name, method: c.method },
+        ...(session ? { sessionId: session.id } : {}),
       });
       return decision;
     },
