@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { APPROVAL_STATUSES, type ApprovalRequest, type ApprovalStatus } from '../../domain/index.js';
+import { APPROVAL_STATUSES, approvalTarget, approversText, type ApprovalRequest, type ApprovalStatus } from '../../domain/index.js';
 import type { Credential } from '../../identity/index.js';
 import type { Core } from '../../main/core.js';
 import { CliError, EXIT, printableLines, type CliIo } from '../io.js';
@@ -67,20 +67,12 @@ function either<T>(io: CliIo, flags: Flags, fn: (client: ApprovalClient) => Prom
   );
 }
 
-const toolOf = (r: ApprovalRequest): string => (r.subject.tool ? `${r.subject.tool.server}.${r.subject.tool.name}` : r.subject.resource ? r.subject.resource.uri : r.subject.kind);
 const approvalsOf = (r: ApprovalRequest): number => r.votes.filter((v) => v.vote === 'approve').length;
-
-/** Who may answer, as a sentence: every group must be satisfied (one group per rule that asked). */
-export function answerersText(r: ApprovalRequest): string {
-  if (r.policy.approvers.length === 0) return `only the principal \`${r.subject.principal ?? ''}\` confirms it`;
-  const groups = r.policy.approvers.map((g) => [...(g.roles ?? []).map((x) => `role \`${x}\` at \`${r.subject.scope}\``), ...(g.principals ?? []).map((p) => `\`${p}\``)].join(' or '));
-  return groups.length === 1 ? groups[0]! : groups.map((g) => `(${g})`).join(' and ');
-}
 
 function listText(list: readonly ApprovalRequest[]): string {
   if (list.length === 0) return 'no approval requests\n';
   const head = `${'ID'.padEnd(36)} ${'STATUS'.padEnd(9)} ${'TOOL'.padEnd(32)} ${'PRINCIPAL'.padEnd(16)} ${'AGENT'.padEnd(16)} ${'SCOPE'.padEnd(24)} VOTES EXPIRES`;
-  const rows = list.map((r) => `${r.id.padEnd(36)} ${r.status.padEnd(9)} ${toolOf(r).slice(0, 32).padEnd(32)} ${(r.subject.principal ?? '-').slice(0, 16).padEnd(16)} ${(r.subject.agent ?? '-').slice(0, 16).padEnd(16)} ${r.subject.scope.slice(0, 24).padEnd(24)} ${`${approvalsOf(r)}/${r.policy.count}`.padEnd(5)} ${r.expiresAt}`);
+  const rows = list.map((r) => `${r.id.padEnd(36)} ${r.status.padEnd(9)} ${approvalTarget(r).slice(0, 32).padEnd(32)} ${(r.subject.principal ?? '-').slice(0, 16).padEnd(16)} ${(r.subject.agent ?? '-').slice(0, 16).padEnd(16)} ${r.subject.scope.slice(0, 24).padEnd(24)} ${`${approvalsOf(r)}/${r.policy.count}`.padEnd(5)} ${r.expiresAt}`);
   return `${head}\n${rows.join('\n')}\n`;
 }
 
@@ -97,7 +89,7 @@ export function showText(r: ApprovalRequest): string {
   out.push(line('arguments', args[0]!), ...args.slice(1).map((a) => `${' '.repeat(14)}${a}`));
   out.push(line('principal', s.principal ?? '-'), line('agent', s.agent ?? '-'), line('scope', s.scope), line('session', s.session ?? '-'), line('release', s.policySetVersion), line('tenant', s.tenantId));
   out.push(line('digest', r.digest), '');
-  out.push(line('answer by', answerersText(r)));
+  out.push(line('answer by', approversText(r)));
   out.push(line('needs', `${r.policy.count} approval${r.policy.count === 1 ? '' : 's'}${r.policy.confirm ? ", and the principal's own confirmation" : ''}; ${approvalsOf(r)} so far`));
   if (r.policy.reauthMinutes !== undefined) out.push(line('sign-in', `an OIDC sign-in at most ${r.policy.reauthMinutes} minutes old`));
   out.push(line('rules', r.policy.rules.join(', ') || '-'));
