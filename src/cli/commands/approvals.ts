@@ -77,7 +77,7 @@ function listText(list: readonly ApprovalRequest[]): string {
 }
 
 /** One request as `show` prints it: the subject field by field (what the digest covers), then who may answer and the answers. */
-export function showText(r: ApprovalRequest): string {
+function showText(r: ApprovalRequest): string {
   const s = r.subject;
   const line = (k: string, v: string) => `  ${k.padEnd(11)} ${v}`;
   const out = [`approval request ${r.id} (${r.status})`, '', 'the call, exactly as the digest covers it:'];
