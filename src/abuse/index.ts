@@ -1,2 +1,2 @@
 export { createMemorySessionHistory } from './session-history.js';
-export type { SessionHistoryOptions } from './session-history.js';
+export type { MemorySessionHistory, SessionHistoryOptions } from './session-history.js';

@@ -12,6 +12,14 @@ export interface SessionHistoryOptions {
   now?: () => number;
 }
 
+/** The in-memory history: the port, answered synchronously, and how many sessions it holds. */
+export interface MemorySessionHistory extends SessionHistoryPort {
+  view(key: SessionKey): SessionView;
+  record(key: SessionKey, step: SessionStep): void;
+  addOutputFindings(key: SessionKey, tool: { server: string; name: string }, findings: SessionStep['findings']): void;
+  size(): number;
+}
+
 interface Entry {
   steps: SessionStep[];
   touched: number;
@@ -22,7 +30,7 @@ interface Entry {
  * used first out, idle ones dropped), so a flood of sessions costs a fixed amount. One process keeps
  * its own sessions; replicas that share sessions need the Redis option (not built yet).
  */
-export function createMemorySessionHistory(opts: SessionHistoryOptions = {}): SessionHistoryPort & { size(): number } {
+export function createMemorySessionHistory(opts: SessionHistoryOptions = {}): MemorySessionHistory {
   const maxSteps = opts.maxSteps ?? 64;
   const maxSessions = opts.maxSessions ?? 10_000;
   const idleMs = opts.idleMs ?? 3_600_000;

@@ -21,7 +21,8 @@ import { decideRoutes } from './rest/decide.js';
 import { healthRoutes, type ReadinessCheck } from './rest/health.js';
 import { policyRoutes } from './rest/policies.js';
 import { approvalRoutes } from './rest/approvals.js';
-import type { ApprovalService } from '../approvals/index.js';
+import { approvalLinkRoutes } from './rest/approval-links.js';
+import type { ApprovalLinks, ApprovalService } from '../approvals/index.js';
 import { identityRoutes } from './rest/identity.js';
 import { registryRoutes } from './rest/registry.js';
 import { retentionRoutes } from './rest/retention.js';
@@ -59,6 +60,8 @@ export interface AppDeps {
   policies?: PolicyService;
   /** Approval requests; without it the approvals routes are absent. */
   approvals?: ApprovalService;
+  /** Signed approve/deny links; without it their route is absent. */
+  approvalLinks?: Pick<ApprovalLinks, 'preview' | 'use'>;
   readiness: Record<string, ReadinessCheck>;
   /** A pino logger: one `debug` line per request (`warn`/`error` when it failed), query values left out; none in tests. */
   logger?: FastifyBaseLogger;
@@ -130,6 +133,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   if (deps.retention) retentionRoutes(app, deps.retention);
   policyRoutes(app, { status: deps.policyStatus, service: deps.policies });
   if (deps.approvals) approvalRoutes(app, { service: deps.approvals });
+  if (deps.approvalLinks) approvalLinkRoutes(app, { links: deps.approvalLinks });
   graphqlRoutes(app, { audit: deps.audit, events: deps.events, clock: deps.clock, identity: deps.identity, registry: deps.registry, policies: deps.policies });
   healthRoutes(app, { checks: deps.readiness });
   apiReferenceRoutes(app, { routes, version: deps.version ?? '0.1.0', access: ROUTE_ACCESS });

@@ -3,3 +3,9 @@ export type { ApprovalService, ApprovalServiceDeps, OnRequest, Resolution, Resol
 export { refusalOf } from './eligibility.js';
 export type { Refusal } from './eligibility.js';
 export type { ApprovalRepo, StoredApproval, VoteChange } from './ports.js';
+export { createApprovalLinks, linkSignature } from './links.js';
+export type { ApprovalLinks, ApprovalLinksDeps, ApprovalLinkStore, LinkPreview, LinkQuery, LinkVote } from './links.js';
+export { createApprovalNotifier, signApprovalWebhook } from './notifier.js';
+export type { ApprovalNotifier, ApprovalNotifierDeps, ApprovalWebhook } from './notifier.js';
+export { argumentsText, jsonMessage, MAX_ARGS_CHARS, slackMessage } from './webhook-message.js';
+export type { MessageLinks } from './webhook-message.js';

@@ -104,6 +104,14 @@ export const TOP_COMMANDS: readonly TopCommand[] = [
     },
   },
   {
+    name: 'approvals',
+    term: 'approvals',
+    description: 'list, show, approve and deny approval requests',
+    async register(program, io, done) {
+      return (await import('./commands/approvals.js')).registerApprovals(program, io, done);
+    },
+  },
+  {
     name: 'audit',
     term: 'audit',
     description: 'verify, seal, export and follow the audit log',

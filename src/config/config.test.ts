@@ -50,3 +50,17 @@ describe('status check settings', () => {
       expect(() => parseCheckAllowHosts(bad), bad).toThrow(expect.objectContaining({ code: 'config.invalid' }));
   });
 });
+
+describe('approval notification settings', () => {
+  it('take the webhooks file and the public URL from flags over the environment; the URL loses its trailing slash', () => {
+    expect(loadConfig({ policies: ['p'] }, {})).not.toHaveProperty('publicUrl');
+    const c = loadConfig({ policies: ['p'] }, { WARDEN_APPROVAL_WEBHOOKS: 'hooks.yaml', WARDEN_PUBLIC_URL: 'https://warden.example.com/' });
+    expect(c).toMatchObject({ approvalWebhooksFile: 'hooks.yaml', publicUrl: 'https://warden.example.com' });
+    expect(loadConfig({ policies: ['p'], publicUrl: 'https://w.example.com/base' }, { WARDEN_PUBLIC_URL: 'https://other.example.com' }).publicUrl).toBe('https://w.example.com/base');
+  });
+
+  it('refuse a public URL that is not http(s), or carries credentials, a query or a fragment', () => {
+    for (const bad of ['ftp://w.example.com', 'https://u:p@w.example.com', 'https://w.example.com/?a=1', 'https://w.example.com/#x', 'w.example.com'])
+      expect(() => loadConfig({ policies: ['p'], publicUrl: bad }, {}), bad).toThrow(expect.objectContaining({ code: 'config.invalid' }));
+  });
+});

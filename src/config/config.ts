@@ -27,6 +27,10 @@ export const ConfigSchema = Type.Object(
     auditKeyFile: Type.String({ minLength: 1 }),
     /** A YAML file of `kind: AuditDestination` documents (webhooks, NATS JetStream). */
     destinationsFile: Type.Optional(Type.String({ minLength: 1 })),
+    /** A YAML file of `kind: ApprovalWebhook` documents: new approval requests are announced there (docs/approval-notifications.md). */
+    approvalWebhooksFile: Type.Optional(Type.String({ minLength: 1 })),
+    /** The URL people reach the API by, for the links in approval notifications. @default `http://127.0.0.1:<port>` */
+    publicUrl: Type.Optional(Type.String({ pattern: '^https?://[^/?#@]+(/[^?#]*)?$', description: 'an http(s) URL without credentials, query or fragment' })),
     /** Seconds between signed audit checkpoints (0 turns the timer off). @default 60 */
     checkpointIntervalSec: Type.Integer({ minimum: 0 }),
     /** Call bodies the audit log keeps besides their digests, masked for secrets and PII. @default none */
@@ -68,6 +72,8 @@ export const ENV_VARS = {
   WARDEN_AUDIT_KEY: '--audit-key',
   WARDEN_CHECKPOINT_INTERVAL: '--checkpoint-interval',
   WARDEN_AUDIT_DESTINATIONS: '--destinations',
+  WARDEN_APPROVAL_WEBHOOKS: '--approval-webhooks',
+  WARDEN_PUBLIC_URL: '--public-url',
   WARDEN_AUDIT_CAPTURE: '--audit-capture',
   WARDEN_ALLOW_HOSTS: '--allow-host',
   WARDEN_BOOTSTRAP_TOKEN_FILE: '--bootstrap-token-file',
@@ -95,6 +101,8 @@ export interface ConfigFlags {
   auditKey?: string;
   checkpointInterval?: string | number;
   destinations?: string;
+  approvalWebhooks?: string;
+  publicUrl?: string;
   auditCapture?: string;
   allowHost?: string[];
   bootstrapTokenFile?: string;
@@ -207,6 +215,8 @@ export function loadConfig(flags: ConfigFlags, env: Readonly<Record<string, stri
     watchPolicies: flags.watch ?? true,
     auditKeyFile: store.auditKeyFile,
     ...((flags.destinations ?? env.WARDEN_AUDIT_DESTINATIONS) ? { destinationsFile: flags.destinations ?? env.WARDEN_AUDIT_DESTINATIONS } : {}),
+    ...((flags.approvalWebhooks ?? env.WARDEN_APPROVAL_WEBHOOKS) ? { approvalWebhooksFile: flags.approvalWebhooks ?? env.WARDEN_APPROVAL_WEBHOOKS } : {}),
+    ...((flags.publicUrl ?? env.WARDEN_PUBLIC_URL) ? { publicUrl: (flags.publicUrl ?? env.WARDEN_PUBLIC_URL)!.replace(/\/+$/, '') } : {}),
     checkpointIntervalSec: toInt('checkpoint interval', flags.checkpointInterval) ?? toInt('checkpoint interval', env.WARDEN_CHECKPOINT_INTERVAL) ?? 60,
     auditCapture: parseAuditCapture(flags.auditCapture ?? env.WARDEN_AUDIT_CAPTURE),
     allowedHosts: parseAllowedHosts(flags.allowHost ?? env.WARDEN_ALLOW_HOSTS),

@@ -9,3 +9,5 @@ export type { StoreConfig, StoreFlags } from './store-config.js';
 export { loadSigningKey } from './signing-key.js';
 export { loadDestinations } from './destinations-file.js';
 export { loadOidcConfig, parseOidcConfig } from './oidc-config.js';
+export { ApprovalWebhookDocSchema, loadApprovalWebhooks, parseApprovalWebhooks } from './approval-webhooks-file.js';
+export type { ApprovalWebhookConfig, ApprovalWebhookDoc } from './approval-webhooks-file.js';

@@ -39,6 +39,7 @@ export { isAddressLiteral, isLocalhostName, isPublicAddress, specialRange } from
 export { NO_CONTROL_PATTERN } from './control-chars.js';
 export { APPROVAL_STATUSES, ApprovalPolicySchema, ApprovalRequestSchema, ApprovalStatusSchema, ApprovalSubjectSchema, ApprovalVoteSchema, approvalDigest, sessionDigest } from './approval.js';
 export type { ApprovalPolicy, ApprovalRequest, ApprovalStatus, ApprovalSubject, ApprovalVote } from './approval.js';
+export { approvalTarget, approversText } from './approval-text.js';
 export { PERSON_ROLES, ROLES } from './roles.js';
 export type { Role } from './roles.js';
 export { SessionStepSchema, SessionViewSchema } from './session.js';

@@ -60,6 +60,8 @@ const REST: readonly RouteAccess[] = [
   { method: 'GET', url: '/api/v1/approvals/:id', roles: [...PEOPLE, 'agent', 'enforcer'], scoping: 'as the list: else 404' },
   { method: 'POST', url: '/api/v1/approvals/:id/approve', roles: PEOPLE, scoping: "the rule's approvers at the request's scope (a role held there, or a named principal); never the requesting principal, the agent or (unless the scope allows) its owner; one answer per person" },
   { method: 'POST', url: '/api/v1/approvals/:id/deny', roles: PEOPLE, scoping: 'as approve' },
+  { method: 'GET', url: '/api/v1/approvals/:id/link', roles: PEOPLE, scoping: "a valid, unexpired signed link for this request; the request as the list: else 404; says whether the caller may answer" },
+  { method: 'POST', url: '/api/v1/approvals/:id/link', roles: PEOPLE, scoping: 'a valid, unexpired, unused signed link for this request; then as approve (or deny, as the link says)' },
   { method: 'POST', url: '/api/v1/approvals/:id/cancel', roles: ['owner', 'admin', 'agent', 'enforcer'], scoping: "the requesting agent, or `enforcer`, `owner` or `admin` at the request's scope" },
   { method: 'GET', url: '/api/v1/tenant', roles: PEOPLE, scoping: "the caller's tenant" },
   { method: 'GET', url: '/api/v1/scopes', roles: PEOPLE, scoping: "the tenant's scope tree" },

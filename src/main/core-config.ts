@@ -11,6 +11,8 @@ export function coreConfigOf(config: Readonly<WardenConfig>): CoreConfig {
     auditKeyFile: config.auditKeyFile,
     checkpointIntervalSec: config.checkpointIntervalSec,
     destinationsFile: config.destinationsFile,
+    approvalWebhooksFile: config.approvalWebhooksFile,
+    publicUrl: config.publicUrl ?? `http://127.0.0.1:${config.port}`,
     auditCapture: config.auditCapture,
     allowedHosts: config.allowedHosts,
     checkSecret: config.checkSecret,

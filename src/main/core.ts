@@ -5,7 +5,7 @@ import { sql } from 'kysely';
 import { createAuditWriter, createCheckpointer, createDispatcher, createRetentionService, type AuditWriter, type Checkpointer, type DeliveryStore, type Dispatcher, type RetentionService, type RetentionStore } from '../audit/index.js';
 import { createCheckClient } from '../approvals/checks.js';
 import { createCheckpoint, type CaptureOptions, type Checkpoint, type CheckPort, type PolicyProvider, type Stage } from '../checkpoint/index.js';
-import { loadDestinations, loadSigningKey, openPolicies, type PolicyStatus, type PolicyWatcher } from '../config/index.js';
+import { loadApprovalWebhooks, loadDestinations, loadSigningKey, openPolicies, type PolicyStatus, type PolicyWatcher } from '../config/index.js';
 import type { DetectorSet } from '../detect/index.js';
 import { lazyDetectors } from './detectors.js';
 import { systemClock, type AuditSink, type Clock } from '../domain/index.js';
@@ -13,10 +13,10 @@ import { loadPolicySources, type PolicySet } from '../policy/index.js';
 import { createRegistry, parseRegistryFile, seedRegistry, type Registry, type SeedReport } from '../registry/index.js';
 // The batcher alone, not the gateway barrel (its HTTP transport): one-shot commands build a core too.
 import { createResultBatcher } from '../gateway/result-batcher.js';
-import { createApprovalRepo, createAuditRepo, createDeliveryRepo, createIdentityRepo, createPgReleaseFeed, createPolicyRepo, createRegistryRepo, createRetentionRepo, migrate, openDatabase, type AuditRepo, type Database } from '../store/index.js';
+import { createApprovalLinkRepo, createApprovalRepo, createAuditRepo, createDeliveryRepo, createIdentityRepo, createPgReleaseFeed, createPolicyRepo, createRegistryRepo, createRetentionRepo, migrate, openDatabase, type AuditRepo, type Database } from '../store/index.js';
 import { createPolicyService, createTenantPolicySets, type PolicyService, type TenantPolicySets } from '../policies/index.js';
 import { createIdentityService, type BearerVerifier, type IdentityService } from '../identity/index.js';
-import { createApprovalService, type ApprovalService } from '../approvals/index.js';
+import { createApprovalLinks, createApprovalNotifier, createApprovalService, type ApprovalLinks, type ApprovalNotifier, type ApprovalService, type OnRequest } from '../approvals/index.js';
 import { createMemorySessionHistory } from '../abuse/index.js';
 
 /** Where the store is: PostgreSQL, the embedded database in a directory, or one in memory (tests). */
@@ -42,6 +42,10 @@ export interface CoreConfig {
   retentionIntervalSec?: number;
   /** A YAML file of `kind: AuditDestination` documents the audit log streams to. */
   destinationsFile?: string | undefined;
+  /** A YAML file of `kind: ApprovalWebhook` documents new approval requests are announced to. */
+  approvalWebhooksFile?: string | undefined;
+  /** The URL people reach the API by: the base of the links in approval notifications. @default http://127.0.0.1:8080 */
+  publicUrl?: string | undefined;
   /** Call bodies kept in audit events (masked). @default none */
   auditCapture?: CaptureOptions;
   /** Hosts images, links and uploads may reach without an exfiltration finding. @default none */
@@ -75,6 +79,10 @@ export interface CoreOptions {
   database?: Database;
   /** Verifies OIDC bearer tokens for people; without it only Warden tokens authenticate. */
   oidc?: BearerVerifier;
+  /** The links' base when it is known only once the server listens (port 0); wins over `CoreConfig.publicUrl`. */
+  publicUrl?: () => string;
+  /** Waits between tries of an approval notification. @default [500, 2000, 8000] */
+  notificationRetryDelaysMs?: readonly number[];
 }
 
 /**
@@ -111,6 +119,10 @@ export interface Core {
   readonly managedPolicies: PolicyService;
   /** Approval requests: opened by the checkpoint, answered by people, waited on by the gateway and the SDK. */
   readonly approvals: ApprovalService;
+  /** Signed one-time approve/deny links: made for notifications, checked by the API. */
+  readonly approvalLinks: ApprovalLinks;
+  /** Announces new approval requests to the configured webhooks (signed); never waited on by a decision. */
+  readonly approvalNotifier: ApprovalNotifier;
   /** The audited checkpoint every enforcement point calls. */
   readonly checkpoint: Checkpoint;
   /** The same checkpoint over a sink that drops events: what a listing would show, without an event per item. */
@@ -214,14 +226,9 @@ export async function createCore(config: Readonly<CoreConfig>, opts: CoreOptions
     const identityRepo = createIdentityRepo(database.db);
     const identity = createIdentityService({ store: identityRepo, audit, clock, ...(opts.oidc ? { oidc: opts.oidc } : {}) });
 
-    const approvals = createApprovalService({ repo: createApprovalRepo(database.db), audit, clock, logger });
-    const checks = createCheckClient({
-      secret: config.checkSecret,
-      allowHosts: config.checkAllowHosts ?? [],
-      clock,
-      onUnsigned: () => logger.warn('a status check request went out unsigned: set WARDEN_CHECK_SECRET so receivers can verify it comes from Warden (docs/approvals.md)'),
-    });
-    const sessions = createMemorySessionHistory();
+import { createCheckClient } from '../approvals/checks.js';
+import { createCheckpoint, type CaptureOptions, type Checkpoint, type CheckPort, type PolicyProvider, type Stage } from '../checkpoint/index.js';
+import { loadApprovalWebhooks, loadDestinations, loadSigningKey, openPolicies, type PolicyStatus, type PolicyWatcher } from '../config/index.js';
     const checkpoint = createCheckpoint({
       policies,
       registry,
@@ -290,6 +297,8 @@ export async function createCore(config: Readonly<CoreConfig>, opts: CoreOptions
       policies,
       managedPolicies,
       approvals,
+      approvalLinks,
+      approvalNotifier,
       checkpoint,
       preview,
       checkpointer,

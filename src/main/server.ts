@@ -91,6 +91,7 @@ export function createServerApp(core: Core, opts: { logger?: Logger; http?: Omit
     policyStatus: status,
     policies: core.managedPolicies,
     approvals: core.approvals,
+    approvalLinks: core.approvalLinks,
     ...(opts.logger ? { logger: opts.logger } : {}),
     readiness: {
       database: async () => {
@@ -132,7 +133,10 @@ export async function startServer(config: Readonly<WardenConfig>, opts: { logger
   // Port 0 asks for any free port, so there is nothing to check.
   if (config.port !== 0) await probePort(config.port, config.host);
   const oidc = config.oidcFile ? createOidcVerifier(await loadOidcConfig(config.oidcFile), opts.clock ? { clock: opts.clock } : {}) : undefined;
-  const core = await createCore(coreConfigOf(config), { logger, createAuditKey: true, ...(opts.clock ? { clock: opts.clock } : {}), ...(opts.env ? { env: opts.env } : {}), ...(oidc ? { oidc } : {}) });
+  // Port 0 (tests) is chosen at listen: the links' default base follows the port actually bound.
+  let boundPort = config.port;
+  const publicUrl = () => config.publicUrl ?? `http://127.0.0.1:${boundPort}`;
+  const core = await createCore(coreConfigOf(config), { logger, createAuditKey: true, publicUrl, ...(opts.clock ? { clock: opts.clock } : {}), ...(opts.env ? { env: opts.env } : {}), ...(oidc ? { oidc } : {}) });
   try {
     // Built before the first request (patterns compiled, model loaded), not during it.
     core.detectors();
@@ -142,6 +146,8 @@ export async function startServer(config: Readonly<WardenConfig>, opts: { logger
     const url = await app.listen({ port: config.port, host: config.host }).catch((err: unknown) => {
       throw listenErrorOf(err, { port: config.port, host: config.host });
     });
+    const address = app.server.address();
+    if (address !== null && typeof address === 'object') boundPort = address.port;
     core.startTimers();
     return {
       url,

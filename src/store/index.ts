@@ -18,3 +18,4 @@ export { withTenant } from './tenant-scope.js';
 export { createPolicyRepo, POLICY_CHANNEL } from './policy-repo.js';
 export { createPgReleaseFeed } from './policy-feed.js';
 export { createApprovalRepo } from './approval-repo.js';
+export { createApprovalLinkRepo } from './approval-link-repo.js';

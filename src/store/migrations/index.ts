@@ -10,8 +10,9 @@ import { tokenHash } from './008-token-hash.js';
 import { auditCanonicalBody } from './009-audit-canonical-body.js';
 import { managedPolicies } from './010-managed-policies.js';
 import { approvals } from './011-approvals.js';
+import { approvalLinks } from './012-approval-links.js';
 
 export type { Migration } from './migration.js';
 
 /** Every migration, in the order they apply. Append only: never edit or reorder a released one. */
-export const MIGRATIONS: readonly Migration[] = [auditEvents, auditDelivery, registry, auditRetention, auditPartitions, auditStubEvidence, identity, tokenHash, auditCanonicalBody, managedPolicies, approvals];
+export const MIGRATIONS: readonly Migration[] = [auditEvents, auditDelivery, registry, auditRetention, auditPartitions, auditStubEvidence, identity, tokenHash, auditCanonicalBody, managedPolicies, approvals, approvalLinks];
