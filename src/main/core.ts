@@ -226,9 +226,26 @@ export async function createCore(config: Readonly<CoreConfig>, opts: CoreOptions
     const identityRepo = createIdentityRepo(database.db);
     const identity = createIdentityService({ store: identityRepo, audit, clock, ...(opts.oidc ? { oidc: opts.oidc } : {}) });
 
-import { createCheckClient } from '../approvals/checks.js';
-import { createCheckpoint, type CaptureOptions, type Checkpoint, type CheckPort, type PolicyProvider, type Stage } from '../checkpoint/index.js';
-import { loadApprovalWebhooks, loadDestinations, loadSigningKey, openPolicies, type PolicyStatus, type PolicyWatcher } from '../config/index.js';
+    // The notifier needs the links, the links the service, the service the notifier's hook: the hook is bound last.
+    let announce: OnRequest = () => {};
+    const approvals = createApprovalService({ repo: createApprovalRepo(database.db), audit, clock, logger, onRequest: (r) => announce(r) });
+    const publicUrl = opts.publicUrl ?? (() => config.publicUrl ?? 'http://127.0.0.1:8080');
+    const approvalLinks = createApprovalLinks({ store: createApprovalLinkRepo(database.db), service: approvals, clock, publicUrl });
+    const approvalNotifier = createApprovalNotifier({
+      webhooks: config.approvalWebhooksFile ? await loadApprovalWebhooks(config.approvalWebhooksFile, opts.env ?? {}) : [],
+      links: approvalLinks,
+      publicUrl,
+      logger,
+      ...(opts.notificationRetryDelaysMs ? { retryDelaysMs: opts.notificationRetryDelaysMs } : {}),
+    });
+    announce = approvalNotifier.notify;
+    const checks = createCheckClient({
+      secret: config.checkSecret,
+      allowHosts: config.checkAllowHosts ?? [],
+      clock,
+      onUnsigned: () => logger.warn('a status check request went out unsigned: set WARDEN_CHECK_SECRET so receivers can verify it comes from Warden (docs/approvals.md)'),
+    });
+    const sessions = createMemorySessionHistory();
     const checkpoint = createCheckpoint({
       policies,
       registry,
