@@ -55,11 +55,38 @@ for (const dialect of await dialects()) {
       expect(retries.filter((r) => r.outcome === 'released')).toHaveLength(1);
     });
 
-    it('a request whose stored subject was changed is refused, never shown or released', async () => {
+    it('a request whose stored subject was changed is refused, never shown or released, and left out of lists', async () => {
       const { request } = await service.resolve({ tenantId: 'default', subject: subject(4), policy: POLICY });
       await sql`UPDATE approval_requests SET subject = replace(subject, '"n":4', '"n":5') WHERE id = ${request.id}`.execute(fresh.database.db);
       await expect(service.get(person('bob'), request.id)).rejects.toMatchObject({ code: 'approval.tampered' });
       await expect(service.answer(person('bob'), request.id, 'approve', undefined)).rejects.toMatchObject({ code: 'approval.tampered' });
+      const listed = await service.list(person('bob'), { limit: 100 });
+      expect(listed.length).toBeGreaterThan(0);
+      expect(listed.map((r) => r.id)).not.toContain(request.id);
+    });
+
+    it('session reuse: released again in the same session, asked anew under a stricter policy, used once without a session', async () => {
+      const session = { ...subject(20), session: 's-1' };
+      const loose: ApprovalPolicy = { ...POLICY, count: 1, reuse: 'session' };
+      const { request } = await service.resolve({ tenantId: 'default', subject: session, policy: loose });
+      await service.answer(person('bob'), request.id, 'approve', undefined);
+      expect((await service.resolve({ tenantId: 'default', subject: session, policy: loose })).outcome).toBe('released');
+      expect((await service.resolve({ tenantId: 'default', subject: session, policy: loose })).outcome).toBe('released');
+      const strict: ApprovalPolicy = { ...loose, count: 3 };
+      expect((await service.resolve({ tenantId: 'default', subject: session, policy: strict })).outcome).toBe('pending');
+      const bare = subject(21);
+      const first = await service.resolve({ tenantId: 'default', subject: bare, policy: loose });
+      expect(first.request.policy.reuse).toBe('once');
+      await service.answer(person('bob'), first.request.id, 'approve', undefined);
+      expect((await service.resolve({ tenantId: 'default', subject: bare, policy: loose })).outcome).toBe('released');
+      expect((await service.resolve({ tenantId: 'default', subject: bare, policy: loose })).outcome).toBe('pending');
+    });
+
+    it('an agent may have at most 20 requests pending, and a subject over 64 KB is not put to approval', async () => {
+      const many = (n: number): ApprovalSubject => ({ ...subject(1000 + n), agent: 'flooder' });
+      for (let n = 0; n < 20; n++) await service.resolve({ tenantId: 'default', subject: many(n), policy: POLICY });
+      await expect(service.resolve({ tenantId: 'default', subject: many(20), policy: POLICY })).rejects.toMatchObject({ code: 'approval.too_many_pending' });
+      await expect(service.resolve({ tenantId: 'default', subject: { ...subject(30), args: { blob: 'x'.repeat(70_000) } }, policy: POLICY })).rejects.toMatchObject({ code: 'approval.too_large' });
     });
   });
 }

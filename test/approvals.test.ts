@@ -172,4 +172,32 @@ describe('approval requests through the API', () => {
     const refused = await api.core.auditLog.list({ tenant: 'default', type: 'approval.request.refused', limit: 50 });
     expect(refused.events.map((e) => (e.details as { code?: string }).code)).toEqual(expect.arrayContaining(['approval.self', 'approval.already_voted', 'approval.not_approver']));
   });
+
+  it('a name alone does not make an approver: a token named after a listed principal but holding no role at the scope is refused', async () => {
+    const d = await decide({ service: 'mail' }, 'ops.restart');
+    const impostor = await token('carol-elsewhere', 'viewer', { principal: 'carol', scope: 'sandbox' });
+    const res = await api.app.inject({ method: 'POST', url: `/api/v1/approvals/${d.approvalRequest!.id}/approve`, headers: { authorization: `Bearer ${impostor}` }, payload: {} });
+    expect(res.statusCode).toBe(404);
+    expect((await answer('carol', d.approvalRequest!.id, 'approve')).statusCode).toBe(200);
+  });
+
+  it('an agent token made for a person decides on their behalf, so that person may not approve the request it opens', async () => {
+    const agentForAlice = await token('agent-for-alice', 'agent', { agentId: 'agent-9', principal: 'alice' });
+    const res = await api.app.inject({
+      method: 'POST',
+      url: '/api/v1/decide',
+      headers: { authorization: `Bearer ${agentForAlice}` },
+      payload: { kind: 'tool.call', scope: 'acme/payments', tool: { server: 'ops', name: 'ops.restart' }, args: { service: 'dns' } },
+    });
+    const d = res.json<Decision>();
+    expect(d.effect).toBe('require_approval');
+    people.aliceApprover = await token('alice-approver', 'approver', { principal: 'alice', scope: 'acme' });
+    expect((await answer('aliceApprover', d.approvalRequest!.id, 'approve')).json()).toMatchObject({ error: { code: 'approval.self' } });
+  });
+
+  it('refuses a comment holding NUL with a 400, not a 500', async () => {
+    const d = await decide({ service: 'nul' }, 'ops.restart');
+    const res = await answer('bob', d.approvalRequest!.id, 'deny', 'a\u0000b');
+    expect(res.statusCode).toBe(400);
+  });
 });

@@ -154,13 +154,13 @@ describe('a call held for approval at the gateway', () => {
 
   it('a rule with confirm: principal asks the person the agent acts for through elicitation; yes forwards, no denies; audited, never an approver', async () => {
     const asked: string[] = [];
-    let answer = true;
+    let answer: boolean | 'cancel' = true;
     const [left, right] = InMemoryTransport.createLinkedPair();
     await rt.gateway.connect(right, { scope: 'acme/platform', via: 'test', agentId: 'agent-7', principal: { id: 'alice' } });
     const eliciting = new Client({ name: 'claude-like', version: '1' }, { capabilities: { elicitation: {} } });
     eliciting.setRequestHandler(ElicitRequestSchema, async (req) => {
       asked.push(req.params.message);
-      return { action: 'accept', content: { allow: answer } };
+      return answer === 'cancel' ? { action: 'cancel' } : { action: 'accept', content: { allow: answer } };
     });
     await eliciting.connect(left);
     const yes = await eliciting.callTool({ name: 'get-sum', arguments: { a: 2, b: 3 } });
@@ -172,6 +172,10 @@ describe('a call held for approval at the gateway', () => {
     const no = await eliciting.callTool({ name: 'get-sum', arguments: { a: 7, b: 8 } });
     expect(no.isError).toBe(true);
     expect(textOf(no)).toContain('`alice` declined to confirm it');
+    // A dismissed prompt is no answer: the request stays pending (it is not recorded as a decline).
+    answer = 'cancel';
+    const dismissed = await eliciting.callTool({ name: 'get-sum', arguments: { a: 4, b: 4 } }, undefined, { timeout: 30_000 });
+    expect(meta(dismissed)).toMatchObject({ refusal: 'approval_pending' });
     // A client that cannot elicit is told what the call needs.
     const plain = await client.callTool({ name: 'get-sum', arguments: { a: 1, b: 1 } }, undefined, { timeout: 30_000 });
     expect(textOf(plain)).toContain('needs the confirmation of the person the agent acts for');

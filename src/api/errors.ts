@@ -34,6 +34,8 @@ export const STATUS_OF: Partial<Record<ErrorCode, number>> = {
   'approval.not_approver': 403,
   'approval.reauth_required': 401,
   'approval.already_voted': 409,
+  'approval.too_large': 413,
+  'approval.too_many_pending': 429,
   'approval.tampered': 409,
   'approval.link_invalid': 403,
   'approval.link_expired': 410,

@@ -27,10 +27,13 @@ export function refusalOf(r: ApprovalRequest, c: Credential, now: Date): Refusal
     return { code: 'approval.agent_owner', message: `\`${me}\` owns the requesting agent \`${s.agent ?? ''}\`, and this scope does not let an agent's owner approve its requests` };
   }
   if (r.policy.approvers.length === 0) return { code: 'approval.not_approver', message: `approval request \`${r.id}\` asks only the principal \`${s.principal ?? ''}\` to confirm the call; no approver answers it` };
+  // A named approver is a person of this scope: the name alone (a token's `principal`, an OIDC
+  // subject) is not enough, or an admin elsewhere could mint a token under that name.
+  const here = holdsAt(c.grants, PERSON_ROLES, s.scope);
   for (const group of r.policy.approvers) {
     const roles = (group.roles ?? []).filter((x): x is Role => (PERSON_ROLES as readonly string[]).includes(x));
-    if (holdsAt(c.grants, roles, s.scope) || (group.principals ?? []).includes(me)) continue;
-    const who = [...(group.roles ?? []).map((x) => `role \`${x}\` at \`${s.scope}\``), ...(group.principals ?? []).map((p) => `\`${p}\``)].join(' or ');
+    if (holdsAt(c.grants, roles, s.scope) || (here && (group.principals ?? []).includes(me))) continue;
+    const who = [...(group.roles ?? []).map((x) => `role \`${x}\` at \`${s.scope}\``), ...(group.principals ?? []).map((p) => `\`${p}\` (with a role at \`${s.scope}\`)`)].join(' or ');
     return { code: 'approval.not_approver', message: `answering approval request \`${r.id}\` needs ${who}; this credential holds ${c.grants.map((g) => `\`${g.role}\` at ${g.scope ?? 'the whole tenant'}`).join(', ') || 'no role'}` };
   }
   const mins = r.policy.reauthMinutes;

@@ -19,6 +19,10 @@ export interface ApprovalRepo {
   /** Inserts a pending request; false when a pending request with its digest already exists (two identical calls at once). */
   insert(r: StoredApproval): Promise<boolean>;
   get(tenantId: string, id: string): Promise<ApprovalRequest | undefined>;
+  /** Only the state of a request: what a waiter polls. */
+  status(tenantId: string, id: string): Promise<{ status: ApprovalStatus; expiresAt: string } | undefined>;
+  /** How many requests of one agent are pending. */
+  pendingOf(tenantId: string, agent: string): Promise<number>;
   /** The newest request bound to this digest. */
   latestByDigest(tenantId: string, digest: string): Promise<ApprovalRequest | undefined>;
   /** An approved `session` request with this session digest, usable at `now`. */

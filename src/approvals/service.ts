@@ -1,8 +1,13 @@
 import { EventEmitter } from 'node:events';
-import { approvalDigest, canonicalJson, digestJson, newAuditEvent, sessionDigest, uuidv7, WardenError, type ApprovalPolicy, type ApprovalRequest, type ApprovalStatus, type ApprovalSubject, type AuditEventType, type AuditSink, type Clock } from '../domain/index.js';
+import { approvalDigest, canonicalJson, digestJson, newAuditEvent, PERSON_ROLES, sessionDigest, uuidv7, WardenError, type ApprovalPolicy, type ApprovalRequest, type ApprovalStatus, type ApprovalSubject, type AuditEventType, type AuditSink, type Clock } from '../domain/index.js';
 import { actorOf, holdsAt, personOf, type Credential, type Role } from '../identity/index.js';
 import { refusalOf } from './eligibility.js';
 import type { ApprovalRepo, VoteChange } from './ports.js';
+
+/** The largest subject (canonical JSON) put to approval. */
+export const MAX_SUBJECT_BYTES = 64 * 1024;
+/** Pending requests one agent may have open at once. */
+export const MAX_PENDING_PER_AGENT = 20;
 
 /** Roles that read approval requests at their scope (the arguments they hold included). */
 export const APPROVAL_READERS: readonly Role[] = ['owner', 'admin', 'approver', 'auditor'];
@@ -103,6 +108,8 @@ export function createApprovalService(deps: ApprovalServiceDeps): ApprovalServic
     const s = r.subject;
     if (c.agentId !== undefined) return c.agentId === s.agent;
     if (holdsAt(c.grants, ['enforcer', ...APPROVAL_READERS], s.scope)) return true;
+    // The requester and named approvers read it only with a role at its scope (a name alone proves nothing).
+    if (!holdsAt(c.grants, PERSON_ROLES, s.scope)) return false;
     const me = personOf(c);
     return me === s.principal || r.policy.approvers.some((g) => g.principals?.includes(me));
   };
@@ -127,6 +134,12 @@ export function createApprovalService(deps: ApprovalServiceDeps): ApprovalServic
 
   const open = async (input: ResolveInput, digest: string): Promise<ApprovalRequest> => {
     const now = clock.now();
+    // Bounds on what one agent can put in front of people: the subject's size and its open requests.
+    const size = Buffer.byteLength(canonicalJson(input.subject));
+    if (size > MAX_SUBJECT_BYTES) throw new WardenError('approval.too_large', `the call is ${size} bytes as approvers would see it; at most ${MAX_SUBJECT_BYTES} can be put to approval`);
+    if (input.subject.agent !== undefined && (await repo.pendingOf(input.tenantId, input.subject.agent)) >= MAX_PENDING_PER_AGENT) {
+      throw new WardenError('approval.too_many_pending', `agent \`${input.subject.agent}\` already has ${MAX_PENDING_PER_AGENT} approval requests pending; wait for them to be answered or expire`);
+    }
     const r: ApprovalRequest = {
       id: `apr_${uuidv7(now.getTime()).replaceAll('-', '')}`,
       tenantId: input.tenantId,
@@ -139,7 +152,7 @@ export function createApprovalService(deps: ApprovalServiceDeps): ApprovalServic
       expiresAt: new Date(now.getTime() + input.policy.timeoutMs).toISOString(),
       votes: [],
     };
-    if (!(await repo.insert({ ...r, sessionDigest: sessionDigest(input.subject) }))) {
+    if (!(await repo.insert({ ...r, sessionDigest: sessionDigest(input.subject, input.policy) }))) {
       // An identical call opened one a moment ago: both wait on that one.
       const other = await repo.latestByDigest(input.tenantId, digest);
       if (other) return other;
@@ -156,25 +169,30 @@ export function createApprovalService(deps: ApprovalServiceDeps): ApprovalServic
   };
 
   const service: ApprovalService = {
-    async resolve(input) {
+    async resolve(given) {
       const now = clock.now();
+      // Session reuse needs a session: without one (a decide call naming none) an approval is used once.
+      const input = given.policy.reuse === 'session' && given.subject.session === undefined ? { ...given, policy: { ...given.policy, reuse: 'once' as const } } : given;
       const digest = approvalDigest(input.subject);
+      const latest = await repo.latestByDigest(input.tenantId, digest);
+      const live = latest !== undefined && now.getTime() < Date.parse(latest.expiresAt);
+      // A live denial of this exact call wins over any approval, a session's included.
+      if (latest?.status === 'denied' && live) return { outcome: 'denied', request: latest };
       if (input.policy.reuse === 'session') {
-        const sd = sessionDigest(input.subject);
+        const sd = sessionDigest(input.subject, input.policy);
         const reusable = sd === undefined ? undefined : await repo.sessionApproval(input.tenantId, sd, now);
         if (reusable) return { outcome: 'released', request: reusable };
       }
-      const latest = await repo.latestByDigest(input.tenantId, digest);
       if (latest) {
-        const live = now.getTime() < Date.parse(latest.expiresAt);
-        if (latest.status === 'approved' && live) {
-          if (latest.policy.reuse === 'session') return { outcome: 'released', request: latest };
+        if (latest.status === 'approved' && live && latest.policy.reuse === 'once') {
           // Two retries at once: one uses the approval, the other asks again.
           if (latest.consumedAt === undefined && (await repo.consume(input.tenantId, latest.id, now))) return { outcome: 'released', request: { ...latest, consumedAt: now.toISOString() } };
         }
+        if (latest.status === 'approved' && live && latest.policy.reuse === 'session' && sessionDigest(latest.subject, latest.policy) === sessionDigest(input.subject, input.policy)) {
+          return { outcome: 'released', request: latest };
+        }
         if (latest.status === 'pending' && live) return { outcome: 'pending', request: latest };
         if (latest.status === 'pending') await expire(latest);
-        if (latest.status === 'denied' && live) return { outcome: 'denied', request: latest };
       }
       return { outcome: 'pending', request: await open(input, digest) };
     },
@@ -258,25 +276,31 @@ export function createApprovalService(deps: ApprovalServiceDeps): ApprovalServic
     async confirm(tenantId, id, principal, accepted) {
       const r = await repo.get(tenantId, id);
       if (!r) throw notFound(id);
-      if (r.status !== 'pending') throw new WardenError('approval.closed', `approval request \`${id}\` is ${r.status}`);
       if (!r.policy.confirm || r.subject.principal !== principal) throw new WardenError('approval.not_approver', `approval request \`${id}\` does not ask \`${principal}\` to confirm it`);
       const at = clock.now().toISOString();
-      const actor = { type: 'user' as const, id: principal, name: principal, authMethod: 'elicitation' };
+      if (Date.parse(at) >= Date.parse(r.expiresAt)) {
+        await expire(r);
+        throw new WardenError('approval.expired', `approval request \`${id}\` expired at ${r.expiresAt}; the call was denied`);
+      }
+      if (r.status !== 'pending') throw new WardenError('approval.closed', `approval request \`${id}\` is ${r.status}`);
+      // The answer came through the agent's own MCP client: recorded as the principal's, marked unauthenticated.
+      const actor = { type: 'user' as const, id: principal, name: principal, authMethod: 'elicitation (through the agent\'s client, not authenticated)' };
       if (!accepted) {
-        if (await repo.close(tenantId, id, 'pending', 'denied', at)) {
-          const done = { ...r, status: 'denied' as const, decidedAt: at };
-          await record('approval.request.denied', done, actor, { by: principal, confirmation: 'declined' }, 'denied');
-          wake(done);
-          return done;
-        }
-        return (await repo.get(tenantId, id)) ?? r;
+        if (!(await repo.close(tenantId, id, 'pending', 'denied', at))) return (await repo.get(tenantId, id)) ?? r;
+        const done = { ...r, status: 'denied' as const, decidedAt: at };
+        await record('approval.request.denied', done, actor, { by: principal, confirmation: 'declined' }, 'denied');
+        wake(done);
+        return done;
       }
       const approvals = r.votes.filter((v) => v.vote === 'approve').length;
       const complete = approvals >= r.policy.count;
-      await repo.confirm(tenantId, id, at, complete);
-      const done: ApprovalRequest = { ...r, confirmedAt: at, ...(complete ? { status: 'approved' as const, decidedAt: at, expiresAt: new Date(Date.parse(at) + r.policy.timeoutMs).toISOString() } : {}) };
+      // Audited only when the row changed: a request closed or expired meanwhile stays as it is.
+      if (!(await repo.confirm(tenantId, id, at, complete))) return (await repo.get(tenantId, id)) ?? r;
+      let done = (await repo.get(tenantId, id)) ?? r;
+      // A vote counted between the read above and the update saw no confirmation: complete it now.
+      if (done.status === 'pending' && done.votes.filter((v) => v.vote === 'approve').length >= done.policy.count && (await repo.confirm(tenantId, id, at, true))) done = (await repo.get(tenantId, id)) ?? done;
       await record('approval.request.confirmed', done, actor, { by: principal }, 'success');
-      if (complete) await record('approval.request.approved', done, actor, { by: principal, confirmation: 'accepted' }, 'success');
+      if (done.status === 'approved') await record('approval.request.approved', done, actor, { by: principal, confirmation: 'accepted' }, 'success');
       wake(done);
       return done;
     },
@@ -287,16 +311,23 @@ export function createApprovalService(deps: ApprovalServiceDeps): ApprovalServic
       let lastTick = started;
       const key = `${tenantId}\n${id}`;
       for (;;) {
-        let r = await repo.get(tenantId, id);
-        if (!r) throw notFound(id);
-        if (r.status === 'pending' && clock.now().getTime() >= Date.parse(r.expiresAt)) r = await expire(r);
+        // The state alone while it waits; the whole request (votes, digest checked) once it changes.
+        const state = await repo.status(tenantId, id);
+        if (!state) throw notFound(id);
+        let r: ApprovalRequest | undefined;
+        if (state.status !== 'pending' || clock.now().getTime() >= Date.parse(state.expiresAt)) {
+          r = await repo.get(tenantId, id);
+          if (!r) throw notFound(id);
+          if (r.status === 'pending' && clock.now().getTime() >= Date.parse(r.expiresAt)) r = await expire(r);
+          return r;
+        }
         const waited = performance.now() - started;
-        if (r.status !== 'pending' || waited >= opts.budgetMs || opts.signal?.aborted) return r;
+        if (waited >= opts.budgetMs || opts.signal?.aborted) return (await repo.get(tenantId, id)) ?? Promise.reject(notFound(id));
         if (opts.onTick && performance.now() - lastTick >= tickMs) {
           lastTick = performance.now();
           opts.onTick(waited);
         }
-        const pause = Math.max(1, Math.min(pollMs, opts.budgetMs - waited, Date.parse(r.expiresAt) - clock.now().getTime() + 1));
+        const pause = Math.max(1, Math.min(pollMs, opts.budgetMs - waited, Date.parse(state.expiresAt) - clock.now().getTime() + 1));
         await new Promise<void>((resolve) => {
           const done = () => {
             clearTimeout(t);

@@ -41,10 +41,12 @@ export function approvalDigest(subject: ApprovalSubject): string {
  * same agent for the same principal in the same session and scope. The policy release is left out so
  * an unrelated policy change does not ask again; the rule must still ask for approval with `reuse: session`.
  */
-export function sessionDigest(subject: ApprovalSubject): string | undefined {
+export function sessionDigest(subject: ApprovalSubject, policy: Pick<ApprovalPolicy, 'approvers' | 'count' | 'confirm' | 'reauthMinutes' | 'agentOwnerMayApprove'>): string | undefined {
   if (subject.session === undefined) return undefined;
   const { tenantId, kind, scope, tool, resource, args, principal, agent, session } = subject;
-  return digestJson({ reuse: 'session', tenantId, kind, scope, tool, resource, args, principal, agent, session });
+  // Who had to approve is part of it: a stricter policy since the approval asks again.
+  const who = { approvers: policy.approvers, count: policy.count, confirm: policy.confirm, reauthMinutes: policy.reauthMinutes, agentOwnerMayApprove: policy.agentOwnerMayApprove };
+  return digestJson({ reuse: 'session', tenantId, kind, scope, tool, resource, args, principal, agent, session, who });
 }
 
 /** One answer to a request: an approval or a denial, by a person, with their comment. */

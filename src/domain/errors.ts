@@ -27,6 +27,8 @@ export const ERROR_CODES = {
   'approval.not_approver': 'the caller is not among the approvers the rule names (role at the request\'s scope, or named principal)',
   'approval.reauth_required': 'the approval needs an OIDC sign-in more recent than the rule allows',
   'approval.tampered': 'a stored approval request no longer hashes to its digest (changed outside Warden); it is refused, never shown or used',
+  'approval.too_large': 'a call too large to put to approval (its subject as approvers would see it exceeds 64 KB); it is denied',
+  'approval.too_many_pending': 'an agent has too many approval requests pending; a further call needing approval is denied until some are answered or expire',
   'approval.already_voted': 'a person answered an approval request a second time; one answer per person counts',
   'approval.link_invalid': 'a signed approve/deny link does not verify: its signature was altered, or it was made for another request, vote or call',
   'approval.link_expired': 'a signed approve/deny link was used after its expiry (the request\'s)',

@@ -7,9 +7,12 @@ import type { ForwardOptions, Upstream } from './upstream.js';
 /**
  * Options of one forwarded call: the agent's cancellation, a relay for the upstream's progress, and,
  * when the agent's client supports MCP elicitation, a way to ask its user to confirm a call
- * (true: confirmed; false: declined or dismissed).
+ * (`unanswered`: dismissed, cancelled, failed or timed out, which is no answer at all).
  */
-export type CallOptions = ForwardOptions & { confirm?: ((message: string) => Promise<boolean>) | undefined };
+export type CallOptions = ForwardOptions & { confirm?: ((message: string) => Promise<ConfirmAnswer>) | undefined };
+
+/** What the user answered a confirmation prompt. */
+export type ConfirmAnswer = 'accept' | 'decline' | 'unanswered';
 
 /**
  * The MCP proxy: discovery, filtered listings and checked calls over one or more upstreams.

@@ -144,6 +144,7 @@ export function createGateway(deps: GatewayDeps, opts: GatewayOptions): Gateway 
         forward: () => at.upstream.readResource(own, callOpts),
         signal: callOpts.signal,
         progress: callOpts.onprogress,
+        confirm: callOpts.confirm,
         expose: (r) => (namespaced ? { ...r, contents: r.contents.map((c) => ({ ...c, uri: exposeUri(server, c.uri, true) })) } : r),
       });
       if (!outcome.ok) throw rpcErrorOf(outcome, 'read');
@@ -174,6 +175,7 @@ export function createGateway(deps: GatewayDeps, opts: GatewayOptions): Gateway 
         forward: (decided) => at.upstream.getPrompt(at.own, promptArgsOf(decided.args) ?? undefined, callOpts),
         signal: callOpts.signal,
         progress: callOpts.onprogress,
+        confirm: callOpts.confirm,
         expose: (r) => (namespaced ? { ...r, messages: r.messages.map((m) => ({ ...m, content: exposeBlock(server, m.content, true) })) } : r),
       });
       if (!outcome.ok) throw rpcErrorOf(outcome, 'prompt');

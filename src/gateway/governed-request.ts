@@ -1,6 +1,7 @@
 import type { Checkpoint, CheckpointResult } from '../checkpoint/index.js';
 import { isWardenError, type Action, type Decision, type WardenError } from '../domain/index.js';
 import { DEFAULT_AUDIT_MODE, type AuditMode } from './audit-mode.js';
+import type { ConfirmAnswer } from './gateway-api.js';
 import { messageOf } from './error-message.js';
 import { refusal, type Outcome, type Refusal } from './outcome.js';
 import type { ApprovalWaiter, GatewayLogger, GovernedKind, InspectedResult, ResultInspector, SessionIdentity } from './ports.js';
@@ -39,7 +40,7 @@ export interface GovernedRequest<R extends InspectedResult> {
   /** The agent's cancellation: a held request stops waiting when it fires. */
   signal?: AbortSignal | undefined;
   /** Asks the agent's user to confirm (MCP elicitation), when the client can; for rules with `confirm: principal`. */
-  confirm?: ((message: string) => Promise<boolean>) | undefined;
+  confirm?: ((message: string) => Promise<ConfirmAnswer>) | undefined;
   /** Progress notifications to the agent (when it sent a progress token): sent while a request is held for approval. */
   progress?: ((p: { progress: number; total?: number; message?: string }) => void) | undefined;
 }
@@ -197,10 +198,13 @@ export function createGovern(deps: {
       const principal = req.identity.principal?.id;
       if (ref.confirm && req.confirm && principal !== undefined) {
         // The person the agent acts for sees exactly what the digest covers, and answers for themselves.
-        const accepted = await req.confirm(confirmMessage(req, action, ref.digest)).catch(() => false);
-        const after = await waiter.confirm(req.identity.tenantId ?? 'default', ref.id, principal, accepted);
-        if (after.status === 'approved') return govern(req, true);
-        if (after.status === 'denied') return refusal('approval_denied', `Warden denied this ${req.describe.what}: \`${principal}\` declined to confirm it (approval request \`${ref.id}\`).`, decision);
+        // Only an answer counts: a dismissed, failed or timed-out prompt leaves the request to the approvers and its timeout.
+        const answer = await req.confirm(confirmMessage(req, action, ref.digest)).catch((): ConfirmAnswer => 'unanswered');
+        if (answer !== 'unanswered') {
+          const after = await waiter.confirm(req.identity.tenantId ?? 'default', ref.id, principal, answer === 'accept');
+          if (after.status === 'approved') return govern(req, true);
+          if (after.status === 'denied') return refusal('approval_denied', `Warden denied this ${req.describe.what}: \`${principal}\` declined to confirm it (approval request \`${ref.id}\`).`, decision);
+        }
       }
       r = await waiter.wait(req.identity.tenantId ?? 'default', ref.id, {
         budgetMs,

@@ -28,16 +28,21 @@ type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 
 /**
  * Asks the client's user to confirm a call (MCP elicitation, form mode), when the client declared it
- * can: true only for an explicit acceptance with the box ticked.
+ * can: `accept` only for an acceptance with the box ticked; a dismissal or failure is no answer.
  */
 function confirmer(server: Server, extra: Extra): CallOptions['confirm'] {
   if (!server.getClientCapabilities()?.elicitation) return undefined;
   return async (message) => {
-    const answer = await server.elicitInput(
-      { mode: 'form', message, requestedSchema: { type: 'object', properties: { allow: { type: 'boolean', title: 'Allow this call', description: 'Allow the agent to make exactly this call' } }, required: ['allow'] } },
-      { signal: extra.signal },
-    );
-    return answer.action === 'accept' && answer.content?.allow === true;
+    try {
+      const answer = await server.elicitInput(
+        { mode: 'form', message, requestedSchema: { type: 'object', properties: { allow: { type: 'boolean', title: 'Allow this call', description: 'Allow the agent to make exactly this call' } }, required: ['allow'] } },
+        { signal: extra.signal },
+      );
+      if (answer.action === 'accept') return answer.content?.allow === true ? 'accept' : 'decline';
+      return answer.action === 'decline' ? 'decline' : 'unanswered';
+    } catch {
+      return 'unanswered';
+    }
   };
 }
 
@@ -143,13 +148,13 @@ export function createSessionServer(
   handle(server, ListResourceTemplatesRequestSchema, async () => ({ resourceTemplates: await gateway.listResourceTemplates(identity) }));
   handle(server, ReadResourceRequestSchema, async (request, extra) => {
     checkUri(request.params.uri);
-    const result = await gateway.readResource(identity, request.params.uri, forwarding(extra, request.params._meta?.progressToken));
+    const result = await gateway.readResource(identity, request.params.uri, forwarding(extra, request.params._meta?.progressToken, server));
     return result as ReadResourceResult;
   });
   handle(server, ListPromptsRequestSchema, async () => ({ prompts: await gateway.listPrompts(identity) }));
   handle(server, GetPromptRequestSchema, async (request, extra) => {
     checkText('prompt name', request.params.name);
-    const result = await gateway.getPrompt(identity, request.params.name, request.params.arguments, forwarding(extra, request.params._meta?.progressToken));
+    const result = await gateway.getPrompt(identity, request.params.name, request.params.arguments, forwarding(extra, request.params._meta?.progressToken, server));
     return result as GetPromptResult;
   });
   return server;

@@ -244,8 +244,9 @@ export function createOidcVerifier(config: OidcConfig, opts: OidcVerifierOptions
       grants: grantsOf(claims, config.roles),
       principal: sub,
       expiresAt: isoOf(payload.exp),
-      // When the person last proved who they are: `auth_time` (OIDC Core) when the issuer sends it, else `iat`.
-      ...(typeof claims.auth_time === 'number' ? { authenticatedAt: isoOf(claims.auth_time) } : typeof payload.iat === 'number' ? { authenticatedAt: isoOf(payload.iat) } : {}),
+      // When the person last proved who they are (OIDC Core `auth_time`); `iat` is not it: a silently
+      // refreshed token is new without any sign-in. Approvals that ask for re-authentication need it.
+      ...(typeof claims.auth_time === 'number' ? { authenticatedAt: isoOf(claims.auth_time) } : {}),
     };
   };
 

@@ -34,14 +34,18 @@ export function approvalSettingsAt(set: PolicySet, scope: string): ApprovalSetti
  */
 export function approvalPolicyFor(set: PolicySet, scope: string, requirements: readonly ApprovalRequirement[]): ApprovalPolicy {
   const settings = approvalSettingsAt(set, scope);
-  const approvers = requirements.filter((r) => r.approvers.roles !== undefined || r.approvers.principals !== undefined).map((r) => ({ ...r.approvers }));
+  const named = requirements.filter((r) => r.approvers.roles !== undefined || r.approvers.principals !== undefined);
+  let approvers = named.map((r) => ({ ...r.approvers }));
   const confirm = requirements.some((r) => r.confirm === 'principal');
-  const counts = requirements.filter((r) => r.approvers.roles !== undefined || r.approvers.principals !== undefined).map((r) => r.count);
-  let count = counts.length > 0 ? Math.max(...counts) : 0;
-  if (approvers.length > 0 && settings.minCount !== undefined) count = Math.max(count, settings.minCount);
+  let count = named.length > 0 ? Math.max(...named.map((r) => r.count)) : 0;
   const timeouts = requirements.flatMap((r) => (r.timeout ? [durationMs(r.timeout)] : []));
   const timeoutMs = timeouts.length > 0 ? Math.min(...timeouts) : settings.timeout ? durationMs(settings.timeout) : DEFAULT_APPROVAL_TIMEOUT_MS;
   const reauths = [...requirements.flatMap((r) => (r.reauth ? [durationMs(r.reauth)] : [])), ...(settings.reauth ? [durationMs(settings.reauth)] : [])];
+  // A confirmation comes through the agent's own client, unauthenticated: it never stands in for
+  // approvers a scope demands (`minCount`) or for a recent sign-in (`reauth`). And a decision with no
+  // rule asking (a scope whose default is require_approval) still needs someone who can answer.
+  if (approvers.length === 0 && (!confirm || settings.minCount !== undefined || reauths.length > 0)) approvers = [{ roles: ['approver'] }];
+  if (approvers.length > 0) count = Math.max(count, settings.minCount ?? 1);
   const reuse = requirements.length > 0 && requirements.every((r) => r.reuse === 'session') ? 'session' : 'once';
   return {
     approvers,

@@ -81,8 +81,8 @@ export function createApprovalRepo(db: Kysely<Schema>): ApprovalRepo {
     async insert(r) {
       try {
         await withTenant(db, r.tenantId, async (trx) => {
-          await sql`INSERT INTO approval_requests (tenant_id, id, digest, session_digest, status, scope, subject, policy, agent_owner, created_at, expires_at)
-            VALUES (${r.tenantId}, ${r.id}, ${r.digest}, ${r.sessionDigest ?? null}, ${r.status}, ${r.subject.scope}, ${canonicalJson(r.subject)}, ${JSON.stringify(r.policy)},
+          await sql`INSERT INTO approval_requests (tenant_id, id, digest, session_digest, status, scope, agent, subject, policy, agent_owner, created_at, expires_at)
+            VALUES (${r.tenantId}, ${r.id}, ${r.digest}, ${r.sessionDigest ?? null}, ${r.status}, ${r.subject.scope}, ${r.subject.agent ?? null}, ${canonicalJson(r.subject)}, ${JSON.stringify(r.policy)},
                     ${r.agentOwner ?? null}, ${r.createdAt}, ${r.expiresAt})`.execute(trx);
         });
         return true;
@@ -93,6 +93,18 @@ export function createApprovalRepo(db: Kysely<Schema>): ApprovalRepo {
     },
 
     get: (tenantId, id) => withTenant(db, tenantId, (trx) => one(trx, tenantId, id)),
+
+    status: (tenantId, id) =>
+      withTenant(db, tenantId, async (trx) => {
+        const { rows } = await sql<{ status: ApprovalStatus; expires_at: Time }>`SELECT status, expires_at FROM approval_requests WHERE tenant_id = ${tenantId} AND id = ${id}`.execute(trx);
+        return rows[0] ? { status: rows[0].status, expiresAt: iso(rows[0].expires_at) } : undefined;
+      }),
+
+    pendingOf: (tenantId, agent) =>
+      withTenant(db, tenantId, async (trx) => {
+        const { rows } = await sql<{ n: string | number }>`SELECT count(*) AS n FROM approval_requests WHERE tenant_id = ${tenantId} AND agent = ${agent} AND status = 'pending'`.execute(trx);
+        return Number(rows[0]?.n ?? 0);
+      }),
 
     latestByDigest: (tenantId, digest) =>
       withTenant(db, tenantId, async (trx) => {
@@ -114,7 +126,15 @@ export function createApprovalRepo(db: Kysely<Schema>): ApprovalRepo {
         const { rows } = await sql<RequestRow>`SELECT ${COLUMNS} FROM approval_requests
           WHERE tenant_id = ${tenantId} ${filter.status ? sql`AND status = ${filter.status}` : sql``} ${filter.before ? sql`AND id < ${filter.before}` : sql``}
           ORDER BY id DESC LIMIT ${filter.limit}`.execute(trx);
-        return withVotes(trx, tenantId, rows);
+        // One row changed behind Warden's back is left out of the list (and refused when asked for by id), not the whole page.
+        const sound = rows.filter((r) => {
+          try {
+            return approvalDigest(JSON.parse(r.subject) as ApprovalSubject) === r.digest;
+          } catch {
+            return false;
+          }
+        });
+        return withVotes(trx, tenantId, sound);
       }),
 
     vote: (tenantId, id, decide) =>
@@ -134,7 +154,7 @@ export function createApprovalRepo(db: Kysely<Schema>): ApprovalRepo {
       withTenant(db, tenantId, async (trx) => {
         const r = await sql`UPDATE approval_requests SET confirmed_at = ${at}
           ${approved ? sql`, status = 'approved', decided_at = ${at}, expires_at = ${at}::timestamptz + (expires_at - created_at)` : sql``}
-          WHERE tenant_id = ${tenantId} AND id = ${id} AND status = 'pending'`.execute(trx);
+          WHERE tenant_id = ${tenantId} AND id = ${id} AND status = 'pending' AND expires_at > ${at}`.execute(trx);
         return Number(r.numAffectedRows ?? 0) === 1;
       }),
 

@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { ApprovalLinks } from '../../approvals/index.js';
-import { ApprovalRequestSchema } from '../../domain/index.js';
+import { ApprovalRequestSchema, NO_NUL_PATTERN } from '../../domain/index.js';
 import { credentialOf } from '../auth.js';
 
 const IdParams = Type.Object({ id: Type.String({ pattern: '^apr_[0-9a-f]{32}$', description: 'an approval request id (`apr_…`)' }) });
@@ -13,7 +13,7 @@ const LinkQuery = Type.Object(
   },
   { additionalProperties: false },
 );
-const LinkBody = Type.Object({ comment: Type.Optional(Type.String({ maxLength: 4096 })) }, { additionalProperties: false });
+const LinkBody = Type.Object({ comment: Type.Optional(Type.String({ maxLength: 4096, pattern: NO_NUL_PATTERN })) }, { additionalProperties: false });
 const Preview = Type.Object({
   approval: ApprovalRequestSchema,
   vote: Type.Union([Type.Literal('approve'), Type.Literal('deny')]),

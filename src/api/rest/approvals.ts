@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { ApprovalService } from '../../approvals/index.js';
-import { APPROVAL_STATUSES, ApprovalRequestSchema, type ApprovalStatus } from '../../domain/index.js';
+import { APPROVAL_STATUSES, ApprovalRequestSchema, NO_NUL_PATTERN, type ApprovalStatus } from '../../domain/index.js';
 import { credentialOf } from '../auth.js';
 
 const IdParams = Type.Object({ id: Type.String({ pattern: '^apr_[0-9a-f]{32}$', description: 'an approval request id (`apr_…`)' }) });
@@ -14,8 +14,8 @@ const ListQuery = Type.Object(
   },
   { additionalProperties: false },
 );
-const AnswerBody = Type.Object({ comment: Type.Optional(Type.String({ maxLength: 4096 })) }, { additionalProperties: false });
-const CancelBody = Type.Object({ reason: Type.Optional(Type.String({ maxLength: 4096 })) }, { additionalProperties: false });
+const AnswerBody = Type.Object({ comment: Type.Optional(Type.String({ maxLength: 4096, pattern: NO_NUL_PATTERN })) }, { additionalProperties: false });
+const CancelBody = Type.Object({ reason: Type.Optional(Type.String({ maxLength: 4096, pattern: NO_NUL_PATTERN })) }, { additionalProperties: false });
 const ListAnswer = Type.Object({ approvals: Type.Array(ApprovalRequestSchema), next: Type.Optional(Type.String({ description: 'pass as `before` for the next page' })) });
 
 /**

@@ -50,7 +50,8 @@ function asOwn(action: Action, c: Credential): Action {
   return {
     ...action,
     ...(c.agentId !== undefined ? { agent: { ...action.agent, id: c.agentId } } : {}),
-    ...(c.principal !== undefined && c.agentId === undefined ? { principal: { ...action.principal, id: c.principal } } : {}),
+    // An agent token made for a person acts on their behalf: the decision (and an approval request) names them.
+    ...(c.principal !== undefined ? { principal: { ...action.principal, id: c.principal } } : {}),
   };
 }
 

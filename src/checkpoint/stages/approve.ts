@@ -1,4 +1,4 @@
-import type { Action, ApprovalRef, ApprovalRequest, ApprovalSubject, Decision } from '../../domain/index.js';
+import { isWardenError, type Action, type ApprovalRef, type ApprovalRequest, type ApprovalSubject, type Decision } from '../../domain/index.js';
 import { approvalPolicyFor } from '../../policy/index.js';
 import { reached, type Pass, type PassStage } from '../pass.js';
 
@@ -63,8 +63,10 @@ export const approve: PassStage<'approve'> = {
         next = { ...decision, effect: 'deny', reasons: [...decision.reasons, { policy: 'approvals', version: 0, rule: 'denied-by-approver', effect: 'deny', message: why }], approvalRequest };
       } else next = { ...decision, approvalRequest };
     } catch (err) {
-      const why = `approval requests could not be opened or read, so the call is denied: ${err instanceof Error ? err.message : String(err)}`;
-      next = { ...decision, effect: 'deny', reasons: [...decision.reasons, { policy: 'approvals', version: 0, rule: 'approvals-unavailable', effect: 'deny', message: why }] };
+      // A limit of the approvals service says what it is; any other failure stays out of what the agent reads.
+      const limit = isWardenError(err) && (err.code === 'approval.too_large' || err.code === 'approval.too_many_pending');
+      const why = limit ? `${err.message}, so the call is denied` : 'approval requests could not be opened or read, so the call is denied';
+      next = { ...decision, effect: 'deny', reasons: [...decision.reasons, { policy: 'approvals', version: 0, rule: limit ? err.code.replace('approval.', '').replaceAll('_', '-') : 'approvals-unavailable', effect: 'deny', message: why }] };
     }
     return { ...pass, decision: next };
   },

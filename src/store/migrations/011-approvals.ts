@@ -18,6 +18,7 @@ CREATE TABLE approval_requests (
   session_digest text,
   status         text        NOT NULL CHECK (status IN ('pending', 'approved', 'denied', 'expired', 'cancelled')),
   scope          text        NOT NULL,
+  agent          text,
   subject        text        NOT NULL,
   policy         text        NOT NULL,
   agent_owner    text,
@@ -32,6 +33,7 @@ CREATE INDEX approval_requests_digest_idx ON approval_requests (tenant_id, diges
 CREATE UNIQUE INDEX approval_requests_one_pending ON approval_requests (tenant_id, digest) WHERE status = 'pending';
 CREATE INDEX approval_requests_session_idx ON approval_requests (tenant_id, session_digest) WHERE status = 'approved';
 CREATE INDEX approval_requests_due_idx ON approval_requests (expires_at) WHERE status = 'pending';
+CREATE INDEX approval_requests_agent_pending_idx ON approval_requests (tenant_id, agent) WHERE status = 'pending';
 CREATE INDEX approval_requests_status_idx ON approval_requests (tenant_id, status, id DESC);
 
 CREATE TABLE approval_votes (
