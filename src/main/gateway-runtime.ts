@@ -63,6 +63,12 @@ export interface GatewayRuntimeOptions {
   capture?: CaptureOptions;
   /** Hosts (and subdomains) images, links and uploads may reach without an exfiltration finding. @default none */
   allowedHosts?: readonly string[];
+  /** Announces new approval requests to these webhooks (`CoreConfig.approvalWebhooksFile`); secrets come from `env`. */
+  approvalWebhooksFile?: string | undefined;
+  /** Where approval links point (`CoreConfig.publicUrl`): the API server people sign in to. */
+  publicUrl?: string | undefined;
+  /** The environment webhook secrets are read from. @default {} */
+  env?: Readonly<Record<string, string | undefined>>;
   /** Signs status check requests (`CoreConfig.checkSecret`). */
   checkSecret?: string | undefined;
   /** Hosts status checks may reach although private (`CoreConfig.checkAllowHosts`). @default none */
@@ -170,8 +176,10 @@ export function openGateway(opts: GatewayRuntimeOptions): OpeningGateway {
               ...(opts.checkSecret ? { checkSecret: opts.checkSecret } : {}),
               ...(opts.checkAllowHosts ? { checkAllowHosts: opts.checkAllowHosts } : {}),
               ...(opts.registryCacheMs !== undefined ? { registryCacheMs: opts.registryCacheMs } : {}),
+              ...(opts.approvalWebhooksFile ? { approvalWebhooksFile: opts.approvalWebhooksFile } : {}),
+              ...(opts.publicUrl ? { publicUrl: opts.publicUrl } : {}),
             },
-            { logger, createAuditKey: true, ...(opts.clock ? { clock: opts.clock } : {}), ...(opts.onStage ? { onStage: opts.onStage } : {}) },
+            { logger, createAuditKey: true, ...(opts.env ? { env: opts.env } : {}), ...(opts.clock ? { clock: opts.clock } : {}), ...(opts.onStage ? { onStage: opts.onStage } : {}) },
           ),
         );
   const limiter: RateLimiter | undefined = opts.rateLimits?.length ? (opts.redisUrl ? connectRedisRateLimiter(opts.redisUrl, { timeoutMs: opts.redisTimeoutMs, logger }) : createMemoryRateLimiter()) : undefined;

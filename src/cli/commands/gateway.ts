@@ -54,6 +54,8 @@ interface GatewayFlags {
   upstreamEnv?: string;
   auditMode?: string;
   approvalWait?: string;
+  approvalWebhooks?: string;
+  publicUrl?: string;
 }
 
 function collect(value: string, previous: string[] | undefined): string[] {
@@ -87,6 +89,8 @@ export function registerGateway(program: Command, io: CliIo, done: (code: number
     .option('--allow-origin <origin>', 'a browser origin that may call the --http gateway, e.g. http://localhost:6274; repeatable (any other Origin is refused)', collect)
     .option('--public-host <name>', 'a name agents reach the --http gateway by, besides the loopback names (the Host check refuses others); repeatable; * turns the check off', collect)
     .option('--trust-agent-header', 'accept `X-Warden-Agent` without a token over HTTP (trusted networks only)')
+    .option('--approval-webhooks <file>', 'announce new approval requests to the webhooks of this file (kind: ApprovalWebhook; env WARDEN_APPROVAL_WEBHOOKS; docs/approval-notifications.md)')
+    .option('--public-url <url>', "the API server's URL people sign in to, for approval links (env WARDEN_PUBLIC_URL)")
     .option('--approval-wait <duration>', 'how long a call held for approval waits before the agent is told to retry it once approved, e.g. `60s`, `5m` (overrides the config file; default 60s)')
     .option('--audit-mode <mode>', `when each call's decision must be durable: before-forward (nothing is forwarded before it) or before-respond (the commit overlaps the upstream call; nothing is answered before it) (overrides the config file; default ${DEFAULT_AUDIT_MODE})`)
     .option('--audit-capture <list>', 'keep call bodies in audit events, masked for secrets/PII: args, results, or args,results (env WARDEN_AUDIT_CAPTURE)')
@@ -148,6 +152,9 @@ export function registerGateway(program: Command, io: CliIo, done: (code: number
           capture: parseAuditCapture(flags.auditCapture ?? io.env.WARDEN_AUDIT_CAPTURE),
           allowedHosts: parseAllowedHosts(flags.allowHost ?? io.env.WARDEN_ALLOW_HOSTS),
           ...(io.env.WARDEN_CHECK_SECRET ? { checkSecret: io.env.WARDEN_CHECK_SECRET } : {}),
+          ...((flags.approvalWebhooks ?? io.env.WARDEN_APPROVAL_WEBHOOKS) ? { approvalWebhooksFile: flags.approvalWebhooks ?? io.env.WARDEN_APPROVAL_WEBHOOKS } : {}),
+          ...((flags.publicUrl ?? io.env.WARDEN_PUBLIC_URL) ? { publicUrl: (flags.publicUrl ?? io.env.WARDEN_PUBLIC_URL)!.replace(/\/+$/, '') } : {}),
+          env: io.env,
           checkAllowHosts: parseCheckAllowHosts(io.env.WARDEN_CHECK_ALLOW_HOSTS),
           // In the stdio form, the server's stderr is the agent's log; keep it visible.
           upstreamStderr: 'inherit',
