@@ -14,7 +14,7 @@ export const SessionStepSchema = Type.Object(
     eventId: Type.String(),
     at: Type.String(),
     kind: ActionKindSchema,
-    tool: Type.Object({ server: Type.String(), name: Type.String() }),
+    tool: Type.Object({ server: Type.String(), name: Type.String() }, { additionalProperties: false }),
     capabilities: Type.Array(Type.String()),
     effect: EffectSchema,
     findings: Type.Array(
