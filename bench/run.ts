@@ -10,6 +10,7 @@ const BENCHES: Record<string, string> = {
   detect: 'bench/detect/detect-bench.ts',
   'detect-peer': 'bench/detect/peer-cost.ts',
   startup: 'bench/startup/startup-bench.ts',
+  session: 'bench/abuse/session-bench.ts',
 };
 
 const wanted = process.argv.slice(2);

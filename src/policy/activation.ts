@@ -1,4 +1,4 @@
-import type { Action, Decision, Finding, SessionView } from '../domain/index.js';
+import type { Action, Decision, Finding, SessionStep, SessionView } from '../domain/index.js';
 import { toCelValue } from './cel.js';
 
 /** The values of `context.weekday`, in `Date.getDay()` order. */
@@ -96,8 +96,28 @@ export function buildActivation(action: Action, opts: { now: Date; timezone: str
     args: toCelValue(action.args ?? {}),
     context,
     findings: toCelValue(opts.findings),
-    session: opts.session ? toCelValue(opts.session) : NO_SESSION,
+    session: opts.session ? sessionValue(opts.session) : NO_SESSION,
   };
+}
+
+// A step never changes once recorded (a store replaces it to add findings), so its CEL form is
+// converted once, not on every decision of the session.
+// INVARIANT: pure memo, bounded (value = f(key), entries die with their step: a WeakMap).
+const stepValues = new WeakMap<SessionStep, unknown>();
+
+/** The session as conditions see it, each step converted once. */
+function sessionValue(session: SessionView): Record<string, unknown> {
+  const history = new Array<unknown>(session.history.length);
+  for (let i = 0; i < session.history.length; i++) {
+    const step = session.history[i]!;
+    let v = stepValues.get(step);
+    if (v === undefined) {
+      v = toCelValue(step);
+      stepValues.set(step, v);
+    }
+    history[i] = v;
+  }
+  return { id: session.id, history, labels: toCelValue(session.labels) };
 }
 
 /** What `session` holds for an action outside any session: no id, no history, no labels. */
