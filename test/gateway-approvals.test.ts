@@ -9,6 +9,10 @@ import { DECISION_META_KEY } from '../src/gateway/index.js';
 import { createCore, createServerApp, type Core, type GatewayRuntime } from '../src/main/index.js';
 import { EVERYTHING, agent, auditEvents, policyDir, runtime, textOf } from './fixtures/gateway-harness.js';
 import { operator } from './support/api-core.js';
+import { cli } from './support/cli.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 // Issue 14 end to end: the official SDK client → the gateway → @modelcontextprotocol/server-everything.
 // A call under a require_approval rule is held; another person approves through the API the console
@@ -44,6 +48,10 @@ let app: FastifyInstance;
 let rt: GatewayRuntime;
 let client: Client;
 let bob: string;
+let url: string;
+const configHome = mkdtempSync(join(tmpdir(), 'warden-gw-approvals-cli-'));
+/** The CLI as a person holding `token`, talking to the API server. */
+const warden = (token: string, ...args: string[]) => cli(args, { env: { WARDEN_URL: url, WARDEN_TOKEN: token, XDG_CONFIG_HOME: configHome } });
 
 const meta = (r: { _meta?: Record<string, unknown> | undefined }) => r._meta?.[DECISION_META_KEY] as { refusal?: string; approval?: { id: string; digest: string } } | undefined;
 
@@ -64,6 +72,7 @@ beforeAll(async () => {
   const dir = policyDir(POLICY);
   core = await createCore({ database: { memory: true }, policies: [dir] }, { logger: pino({ level: 'silent' }) });
   app = createServerApp(core, {});
+  url = await app.listen({ port: 0, host: '127.0.0.1' });
   bob = (await core.identity.createToken(operator(), { name: 'bob', role: 'approver', principal: 'bob' })).token;
   rt = await runtime({ policies: [dir], upstreams: [{ name: 'everything', command: process.execPath, args: [EVERYTHING, 'stdio'] }], database: { shared: core }, approvalWaitMs: 4000 });
   client = await agent(rt.gateway, { agentId: 'agent-7', principal: { id: 'alice' }, scope: 'acme/platform' });
@@ -81,11 +90,16 @@ describe('a call held for approval at the gateway', () => {
     const request = await pendingFor('ship it');
     expect(request.subject).toMatchObject({ tool: { server: 'everything' }, args: { message: 'ship it' }, principal: 'alice', agent: 'agent-7', scope: 'acme/platform' });
     expect(request.subject.session).toBeTruthy();
-    // The requester may not approve its own call.
+    // Through the CLI: the requester may not approve its own call; another approver may.
     const alice = (await core.identity.createToken(operator(), { name: 'alice', role: 'approver', principal: 'alice' })).token;
-    expect((await approve(request.id, alice)).json()).toMatchObject({ error: { code: 'approval.self' } });
+    const self = await warden(alice, 'approvals', 'approve', request.id);
+    expect(self.code).not.toBe(0);
+    expect(self.stderr).toContain('approval.self');
+    const listed = await warden(bob, 'approvals', 'list');
+    expect(listed.stdout).toContain(request.id);
     await new Promise((r) => setTimeout(r, 2200));
-    expect((await approve(request.id)).statusCode).toBe(200);
+    const approved = await warden(bob, 'approvals', 'approve', request.id, '--comment', 'ship it');
+    expect(approved.code, approved.stderr).toBe(0);
     const result = await call;
     expect(result.isError).toBeFalsy();
     expect(textOf(result)).toBe('Echo: ship it');
