@@ -1,2 +1,4 @@
 export { createMemorySessionHistory } from './session-history.js';
 export type { MemorySessionHistory, SessionHistoryOptions } from './session-history.js';
+export { connectRedisSessionHistory } from './redis-session-history.js';
+export type { RedisSessionHistoryOptions } from './redis-session-history.js';

@@ -29,6 +29,8 @@ export const ConfigSchema = Type.Object(
     destinationsFile: Type.Optional(Type.String({ minLength: 1 })),
     /** A YAML file of `kind: ApprovalWebhook` documents: new approval requests are announced there (docs/approval-notifications.md). */
     approvalWebhooksFile: Type.Optional(Type.String({ minLength: 1 })),
+    /** Redis that keeps agent sessions' history for `session.history`, shared by replicas. @default in this process's memory */
+    sessionRedisUrl: Type.Optional(Type.String({ pattern: '^rediss?://', description: 'a redis:// or rediss:// URL' })),
     /** The URL people reach the API by, for the links in approval notifications. @default `http://127.0.0.1:<port>` */
     publicUrl: Type.Optional(Type.String({ pattern: '^https?://[^/?#@]+(/[^?#]*)?$', description: 'an http(s) URL without credentials, query or fragment' })),
     /** Seconds between signed audit checkpoints (0 turns the timer off). @default 60 */
@@ -103,6 +105,7 @@ export interface ConfigFlags {
   destinations?: string;
   approvalWebhooks?: string;
   publicUrl?: string;
+  redis?: string;
   auditCapture?: string;
   allowHost?: string[];
   bootstrapTokenFile?: string;
@@ -217,6 +220,7 @@ export function loadConfig(flags: ConfigFlags, env: Readonly<Record<string, stri
     ...((flags.destinations ?? env.WARDEN_AUDIT_DESTINATIONS) ? { destinationsFile: flags.destinations ?? env.WARDEN_AUDIT_DESTINATIONS } : {}),
     ...((flags.approvalWebhooks ?? env.WARDEN_APPROVAL_WEBHOOKS) ? { approvalWebhooksFile: flags.approvalWebhooks ?? env.WARDEN_APPROVAL_WEBHOOKS } : {}),
     ...((flags.publicUrl ?? env.WARDEN_PUBLIC_URL) ? { publicUrl: (flags.publicUrl ?? env.WARDEN_PUBLIC_URL)!.replace(/\/+$/, '') } : {}),
+    ...((flags.redis ?? env.WARDEN_REDIS_URL) ? { sessionRedisUrl: flags.redis ?? env.WARDEN_REDIS_URL } : {}),
     checkpointIntervalSec: toInt('checkpoint interval', flags.checkpointInterval) ?? toInt('checkpoint interval', env.WARDEN_CHECKPOINT_INTERVAL) ?? 60,
     auditCapture: parseAuditCapture(flags.auditCapture ?? env.WARDEN_AUDIT_CAPTURE),
     allowedHosts: parseAllowedHosts(flags.allowHost ?? env.WARDEN_ALLOW_HOSTS),

@@ -17,5 +17,6 @@ export function coreConfigOf(config: Readonly<WardenConfig>): CoreConfig {
     allowedHosts: config.allowedHosts,
     checkSecret: config.checkSecret,
     checkAllowHosts: config.checkAllowHosts,
+    ...(config.sessionRedisUrl ? { sessionRedisUrl: config.sessionRedisUrl } : {}),
   };
 }

@@ -17,7 +17,7 @@ import { createApprovalLinkRepo, createApprovalRepo, createAuditRepo, createDeli
 import { createPolicyService, createTenantPolicySets, type PolicyService, type TenantPolicySets } from '../policies/index.js';
 import { createIdentityService, type BearerVerifier, type IdentityService } from '../identity/index.js';
 import { createApprovalLinks, createApprovalNotifier, createApprovalService, type ApprovalLinks, type ApprovalNotifier, type ApprovalService, type OnRequest } from '../approvals/index.js';
-import { createMemorySessionHistory } from '../abuse/index.js';
+import { connectRedisSessionHistory, createMemorySessionHistory } from '../abuse/index.js';
 
 /** Where the store is: PostgreSQL, the embedded database in a directory, or one in memory (tests). */
 export type DatabaseLocation = { url: string } | { dataDir: string } | { memory: true };
@@ -44,6 +44,8 @@ export interface CoreConfig {
   destinationsFile?: string | undefined;
   /** A YAML file of `kind: ApprovalWebhook` documents new approval requests are announced to. */
   approvalWebhooksFile?: string | undefined;
+  /** Redis that keeps agent sessions' history (`session.history`), so replicas share sessions. @default this process's memory */
+  sessionRedisUrl?: string | undefined;
   /** The URL people reach the API by: the base of the links in approval notifications. @default http://127.0.0.1:8080 */
   publicUrl?: string | undefined;
   /** Call bodies kept in audit events (masked). @default none */
@@ -245,7 +247,8 @@ export async function createCore(config: Readonly<CoreConfig>, opts: CoreOptions
       clock,
       onUnsigned: () => logger.warn('a status check request went out unsigned: set WARDEN_CHECK_SECRET so receivers can verify it comes from Warden (docs/approvals.md)'),
     });
-    const sessions = createMemorySessionHistory();
+    const redisSessions = config.sessionRedisUrl ? connectRedisSessionHistory(config.sessionRedisUrl, { logger }) : undefined;
+    const sessions = redisSessions ?? createMemorySessionHistory();
     const checkpoint = createCheckpoint({
       policies,
       registry,
@@ -364,6 +367,7 @@ export async function createCore(config: Readonly<CoreConfig>, opts: CoreOptions
         await Promise.all([...running]);
         await dispatcher.stop();
         await policies.close();
+        await redisSessions?.close();
         await batcher.flush();
         await audit.flush();
         // A last seal so a clean stop leaves every committed event under a signed checkpoint; a command

@@ -217,7 +217,9 @@ export function compilePolicySet(parsed: readonly ParsedPolicySource[], sources:
     );
   }
   const hasChecks = rules.some((r) => r.checks !== undefined && r.mode === 'enforce');
-  const set: PolicySet = Object.freeze({ rules, index: buildRuleIndex(rules), facts: buildRuleFacts(rules), settings, policies: summaries, scans, version: setVersion(sources), hasChecks });
+  // Sessions are read and recorded only for a set with a rule that looks at them (warn mode included: it reports).
+  const readsSession = rules.some((r) => r.whenSource !== undefined && /(^|[^A-Za-z0-9_.])session\b/.test(r.whenSource));
+  const set: PolicySet = Object.freeze({ rules, index: buildRuleIndex(rules), facts: buildRuleFacts(rules), settings, policies: summaries, scans, version: setVersion(sources), hasChecks, readsSession });
   return { set, diagnostics };
 }
 

@@ -106,4 +106,6 @@ export interface PolicySet {
   readonly version: string;
   /** Whether an enforce-mode rule names status checks: when none does, a decision looks for none. */
   readonly hasChecks: boolean;
+  /** Whether a rule's condition reads `session`: only then is the session's history read and kept. */
+  readonly readsSession: boolean;
 }

@@ -26,7 +26,7 @@ export const audit: PassStage<'audit'> = {
     const captured = captureArgs && deps.detectors ? redactValue(action.args, [...sensitiveOf(reached(pass.scanned, 'scanned')), ...reached(pass.redaction, 'redaction').hits], 'args') : undefined;
     const event = buildDecisionEvent(forwarded, decision, { time, ...(caller ? { caller } : {}), latencyMs: performance.now() - pass.started, ...(captured !== undefined ? { capturedArgs: captured } : {}) });
     const events: AuditEvent[] = [event];
-    const key = deps.sessions ? sessionKeyOf(pass) : undefined;
+    const key = deps.sessions && pass.set?.readsSession ? sessionKeyOf(pass) : undefined;
     if (key) await deps.sessions!.record(key, stepOf(pass.action, forwarded, decision.effect, findings, event.id, time));
     if (findings.length > 0) events.push(buildDetectionEvent(forwarded, findings, { time, source: 'input', correlationId: event.id, ...(caller ? { caller } : {}) }));
     const write = deps.audit.append(events);

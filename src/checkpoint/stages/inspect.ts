@@ -35,7 +35,8 @@ export interface OutputStage<N extends string = string> {
 export const inspect: OutputStage<'inspect'> = {
   name: 'inspect',
   async run({ action, value, caller }, deps) {
-    const mandate = resolveScan(policySetFor(deps.policies, caller?.tenantId).scans, action.scope);
+    const set = policySetFor(deps.policies, caller?.tenantId);
+    const mandate = resolveScan(set.scans, action.scope);
     if (!mandate?.output || !deps.detectors) return { value, findings: [], obligations: [] };
     const found = mandatedFindings(mandate, await deps.detectors.scanValue(value, 'tool_result', 'result'));
     if (found.length === 0) return { value, findings: [], obligations: [] };
@@ -45,7 +46,7 @@ export const inspect: OutputStage<'inspect'> = {
     const out = obligation ? redactValue(value, [...hits], 'result') : value;
     await deps.audit?.append([buildDetectionEvent(action, findings, { time: deps.clock.now(), source: 'output', ...(caller ? { caller } : {}) })]);
     // What came back joins the session's history: a secret read now decides the session's next calls.
-    const key = deps.sessions ? sessionKeyOf({ caller, action }) : undefined;
+    const key = deps.sessions && set.readsSession ? sessionKeyOf({ caller, action }) : undefined;
     const target = action.tool ? { server: action.tool.server, name: action.tool.name } : { server: action.resource?.server ?? '', name: action.resource?.uri ?? '' };
     if (key) await deps.sessions!.addOutputFindings(key, target, found.map((f) => ({ category: f.category, type: f.type, score: f.score, source: 'output' as const })));
     return { value: out, findings, obligations: obligation ? [obligation] : [] };

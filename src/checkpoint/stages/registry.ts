@@ -1,6 +1,6 @@
 import type { Action, Reason } from '../../domain/index.js';
 import type { Pass, PassStage } from '../pass.js';
-import type { RegistryPort, SessionKey } from '../ports.js';
+import { policySetFor, type RegistryPort, type SessionKey } from '../ports.js';
 
 /** What the registry stage hands on: the action with registry facts merged in, or a refusal. */
 export interface RegistryOutcome {
@@ -42,8 +42,8 @@ export const registry: PassStage<'registry'> = {
   async run(pass, deps): Promise<Pass> {
     const tenant = pass.caller?.tenantId;
     const registry = tenant !== undefined && deps.registry.forTenant ? deps.registry.forTenant(tenant) : deps.registry;
-    const key = sessionKeyOf(pass);
-    const [{ action, refusal }, session] = await Promise.all([lookUpRegistry(registry, pass.action), key && deps.sessions ? deps.sessions.view(key) : undefined]);
+    const key = deps.sessions && policySetFor(deps.policies, tenant).readsSession ? sessionKeyOf(pass) : undefined;
+    const [{ action, refusal }, session] = await Promise.all([lookUpRegistry(registry, pass.action), key ? deps.sessions!.view(key) : undefined]);
     return { ...pass, action, refusal, session };
   },
 };
