@@ -1,23 +1,10 @@
 import { createHmac } from 'node:crypto';
-import type { ApprovalRequest } from '../domain/index.js';
+import type { ApprovalRequest, ApprovalWebhook } from '../domain/index.js';
 import { scopeCovers } from '../identity/index.js';
 import type { ApprovalLinks } from './links.js';
 import { jsonMessage, slackMessage, type MessageLinks } from './webhook-message.js';
 
-/** One configured notification target (a `kind: ApprovalWebhook` document, its secret resolved). */
-export interface ApprovalWebhook {
-  name: string;
-  /** The tenant whose requests it receives. @default 'default' */
-  tenant: string;
-  /** Requests at this scope or below it are sent. */
-  scope: string;
-  /** http(s), without credentials (checked at load time). */
-  url: string;
-  /** The HMAC key of `X-Warden-Signature`. */
-  secret: string;
-  /** `slack`: `text` + `blocks`; `json`: the request itself. */
-  format: 'slack' | 'json';
-}
+export type { ApprovalWebhook };
 
 /** `v1=<hex HMAC-SHA256(secret, timestamp + "." + body)>`: binding the time stops a captured delivery being replayed later. */
 export function signApprovalWebhook(secret: string, timestamp: string, body: string): string {

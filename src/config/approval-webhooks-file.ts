@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { Type, type Static } from '@sinclair/typebox';
 import { parseAllDocuments } from 'yaml';
-import { WardenError, compileValidator, formatIssues } from '../domain/index.js';
+import { WardenError, compileValidator, formatIssues, type ApprovalWebhook } from '../domain/index.js';
 
 /** One `kind: ApprovalWebhook` document: where new approval requests at a scope are announced. */
 export const ApprovalWebhookDocSchema = Type.Object(
@@ -34,14 +34,7 @@ export const ApprovalWebhookDocSchema = Type.Object(
 export type ApprovalWebhookDoc = Static<typeof ApprovalWebhookDocSchema>;
 
 /** A webhook as the core takes it: the document with its secret resolved and its defaults filled in. */
-export interface ApprovalWebhookConfig {
-  name: string;
-  tenant: string;
-  scope: string;
-  url: string;
-  secret: string;
-  format: 'slack' | 'json';
-}
+export type ApprovalWebhookConfig = ApprovalWebhook;
 
 const check = compileValidator(ApprovalWebhookDocSchema);
 

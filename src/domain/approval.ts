@@ -108,3 +108,18 @@ export const ApprovalRequestSchema = Type.Object({
   votes: Type.Array(ApprovalVoteSchema),
 });
 export type ApprovalRequest = Static<typeof ApprovalRequestSchema>;
+
+/** One configured notification target of new approval requests (a `kind: ApprovalWebhook` document, its secret resolved). */
+export interface ApprovalWebhook {
+  name: string;
+  /** The tenant whose requests it receives. @default 'default' */
+  tenant: string;
+  /** Requests at this scope or below it are sent. */
+  scope: string;
+  /** http(s), without credentials (checked at load time). */
+  url: string;
+  /** The HMAC key of `X-Warden-Signature`. */
+  secret: string;
+  /** `slack`: `text` + `blocks`; `json`: the request itself. */
+  format: 'slack' | 'json';
+}

@@ -38,7 +38,7 @@ export { canonicalHostName, hostNameOfHeader } from './host-name.js';
 export { isAddressLiteral, isLocalhostName, isPublicAddress, specialRange } from './ip-ranges.js';
 export { NO_CONTROL_PATTERN } from './control-chars.js';
 export { APPROVAL_STATUSES, ApprovalPolicySchema, ApprovalRequestSchema, ApprovalStatusSchema, ApprovalSubjectSchema, ApprovalVoteSchema, approvalDigest, sessionDigest } from './approval.js';
-export type { ApprovalPolicy, ApprovalRequest, ApprovalStatus, ApprovalSubject, ApprovalVote } from './approval.js';
+export type { ApprovalPolicy, ApprovalRequest, ApprovalStatus, ApprovalSubject, ApprovalVote, ApprovalWebhook } from './approval.js';
 export { approvalTarget, approversText } from './approval-text.js';
 export { PERSON_ROLES, ROLES } from './roles.js';
 export type { Role } from './roles.js';
