@@ -10,8 +10,8 @@ import { roleTokens, withHeaders } from './support/api-core.js';
 import { fakeClock } from './support/fake-clock.js';
 
 // `warden policy eval --json` and `POST /api/v1/decide` run the same checkpoint stages over the
-// same policy files, so they must give the same Decision; only the audit event id differs (offline
-// nothing is written, so no id is claimed). Both judge an action at one moment: the server at its
+// same policy files, so they must give the same Decision; only the audit event id and the approval
+// request differ (offline nothing is written, so no id is claimed and no request is opened). Both judge an action at one moment: the server at its
 // clock (the caller's `context.time` is only a claim), `policy eval` at the action's `context.time`
 // or `--now`. So the server's clock stands at AT, every dated case names AT, and the CLI gets
 // `--now AT`: the Decisions, their `context` explanation (time, claimed time) included, are equal.
@@ -98,9 +98,11 @@ describe('policy eval --json and POST /api/v1/decide give the same Decision', ()
 
       const res = await app.inject({ method: 'POST', url: '/api/v1/decide', payload: c.action });
       expect(res.statusCode).toBe(200);
-      const { auditEventId, ...fromApi } = res.json() as Record<string, unknown>;
+      const { auditEventId, approvalRequest, ...fromApi } = res.json() as Record<string, unknown>;
       expect(auditEventId).toEqual(expect.any(String));
       expect(fromCli).not.toHaveProperty('auditEventId');
+      expect(fromCli).not.toHaveProperty('approvalRequest');
+      if (c.effect === 'require_approval') expect(approvalRequest).toMatchObject({ status: 'pending', id: expect.stringMatching(/^apr_/) });
 
       expect(fromCli).toEqual(fromApi);
       expect(fromCli.effect).toBe(c.effect);
