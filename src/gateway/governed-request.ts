@@ -212,8 +212,10 @@ export function createGovern(deps: {
         onTick: (waited) => req.progress?.({ progress: Math.round(waited / 1000), total: Math.round(budgetMs / 1000), message: `waiting for approval request ${ref.id}` }),
       });
     } catch (err) {
+      // The request ran out or closed meanwhile: say so. Anything else is Warden's own failure: logged, not shown to the agent.
+      if (isWardenError(err) && (err.code === 'approval.expired' || err.code === 'approval.closed')) return refusal('approval_denied', `Warden denied this ${req.describe.what}: ${err.message}.`, decision);
       deps.logger?.error({ err: messageOf(err), approval: ref.id }, 'an approval request could not be read; the held request is refused');
-      return refusal('approval_denied', `Warden could not read approval request \`${ref.id}\`, so this ${req.describe.what} was not forwarded: ${messageOf(err)}`, decision);
+      return refusal('approval_denied', `Warden could not read approval request \`${ref.id}\`, so this ${req.describe.what} was not forwarded; try again later.`, decision);
     }
     if (r.status === 'approved') return govern(req, true);
     if (r.status === 'pending') return refusal('approval_pending', pendingMessage(decision, req.describe.what), decision);
