@@ -10,6 +10,9 @@ export default defineConfig({
   test: {
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    // Integration files mostly wait (on servers, databases, child processes), so one worker more than
+    // a 2-core runner has keeps it busy and the full run inside CI's 20-minute budget.
+    maxWorkers: 3,
     reporters: ['default', './test/support/summary-reporter.ts'],
     setupFiles: ['./test/support/property-seed.ts'],
     // `vitest run` runs both projects; `--project unit` or `--project integration` picks one.
