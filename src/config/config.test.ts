@@ -64,3 +64,12 @@ describe('approval notification settings', () => {
       expect(() => loadConfig({ policies: ['p'], publicUrl: bad }, {}), bad).toThrow(expect.objectContaining({ code: 'config.invalid' }));
   });
 });
+
+describe('session history store', () => {
+  it('takes a Redis URL from --redis over WARDEN_REDIS_URL, and refuses what is not redis://', () => {
+    expect(loadConfig({ policies: ['p'] }, {})).not.toHaveProperty('sessionRedisUrl');
+    expect(loadConfig({ policies: ['p'] }, { WARDEN_REDIS_URL: 'redis://10.0.0.9:6379' }).sessionRedisUrl).toBe('redis://10.0.0.9:6379');
+    expect(loadConfig({ policies: ['p'], redis: 'rediss://r.example.com' }, { WARDEN_REDIS_URL: 'redis://x' }).sessionRedisUrl).toBe('rediss://r.example.com');
+    expect(() => loadConfig({ policies: ['p'], redis: 'http://r.example.com' }, {})).toThrow(expect.objectContaining({ code: 'config.invalid' }));
+  });
+});

@@ -177,8 +177,6 @@ export function openGateway(opts: GatewayRuntimeOptions): OpeningGateway {
               ...(opts.checkAllowHosts ? { checkAllowHosts: opts.checkAllowHosts } : {}),
               ...(opts.registryCacheMs !== undefined ? { registryCacheMs: opts.registryCacheMs } : {}),
               ...(opts.approvalWebhooksFile ? { approvalWebhooksFile: opts.approvalWebhooksFile } : {}),
-              // The Redis that shares rate-limit counters shares session history too.
-              ...(opts.redisUrl ? { sessionRedisUrl: opts.redisUrl } : {}),
               ...(opts.publicUrl ? { publicUrl: opts.publicUrl } : {}),
             },
             { logger, createAuditKey: true, ...(opts.env ? { env: opts.env } : {}), ...(opts.clock ? { clock: opts.clock } : {}), ...(opts.onStage ? { onStage: opts.onStage } : {}) },
