@@ -44,7 +44,7 @@ export interface Pass {
   readonly session?: SessionView | undefined;
   /** Set by registry when the registry alone refuses the action (suspended agent, blocked tool). */
   readonly refusal?: Reason | undefined;
-  /** detect: the policy set in force for this pass, read once so every later stage sees the same one. */
+  /** registry: the policy set in force for this pass, read once so every later stage sees the same one. */
   readonly set?: PolicySet;
   /** detect: the scope's scan section, when one applies. */
   readonly mandate?: ScanMandate | undefined;

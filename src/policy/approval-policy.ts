@@ -1,18 +1,14 @@
 import type { ApprovalPolicy, ApprovalRequirement } from '../domain/index.js';
 import type { PolicySet } from './compiled.js';
 import type { ApprovalSettingsDoc } from './document.js';
+import { durationMs } from './duration.js';
 import { ancestry } from './scope-path.js';
 
 /** How long a request stays pending when neither its rule nor its scope says. */
 export const DEFAULT_APPROVAL_TIMEOUT_MS = 60 * 60 * 1000;
 
-const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
-
-/** A policy duration (`30m`, `2h`, `1d`) in milliseconds; the schema has checked its shape. */
-export function durationMs(text: string): number {
-  const unit = text[text.length - 1] as keyof typeof UNIT_MS;
-  return Number(text.slice(0, -1)) * UNIT_MS[unit];
-}
+/** A policy duration in milliseconds; the schema has checked its shape, so it always parses. */
+const ms = (text: string): number => durationMs(text) ?? 0;
 
 /** Each approval setting from the nearest scope (the request's or an ancestor's) that sets it. */
 export function approvalSettingsAt(set: PolicySet, scope: string): ApprovalSettingsDoc {
@@ -38,9 +34,9 @@ export function approvalPolicyFor(set: PolicySet, scope: string, requirements: r
   let approvers = named.map((r) => ({ ...r.approvers }));
   const confirm = requirements.some((r) => r.confirm === 'principal');
   let count = named.length > 0 ? Math.max(...named.map((r) => r.count)) : 0;
-  const timeouts = requirements.flatMap((r) => (r.timeout ? [durationMs(r.timeout)] : []));
-  const timeoutMs = timeouts.length > 0 ? Math.min(...timeouts) : settings.timeout ? durationMs(settings.timeout) : DEFAULT_APPROVAL_TIMEOUT_MS;
-  const reauths = [...requirements.flatMap((r) => (r.reauth ? [durationMs(r.reauth)] : [])), ...(settings.reauth ? [durationMs(settings.reauth)] : [])];
+  const timeouts = requirements.flatMap((r) => (r.timeout ? [ms(r.timeout)] : []));
+  const timeoutMs = timeouts.length > 0 ? Math.min(...timeouts) : settings.timeout ? ms(settings.timeout) : DEFAULT_APPROVAL_TIMEOUT_MS;
+  const reauths = [...requirements.flatMap((r) => (r.reauth ? [ms(r.reauth)] : [])), ...(settings.reauth ? [ms(settings.reauth)] : [])];
   // A confirmation comes through the agent's own client, unauthenticated: it never stands in for
   // approvers a scope demands (`minCount`) or for a recent sign-in (`reauth`). And a decision with no
   // rule asking (a scope whose default is require_approval) still needs someone who can answer.

@@ -30,5 +30,6 @@ export type { ScanMandate, ScanMandateEntry } from './scan.js';
 export { ancestry, isUnder } from './scope-path.js';
 export { narrowingLosses } from './scope-narrowing.js';
 export type { NarrowingLoss, NarrowingSubject } from './scope-narrowing.js';
-export { DEFAULT_APPROVAL_TIMEOUT_MS, approvalPolicyFor, approvalSettingsAt, durationMs } from './approval-policy.js';
+export { DEFAULT_APPROVAL_TIMEOUT_MS, approvalPolicyFor, approvalSettingsAt } from './approval-policy.js';
+export { durationMs } from './duration.js';
 export { withSessionWitnesses } from './session-witnesses.js';

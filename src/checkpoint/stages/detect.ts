@@ -15,7 +15,8 @@ export const detect: PassStage<'detect'> = {
   name: 'detect',
   async run(pass, deps): Promise<Pass> {
     const { action } = pass;
-    const set = policySetFor(deps.policies, pass.caller?.tenantId);
+    // The registry stage read the set for the pass; run alone, this stage reads it itself.
+    const set = pass.set ?? policySetFor(deps.policies, pass.caller?.tenantId);
     const mandate = resolveScan(set.scans, action.scope);
     // One scan serves the scope's mandate and, when arguments are captured, their masking.
     const captureArgs = deps.capture?.args === true && action.args !== undefined;

@@ -42,9 +42,11 @@ export const registry: PassStage<'registry'> = {
   async run(pass, deps): Promise<Pass> {
     const tenant = pass.caller?.tenantId;
     const registry = tenant !== undefined && deps.registry.forTenant ? deps.registry.forTenant(tenant) : deps.registry;
-    const key = deps.sessions && policySetFor(deps.policies, tenant).readsSession ? sessionKeyOf(pass) : undefined;
+    // The set is read here, once for the whole pass: whether it reads sessions decides what to look up.
+    const set = policySetFor(deps.policies, tenant);
+    const key = deps.sessions && set.readsSession ? sessionKeyOf(pass) : undefined;
     const [{ action, refusal }, session] = await Promise.all([lookUpRegistry(registry, pass.action), key ? deps.sessions!.view(key) : undefined]);
-    return { ...pass, action, refusal, session };
+    return { ...pass, set, action, refusal, session };
   },
 };
 
