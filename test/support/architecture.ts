@@ -36,15 +36,15 @@ export const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = Object.fr
   identity: ['domain'],
   // Managed policies: versions, review and the per-tenant sets they compile into (src/policy stays pure).
   policies: ['domain', 'policy', 'identity', 'checkpoint'],
-  abuse: ['domain', 'policy', 'checkpoint'],
+  abuse: ['domain', 'policy', 'checkpoint', 'identity'],
   reports: ['domain', 'audit'],
   prompts: ['domain', 'policy', 'detect'],
   proxy: ['domain', 'checkpoint'],
   // The store implements the ports of the layers that own them (audit's stores, registry's repo).
-  store: ['domain', 'audit', 'registry', 'identity', 'policies', 'approvals'],
+  store: ['domain', 'audit', 'registry', 'identity', 'policies', 'approvals', 'abuse'],
   config: ['domain', 'policy', 'audit', 'identity'],
   gateway: ['domain', 'checkpoint', 'identity'],
-  api: ['domain', 'policy', 'policies', 'registry', 'approvals', 'audit', 'checkpoint', 'config', 'identity'],
+  api: ['domain', 'policy', 'policies', 'registry', 'approvals', 'audit', 'checkpoint', 'config', 'identity', 'abuse'],
   sdk: ['domain'],
   // Permissive but named: the CLI gets its services from main; `store` and `gateway` stay only while
   // commands still open a store or a gateway themselves (issue 10 item 1 moves that into main).

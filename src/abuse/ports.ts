@@ -1,0 +1,70 @@
+import type { Case, CaseOutcome, CaseStatus, EntityRef, Label, Mitigation } from '../domain/index.js';
+
+/**
+ * Labels on entities, kept per tenant (src/store implements it). A label is unique per entity and
+ * name: adding one that exists replaces its connotation, reason, source and expiry.
+ */
+export interface LabelStore {
+  add(label: Label): Promise<void>;
+  /** Removes a live label; false when the entity had none of that name. */
+  remove(tenantId: string, entity: EntityRef, name: string, now: Date): Promise<boolean>;
+  /** The labels of these entities that have not expired at `now`. */
+  live(tenantId: string, entities: readonly EntityRef[], now: Date): Promise<Label[]>;
+  /** Live labels, newest first, optionally of one entity kind, entity or name. */
+  list(tenantId: string, filter: { entity?: EntityRef; kind?: EntityRef['kind']; name?: string; limit?: number }, now: Date): Promise<Label[]>;
+}
+
+/** Mitigations in force (deny, throttle, kill), per tenant. */
+export interface MitigationStore {
+  add(m: Mitigation): Promise<void>;
+  /** Mitigations against these entities, not lifted and not past `until` at `now`. */
+  live(tenantId: string, entities: readonly EntityRef[], now: Date): Promise<Mitigation[]>;
+  get(tenantId: string, id: string): Promise<Mitigation | undefined>;
+  /** Lifts one early; undefined when unknown, already lifted or expired. */
+  lift(tenantId: string, id: string, by: string, at: Date): Promise<Mitigation | undefined>;
+  /**
+   * Kills made after `since` in every tenant, not lifted (what a gateway's sweep closes sessions for).
+   * The one cross-tenant read: a gateway serves sessions of many tenants.
+   */
+  killsSince(since: Date): Promise<Mitigation[]>;
+  list(tenantId: string, filter: { entity?: EntityRef; live?: boolean; limit?: number }, now: Date): Promise<Mitigation[]>;
+}
+
+/** A page of cases and where the next one starts. */
+export interface CasePage {
+  cases: Case[];
+  next?: string | undefined;
+}
+
+/** How often analysts confirmed and rejected one rule's cases: its precision. */
+export interface RuleStats {
+  rule: string;
+  opened: number;
+  confirmed: number;
+  falsePositive: number;
+  escalated: number;
+  open: number;
+  /** confirmed / (confirmed + falsePositive); absent until one is decided. */
+  precision?: number | undefined;
+}
+
+/** Cases in review queues, per tenant. `claim` is the one place exclusivity is decided: atomically. */
+export interface CaseStore {
+  open(c: Case): Promise<void>;
+  get(tenantId: string, id: string): Promise<Case | undefined>;
+  list(tenantId: string, filter: { queue?: string; status?: CaseStatus; subject?: EntityRef; rule?: string; scopes?: readonly string[]; limit?: number; after?: string }): Promise<CasePage>;
+  /**
+   * Claims an open case for `principal` (or keeps their own claim). Returns the claimed case, or
+   * `{ conflict }` with the current row when someone else holds it or it is closed.
+   */
+  claim(tenantId: string, id: string, principal: string, at: Date): Promise<{ case: Case } | { conflict: Case } | undefined>;
+  /** Releases a claim held by `principal` (or anyone's, `force`). */
+  release(tenantId: string, id: string, principal: string, at: Date, force?: boolean): Promise<Case | undefined>;
+  /**
+   * Records a decision on a case claimed by `by`: `confirmed` and `false_positive` close it,
+   * `escalated` moves it to `queue` and opens it for a new claim. Undefined when not claimed by `by`.
+   */
+  decide(tenantId: string, id: string, d: { outcome: CaseOutcome; by: string; at: Date; note?: string; queue?: string }): Promise<Case | undefined>;
+  addNote(tenantId: string, id: string, note: { by: string; at: Date; text: string }): Promise<Case | undefined>;
+  ruleStats(tenantId: string): Promise<RuleStats[]>;
+}
