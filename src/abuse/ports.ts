@@ -1,4 +1,4 @@
-import type { Case, CaseOutcome, CaseStatus, EntityRef, Label, Mitigation } from '../domain/index.js';
+import type { AbuseSource, Case, CaseOutcome, CaseStatus, EntityRef, Label, Mitigation, ProposedMitigation } from '../domain/index.js';
 
 /**
  * Labels on entities, kept per tenant (src/store implements it). A label is unique per entity and
@@ -67,4 +67,15 @@ export interface CaseStore {
   decide(tenantId: string, id: string, d: { outcome: CaseOutcome; by: string; at: Date; note?: string; queue?: string }): Promise<Case | undefined>;
   addNote(tenantId: string, id: string, note: { by: string; at: Date; text: string }): Promise<Case | undefined>;
   ruleStats(tenantId: string): Promise<RuleStats[]>;
+}
+
+/**
+ * Applies and undoes mitigations (src/abuse/verdicts.ts implements it): the one place a deny,
+ * throttle, kill, suspension or label takes effect, whether a rule or an analyst's confirmation asks.
+ */
+export interface Mitigator {
+  /** Applies each proposal to `subject`; returns what was applied (mitigation ids, and whether it suspended or labelled). */
+  apply(input: { tenantId: string; subject: EntityRef; proposed: readonly ProposedMitigation[]; source: AbuseSource; reason: string; caseId?: string }): Promise<{ mitigations: string[]; suspended: boolean; labelsAdded: string[] }>;
+  /** Undoes what a case's rule or confirmation applied: lifts its mitigations, resumes an agent it suspended, removes labels it added. */
+  undo(c: Case, by: string): Promise<void>;
 }

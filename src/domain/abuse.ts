@@ -86,6 +86,19 @@ export const MitigationSchema = Type.Object(
 );
 export type Mitigation = Static<typeof MitigationSchema>;
 
+/**
+ * What confirming a case does (Coop's "confirm → apply"): the mitigations its rule proposed rather
+ * than applied at once (a `review` verdict), or that an analyst chose. `forMs` bounds deny and throttle.
+ */
+export const ProposedMitigationSchema = Type.Union([
+  Type.Object({ kind: Type.Literal('deny'), forMs: Type.Integer({ minimum: 1 }) }, { additionalProperties: false }),
+  Type.Object({ kind: Type.Literal('throttle'), limit: Type.Integer({ minimum: 1 }), windowMs: Type.Integer({ minimum: 1 }), forMs: Type.Integer({ minimum: 1 }) }, { additionalProperties: false }),
+  Type.Object({ kind: Type.Literal('suspend') }, { additionalProperties: false }),
+  Type.Object({ kind: Type.Literal('kill') }, { additionalProperties: false }),
+  Type.Object({ kind: Type.Literal('label'), name: LabelNameSchema, connotation: ConnotationSchema, forMs: Type.Optional(Type.Integer({ minimum: 1 })) }, { additionalProperties: false }),
+]);
+export type ProposedMitigation = Static<typeof ProposedMitigationSchema>;
+
 export const CASE_STATUSES = ['open', 'claimed', 'closed'] as const;
 export type CaseStatus = (typeof CASE_STATUSES)[number];
 export const CASE_OUTCOMES = ['confirmed', 'false_positive', 'escalated'] as const;
@@ -124,7 +137,13 @@ export const CaseSchema = Type.Object(
     summary: Type.String(),
     source: AbuseSourceSchema,
     evidence: CaseEvidenceSchema,
+    /** Ids of the mitigations applied with it (by the rule, or on confirmation): a false positive lifts these. */
     mitigations: Type.Array(Type.String()),
+    /** What confirming it applies (none: confirming only closes it). */
+    proposed: Type.Array(ProposedMitigationSchema),
+    /** Whether the rule suspended the agent or labelled the subject, so a false positive undoes it. */
+    suspended: Type.Optional(Type.Boolean()),
+    labelsAdded: Type.Optional(Type.Array(LabelNameSchema)),
     status: Type.Union(CASE_STATUSES.map((s) => Type.Literal(s))),
     claimedBy: Type.Optional(Type.String()),
     claimedAt: Type.Optional(Type.String()),
