@@ -27,6 +27,8 @@ export const STATUS_OF: Partial<Record<ErrorCode, number>> = {
   'policy.self_approval': 403,
   'policy.approvals_missing': 409,
   'session.unavailable': 503,
+  'abuse.unavailable': 503,
+  'abuse.rule_invalid': 400,
   'approval.not_found': 404,
   'approval.closed': 409,
   'approval.expired': 409,

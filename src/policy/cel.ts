@@ -99,8 +99,25 @@ function summaryOf(err: unknown): string {
   return text.split('\n')[0]!.trim();
 }
 
-/** Parses and type-checks a condition once; returns the program or a positioned error. */
-export function compileCel(expression: string): { ok: true; program: CelProgram; ast: ASTNode } | { ok: false; error: CelCompileError } {
+/** What compiling a condition gives: the program, or a positioned error. */
+export type CelCompileResult = { ok: true; program: CelProgram; ast: ASTNode } | { ok: false; error: CelCompileError };
+
+/** Parses and type-checks a policy condition once; returns the program or a positioned error. */
+export function compileCel(expression: string): CelCompileResult {
+  return compileIn(environment, expression);
+}
+
+/**
+ * A compiler for conditions over other variables (abuse rules see `event` and `features` beside the
+ * policy variables): the same functions, limits and checks as policy conditions, one environment.
+ */
+export function celCompilerFor(variables: readonly string[]): (expression: string) => CelCompileResult {
+  const env = celEnvironment();
+  for (const v of variables) env.registerVariable(v, 'dyn');
+  return (expression) => compileIn(env, expression);
+}
+
+function compileIn(environment: Environment, expression: string): CelCompileResult {
   let checked: { valid: boolean; type?: string; error?: unknown };
   try {
     checked = environment.check(expression) as typeof checked;
