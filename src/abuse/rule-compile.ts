@@ -101,8 +101,8 @@ function verdictOf(v: VerdictDoc): CompiledVerdict {
 
 /** Compiles one rule document; diagnostics point into its file. */
 function compileRule(doc: AbuseRuleDoc, loc: Located<unknown>['loc'], source: string, diagnostics: Diagnostic[]): AbuseRule | undefined {
-  const cel = (expr: string, path: (string | number)[]): CelProgram | undefined => {
-    const r = compileCondition(expr);
+  const cel = (expr: string, path: (string | number)[], value = false): CelProgram | undefined => {
+    const r = compileCondition(expr, { value });
     if (r.ok) return r.program;
     diagnostics.push({ severity: 'error', code: 'abuse.rule_invalid', message: `\`${path.join('.')}\`: ${r.error.message}`, span: loc.inString(path, r.error.start) });
     return undefined;
@@ -114,7 +114,7 @@ function compileRule(doc: AbuseRuleDoc, loc: Located<unknown>['loc'], source: st
     if ('count' in f) features.push({ name, kind: 'count', entity: f.count, windowMs: ms(f.window) });
     else if ('rate' in f) features.push({ name, kind: 'rate', entity: f.rate, windowMs: ms(f.window) });
     else {
-      const of = cel(f.of, ['spec', 'features', name, 'of']);
+      const of = cel(f.of, ['spec', 'features', name, 'of'], true);
       if (of) features.push({ name, kind: 'distinct', entity: f.distinct, windowMs: ms(f.window), of });
     }
   }

@@ -111,13 +111,14 @@ export function compileCel(expression: string): CelCompileResult {
  * A compiler for conditions over other variables (abuse rules see `event` and `features` beside the
  * policy variables): the same functions, limits and checks as policy conditions, one environment.
  */
-export function celCompilerFor(variables: readonly string[]): (expression: string) => CelCompileResult {
+export function celCompilerFor(variables: readonly string[]): (expression: string, opts?: { value?: boolean }) => CelCompileResult {
   const env = celEnvironment();
   for (const v of variables) env.registerVariable(v, 'dyn');
-  return (expression) => compileIn(env, expression);
+  return (expression, opts) => compileIn(env, expression, opts?.value === true);
 }
 
-function compileIn(environment: Environment, expression: string): CelCompileResult {
+/** Compiles in `environment`; a condition must be a bool, a `value` expression (an abuse feature's `of`) may be anything. */
+function compileIn(environment: Environment, expression: string, value = false): CelCompileResult {
   let checked: { valid: boolean; type?: string; error?: unknown };
   try {
     checked = environment.check(expression) as typeof checked;
@@ -127,7 +128,7 @@ function compileIn(environment: Environment, expression: string): CelCompileResu
   if (!checked.valid) {
     return { ok: false, error: { message: summaryOf(checked.error), ...celErrorRange(checked.error, expression.length) } };
   }
-  if (checked.type !== 'bool' && checked.type !== 'dyn') {
+  if (!value && checked.type !== 'bool' && checked.type !== 'dyn') {
     return { ok: false, error: { message: `condition must be a bool, but it is a ${String(checked.type)}`, start: 0, end: expression.length } };
   }
   try {
