@@ -29,6 +29,10 @@ export interface Observed {
   /** The arguments: only for the action being decided (events keep a digest). */
   args?: Record<string, unknown> | undefined;
   argsDigest?: string | undefined;
+  /** The arguments' strings, joined by newlines, at most 64 KB (synchronous rules; empty for events). */
+  text: string;
+  /** `fingerprintOf(text)`, computed on first use. */
+  fingerprint?: string | undefined;
   /** What CEL sees as `event`. */
   event: Record<string, unknown>;
 }
@@ -68,7 +72,8 @@ export function observedFromEvent(e: AuditEvent): Observed {
     effect: e.decision?.effect,
     findings: (e.findings ?? e.decision?.findings ?? []).map((f) => ({ category: f.category, type: f.type, score: f.score })),
     argsDigest: e.payload?.argsDigest,
-    event: rest,
+    text: '',
+    event: e.payload?.argsDigest !== undefined ? { ...rest, argsDigest: e.payload.argsDigest } : rest,
   };
 }
 
@@ -97,6 +102,41 @@ export function observedFromAction(input: { tenantId: string; action: Action; se
     entities,
     findings: input.findings.map((f) => ({ category: f.category, type: f.type, score: f.score })),
     args: action.args,
+    text: textOf(action.args),
     event: { type, scope: action.scope, tenantId: input.tenantId, time: input.time.toISOString(), category: 'decision' },
   };
+}
+
+const MAX_TEXT = 64 * 1024;
+
+/** The strings inside a value, depth first, joined by newlines and cut at 64 KB: what pattern rules read. */
+export function textOf(value: unknown): string {
+  const parts: string[] = [];
+  let size = 0;
+  const walk = (v: unknown, depth: number): void => {
+    if (size >= MAX_TEXT || depth > 32) return;
+    if (typeof v === 'string') {
+      parts.push(v);
+      size += v.length + 1;
+    } else if (Array.isArray(v)) for (const x of v) walk(x, depth + 1);
+    else if (v !== null && typeof v === 'object') for (const k of Object.keys(v)) walk((v as Record<string, unknown>)[k], depth + 1);
+  };
+  walk(value, 0);
+  const text = parts.join('\n');
+  return text.length > MAX_TEXT ? text.slice(0, MAX_TEXT) : text;
+}
+
+/**
+ * A near-duplicate key of a text: lower-cased, digit runs as `#`, URLs' paths dropped, whitespace and
+ * punctuation runs as one space, the first 256 characters. Two posts that differ only in a number, a
+ * tracking link or spacing share it, so `distinct(…, of: fingerprint)` counts templates, not posts.
+ */
+export function fingerprintOf(text: string): string {
+  return text
+    .toLowerCase()
+    .replace(/(https?:\/\/[^\s/]+)\S*/g, '$1')
+    .replace(/[0-9]+/g, '#')
+    .replace(/[\s\p{P}]+/gu, ' ')
+    .trim()
+    .slice(0, 256);
 }

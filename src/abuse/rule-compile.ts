@@ -6,7 +6,7 @@ import { AbuseQueueDocSchema, AbuseRuleDocSchema, type AbuseQueueDoc, type Abuse
 export type VelocityKind = 'count' | 'distinct' | 'rate';
 
 /** The variables an abuse rule's `when` (and a `distinct` feature's `of`) sees: docs/abuse.md. */
-export const ABUSE_CEL_VARIABLES = ['event', 'action', 'agent', 'principal', 'session', 'tool', 'server', 'resource', 'args', 'findings', 'effect', 'features'] as const;
+export const ABUSE_CEL_VARIABLES = ['event', 'action', 'agent', 'principal', 'session', 'tool', 'server', 'resource', 'args', 'text', 'fingerprint', 'findings', 'effect', 'features'] as const;
 
 /** One velocity feature, compiled: the key it is counted under names the tenant, the rule, the feature and the entity. */
 export interface CompiledFeature {

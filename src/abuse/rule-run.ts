@@ -1,6 +1,6 @@
 import type { EntityLabels } from '../domain/index.js';
 import { describeCelError, isUnder, toCelValue } from '../policy/index.js';
-import type { Observed } from './observed.js';
+import { fingerprintOf, type Observed } from './observed.js';
 import type { AbuseRule, VelocityKind } from './rule-compile.js';
 
 /** One feature of one entity as the velocity store reads it. */
@@ -54,6 +54,8 @@ export function abuseActivation(o: Observed, labels: EntityLabels, features: Rec
     server: e.server !== undefined ? { name: e.server } : {},
     resource: o.resource ? toCelValue(o.resource) : {},
     args: toCelValue(o.args ?? {}),
+    text: o.text,
+    fingerprint: (o.fingerprint ??= fingerprintOf(o.text)),
     findings: toCelValue(o.findings),
     effect: o.effect ?? '',
     features: toCelValue(features),
