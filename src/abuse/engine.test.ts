@@ -96,7 +96,7 @@ function setup(yaml: string, clockMs = Date.parse('2026-12-07T10:00:00Z')) {
       agents: s.agents,
       audit: { append: async (es) => void s.events.push(...es) },
       clock,
-      onKill: (_t, agent) => s.killed.push(agent),
+      onKill: (m) => s.killed.push(m.entity.id),
       forget: (t, es) => engine.forget(t, es),
     }),
   });

@@ -25,7 +25,7 @@ export interface VerdictDeps {
   audit: Pick<AuditSink, 'append'>;
   clock: Clock;
   /** Closes an agent's live sessions in this process at once (the gateway registers it); other processes sweep. */
-  onKill: (tenantId: string, agentId: string) => void;
+  onKill: (kill: Mitigation) => void;
   /** Forgets cached labels and mitigations of entities just changed, so the next decision reads them. */
   forget: (tenantId: string, entities: readonly EntityRef[]) => void;
 }
@@ -62,10 +62,10 @@ export function createVerdicts(deps: VerdictDeps): Verdicts {
   const now = () => deps.clock.now();
   const RULE_ACTOR = (rule: string) => ({ type: 'system' as const, id: `abuse-rule:${rule}`, name: `abuse rule ${rule}` });
 
-  async function mitigate(tenantId: string, entity: EntityRef, m: Pick<Mitigation, 'kind' | 'reason' | 'source'> & { forMs: number; limit?: number; windowMs?: number; caseId?: string }): Promise<string> {
+  async function mitigate(tenantId: string, entity: EntityRef, m: Pick<Mitigation, 'kind' | 'reason' | 'source'> & { forMs: number; limit?: number; windowMs?: number; caseId?: string }): Promise<Mitigation> {
     const at = now();
     const id = uuidv7(at.getTime());
-    await deps.mitigations.add({
+    const made: Mitigation = {
       id,
       tenantId,
       entity,
@@ -76,8 +76,9 @@ export function createVerdicts(deps: VerdictDeps): Verdicts {
       ...(m.limit !== undefined ? { limit: m.limit, windowMs: m.windowMs } : {}),
       createdAt: at.toISOString(),
       until: new Date(at.getTime() + m.forMs).toISOString(),
-    });
-    return id;
+    };
+    await deps.mitigations.add(made);
+    return made;
   }
 
   /** Applies one verdict or proposal to one entity; returns the mitigation id it made, if any. */
@@ -93,10 +94,10 @@ export function createVerdicts(deps: VerdictDeps): Verdicts {
         await deps.labels.remove(tenantId, entity, v.name, now());
         return;
       case 'throttle':
-        out.mitigations.push(await mitigate(tenantId, entity, { kind: 'throttle', reason, source, forMs: v.forMs, limit: v.limit, windowMs: v.windowMs }));
+        out.mitigations.push((await mitigate(tenantId, entity, { kind: 'throttle', reason, source, forMs: v.forMs, limit: v.limit, windowMs: v.windowMs })).id);
         return;
       case 'deny':
-        out.mitigations.push(await mitigate(tenantId, entity, { kind: 'deny', reason, source, forMs: v.forMs }));
+        out.mitigations.push((await mitigate(tenantId, entity, { kind: 'deny', reason, source, forMs: v.forMs })).id);
         return;
       case 'suspend':
         if (agentId === undefined) return;
@@ -105,8 +106,9 @@ export function createVerdicts(deps: VerdictDeps): Verdicts {
         return;
       case 'kill':
         if (agentId === undefined) return;
-        out.mitigations.push(await mitigate(tenantId, { kind: 'agent', id: agentId }, { kind: 'kill', reason, source, forMs: KILL_KEPT_MS }));
-        deps.onKill(tenantId, agentId);
+        const kill = await mitigate(tenantId, { kind: 'agent', id: agentId }, { kind: 'kill', reason, source, forMs: KILL_KEPT_MS });
+        out.mitigations.push(kill.id);
+        deps.onKill(kill);
         return;
       case 'review':
         return;
