@@ -46,6 +46,12 @@ export interface CoreConfig {
   approvalWebhooksFile?: string | undefined;
   /** Redis that keeps agent sessions' history (`session.history`), so replicas share sessions. @default this process's memory */
   sessionRedisUrl?: string | undefined;
+  /** Files or directories of abuse rules and queues (`kind: AbuseRule`, `kind: AbuseQueue`). @default none */
+  abuseRules?: readonly string[];
+  /** Run the default abuse rule pack (shadow mode). @default true */
+  abuseDefaultPack?: boolean;
+  /** Redis that holds abuse rules' velocity counts, shared by replicas. @default this process's memory */
+  velocityRedisUrl?: string | undefined;
   /** The URL people reach the API by: the base of the links in approval notifications. @default http://127.0.0.1:8080 */
   publicUrl?: string | undefined;
   /** Call bodies kept in audit events (masked). @default none */
