@@ -52,26 +52,80 @@ export function bucketsOf(windowMs: number, bucketsPerWindow: number): VelocityB
   return { width, n: Math.max(1, Math.floor(windowMs / width)) };
 }
 
-// One tracked key. One class for both kinds keeps the Map's values monomorphic (the hot path).
-class Feature {
+// Intrusive doubly linked lists, oldest at the head: moving, dropping and evicting are O(1) and
+// allocate nothing. (An earlier version kept order by re-inserting into a Map and evicting its first
+// key; V8 leaves deleted Map entries as holes until it rehashes, so every "first key" walked over up to
+// maxKeys holes: 50 000 observes past maxKeys did not finish in 10 minutes.)
+class Link {
+  prev: Link | null = null;
+  next: Link | null = null;
+}
+
+class Chain<T extends Link> {
+  head: T | null = null;
+  tail: T | null = null;
+  size = 0;
+
+  push(x: T): void {
+    x.prev = this.tail;
+    x.next = null;
+    if (this.tail) this.tail.next = x;
+    else this.head = x;
+    this.tail = x;
+    this.size++;
+  }
+
+  remove(x: T): void {
+    if (x.prev) x.prev.next = x.next;
+    else this.head = x.next as T | null;
+    if (x.next) x.next.prev = x.prev;
+    else this.tail = x.prev as T | null;
+    x.prev = x.next = null;
+    this.size--;
+  }
+
+  toTail(x: T): void {
+    if (this.tail === x) return;
+    this.remove(x);
+    this.push(x);
+  }
+}
+
+/** A member of a distinct key and when it was last seen. */
+class Member extends Link {
+  constructor(
+    readonly value: string,
+    public at: number,
+  ) {
+    super();
+  }
+}
+
+// One tracked key. One class for both kinds keeps the hot path monomorphic.
+class Feature extends Link {
   /** Newest bucket index written (count) or newest `atMs` seen (distinct). */
   head: number;
   /** Sum of `counts`: every bucket in the ring lies in (head - n, head]. */
   total = 0;
-  /** LRU stamp: the value of the store's move counter when the key last went to the back. */
-  seq = 0;
   readonly counts: Uint32Array | undefined;
-  readonly members: Map<string, number> | undefined;
+  readonly members: Map<string, Member> | undefined;
+  readonly order: Chain<Member> | undefined;
 
   constructor(
+    readonly key: string,
     readonly distinct: boolean,
     readonly windowMs: number,
     readonly width: number,
     readonly n: number,
     atMs: number,
+    reuse: Uint32Array | undefined,
   ) {
+    super();
     this.head = distinct ? atMs : Math.floor(atMs / width);
-    if (distinct) this.members = new Map();
+    if (distinct) {
+      this.members = new Map();
+      this.order = new Chain();
+    } else if (reuse?.length === n) this.counts = reuse.fill(0);
     else this.counts = new Uint32Array(n);
   }
 }
@@ -92,33 +146,36 @@ const slotOf = (idx: number, n: number) => {
  * It never overcounts. An event more than a window older than the key's newest is counted only in
  * its own answer.
  *
- * distinct keeps, per key, member → last seen ms in a Map ordered by last seen, so it is exact in the
- * window while time goes forward (replay in order). Past `maxDistinct` members the least recently seen
- * goes first, and the value then undercounts: it reports at most `maxDistinct`.
+ * distinct keeps, per key, member → last seen ms, ordered by last seen, so it is exact in the window
+ * while time goes forward (replay in order; a member seen out of order is kept by its newest time).
+ * Past `maxDistinct` members the least recently seen goes first, and the value then undercounts: it
+ * reports at most `maxDistinct`.
  *
- * Keys: past `maxKeys` the least recently observed goes (an observed key is moved to the back only
- * once a quarter of `maxKeys` others went behind it, so it survives at least 3/4 of `maxKeys` newer
- * keys; exact LRU when `maxKeys` < 4); a key whose buckets all lie before its window is dropped when
- * met, and expired keys at the LRU front are swept on each observe.
+ * Keys: past `maxKeys` the least recently observed goes (peek does not count as use); a key whose
+ * buckets all lie before its window is dropped when met, and expired keys at the least recently
+ * observed end are swept (a few per observe).
  */
 export function createMemoryVelocity(opts: MemoryVelocityOptions = {}): VelocityStore {
   const maxKeys = Math.max(1, opts.maxKeys ?? 100_000);
   const perWindow = Math.max(1, opts.bucketsPerWindow ?? 30);
   const maxDistinct = Math.max(1, opts.maxDistinct ?? 10_000);
-  const slack = maxKeys >> 2;
-  // A Map iterates in insertion order: the back holds the most recently observed keys.
   const features = new Map<string, Feature>();
-  let moves = 0;
+  // INVARIANT: `lru` holds exactly the features of the map, least recently observed at the head.
+  const lru = new Chain<Feature>();
 
   const expired = (f: Feature, atMs: number): boolean =>
     f.distinct ? atMs - f.head >= f.windowMs : Math.floor(atMs / f.width) - f.head >= f.n;
+
+  const drop = (f: Feature) => {
+    features.delete(f.key);
+    lru.remove(f);
+  };
 
   const countAt = (f: Feature, cur: number): number => {
     const counts = f.counts!;
     const n = f.n;
     if (cur >= f.head) {
-      const d = cur - f.head;
-      if (d >= n) return 0;
+      if (cur - f.head >= n) return 0;
       // The buckets that fell out between head and cur.
       let out = 0;
       for (let idx = f.head - n + 1; idx <= cur - n; idx++) out += counts[slotOf(idx, n)]!;
@@ -130,22 +187,38 @@ export function createMemoryVelocity(opts: MemoryVelocityOptions = {}): Velocity
     return sum;
   };
 
+  const prune = (f: Feature, atMs: number): number => {
+    const cutoff = atMs - f.windowMs;
+    const order = f.order!;
+    for (let m = order.head; m !== null && m.at <= cutoff; m = order.head) {
+      order.remove(m);
+      f.members!.delete(m.value);
+    }
+    return order.size;
+  };
+
   const record = (f: Feature, atMs: number, member: string | undefined): number => {
     if (f.distinct) {
-      const members = f.members!;
-      const cutoff = atMs - f.windowMs;
       if (member !== undefined) {
-        const prev = members.get(member);
-        if (prev === undefined) {
-          if (members.size >= maxDistinct) members.delete(members.keys().next().value!);
-          members.set(member, atMs);
-        } else if (atMs > prev) {
-          members.delete(member);
-          members.set(member, atMs);
+        const members = f.members!;
+        const order = f.order!;
+        const m = members.get(member);
+        if (m === undefined) {
+          if (order.size >= maxDistinct) {
+            const oldest = order.head!;
+            order.remove(oldest);
+            members.delete(oldest.value);
+          }
+          const added = new Member(member, atMs);
+          members.set(member, added);
+          order.push(added);
+        } else if (atMs > m.at) {
+          m.at = atMs;
+          order.toTail(m);
         }
         if (atMs > f.head) f.head = atMs;
       }
-      return prune(members, cutoff);
+      return prune(f, atMs);
     }
     const n = f.n;
     const cur = Math.floor(atMs / f.width);
@@ -171,33 +244,17 @@ export function createMemoryVelocity(opts: MemoryVelocityOptions = {}): Velocity
     return countAt(f, cur) + 1;
   };
 
-  const prune = (members: Map<string, number>, cutoff: number): number => {
-    for (const [m, at] of members) {
-      if (at > cutoff) break;
-      members.delete(m);
-    }
-    return members.size;
-  };
-
   const valueOf = (f: Feature | undefined, read: VelocityRead, atMs: number): number => {
     if (!f || f.distinct !== (read.kind === 'distinct') || f.windowMs !== windowOf(read)) return 0;
-    if (f.distinct) return prune(f.members!, atMs - f.windowMs);
+    if (f.distinct) return prune(f, atMs);
     const c = countAt(f, Math.floor(atMs / f.width));
     return read.kind === 'rate' ? c / (f.windowMs / 1000) : c;
   };
 
-  const sweep = (atMs: number) => {
-    // Bounded work per call: the front is the least recently observed, the likeliest to be expired.
-    let budget = 8;
-    for (const [key, f] of features) {
-      if (budget-- === 0 || !expired(f, atMs)) return;
-      features.delete(key);
-    }
-  };
-
   return {
     async observe(reads, atMs) {
-      sweep(atMs);
+      // Bounded work per call: the head is the least recently observed, the likeliest to be expired.
+      for (let budget = 8; budget > 0 && lru.head !== null && expired(lru.head, atMs); budget--) drop(lru.head);
       const out = new Array<number>(reads.length);
       for (let i = 0; i < reads.length; i++) {
         const read = reads[i]!;
@@ -207,20 +264,22 @@ export function createMemoryVelocity(opts: MemoryVelocityOptions = {}): Velocity
         // A key read with another kind or window than it holds, or whose buckets all lie before its
         // window, starts afresh.
         if (f && (f.distinct !== distinct || f.windowMs !== windowMs || expired(f, atMs))) {
-          features.delete(read.key);
+          drop(f);
           f = undefined;
         }
         if (!f) {
           const b = distinct ? { width: 1, n: 1 } : bucketsOf(windowMs, perWindow);
-          f = new Feature(distinct, windowMs, b.width, b.n, atMs);
-          if (features.size >= maxKeys) features.delete(features.keys().next().value!);
+          // Under a flood of new keys each one evicts one: its buckets are reused (allocating a typed
+          // array costs more than the rest of a new key).
+          let reuse: Uint32Array | undefined;
+          if (lru.size >= maxKeys) {
+            reuse = lru.head!.counts;
+            drop(lru.head!);
+          }
+          f = new Feature(read.key, distinct, windowMs, b.width, b.n, atMs, reuse);
           features.set(read.key, f);
-          f.seq = ++moves;
-        } else if (moves - f.seq > slack) {
-          features.delete(read.key);
-          features.set(read.key, f);
-          f.seq = ++moves;
-        }
+          lru.push(f);
+        } else lru.toTail(f);
         const c = record(f, atMs, read.member);
         out[i] = read.kind === 'rate' ? c / (windowMs / 1000) : c;
       }
@@ -237,6 +296,8 @@ export function createMemoryVelocity(opts: MemoryVelocityOptions = {}): Velocity
     size: () => features.size,
     async close() {
       features.clear();
+      lru.head = lru.tail = null;
+      lru.size = 0;
     },
   };
 }
