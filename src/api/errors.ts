@@ -27,6 +27,7 @@ export const STATUS_OF: Partial<Record<ErrorCode, number>> = {
   'policy.self_approval': 403,
   'policy.approvals_missing': 409,
   'session.unavailable': 503,
+  'abuse.velocity_unavailable': 503,
   'approval.not_found': 404,
   'approval.closed': 409,
   'approval.expired': 409,

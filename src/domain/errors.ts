@@ -20,6 +20,7 @@ export const ERROR_CODES = {
   'policy.self_approval': 'a person tried to approve a policy version they wrote or submitted',
   'policy.approvals_missing': 'a policy version was activated with fewer approvals than its scopes require',
   'session.unavailable': 'the session history store (Redis) did not answer; a decision that would read it fails closed',
+  'abuse.velocity_unavailable': 'the velocity store (Redis) of abuse rules did not answer; a synchronous rule that needs it fails closed, an asynchronous one records the miss',
   'approval.not_found': 'an approval request named by the caller is not in its tenant, or not one it may see',
   'approval.closed': 'an answer was given to an approval request that is no longer pending (approved, denied, expired or cancelled)',
   'approval.expired': 'an answer came after the approval request expired; the held call was denied',
