@@ -132,9 +132,9 @@ export function connectRedisVelocity(url: string, opts: RedisVelocityOptions = {
     let h = hashes.get(read.key);
     if (h === undefined) {
       h = hash('sha256', JSON.stringify(read.key), 'base64url').slice(0, 22);
-      // A cache, since hashing costs ~2 µs a key: a hot key is hashed once; past 50 000 keys it starts
-      // over (no LRU bookkeeping on the hot path).
-      if (hashes.size >= 50_000) hashes.clear();
+      // A cache, since hashing costs ~2 µs a key: a hot key is hashed once. Past 100 000 keys (the
+      // memory store's default maxKeys) it starts over: no LRU bookkeeping on the hot path.
+      if (hashes.size >= 100_000) hashes.clear();
       hashes.set(read.key, h);
     }
     return `${prefix}${read.kind === 'distinct' ? 'd' : 'c'}${windowMs}:${h}`;
