@@ -109,6 +109,20 @@ console.log(`anchor: Osprey (Discord), 2.3 M rule evaluations/s — published fi
   await store.close();
 }
 
+// The issue's target (> 1 M count reads/s on one core) is for the store alone: count reads whose key
+// strings already exist (the rule engine's to cache). Above, each event builds 200 fresh key strings and
+// V8 hashes each on its first Map lookup, which costs more than the store's own work.
+{
+  const store = createMemoryVelocity();
+  const batches = Array.from({ length: AGENTS }, (_, a) => readsOf(a).map((r, j) => ({ key: r.key, kind: 'count' as const, windowMs: j % 2 === 0 ? 60_000 : 600_000 })));
+  for (let i = 0; i < 2_000; i++) await store.observe(batches[i % AGENTS]!, T0 + i);
+  const n = 20_000;
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) await store.observe(batches[i % AGENTS]!, T0 + 2_000 + i);
+  console.log(`memory, count reads on known key strings: ${m((n * RULES * 2) / ((performance.now() - t0) / 1000))} reads/s (target > 1 M/s per core)`);
+  await store.close();
+}
+
 // Redis store: a private server when one can be started, else the shared one on 6379.
 {
   let child: ChildProcess | undefined;
