@@ -29,6 +29,7 @@ export const STATUS_OF: Partial<Record<ErrorCode, number>> = {
   'session.unavailable': 503,
   'abuse.unavailable': 503,
   'abuse.rule_invalid': 400,
+  'abuse.velocity_unavailable': 503,
   'approval.not_found': 404,
   'approval.closed': 409,
   'approval.expired': 409,

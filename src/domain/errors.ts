@@ -22,6 +22,7 @@ export const ERROR_CODES = {
   'session.unavailable': 'the session history store (Redis) did not answer; a decision that would read it fails closed',
   'abuse.rule_invalid': 'an abuse rule or queue document does not match its shape, or its `when` or a feature\'s `of` does not compile (each error with its `line:col`)',
   'abuse.unavailable': 'the labels and mitigations of an action\'s agent, principal or session could not be read; the decision fails closed',
+  'abuse.velocity_unavailable': 'the velocity store (Redis) of abuse rules did not answer; a synchronous rule that needs it fails closed, an asynchronous one records the miss',
   'approval.not_found': 'an approval request named by the caller is not in its tenant, or not one it may see',
   'approval.closed': 'an answer was given to an approval request that is no longer pending (approved, denied, expired or cancelled)',
   'approval.expired': 'an answer came after the approval request expired; the held call was denied',
