@@ -4,7 +4,8 @@ import { newAuditEvent } from '../domain/index.js';
 import { createAbuseEngine } from './engine.js';
 import type { AgentSuspender, CaseOpener, LabelStore, MitigationStore, OpenCaseInput } from './ports.js';
 import { loadAbuseSources, type AbuseRuleSet } from './rule-compile.js';
-import type { VelocityPort, VelocityRead } from './rule-run.js';
+import type { VelocityPort } from './rule-run.js';
+import type { VelocityRead } from './velocity.js';
 import { createVerdicts } from './verdicts.js';
 
 // Port doubles: the engine's logic is under test here; the stores have their own tests on both databases.

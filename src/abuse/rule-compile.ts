@@ -1,9 +1,8 @@
 import { compileGlobs, compileValidator, digestJson, type ActionKind, type Connotation, type Effect, type GlobMatcher, type ProposedMitigation } from '../domain/index.js';
 import { celCompilerFor, durationMs, readYamlDocuments, schemaIssueDiagnostics, type CelProgram, type Diagnostic, type Located } from '../policy/index.js';
+import type { VelocityKind } from './velocity.js';
 import { AbuseQueueDocSchema, AbuseRuleDocSchema, type AbuseQueueDoc, type AbuseRuleDoc, type RuleEntity, type VerdictDoc } from './rule-document.js';
 
-/** The velocity features a rule may declare (src/abuse/velocity.ts keeps them). */
-export type VelocityKind = 'count' | 'distinct' | 'rate';
 
 /** The variables an abuse rule's `when` (and a `distinct` feature's `of`) sees: docs/abuse.md. */
 export const ABUSE_CEL_VARIABLES = ['event', 'action', 'agent', 'principal', 'session', 'tool', 'server', 'resource', 'args', 'text', 'fingerprint', 'findings', 'effect', 'features'] as const;

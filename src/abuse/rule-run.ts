@@ -1,21 +1,11 @@
 import type { EntityLabels } from '../domain/index.js';
 import { describeCelError, isUnder, toCelValue } from '../policy/index.js';
 import { fingerprintOf, type Observed } from './observed.js';
-import type { AbuseRule, VelocityKind } from './rule-compile.js';
-
-/** One feature of one entity as the velocity store reads it. */
-export interface VelocityRead {
-  key: string;
-  kind: VelocityKind;
-  windowMs: number;
-  member?: string;
-}
+import type { AbuseRule } from './rule-compile.js';
+import type { VelocityRead, VelocityStore } from './velocity.js';
 
 /** The velocity store as rules use it (src/abuse/velocity.ts: memory, or Redis for replicas). */
-export interface VelocityPort {
-  observe(reads: readonly VelocityRead[], atMs: number): Promise<number[]>;
-  peek(reads: readonly VelocityRead[], atMs: number): Promise<number[]>;
-}
+export type VelocityPort = Pick<VelocityStore, 'observe' | 'peek'>;
 
 /** A rule whose condition held, with the feature values it saw. */
 export interface RuleHit {
