@@ -224,6 +224,12 @@ describe('near-duplicate-posts', () => {
     nothingApplied(t);
   });
 
+  it('does not hit 15 one-word replies (texts under 16 characters carry no template)', async () => {
+    const t = setup([rule('near-duplicate-posts')]);
+    for (let i = 0; i < 15; i++) await screen(t, post('thanks!'));
+    expect(t.events).toEqual([]);
+  });
+
   it('does not hit 15 genuinely different posts', async () => {
     const t = setup([rule('near-duplicate-posts')]);
     const topics = ['build', 'deploy', 'lunch', 'outage', 'review', 'standup', 'release', 'budget', 'hiring', 'security', 'roadmap', 'offsite', 'metrics', 'oncall', 'retro'];
@@ -320,6 +326,23 @@ describe('new-destinations', () => {
     const t = setup([rule('new-destinations')]);
     await feed(t, history(Array.from({ length: 8 }, (_, j) => `s${j}.call`), 8 * 60));
     await feed(t, Array.from({ length: 12 }, (_, j) => decided('newcomer', `t${j}.call`, new Date(START + j * 1_000))));
+    expect(t.events).toEqual([]);
+  });
+
+  it('does not hit an agent that usually touches 3 tools per 10 minutes and now 8 (less than 3 times its breadth)', async () => {
+    const t = setup([rule('new-destinations')]);
+    const fresh = Array.from({ length: 5 }, (_, j) => decided('bot', `new${j}.call`, new Date(START + 6 * HOUR + j * 10_000)));
+    await feed(t, [...history(['a.x', 'b.y', 'c.z']), ...fresh]);
+    // At the last call: 8 tools, 37 slots, 3 * 36 + 5 = 113 slot-tools; 8 * 37 = 296 < 3 * 113.
+    expect(t.events).toEqual([]);
+  });
+
+  it('does not hit a busy agent with less than an hour of history (fewer than 6 slots)', async () => {
+    const t = setup([rule('new-destinations')]);
+    const busy = Array.from({ length: 250 }, (_, i) => decided('bot', 'fs.read_file', new Date(START + i * 6_000)));
+    const fresh = Array.from({ length: 8 }, (_, j) => decided('bot', `new${j}.call`, new Date(START + 30 * MIN + j * 10_000)));
+    await feed(t, [...busy, ...fresh]);
+    // 9 tools, 258 calls, 4 slots, 11 slot-tools: only the slot count holds it back.
     expect(t.events).toEqual([]);
   });
 });
