@@ -281,7 +281,8 @@ describe('call-rate-spike', () => {
     await feed(t, spike());
     const hits = shadowed(t, 'call-rate-spike');
     expect(hits[0]!.details!.features).toEqual({ minute: 84, hour: 584 });
-    expect(hits).toHaveLength(120 - 84 + 1);
+    // One hit for the burst: the rest of it falls in the rule's cooldown (a minute) on the agent.
+    expect(hits).toHaveLength(1);
     nothingApplied(t);
   });
 
@@ -314,11 +315,8 @@ describe('new-destinations', () => {
     const fresh = Array.from({ length: 8 }, (_, j) => decided('bot', `new${j}.call`, new Date(START + 6 * HOUR + j * 10_000)));
     await feed(t, [...history(['fs.read_file', 'github.list_issues']), ...fresh]);
     const hits = shadowed(t, 'new-destinations');
-    expect(hits.map((h) => h.details!.features)).toEqual([
-      { tools: 8, calls: 366, slots: 37, slotTools: 78 },
-      { tools: 9, calls: 367, slots: 37, slotTools: 79 },
-      { tools: 10, calls: 368, slots: 37, slotTools: 80 },
-    ]);
+    // The later fresh tools fall in the rule's cooldown on the agent: one hit.
+    expect(hits.map((h) => h.details!.features)).toEqual([{ tools: 8, calls: 366, slots: 37, slotTools: 78 }]);
     nothingApplied(t);
   });
 
@@ -445,6 +443,8 @@ describe('tool-poisoning follow-through', () => {
     const t = setup([rule('poisoned-follow-through')]);
     await seen(t);
     await screen(t, call('shell.run', { command: 'ls' }, { capabilities: ['exec'] }));
+    // Past the rule's cooldown on the agent (a minute), the next follow-through is a hit of its own.
+    t.advance(61_000);
     await screen(t, call('fs.read_text_file', { path: '~/.ssh/id_rsa' }));
     expect(shadowed(t, 'poisoned-follow-through')).toHaveLength(2);
     expect([t.labels.map((l) => l.name), t.mitigations, t.cases]).toEqual([['saw-poisoned-tool'], [], []]);

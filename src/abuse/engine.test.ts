@@ -71,6 +71,21 @@ describe('abuse rules', () => {
     expect(t.engine.stats()).toMatchObject({ hits: 0, shadowHits: 1 });
   });
 
+  it('a rule is quiet about an entity for its cooldown after a hit, then hits again; another entity is not held back', async () => {
+    const t = setup(BURST('shadow'));
+    const at = Date.parse('2026-12-07T10:00:00Z');
+    for (let i = 0; i < 30; i++) t.engine.observe([decided('bot', 'github.create_issue', new Date(at + i * 1000))]);
+    for (let i = 0; i < 6; i++) t.engine.observe([decided('other', 'github.create_issue', new Date(at + 20_000 + i))]);
+    await t.engine.idle();
+    const hits = () => t.events.filter((e) => e.type === 'abuse.verdict.shadowed').map((e) => `${String((e.details!.entities as { agent: string }).agent)}@${(Date.parse(e.time) - at) / 1000}`);
+    expect(t.engine.stats()).toMatchObject({ shadowHits: 2, quiet: 24 });
+    // The default cooldown is a minute: the bot's 7th … 30th calls are quiet; 61 s after its hit it may hit again.
+    t.engine.observe([decided('bot', 'github.create_issue', new Date(at + 66_000))]);
+    await t.engine.idle();
+    expect(t.engine.stats().shadowHits).toBe(3);
+    expect(hits()).toHaveLength(3);
+  });
+
   it('the window slides: events older than it stop counting', async () => {
     const t = setup(BURST('enforce'));
     const at = Date.parse('2026-12-07T10:00:00Z');

@@ -3,7 +3,7 @@ import { observedFromAction, observedFromEvent, type Observed } from './observed
 import type { LabelStore, MitigationStore } from './ports.js';
 import type { AbuseRuleSet } from './rule-compile.js';
 import type { RuleEntity } from './rule-document.js';
-import { isHit, ruleReads, runRule, type VelocityPort } from './rule-run.js';
+import { createCooldowns, isHit, ruleReads, runRule, type VelocityPort } from './rule-run.js';
 import type { Verdicts } from './verdicts.js';
 
 /** What the checkpoint's screen stage gets back: the labels policies see, and a refusal when abuse mitigations or a synchronous rule refuse. */
@@ -41,6 +41,8 @@ export interface AbuseStats {
   hits: number;
   shadowHits: number;
   failures: number;
+  /** Hits inside their rule's cooldown on the entity: no verdict, no record. */
+  quiet: number;
   dropped: number;
   errors: number;
 }
@@ -73,7 +75,8 @@ export function createAbuseEngine(deps: AbuseEngineDeps): AbuseEngine {
   const ttl = deps.factsTtlMs ?? 500;
   const maxQueue = deps.maxQueue ?? 10_000;
   const facts = new Map<string, Facts>();
-  const stats: AbuseStats = { observed: 0, hits: 0, shadowHits: 0, failures: 0, dropped: 0, errors: 0 };
+  const stats: AbuseStats = { observed: 0, hits: 0, shadowHits: 0, failures: 0, quiet: 0, dropped: 0, errors: 0 };
+  const cooldowns = createCooldowns();
   let queue: AuditEvent[] = [];
   let draining: Promise<void> | undefined;
   let lastDropWarning = 0;
@@ -147,6 +150,10 @@ export function createAbuseEngine(deps: AbuseEngineDeps): AbuseEngine {
       if (!isHit(r)) {
         stats.failures++;
         deps.logger?.warn({ rule: r.rule.name, error: r.error }, 'an abuse rule condition failed; it gave no verdict');
+        continue;
+      }
+      if (!cooldowns.take(r)) {
+        stats.quiet++;
         continue;
       }
       if (rule.mode === 'shadow') {

@@ -2,7 +2,7 @@ import type { AuditEvent, EntityLabels } from '../domain/index.js';
 import { observedFromEvent, textOf, type Observed } from './observed.js';
 import type { AbuseRule, AbuseRuleSet } from './rule-compile.js';
 import type { RuleEntity } from './rule-document.js';
-import { isHit, ruleReads, runRule, type VelocityPort } from './rule-run.js';
+import { createCooldowns, isHit, ruleReads, runRule, subjectOf, type VelocityPort } from './rule-run.js';
 
 /** One hit as replay shows it. */
 export interface AbuseReplaySample {
@@ -66,6 +66,8 @@ export async function replayAbuseRules(
   };
   let read = 0;
   let withoutArgs = 0;
+  // Hits inside a rule's cooldown are not counted, as the live engine gives them no verdict.
+  const cooldowns = createCooldowns();
 
   const judge = async (rule: AbuseRule, o: Observed) => {
     const s = stats.get(rule.name)!;
@@ -75,8 +77,9 @@ export async function replayAbuseRules(
       s.failures++;
       return;
     }
+    if (!cooldowns.take(r)) return;
     s.hits++;
-    const who = o.entities.agent ?? o.entities.principal ?? o.entities.session ?? o.entities.ip ?? '';
+    const who = subjectOf(o);
     s.seen.add(who);
     if (s.samples.length < samples) s.samples.push({ eventId: o.eventId ?? '', time: o.time.toISOString(), scope: o.scope, type: o.type, entity: who, features: r.features });
     for (const v of rule.verdicts) {

@@ -46,6 +46,8 @@ export interface AbuseRule {
   readonly whenSource: string;
   readonly verdicts: readonly CompiledVerdict[];
   readonly reason: string;
+  /** After a hit on an entity, no verdict on it again for this long (0: every event). */
+  readonly cooldownMs: number;
   /** Where it was read from: `file` or `default-pack/<file>`. */
   readonly source: string;
 }
@@ -74,6 +76,9 @@ export interface AbuseSource {
   file: string;
   text: string;
 }
+
+/** How long a rule stays quiet about an entity after a hit, unless it says otherwise. */
+export const DEFAULT_COOLDOWN_MS = 60_000;
 
 const checkRule = compileValidator(AbuseRuleDocSchema);
 const checkQueue = compileValidator(AbuseQueueDocSchema);
@@ -140,6 +145,7 @@ function compileRule(doc: AbuseRuleDoc, loc: Located<unknown>['loc'], source: st
     whenSource: spec.when,
     verdicts: spec.verdicts.map(verdictOf),
     reason: spec.reason,
+    cooldownMs: spec.cooldown ? ms(spec.cooldown) : DEFAULT_COOLDOWN_MS,
     source,
   };
 }

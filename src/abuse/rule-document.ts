@@ -101,6 +101,11 @@ export const AbuseRuleDocSchema = Type.Object(
         features: Type.Optional(Type.Record(Type.String({ pattern: '^[a-zA-Z][a-zA-Z0-9_]{0,31}$' }), Feature, { maxProperties: 8 })),
         when: Type.String({ minLength: 1, maxLength: 4000 }),
         verdicts: Type.Array(Verdict, { minItems: 1, maxItems: 8 }),
+        /**
+         * After a hit on an entity, the rule gives no verdict on it again (and a shadow rule records
+         * none) until this passes: a burst is one hit, not one per event past the threshold. @default 1m
+         */
+        cooldown: Type.Optional(Duration),
         /** Why, as labels, cases and denials say it. */
         reason: Type.String({ minLength: 1, maxLength: 1000 }),
       },

@@ -107,3 +107,31 @@ export async function runRule(rule: AbuseRule, o: Observed, ctx: { velocity: Vel
 export function isHit(r: RuleHit | RuleFailure | undefined): r is RuleHit {
   return r !== undefined && 'observed' in r;
 }
+
+/** The entity a hit is about, for cooldowns and replay: the agent, else the principal, session, address or scope. */
+export function subjectOf(o: Observed): string {
+  const e = o.entities;
+  return e.agent ?? e.principal ?? e.session ?? e.ip ?? e.scope ?? '';
+}
+
+const MAX_COOLDOWNS = 100_000;
+
+/** Per rule and entity, until when a rule stays quiet after a hit (bounded; the oldest go first). */
+export function createCooldowns(): { take(hit: RuleHit): boolean } {
+  const until = new Map<string, number>();
+  return {
+    /** True when the hit may give its verdicts now (and starts the rule's cooldown on its entity). */
+    take(hit) {
+      const { rule, observed: o } = hit;
+      if (rule.cooldownMs <= 0) return true;
+      const key = `${o.tenantId}\u0001${rule.name}\u0001${subjectOf(o)}`;
+      const at = o.time.getTime();
+      const quietUntil = until.get(key);
+      if (quietUntil !== undefined && at < quietUntil) return false;
+      until.delete(key);
+      if (until.size >= MAX_COOLDOWNS) until.delete(until.keys().next().value!);
+      until.set(key, at + rule.cooldownMs);
+      return true;
+    },
+  };
+}
