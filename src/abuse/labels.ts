@@ -1,11 +1,9 @@
 import { LABEL_NAME_PATTERN, newAuditEvent, WardenError, type AbuseSource, type AuditEvent, type AuditEventType, type AuditSink, type Clock, type Connotation, type EntityRef, type Label } from '../domain/index.js';
-import { holdsAt, type Credential, type Role } from '../identity/index.js';
+import { ABUSE_ACTORS, ABUSE_READERS, holdsAt, type Credential } from '../identity/index.js';
 import type { LabelStore } from './ports.js';
 
-/** Roles that put and remove labels and lift mitigations. */
-export const ABUSE_ACTORS: readonly Role[] = ['owner', 'admin', 'analyst'];
-/** Roles that read labels, mitigations and cases (at their scope). */
-export const ABUSE_READERS: readonly Role[] = [...ABUSE_ACTORS, 'auditor'];
+// The roles come from the route table (src/identity/access.ts): one list for the gate and the scope checks.
+export { ABUSE_ACTORS, ABUSE_READERS };
 
 /** Who did it, as the audit event names them. */
 export type AbuseActor = AuditEvent['actor'];
