@@ -181,5 +181,19 @@ describe('abuse API', () => {
     expect((await post('ana', `/api/v1/abuse/cases/${k.id}/decide`, { outcome: 'nuke' })).statusCode).toBe(400);
     expect((await get('ana', '/api/v1/abuse/cases/not-a-case')).statusCode).toBe(400);
     expect((await get('ana', '/api/v1/abuse/cases?overdue=maybe')).statusCode).toBe(400);
+    expect((await get('ana', '/api/v1/abuse/cases?limit=0')).statusCode).toBe(400);
+    expect((await get('ana', '/api/v1/abuse/cases?after=%00')).statusCode).toBe(400);
+    expect((await post('ana', `/api/v1/abuse/cases/${k.id}/decide`, {})).statusCode).toBe(400);
+    expect((await post('ana', `/api/v1/abuse/cases/${k.id}/notes`, { text: '' })).statusCode).toBe(400);
+    expect((await post('ana', '/api/v1/abuse/labels', { entity: { kind: 'agent', id: 'a' }, name: 'Bad Name', connotation: 'bad', reason: 'r' })).statusCode).toBe(400);
+    expect((await post('ana', '/api/v1/abuse/labels', { entity: { kind: 'agent', id: 'a' }, name: 'x', connotation: 'bad', reason: 'r', expiresAt: 'tomorrow' })).statusCode).toBe(400);
+    expect((await post('ana', '/api/v1/abuse/labels', { entity: { kind: 'agent', id: 'a' }, name: 'x', connotation: 'bad', reason: 'r', expiresAt: '2001-01-01T00:00:00Z' })).json()).toMatchObject({ error: { code: 'request.invalid' } });
+    expect((await post('ana', '/api/v1/abuse/labels', { entity: { kind: 'agent', id: 'a' }, name: 'x', connotation: 'bad', reason: 'r', ttlMs: 1000, expiresAt: '2099-01-01T00:00:00Z' })).statusCode).toBe(400);
+    expect((await app.inject({ method: 'DELETE', url: '/api/v1/abuse/labels/planet/a/x', headers: as('ana') })).statusCode).toBe(400);
+    expect((await app.inject({ method: 'DELETE', url: '/api/v1/abuse/labels/agent/a%00b/x', headers: as('ana') })).statusCode).toBe(400);
+    // Claim, release and lift take no body: a body-less POST (curl -X POST) works as `{}` does.
+    const bare = await app.inject({ method: 'POST', url: `/api/v1/abuse/cases/${k.id}/claim`, headers: as('ben') });
+    expect(bare.statusCode, bare.body).toBe(200);
+    expect((await post('ben', `/api/v1/abuse/cases/${k.id}/release`)).statusCode).toBe(200);
   });
 });

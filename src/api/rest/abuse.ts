@@ -58,7 +58,6 @@ const DecideBody = Type.Object(
   { additionalProperties: false },
 );
 const NoteBody = Type.Object({ text: Text(4096) }, { additionalProperties: false });
-const Empty = Type.Object({}, { additionalProperties: false });
 const RuleStatsSchema = Type.Object({
   rule: Type.String(),
   opened: Type.Integer(),
@@ -130,9 +129,9 @@ export function abuseRoutes(app: FastifyInstance, deps: { labels: LabelService; 
       return { mitigations: await mitigations.list(credentialOf(req).tenantId, { ...(entity ? { entity } : {}), ...(q.live !== undefined ? { live: q.live } : {}), limit: q.limit ?? 50 }, deps.clock.now()) };
     },
   );
-  app.post<{ Params: Static<typeof MitigationParams>; Body: Static<typeof Empty> }>(
+  app.post<{ Params: Static<typeof MitigationParams> }>(
     '/api/v1/abuse/mitigations/:id/lift',
-    { schema: { summary: 'lift a mitigation before its end', params: MitigationParams, body: Empty, response: { 200: MitigationSchema } } },
+    { schema: { summary: 'lift a mitigation before its end', params: MitigationParams, response: { 200: MitigationSchema } } },
     async (req) => {
       const c = credentialOf(req);
       const m = await mitigations.get(c.tenantId, req.params.id);
@@ -161,14 +160,14 @@ export function abuseRoutes(app: FastifyInstance, deps: { labels: LabelService; 
     { schema: { summary: 'one case: its evidence, what confirming applies, its claim, notes and decision', params: CaseParams, response: { 200: CaseSchema } } },
     async (req) => cases.get(credentialOf(req), req.params.id),
   );
-  app.post<{ Params: Static<typeof CaseParams>; Body: Static<typeof Empty> }>(
+  app.post<{ Params: Static<typeof CaseParams> }>(
     '/api/v1/abuse/cases/:id/claim',
-    { schema: { summary: 'claim an open case (409 `abuse.case_claimed` naming who holds it)', params: CaseParams, body: Empty, response: { 200: CaseSchema } } },
+    { schema: { summary: 'claim an open case (409 `abuse.case_claimed` naming who holds it)', params: CaseParams, response: { 200: CaseSchema } } },
     async (req) => cases.claim(credentialOf(req), req.params.id),
   );
-  app.post<{ Params: Static<typeof CaseParams>; Body: Static<typeof Empty> }>(
+  app.post<{ Params: Static<typeof CaseParams> }>(
     '/api/v1/abuse/cases/:id/release',
-    { schema: { summary: "release one's claim (an owner or admin at the case's scope may release anyone's)", params: CaseParams, body: Empty, response: { 200: CaseSchema } } },
+    { schema: { summary: "release one's claim (an owner or admin at the case's scope may release anyone's)", params: CaseParams, response: { 200: CaseSchema } } },
     async (req) => cases.release(credentialOf(req), req.params.id),
   );
   app.post<{ Params: Static<typeof CaseParams>; Body: Static<typeof DecideBody> }>(
