@@ -11,6 +11,7 @@ const BENCHES: Record<string, string> = {
   'detect-peer': 'bench/detect/peer-cost.ts',
   startup: 'bench/startup/startup-bench.ts',
   session: 'bench/abuse/session-bench.ts',
+  velocity: 'bench/abuse/velocity-bench.ts',
 };
 
 const wanted = process.argv.slice(2);

@@ -38,6 +38,7 @@ const open = (over: Partial<OpenCaseInput> = {}): Promise<Case> =>
     summary: 'uploads to an unknown host',
     source: { kind: 'rule', rule: 'exfil-burst' },
     evidence: { eventIds: [], findings: [], labels: [], features: { uploads_1m: 12 } },
+    mitigations: [],
     proposed: [{ kind: 'deny', forMs: 3_600_000 }, { kind: 'kill' }],
     ...over,
   });

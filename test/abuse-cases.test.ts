@@ -35,6 +35,7 @@ const input = (over: Partial<OpenCaseInput> = {}): OpenCaseInput => ({
   summary: 'uploads to an unknown host',
   source: { kind: 'rule', rule: 'exfil-burst' },
   evidence: { eventIds: [], findings: [], labels: [], features: {} },
+  mitigations: [],
   proposed: [{ kind: 'deny', forMs: 3_600_000 }],
   ...over,
 });

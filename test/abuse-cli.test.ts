@@ -32,6 +32,8 @@ const openCase = async (summary: string): Promise<Case> =>
     summary,
     source: { kind: 'rule', rule: 'exfil-burst' },
     evidence: { eventIds: ['e1'], findings: [], labels: [], features: { uploads_1m: 12 } },
+    mitigations: [],
+    proposed: [],
   });
 
 beforeAll(async () => {

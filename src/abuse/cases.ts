@@ -1,23 +1,12 @@
-import { newAuditEvent, uuidv7, WardenError, type AbuseSource, type AuditEventType, type AuditSink, type Case, type CaseEvidence, type CaseStatus, type Clock, type EntityRef, type ProposedMitigation } from '../domain/index.js';
+import { newAuditEvent, uuidv7, WardenError, type AuditEventType, type AuditSink, type Case, type CaseStatus, type Clock, type EntityRef } from '../domain/index.js';
 import { actorOf, holdsAt, personOf, readableScopes, scopeCovers, type Credential } from '../identity/index.js';
 import { ABUSE_ACTORS, ABUSE_READERS } from './labels.js';
-import type { CasePage, CaseStore, Mitigator, RuleStats } from './ports.js';
+import type { CasePage, CaseStore, Mitigator, OpenCaseInput, CaseOpener, RuleStats } from './ports.js';
+import type { QueueRoute } from './rule-compile.js';
 
-/**
- * Where cases go: the first route whose scopes and categories both match a case takes it. A case
- * matches a scope when its scope equals it or lies under it.
- */
-export interface QueueRoute {
-  name: string;
-  /** Scope paths; empty: any scope. */
-  scopes: readonly string[];
-  /** Finding categories (or a rule's own category names); empty: any. */
-  categories: readonly string[];
-  /** How long a case may wait for a first decision. */
-  slaMs: number;
-  /** Where escalating a case of this queue sends it. @default `escalated` */
-  escalateTo?: string;
-}
+// Routes are compiled from `kind: AbuseQueue` documents (src/abuse/rule-compile.ts): the first whose
+// scopes (equal or above the case's; empty: any) and categories (empty: any) match takes a case.
+export type { QueueRoute };
 
 /** The queue of a case no route matches. */
 export const DEFAULT_QUEUE = 'default';
@@ -35,23 +24,7 @@ export const NO_MITIGATOR: Mitigator = {
   undo: async () => {},
 };
 
-/** What a rule (or an analyst) opens a case with; routing, ids, status and times are the service's. */
-export interface OpenCaseInput {
-  tenantId: string;
-  category: string;
-  severity: Case['severity'];
-  scope: string;
-  subject: EntityRef;
-  summary: string;
-  source: AbuseSource;
-  evidence: CaseEvidence;
-  /** What confirming applies. @default [] */
-  proposed?: readonly ProposedMitigation[];
-  /** What the rule applied already (a false positive undoes it). */
-  mitigations?: readonly string[];
-  suspended?: boolean;
-  labelsAdded?: readonly string[];
-}
+export type { OpenCaseInput };
 
 /** What a list asks for; `overdue`: not closed and past `dueAt`. */
 export interface CaseFilter {
@@ -72,7 +45,7 @@ export interface CaseDecision {
 }
 
 /** The review queue: cases opened by rules, claimed by one analyst at a time, decided once. */
-export interface CaseService {
+export interface CaseService extends CaseOpener {
   /** Routes, sets `dueAt`, stores and audits a new case (rules call it; no credential). */
   open(input: OpenCaseInput): Promise<Case>;
   list(c: Credential, filter: CaseFilter): Promise<CasePage>;
@@ -159,8 +132,8 @@ export function createCaseService(deps: CaseServiceDeps): CaseService {
         summary: input.summary,
         source: input.source,
         evidence: input.evidence,
-        mitigations: [...(input.mitigations ?? [])],
-        proposed: [...(input.proposed ?? [])],
+        mitigations: [...input.mitigations],
+        proposed: [...input.proposed],
         ...(input.suspended !== undefined ? { suspended: input.suspended } : {}),
         ...(input.labelsAdded ? { labelsAdded: [...input.labelsAdded] } : {}),
         status: 'open',

@@ -8,3 +8,7 @@ export { createCaseService, routeOf, NO_MITIGATOR, DEFAULT_QUEUE, DEFAULT_SLA_MS
 export type { CaseService, CaseServiceDeps, QueueRoute, OpenCaseInput, CaseFilter, CaseDecision } from './cases.js';
 export { liftMitigation } from './mitigations.js';
 export type { Applied, CasePage, CaseStore, LabelStore, MitigationStore, Mitigator, RuleStats } from './ports.js';
+export { bucketsOf, createMemoryVelocity } from './velocity.js';
+export type { MemoryVelocityOptions, VelocityBuckets, VelocityKind, VelocityRead, VelocityStore } from './velocity.js';
+export { connectRedisVelocity } from './redis-velocity.js';
+export type { RedisVelocityOptions } from './redis-velocity.js';

@@ -92,3 +92,29 @@ export interface Mitigator {
   /** Undoes what a case's rule or confirmation applied: lifts its mitigations, resumes an agent it suspended, removes labels it added. */
   undo(c: Case, by: string): Promise<void>;
 }
+
+/** What a rule's `review` verdict hands the case service (it routes the case, sets its SLA and id). */
+export interface OpenCaseInput {
+  tenantId: string;
+  category: string;
+  severity: Case['severity'];
+  scope: string;
+  subject: EntityRef;
+  summary: string;
+  source: AbuseSource;
+  evidence: Case['evidence'];
+  mitigations: string[];
+  proposed: ProposedMitigation[];
+  suspended?: boolean;
+  labelsAdded?: string[];
+}
+
+/** Opens cases (src/abuse/cases.ts's service fits). */
+export interface CaseOpener {
+  open(input: OpenCaseInput): Promise<Case>;
+}
+
+/** Suspends and resumes agents in the registry (core wires the registry service). */
+export interface AgentSuspender {
+  setStatus(tenantId: string, agentId: string, status: 'active' | 'suspended', by: { type: 'system' | 'user'; id: string; name?: string }): Promise<void>;
+}

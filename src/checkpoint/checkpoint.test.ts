@@ -113,6 +113,6 @@ describe('checkpoint', () => {
   it('times every stage', async () => {
     const { checkpoint } = harness();
     const r = await checkpoint.check(call('acme/x', 'files.read'));
-    expect(Object.keys(r.timings).sort()).toEqual(['approve', 'audit', 'checks', 'detect', 'evaluate', 'identify', 'registry']);
+    expect(Object.keys(r.timings).sort()).toEqual(['approve', 'audit', 'checks', 'detect', 'evaluate', 'identify', 'registry', 'screen']);
   });
 });

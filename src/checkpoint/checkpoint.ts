@@ -2,11 +2,11 @@ import { digestJson, wellFormedValue, type Action, type AuditSink, type Clock, t
 import type { CallerInfo } from './audit-events.js';
 import { captureValue } from './evidence.js';
 import { reached, type Pass, type PassDeps } from './pass.js';
-import type { ApprovalPort, CaptureOptions, CheckPort, DetectorPort, PolicyProvider, RegistryPort, SessionHistoryPort } from './ports.js';
+import type { AbusePort, ApprovalPort, CaptureOptions, CheckPort, DetectorPort, PolicyProvider, RegistryPort, SessionHistoryPort } from './ports.js';
 import { OUTPUT_STAGES, STAGES, type Stage, type StageTimings } from './stages.js';
 import type { InspectResult } from './stages/inspect.js';
 
-export type { ApprovalPort, CaptureOptions, CheckPort, DetectorPort, PolicyProvider, SessionHistoryPort, SessionKey } from './ports.js';
+export type { AbusePort, AbuseScreenResult, ApprovalPort, CaptureOptions, CheckPort, DetectorPort, PolicyProvider, SessionHistoryPort, SessionKey } from './ports.js';
 export type { InspectResult } from './stages/inspect.js';
 export { scrubEvidence } from './evidence.js';
 
@@ -32,6 +32,8 @@ export interface CheckpointDeps {
   checks?: CheckPort;
   /** Keeps agent sessions' recent steps for `session.history`; without it every session is empty. */
   sessions?: SessionHistoryPort;
+  /** Labels, mitigations in force and synchronous abuse rules; without it nothing is labelled or mitigated. */
+  abuse?: AbusePort;
 }
 
 /** One pass's result: the decision (with its audit event id) and how long each stage took. */
@@ -87,7 +89,7 @@ export interface ResultPayload {
 /** Builds the checkpoint over its ports. */
 export function createCheckpoint(deps: CheckpointDeps): Checkpoint {
   return runStages(
-    { policies: deps.policies, registry: deps.registry, audit: deps.audit, clock: deps.clock, detectors: deps.detectors, capture: deps.capture, approvals: deps.approvals, checks: deps.checks, sessions: deps.sessions },
+    { policies: deps.policies, registry: deps.registry, audit: deps.audit, clock: deps.clock, detectors: deps.detectors, capture: deps.capture, approvals: deps.approvals, checks: deps.checks, sessions: deps.sessions, abuse: deps.abuse },
     deps.onStage,
   );
 }

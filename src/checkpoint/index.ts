@@ -14,4 +14,4 @@ export type { Stage, StageTimings } from './stages.js';
 // The policy rule for a scope claim an edge accepts (X-Warden-Scope): what narrowing would stop enforcing.
 export { narrowingLosses } from '../policy/index.js';
 export type { NarrowingLoss, NarrowingSubject } from '../policy/index.js';
-export type { SessionHistoryPort, SessionKey } from './ports.js';
+export type { AbusePort, AbuseScreenResult, SessionHistoryPort, SessionKey } from './ports.js';

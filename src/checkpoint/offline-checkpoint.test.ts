@@ -35,8 +35,8 @@ describe('the offline checkpoint', () => {
     expect(b.decision).toEqual(rest);
     expect(b.decision.redactedArgs!.dsn).toMatch(/^\[REDACTED:secret\]/);
     expect(b.action).toEqual(a.action);
-    expect(Object.keys(b.timings).sort()).toEqual(['approve', 'audit', 'checks', 'detect', 'evaluate', 'identify', 'registry']);
-    expect(stages).toEqual(['identify', 'registry', 'detect', 'evaluate', 'checks', 'approve', 'audit']);
+    expect(Object.keys(b.timings).sort()).toEqual(['approve', 'audit', 'checks', 'detect', 'evaluate', 'identify', 'registry', 'screen']);
+    expect(stages).toEqual(['identify', 'registry', 'detect', 'screen', 'evaluate', 'checks', 'approve', 'audit']);
     // The output pass runs offline too, and audits nothing.
     const out = await offline.inspect(action, { text: DSN });
     expect(out.obligations).toEqual([{ type: 'redact', params: { categories: ['secret'], paths: ['result.text'] } }]);

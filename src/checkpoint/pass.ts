@@ -1,7 +1,7 @@
-import type { Action, AuditSink, CheckRequirement, Clock, Decision, Finding, Obligation, Reason, SessionView } from '../domain/index.js';
+import type { Action, AuditSink, CheckRequirement, Clock, Decision, EntityLabels, Finding, Obligation, Reason, SessionView } from '../domain/index.js';
 import type { PolicySet, ScanMandate } from '../policy/index.js';
 import type { CallerInfo } from './audit-events.js';
-import type { ApprovalPort, CaptureOptions, CheckPort, DetectorPort, PolicyProvider, RegistryPort, SessionHistoryPort } from './ports.js';
+import type { AbusePort, ApprovalPort, CaptureOptions, CheckPort, DetectorPort, PolicyProvider, RegistryPort, SessionHistoryPort } from './ports.js';
 
 /**
  * What every stage may use: the checkpoint's ports. `audit` is absent only in the offline
@@ -20,6 +20,8 @@ export interface PassDeps {
   checks?: CheckPort | undefined;
   /** Session histories for `session.history`; absent offline, where a session is always empty. */
   sessions?: SessionHistoryPort | undefined;
+  /** Labels, mitigations and synchronous abuse rules; absent offline, where nothing is labelled. */
+  abuse?: AbusePort | undefined;
 }
 
 /** The redaction a scope's scan section mandates for one value: the findings to mask and the obligation that reports it. */
@@ -46,6 +48,8 @@ export interface Pass {
   readonly refusal?: Reason | undefined;
   /** registry: the policy set in force for this pass, read once so every later stage sees the same one. */
   readonly set?: PolicySet;
+  /** screen: the live labels of the action's agent, principal and session. */
+  readonly labels?: EntityLabels | undefined;
   /** detect: the scope's scan section, when one applies. */
   readonly mandate?: ScanMandate | undefined;
   /** detect: everything the detectors reported, before thresholds (argument capture masks with these). */

@@ -1,4 +1,4 @@
-import type { Action, ActionKind, Agent, SessionStep, SessionView, ApprovalPolicy, ApprovalRequest, ApprovalSubject, CheckOutcome, CheckRequirement, Finding, Tool } from '../domain/index.js';
+import type { Action, ActionKind, Agent, EntityLabels, Reason, SessionStep, SessionView, ApprovalPolicy, ApprovalRequest, ApprovalSubject, CheckOutcome, CheckRequirement, Finding, Tool } from '../domain/index.js';
 import type { PolicySet } from '../policy/index.js';
 
 /** What the checkpoint needs to know about tools and agents; the registry's word beats the caller's. */
@@ -97,4 +97,20 @@ export interface SessionHistoryPort {
   record(key: SessionKey, step: SessionStep): Promise<void> | void;
   /** Adds what output inspection found to the session's latest step on this tool. */
   addOutputFindings(key: SessionKey, tool: { server: string; name: string }, findings: SessionStep['findings']): Promise<void> | void;
+}
+
+/** What the abuse platform says of an action before it is decided. */
+export interface AbuseScreenResult {
+  /** The live labels of its agent, principal and session: `agent.labels` … in conditions. */
+  labels: EntityLabels;
+  /** Set when a mitigation in force (deny, throttle) or a synchronous abuse rule refuses it. */
+  refusal?: Reason | undefined;
+}
+
+/**
+ * The abuse platform (src/abuse's engine fits): labels, mitigations in force and synchronous
+ * rules, consulted before the decision. Rejects (fail closed) when it cannot tell.
+ */
+export interface AbusePort {
+  screen(input: { tenantId: string; action: Action; sessionId?: string | undefined; ip?: string | undefined; findings: readonly Finding[] }): Promise<AbuseScreenResult>;
 }

@@ -60,8 +60,8 @@ function deepFreeze<T>(v: T): T {
 const start = (action = call('acme/x', 'db.query', { args: { dsn: DSN, sql: 'select 1' } })): Pass => ({ started: 0, caller: undefined, action });
 
 describe('the stage list', () => {
-  it('runs identify, registry, detect, evaluate, checks, approve, audit; inspect is the output pass', () => {
-    expect(STAGES.map((s) => s.name)).toEqual(['identify', 'registry', 'detect', 'evaluate', 'checks', 'approve', 'audit']);
+  it('runs identify, registry, detect, screen, evaluate, checks, approve, audit; inspect is the output pass', () => {
+    expect(STAGES.map((s) => s.name)).toEqual(['identify', 'registry', 'detect', 'screen', 'evaluate', 'checks', 'approve', 'audit']);
     expect(OUTPUT_STAGES.map((s) => s.name)).toEqual(['inspect']);
   });
 

@@ -7,12 +7,13 @@ import { evaluate } from './stages/evaluate.js';
 import { identify } from './stages/identify.js';
 import { inspect } from './stages/inspect.js';
 import { registry } from './stages/registry.js';
+import { screen } from './stages/screen.js';
 
 /**
  * The input pass's stages, in the order `checkpoint.check` runs them; each reports its own timing.
  * docs/architecture.md draws this list (a test keeps the two equal).
  */
-export const STAGES = [identify, registry, detect, evaluate, checks, approve, audit] as const satisfies readonly PassStage[];
+export const STAGES = [identify, registry, detect, screen, evaluate, checks, approve, audit] as const satisfies readonly PassStage[];
 
 /** The output pass's stages, run by `checkpoint.inspect` on what a forwarded call returned. */
 export const OUTPUT_STAGES = [inspect] as const;

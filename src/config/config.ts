@@ -31,6 +31,10 @@ export const ConfigSchema = Type.Object(
     approvalWebhooksFile: Type.Optional(Type.String({ minLength: 1 })),
     /** Redis that keeps agent sessions' history for `session.history`, shared by replicas. @default in this process's memory */
     sessionRedisUrl: Type.Optional(Type.String({ pattern: '^rediss?://', description: 'a redis:// or rediss:// URL' })),
+    /** Files or directories of `kind: AbuseRule` and `kind: AbuseQueue` documents (docs/abuse.md). @default none */
+    abuseRules: Type.Array(Type.String({ minLength: 1 })),
+    /** Run the default abuse rule pack (every rule in shadow mode). @default true */
+    abuseDefaultPack: Type.Boolean(),
     /** The URL people reach the API by, for the links in approval notifications. @default `http://127.0.0.1:<port>` */
     publicUrl: Type.Optional(Type.String({ pattern: '^https?://[^/?#@]+(/[^?#]*)?$', description: 'an http(s) URL without credentials, query or fragment' })),
     /** Seconds between signed audit checkpoints (0 turns the timer off). @default 60 */
@@ -106,6 +110,8 @@ export interface ConfigFlags {
   approvalWebhooks?: string;
   publicUrl?: string;
   redis?: string;
+  abuseRules?: string[];
+  abuseDefaultPack?: boolean;
   auditCapture?: string;
   allowHost?: string[];
   bootstrapTokenFile?: string;
@@ -221,6 +227,9 @@ export function loadConfig(flags: ConfigFlags, env: Readonly<Record<string, stri
     ...((flags.approvalWebhooks ?? env.WARDEN_APPROVAL_WEBHOOKS) ? { approvalWebhooksFile: flags.approvalWebhooks ?? env.WARDEN_APPROVAL_WEBHOOKS } : {}),
     ...((flags.publicUrl ?? env.WARDEN_PUBLIC_URL) ? { publicUrl: (flags.publicUrl ?? env.WARDEN_PUBLIC_URL)!.replace(/\/+$/, '') } : {}),
     ...((flags.redis ?? env.WARDEN_REDIS_URL) ? { sessionRedisUrl: flags.redis ?? env.WARDEN_REDIS_URL } : {}),
+    abuseRules: flags.abuseRules ?? env.WARDEN_ABUSE_RULES?.split(',').filter(Boolean) ?? [],
+    // Commander sets `abuseDefaultPack: false` for --no-abuse-default-pack and true by default, so the environment decides only when the flag is absent.
+    abuseDefaultPack: flags.abuseDefaultPack === false ? false : (parseSwitch('WARDEN_ABUSE_DEFAULT_PACK', env.WARDEN_ABUSE_DEFAULT_PACK) ?? true),
     checkpointIntervalSec: toInt('checkpoint interval', flags.checkpointInterval) ?? toInt('checkpoint interval', env.WARDEN_CHECKPOINT_INTERVAL) ?? 60,
     auditCapture: parseAuditCapture(flags.auditCapture ?? env.WARDEN_AUDIT_CAPTURE),
     allowedHosts: parseAllowedHosts(flags.allowHost ?? env.WARDEN_ALLOW_HOSTS),

@@ -38,6 +38,8 @@ export interface WatchLogger {
 export interface OpenPoliciesOptions {
   /** Reload when the files change (directory events, and the poll below). */
   watch: boolean;
+  /** Sources served before the files' (a command's built-in policies, such as `warden mcp`'s); read-only. */
+  builtin?: readonly PolicySource[];
   logger: WatchLogger;
   /** Quiet time after a file event before reloading: editors write in bursts. @default 100 */
   debounceMs?: number;
@@ -74,7 +76,8 @@ export class PolicyLoadError extends Error {
  */
 export async function openPolicies(paths: readonly string[], opts: OpenPoliciesOptions): Promise<PolicyWatcher> {
   const now = () => (opts.clock ? opts.clock.now() : new Date()).toISOString();
-  const firstFiles = await readPolicyFiles(paths);
+  const withBuiltin = (f: PolicyFiles): PolicyFiles => (opts.builtin?.length ? { ...f, sources: [...opts.builtin, ...f.sources] } : f);
+  const firstFiles = withBuiltin(await readPolicyFiles(paths));
   const first = loadPolicySources(firstFiles.sources, opts.load);
   if (!first.set) throw new PolicyLoadError(first.diagnostics.filter((d) => d.severity === 'error'));
   let set: PolicySet = first.set;
@@ -103,7 +106,7 @@ export async function openPolicies(paths: readonly string[], opts: OpenPoliciesO
   const readAndCompile = async (): Promise<boolean> => {
     let files: PolicyFiles;
     try {
-      files = await readPolicyFiles(paths);
+      files = withBuiltin(await readPolicyFiles(paths));
     } catch (err) {
       // A deleted file path, a directory mid-replacement: keep the set, read again on the next change.
       digest = undefined;

@@ -45,3 +45,13 @@ export const SessionViewSchema = Type.Object(
   { additionalProperties: false },
 );
 export type SessionView = Static<typeof SessionViewSchema>;
+
+/**
+ * The names of the live labels on an action's agent, principal and session (the abuse platform's
+ * labels), as conditions see them in `agent.labels`, `principal.labels` and `session.labels`.
+ */
+export interface EntityLabels {
+  readonly agent: readonly string[];
+  readonly principal: readonly string[];
+  readonly session: readonly string[];
+}

@@ -112,3 +112,23 @@ export interface GatewayLogger {
   warn(obj: object, msg: string): void;
   error(obj: object, msg: string): void;
 }
+
+/** The abuse kill switch's order: close the live sessions an agent opened before `at`. */
+export interface AgentKill {
+  id: string;
+  tenantId: string;
+  agentId: string;
+  at: Date;
+  reason: string;
+  /** The abuse rule that gave it, or the analyst. */
+  by: string;
+}
+
+/**
+ * Kills for the HTTP listener (the core's abuse engine fits): those made in this process arrive at
+ * once through `subscribe`; those of other processes are polled with `since`.
+ */
+export interface KillFeed {
+  since(at: Date): Promise<AgentKill[]>;
+  subscribe(listener: (kill: AgentKill) => void): () => void;
+}

@@ -17,6 +17,8 @@ export function coreConfigOf(config: Readonly<WardenConfig>): CoreConfig {
     allowedHosts: config.allowedHosts,
     checkSecret: config.checkSecret,
     checkAllowHosts: config.checkAllowHosts,
-    ...(config.sessionRedisUrl ? { sessionRedisUrl: config.sessionRedisUrl } : {}),
+    ...(config.sessionRedisUrl ? { sessionRedisUrl: config.sessionRedisUrl, velocityRedisUrl: config.sessionRedisUrl } : {}),
+    abuseRules: config.abuseRules,
+    abuseDefaultPack: config.abuseDefaultPack,
   };
 }

@@ -9,7 +9,7 @@ import { loadApprovalWebhooks, loadDestinations, loadSigningKey, openPolicies, t
 import type { DetectorSet } from '../detect/index.js';
 import { lazyDetectors } from './detectors.js';
 import { systemClock, type AuditSink, type Clock } from '../domain/index.js';
-import { loadPolicySources, type PolicySet } from '../policy/index.js';
+import { loadPolicySources, type PolicySet, type PolicySource } from '../policy/index.js';
 import { createRegistry, parseRegistryFile, seedRegistry, type Registry, type SeedReport } from '../registry/index.js';
 // The batcher alone, not the gateway barrel (its HTTP transport): one-shot commands build a core too.
 import { createResultBatcher } from '../gateway/result-batcher.js';
@@ -29,6 +29,8 @@ export interface CoreConfig {
   policies: readonly string[];
   /** Reload policies when their files change. @default false */
   watchPolicies?: boolean;
+  /** Policies a command brings itself, served before the files (read-only; `warden mcp`'s analyst policy). @default none */
+  builtinPolicies?: readonly PolicySource[];
   /** A `kind: Registry` file imported into the database registry at start (idempotent; the database wins). */
   registryFile?: string | undefined;
   /**
@@ -46,6 +48,12 @@ export interface CoreConfig {
   approvalWebhooksFile?: string | undefined;
   /** Redis that keeps agent sessions' history (`session.history`), so replicas share sessions. @default this process's memory */
   sessionRedisUrl?: string | undefined;
+  /** Files or directories of abuse rules and queues (`kind: AbuseRule`, `kind: AbuseQueue`). @default none */
+  abuseRules?: readonly string[];
+  /** Run the default abuse rule pack (shadow mode). @default true */
+  abuseDefaultPack?: boolean;
+  /** Redis that holds abuse rules' velocity counts, shared by replicas. @default this process's memory */
+  velocityRedisUrl?: string | undefined;
   /** The URL people reach the API by: the base of the links in approval notifications. @default http://127.0.0.1:8080 */
   publicUrl?: string | undefined;
   /** Call bodies kept in audit events (masked). @default none */
@@ -180,7 +188,8 @@ export async function createCore(config: Readonly<CoreConfig>, opts: CoreOptions
   const logger = opts.logger ?? pino({ level: 'warn', base: { service: 'warden' } }, pino.destination(2));
   const clock = opts.clock ?? systemClock;
   const load = { checkHosts: config.checkAllowHosts ?? [] };
-  const files = config.policies.length > 0 ? await openPolicies(config.policies, { watch: config.watchPolicies ?? false, logger, clock, load }) : emptyPolicies(clock);
+  const builtin = config.builtinPolicies ?? [];
+  const files = config.policies.length > 0 || builtin.length > 0 ? await openPolicies(config.policies, { watch: config.watchPolicies ?? false, logger, clock, load, builtin }) : emptyPolicies(clock);
   let tenantSets: TenantPolicySets | undefined;
   const ownsDatabase = opts.database === undefined;
   let database: Database | undefined = opts.database;

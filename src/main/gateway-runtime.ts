@@ -40,7 +40,12 @@ export interface GatewayRuntimeOptions {
   auditMode?: AuditMode | undefined;
   /** How long a request is held waiting for its approval. @default 60 s */
   approvalWaitMs?: number | undefined;
+  /** Shares rate-limit counters and abuse rules' velocity counts across gateway replicas. */
   redisUrl?: string | undefined;
+  /** Abuse rule files or directories (`CoreConfig.abuseRules`). @default none */
+  abuseRules?: readonly string[] | undefined;
+  /** Run the default abuse rule pack (shadow). @default true */
+  abuseDefaultPack?: boolean | undefined;
   /** How long a rate-limited request waits for Redis before it is refused (`gateway.rate_limiter_unavailable`). @default 500 */
   redisTimeoutMs?: number | undefined;
   /** How long registry lookups are cached (the kill switch's delay across processes). @default 500 */
@@ -178,6 +183,9 @@ export function openGateway(opts: GatewayRuntimeOptions): OpeningGateway {
               ...(opts.registryCacheMs !== undefined ? { registryCacheMs: opts.registryCacheMs } : {}),
               ...(opts.approvalWebhooksFile ? { approvalWebhooksFile: opts.approvalWebhooksFile } : {}),
               ...(opts.publicUrl ? { publicUrl: opts.publicUrl } : {}),
+              ...(opts.abuseRules ? { abuseRules: opts.abuseRules } : {}),
+              ...(opts.abuseDefaultPack !== undefined ? { abuseDefaultPack: opts.abuseDefaultPack } : {}),
+              ...(opts.redisUrl ? { velocityRedisUrl: opts.redisUrl } : {}),
             },
             { logger, createAuditKey: true, ...(opts.env ? { env: opts.env } : {}), ...(opts.clock ? { clock: opts.clock } : {}), ...(opts.onStage ? { onStage: opts.onStage } : {}) },
           ),

@@ -15,8 +15,9 @@ function referenceActivation(action: Action, opts: { now: Date; timezone: string
   const tool = action.tool ? toCelValue(action.tool) : {};
   return {
     action: { kind: action.kind, scope: action.scope },
-    principal: action.principal ? toCelValue({ roles: [], attributes: {}, ...action.principal }) : {},
-    agent: action.agent ? toCelValue({ attributes: {}, ...action.agent }) : {},
+    // Labels (none here) come after the caller's fields; an entity the action lacks still has them.
+    principal: action.principal ? Object.assign(toCelValue({ roles: [], attributes: {}, ...action.principal }) as object, { labels: [] }) : { labels: [] },
+    agent: action.agent ? Object.assign(toCelValue({ attributes: {}, ...action.agent }) as object, { labels: [] }) : { labels: [] },
     tool,
     resource: action.resource ? toCelValue(action.resource) : {},
     server: action.tool ? { name: action.tool.server } : action.resource?.server ? { name: action.resource.server } : {},

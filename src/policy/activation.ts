@@ -1,4 +1,4 @@
-import type { Action, Decision, Finding, SessionStep, SessionView } from '../domain/index.js';
+import type { Action, Decision, EntityLabels, Finding, SessionStep, SessionView } from '../domain/index.js';
 import { toCelValue } from './cel.js';
 
 /** The values of `context.weekday`, in `Date.getDay()` order. */
@@ -71,7 +71,8 @@ export function explainContext(action: Action, now: Date): NonNullable<Decision[
  * derive from `context.time` (see `decisionTime`) in the scope's time zone; `context.time` itself
  * is a CEL timestamp.
  */
-export function buildActivation(action: Action, opts: { now: Date; timezone: string; findings: readonly Finding[]; session?: SessionView | undefined }): Record<string, unknown> {
+export function buildActivation(action: Action, opts: { now: Date; timezone: string; findings: readonly Finding[]; session?: SessionView | undefined; labels?: EntityLabels | undefined }): Record<string, unknown> {
+  const labels = opts.labels ?? NO_LABELS;
   const time = decisionTime(action, opts.now);
   const { hour, weekday } = zoned(time, opts.timezone);
   // The caller's fields converted, then Warden's (replacing any the caller set, in place). A
@@ -88,15 +89,16 @@ export function buildActivation(action: Action, opts: { now: Date; timezone: str
     action: { kind: action.kind, scope: action.scope },
     // The defaults first, then the principal's own fields converted: what converting
     // `{ roles: [], attributes: {}, ...principal }` gives, without building that object first.
-    principal: action.principal ? convertInto({ roles: [], attributes: {} }, action.principal) : {},
-    agent: action.agent ? convertInto({ attributes: {} }, action.agent) : {},
+    // Labels are Warden's facts, set after the caller's fields (the schemas refuse a caller's `labels`).
+    principal: action.principal ? withLabels(convertInto({ roles: [], attributes: {} }, action.principal), labels.principal) : { labels: labels.principal },
+    agent: action.agent ? withLabels(convertInto({ attributes: {} }, action.agent), labels.agent) : { labels: labels.agent },
     tool: action.tool ? toCelValue(action.tool) : {},
     resource: action.resource ? toCelValue(action.resource) : {},
     server: action.tool ? { name: action.tool.server } : action.resource?.server ? { name: action.resource.server } : {},
     args: toCelValue(action.args ?? {}),
     context,
     findings: toCelValue(opts.findings),
-    session: opts.session ? sessionValue(opts.session) : NO_SESSION,
+    session: opts.session ? sessionValue(opts.session, labels.session) : labels.session.length > 0 ? { id: '', history: [], labels: labels.session } : NO_SESSION,
   };
 }
 
@@ -106,7 +108,7 @@ export function buildActivation(action: Action, opts: { now: Date; timezone: str
 const stepValues = new WeakMap<SessionStep, unknown>();
 
 /** The session as conditions see it, each step converted once. */
-function sessionValue(session: SessionView): Record<string, unknown> {
+function sessionValue(session: SessionView, labels: readonly string[]): Record<string, unknown> {
   const history = new Array<unknown>(session.history.length);
   for (let i = 0; i < session.history.length; i++) {
     const step = session.history[i]!;
@@ -117,11 +119,19 @@ function sessionValue(session: SessionView): Record<string, unknown> {
     }
     history[i] = v;
   }
-  return { id: session.id, history, labels: toCelValue(session.labels) };
+  return { id: session.id, history, labels: labels.length > 0 ? labels : toCelValue(session.labels) };
 }
 
 /** What `session` holds for an action outside any session: no id, no history, no labels. */
 const NO_SESSION = Object.freeze({ id: '', history: Object.freeze([]), labels: Object.freeze([]) });
+
+function withLabels(into: Record<string, unknown>, labels: readonly string[]): Record<string, unknown> {
+  into.labels = labels;
+  return into;
+}
+
+/** No labels on anything: what conditions see where no abuse store is consulted (offline). */
+const NO_LABELS: EntityLabels = Object.freeze({ agent: Object.freeze([]), principal: Object.freeze([]), session: Object.freeze([]) });
 
 /** Converts `from`'s own enumerable fields into `into` (after the fields `into` already has), as `toCelValue` converts an object's. */
 function convertInto(into: Record<string, unknown>, from: object): Record<string, unknown> {

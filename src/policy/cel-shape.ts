@@ -82,6 +82,12 @@ function pick(shape: ObjectShape, names: readonly string[]): Shape {
 }
 
 const action = objectShape(ActionSchema);
+
+/** An entity with the names of its live labels (Warden sets them; a caller cannot). */
+function withLabels(s: Shape): Shape {
+  const o = s as ObjectShape;
+  return { ...o, fields: { ...o.fields, labels: { kind: 'list', of: { kind: 'string' } } } };
+}
 const context = objectShape(ActionContextSchema);
 
 /**
@@ -90,8 +96,8 @@ const context = objectShape(ActionContextSchema);
  * timestamp, `hour` and `weekday` are read in the scope's time zone).
  */
 export const CEL_SHAPE: Readonly<Record<(typeof CEL_VARIABLES)[number], Shape>> = {
-  principal: action.fields.principal!,
-  agent: action.fields.agent!,
+  principal: withLabels(action.fields.principal!),
+  agent: withLabels(action.fields.agent!),
   tool: action.fields.tool!,
   server: pick(objectShape(ServerSchema), ['name']),
   resource: action.fields.resource!,

@@ -99,8 +99,26 @@ function summaryOf(err: unknown): string {
   return text.split('\n')[0]!.trim();
 }
 
-/** Parses and type-checks a condition once; returns the program or a positioned error. */
-export function compileCel(expression: string): { ok: true; program: CelProgram; ast: ASTNode } | { ok: false; error: CelCompileError } {
+/** What compiling a condition gives: the program, or a positioned error. */
+export type CelCompileResult = { ok: true; program: CelProgram; ast: ASTNode } | { ok: false; error: CelCompileError };
+
+/** Parses and type-checks a policy condition once; returns the program or a positioned error. */
+export function compileCel(expression: string): CelCompileResult {
+  return compileIn(environment, expression);
+}
+
+/**
+ * A compiler for conditions over other variables (abuse rules see `event` and `features` beside the
+ * policy variables): the same functions, limits and checks as policy conditions, one environment.
+ */
+export function celCompilerFor(variables: readonly string[]): (expression: string, opts?: { value?: boolean }) => CelCompileResult {
+  const env = celEnvironment();
+  for (const v of variables) env.registerVariable(v, 'dyn');
+  return (expression, opts) => compileIn(env, expression, opts?.value === true);
+}
+
+/** Compiles in `environment`; a condition must be a bool, a `value` expression (an abuse feature's `of`) may be anything. */
+function compileIn(environment: Environment, expression: string, value = false): CelCompileResult {
   let checked: { valid: boolean; type?: string; error?: unknown };
   try {
     checked = environment.check(expression) as typeof checked;
@@ -110,7 +128,7 @@ export function compileCel(expression: string): { ok: true; program: CelProgram;
   if (!checked.valid) {
     return { ok: false, error: { message: summaryOf(checked.error), ...celErrorRange(checked.error, expression.length) } };
   }
-  if (checked.type !== 'bool' && checked.type !== 'dyn') {
+  if (!value && checked.type !== 'bool' && checked.type !== 'dyn') {
     return { ok: false, error: { message: `condition must be a bool, but it is a ${String(checked.type)}`, start: 0, end: expression.length } };
   }
   try {

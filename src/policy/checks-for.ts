@@ -17,6 +17,6 @@ export function checksFor(set: PolicySet, action: Action, decision: Pick<Decisio
   if (!set.hasChecks || decision.effect === 'deny') return NONE;
   const rules = set.index.matches(action).filter((r) => r.checks !== undefined && r.mode === 'enforce');
   if (rules.length === 0) return NONE;
-  const conditions = new DecisionConditions(action, opts.now, resolveSettings(set, action.scope).timezone, opts.findings ?? [], opts.session);
+  const conditions = new DecisionConditions(action, opts.now, resolveSettings(set, action.scope).timezone, opts.findings ?? [], opts.session, opts.labels);
   return rules.filter((r) => runCondition(r, conditions).matched).flatMap((r) => r.checks!);
 }

@@ -1,4 +1,4 @@
-import type { Action, ApprovalRequirement, Decision, Effect, EvaluationError, Finding, Reason, SessionView } from '../domain/index.js';
+import type { Action, ApprovalRequirement, Decision, Effect, EntityLabels, EvaluationError, Finding, Reason, SessionView } from '../domain/index.js';
 import { buildActivation } from './activation.js';
 import { describeCelError } from './cel.js';
 import type { CompiledRule, PolicySet, ScopeSettings } from './compiled.js';
@@ -20,6 +20,8 @@ export interface EvaluateOptions {
   findings?: readonly Finding[];
   /** The session the action belongs to: its earlier steps and labels; CEL sees it as `session`. */
   session?: SessionView | undefined;
+  /** The live labels of the action's agent, principal and session (abuse platform); CEL sees `agent.labels` …. */
+  labels?: EntityLabels | undefined;
 }
 
 /** One rule's verdict on an action: whether it matched and, if its condition failed, why. */
@@ -75,6 +77,7 @@ export class DecisionConditions {
     private readonly timezone: string,
     private readonly findings: readonly Finding[],
     private readonly session?: SessionView | undefined,
+    private readonly labels?: EntityLabels | undefined,
   ) {}
 
   result(program: CelProgram): ConditionResult {
@@ -88,7 +91,7 @@ export class DecisionConditions {
     let r: ConditionResult;
     try {
       // Built inside the try: a failure to build it fails the condition, as evaluating would.
-      this.activation ??= buildActivation(this.action, { now: this.now ?? new Date(), timezone: this.timezone, findings: this.findings, session: this.session });
+      this.activation ??= buildActivation(this.action, { now: this.now ?? new Date(), timezone: this.timezone, findings: this.findings, session: this.session, labels: this.labels });
       const v = program(this.activation);
       r = v === true || v === false ? v : `condition returned a ${v === null ? 'null' : typeof v}, not a bool`;
     } catch (err) {
@@ -158,7 +161,7 @@ export function decide(set: PolicySet, action: Action, opts: EvaluateOptions = {
 export function matchingRules(set: PolicySet, action: Action, opts: EvaluateOptions = {}): CompiledRule[] {
   const settings = settingsOf(set, action.scope);
   let conditions: DecisionConditions | undefined;
-  return set.index.matches(action).filter((rule) => runCondition(rule, (conditions ??= new DecisionConditions(action, opts.now, settings.timezone, opts.findings ?? [], opts.session))).matched);
+  return set.index.matches(action).filter((rule) => runCondition(rule, (conditions ??= new DecisionConditions(action, opts.now, settings.timezone, opts.findings ?? [], opts.session, opts.labels))).matched);
 }
 
 /** The decision procedure over an explicit candidate list (the reference evaluator passes all rules in scope). */
@@ -204,7 +207,7 @@ function decideMatched(set: PolicySet, action: Action, ids: readonly number[], o
   let failures: (EvaluationError | undefined)[] | undefined;
   if (pending !== 0) {
     if (n > 31) heldMore = new Uint8Array(n);
-    const conditions = new DecisionConditions(action, opts.now, settings.timezone, findings, opts.session);
+    const conditions = new DecisionConditions(action, opts.now, settings.timezone, findings, opts.session, opts.labels);
     // Strongest first; then warn-mode rules, which show only when they would have made the effect
     // different: stronger than the strongest enforce match, or, with none, other than the default.
     const fallback = rankOf(settings.defaultEffect);

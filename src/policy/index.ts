@@ -1,5 +1,5 @@
-export { CEL_VARIABLES, compileCel } from './cel.js';
-export type { CelCompileError, CelProgram } from './cel.js';
+export { CEL_VARIABLES, celCompilerFor, compileCel, describeCelError, toCelValue } from './cel.js';
+export type { CelCompileError, CelCompileResult, CelProgram } from './cel.js';
 export { checksFor } from './checks-for.js';
 export { compilePolicySet } from './compile.js';
 export type { CompileResult, PolicySource } from './compile.js';
@@ -18,7 +18,7 @@ export { lintJunit } from './lint-junit.js';
 export { lintSarif } from './lint-sarif.js';
 export type { SarifLog, SarifResult, SarifRule, SarifRun } from './lint-sarif.js';
 export { loadPolicySources } from './load.js';
-export { parsePolicySource, parsePolicyTestSource } from './parse.js';
+export { parsePolicySource, parsePolicyTestSource, readYamlDocuments, schemaIssueDiagnostics } from './parse.js';
 export type { Located, Locator, ParsedPolicySource } from './parse.js';
 export { runPolicyTests } from './policy-test.js';
 export type { PolicyTestOptions, PolicyTestResult } from './policy-test.js';

@@ -210,3 +210,18 @@ export function parsePolicyTestSource(file: string, text: string): { file?: Loca
   return { file: { value: r.value, loc: raw.loc }, diagnostics };
 }
 
+
+/**
+ * The YAML documents of a file with their locators, and `yaml`'s errors as diagnostics: for other
+ * kinds of Warden document (abuse rules) read the way policies are.
+ */
+export function readYamlDocuments(file: string, text: string): { docs: Located<unknown>[]; diagnostics: Diagnostic[] } {
+  const diagnostics: Diagnostic[] = [];
+  const docs = readYaml(file, text, diagnostics).map((d) => ({ value: d.value, loc: d.loc }));
+  return { docs, diagnostics };
+}
+
+/** Schema issues of one document as diagnostics under `code`, each pointing at its place. */
+export function schemaIssueDiagnostics(issues: { path: string; message: string }[], loc: Locator, code: ErrorCode): Diagnostic[] {
+  return schemaDiagnostics(issues, loc, code);
+}

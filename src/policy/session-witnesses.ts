@@ -17,7 +17,7 @@ export function withSessionWitnesses(set: PolicySet, action: Action, decision: D
     const rule = set.rules.find((r) => r.policy === reason.policy && r.name === reason.rule && r.effect === reason.effect);
     if (!rule?.when || !rule.whenSource?.includes('session')) return reason;
     const timezone = resolveSettings(set, action.scope).timezone;
-    const steps = history.filter((step) => new DecisionConditions(action, opts.now, timezone, opts.findings ?? [], { ...opts.session, history: [step] }).result(rule.when!) === true);
+    const steps = history.filter((step) => new DecisionConditions(action, opts.now, timezone, opts.findings ?? [], { ...opts.session, history: [step] }, opts.labels).result(rule.when!) === true);
     if (steps.length === 0) return reason;
     changed = true;
     return { ...reason, steps: steps.map((s) => ({ eventId: s.eventId, tool: s.tool.name, at: s.at })) };

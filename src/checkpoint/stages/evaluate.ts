@@ -21,9 +21,9 @@ export const evaluate: PassStage<'evaluate'> = {
     const set = reached(pass.set, 'set');
     let decision: Decision = pass.refusal
       ? { effect: 'deny', reasons: [pass.refusal], warnings: [], findings, obligations: [] }
-      : decide(set, pass.action, { now: decidedAt, findings, session: pass.session });
-    if (pass.session && !pass.refusal) decision = withSessionWitnesses(set, pass.action, decision, { now: decidedAt, findings, session: pass.session });
-    const checkRequirements = checksFor(set, pass.action, decision, { now: decidedAt, findings, session: pass.session });
+      : decide(set, pass.action, { now: decidedAt, findings, session: pass.session, labels: pass.labels });
+    if (pass.session && !pass.refusal) decision = withSessionWitnesses(set, pass.action, decision, { now: decidedAt, findings, session: pass.session, labels: pass.labels });
+    const checkRequirements = checksFor(set, pass.action, decision, { now: decidedAt, findings, session: pass.session, labels: pass.labels });
     const { obligation } = reached(pass.redaction, 'redaction');
     if (obligation) decision = { ...decision, obligations: [...decision.obligations, obligation] };
     decision = { ...decision, context: explainContext(pass.action, decidedAt) };

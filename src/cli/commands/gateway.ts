@@ -6,6 +6,7 @@ import pino from 'pino';
 // policies, the detectors or the HTTP transport load (bench/startup).
 import { parseAllowedHosts, parseAuditCapture, parseCheckAllowHosts } from '../../config/config.js';
 import { resolveStoreConfig } from '../../config/store-config.js';
+import { parseSwitch } from '../../config/http-settings.js';
 import { WardenError, type Principal } from '../../domain/index.js';
 import { AUDIT_MODES, DEFAULT_AUDIT_MODE, isAuditMode } from '../../gateway/audit-mode.js';
 import { approvalWaitOf, auditModeOf, parseGatewayConfig, parseWindow, rateLimitsOf, sessionLimitsOf, upstreamsOf } from '../../gateway/gateway-config.js';
@@ -56,6 +57,8 @@ interface GatewayFlags {
   approvalWait?: string;
   approvalWebhooks?: string;
   publicUrl?: string;
+  abuseRules?: string[];
+  abuseDefaultPack?: boolean;
 }
 
 function collect(value: string, previous: string[] | undefined): string[] {
@@ -96,6 +99,8 @@ export function registerGateway(program: Command, io: CliIo, done: (code: number
     .option('--audit-capture <list>', 'keep call bodies in audit events, masked for secrets/PII: args, results, or args,results (env WARDEN_AUDIT_CAPTURE)')
     .option('--allow-host <host...>', 'hosts (and subdomains) images, links and uploads may reach without an exfiltration finding (env WARDEN_ALLOW_HOSTS, comma-separated)')
     .option('--upstream-env <mode>', 'environment of spawned servers: inherit (all but WARDEN_* variables) or minimal (HOME, LOGNAME, PATH, SHELL, TERM, USER); a config file\'s `env:` goes on top', 'inherit')
+    .option('--abuse-rules <path>', 'a file or directory of kind: AbuseRule / AbuseQueue documents; repeatable (env WARDEN_ABUSE_RULES, comma-separated)', collect)
+    .option('--no-abuse-default-pack', 'do not run the default abuse rule pack (shadow mode; env WARDEN_ABUSE_DEFAULT_PACK=0)')
     .option('--log-level <level>', 'log level on stderr', 'warn')
     .action(async (command: string[], flags: GatewayFlags) => {
       const doc = flags.config ? parseGatewayConfig(flags.config, await readText(flags.config)) : undefined;
@@ -147,6 +152,8 @@ export function registerGateway(program: Command, io: CliIo, done: (code: number
           auditMode,
           ...(approvalWait !== undefined ? { approvalWaitMs: approvalWait } : {}),
           redisUrl: flags.redis ?? doc?.spec.redis,
+          abuseRules: flags.abuseRules ?? io.env.WARDEN_ABUSE_RULES?.split(',').filter(Boolean) ?? [],
+          abuseDefaultPack: flags.abuseDefaultPack === false ? false : (parseSwitch('WARDEN_ABUSE_DEFAULT_PACK', io.env.WARDEN_ABUSE_DEFAULT_PACK) ?? true),
           ...(redisTimeout ? { redisTimeoutMs: parseWindow(redisTimeout) } : {}),
           registryCacheMs: Number(flags.registryCacheMs ?? 500),
           capture: parseAuditCapture(flags.auditCapture ?? io.env.WARDEN_AUDIT_CAPTURE),

@@ -6,7 +6,7 @@ import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import { canonicalHostName, hostNameOfHeader, newAuditEvent, systemClock, type AuditEvent, type AuditSink, type Clock, type ErrorCode } from '../../domain/index.js';
 import type { AuthFailureLimiter, IdentityService } from '../../identity/index.js';
 import type { Gateway } from '../gateway-api.js';
-import type { GatewayLogger, SessionIdentity } from '../ports.js';
+import type { AgentKill, GatewayLogger, KillFeed, SessionIdentity } from '../ports.js';
 import type { IdentityRefusal } from './http-identity.js';
 
 /** Options of the Streamable HTTP listener agents connect to. */
@@ -59,6 +59,12 @@ export interface HttpListenOptions {
   allowedOrigins?: readonly string[] | undefined;
   /** Counts failed authentications per address; over its limit an address gets 429 until the window ends. */
   failures?: AuthFailureLimiter | undefined;
+  /**
+   * The abuse kill switch: a kill closes every session its agent (in its tenant) opened before it,
+   * auditing `abuse.sessions.killed`. Kills of this process apply at once; others' are polled every
+   * `tokenSweepMs`, so a kill anywhere ends the sessions within a second.
+   */
+  kills?: KillFeed | undefined;
 }
 
 const LOOPBACK_BINDS = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
@@ -83,6 +89,8 @@ interface Session {
   lastSeen: number;
   /** Requests still open (an SSE stream counts until it closes): a busy session is never idle. */
   busy: number;
+  /** When it opened, on the system clock (kills are stamped by the system clock too). */
+  openedAt: number;
 }
 
 /** A session limit an initialization ran into. */
@@ -228,8 +236,58 @@ export async function listenHttp(gateway: Pick<Gateway, 'connect'>, opts: HttpLi
       storeDown = false;
       await Promise.all(held.filter(([id, s]) => invalid.has(s.identity.token!.id) && sessions.get(id) === s).map(([id, s]) => cut(id, s)));
     })().finally(() => (tokenSweep = undefined)));
+
+  /** Applies one kill: closes its agent's sessions opened before it, once per kill. */
+  const seenKills = new Set<string>();
+  const kill = async (k: AgentKill) => {
+    if (seenKills.has(k.id)) return;
+    if (seenKills.size >= 10_000) seenKills.clear();
+    seenKills.add(k.id);
+    const doomed = [...sessions].filter(([, s]) => s.identity.agentId === k.agentId && (s.identity.tenantId ?? 'default') === k.tenantId && s.openedAt <= k.at.getTime());
+    if (doomed.length === 0) return;
+    for (const [id] of doomed) sessions.delete(id);
+    opts.logger?.warn({ agentId: k.agentId, sessions: doomed.length, by: k.by }, 'killed the live sessions of an agent (abuse kill switch)');
+    track(
+      newAuditEvent(
+        {
+          tenantId: k.tenantId,
+          scope: doomed[0]![1].identity.scope,
+          category: 'detection',
+          type: 'abuse.sessions.killed',
+          severity: 'high',
+          outcome: 'success',
+          actor: { type: 'system', id: 'warden-gateway' },
+          agent: { id: k.agentId },
+          target: { kind: 'agent', name: k.agentId },
+          details: { kill: k.id, by: k.by, reason: k.reason, sessions: doomed.length, latencyMs: Math.max(0, Date.now() - k.at.getTime()) },
+        },
+        clock.now(),
+      ),
+      'could not audit a kill',
+    );
+    await Promise.all(doomed.map(([, s]) => s.transport.close().catch(() => {})));
+  };
+  // Polled from a little before the last look, so a kill committed just as a poll ran is not missed (seenKills dedupes).
+  let killsFrom = new Date(Date.now() - 1000);
+  let killSweep: Promise<void> | undefined;
+  const sweepKills = () =>
+    (killSweep ??= (async () => {
+      if (!opts.kills || sessions.size === 0) return;
+      const from = killsFrom;
+      const started = Date.now();
+      let found: AgentKill[];
+      try {
+        found = await opts.kills.since(from);
+      } catch (err) {
+        opts.logger?.error({ err: String(err) }, 'could not read abuse kills; sessions stay open until the store answers');
+        return;
+      }
+      killsFrom = new Date(started - 1000);
+      for (const k of found) await kill(k);
+    })().finally(() => (killSweep = undefined)));
+  const unsubscribe = opts.kills?.subscribe((k) => void kill(k));
   const sweep = async () => {
-    await Promise.all([sweepIdle(), sweepTokens()]);
+    await Promise.all([sweepIdle(), sweepTokens(), sweepKills()]);
   };
 
   const hostsOption = opts.allowedHosts ?? (LOOPBACK_BINDS.has(opts.host ?? '127.0.0.1') ? LOOPBACK_NAMES : 'any');
@@ -286,7 +344,7 @@ export async function listenHttp(gateway: Pick<Gateway, 'connect'>, opts: HttpLi
     const release = reserve(identity.agentId);
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
-      onsessioninitialized: (id) => void sessions.set(id, { transport, identity, lastSeen: now(), busy: 0 }),
+      onsessioninitialized: (id) => void sessions.set(id, { transport, identity, lastSeen: now(), busy: 0, openedAt: Date.now() }),
     });
     transport.onclose = () => {
       if (transport.sessionId) sessions.delete(transport.sessionId);
@@ -318,7 +376,7 @@ export async function listenHttp(gateway: Pick<Gateway, 'connect'>, opts: HttpLi
   const sweeper = setInterval(() => void sweepIdle(), opts.sweepIntervalMs ?? Math.min(60_000, Math.max(1000, idleMs / 4)));
   sweeper.unref();
   // A revoked token's sessions end within this period plus one query, well under a second.
-  const tokenSweeper = opts.tokens ? setInterval(() => void sweepTokens(), opts.tokenSweepMs ?? 250) : undefined;
+  const tokenSweeper = opts.tokens || opts.kills ? setInterval(() => void Promise.all([sweepTokens(), sweepKills()]), opts.tokenSweepMs ?? 250) : undefined;
   tokenSweeper?.unref();
   const addr = server.address() as AddressInfo;
   return {
@@ -328,7 +386,8 @@ export async function listenHttp(gateway: Pick<Gateway, 'connect'>, opts: HttpLi
     async close() {
       clearInterval(sweeper);
       clearInterval(tokenSweeper);
-      await tokenSweep;
+      unsubscribe?.();
+      await Promise.all([tokenSweep, killSweep]);
       await Promise.all([...sessions.values()].map((s) => s.transport.close().catch(() => {})));
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -1,0 +1,119 @@
+import type { EntityLabels } from '../domain/index.js';
+import { describeCelError, isUnder, toCelValue } from '../policy/index.js';
+import { fingerprintOf, type Observed } from './observed.js';
+import type { AbuseRule, VelocityKind } from './rule-compile.js';
+
+/** One feature of one entity as the velocity store reads it. */
+export interface VelocityRead {
+  key: string;
+  kind: VelocityKind;
+  windowMs: number;
+  member?: string;
+}
+
+/** The velocity store as rules use it (src/abuse/velocity.ts: memory, or Redis for replicas). */
+export interface VelocityPort {
+  observe(reads: readonly VelocityRead[], atMs: number): Promise<number[]>;
+  peek(reads: readonly VelocityRead[], atMs: number): Promise<number[]>;
+}
+
+/** A rule whose condition held, with the feature values it saw. */
+export interface RuleHit {
+  rule: AbuseRule;
+  observed: Observed;
+  features: Record<string, number>;
+}
+
+/** Why a rule could not be judged (its condition failed, say): it gives no verdict. */
+export interface RuleFailure {
+  rule: AbuseRule;
+  error: string;
+}
+
+/** Whether a rule reads this observation: its tenant, scope, event types (asynchronous), actions, tools and effects. */
+export function ruleReads(rule: AbuseRule, o: Observed): boolean {
+  if (rule.tenant !== undefined && rule.tenant !== o.tenantId) return false;
+  if (rule.scope !== undefined && !isUnder(o.scope, rule.scope)) return false;
+  if (!rule.synchronous && !rule.on(o.type)) return false;
+  if (rule.actions && (o.kind === undefined || !rule.actions.has(o.kind))) return false;
+  if (rule.tools && (o.tool === undefined || !rule.tools(`${o.tool.server}.${o.tool.name}`))) return false;
+  if (rule.effects && !rule.synchronous && (o.effect === undefined || !rule.effects.has(o.effect))) return false;
+  return true;
+}
+
+/** What a rule's CEL sees of an observation (docs/abuse.md lists it). */
+export function abuseActivation(o: Observed, labels: EntityLabels, features: Record<string, number>): Record<string, unknown> {
+  const e = o.entities;
+  return {
+    event: toCelValue(o.event),
+    action: { kind: o.kind ?? '', scope: o.scope },
+    agent: { id: e.agent ?? '', labels: [...labels.agent] },
+    principal: { id: e.principal ?? '', labels: [...labels.principal] },
+    session: { id: e.session ?? '', labels: [...labels.session] },
+    tool: o.tool ? toCelValue(o.tool) : {},
+    server: e.server !== undefined ? { name: e.server } : {},
+    resource: o.resource ? toCelValue(o.resource) : {},
+    args: toCelValue(o.args ?? {}),
+    text: o.text,
+    fingerprint: (o.fingerprint ??= fingerprintOf(o.text)),
+    findings: toCelValue(o.findings),
+    effect: o.effect ?? '',
+    features: toCelValue(features),
+  };
+}
+
+/** The key a feature of an entity is counted under: tenant, rule, feature and entity, none able to run into the next. */
+export function featureKey(tenantId: string, rule: string, feature: string, entity: string): string {
+  return `${tenantId}\u0001${rule}\u0001${feature}\u0001${entity}`;
+}
+
+/**
+ * Runs one rule on one observation: records (or, `record: false`, only reads) its features, then
+ * evaluates its condition. A feature whose entity the observation lacks reads 0 and records nothing.
+ * A store that fails rejects (the caller fails closed or records the miss); a condition that fails
+ * is a failure, never a hit.
+ */
+export async function runRule(rule: AbuseRule, o: Observed, ctx: { velocity: VelocityPort; labels: EntityLabels; record: boolean }): Promise<RuleHit | RuleFailure | undefined> {
+  const features: Record<string, number> = {};
+  if (rule.features.length > 0) {
+    const reads: VelocityRead[] = [];
+    const named: string[] = [];
+    let base: Record<string, unknown> | undefined;
+    for (const f of rule.features) {
+      const entity = o.entities[f.entity];
+      features[f.name] = 0;
+      if (entity === undefined) continue;
+      let member: string | undefined;
+      if (f.of) {
+        base ??= abuseActivation(o, ctx.labels, {});
+        let v: unknown;
+        try {
+          v = f.of(base);
+        } catch {
+          continue;
+        }
+        if (v === undefined || v === null) continue;
+        member = typeof v === 'string' ? v : typeof v === 'bigint' ? v.toString() : JSON.stringify(v);
+      }
+      reads.push({ key: featureKey(o.tenantId, rule.name, f.name, entity), kind: f.kind, windowMs: f.windowMs, ...(member !== undefined ? { member } : {}) });
+      named.push(f.name);
+    }
+    if (reads.length > 0) {
+      const values = ctx.record ? await ctx.velocity.observe(reads, o.time.getTime()) : await ctx.velocity.peek(reads, o.time.getTime());
+      for (let i = 0; i < named.length; i++) features[named[i]!] = values[i] ?? 0;
+    }
+  }
+  let v: unknown;
+  try {
+    v = rule.when(abuseActivation(o, ctx.labels, features));
+  } catch (err) {
+    return { rule, error: describeCelError(err) };
+  }
+  if (v === true) return { rule, observed: o, features };
+  if (v !== false) return { rule, error: `condition returned a ${v === null ? 'null' : typeof v}, not a bool` };
+  return undefined;
+}
+
+export function isHit(r: RuleHit | RuleFailure | undefined): r is RuleHit {
+  return r !== undefined && 'observed' in r;
+}
