@@ -52,7 +52,11 @@ export interface RuleStats {
 export interface CaseStore {
   open(c: Case): Promise<void>;
   get(tenantId: string, id: string): Promise<Case | undefined>;
-  list(tenantId: string, filter: { queue?: string; status?: CaseStatus; subject?: EntityRef; rule?: string; scopes?: readonly string[]; limit?: number; after?: string }): Promise<CasePage>;
+  /**
+   * Cases newest first (by id), a page of `limit` after the id `after`. `scopes`: only cases at or
+   * under one of them; `dueBefore`: only cases not closed whose `dueAt` is before it (overdue).
+   */
+  list(tenantId: string, filter: { queue?: string; status?: CaseStatus; subject?: EntityRef; rule?: string; scopes?: readonly string[]; dueBefore?: Date; limit?: number; after?: string }): Promise<CasePage>;
   /**
    * Claims an open case for `principal` (or keeps their own claim). Returns the claimed case, or
    * `{ conflict }` with the current row when someone else holds it or it is closed.
@@ -63,10 +67,19 @@ export interface CaseStore {
   /**
    * Records a decision on a case claimed by `by`: `confirmed` and `false_positive` close it,
    * `escalated` moves it to `queue` and opens it for a new claim. Undefined when not claimed by `by`.
+   * `applied`: what confirming it applied (the mitigator's answer), added to the case's `mitigations`,
+   * `suspended` and `labelsAdded` so a later false positive can undo it.
    */
-  decide(tenantId: string, id: string, d: { outcome: CaseOutcome; by: string; at: Date; note?: string; queue?: string }): Promise<Case | undefined>;
+  decide(tenantId: string, id: string, d: { outcome: CaseOutcome; by: string; at: Date; note?: string; queue?: string; applied?: Applied }): Promise<Case | undefined>;
   addNote(tenantId: string, id: string, note: { by: string; at: Date; text: string }): Promise<Case | undefined>;
   ruleStats(tenantId: string): Promise<RuleStats[]>;
+}
+
+/** What a {@link Mitigator} applied for one case. */
+export interface Applied {
+  mitigations: string[];
+  suspended: boolean;
+  labelsAdded: string[];
 }
 
 /**
@@ -75,7 +88,7 @@ export interface CaseStore {
  */
 export interface Mitigator {
   /** Applies each proposal to `subject`; returns what was applied (mitigation ids, and whether it suspended or labelled). */
-  apply(input: { tenantId: string; subject: EntityRef; proposed: readonly ProposedMitigation[]; source: AbuseSource; reason: string; caseId?: string }): Promise<{ mitigations: string[]; suspended: boolean; labelsAdded: string[] }>;
+  apply(input: { tenantId: string; subject: EntityRef; proposed: readonly ProposedMitigation[]; source: AbuseSource; reason: string; caseId?: string }): Promise<Applied>;
   /** Undoes what a case's rule or confirmation applied: lifts its mitigations, resumes an agent it suspended, removes labels it added. */
   undo(c: Case, by: string): Promise<void>;
 }

@@ -21,6 +21,8 @@ import { decideRoutes } from './rest/decide.js';
 import { healthRoutes, type ReadinessCheck } from './rest/health.js';
 import { policyRoutes } from './rest/policies.js';
 import { approvalRoutes } from './rest/approvals.js';
+import { abuseRoutes } from './rest/abuse.js';
+import type { CaseService, LabelService, MitigationStore } from '../abuse/index.js';
 import { approvalLinkRoutes } from './rest/approval-links.js';
 import type { ApprovalLinks, ApprovalService } from '../approvals/index.js';
 import { identityRoutes } from './rest/identity.js';
@@ -62,6 +64,8 @@ export interface AppDeps {
   approvals?: ApprovalService;
   /** Signed approve/deny links; without it their route is absent. */
   approvalLinks?: Pick<ApprovalLinks, 'preview' | 'use'>;
+  /** Labels, mitigations and the abuse review queue; without it their routes are absent. */
+  abuse?: { labels: LabelService; cases: CaseService; mitigations: MitigationStore };
   readiness: Record<string, ReadinessCheck>;
   /** A pino logger: one `debug` line per request (`warn`/`error` when it failed), query values left out; none in tests. */
   logger?: FastifyBaseLogger;
@@ -134,6 +138,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   policyRoutes(app, { status: deps.policyStatus, service: deps.policies });
   if (deps.approvals) approvalRoutes(app, { service: deps.approvals });
   if (deps.approvalLinks) approvalLinkRoutes(app, { links: deps.approvalLinks });
+  if (deps.abuse) abuseRoutes(app, { ...deps.abuse, audit: deps.events, clock: deps.clock });
   graphqlRoutes(app, { audit: deps.audit, events: deps.events, clock: deps.clock, identity: deps.identity, registry: deps.registry, policies: deps.policies });
   healthRoutes(app, { checks: deps.readiness });
   apiReferenceRoutes(app, { routes, version: deps.version ?? '0.1.0', access: ROUTE_ACCESS });

@@ -112,6 +112,22 @@ export const TOP_COMMANDS: readonly TopCommand[] = [
     },
   },
   {
+    name: 'cases',
+    term: 'cases',
+    description: 'list, show, claim, release, decide and annotate abuse cases',
+    async register(program, io, done) {
+      return (await import('./commands/abuse-cases.js')).registerCases(program, io, done);
+    },
+  },
+  {
+    name: 'labels',
+    term: 'labels',
+    description: 'list, add and remove labels on entities',
+    async register(program, io, done) {
+      return (await import('./commands/abuse-labels.js')).registerLabels(program, io, done);
+    },
+  },
+  {
     name: 'audit',
     term: 'audit',
     description: 'verify, seal, export and follow the audit log',

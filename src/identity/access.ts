@@ -5,6 +5,9 @@ const PEOPLE: readonly Role[] = ['owner', 'admin', 'policy_author', 'approver', 
 const ANY: readonly Role[] = ROLES;
 /** Who writes and reviews managed policies (src/policies/service.ts checks them at the policy's scopes). */
 const POLICY_WRITERS: readonly Role[] = ['owner', 'admin', 'policy_author'];
+/** Who works abuse cases, labels and mitigations, and who reads them (src/abuse checks them at the case's scope). */
+export const ABUSE_ACTORS: readonly Role[] = ['owner', 'admin', 'analyst'];
+export const ABUSE_READERS: readonly Role[] = [...ABUSE_ACTORS, 'auditor'];
 
 /** Who may call one API route, and how the handler narrows it further by scope. */
 export interface RouteAccess {
@@ -63,6 +66,18 @@ const REST: readonly RouteAccess[] = [
   { method: 'GET', url: '/api/v1/approvals/:id/link', roles: PEOPLE, scoping: "a valid, unexpired signed link for this request; the request as the list: else 404; says whether the caller may answer" },
   { method: 'POST', url: '/api/v1/approvals/:id/link', roles: PEOPLE, scoping: 'a valid, unexpired, unused signed link for this request; then as approve (or deny, as the link says)' },
   { method: 'POST', url: '/api/v1/approvals/:id/cancel', roles: ['owner', 'admin', 'agent', 'enforcer'], scoping: "the requesting agent, or `enforcer`, `owner` or `admin` at the request's scope" },
+  { method: 'GET', url: '/api/v1/abuse/labels', roles: ABUSE_READERS, scoping: "the tenant's live labels" },
+  { method: 'POST', url: '/api/v1/abuse/labels', roles: ABUSE_ACTORS, scoping: 'tenant-wide role (policies read labels at every scope); a label on a scope: the role at that scope' },
+  { method: 'DELETE', url: '/api/v1/abuse/labels/:kind/:entity/:name', roles: ABUSE_ACTORS, scoping: 'as adding a label' },
+  { method: 'GET', url: '/api/v1/abuse/mitigations', roles: ABUSE_READERS, scoping: "the tenant's mitigations" },
+  { method: 'POST', url: '/api/v1/abuse/mitigations/:id/lift', roles: ABUSE_ACTORS, scoping: "tenant-wide role; a mitigation against a scope: the role at that scope" },
+  { method: 'GET', url: '/api/v1/abuse/cases', roles: ABUSE_READERS, scoping: 'cases at scopes where the role holds' },
+  { method: 'GET', url: '/api/v1/abuse/cases/:id', roles: ABUSE_READERS, scoping: "the role must hold at the case's scope; else 404" },
+  { method: 'POST', url: '/api/v1/abuse/cases/:id/claim', roles: ABUSE_ACTORS, scoping: "the role must hold at the case's scope; one claim at a time" },
+  { method: 'POST', url: '/api/v1/abuse/cases/:id/release', roles: ABUSE_ACTORS, scoping: "one's own claim; `owner` or `admin` at the case's scope release anyone's" },
+  { method: 'POST', url: '/api/v1/abuse/cases/:id/decide', roles: ABUSE_ACTORS, scoping: "the role at the case's scope, and the case claimed by the caller" },
+  { method: 'POST', url: '/api/v1/abuse/cases/:id/notes', roles: ABUSE_ACTORS, scoping: "the role must hold at the case's scope" },
+  { method: 'GET', url: '/api/v1/abuse/rules/stats', roles: ABUSE_READERS, scoping: "the tenant's cases, counted per rule" },
   { method: 'GET', url: '/api/v1/tenant', roles: PEOPLE, scoping: "the caller's tenant" },
   { method: 'GET', url: '/api/v1/scopes', roles: PEOPLE, scoping: "the tenant's scope tree" },
   { method: 'PUT', url: '/api/v1/scopes/*', roles: ['owner', 'admin'], scoping: 'the role must hold at the scope' },

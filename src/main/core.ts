@@ -13,11 +13,11 @@ import { loadPolicySources, type PolicySet, type PolicySource } from '../policy/
 import { createRegistry, parseRegistryFile, seedRegistry, type Registry, type SeedReport } from '../registry/index.js';
 // The batcher alone, not the gateway barrel (its HTTP transport): one-shot commands build a core too.
 import { createResultBatcher } from '../gateway/result-batcher.js';
-import { createApprovalLinkRepo, createApprovalRepo, createAuditRepo, createDeliveryRepo, createIdentityRepo, createPgReleaseFeed, createPolicyRepo, createRegistryRepo, createRetentionRepo, migrate, openDatabase, type AuditRepo, type Database } from '../store/index.js';
+import { createApprovalLinkRepo, createApprovalRepo, createCaseRepo, createLabelRepo, createMitigationRepo, createAuditRepo, createDeliveryRepo, createIdentityRepo, createPgReleaseFeed, createPolicyRepo, createRegistryRepo, createRetentionRepo, migrate, openDatabase, type AuditRepo, type Database } from '../store/index.js';
 import { createPolicyService, createTenantPolicySets, type PolicyService, type TenantPolicySets } from '../policies/index.js';
 import { createIdentityService, type BearerVerifier, type IdentityService } from '../identity/index.js';
 import { createApprovalLinks, createApprovalNotifier, createApprovalService, type ApprovalLinks, type ApprovalNotifier, type ApprovalService, type OnRequest } from '../approvals/index.js';
-import { connectRedisSessionHistory, createMemorySessionHistory } from '../abuse/index.js';
+import { connectRedisSessionHistory, createCaseService, createLabelService, createMemorySessionHistory, NO_MITIGATOR, type CaseService, type LabelService, type MitigationStore, type Mitigator, type QueueRoute } from '../abuse/index.js';
 
 /** Where the store is: PostgreSQL, the embedded database in a directory, or one in memory (tests). */
 export type DatabaseLocation = { url: string } | { dataDir: string } | { memory: true };
@@ -73,6 +73,8 @@ export interface CoreConfig {
    * at load, and the check client any name resolving to such an address at request time. @default none
    */
   checkAllowHosts?: readonly string[];
+  /** How abuse cases are routed into review queues (first match wins). @default none: every case goes to `default`, due in 24 h */
+  abuseQueues?: readonly QueueRoute[];
 }
 
 /** How the core runs, as opposed to what it is made of. */
@@ -133,6 +135,12 @@ export interface Core {
   readonly approvalLinks: ApprovalLinks;
   /** Announces new approval requests to the configured webhooks (signed); never waited on by a decision. */
   readonly approvalNotifier: ApprovalNotifier;
+  /** Labels on entities (agents, principals, sessions…): put by abuse rules and analysts, read by policies. */
+  readonly labels: LabelService;
+  /** The abuse review queue: cases opened by rules, claimed and decided by analysts. */
+  readonly cases: CaseService;
+  /** Mitigations in force (deny, throttle, kill); applied through the case service's mitigator. */
+  readonly mitigations: MitigationStore;
   /** The audited checkpoint every enforcement point calls. */
   readonly checkpoint: Checkpoint;
   /** The same checkpoint over a sink that drops events: what a listing would show, without an event per item. */
@@ -256,6 +264,13 @@ export async function createCore(config: Readonly<CoreConfig>, opts: CoreOptions
       clock,
       onUnsigned: () => logger.warn('a status check request went out unsigned: set WARDEN_CHECK_SECRET so receivers can verify it comes from Warden (docs/approvals.md)'),
     });
+    const labels = createLabelService({ store: createLabelRepo(database.db), audit, clock });
+    const mitigations = createMitigationRepo(database.db);
+    // The abuse rule engine (src/abuse/verdicts.ts) implements the Mitigator; until it is wired here,
+    // confirming a case applies nothing and a false positive undoes nothing. Replace this variable
+    // with the engine's mitigator: the case service reads it at every decision.
+    const mitigator: Mitigator = NO_MITIGATOR;
+    const cases = createCaseService({ store: createCaseRepo(database.db), mitigator: () => mitigator, audit, clock, queues: config.abuseQueues ?? [] });
     const redisSessions = config.sessionRedisUrl ? connectRedisSessionHistory(config.sessionRedisUrl, { logger }) : undefined;
     const sessions = redisSessions ?? createMemorySessionHistory();
     const checkpoint = createCheckpoint({
@@ -328,6 +343,9 @@ export async function createCore(config: Readonly<CoreConfig>, opts: CoreOptions
       approvals,
       approvalLinks,
       approvalNotifier,
+      labels,
+      cases,
+      mitigations,
       checkpoint,
       preview,
       checkpointer,

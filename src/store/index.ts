@@ -19,3 +19,4 @@ export { createPolicyRepo, POLICY_CHANNEL } from './policy-repo.js';
 export { createPgReleaseFeed } from './policy-feed.js';
 export { createApprovalRepo } from './approval-repo.js';
 export { createApprovalLinkRepo } from './approval-link-repo.js';
+export { createLabelRepo, createMitigationRepo, createCaseRepo } from './abuse-repo.js';

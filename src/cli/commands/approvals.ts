@@ -35,7 +35,7 @@ function remoteClient(r: Remote): ApprovalClient {
  * The credential a direct command acts with: the local operator, or with `--as` the named person
  * (their roles from their live tokens; see {@link localPersonCredential}).
  */
-async function directCredential(core: Core, flags: Flags): Promise<Credential> {
+export async function directCredential(core: Core, flags: DirectFlags & { as?: string | undefined }): Promise<Credential> {
   const tenantId = flags.tenant ?? DEFAULT_TENANT;
   const operator = localCredential(tenantId);
   if (flags.as === undefined) return operator;

@@ -11,8 +11,9 @@ import { auditCanonicalBody } from './009-audit-canonical-body.js';
 import { managedPolicies } from './010-managed-policies.js';
 import { approvals } from './011-approvals.js';
 import { approvalLinks } from './012-approval-links.js';
+import { abuse } from './013-abuse.js';
 
 export type { Migration } from './migration.js';
 
 /** Every migration, in the order they apply. Append only: never edit or reorder a released one. */
-export const MIGRATIONS: readonly Migration[] = [auditEvents, auditDelivery, registry, auditRetention, auditPartitions, auditStubEvidence, identity, tokenHash, auditCanonicalBody, managedPolicies, approvals, approvalLinks];
+export const MIGRATIONS: readonly Migration[] = [auditEvents, auditDelivery, registry, auditRetention, auditPartitions, auditStubEvidence, identity, tokenHash, auditCanonicalBody, managedPolicies, approvals, approvalLinks, abuse];
