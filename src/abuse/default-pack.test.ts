@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Action, AuditEvent, Finding } from '../domain/index.js';
 import { newAuditEvent } from '../domain/index.js';
 import { DEFAULT_PACK } from './default-pack.js';
-import { loadAbuseSources, type AbuseSource } from './rule-compile.js';
+import { loadAbuseSources, type AbuseRuleSource } from './rule-compile.js';
 import { decided, setup } from './test-support.js';
 
 const START = Date.parse('2026-12-07T10:00:00Z');
@@ -10,7 +10,7 @@ const MIN = 60_000;
 const HOUR = 60 * MIN;
 
 /** One rule of the pack, alone, in the mode asked (the pack's text with `mode: shadow` replaced). */
-function rule(name: string, mode: 'shadow' | 'enforce' = 'shadow'): AbuseSource {
+function rule(name: string, mode: 'shadow' | 'enforce' = 'shadow'): AbuseRuleSource {
   for (const { file, text } of DEFAULT_PACK) {
     const doc = text.split(/^---$/m).find((d) => d.includes(`\n  name: ${name}\n`));
     if (doc) return { file, text: mode === 'shadow' ? doc : doc.replace('mode: shadow', 'mode: enforce') };

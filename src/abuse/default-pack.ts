@@ -1,4 +1,4 @@
-import type { AbuseSource } from './rule-compile.js';
+import type { AbuseRuleSource } from './rule-compile.js';
 
 /**
  * The default abuse rule pack (docs/abuse-default-pack.md): one YAML file per rule family, every rule
@@ -311,7 +311,7 @@ spec:
 `;
 
 /** The default pack, as `loadAbuseSources` reads it (the server loads it unless `--no-abuse-default-pack`). */
-export const DEFAULT_PACK: readonly AbuseSource[] = Object.freeze([
+export const DEFAULT_PACK: readonly AbuseRuleSource[] = Object.freeze([
   { file: 'default-pack/cryptomining.yaml', text: CRYPTOMINING },
   { file: 'default-pack/spam.yaml', text: SPAM },
   { file: 'default-pack/runaway.yaml', text: RUNAWAY },

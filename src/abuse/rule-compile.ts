@@ -72,7 +72,7 @@ export interface AbuseRuleSet {
 }
 
 /** One file of abuse documents. */
-export interface AbuseSource {
+export interface AbuseRuleSource {
   file: string;
   text: string;
 }
@@ -164,7 +164,7 @@ function queueOf(doc: AbuseQueueDoc): QueueRoute {
  * Reads and compiles abuse documents (`kind: AbuseRule`, `kind: AbuseQueue`): the set, or the
  * diagnostics that keep it from loading. Two rules of one name refuse the set (cases and replay name them).
  */
-export function loadAbuseSources(sources: readonly AbuseSource[]): { set?: AbuseRuleSet; diagnostics: Diagnostic[] } {
+export function loadAbuseSources(sources: readonly AbuseRuleSource[]): { set?: AbuseRuleSet; diagnostics: Diagnostic[] } {
   const diagnostics: Diagnostic[] = [];
   const rules: AbuseRule[] = [];
   const queues: QueueRoute[] = [];

@@ -2,7 +2,7 @@ import type { AuditEvent, Case, EntityRef, Label, Mitigation } from '../domain/i
 import { newAuditEvent } from '../domain/index.js';
 import { createAbuseEngine } from './engine.js';
 import type { AgentSuspender, CaseOpener, LabelStore, MitigationStore, OpenCaseInput } from './ports.js';
-import { loadAbuseSources, type AbuseRuleSet, type AbuseSource } from './rule-compile.js';
+import { loadAbuseSources, type AbuseRuleSet, type AbuseRuleSource } from './rule-compile.js';
 import type { VelocityPort } from './rule-run.js';
 import type { VelocityRead } from './velocity.js';
 import { createVerdicts } from './verdicts.js';
@@ -78,14 +78,14 @@ export function exactVelocity(): VelocityPort {
 }
 
 /** Compiles inline YAML (or several files); throws with every diagnostic when the set does not compile. */
-export function rules(yaml: string | readonly AbuseSource[]): AbuseRuleSet {
+export function rules(yaml: string | readonly AbuseRuleSource[]): AbuseRuleSet {
   const r = loadAbuseSources(typeof yaml === 'string' ? [{ file: 'rules.yaml', text: yaml }] : yaml);
   if (!r.set) throw new Error(r.diagnostics.map((d) => `${d.span.line}:${d.span.col} ${d.message}`).join('\n'));
   return r.set;
 }
 
 /** An engine over port doubles and the rules given; `advance` moves its clock, `swap` its rules. */
-export function setup(yaml: string | readonly AbuseSource[], clockMs = Date.parse('2026-12-07T10:00:00Z')) {
+export function setup(yaml: string | readonly AbuseRuleSource[], clockMs = Date.parse('2026-12-07T10:00:00Z')) {
   const s = stores();
   let now = clockMs;
   const clock = { now: () => new Date(now) };
@@ -107,7 +107,7 @@ export function setup(yaml: string | readonly AbuseSource[], clockMs = Date.pars
       forget: (t, es) => engine.forget(t, es),
     }),
   });
-  return { ...s, engine, advance: (ms: number) => (now += ms), swap: (y: string | readonly AbuseSource[]) => (set = rules(y)) };
+  return { ...s, engine, advance: (ms: number) => (now += ms), swap: (y: string | readonly AbuseRuleSource[]) => (set = rules(y)) };
 }
 
 /** A `tool.call.decided` event of `agent` calling `server.tool`, allowed, in session `s-<agent>`. */

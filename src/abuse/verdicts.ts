@@ -104,12 +104,13 @@ export function createVerdicts(deps: VerdictDeps): Verdicts {
         await deps.agents.setStatus(tenantId, agentId, 'suspended', by);
         out.suspended = true;
         return;
-      case 'kill':
+      case 'kill': {
         if (agentId === undefined) return;
         const kill = await mitigate(tenantId, { kind: 'agent', id: agentId }, { kind: 'kill', reason, source, forMs: KILL_KEPT_MS });
         out.mitigations.push(kill.id);
         deps.onKill(kill);
         return;
+      }
       case 'review':
         return;
     }
@@ -224,6 +225,24 @@ export function createVerdicts(deps: VerdictDeps): Verdicts {
       const by = input.source.kind === 'analyst' ? { type: 'user' as const, id: input.source.principal } : RULE_ACTOR(input.source.rule);
       for (const p of input.proposed) await applyOne(input.tenantId, input.subject, agentId, p, input.reason, input.source, by, out);
       deps.forget(input.tenantId, [input.subject]);
+      if (input.proposed.length > 0) {
+        await deps.audit.append([
+          newAuditEvent(
+            {
+              tenantId: input.tenantId,
+              scope: input.subject.kind === 'scope' ? input.subject.id : input.tenantId,
+              category: 'admin',
+              type: 'abuse.mitigation.applied',
+              severity: 'medium',
+              outcome: 'success',
+              actor: by,
+              ...(agentId !== undefined ? { agent: { id: agentId } } : {}),
+              details: { subject: input.subject, applied: input.proposed.map((p) => describe(p, input.subject)), mitigations: out.mitigations, suspended: out.suspended, labelsAdded: out.labelsAdded, reason: input.reason, ...(input.caseId ? { caseId: input.caseId } : {}) },
+            },
+            now(),
+          ),
+        ]);
+      }
       return out;
     },
 

@@ -73,6 +73,7 @@ export const AUDIT_EVENT_TYPES = {
   'abuse.case.released': 'an analyst released their claim on an abuse case (or an admin released another\'s); it is open again',
   'abuse.case.decided': 'an analyst decided an abuse case: confirmed (its proposed mitigations applied), false positive (what its rule applied undone) or escalated to another queue',
   'abuse.case.noted': 'an analyst added a note to an abuse case',
+  'abuse.mitigation.applied': 'mitigations were applied to an entity by an analyst (by hand or by confirming a case): deny, throttle, suspend, kill or a label',
   'abuse.mitigation.lifted': 'a mitigation was lifted before its end, by hand or by a false-positive decision',
   'abuse.verdict.applied': 'an abuse rule in enforce mode gave a verdict and its effects were applied',
   'abuse.verdict.shadowed': 'an abuse rule in shadow mode would have given a verdict; nothing was applied',

@@ -8,8 +8,8 @@ import { createCheckpoint, type CaptureOptions, type Checkpoint, type CheckPort,
 import { loadApprovalWebhooks, loadDestinations, loadSigningKey, openPolicies, type PolicyStatus, type PolicyWatcher } from '../config/index.js';
 import type { DetectorSet } from '../detect/index.js';
 import { lazyDetectors } from './detectors.js';
-import { systemClock, type AuditSink, type Clock } from '../domain/index.js';
-import { loadPolicySources, type PolicySet, type PolicySource } from '../policy/index.js';
+import { systemClock, WardenError, type AuditEvent, type AuditSink, type Clock, type EntityRef } from '../domain/index.js';
+import { formatDiagnostic, loadPolicySources, type PolicySet, type PolicySource } from '../policy/index.js';
 import { createRegistry, parseRegistryFile, seedRegistry, type Registry, type SeedReport } from '../registry/index.js';
 // The batcher alone, not the gateway barrel (its HTTP transport): one-shot commands build a core too.
 import { createResultBatcher } from '../gateway/result-batcher.js';
@@ -17,7 +17,30 @@ import { createApprovalLinkRepo, createApprovalRepo, createCaseRepo, createLabel
 import { createPolicyService, createTenantPolicySets, type PolicyService, type TenantPolicySets } from '../policies/index.js';
 import { createIdentityService, type BearerVerifier, type IdentityService } from '../identity/index.js';
 import { createApprovalLinks, createApprovalNotifier, createApprovalService, type ApprovalLinks, type ApprovalNotifier, type ApprovalService, type OnRequest } from '../approvals/index.js';
-import { connectRedisSessionHistory, createCaseService, createLabelService, createMemorySessionHistory, NO_MITIGATOR, type CaseService, type LabelService, type MitigationStore, type Mitigator, type QueueRoute } from '../abuse/index.js';
+import {
+  DEFAULT_PACK,
+  connectRedisSessionHistory,
+  connectRedisVelocity,
+  createAbuseEngine,
+  createCaseService,
+  createKillFeed,
+  createLabelService,
+  createMemorySessionHistory,
+  createMemoryVelocity,
+  createVerdicts,
+  loadAbuseSources,
+  type AbuseEngine,
+  type AbuseRuleSet,
+  type CaseService,
+  type KillFeed,
+  type LabelService,
+  type LabelStore,
+  type MitigationStore,
+  type QueueRoute,
+  type Verdicts,
+  type VelocityStore,
+} from '../abuse/index.js';
+import { readPolicyFiles } from '../config/policy-files.js';
 
 /** Where the store is: PostgreSQL, the embedded database in a directory, or one in memory (tests). */
 export type DatabaseLocation = { url: string } | { dataDir: string } | { memory: true };
@@ -141,6 +164,8 @@ export interface Core {
   readonly cases: CaseService;
   /** Mitigations in force (deny, throttle, kill); applied through the case service's mitigator. */
   readonly mitigations: MitigationStore;
+  /** The abuse rule engine: the rules in force, the kill feed gateways listen to, the verdicts (analysts' mitigations go through them). */
+  readonly abuse: { readonly engine: AbuseEngine; readonly rules: AbuseRuleSet; readonly kills: KillFeed; readonly verdicts: Verdicts; readonly velocity: VelocityStore };
   /** The audited checkpoint every enforcement point calls. */
   readonly checkpoint: Checkpoint;
   /** The same checkpoint over a sink that drops events: what a listing would show, without an event per item. */
@@ -198,7 +223,17 @@ export async function createCore(config: Readonly<CoreConfig>, opts: CoreOptions
     const migrated = await migrate(database.db);
     logger.debug({ dialect: database.dialect, ...migrated }, 'database ready');
     const auditLog = createAuditRepo(database);
-    const audit = createAuditWriter({ store: auditLog, clock });
+    const writer = createAuditWriter({ store: auditLog, clock });
+    // Every committed event goes to the asynchronous abuse rules (bound below, once the engine exists).
+    let committed: (events: readonly AuditEvent[]) => void = () => {};
+    const audit: AuditWriter = {
+      async append(events) {
+        await writer.append(events);
+        committed(events);
+      },
+      flush: () => writer.flush(),
+      stats: () => writer.stats(),
+    };
 
     const policyRepo = createPolicyRepo(database.db);
     tenantSets = await createTenantPolicySets({
@@ -264,13 +299,51 @@ export async function createCore(config: Readonly<CoreConfig>, opts: CoreOptions
       clock,
       onUnsigned: () => logger.warn('a status check request went out unsigned: set WARDEN_CHECK_SECRET so receivers can verify it comes from Warden (docs/approvals.md)'),
     });
-    const labels = createLabelService({ store: createLabelRepo(database.db), audit, clock });
-    const mitigations = createMitigationRepo(database.db);
-    // The abuse rule engine (src/abuse/verdicts.ts) implements the Mitigator; until it is wired here,
-    // confirming a case applies nothing and a false positive undoes nothing. Replace this variable
-    // with the engine's mitigator: the case service reads it at every decision.
-    const mitigator: Mitigator = NO_MITIGATOR;
-    const cases = createCaseService({ store: createCaseRepo(database.db), mitigator: () => mitigator, audit, clock, queues: config.abuseQueues ?? [] });
+    // The abuse platform: rules (the default pack and the configured files), their velocity store, the
+    // stores of labels, mitigations and cases, the verdicts, and the engine the checkpoint screens with.
+    const abuseFiles = config.abuseRules?.length ? (await readPolicyFiles(config.abuseRules)).sources : [];
+    const loadedAbuse = loadAbuseSources([...(config.abuseDefaultPack === false ? [] : DEFAULT_PACK), ...abuseFiles]);
+    if (!loadedAbuse.set) {
+      const errors = loadedAbuse.diagnostics.filter((d) => d.severity === 'error').map(formatDiagnostic);
+      throw new WardenError('abuse.rule_invalid', `the abuse rules do not load:\n${errors.join('\n')}`, { help: 'fix the documents named (docs/abuse.md has the rule language)' });
+    }
+    const abuseRules = loadedAbuse.set;
+    const velocity = config.velocityRedisUrl ? connectRedisVelocity(config.velocityRedisUrl, { logger }) : createMemoryVelocity();
+    // A change made in this process reaches the next decision at once; another process's within the engine's cache time.
+    let engine: AbuseEngine | undefined;
+    const forget = (tenantId: string, entities: readonly EntityRef[]) => engine?.forget(tenantId, entities);
+    const labelRepo = createLabelRepo(database.db);
+    const labelStore: LabelStore = {
+      ...labelRepo,
+      add: async (l) => (await labelRepo.add(l), forget(l.tenantId, [l.entity])),
+      remove: async (t, e, name, at) => ((await labelRepo.remove(t, e, name, at)) ? (forget(t, [e]), true) : false),
+    };
+    const mitigationRepo = createMitigationRepo(database.db);
+    const mitigations: MitigationStore = {
+      ...mitigationRepo,
+      lift: async (t, id, by, at) => {
+        const m = await mitigationRepo.lift(t, id, by, at);
+        if (m) forget(t, [m.entity]);
+        return m;
+      },
+    };
+    const labels = createLabelService({ store: labelStore, audit, clock });
+    const kills = createKillFeed(mitigations);
+    let cases: CaseService | undefined;
+    const verdicts = createVerdicts({
+      labels: labelStore,
+      mitigations,
+      cases: () => cases!,
+      agents: { setStatus: (tenantId, agentId, status, by) => registry.forTenant(tenantId).setAgentStatus(agentId, status, by) },
+      audit,
+      clock,
+      onKill: (m) => kills.announce(m),
+      forget,
+    });
+    cases = createCaseService({ store: createCaseRepo(database.db), mitigator: () => verdicts, audit, clock, queues: [...abuseRules.queues, ...(config.abuseQueues ?? [])] });
+    const abuse = createAbuseEngine({ rules: () => abuseRules, velocity, labels: labelStore, mitigations, verdicts, clock, logger });
+    engine = abuse;
+    committed = (events) => abuse.observe(events);
     const redisSessions = config.sessionRedisUrl ? connectRedisSessionHistory(config.sessionRedisUrl, { logger }) : undefined;
     const sessions = redisSessions ?? createMemorySessionHistory();
     const checkpoint = createCheckpoint({
@@ -278,6 +351,7 @@ export async function createCore(config: Readonly<CoreConfig>, opts: CoreOptions
       registry,
       approvals,
       sessions,
+      abuse,
       audit: batcher.decisions,
       clock,
       detectors: detectorPort,
@@ -346,6 +420,7 @@ export async function createCore(config: Readonly<CoreConfig>, opts: CoreOptions
       labels,
       cases,
       mitigations,
+      abuse: { engine: abuse, rules: abuseRules, kills, verdicts, velocity },
       checkpoint,
       preview,
       checkpointer,
@@ -395,6 +470,8 @@ export async function createCore(config: Readonly<CoreConfig>, opts: CoreOptions
         await dispatcher.stop();
         await policies.close();
         await redisSessions?.close();
+        await abuse.idle();
+        await velocity.close();
         await batcher.flush();
         await audit.flush();
         // A last seal so a clean stop leaves every committed event under a signed checkpoint; a command
