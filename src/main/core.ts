@@ -310,8 +310,9 @@ export async function createCore(config: Readonly<CoreConfig>, opts: CoreOptions
     const abuseRules = loadedAbuse.set;
     const velocity = config.velocityRedisUrl ? connectRedisVelocity(config.velocityRedisUrl, { logger }) : createMemoryVelocity();
     // A change made in this process reaches the next decision at once; another process's within the engine's cache time.
-    let engine: AbuseEngine | undefined;
-    const forget = (tenantId: string, entities: readonly EntityRef[]) => engine?.forget(tenantId, entities);
+    // The engine, the verdicts and the case service need each other: the two bound late are held here.
+    const late: { engine?: AbuseEngine; cases?: CaseService } = {};
+    const forget = (tenantId: string, entities: readonly EntityRef[]) => late.engine?.forget(tenantId, entities);
     const labelRepo = createLabelRepo(database.db);
     const labelStore: LabelStore = {
       ...labelRepo,
@@ -329,20 +330,20 @@ export async function createCore(config: Readonly<CoreConfig>, opts: CoreOptions
     };
     const labels = createLabelService({ store: labelStore, audit, clock });
     const kills = createKillFeed(mitigations);
-    let cases: CaseService | undefined;
     const verdicts = createVerdicts({
       labels: labelStore,
       mitigations,
-      cases: () => cases!,
+      cases: () => late.cases!,
       agents: { setStatus: (tenantId, agentId, status, by) => registry.forTenant(tenantId).setAgentStatus(agentId, status, by) },
       audit,
       clock,
       onKill: (m) => kills.announce(m),
       forget,
     });
-    cases = createCaseService({ store: createCaseRepo(database.db), mitigator: () => verdicts, audit, clock, queues: [...abuseRules.queues, ...(config.abuseQueues ?? [])] });
+    const cases = createCaseService({ store: createCaseRepo(database.db), mitigator: () => verdicts, audit, clock, queues: [...abuseRules.queues, ...(config.abuseQueues ?? [])] });
     const abuse = createAbuseEngine({ rules: () => abuseRules, velocity, labels: labelStore, mitigations, verdicts, clock, logger });
-    engine = abuse;
+    late.engine = abuse;
+    late.cases = cases;
     committed = (events) => abuse.observe(events);
     const redisSessions = config.sessionRedisUrl ? connectRedisSessionHistory(config.sessionRedisUrl, { logger }) : undefined;
     const sessions = redisSessions ?? createMemorySessionHistory();
