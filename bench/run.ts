@@ -12,6 +12,7 @@ const BENCHES: Record<string, string> = {
   startup: 'bench/startup/startup-bench.ts',
   session: 'bench/abuse/session-bench.ts',
   velocity: 'bench/abuse/velocity-bench.ts',
+  abuse: 'bench/abuse/rules-bench.ts',
 };
 
 const wanted = process.argv.slice(2);
