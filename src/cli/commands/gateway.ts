@@ -195,6 +195,8 @@ export function registerGateway(program: Command, io: CliIo, done: (code: number
             host: flags.host,
             identify: createHttpIdentity({ scope, tenant, agents, policies: runtime.policies, authenticate: (bearer) => identityService.authenticate(bearer), trustAgentHeader: flags.trustAgentHeader }),
             tokens: identityService,
+            // The abuse kill switch: kills made here at once, other processes' within a quarter second.
+            kills: runtime.core.abuse.kills,
             // The Host check defends a loopback gateway against DNS rebinding; another bind checks the names given.
             ...(flags.publicHost?.includes('*') ? { allowedHosts: 'any' as const } : flags.publicHost ? { allowedHosts: ['localhost', '127.0.0.1', '[::1]', ...(flags.host ? [flags.host] : []), ...flags.publicHost] } : {}),
             ...(flags.allowOrigin ? { allowedOrigins: flags.allowOrigin } : {}),
