@@ -55,7 +55,7 @@ export function observedFromEvent(e: AuditEvent): Observed {
   const tool = t?.kind === 'tool' && t.server !== undefined && t.name !== undefined ? { server: t.server, name: t.name } : undefined;
   if (tool) {
     entities.server = tool.server;
-    entities.tool = `${tool.server}.${tool.name}`;
+    entities.tool = qualifiedTool(tool.server, tool.name);
   } else if (t?.server !== undefined) entities.server = t.server;
   const capabilities = capabilitiesOf(e);
   const { payload: _payload, integrity: _integrity, ...rest } = e;
@@ -88,7 +88,7 @@ export function observedFromAction(input: { tenantId: string; action: Action; se
   const tool = action.tool ? { server: action.tool.server, name: action.tool.name, ...(action.tool.capabilities ? { capabilities: action.tool.capabilities } : {}) } : undefined;
   if (tool) {
     entities.server = tool.server;
-    entities.tool = `${tool.server}.${tool.name}`;
+    entities.tool = qualifiedTool(tool.server, tool.name);
   } else if (action.resource?.server !== undefined) entities.server = action.resource.server;
   const type = `${action.kind}.requested`;
   return {
@@ -139,4 +139,12 @@ export function fingerprintOf(text: string): string {
     .replace(/[\s\p{P}]+/gu, ' ')
     .trim()
     .slice(0, 256);
+}
+
+/**
+ * A tool's name with its server: the gateway's tool names already carry their server (`toy.echo`),
+ * a decision API caller's may not (`github` + `create_issue`); both become `server.tool` once.
+ */
+export function qualifiedTool(server: string, name: string): string {
+  return name.startsWith(`${server}.`) ? name : `${server}.${name}`;
 }

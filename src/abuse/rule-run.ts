@@ -26,7 +26,7 @@ export function ruleReads(rule: AbuseRule, o: Observed): boolean {
   if (rule.scope !== undefined && !isUnder(o.scope, rule.scope)) return false;
   if (!rule.synchronous && !rule.on(o.type)) return false;
   if (rule.actions && (o.kind === undefined || !rule.actions.has(o.kind))) return false;
-  if (rule.tools && (o.tool === undefined || !rule.tools(`${o.tool.server}.${o.tool.name}`))) return false;
+  if (rule.tools && (o.entities.tool === undefined || !rule.tools(o.entities.tool))) return false;
   if (rule.effects && !rule.synchronous && (o.effect === undefined || !rule.effects.has(o.effect))) return false;
   return true;
 }
