@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { signallingFailures } from './auth-failure-signal.js';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { dirname } from 'node:path';
@@ -82,7 +83,7 @@ export function createServerApp(core: Core, opts: { logger?: Logger; http?: Omit
     events: core.audit,
     identity: core.identity,
     clock: core.clock,
-    authFailures: createAuthFailureLimiter({ clock: core.clock }),
+    authFailures: signallingFailures(createAuthFailureLimiter({ clock: core.clock }), core.abuse.engine, core.clock, 'api'),
     delivery: core.delivery,
     destinations: core.destinations,
     chain: core.auditLog,

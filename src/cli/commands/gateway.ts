@@ -189,6 +189,7 @@ export function registerGateway(program: Command, io: CliIo, done: (code: number
         if (flags.http !== undefined) {
           const { createHttpIdentity, listenHttp } = await import('../../gateway/index.js');
           const { createAuthFailureLimiter } = await import('../../identity/index.js');
+          const { signallingFailures } = await import('../../main/auth-failure-signal.js');
           const identityService = runtime.core.identity;
           http = await listenHttp(runtime.gateway, {
             port: Number(flags.http),
@@ -200,7 +201,7 @@ export function registerGateway(program: Command, io: CliIo, done: (code: number
             // The Host check defends a loopback gateway against DNS rebinding; another bind checks the names given.
             ...(flags.publicHost?.includes('*') ? { allowedHosts: 'any' as const } : flags.publicHost ? { allowedHosts: ['localhost', '127.0.0.1', '[::1]', ...(flags.host ? [flags.host] : []), ...flags.publicHost] } : {}),
             ...(flags.allowOrigin ? { allowedOrigins: flags.allowOrigin } : {}),
-            failures: createAuthFailureLimiter({ clock: runtime.core.clock }),
+            failures: signallingFailures(createAuthFailureLimiter({ clock: runtime.core.clock }), runtime.core.abuse.engine, runtime.core.clock, 'gateway'),
             ...sessionLimits,
             audit: runtime.audit,
             clock: runtime.core.clock,
