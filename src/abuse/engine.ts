@@ -3,7 +3,7 @@ import { observedFromAction, observedFromEvent, type Observed } from './observed
 import type { LabelStore, MitigationStore } from './ports.js';
 import type { AbuseRuleSet } from './rule-compile.js';
 import type { RuleEntity } from './rule-document.js';
-import { createCooldowns, isHit, ruleReads, runRule, type VelocityPort } from './rule-run.js';
+import { createCooldowns, isHit, ruleReads, runRules, type VelocityPort } from './rule-run.js';
 import type { Verdicts } from './verdicts.js';
 
 /** What the checkpoint's screen stage gets back: the labels policies see, and a refusal when abuse mitigations or a synchronous rule refuse. */
@@ -143,15 +143,17 @@ export function createAbuseEngine(deps: AbuseEngineDeps): AbuseEngine {
     const rules = synchronous ? set.synchronous : set.asynchronous;
     const added: { entity: EntityRef; name: string }[] = [];
     let refused: Reason | undefined;
-    for (const rule of rules) {
-      if (!ruleReads(rule, o)) continue;
-      const r = await runRule(rule, o, { velocity: deps.velocity, labels, record: true });
+    const reading = rules.filter((rule) => ruleReads(rule, o));
+    if (reading.length === 0) return { added };
+    const results = await runRules(reading, o, { velocity: deps.velocity, labels, record: true });
+    for (const r of results) {
       if (r === undefined) continue;
       if (!isHit(r)) {
         stats.failures++;
         deps.logger?.warn({ rule: r.rule.name, error: r.error }, 'an abuse rule condition failed; it gave no verdict');
         continue;
       }
+      const rule = r.rule;
       if (!cooldowns.take(r)) {
         stats.quiet++;
         continue;

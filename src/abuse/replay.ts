@@ -2,7 +2,7 @@ import type { AuditEvent, EntityLabels } from '../domain/index.js';
 import { observedFromEvent, textOf, type Observed } from './observed.js';
 import type { AbuseRule, AbuseRuleSet } from './rule-compile.js';
 import type { RuleEntity } from './rule-document.js';
-import { createCooldowns, isHit, ruleReads, runRule, subjectOf, type VelocityPort } from './rule-run.js';
+import { createCooldowns, isHit, ruleReads, runRules, subjectOf, type VelocityPort } from './rule-run.js';
 
 /** One hit as replay shows it. */
 export interface AbuseReplaySample {
@@ -69,29 +69,33 @@ export async function replayAbuseRules(
   // Hits inside a rule's cooldown are not counted, as the live engine gives them no verdict.
   const cooldowns = createCooldowns();
 
-  const judge = async (rule: AbuseRule, o: Observed) => {
-    const s = stats.get(rule.name)!;
-    const r = await runRule(rule, o, { velocity: opts.velocity, labels: labelsOf(o), record: true });
-    if (r === undefined) return;
-    if (!isHit(r)) {
-      s.failures++;
-      return;
-    }
-    if (!cooldowns.take(r)) return;
-    s.hits++;
-    const who = subjectOf(o);
-    s.seen.add(who);
-    if (s.samples.length < samples) s.samples.push({ eventId: o.eventId ?? '', time: o.time.toISOString(), scope: o.scope, type: o.type, entity: who, features: r.features });
-    for (const v of rule.verdicts) {
-      if (v.kind !== 'label' && v.kind !== 'unlabel') continue;
-      const id = o.entities[v.entity];
-      if (id === undefined) continue;
-      const k = key(o.tenantId, v.entity, id);
-      if (v.kind === 'unlabel') labels.get(k)?.delete(v.name);
-      else {
-        const m = labels.get(k) ?? new Map<string, number>();
-        m.set(v.name, v.forMs ? o.time.getTime() + v.forMs : Infinity);
-        labels.set(k, m);
+  const judge = async (rules: readonly AbuseRule[], o: Observed) => {
+    const reading = rules.filter((rule) => ruleReads(rule, o));
+    if (reading.length === 0) return;
+    const results = await runRules(reading, o, { velocity: opts.velocity, labels: labelsOf(o), record: true });
+    for (const r of results) {
+      if (r === undefined) continue;
+      const s = stats.get(r.rule.name)!;
+      if (!isHit(r)) {
+        s.failures++;
+        continue;
+      }
+      if (!cooldowns.take(r)) continue;
+      s.hits++;
+      const who = subjectOf(o);
+      s.seen.add(who);
+      if (s.samples.length < samples) s.samples.push({ eventId: o.eventId ?? '', time: o.time.toISOString(), scope: o.scope, type: o.type, entity: who, features: r.features });
+      for (const v of r.rule.verdicts) {
+        if (v.kind !== 'label' && v.kind !== 'unlabel') continue;
+        const id = o.entities[v.entity];
+        if (id === undefined) continue;
+        const k = key(o.tenantId, v.entity, id);
+        if (v.kind === 'unlabel') labels.get(k)?.delete(v.name);
+        else {
+          const m = labels.get(k) ?? new Map<string, number>();
+          m.set(v.name, v.forMs ? o.time.getTime() + v.forMs : Infinity);
+          labels.set(k, m);
+        }
       }
     }
   };
@@ -106,9 +110,9 @@ export async function replayAbuseRules(
       const captured = args !== null && typeof args === 'object' && !Array.isArray(args) ? (args as Record<string, unknown>) : undefined;
       if (!captured) withoutArgs++;
       const before: Observed = { ...o, type: `${o.kind}.requested`, effect: undefined, args: captured, text: captured ? textOf(captured) : '' };
-      for (const rule of set.synchronous) if (ruleReads(rule, before)) await judge(rule, before);
+      await judge(set.synchronous, before);
     }
-    for (const rule of set.asynchronous) if (ruleReads(rule, o)) await judge(rule, o);
+    await judge(set.asynchronous, o);
   }
   opts.onProgress?.(read);
   const durationMs = performance.now() - started;

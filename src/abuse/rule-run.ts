@@ -58,27 +58,30 @@ export function featureKey(tenantId: string, rule: string, feature: string, enti
 }
 
 /**
- * Runs one rule on one observation: records (or, `record: false`, only reads) its features, then
- * evaluates its condition. A feature whose entity the observation lacks reads 0 and records nothing.
- * A store that fails rejects (the caller fails closed or records the miss); a condition that fails
- * is a failure, never a hit.
+ * Runs rules on one observation: records (or, `record: false`, only reads) every feature of every
+ * rule in one call to the velocity store (one Redis round trip per event, not one per rule), then
+ * evaluates each condition in order. A feature whose entity the observation lacks reads 0 and records
+ * nothing. A store that fails rejects (the caller fails closed or records the miss); a condition
+ * that fails is a failure, never a hit. One result per rule, in order.
  */
-export async function runRule(rule: AbuseRule, o: Observed, ctx: { velocity: VelocityPort; labels: EntityLabels; record: boolean }): Promise<RuleHit | RuleFailure | undefined> {
-  const features: Record<string, number> = {};
-  if (rule.features.length > 0) {
-    const reads: VelocityRead[] = [];
-    const named: string[] = [];
-    let base: Record<string, unknown> | undefined;
+export async function runRules(rules: readonly AbuseRule[], o: Observed, ctx: { velocity: VelocityPort; labels: EntityLabels; record: boolean }): Promise<(RuleHit | RuleFailure | undefined)[]> {
+  // What every condition sees but its features, built once for the event; `features` is set per rule
+  // just before its condition runs (evaluation is synchronous, so no rule sees another's).
+  let base: Record<string, unknown> | undefined;
+  const activation = () => (base ??= abuseActivation(o, ctx.labels, {}));
+  const features: Record<string, number>[] = rules.map(() => ({}));
+  const reads: VelocityRead[] = [];
+  const slots: { rule: number; name: string }[] = [];
+  rules.forEach((rule, ri) => {
     for (const f of rule.features) {
       const entity = o.entities[f.entity];
-      features[f.name] = 0;
+      features[ri]![f.name] = 0;
       if (entity === undefined) continue;
       let member: string | undefined;
       if (f.of) {
-        base ??= abuseActivation(o, ctx.labels, {});
         let v: unknown;
         try {
-          v = f.of(base);
+          v = f.of(activation());
         } catch {
           continue;
         }
@@ -86,22 +89,31 @@ export async function runRule(rule: AbuseRule, o: Observed, ctx: { velocity: Vel
         member = typeof v === 'string' ? v : typeof v === 'bigint' ? v.toString() : JSON.stringify(v);
       }
       reads.push({ key: featureKey(o.tenantId, rule.name, f.name, entity), kind: f.kind, windowMs: f.windowMs, ...(member !== undefined ? { member } : {}) });
-      named.push(f.name);
+      slots.push({ rule: ri, name: f.name });
     }
-    if (reads.length > 0) {
-      const values = ctx.record ? await ctx.velocity.observe(reads, o.time.getTime()) : await ctx.velocity.peek(reads, o.time.getTime());
-      for (let i = 0; i < named.length; i++) features[named[i]!] = values[i] ?? 0;
+  });
+  if (reads.length > 0) {
+    const values = ctx.record ? await ctx.velocity.observe(reads, o.time.getTime()) : await ctx.velocity.peek(reads, o.time.getTime());
+    slots.forEach((slot, i) => (features[slot.rule]![slot.name] = values[i] ?? 0));
+  }
+  return rules.map((rule, ri) => {
+    const a = activation();
+    a.features = toCelValue(features[ri]);
+    let v: unknown;
+    try {
+      v = rule.when(a);
+    } catch (err) {
+      return { rule, error: describeCelError(err) };
     }
-  }
-  let v: unknown;
-  try {
-    v = rule.when(abuseActivation(o, ctx.labels, features));
-  } catch (err) {
-    return { rule, error: describeCelError(err) };
-  }
-  if (v === true) return { rule, observed: o, features };
-  if (v !== false) return { rule, error: `condition returned a ${v === null ? 'null' : typeof v}, not a bool` };
-  return undefined;
+    if (v === true) return { rule, observed: o, features: features[ri]! };
+    if (v !== false) return { rule, error: `condition returned a ${v === null ? 'null' : typeof v}, not a bool` };
+    return undefined;
+  });
+}
+
+/** One rule on one observation (see {@link runRules}). */
+export async function runRule(rule: AbuseRule, o: Observed, ctx: { velocity: VelocityPort; labels: EntityLabels; record: boolean }): Promise<RuleHit | RuleFailure | undefined> {
+  return (await runRules([rule], o, ctx))[0];
 }
 
 export function isHit(r: RuleHit | RuleFailure | undefined): r is RuleHit {
