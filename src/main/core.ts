@@ -471,10 +471,12 @@ export async function createCore(config: Readonly<CoreConfig>, opts: CoreOptions
         await dispatcher.stop();
         await policies.close();
         await redisSessions?.close();
-        await abuse.idle();
-        await velocity.close();
         await batcher.flush();
         await audit.flush();
+        // The rules judge what was just committed, and their verdicts are committed in turn.
+        await abuse.idle();
+        await audit.flush();
+        await velocity.close();
         // A last seal so a clean stop leaves every committed event under a signed checkpoint; a command
         // that only read writes nothing, not even a checkpoint.
         if (timers.length > 0 || audit.stats().committed > 0) await seal().catch((err: unknown) => logger.error({ err }, 'final audit checkpoint failed'));
