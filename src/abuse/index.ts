@@ -22,5 +22,7 @@ export { loadAbuseSources, abuseRuleSet, EMPTY_ABUSE_RULES, ABUSE_CEL_VARIABLES,
 export type { AbuseRule, AbuseRuleSet, AbuseRuleSource, CompiledFeature, CompiledVerdict } from './rule-compile.js';
 export { replayAbuseRules } from './replay.js';
 export type { AbuseReplayReport, AbuseReplayRule, AbuseReplaySample } from './replay.js';
+export { abuseReplayRules, replayAbuse } from './replay-service.js';
+export type { AbuseReplayAnswer, AbuseReplayLog, AbuseReplayQuery, AbuseReplayRequest } from './replay-service.js';
 export { DEFAULT_PACK } from './default-pack.js';
 export type { AgentSuspender, CaseOpener } from './ports.js';

@@ -22,7 +22,8 @@ import { healthRoutes, type ReadinessCheck } from './rest/health.js';
 import { policyRoutes } from './rest/policies.js';
 import { approvalRoutes } from './rest/approvals.js';
 import { abuseRoutes } from './rest/abuse.js';
-import type { CaseService, LabelService, MitigationStore } from '../abuse/index.js';
+import { abuseReplayRoutes } from './rest/abuse-replay.js';
+import type { AbuseReplayLog, CaseService, LabelService, MitigationStore } from '../abuse/index.js';
 import { approvalLinkRoutes } from './rest/approval-links.js';
 import type { ApprovalLinks, ApprovalService } from '../approvals/index.js';
 import { identityRoutes } from './rest/identity.js';
@@ -64,8 +65,8 @@ export interface AppDeps {
   approvals?: ApprovalService;
   /** Signed approve/deny links; without it their route is absent. */
   approvalLinks?: Pick<ApprovalLinks, 'preview' | 'use'>;
-  /** Labels, mitigations and the abuse review queue; without it their routes are absent. */
-  abuse?: { labels: LabelService; cases: CaseService; mitigations: MitigationStore };
+  /** Labels, mitigations and the abuse review queue; without it their routes are absent. `log`: the audit log rule replay reads; without it, no replay route. */
+  abuse?: { labels: LabelService; cases: CaseService; mitigations: MitigationStore; log?: AbuseReplayLog };
   readiness: Record<string, ReadinessCheck>;
   /** A pino logger: one `debug` line per request (`warn`/`error` when it failed), query values left out; none in tests. */
   logger?: FastifyBaseLogger;
@@ -139,6 +140,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   if (deps.approvals) approvalRoutes(app, { service: deps.approvals });
   if (deps.approvalLinks) approvalLinkRoutes(app, { links: deps.approvalLinks });
   if (deps.abuse) abuseRoutes(app, { ...deps.abuse, audit: deps.events, clock: deps.clock });
+  if (deps.abuse?.log) abuseReplayRoutes(app, { audit: deps.abuse.log });
   graphqlRoutes(app, { audit: deps.audit, events: deps.events, clock: deps.clock, identity: deps.identity, registry: deps.registry, policies: deps.policies });
   healthRoutes(app, { checks: deps.readiness });
   apiReferenceRoutes(app, { routes, version: deps.version ?? '0.1.0', access: ROUTE_ACCESS });

@@ -112,6 +112,17 @@ export const TOP_COMMANDS: readonly TopCommand[] = [
     },
   },
   {
+    name: 'abuse',
+    term: 'abuse',
+    description: 'replay draft abuse rules over recorded events',
+    async register(program, io, done) {
+      const replay = await import('./commands/abuse-replay.js');
+      const abuse = group(program, 'abuse', this.description);
+      replay.registerAbuseReplay(abuse, io, done);
+      return abuse;
+    },
+  },
+  {
     name: 'cases',
     term: 'cases',
     description: 'list, show, claim, release, decide and annotate abuse cases',

@@ -8,6 +8,8 @@ const POLICY_WRITERS: readonly Role[] = ['owner', 'admin', 'policy_author'];
 /** Who works abuse cases, labels and mitigations, and who reads them (src/abuse checks them at the case's scope). */
 export const ABUSE_ACTORS: readonly Role[] = ['owner', 'admin', 'analyst'];
 export const ABUSE_READERS: readonly Role[] = [...ABUSE_ACTORS, 'auditor'];
+/** Who reads captured call bodies (`payload.args`, `payload.result`) of the audit events they read. */
+export const AUDIT_BODY_READERS: readonly Role[] = ['owner', 'admin', 'auditor'];
 
 /** Who may call one API route, and how the handler narrows it further by scope. */
 export interface RouteAccess {
@@ -77,6 +79,7 @@ const REST: readonly RouteAccess[] = [
   { method: 'POST', url: '/api/v1/abuse/cases/:id/release', roles: ABUSE_ACTORS, scoping: "one's own claim; `owner` or `admin` at the case's scope release anyone's" },
   { method: 'POST', url: '/api/v1/abuse/cases/:id/decide', roles: ABUSE_ACTORS, scoping: "the role at the case's scope, and the case claimed by the caller" },
   { method: 'POST', url: '/api/v1/abuse/cases/:id/notes', roles: ABUSE_ACTORS, scoping: "the role must hold at the case's scope" },
+  { method: 'POST', url: '/api/v1/abuse/replay', roles: ABUSE_READERS, scoping: 'events at scopes where the role holds; captured arguments only where `owner`, `admin` or `auditor` holds' },
   { method: 'GET', url: '/api/v1/abuse/rules/stats', roles: ABUSE_READERS, scoping: "the tenant's cases, counted per rule" },
   { method: 'GET', url: '/api/v1/tenant', roles: PEOPLE, scoping: "the caller's tenant" },
   { method: 'GET', url: '/api/v1/scopes', roles: PEOPLE, scoping: "the tenant's scope tree" },

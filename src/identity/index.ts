@@ -3,7 +3,7 @@ export { ROLES, RoleSchema, GrantSchema, GRANTABLE, ROLE_PURPOSE, scopeCovers, g
 export type { Role, Grant } from './roles.js';
 export { actorOf, personOf } from './credential.js';
 export type { Credential } from './credential.js';
-export { ABUSE_ACTORS, ABUSE_READERS, GRAPHQL_READS, ROUTE_ACCESS, accessOf, mayCall, renderRouteTable } from './access.js';
+export { ABUSE_ACTORS, ABUSE_READERS, AUDIT_BODY_READERS, GRAPHQL_READS, ROUTE_ACCESS, accessOf, mayCall, renderRouteTable } from './access.js';
 export type { GraphqlRead, RouteAccess } from './access.js';
 export { TenantSchema, ScopeNodeSchema, TokenInfoSchema, TENANT_ID_PATTERN } from './records.js';
 export type { Tenant, ScopeNode, TokenInfo, TokenRow, NewToken, IdentityStore } from './records.js';

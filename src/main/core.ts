@@ -15,7 +15,7 @@ import { createRegistry, parseRegistryFile, seedRegistry, type Registry, type Se
 import { createResultBatcher } from '../gateway/result-batcher.js';
 import { createApprovalLinkRepo, createApprovalRepo, createCaseRepo, createLabelRepo, createMitigationRepo, createAuditRepo, createDeliveryRepo, createIdentityRepo, createPgReleaseFeed, createPolicyRepo, createRegistryRepo, createRetentionRepo, migrate, openDatabase, type AuditRepo, type Database } from '../store/index.js';
 import { createPolicyService, createTenantPolicySets, type PolicyService, type TenantPolicySets } from '../policies/index.js';
-import { createIdentityService, type BearerVerifier, type IdentityService } from '../identity/index.js';
+import { createIdentityService, type BearerVerifier, type Credential, type IdentityService } from '../identity/index.js';
 import { createApprovalLinks, createApprovalNotifier, createApprovalService, type ApprovalLinks, type ApprovalNotifier, type ApprovalService, type OnRequest } from '../approvals/index.js';
 import {
   DEFAULT_PACK,
@@ -29,7 +29,10 @@ import {
   createMemoryVelocity,
   createVerdicts,
   loadAbuseSources,
+  replayAbuse,
   type AbuseEngine,
+  type AbuseReplayAnswer,
+  type AbuseReplayRequest,
   type AbuseRuleSet,
   type CaseService,
   type KillFeed,
@@ -164,8 +167,18 @@ export interface Core {
   readonly cases: CaseService;
   /** Mitigations in force (deny, throttle, kill); applied through the case service's mitigator. */
   readonly mitigations: MitigationStore;
-  /** The abuse rule engine: the rules in force, the kill feed gateways listen to, the verdicts (analysts' mitigations go through them). */
-  readonly abuse: { readonly engine: AbuseEngine; readonly rules: AbuseRuleSet; readonly kills: KillFeed; readonly verdicts: Verdicts; readonly velocity: VelocityStore };
+  /**
+   * The abuse rule engine: the rules in force, the kill feed gateways listen to, the verdicts (analysts'
+   * mitigations go through them); `replay` runs draft rules over the audit log (src/abuse/replay-service.ts).
+   */
+  readonly abuse: {
+    readonly engine: AbuseEngine;
+    readonly rules: AbuseRuleSet;
+    readonly kills: KillFeed;
+    readonly verdicts: Verdicts;
+    readonly velocity: VelocityStore;
+    replay(c: Credential, req: AbuseReplayRequest, onProgress?: (read: number, total: number) => void): Promise<AbuseReplayAnswer>;
+  };
   /** The audited checkpoint every enforcement point calls. */
   readonly checkpoint: Checkpoint;
   /** The same checkpoint over a sink that drops events: what a listing would show, without an event per item. */
@@ -421,7 +434,7 @@ export async function createCore(config: Readonly<CoreConfig>, opts: CoreOptions
       labels,
       cases,
       mitigations,
-      abuse: { engine: abuse, rules: abuseRules, kills, verdicts, velocity },
+      abuse: { engine: abuse, rules: abuseRules, kills, verdicts, velocity, replay: (c, req, onProgress) => replayAbuse({ audit: auditLog }, c, req, onProgress) },
       checkpoint,
       preview,
       checkpointer,

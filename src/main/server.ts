@@ -93,7 +93,7 @@ export function createServerApp(core: Core, opts: { logger?: Logger; http?: Omit
     policies: core.managedPolicies,
     approvals: core.approvals,
     approvalLinks: core.approvalLinks,
-    abuse: { labels: core.labels, cases: core.cases, mitigations: core.mitigations },
+    abuse: { labels: core.labels, cases: core.cases, mitigations: core.mitigations, log: core.auditLog },
     ...(opts.logger ? { logger: opts.logger } : {}),
     readiness: {
       database: async () => {

@@ -142,8 +142,8 @@ const SUSPECTS_MAX = 10_000;
 
 /** Everything the audit log offers over one database. */
 export type AuditRepo = AuditReader & ChainStore & ChainReader & ChainAuditor & CheckpointStore & {
-  /** Streams every event matching a query, newest first, in keyset batches: constant memory. */
-  stream(query: Omit<AuditQuery, 'limit' | 'cursor'>, opts?: { batchSize?: number }): AsyncIterable<AuditEvent>;
+  /** Streams every event matching a query, newest first (`oldestFirst`: in time order), in keyset batches: constant memory. */
+  stream(query: Omit<AuditQuery, 'limit' | 'cursor'>, opts?: { batchSize?: number; oldestFirst?: boolean }): AsyncIterable<AuditEvent>;
   count(query: Omit<AuditQuery, 'limit' | 'cursor'>): Promise<number>;
 };
 
@@ -380,7 +380,7 @@ export function createAuditRepo(database: { db: Kysely<Schema>; pool?: pg.Pool |
       const size = opts.batchSize ?? 1000;
       let after: { time: string; id: string } | undefined;
       for (;;) {
-        const rows = await underTenant(db, query.tenant, (q) => filtered(q, query, after, size));
+        const rows = await underTenant(db, query.tenant, (q) => filtered(q, query, after, size, opts.oldestFirst ? 'asc' : 'desc'));
         for (const r of rows) yield eventOf(r);
         if (rows.length < size) return;
         const last = rows[rows.length - 1]!;
@@ -640,7 +640,7 @@ function applyFilters<T extends Filterable<T>>(select: T, query: Omit<AuditQuery
   return s;
 }
 
-async function filtered(db: Kysely<Schema>, query: Omit<AuditQuery, 'limit' | 'cursor'>, after: { time: string; id: string } | undefined, limit: number) {
+async function filtered(db: Kysely<Schema>, query: Omit<AuditQuery, 'limit' | 'cursor'>, after: { time: string; id: string } | undefined, limit: number, order: 'asc' | 'desc' = 'desc') {
   let select = db
     .selectFrom('audit_events')
     .select([
@@ -651,11 +651,11 @@ async function filtered(db: Kysely<Schema>, query: Omit<AuditQuery, 'limit' | 'c
       // Text at full precision in UTC: a JS Date would drop microseconds and break the keyset.
       sql<string>`to_char(time AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`.as('cursor_time'),
     ])
-    .orderBy('time', 'desc')
-    .orderBy('id', 'desc')
+    .orderBy('time', order)
+    .orderBy('id', order)
     .limit(limit);
   select = applyFilters(select as never, query) as typeof select;
-  if (after) select = select.where(sql<boolean>`(time, id) < (${after.time}::timestamptz, ${after.id}::uuid)`);
+  if (after) select = select.where(order === 'desc' ? sql<boolean>`(time, id) < (${after.time}::timestamptz, ${after.id}::uuid)` : sql<boolean>`(time, id) > (${after.time}::timestamptz, ${after.id}::uuid)`);
   return select.execute();
 }
 

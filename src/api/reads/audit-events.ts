@@ -1,11 +1,11 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { AuditPage, AuditReader } from '../../audit/index.js';
 import { AuditCategorySchema, AuditOutcomeSchema, EffectSchema, type AuditEvent } from '../../domain/index.js';
-import { holdsAt, readableScopes, type Credential, type Role } from '../../identity/index.js';
+import { AUDIT_BODY_READERS, holdsAt, readableScopes, type Credential, type Role } from '../../identity/index.js';
 
 /** Roles that read the audit log, and those of them that see captured call bodies. */
 const READERS: readonly Role[] = ['owner', 'admin', 'auditor', 'analyst'];
-const BODY_READERS: readonly Role[] = ['owner', 'admin', 'auditor'];
+const BODY_READERS = AUDIT_BODY_READERS;
 
 /** The event without captured call bodies (their digests stay, so the chain can still be checked against an export). */
 function withoutBodies(e: AuditEvent): AuditEvent {

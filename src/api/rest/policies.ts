@@ -1,12 +1,12 @@
-import { PassThrough } from 'node:stream';
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { PolicyStatus } from '../../config/index.js';
 import { PolicyRecordSchema, PolicyVersionSchema } from '../../policies/records.js';
 import { MAX_POLICY_SOURCE, type PolicyService } from '../../policies/service.js';
-import { compileValidator, isWardenError } from '../../domain/index.js';
+import { compileValidator } from '../../domain/index.js';
 import { credentialOf } from '../auth.js';
 import { RequestInvalid } from '../errors.js';
+import { sendProgress, wantsNdjson } from './ndjson-progress.js';
 
 /** The wire shape of `PolicyStatus` (src/config/policy-watcher.ts); a field missing here is dropped from the answer. */
 const PolicyStatusSchema = Type.Object({
@@ -144,24 +144,8 @@ export function policyRoutes(app: FastifyInstance, deps: { status: (tenantId: st
       const c = credentialOf(req);
       const body = req.body;
       const request = { drafts: body.drafts, from: body.from, to: body.to, scope: body.scope, samples: body.samples };
-      if (!(req.headers.accept ?? '').includes('application/x-ndjson')) return service.replay(c, request);
-      // Long ranges: progress as it goes, so a client (the CLI's bar) and any proxy see the connection alive.
-      const out = new PassThrough();
-      let last = 0;
-      service
-        .replay(c, request, (read, total) => {
-          const t = Date.now();
-          if (t - last < 250) return;
-          last = t;
-          out.write(`${JSON.stringify({ progress: { read, total } })}\n`);
-        })
-        .then((report) => out.end(`${JSON.stringify({ report })}\n`))
-        .catch((err: unknown) => {
-          // As the error handler would answer: a coded error says what it is, anything else leaks nothing.
-          if (!isWardenError(err)) req.log.error({ err }, 'replay failed');
-          out.end(`${JSON.stringify({ error: isWardenError(err) ? { code: err.code, message: err.message } : { code: 'internal', message: 'the replay failed; the server log has the details' } })}\n`);
-        });
-      return reply.type('application/x-ndjson').send(out);
+      if (!wantsNdjson(req)) return service.replay(c, request);
+      return sendProgress(req, reply, (onProgress) => service.replay(c, request, onProgress));
     },
   );
 

@@ -1,26 +1,19 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import cliProgress from 'cli-progress';
 import { readPolicyFiles } from '../../config/policy-files.js';
 import { policyNameOfFile, type ReplayReport, type ReplayRequest } from '../../policies/index.js';
-import { CliError, EXIT, printableLines, terminalOf, type CliIo } from '../io.js';
+import { CliError, EXIT, printableLines, type CliIo } from '../io.js';
 import { jsonText } from '../json-output.js';
 import { localCredential } from '../local-actor.js';
-import { DEFAULT_TENANT, remoteOrDirect, type DirectFlags } from '../remote-or-direct.js';
+import { DEFAULT_TENANT, type DirectFlags } from '../remote-or-direct.js';
+import { instant, replayWithProgress, samplesOf } from '../replay-progress.js';
 import { withStoreOptions } from '../with-core.js';
 import { formatOf, withFormatOption } from './format.js';
 
 type Flags = DirectFlags & { format?: string; json?: boolean; draft?: string[]; from?: string; to?: string; scope?: string; samples?: string };
 
 const DRAFT = /^([a-z0-9][a-z0-9-]{0,127})@([0-9]{1,9})$/;
-
-function instant(flag: string, v: string | undefined): string | undefined {
-  if (v === undefined) return undefined;
-  const t = Date.parse(v);
-  if (!/^\d{4}-\d{2}-\d{2}T/.test(v) || Number.isNaN(t)) throw new CliError(`${flag} must be an RFC 3339 time such as 2026-12-01T00:00:00Z`, EXIT.usage);
-  return new Date(t).toISOString();
-}
 
 function human(r: ReplayReport & { total: number }): string {
   const lines = [
@@ -70,41 +63,15 @@ export function registerPolicyReplay(policy: Command, io: CliIo, done: (code: nu
         }
       }
       if (drafts.length === 0) throw new CliError('name the drafts: --draft NAME@VERSION, or a directory of policy files', EXIT.usage);
-      const samples = Number(o.samples ?? '5');
-      if (!Number.isInteger(samples) || samples < 0 || samples > 100) throw new CliError('--samples must be a whole number from 0 to 100', EXIT.usage);
+      const samples = samplesOf(o.samples);
       const request: ReplayRequest = { drafts, from: instant('--from', o.from), to: instant('--to', o.to), scope: o.scope, samples };
 
-      const bar = io.stderrIsTTY ? new cliProgress.SingleBar({ stream: terminalOf(io), format: 'replaying [{bar}] {percentage}% | {value}/{total} decisions | {eta_formatted} left', hideCursor: true }, cliProgress.Presets.shades_classic) : undefined;
-      let started = false;
-      const progress = (read: number, total: number) => {
-        if (!bar) return;
-        if (!started) {
-          bar.start(total, 0);
-          started = true;
-        }
-        bar.update(Math.min(read, total));
-      };
-      let report: (ReplayReport & { total: number }) | undefined;
-      try {
-        report = await remoteOrDirect(
-          io,
-          o,
-          async (r) => {
-            let got: (ReplayReport & { total: number }) | undefined;
-            await r.lines('/api/v1/policies/replay', request, (line) => {
-              const l = line as { progress?: { read: number; total: number }; report?: ReplayReport & { total: number }; error?: { code: string; message: string } };
-              if (l.progress) progress(l.progress.read, l.progress.total);
-              if (l.report) got = l.report;
-              if (l.error) throw new CliError(printableLines(`[${l.error.code}] ${l.error.message}`), EXIT.runtime);
-            });
-            if (!got) throw new CliError('the server ended the replay without a report', EXIT.runtime);
-            return got;
-          },
-          (core) => core.managedPolicies.replay(localCredential(o.tenant ?? DEFAULT_TENANT), request, progress),
-        );
-      } finally {
-        bar?.stop();
-      }
+      const report = await replayWithProgress(io, o, {
+        path: '/api/v1/policies/replay',
+        body: request,
+        noun: 'decisions',
+        direct: (core, progress) => core.managedPolicies.replay(localCredential(o.tenant ?? DEFAULT_TENANT), request, progress),
+      });
       io.stdout(format === 'json' ? jsonText(report) : printableLines(human(report)));
       done(EXIT.ok);
     });
