@@ -6,6 +6,7 @@ import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotoc
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEvent, Case } from '../src/domain/index.js';
+import { analystServices } from '../src/main/analyst-services.js';
 import { createCore, type Core, type DatabaseLocation } from '../src/main/index.js';
 import type { Role } from '../src/identity/index.js';
 import { operator } from './support/api-core.js';
@@ -113,9 +114,10 @@ describe('warden mcp on an embedded data directory', () => {
     try {
       const page = await core.auditLog.list({ tenant: 'default', agent: 'analyst-agent', limit: 100 });
       const decided = page.events.filter((e: AuditEvent) => e.type === 'tool.call.decided');
-      const show = decided.find((e) => e.target?.name === 'case_show' || JSON.stringify(e.target).includes('case_show'));
-      expect(show, JSON.stringify(decided.map((e) => e.target))).toBeDefined();
-      expect(show).toMatchObject({ agent: { id: 'analyst-agent' }, onBehalfOf: { id: 'alice' }, decision: { effect: 'allow' } });
+      const show = decided.find((e) => e.target?.name === 'warden.case_show');
+      expect(show, JSON.stringify(decided.map((e) => e.target))).toMatchObject({ target: { kind: 'tool', server: 'warden', name: 'warden.case_show' }, agent: { id: 'analyst-agent' }, onBehalfOf: { id: 'alice' }, decision: { effect: 'allow' } });
+      // The schema refusal was decided (allowed by policy) and then refused by the gateway's argument check: audited too.
+      expect(decided.filter((e) => e.target?.name === 'warden.case_show')).toHaveLength(2);
     } finally {
       await core.close();
     }
@@ -134,6 +136,29 @@ describe('warden mcp on an embedded data directory', () => {
     const forged = await cli(['mcp', ...store], { env: { WARDEN_TOKEN: 'wdn_nope' } });
     expect(forged.code).toBe(2);
     expect(forged.stderr).toContain('auth.invalid_token');
+  }, 60_000);
+});
+
+describe('analystServices: the agent may do what the token may do through the API', () => {
+  it("refuses an auditor's writes with the REST route's role error, and audits the refusal", async () => {
+    const core = await openCore({ memory: true });
+    try {
+      const auditor = await core.identity.authenticate(await personToken(core, 'audrey', 'auditor'));
+      const c = await openCase(core);
+      const s = analystServices(core, auditor);
+      expect(await s.caseShow(c.id)).toMatchObject({ id: c.id });
+      await expect(s.caseClaim(c.id)).rejects.toMatchObject({ code: 'auth.forbidden' });
+      await expect(s.mitigate({ entity: { kind: 'agent', id: 'bad-agent' }, action: 'deny', reason: 'x' })).rejects.toMatchObject({ code: 'auth.forbidden' });
+      await expect(s.auditSearch({ q: 'a\u0000b' })).rejects.toMatchObject({ code: 'request.invalid' });
+      await core.flush();
+      const refused = await core.auditLog.list({ tenant: 'default', type: 'auth.route.denied', limit: 10 });
+      expect(refused.events.map((e) => e.target?.name).sort()).toEqual(['POST /api/v1/abuse/cases/:id/claim', 'POST /api/v1/abuse/mitigations/:id/lift']);
+      const analyst = analystServices(core, await core.identity.authenticate(await personToken(core, 'ann', 'analyst')));
+      await expect(analyst.mitigate({ entity: { kind: 'agent', id: 'bad-agent' }, action: 'throttle', reason: 'x' })).rejects.toMatchObject({ code: 'request.invalid' });
+      await expect(analyst.mitigate({ entity: { kind: 'ip', id: '10.0.0.1' }, action: 'kill', reason: 'x' })).rejects.toMatchObject({ code: 'request.invalid' });
+    } finally {
+      await core.close();
+    }
   }, 60_000);
 });
 
