@@ -44,6 +44,26 @@ export function mayLabel(c: Credential, entity: EntityRef): boolean {
   return holdsAt(c.grants, ABUSE_ACTORS, entity.kind === 'scope' ? entity.id : undefined);
 }
 
+/** Refuses (`auth.forbidden`) a credential that may not label `entity` ({@link mayLabel}) or lift its mitigations. */
+export function assertMayLabel(c: Credential, entity: EntityRef): void {
+  if (!mayLabel(c, entity)) {
+    throw new WardenError('auth.forbidden', entity.kind === 'scope' ? `labelling scope \`${entity.id}\` needs \`owner\`, \`admin\` or \`analyst\` there` : `labelling a ${entity.kind} or lifting its mitigations needs \`owner\`, \`admin\` or \`analyst\` for the whole tenant (policies read it at every scope)`);
+  }
+}
+
+/** The entity a list filter names by `kind` and `entity` together; one without the other is refused. */
+export function entityOfFilter(q: { kind?: EntityRef['kind'] | undefined; entity?: string | undefined }): EntityRef | undefined {
+  if (q.entity === undefined) return undefined;
+  if (q.kind === undefined) throw new WardenError('request.invalid', '`entity` needs `kind` (agent, principal, session, server, tool, ip or scope)');
+  return { kind: q.kind, id: q.entity };
+}
+
+/** The label store's filter for a list request: one entity, or a kind, and a name. */
+export function labelListFilter(q: { kind?: EntityRef['kind'] | undefined; entity?: string | undefined; name?: string | undefined; limit?: number | undefined }): { entity?: EntityRef; kind?: EntityRef['kind']; name?: string; limit: number } {
+  const entity = entityOfFilter(q);
+  return { ...(entity ? { entity } : q.kind ? { kind: q.kind } : {}), ...(q.name ? { name: q.name } : {}), limit: q.limit ?? 50 };
+}
+
 /** The scope an abuse event about `entity` is filed under: the scope itself, else the tenant. */
 export const scopeOfEntity = (tenantId: string, entity: EntityRef): string => (entity.kind === 'scope' ? entity.id : tenantId);
 

@@ -1,5 +1,6 @@
-import { newAuditEvent, WardenError, type AuditSink, type Clock, type Mitigation } from '../domain/index.js';
-import { scopeOfEntity, type AbuseActor } from './labels.js';
+import { newAuditEvent, WardenError, type AuditSink, type Clock, type EntityRef, type Mitigation } from '../domain/index.js';
+import { personOf, type Credential } from '../identity/index.js';
+import { assertMayLabel, entityOfFilter, scopeOfEntity, type AbuseActor } from './labels.js';
 import type { MitigationStore } from './ports.js';
 
 /**
@@ -23,4 +24,31 @@ export async function liftMitigation(
     ),
   ]);
   return m;
+}
+
+/**
+ * The mitigation store's filter for a list request: one entity (`kind` and `entity` together; `kind`
+ * alone filters nothing, so it is refused), live or not.
+ */
+export function mitigationListFilter(q: { kind?: EntityRef['kind'] | undefined; entity?: string | undefined; live?: boolean | undefined; limit?: number | undefined }): { entity?: EntityRef; live?: boolean; limit: number } {
+  if (q.kind !== undefined && q.entity === undefined) throw new WardenError('request.invalid', '`kind` filters mitigations only together with `entity`');
+  const entity = entityOfFilter(q);
+  return { ...(entity ? { entity } : {}), ...(q.live !== undefined ? { live: q.live } : {}), limit: q.limit ?? 50 };
+}
+
+/**
+ * Lifts a mitigation as a credential: `abuse.mitigation_not_found` when the tenant has none of that
+ * id, `auth.forbidden` unless the credential may label its entity ({@link assertMayLabel}); then
+ * {@link liftMitigation}, by the credential's person.
+ */
+export async function liftMitigationAs(
+  deps: { store: Pick<MitigationStore, 'get' | 'lift'>; audit: Pick<AuditSink, 'append'>; clock: Clock },
+  c: Credential,
+  id: string,
+  actor: AbuseActor,
+): Promise<Mitigation> {
+  const m = await deps.store.get(c.tenantId, id);
+  if (!m) throw new WardenError('abuse.mitigation_not_found', `no mitigation \`${id}\` in this tenant`);
+  assertMayLabel(c, m.entity);
+  return liftMitigation(deps, c.tenantId, m.id, personOf(c), actor);
 }

@@ -35,7 +35,8 @@ export function credentialOf(req: FastifyRequest): Credential {
 
 /** Where a gated call came from, for the refusal's audit event. */
 export interface Caller {
-  ip: string;
+  /** Absent for a surface with no network peer (`warden mcp` over stdio). */
+  ip?: string | undefined;
   userAgent?: string | undefined;
   /** The GraphQL field that asked, when the call came through `/api/graphql` rather than the route itself. */
   graphqlField?: string;

@@ -111,7 +111,8 @@ export function createApprovalService(deps: ApprovalServiceDeps): ApprovalServic
     // The requester and named approvers read it only with a role at its scope (a name alone proves nothing).
     if (!holdsAt(c.grants, PERSON_ROLES, s.scope)) return false;
     const me = personOf(c);
-    return me === s.principal || r.policy.approvers.some((g) => g.principals?.includes(me));
+    // An approver named by role (`approvers: { roles: [analyst] }`) reads what it may answer.
+    return me === s.principal || r.policy.approvers.some((g) => g.principals?.includes(me) || holdsAt(c.grants, (g.roles ?? []).filter((x): x is Role => (PERSON_ROLES as readonly string[]).includes(x)), s.scope));
   };
 
   const load = async (c: Credential, id: string): Promise<ApprovalRequest> => {

@@ -171,6 +171,15 @@ export const TOP_COMMANDS: readonly TopCommand[] = [
     },
   },
   {
+    name: 'mcp',
+    term: 'mcp [options]',
+    description: "serve Warden's analyst tools (cases, labels, mitigations, audit search) to your agent over stdio MCP",
+    async register(program, io, done) {
+      (await import('./commands/mcp.js')).registerMcp(program, io, done);
+      return program.commands.at(-1)!;
+    },
+  },
+  {
     name: 'registry',
     term: 'registry',
     description: 'inspect and govern registered MCP servers, tools and agents',

@@ -1,8 +1,8 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { liftMitigation, mayLabel, type CaseService, type LabelService, type MitigationStore } from '../../abuse/index.js';
-import { CASE_STATUSES, CaseSchema, ConnotationSchema, EntityKindSchema, EntityRefSchema, LabelNameSchema, LabelSchema, MitigationSchema, NO_NUL_PATTERN, WardenError, type AuditSink, type CaseStatus, type Clock, type EntityRef } from '../../domain/index.js';
-import { actorOf, personOf, type Credential } from '../../identity/index.js';
+import { assertMayLabel, labelListFilter, liftMitigationAs, mitigationListFilter, type CaseService, type LabelService, type MitigationStore } from '../../abuse/index.js';
+import { CASE_STATUSES, CaseSchema, ConnotationSchema, EntityKindSchema, EntityRefSchema, LabelNameSchema, LabelSchema, MitigationSchema, NO_NUL_PATTERN, type AuditSink, type CaseStatus, type Clock } from '../../domain/index.js';
+import { actorOf, personOf } from '../../identity/index.js';
 import { credentialOf } from '../auth.js';
 
 const Text = (max: number, description?: string) => Type.String({ minLength: 1, maxLength: max, pattern: NO_NUL_PATTERN, ...(description ? { description } : {}) });
@@ -68,19 +68,6 @@ const RuleStatsSchema = Type.Object({
   precision: Type.Optional(Type.Number({ description: 'confirmed / (confirmed + falsePositive); absent until one is decided' })),
 });
 
-/** The entity named by `kind` and `entity` together; one without the other is refused. */
-function entityOf(q: { kind?: EntityRef['kind'] | undefined; entity?: string | undefined }): EntityRef | undefined {
-  if (q.entity === undefined) return undefined;
-  if (q.kind === undefined) throw new WardenError('request.invalid', '`entity` needs `kind` (agent, principal, session, server, tool, ip or scope)');
-  return { kind: q.kind, id: q.entity };
-}
-
-function assertMayLabel(c: Credential, entity: EntityRef): void {
-  if (!mayLabel(c, entity)) {
-    throw new WardenError('auth.forbidden', entity.kind === 'scope' ? `labelling scope \`${entity.id}\` needs \`owner\`, \`admin\` or \`analyst\` there` : `labelling a ${entity.kind} or lifting its mitigations needs \`owner\`, \`admin\` or \`analyst\` for the whole tenant (policies read it at every scope)`);
-  }
-}
-
 /**
  * `/api/v1/abuse`: labels on entities, mitigations in force, and the review queue of cases (claim,
  * release, decide, notes) with each rule's precision. The case service checks roles at each case's
@@ -93,9 +80,7 @@ export function abuseRoutes(app: FastifyInstance, deps: { labels: LabelService; 
     '/api/v1/abuse/labels',
     { schema: { summary: 'live labels, newest first; filter by entity kind, entity or name', querystring: LabelQuery, response: { 200: Type.Object({ labels: Type.Array(LabelSchema) }) } } },
     async (req) => {
-      const q = req.query;
-      const entity = entityOf(q);
-      return { labels: await labels.list(credentialOf(req).tenantId, { ...(entity ? { entity } : q.kind ? { kind: q.kind } : {}), ...(q.name ? { name: q.name } : {}), limit: q.limit ?? 50 }) };
+      return { labels: await labels.list(credentialOf(req).tenantId, labelListFilter(req.query)) };
     },
   );
   app.post<{ Body: Static<typeof LabelBody> }>(
@@ -123,10 +108,7 @@ export function abuseRoutes(app: FastifyInstance, deps: { labels: LabelService; 
     '/api/v1/abuse/mitigations',
     { schema: { summary: 'mitigations (deny, throttle, kill), newest first; `live=true`: those in force', querystring: MitigationQuery, response: { 200: Type.Object({ mitigations: Type.Array(MitigationSchema) }) } } },
     async (req) => {
-      const q = req.query;
-      if (q.kind !== undefined && q.entity === undefined) throw new WardenError('request.invalid', '`kind` filters mitigations only together with `entity`');
-      const entity = entityOf(q);
-      return { mitigations: await mitigations.list(credentialOf(req).tenantId, { ...(entity ? { entity } : {}), ...(q.live !== undefined ? { live: q.live } : {}), limit: q.limit ?? 50 }, deps.clock.now()) };
+      return { mitigations: await mitigations.list(credentialOf(req).tenantId, mitigationListFilter(req.query), deps.clock.now()) };
     },
   );
   app.post<{ Params: Static<typeof MitigationParams> }>(
@@ -134,10 +116,7 @@ export function abuseRoutes(app: FastifyInstance, deps: { labels: LabelService; 
     { schema: { summary: 'lift a mitigation before its end', params: MitigationParams, response: { 200: MitigationSchema } } },
     async (req) => {
       const c = credentialOf(req);
-      const m = await mitigations.get(c.tenantId, req.params.id);
-      if (!m) throw new WardenError('abuse.mitigation_not_found', `no mitigation \`${req.params.id}\` in this tenant`);
-      assertMayLabel(c, m.entity);
-      return liftMitigation({ store: mitigations, audit: deps.audit, clock: deps.clock }, c.tenantId, m.id, personOf(c), actorOf(c, { ip: req.ip }));
+      return liftMitigationAs({ store: mitigations, audit: deps.audit, clock: deps.clock }, c, req.params.id, actorOf(c, { ip: req.ip }));
     },
   );
 
