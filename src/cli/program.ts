@@ -133,7 +133,7 @@ export const TOP_COMMANDS: readonly TopCommand[] = [
   {
     name: 'labels',
     term: 'labels',
-    description: 'list, add and remove labels on entities',
+    description: 'list, add and remove labels on agents, principals, sessions and other entities',
     async register(program, io, done) {
       return (await import('./commands/abuse-labels.js')).registerLabels(program, io, done);
     },
