@@ -83,7 +83,7 @@ export function createServerApp(core: Core, opts: { logger?: Logger; http?: Omit
     events: core.audit,
     identity: core.identity,
     clock: core.clock,
-    authFailures: signallingFailures(createAuthFailureLimiter({ clock: core.clock }), core.abuse.engine, core.clock, 'api'),
+    authFailures: signallingFailures(createAuthFailureLimiter({ clock: core.clock }), { observe: (events) => core.abuse.engine.observe(events) }, core.clock, 'api'),
     delivery: core.delivery,
     destinations: core.destinations,
     chain: core.auditLog,
