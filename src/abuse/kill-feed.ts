@@ -1,15 +1,8 @@
-import type { Mitigation } from '../domain/index.js';
+import type { AgentKill, Mitigation } from '../domain/index.js';
 import type { MitigationStore } from './ports.js';
 
-/** A kill as gateways apply it (the gateway's `AgentKill` has this shape). */
-export interface Kill {
-  id: string;
-  tenantId: string;
-  agentId: string;
-  at: Date;
-  reason: string;
-  by: string;
-}
+/** A kill as gateways apply it. */
+export type Kill = AgentKill;
 
 /** Kills made in this process at once, and everyone's from the store (what a gateway's HTTP listener takes). */
 export interface KillFeed {

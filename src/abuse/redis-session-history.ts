@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { readyWithin } from './redis-ready.js';
 import type { SessionHistoryPort, SessionKey } from '../checkpoint/index.js';
 import { WardenError, type SessionStep, type SessionView } from '../domain/index.js';
 
@@ -41,20 +42,7 @@ export function connectRedisSessionHistory(url: string, opts: RedisSessionHistor
   });
   redis.on('ready', () => (warned = false));
   const timeoutMs = opts.timeoutMs ?? 500;
-  // Commands are not queued while disconnected (a queue would hold decisions): a call made while the
-  // connection is still being made waits for it, at most the timeout.
-  const ready = async (): Promise<void> => {
-    if (redis.status === 'ready') return;
-    await new Promise<void>((resolve) => {
-      const t = setTimeout(done, timeoutMs);
-      function done() {
-        clearTimeout(t);
-        redis.off('ready', done);
-        resolve();
-      }
-      redis.once('ready', done);
-    });
-  };
+  const ready = () => readyWithin(redis, timeoutMs);
   const keyOf = (k: SessionKey) => `${prefix}${encodeURIComponent(k.tenantId)}:${encodeURIComponent(k.agentId)}:${encodeURIComponent(k.sessionId)}`;
   const failed = (err: unknown): never => {
     throw new WardenError('session.unavailable', `the session history (Redis) did not answer, so the decision fails closed: ${err instanceof Error ? err.message : String(err)}`);

@@ -1,4 +1,5 @@
 import { hash } from 'node:crypto';
+import { readyWithin } from './redis-ready.js';
 import { Redis } from 'ioredis';
 import { WardenError } from '../domain/index.js';
 import { bucketsOf, windowOf, type VelocityRead, type VelocityStore } from './velocity.js';
@@ -107,20 +108,7 @@ export function connectRedisVelocity(url: string, opts: RedisVelocityOptions = {
     opts.logger?.warn({ err: err instanceof Error ? err.message : String(err), code: 'abuse.velocity_unavailable' }, 'lost the connection to Redis; abuse rules that need velocity counts fail closed until it is back');
   });
   redis.on('ready', () => (warned = false));
-  // Commands are not queued while disconnected (a queue would hold decisions): a call made while the
-  // connection is being made waits for it, at most the timeout.
-  const ready = async (): Promise<void> => {
-    if (redis.status === 'ready') return;
-    await new Promise<void>((resolve) => {
-      const t = setTimeout(done, timeoutMs);
-      function done() {
-        clearTimeout(t);
-        redis.off('ready', done);
-        resolve();
-      }
-      redis.once('ready', done);
-    });
-  };
+  const ready = () => readyWithin(redis, timeoutMs);
   const failed = (err: unknown): never => {
     throw new WardenError('abuse.velocity_unavailable', `the velocity store (Redis at \`${redactUrl(url)}\`) failed or did not answer within ${timeoutMs} ms, so the abuse rules that need it fail closed: ${err instanceof Error ? err.message : String(err)}`, {
       help: 'check that Redis is up and reachable from this replica, or raise the timeout if it is only slow',

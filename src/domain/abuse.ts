@@ -159,3 +159,17 @@ export const CaseSchema = Type.Object(
   { additionalProperties: false },
 );
 export type Case = Static<typeof CaseSchema>;
+
+/**
+ * The kill switch's order as gateways apply it: close the live sessions `agentId` (in `tenantId`)
+ * opened before `at`. Made by the abuse platform, applied by every gateway's HTTP listener.
+ */
+export interface AgentKill {
+  id: string;
+  tenantId: string;
+  agentId: string;
+  at: Date;
+  reason: string;
+  /** The abuse rule that gave it, or the analyst. */
+  by: string;
+}

@@ -45,4 +45,4 @@ export type { Role } from './roles.js';
 export { SessionStepSchema, SessionViewSchema } from './session.js';
 export type { EntityLabels, SessionStep, SessionView } from './session.js';
 export { AbuseSourceSchema, CASE_OUTCOMES, CASE_STATUSES, CONNOTATIONS, CaseEvidenceSchema, CaseSchema, ConnotationSchema, ENTITY_KINDS, EntityKindSchema, EntityRefSchema, LABEL_NAME_PATTERN, LabelNameSchema, LabelSchema, MITIGATION_KINDS, MitigationSchema, ProposedMitigationSchema, SEVERITIES_ABUSE } from './abuse.js';
-export type { AbuseSource, Case, CaseEvidence, CaseOutcome, CaseStatus, Connotation, EntityKind, EntityRef, Label, Mitigation, MitigationKind, ProposedMitigation } from './abuse.js';
+export type { AbuseSource, AgentKill, Case, CaseEvidence, CaseOutcome, CaseStatus, Connotation, EntityKind, EntityRef, Label, Mitigation, MitigationKind, ProposedMitigation } from './abuse.js';

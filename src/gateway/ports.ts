@@ -1,6 +1,8 @@
 import type { CallerInfo } from '../checkpoint/audit-events.js';
 import type { RegistryPort } from '../checkpoint/ports.js';
-import type { Action, Principal } from '../domain/index.js';
+import type { Action, AgentKill, Principal } from '../domain/index.js';
+
+export type { AgentKill } from '../domain/index.js';
 
 /** The request kinds the gateway governs one by one: a tool call, a resource read, a prompt get. */
 export type GovernedKind = Extract<Action['kind'], 'tool.call' | 'resource.read' | 'prompt.get'>;
@@ -111,17 +113,6 @@ export interface GatewayLogger {
   info(obj: object, msg: string): void;
   warn(obj: object, msg: string): void;
   error(obj: object, msg: string): void;
-}
-
-/** The abuse kill switch's order: close the live sessions an agent opened before `at`. */
-export interface AgentKill {
-  id: string;
-  tenantId: string;
-  agentId: string;
-  at: Date;
-  reason: string;
-  /** The abuse rule that gave it, or the analyst. */
-  by: string;
 }
 
 /**
