@@ -1,4 +1,5 @@
 import { createAuthFailureLimiter } from '../identity/index.js';
+import { signallingFailures } from './auth-failure-signal.js';
 import type { Logger } from 'pino';
 import { createHttpIdentity, listenHttp, type UpstreamSpec } from '../gateway/index.js';
 import { startGateway, type GatewayRuntime } from './gateway-runtime.js';
@@ -49,7 +50,9 @@ export async function startDemoGateway(server: RunningServer, opts: { scope: str
         authenticate: (bearer) => identity.authenticate(bearer),
       }),
       tokens: identity,
-      failures: createAuthFailureLimiter({ clock: server.core.clock }),
+      // As `warden gateway --http`: the abuse kill switch, and failed tokens as abuse signals.
+      kills: server.core.abuse.kills,
+      failures: signallingFailures(createAuthFailureLimiter({ clock: server.core.clock }), server.core.abuse.engine, server.core.clock, 'gateway'),
       audit: runtime.audit,
       clock: server.core.clock,
       ...(opts.logger ? { logger: opts.logger } : {}),
