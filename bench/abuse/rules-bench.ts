@@ -9,7 +9,6 @@
 // Labels and mitigations are in-memory port doubles (Maps) and the audit sink is a no-op, so the
 // figures are the engine's, the rules' and the velocity store's, not a database's.
 //   npm run bench -- abuse
-import type { ChildProcess } from 'node:child_process';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { createAbuseEngine, type AbuseEngine } from '../../src/abuse/engine.js';
@@ -20,7 +19,7 @@ import { ruleReads, type VelocityPort } from '../../src/abuse/rule-run.js';
 import { createVerdicts } from '../../src/abuse/verdicts.js';
 import { connectRedisVelocity, createMemoryVelocity, type VelocityStore } from '../../src/abuse/index.js';
 import { newAuditEvent, type Action, type AuditEvent, type EntityRef, type Label, type Mitigation } from '../../src/domain/index.js';
-import { freePort, hasRedis, startRedis, stopRedis } from '../../test/support/redis.js';
+import { benchRedis } from '../support/redis.js';
 import { createMemoryTracker } from '../support/memory.js';
 import { summarizeLatencies } from '../support/stats.js';
 
@@ -309,14 +308,8 @@ let anchorScreen: { p50Us: number; p99Us: number };
 
 // ---- Redis: the same, over a private redis-server ----
 {
-  let child: ChildProcess | undefined;
-  let url = 'redis://127.0.0.1:6379';
-  if (hasRedis) {
-    const port = await freePort();
-    child = await startRedis(port);
-    url = `redis://127.0.0.1:${port}`;
-  }
-  console.log(`redis: ${child ? 'a private redis-server started for this run' : 'the shared 127.0.0.1:6379 (no redis-server to start)'}`);
+  const redisServer = await benchRedis();
+  const url = redisServer.url;
   const stores: VelocityStore[] = [];
   const redis = () => {
     const s = connectRedisVelocity(url, { prefix: `warden:rbench:${process.pid}:`, timeoutMs: 5_000 });
@@ -337,7 +330,7 @@ let anchorScreen: { p50Us: number; p99Us: number };
     tracker.sample();
   } finally {
     for (const s of stores) await s.close();
-    if (child) await stopRedis(child);
+    await redisServer.stop();
   }
 }
 

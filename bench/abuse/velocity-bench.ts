@@ -5,12 +5,11 @@
 // 2026-03, "Discord Open Sources Osprey Safety Rules Engine Processing 2.3 Million Rules per Second"):
 // a cluster figure for whole rules, not measured here. Ours is the velocity part of a rule, per core.
 //   npm run bench -- velocity
-import type { ChildProcess } from 'node:child_process';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { Redis } from 'ioredis';
 import { connectRedisVelocity, createMemoryVelocity, type VelocityRead, type VelocityStore } from '../../src/abuse/index.js';
-import { freePort, hasRedis, startRedis, stopRedis } from '../../test/support/redis.js';
+import { benchRedis } from '../support/redis.js';
 import { createMemoryTracker } from '../support/memory.js';
 import { summarizeLatencies } from '../support/stats.js';
 
@@ -125,14 +124,8 @@ console.log(`anchor: Osprey (Discord), 2.3 M rule evaluations/s — published fi
 
 // Redis store: a private server when one can be started, else the shared one on 6379.
 {
-  let child: ChildProcess | undefined;
-  let url = 'redis://127.0.0.1:6379';
-  if (hasRedis) {
-    const port = await freePort();
-    child = await startRedis(port);
-    url = `redis://127.0.0.1:${port}`;
-  }
-  console.log(`redis: ${child ? 'a private redis-server started for this run' : 'the shared 127.0.0.1:6379 (no redis-server to start)'}`);
+  const redisServer = await benchRedis();
+  const url = redisServer.url;
   const prefix = `warden:vbench:${process.pid}:`;
   const admin = new Redis(url);
   const usedMemory = async () => Number(/used_memory:(\d+)/.exec(await admin.info('memory'))![1]);
@@ -154,7 +147,7 @@ console.log(`anchor: Osprey (Discord), 2.3 M rule evaluations/s — published fi
     tracker.sample();
   } finally {
     await store.close();
-    if (child) await stopRedis(child);
+    if (!redisServer.shared) await redisServer.stop();
     else {
       // Leave the shared server as it was.
       for await (const keys of admin.scanStream({ match: `${prefix}*`, count: 1000 })) if ((keys as string[]).length > 0) await admin.del(...(keys as string[]));

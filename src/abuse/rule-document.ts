@@ -1,7 +1,8 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { FineDuration } from '../policy/index.js';
 import { ACTION_KINDS, ConnotationSchema, EFFECTS, LabelNameSchema, ScopePathSchema, SEVERITIES_ABUSE } from '../domain/index.js';
 
-const Duration = Type.String({ pattern: '^[0-9]{1,9}(ms|s|m|h|d)$', description: 'a duration such as `30s`, `10m`, `2h` or `1d`' });
+const Duration = FineDuration;
 const Name = Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$', description: 'lower-case letters, digits and `-`' });
 const Strings = (max: number) => Type.Array(Type.String({ minLength: 1, maxLength: 256 }), { maxItems: max });
 

@@ -4,7 +4,7 @@ import { Type, type TSchema } from '@sinclair/typebox';
 import { CASE_OUTCOMES, CONNOTATIONS, ENTITY_KINDS, LABEL_NAME_PATTERN, compileValidator, formatIssues, isWardenError, type EntityRef } from '../domain/index.js';
 import { AuditEventsQuery } from '../api/reads/audit-events.js';
 import { GATEWAY_VERSION } from '../gateway/session.js';
-import { durationMs, type PolicySource } from '../policy/index.js';
+import { FineDuration, durationMs, type PolicySource } from '../policy/index.js';
 
 /**
  * What the analyst tools call: the same services the API and the CLI call, with the analyst's
@@ -27,7 +27,7 @@ export interface AnalystServices {
   ruleStats(): Promise<unknown>;
 }
 
-const Duration = Type.String({ pattern: '^[0-9]{1,9}(ms|s|m|h|d)$', description: 'e.g. 30m, 2h, 1d' });
+const Duration = FineDuration;
 const Kind = Type.Union(ENTITY_KINDS.map((k) => Type.Literal(k)));
 const Id = Type.String({ minLength: 1, maxLength: 128 });
 const Entity = Type.String({ minLength: 1, maxLength: 512 });

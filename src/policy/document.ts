@@ -63,7 +63,8 @@ export const ApprovalSettingsSchema = Type.Object(
 export type ApprovalSettingsDoc = Static<typeof ApprovalSettingsSchema>;
 
 /** A duration that may be shorter than a second: `500ms`, `2s`, `5m`. */
-const FineDuration = Type.String({ pattern: '^[0-9]{1,9}(ms|s|m|h|d)$', description: 'a duration such as `500ms`, `2s` or `5m`' });
+/** The one duration text schema (`durationMs` reads it): policies' timeouts, abuse rules' windows, tool arguments. */
+export const FineDuration = Type.String({ pattern: '^[0-9]{1,9}(ms|s|m|h|d)$', description: 'a duration such as `500ms`, `2s` or `5m`' });
 
 /**
  * One external status check of a rule (`checks:`): the checkpoint POSTs the action to `url` and

@@ -6,7 +6,7 @@ export type { CompileResult, PolicySource } from './compile.js';
 export type { CompiledRule, PolicySet, PolicySummary, RuleIndex, ScopeSettings } from './compiled.js';
 export { formatDiagnostic, hasErrors } from './diagnostic.js';
 export type { Diagnostic } from './diagnostic.js';
-export { MODES, PolicyDocSchema, PolicyTestFileSchema, ScopeSettingsDocSchema } from './document.js';
+export { FineDuration, MODES, PolicyDocSchema, PolicyTestFileSchema, ScopeSettingsDocSchema } from './document.js';
 export type { CheckSpec, Mode, PolicyDoc, PolicyTestFile, RuleDoc, ScanSpec, ScopeSettingsDoc } from './document.js';
 export { decisionTime, explainContext } from './activation.js';
 export { decide, matchingRules, resolveSettings } from './evaluate.js';
