@@ -1,3 +1,4 @@
+import { telemetrySettingsOf } from './telemetry-settings.js';
 import { Type, type Static } from '@sinclair/typebox';
 import { WardenError, canonicalHostName, compileValidator, formatIssues } from '../domain/index.js';
 import { parseCorsOrigins, parsePublicHosts, parseSwitch } from './http-settings.js';
@@ -61,6 +62,17 @@ export const ConfigSchema = Type.Object(
     checkSecret: Type.Optional(Type.String({ minLength: 1 })),
     /** Hosts status checks may reach although they are loopback, private or link-local (exact names or IP literals, no subdomains). @default none */
     checkAllowHosts: Type.Array(Type.String({ minLength: 1 })),
+    /** Metrics and tracing (docs/observability.md): the metrics port and token, the OTLP endpoint. */
+    telemetry: Type.Object(
+      {
+        metricsPort: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
+        metricsHost: Type.Optional(Type.String({ minLength: 1 })),
+        metricsToken: Type.Optional(Type.String({ minLength: 16 })),
+        otlpEndpoint: Type.Optional(Type.String({ pattern: '^https?://' })),
+        otlpHeaders: Type.Optional(Type.Record(Type.String(), Type.String())),
+      },
+      { additionalProperties: false },
+    ),
   },
   { additionalProperties: false },
 );
@@ -69,6 +81,8 @@ export type WardenConfig = Static<typeof ConfigSchema>;
 /** The environment variables Warden reads, with the flag each one mirrors. */
 export const ENV_VARS = {
   WARDEN_PORT: '--port',
+  WARDEN_METRICS_PORT: '--metrics-port',
+  WARDEN_METRICS_HOST: '--metrics-host',
   WARDEN_HOST: '--host',
   WARDEN_DATA_DIR: '--data-dir',
   WARDEN_DATABASE_URL: '--database-url',
@@ -121,6 +135,8 @@ export interface ConfigFlags {
   publicHost?: string[];
   corsOrigin?: string[];
   behindProxy?: boolean;
+  metricsPort?: string;
+  metricsHost?: string;
 }
 
 const CAPTURABLE = ['args', 'results'] as const;
@@ -238,6 +254,7 @@ export function loadConfig(flags: ConfigFlags, env: Readonly<Record<string, stri
     ...tlsFiles(flags.tlsCert ?? env.WARDEN_TLS_CERT, flags.tlsKey ?? env.WARDEN_TLS_KEY),
     publicHosts: parsePublicHosts(flags.publicHost ?? env.WARDEN_PUBLIC_HOSTS),
     corsOrigins: parseCorsOrigins(flags.corsOrigin ?? env.WARDEN_CORS_ORIGINS),
+    telemetry: telemetrySettingsOf(flags, env),
     behindProxy: flags.behindProxy ?? parseSwitch('WARDEN_BEHIND_PROXY', env.WARDEN_BEHIND_PROXY) ?? false,
     ...(env.WARDEN_CHECK_SECRET ? { checkSecret: env.WARDEN_CHECK_SECRET } : {}),
     checkAllowHosts: parseCheckAllowHosts(env.WARDEN_CHECK_ALLOW_HOSTS),

@@ -28,6 +28,8 @@ export function serverNameOf(command: string, args: readonly string[]): string {
 }
 
 interface GatewayFlags {
+  metricsPort?: string;
+  metricsHost?: string;
   stdio?: boolean;
   http?: string;
   host?: string;
@@ -101,8 +103,12 @@ export function registerGateway(program: Command, io: CliIo, done: (code: number
     .option('--upstream-env <mode>', 'environment of spawned servers: inherit (all but WARDEN_* variables) or minimal (HOME, LOGNAME, PATH, SHELL, TERM, USER); a config file\'s `env:` goes on top', 'inherit')
     .option('--abuse-rules <path>', 'a file or directory of kind: AbuseRule / AbuseQueue documents; repeatable (env WARDEN_ABUSE_RULES, comma-separated)', collect)
     .option('--no-abuse-default-pack', 'do not run the default abuse rule pack (shadow mode; env WARDEN_ABUSE_DEFAULT_PACK=0)')
+    .option('--metrics-port <port>', 'serve /metrics, /healthz and /readyz on a port of their own (env WARDEN_METRICS_PORT; docs/observability.md)')
+    .option('--metrics-host <host>', 'interface for --metrics-port (env WARDEN_METRICS_HOST; default 127.0.0.1)')
     .option('--log-level <level>', 'log level on stderr', 'warn')
     .action(async (command: string[], flags: GatewayFlags) => {
+      const { telemetrySettingsOf } = await import('../../config/telemetry-settings.js');
+      const telemetry = telemetrySettingsOf(flags, io.env);
       const doc = flags.config ? parseGatewayConfig(flags.config, await readText(flags.config)) : undefined;
       const upstreams: UpstreamSpec[] = doc ? upstreamsOf(doc) : [];
       if (command.length > 0) {
@@ -167,6 +173,9 @@ export function registerGateway(program: Command, io: CliIo, done: (code: number
           upstreamStderr: 'inherit',
           // A drop-in wrapper is transparent: the server sees the variables its MCP client's `env` block set.
           ...(upstreamEnv === 'inherit' ? { upstreamEnv: io.env } : {}),
+          processMetrics: true,
+          ...(telemetry.otlpEndpoint ? { otlpEndpoint: telemetry.otlpEndpoint } : {}),
+          ...(telemetry.otlpHeaders ? { otlpHeaders: telemetry.otlpHeaders } : {}),
           logger,
         });
         // The stdio agent is answered at once (`initialize` needs no core); its other requests wait for it.
@@ -185,7 +194,14 @@ export function registerGateway(program: Command, io: CliIo, done: (code: number
       }
 
       let http: HttpListener | undefined;
+      let ops: { url: string; close(): Promise<void> } | undefined;
       try {
+        const { listenOps, opsHandler } = await import('../../main/ops-endpoints.js');
+        const endpoints = { metrics: runtime.core.telemetry.metrics, token: telemetry.metricsToken, readiness: runtime.readiness };
+        if (telemetry.metricsPort !== undefined) {
+          ops = await listenOps(endpoints, { port: telemetry.metricsPort, host: telemetry.metricsHost });
+          io.stderr(`Warden gateway metrics at ${ops.url}/metrics (and /healthz, /readyz)\n`);
+        }
         if (flags.http !== undefined) {
           const { createHttpIdentity, listenHttp } = await import('../../gateway/index.js');
           const { createAuthFailureLimiter } = await import('../../identity/index.js');
@@ -206,6 +222,8 @@ export function registerGateway(program: Command, io: CliIo, done: (code: number
             audit: runtime.audit,
             clock: runtime.core.clock,
             logger,
+            // Probes on the MCP port; /metrics there only behind the scrape token.
+            ops: opsHandler(endpoints, { metricsOnlyWithToken: true }),
           });
           io.stderr(`Warden gateway is serving MCP at ${http.url} (${upstreams.map((u) => u.name).join(', ')}; audit mode ${auditMode})\n`);
         } else {
@@ -218,6 +236,7 @@ export function registerGateway(program: Command, io: CliIo, done: (code: number
         }
       } finally {
         await http?.close();
+        await ops?.close();
         await runtime.close();
       }
       done(EXIT.ok);
