@@ -152,6 +152,33 @@ for (const dialect of all) {
       expect(r.firstBadSeq).toBe(1023);
     });
 
+    it('names a changed body, a forged or re-cased hash and a nulled one inside a reader batch (1024 rows) and where two meet', async () => {
+      const { db, writer, verify, seal } = await setup();
+      await writer.append(Array.from({ length: 1100 }, (_, i) => ev(1, i)));
+      await seal();
+      expect((await verify()).ok).toBe(true);
+      // Inside the first batch: a body edited in place (its columns still as written).
+      await sql`UPDATE audit_events SET body = replace(body, '"outcome":"success"', '"outcome":"failure"') WHERE chain_seq = 500`.execute(db);
+      // The last row of the first batch claims another hash; the first of the next, its own in upper case.
+      await sql`UPDATE audit_events SET hash = 'sha256:' || repeat('ab', 32) WHERE chain_seq = 1024`.execute(db);
+      await sql`UPDATE audit_events SET hash = 'sha256:' || upper(substr(hash, 8)) WHERE chain_seq = 1025`.execute(db);
+      await sql`ALTER TABLE audit_events ALTER COLUMN hash DROP NOT NULL`.execute(db);
+      await sql`UPDATE audit_events SET hash = NULL WHERE chain_seq = 700`.execute(db);
+      // verify() also checks that every reader (in this thread, in a second one, parsed) finds the same.
+      const r = await verify();
+      const changed = r.findings.filter((f) => f.kind === 'changed').map((f) => [f.seq, f.message]);
+      expect(changed).toEqual(
+        expect.arrayContaining([
+          [500, expect.stringContaining('does not match its hash')],
+          [700, expect.stringContaining('does not match its hash')],
+          [1024, expect.stringContaining('does not match its hash')],
+          [1025, expect.stringContaining('does not match its hash')],
+        ]),
+      );
+      expect(r.findings).toContainEqual(expect.objectContaining({ kind: 'checkpoint', message: expect.stringContaining('Merkle root') }));
+      expect(r.firstBadSeq).toBe(500);
+    });
+
     it('names a NULL column where its constraint was dropped', async () => {
       const { db, writer, verify, seal } = await setup();
       await writer.append(Array.from({ length: 12 }, (_, i) => ev(1, i)));

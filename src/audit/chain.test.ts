@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { newAuditEvent, type AuditEvent } from '../domain/index.js';
 import { canonicalJson } from '../domain/index.js';
 import { chainEvents, eventHash, GENESIS_HASH } from './chain.js';
-import { merkleRoot, MerkleBuilder } from './merkle.js';
+import { leafOfDigest, merkleRoot, MerkleBuilder } from './merkle.js';
 import { sanitizeForLog } from './sanitize.js';
 import { checkCheckpointSignature, signCheckpoint } from './signing.js';
 import { verifyChain, type ChainEntry, type ChainStub, type VerifyOptions } from './verify.js';
@@ -56,6 +56,22 @@ describe('merkle', () => {
     };
     for (let n = 1; n <= 33; n++) expect(merkleRoot(leaves.slice(0, n))).toBe(`sha256:${mth(leaves.slice(0, n)).toString('hex')}`);
     expect(new MerkleBuilder().root()).toBe('sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
+  });
+
+  it('takes leaves made from the digest (as the reader makes them) and from the text alike, mixed', () => {
+    const leaves = chain(70).map((e) => e.integrity!.hash);
+    // An odd text (upper-case hex, a short one) is still leafed from the text, as it always was.
+    leaves[5] = leaves[5]!.toUpperCase().replace('SHA256', 'sha256');
+    leaves[40] = 'sha256:abc';
+    const mixed = new MerkleBuilder();
+    const slab = new Uint8Array(32 * 4);
+    leaves.forEach((x, i) => {
+      if (i % 3 === 0 || i === 5 || i === 40) return mixed.add(x);
+      leafOfDigest(Buffer.from(x.slice(7), 'hex'), slab, 32 * (i % 4));
+      mixed.addLeaf(slab, 32 * (i % 4));
+    });
+    expect(mixed.size).toBe(70);
+    expect(mixed.root()).toBe(merkleRoot(leaves));
   });
 });
 

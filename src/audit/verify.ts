@@ -61,9 +61,10 @@ export interface StoredEvent {
   stored: true;
   /**
    * The canonical text: every member of the event but `integrity.hash`; or its UTF-8 bytes as
-   * the database sent them, which spares decoding a text only hashed.
+   * the database sent them, which spares decoding a text only hashed. Left out when the reader
+   * hashed it already (`bodyMatches`).
    */
-  body: string | Uint8Array;
+  body?: string | Uint8Array;
   id: string;
   tenantId: string;
   integrity: { seq: number; prevHash: string; hash: string };
@@ -72,6 +73,20 @@ export interface StoredEvent {
   time: string | undefined;
   /** The body is not a readable event (not JSON, or no whole `integrity.seq`); `id` and `seq` are then the row's columns. */
   unreadable?: true;
+  /**
+   * Set by a reader that hashed the body itself (in another thread, where it has one): whether
+   * `sha256:` and that hash's lower-case hex is exactly `integrity.hash`. The verifier then does
+   * not hash it again; with neither this nor `body`, the event counts as changed.
+   */
+  bodyMatches?: boolean | undefined;
+  /**
+   * Where the reader made it (only for a hash in the form `sha256Of` prints), the Merkle leaf of
+   * `integrity.hash` (`leafOfDigest`): 32 bytes of this from `leafAt`. The verifier then does not
+   * decode the hash.
+   */
+  leaf?: Uint8Array | undefined;
+  /** @default 0 */
+  leafAt?: number;
 }
 
 /** A chain as read back: stored events and the stubs of removed ones, in storage order. */
@@ -189,13 +204,20 @@ export async function verifyChain(events: AsyncIterable<VerifyEntry | readonly V
       // A row whose hash column was nulled (only a damaged log has one) claims the empty hash: it is
       // reported as changed, its checkpoint's root no longer matches, and nothing below throws.
       const claimed = typeof e.integrity!.hash === 'string' ? e.integrity!.hash : '';
-      const actual = isStub(e) ? claimed : isStored(e) ? sha256Of(e.body) : eventHash(e);
+      const stored = isStored(e);
+      // Whether the event hashes to what it claims. A body the reader hashed is not hashed again
+      // (nor its Merkle leaf decoded from hex below); a stub's content is gone, only its links are checked.
+      let matches: boolean;
+      if (isStub(e)) matches = true;
+      else if (stored && e.bodyMatches !== undefined) matches = e.bodyMatches;
+      else if (stored) matches = e.body !== undefined && sha256Of(e.body) === claimed;
+      else matches = eventHash(e) === claimed;
       if (seen.has(seq) && seq !== 0) {
         add({ kind: 'inserted', seq, message: `sequence number ${seq} appears twice (event \`${e.id}\`)` });
         continue;
       }
-      if (claimed !== actual) add({ kind: 'changed', seq, message: `event ${seq} (\`${e.id}\`) does not match its hash` });
-      else if (isStored(e) && e.unreadable) add({ kind: 'changed', seq, message: `event ${seq} (\`${e.id}\`) is stored as text that is not an audit event` });
+      if (!matches) add({ kind: 'changed', seq, message: `event ${seq} (\`${e.id}\`) does not match its hash` });
+      else if (stored && e.unreadable) add({ kind: 'changed', seq, message: `event ${seq} (\`${e.id}\`) is stored as text that is not an audit event` });
       if (isStub(e)) {
         const bad = judge.judge({ seq, removedBy: e.removedBy, category: e.category, time: e.time, scope: e.scope }, sealedThrough);
         if (bad) add({ kind: 'deleted', seq, message: bad });
@@ -219,7 +241,7 @@ export async function verifyChain(events: AsyncIterable<VerifyEntry | readonly V
         gaps.push({ from: maxSeq + 1, to: seq - 1 });
       }
       const prev = seen.get(seq - 1);
-      if (prev !== undefined && prev !== e.integrity!.prevHash && claimed === actual) {
+      if (prev !== undefined && prev !== e.integrity!.prevHash && matches) {
         add({ kind: 'changed', seq: seq - 1, message: `event ${seq - 1} is not the event that event ${seq} links to` });
       }
       remember(seq, claimed);
@@ -234,7 +256,8 @@ export async function verifyChain(events: AsyncIterable<VerifyEntry | readonly V
       const cp = checkpoints[cpIndex];
       if (cp && seq >= cp.fromSeq && seq <= cp.toSeq) {
         merkle ??= new MerkleBuilder();
-        merkle.add(claimed);
+        if (stored && e.leaf) merkle.addLeaf(e.leaf, e.leafAt);
+        else merkle.add(claimed);
         if (seq === cp.toSeq) {
           if (cp.lastHash !== claimed) add({ kind: 'checkpoint', seq, message: `event ${seq} differs from the one checkpoint ${cp.fromSeq}..${cp.toSeq} signed` });
           closeCheckpoint(cp, merkle, add);

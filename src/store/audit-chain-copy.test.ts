@@ -1,5 +1,7 @@
+import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import { CopyTuples } from './audit-chain-copy.js';
+import { verifyChain } from '../audit/verify.js';
+import { CopyTuples, unpack, workerBatches } from './audit-chain-copy.js';
 
 /** A binary COPY stream of rows of text (or NULL) fields, as PostgreSQL sends it. */
 function copyStream(rows: (string | null)[][]): Buffer {
@@ -51,5 +53,30 @@ describe('CopyTuples', () => {
     expect(() => read(stream, () => 100, 3)).toThrow(/a row has 4 columns, not 3/);
     expect(() => read(Buffer.concat([stream, Buffer.from([0])]), () => 100, 4)).toThrow(/data follows its end/);
     expect(() => read(Buffer.from('not a copy stream at all'), () => 100, 4)).toThrow(/does not start as binary COPY does/);
+  });
+});
+
+describe('workerBatches', () => {
+  // A reader thread that dies is a failed read with a code, never a short chain that verifies.
+  const entries = async function* (worker: string) {
+    for await (const packed of workerBatches({}, 'default', () => new Worker(worker, { eval: true }))) {
+      yield unpack(packed, 'default', () => {
+        throw new Error('no slow rows here');
+      }, []).entries;
+    }
+  };
+
+  it('fails with store.unavailable when the reader thread throws', async () => {
+    await expect(verifyChain(entries(`throw new Error('boom')`))).rejects.toMatchObject({ code: 'store.unavailable', message: expect.stringContaining('boom') });
+  });
+
+  it('fails with store.unavailable when the reader thread exits before its end message', async () => {
+    await expect(verifyChain(entries(`process.exit(0)`))).rejects.toMatchObject({ code: 'store.unavailable', message: expect.stringContaining('stopped before the end') });
+  });
+
+  it('fails with store.unavailable when the reader thread reports an error after a batch', async () => {
+    const batch = `{ rows: 0, bytes: new Uint8Array(0), index: new Int32Array(0), seqs: new Float64Array(0), slow: [], suspects: [] }`;
+    const worker = `const { parentPort } = require('node:worker_threads'); parentPort.postMessage({ batch: ${batch} }); parentPort.postMessage({ error: 'connection lost' });`;
+    await expect(verifyChain(entries(worker))).rejects.toMatchObject({ code: 'store.unavailable', message: expect.stringContaining('connection lost') });
   });
 });

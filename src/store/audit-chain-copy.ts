@@ -1,9 +1,11 @@
+import { createHash, hash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { ABSENT, BF, BODY_AT, BODY_KIND, ESCAPED, NUMBER, scanBody, STRING } from '../audit/body-scan.js';
+import { leafOfDigest } from '../audit/merkle.js';
 import type { AuditEvent } from '../domain/audit-event.js';
 import type { StoredEvent, VerifyEntry } from '../audit/verify.js';
 import { WardenError } from '../domain/errors.js';
@@ -161,15 +163,18 @@ export const COPY_FIELDS = COLUMNS.length;
 const CONFIRMED = 0;
 const UNCONFIRMED = 1;
 const SLOW = 2;
-// Per row in `index`: kind, then start and end in `bytes` of body, hash, id, prevHash, type, loggedAt, time (-1: absent).
+// Per row in `index`: kind; start and end in `bytes` of hash, id, prevHash, type, loggedAt and time
+// (-1: absent); the start of the Merkle leaf (-1: none); whether the body hashes to the hash (1 or 0).
 const STRIDE = 15;
 const ROWS_MAX = 1024;
-const BYTES_MIN = 1 << 20;
+const BYTES_MIN = 1 << 19;
+const LEAF = 32;
 
 /**
  * Rows as they are handed from the reader to the verifier: plain arrays and bytes, which cross a
- * thread by transfer, not copy. A row read with certainty is its body and the few texts the
- * verifier reads; any other is decoded (`slow`, in order).
+ * thread by transfer, not copy. A row read with certainty is packed as the few texts the verifier
+ * reads, its Merkle leaf and whether its body hashes to its hash, not as its body; any other is
+ * decoded (`slow`, in order) and hashed by the verifier.
  */
 export interface PackedBatch {
   rows: number;
@@ -182,7 +187,10 @@ export interface PackedBatch {
   suspects: string[];
 }
 
-/** Packs COPY tuples into batches: the column check happens here, wherever this runs. */
+/**
+ * Packs COPY tuples into batches: the column check, the body's hash and the Merkle leaf happen
+ * here, wherever this runs (in the reader thread, beside the verifier's linking, when there is one).
+ */
 export class Packer {
   private batch!: PackedBatch;
   private bytes!: Buffer;
@@ -213,14 +221,17 @@ export class Packer {
 
   add(buf: Buffer, at: Int32Array): void {
     // NULL (-1) only where a constraint was dropped: such a row is read as text, as before.
-    const sized = (c: number, n: number) => at[2 * c + 1] === n || at[2 * c + 1] === -1;
-    if (at[2 * C.seq + 1] !== 8 || !sized(C.id, 16) || !sized(C.time, 8) || !sized(C.loggedAt, 8)) throw unreadable('a bigint, uuid or timestamptz column has the wrong size');
+    if (at[2 * C.seq + 1] !== 8 || !sized(at, C.id, 16) || !sized(at, C.time, 8) || !sized(at, C.loggedAt, 8)) throw unreadable('a bigint, uuid or timestamptz column has the wrong size');
     const columnSeq = int8At(buf, at[2 * C.seq]!);
     const kind = checkRow(buf, at, this.tenant, columnSeq);
+    const hashStart = at[2 * C.hash]!;
+    const hashLen = at[2 * C.hash + 1]!;
     const bodyStart = at[2 * C.body]!;
     const bodyLen = at[2 * C.body + 1]!;
-    const hashLen = at[2 * C.hash + 1]!;
-    const need = kind === SLOW ? 0 : bodyLen + Math.max(hashLen, 0) + 36;
+    const need =
+      kind === SLOW
+        ? 0
+        : hashLen + (BODY_KIND[BF.id] === STRING ? fieldLength(BF.id) : 36) + fieldLength(BF.prevHash) + fieldLength(BF.type) + fieldLength(BF.loggedAt) + fieldLength(BF.time) + LEAF;
     if (this.batch.rows === ROWS_MAX || this.pos + need > this.batch.bytes.length) {
       this.flush();
       if (need > this.batch.bytes.length) this.fresh(need);
@@ -237,35 +248,125 @@ export class Packer {
     }
     if (kind === UNCONFIRMED) this.batch.suspects.push(seqText(buf, at));
     seqs[2 * r + 1] = bodySeq;
-    // The body, then the texts the verifier reads, which lie in it (offsets moved with it).
-    const p = this.pos;
-    buf.copy(bytes, p, bodyStart, bodyStart + bodyLen);
-    const moved = (f: number, slot: number) => {
-      if (BODY_KIND[f] === STRING) {
-        index[x + slot] = BODY_AT[2 * f]! - bodyStart + p;
-        index[x + slot + 1] = BODY_AT[2 * f + 1]! - bodyStart + p;
-      } else index[x + slot] = index[x + slot + 1] = -1;
-    };
-    index[x + 1] = p;
-    index[x + 2] = p + bodyLen;
-    let q = p + bodyLen;
-    buf.copy(bytes, q, at[2 * C.hash]!, at[2 * C.hash]! + hashLen);
-    index[x + 3] = q;
-    index[x + 4] = q + hashLen;
-    q += hashLen;
-    if (BODY_KIND[BF.id] === STRING) moved(BF.id, 5);
+    this.put(buf, hashStart, hashStart + hashLen, x + 1);
+    if (BODY_KIND[BF.id] === STRING) this.field(buf, BF.id, x + 3);
     else {
       // The row's own id names it when its body has none.
-      bytes.write(uuidText(buf, at[2 * C.id]!), q, 'latin1');
-      index[x + 5] = q;
-      index[x + 6] = q + 36;
-      q += 36;
+      bytes.write(uuidText(buf, at[2 * C.id]!), this.pos, 'latin1');
+      index[x + 3] = this.pos;
+      this.pos += 36;
+      index[x + 4] = this.pos;
     }
-    moved(BF.prevHash, 7);
-    moved(BF.type, 9);
-    moved(BF.loggedAt, 11);
-    moved(BF.time, 13);
-    this.pos = q;
+    this.field(buf, BF.prevHash, x + 5);
+    this.field(buf, BF.type, x + 7);
+    this.field(buf, BF.loggedAt, x + 9);
+    this.field(buf, BF.time, x + 11);
+    // The leaf of the hash the row claims (not of its body's hash): what the verifier would make of that text.
+    const canonical = hashDigest(buf, hashStart, hashLen, DIGEST);
+    if (canonical) {
+      leafOfDigest(DIGEST, bytes, this.pos);
+      index[x + 13] = this.pos;
+      this.pos += LEAF;
+    } else index[x + 13] = -1;
+    // The bytes the verifier would hash, against the only text `sha256Of` makes of their hash.
+    index[x + 14] = canonical && sameDigest(sha256(buf.subarray(bodyStart, bodyStart + bodyLen)), DIGEST) ? 1 : 0;
+  }
+
+  /** Copies `buf[s, e)` into the batch, its offsets at `index[i]` and `index[i + 1]`. */
+  private put(buf: Buffer, s: number, e: number, i: number): void {
+    const index = this.batch.index;
+    const bytes = this.bytes;
+    // Short texts: a loop costs less than Buffer#copy's own overhead.
+    let p = this.pos;
+    index[i] = p;
+    for (let k = s; k < e; k++) bytes[p++] = buf[k]!;
+    index[i + 1] = this.pos = p;
+  }
+
+  /** A string field of the body `scanBody` just read, or -1 offsets when it is not one. */
+  private field(buf: Buffer, f: number, i: number): void {
+    if (BODY_KIND[f] === STRING) this.put(buf, BODY_AT[2 * f]!, BODY_AT[2 * f + 1]!, i);
+    else this.batch.index[i] = this.batch.index[i + 1] = -1;
+  }
+}
+
+const sized = (at: Int32Array, c: number, n: number) => at[2 * c + 1] === n || at[2 * c + 1] === -1;
+
+// One-shot hashing where Node has it (20.12+), as in jcs.ts.
+const sha256 = typeof hash === 'function' ? (b: Uint8Array) => hash('sha256', b, 'buffer') as unknown as Buffer : (b: Uint8Array) => createHash('sha256').update(b).digest();
+
+/** The length of a string field `scanBody` found, 0 when it is not one. */
+function fieldLength(f: number): number {
+  return BODY_KIND[f] === STRING ? BODY_AT[2 * f + 1]! - BODY_AT[2 * f]! : 0;
+}
+
+const DIGEST = new Uint8Array(32);
+const HASH_PREFIX = Buffer.from('sha256:', 'latin1');
+const lowerHex = (c: number) => (c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x61 && c <= 0x66 ? c - 0x61 + 10 : -1);
+
+/**
+ * Whether `buf[s, s + len)` is `sha256:` and 64 lower-case hex digits, the only text `sha256Of`
+ * makes; if so its 32 bytes are written to `out`.
+ */
+function hashDigest(buf: Buffer, s: number, len: number, out: Uint8Array): boolean {
+  if (len !== HASH_PREFIX.length + 64) return false;
+  for (let k = 0; k < HASH_PREFIX.length; k++) if (buf[s + k] !== HASH_PREFIX[k]) return false;
+  for (let k = 0, i = s + HASH_PREFIX.length; k < 32; k++, i += 2) {
+    const hi = lowerHex(buf[i]!);
+    const lo = lowerHex(buf[i + 1]!);
+    if (hi < 0 || lo < 0) return false;
+    out[k] = hi * 16 + lo;
+  }
+  return true;
+}
+
+function sameDigest(a: Uint8Array, b: Uint8Array): boolean {
+  for (let k = 0; k < 32; k++) if (a[k] !== b[k]) return false;
+  return true;
+}
+
+/**
+ * A packed row as the verifier reads it: what it reads on every row decoded, the texts only a
+ * finding or the seal check reads (`id`, `loggedAt`, `time`) decoded when read.
+ */
+class PackedEvent implements StoredEvent {
+  readonly stored = true;
+  readonly integrity: { seq: number; prevHash: string; hash: string };
+  readonly type: string | undefined;
+  readonly bodyMatches: boolean;
+  readonly leaf: Uint8Array | undefined;
+  readonly leafAt: number;
+
+  constructor(
+    readonly tenantId: string,
+    private readonly bytes: Buffer,
+    private readonly index: Int32Array,
+    private readonly x: number,
+    seq: number,
+  ) {
+    this.integrity = { seq, prevHash: this.text(x + 5)!, hash: this.text(x + 1)! };
+    this.type = this.text(x + 7);
+    this.bodyMatches = index[x + 14] === 1;
+    // The batch's bytes and an offset, not a view per row: nothing writes to a batch once it is handed out.
+    this.leaf = index[x + 13]! < 0 ? undefined : bytes;
+    this.leafAt = index[x + 13]!;
+  }
+
+  get id(): string {
+    return this.text(this.x + 3)!;
+  }
+
+  get loggedAt(): string | undefined {
+    return this.text(this.x + 9);
+  }
+
+  get time(): string | undefined {
+    return this.text(this.x + 11);
+  }
+
+  private text(i: number): string | undefined {
+    const s = this.index[i]!;
+    return s < 0 ? undefined : this.bytes.toString('utf8', s, this.index[i + 1]);
   }
 }
 
@@ -273,7 +374,6 @@ export class Packer {
 export function unpack(batch: PackedBatch, tenantId: string, slow: ReadRow, suspects: string[]): { entries: VerifyEntry[]; seqs: number[] } {
   const { index, seqs } = batch;
   const bytes = Buffer.from(batch.bytes.buffer, batch.bytes.byteOffset, batch.bytes.byteLength);
-  const text = (x: number) => (index[x]! < 0 ? undefined : bytes.toString('utf8', index[x]!, index[x + 1]!));
   const entries: VerifyEntry[] = new Array<VerifyEntry>(batch.rows);
   const order: number[] = new Array<number>(batch.rows);
   let s = 0;
@@ -288,18 +388,7 @@ export function unpack(batch: PackedBatch, tenantId: string, slow: ReadRow, susp
       entries[r] = read.entry;
       continue;
     }
-    const entry: StoredEvent = {
-      stored: true,
-      // A plain view: cheaper to make than a Buffer, and hashed the same.
-      body: new Uint8Array(bytes.buffer, bytes.byteOffset + index[x + 1]!, index[x + 2]! - index[x + 1]!),
-      id: text(x + 5)!,
-      tenantId,
-      integrity: { seq: seqs[2 * r + 1]!, prevHash: text(x + 7)!, hash: text(x + 3)! },
-      type: text(x + 9),
-      loggedAt: text(x + 11),
-      time: text(x + 13),
-    };
-    entries[r] = entry;
+    entries[r] = new PackedEvent(tenantId, bytes, index, x, seqs[2 * r + 1]!);
   }
   return { entries, seqs: order };
 }
@@ -551,11 +640,13 @@ export type ReaderMessage = { batch: PackedBatch } | { end: true } | { error: st
 
 /**
  * The same batches, read and packed by a worker thread (`audit-chain-worker.ts`) on its own
- * connection: the column check then runs beside the hashing and linking of this thread. The
- * worker is stopped, and its connection with it, when the caller stops early.
+ * connection: the column check and the hashing then run beside the linking of this thread. The
+ * worker is stopped, and its connection with it, when the caller stops early. A worker that fails
+ * or exits before its end message fails the read with `store.unavailable`; `start` makes the
+ * worker (tests start one that fails).
  */
-export async function* workerBatches(connection: pg.ClientConfig, tenantId: string): AsyncGenerator<PackedBatch> {
-  const worker = startReader({ connection, tenantId });
+export async function* workerBatches(connection: pg.ClientConfig, tenantId: string, start: (data: ReaderData) => Worker = startReader): AsyncGenerator<PackedBatch> {
+  const worker = start({ connection, tenantId });
   const queue: ReaderMessage[] = [];
   let failure: Error | undefined;
   let exited = false;

@@ -5,8 +5,8 @@ import { COPY_FIELDS, copyStatement, CopyTuples, Packer, type ReaderData, type R
 
 /**
  * The reading half of `warden audit verify` on PostgreSQL, in a worker thread: the COPY, its
- * tuples and the column check against each body run here while the main thread hashes and links
- * the batches before. Messages out: `{ batch }`, then `{ end: true }` or `{ error }`; in: `ack`
+ * tuples, the column check against each body, the body's hash and the Merkle leaf run here while
+ * the main thread links the batches before. Messages out: `{ batch }`, then `{ end: true }` or `{ error }`; in: `ack`
  * once a batch is taken, so at most IN_FLIGHT batches wait (memory stays bounded).
  */
 const IN_FLIGHT = 4;
