@@ -44,7 +44,7 @@ export function defaultConfigPath(client: McpClient, where: { home: string; cwd:
     case 'vscode':
       return join(where.cwd, '.vscode', 'mcp.json');
     case 'codex':
-      return join(where.home, '.codex', 'config.toml');
+      return join(where.home, '.codex/config.toml');
   }
 }
 
