@@ -73,7 +73,10 @@ for (const dialect of await dialects()) {
     afterAll(() => fresh?.dispose());
 
     it('labels: add, replace on the same entity and name, expire, remove', async () => {
+      expect(await labels.anyLive('default', at(0))).toBe(false);
       await labels.add(label());
+      expect(await labels.anyLive('default', at(0))).toBe(true);
+      expect(await labels.anyLive('t-none', at(0))).toBe(false);
       await labels.add(label({ connotation: 'neutral', reason: 'looked again', source: { kind: 'analyst', principal: 'ana' } }));
       await labels.add(label({ name: 'trial', expiresAt: at(60_000).toISOString() }));
       await labels.add(label({ entity: { kind: 'principal', id: 'bob' }, name: 'vip', connotation: 'good' }));
@@ -96,7 +99,12 @@ for (const dialect of await dialects()) {
       const deny = mitigation();
       const old = mitigation({ until: at(1000).toISOString() });
       const throttle = mitigation({ kind: 'throttle', limit: 5, windowMs: 60_000, caseId: 'case_x' });
-      await Promise.all([deny, old, throttle].map((m) => mitigations.add(m)));
+      expect(await mitigations.anyLive('default', at(2000))).toBe(false);
+      await mitigations.add(old);
+      // Past its `until`, a mitigation is not live: the tenant still counts as having none.
+      expect(await mitigations.anyLive('default', at(2000))).toBe(false);
+      await Promise.all([deny, throttle].map((m) => mitigations.add(m)));
+      expect(await mitigations.anyLive('default', at(2000))).toBe(true);
       const live = await mitigations.live('default', [{ kind: 'agent', id: 'agent-1' }], at(2000));
       expect(live.map((m) => m.id).sort()).toEqual([deny.id, throttle.id].sort());
       expect(live.find((m) => m.id === throttle.id)).toMatchObject({ limit: 5, windowMs: 60_000, caseId: 'case_x' });

@@ -87,7 +87,8 @@ describe('docker-compose.yml', () => {
       if (s.image) expect(s.image, name).toMatch(/:[0-9][\w.-]*$/);
       if (name !== 'migrate') expect(s.healthcheck?.test.length, name).toBeGreaterThan(1);
     }
-    expect(services.warden!.healthcheck!.test.join(' ')).toContain('/healthz');
+    expect(services.warden!.healthcheck!.test.join(' ')).toContain('127.0.0.1:8080/healthz');
+    expect(services.gateway!.healthcheck!.test.join(' ')).toContain('127.0.0.1:8931/healthz');
   });
 
   it('waits only on services it has, and on the conditions those can reach', () => {

@@ -45,11 +45,13 @@ function doubles() {
     },
     remove: async () => false,
     live: async (t, es) => es.flatMap((e) => labels.get(entityKey(t, e)) ?? []),
+    anyLive: async () => labels.size > 0,
     list: async () => [],
   };
   const mitigationStore: MitigationStore = {
     add: async (m) => void mitigations.set(entityKey(m.tenantId, m.entity), [...(mitigations.get(entityKey(m.tenantId, m.entity)) ?? []), m]),
     live: async (t, es) => es.flatMap((e) => mitigations.get(entityKey(t, e)) ?? []),
+    anyLive: async () => mitigations.size > 0,
     get: async () => undefined,
     lift: async () => undefined,
     killsSince: async () => [],

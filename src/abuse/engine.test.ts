@@ -136,12 +136,48 @@ spec:
     expect((await t.engine.screen({ tenantId: 'acme', action, findings: [] })).refusal).toBeUndefined();
   });
 
-  it('a store that fails makes the screen fail closed with abuse.unavailable', async () => {
+  it('a store that fails makes the screen fail closed with abuse.unavailable, whether it fails the tenant-wide read or the per-entity one', async () => {
     const t = setup(BURST('shadow'));
+    const action: Action = { kind: 'tool.call', scope: 'acme', agent: { id: 'bot' } };
+    const anyLive = t.labelStore.anyLive;
+    t.labelStore.anyLive = async () => {
+      throw new Error('connection refused');
+    };
+    await expect(t.engine.screen({ tenantId: 'acme', action, findings: [] })).rejects.toMatchObject({ code: 'abuse.unavailable' });
+    // A failed read is not remembered as "no facts": the next screen asks again.
+    t.labelStore.anyLive = anyLive;
+    await t.labelStore.add({ tenantId: 'acme', entity: { kind: 'agent', id: 'bot' }, name: 'x', connotation: 'bad', reason: 'r', source: { kind: 'analyst', principal: 'p' }, createdAt: '2026-12-07T10:00:00Z' });
     t.labelStore.live = async () => {
       throw new Error('connection refused');
     };
-    await expect(t.engine.screen({ tenantId: 'acme', action: { kind: 'tool.call', scope: 'acme', agent: { id: 'bot' } }, findings: [] })).rejects.toMatchObject({ code: 'abuse.unavailable' });
+    await expect(t.engine.screen({ tenantId: 'acme', action, findings: [] })).rejects.toMatchObject({ code: 'abuse.unavailable' });
+  });
+
+  it('a tenant with no live label or mitigation costs one tenant-wide read per cache period, none per entity; a label added meanwhile shows once the period ends, or at once when added in this process', async () => {
+    const t = setup(BURST('shadow'));
+    let perEntity = 0;
+    let tenantWide = 0;
+    const live = t.labelStore.live;
+    const anyLive = t.labelStore.anyLive;
+    t.labelStore.live = async (...a) => (perEntity++, live(...a));
+    t.labelStore.anyLive = async (...a) => (tenantWide++, anyLive(...a));
+    const screen = (agent: string, session: string) => t.engine.screen({ tenantId: 'acme', action: { kind: 'tool.call', scope: 'acme', agent: { id: agent } }, findings: [], sessionId: session });
+    await Promise.all(Array.from({ length: 20 }, (_, i) => screen('bot', `s${i}`)));
+    expect([tenantWide, perEntity]).toEqual([1, 0]);
+    // Another process labels the agent (straight into the store): seen once the cached "none" is older than its period.
+    await t.labelStore.add({ tenantId: 'acme', entity: { kind: 'agent', id: 'bot' }, name: 'flagged', connotation: 'bad', reason: 'r', source: { kind: 'analyst', principal: 'p' }, createdAt: '2026-12-07T10:00:00Z' });
+    expect((await screen('bot', 's0')).labels.agent).toEqual([]);
+    t.advance(600);
+    expect((await screen('bot', 's0')).labels.agent).toEqual(['flagged']);
+    expect(tenantWide).toBe(2);
+    // In this process, `forget` (what the label service calls) makes it visible at once, in another tenant too.
+    await t.labelStore.add({ tenantId: 'other', entity: { kind: 'agent', id: 'bot' }, name: 'local', connotation: 'bad', reason: 'r', source: { kind: 'analyst', principal: 'p' }, createdAt: '2026-12-07T10:00:00Z' });
+    const other = () => t.engine.screen({ tenantId: 'other', action: { kind: 'tool.call', scope: 'other', agent: { id: 'bot' } }, findings: [] });
+    t.labelStore.live = live;
+    expect((await other()).labels.agent).toEqual(['local']);
+    await t.labelStore.remove('other', { kind: 'agent', id: 'bot' }, 'local', new Date());
+    t.engine.forget('other', [{ kind: 'agent', id: 'bot' }]);
+    expect((await other()).labels.agent).toEqual([]);
   });
 
   it('a distinct feature counts values of its expression; a failing condition gives no verdict', async () => {

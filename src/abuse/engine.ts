@@ -24,8 +24,8 @@ export interface ScreenInput {
 export interface AbuseEngineDeps {
   rules: () => AbuseRuleSet;
   velocity: VelocityPort;
-  labels: Pick<LabelStore, 'live'>;
-  mitigations: Pick<MitigationStore, 'live'>;
+  labels: Pick<LabelStore, 'live' | 'anyLive'>;
+  mitigations: Pick<MitigationStore, 'live' | 'anyLive'>;
   verdicts: Verdicts;
   clock: Clock;
   logger?: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void } | undefined;
@@ -68,6 +68,8 @@ interface Facts {
 
 const MAX_FACTS = 50_000;
 const ENTITY_KINDS_SCREENED: readonly RuleEntity[] = ['agent', 'principal', 'session'];
+/** The facts of an entity of a tenant with no live label or mitigation at all. */
+const NO_FACTS: Facts = Object.freeze({ at: 0, labels: [], mitigations: [] });
 const factKey = (tenantId: string, e: EntityRef) => `${tenantId}\u0001${e.kind}\u0001${e.id}`;
 
 /** Creates the engine over its stores, the velocity store and the verdicts. */
@@ -81,9 +83,35 @@ export function createAbuseEngine(deps: AbuseEngineDeps): AbuseEngine {
   let draining: Promise<void> | undefined;
   let lastDropWarning = 0;
 
+  // Per tenant: whether it has any live label or mitigation, read at most once per `ttl` (one read
+  // shared by concurrent callers). Most tenants have none, and then no entity's facts are read at
+  // all: the screen costs no query per session. A change in this process clears it at once (`forget`).
+  const tenantFacts = new Map<string, { at: number; any: Promise<boolean> }>();
+  function tenantHasFacts(tenantId: string, nowMs: number): Promise<boolean> {
+    const known = tenantFacts.get(tenantId);
+    if (known && nowMs - known.at < ttl) return known.any;
+    const now = deps.clock.now();
+    const any = Promise.all([deps.labels.anyLive(tenantId, now), deps.mitigations.anyLive(tenantId, now)]).then(([l, m]) => l || m);
+    if (tenantFacts.size >= MAX_FACTS) tenantFacts.clear();
+    const entry = { at: nowMs, any };
+    tenantFacts.set(tenantId, entry);
+    // A failed read is not remembered: the next caller asks again.
+    any.catch(() => {
+      if (tenantFacts.get(tenantId) === entry) tenantFacts.delete(tenantId);
+    });
+    return any;
+  }
+
   /** The live labels and mitigations of entities, from memory when fresh. */
   async function factsOf(tenantId: string, entities: readonly EntityRef[]): Promise<Facts[]> {
     const nowMs = deps.clock.now().getTime();
+    let any: boolean;
+    try {
+      any = await tenantHasFacts(tenantId, nowMs);
+    } catch (err) {
+      throw new WardenError('abuse.unavailable', `Warden could not read the labels and mitigations of this action's agent, principal or session (${isWardenError(err) ? err.message : String(err)}), so it refused the action rather than decide without them; retry shortly`, { cause: err });
+    }
+    if (!any) return entities.map(() => NO_FACTS);
     const out: (Facts | undefined)[] = entities.map((e) => {
       const f = facts.get(factKey(tenantId, e));
       return f && nowMs - f.at < ttl ? f : undefined;
@@ -244,6 +272,7 @@ export function createAbuseEngine(deps: AbuseEngineDeps): AbuseEngine {
     },
 
     forget(tenantId, entities) {
+      tenantFacts.delete(tenantId);
       for (const e of entities) facts.delete(factKey(tenantId, e));
     },
 

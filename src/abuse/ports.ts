@@ -10,6 +10,8 @@ export interface LabelStore {
   remove(tenantId: string, entity: EntityRef, name: string, now: Date): Promise<boolean>;
   /** The labels of these entities that have not expired at `now`. */
   live(tenantId: string, entities: readonly EntityRef[], now: Date): Promise<Label[]>;
+  /** Whether any entity of the tenant has a live label (most tenants have none: the screen then reads nothing per entity). */
+  anyLive(tenantId: string, now: Date): Promise<boolean>;
   /** Live labels, newest first, optionally of one entity kind, entity or name. */
   list(tenantId: string, filter: { entity?: EntityRef; kind?: EntityRef['kind']; name?: string; limit?: number }, now: Date): Promise<Label[]>;
 }
@@ -19,6 +21,8 @@ export interface MitigationStore {
   add(m: Mitigation): Promise<void>;
   /** Mitigations against these entities, not lifted and not past `until` at `now`. */
   live(tenantId: string, entities: readonly EntityRef[], now: Date): Promise<Mitigation[]>;
+  /** Whether any entity of the tenant is under a live mitigation. */
+  anyLive(tenantId: string, now: Date): Promise<boolean>;
   get(tenantId: string, id: string): Promise<Mitigation | undefined>;
   /** Lifts one early; undefined when unknown, already lifted or expired. */
   lift(tenantId: string, id: string, by: string, at: Date): Promise<Mitigation | undefined>;

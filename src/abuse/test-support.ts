@@ -33,11 +33,13 @@ export function stores() {
       return i >= 0;
     },
     live: async (t, es, now) => labels.filter((l) => l.tenantId === t && es.some((e) => same(e, l.entity)) && (!l.expiresAt || Date.parse(l.expiresAt) > now.getTime())),
+    anyLive: async (t, now) => labels.some((l) => l.tenantId === t && (!l.expiresAt || Date.parse(l.expiresAt) > now.getTime())),
     list: async () => labels,
   };
   const mitigationStore: MitigationStore = {
     add: async (m) => void mitigations.push(m),
     live: async (t, es, now) => mitigations.filter((m) => m.tenantId === t && es.some((e) => same(e, m.entity)) && !m.liftedAt && Date.parse(m.until) > now.getTime()),
+    anyLive: async (t, now) => mitigations.some((m) => m.tenantId === t && !m.liftedAt && Date.parse(m.until) > now.getTime()),
     get: async (t, id) => mitigations.find((m) => m.tenantId === t && m.id === id),
     lift: async (t, id, by, at) => {
       const m = mitigations.find((x) => x.tenantId === t && x.id === id);

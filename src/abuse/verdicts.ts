@@ -140,6 +140,8 @@ export function createVerdicts(deps: VerdictDeps): Verdicts {
           category: r.category,
           reason: r.reason,
           verdicts: done,
+          // The verdict kinds alone (label, throttle, kill…): what metrics count without parsing `verdicts`.
+          kinds: [...new Set(r.verdicts.map((v) => v.kind))],
           features: hit.features,
           entities: o.entities,
           ruleSet: version,

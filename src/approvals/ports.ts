@@ -42,4 +42,6 @@ export interface ApprovalRepo {
   consume(tenantId: string, id: string, now: Date): Promise<boolean>;
   /** Pending requests past their expiry, across tenants (the expiry timer). */
   due(now: Date, limit: number): Promise<{ tenantId: string; id: string }[]>;
+  /** Requests still pending, every tenant together (metrics; no tenant's ids leave). */
+  pendingCount(): Promise<number>;
 }

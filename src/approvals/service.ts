@@ -56,6 +56,8 @@ export interface ApprovalService {
   wait(tenantId: string, id: string, opts: { budgetMs: number; signal?: AbortSignal | undefined; onTick?: ((waitedMs: number) => void) | undefined; tickMs?: number }): Promise<ApprovalRequest>;
   /** Expires every pending request past its time, auditing each; the number expired. */
   expireDue(): Promise<number>;
+  /** Requests waiting for an answer, every tenant together (the `warden_approvals_pending` gauge). */
+  pendingCount(): Promise<number>;
 }
 
 export interface ApprovalServiceDeps {
@@ -342,6 +344,8 @@ export function createApprovalService(deps: ApprovalServiceDeps): ApprovalServic
         });
       }
     },
+
+    pendingCount: () => repo.pendingCount(),
 
     async expireDue() {
       const due = await repo.due(clock.now(), 500);

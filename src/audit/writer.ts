@@ -9,6 +9,10 @@ export interface AuditWriterOptions {
   maxBatch?: number;
   /** Most events waiting for commit; beyond it `append` fails fast with `audit.backpressure`. @default 50000 */
   maxQueue?: number;
+  /** Hears each group commit: how many events, how long (metrics). */
+  onCommit?: (events: number, ms: number) => void;
+  /** Hears each append refused with `audit.backpressure` (metrics). */
+  onBackpressure?: () => void;
 }
 
 /** Counters for metrics and `/readyz`. */
@@ -151,8 +155,10 @@ export function createAuditWriter(deps: { store: ChainStore; clock: Clock }, opt
       }
       if (batch.length === 0) continue;
       const done = new Set<string>();
+      const t0 = performance.now();
       try {
         await commit(batch, done);
+        opts.onCommit?.(n, performance.now() - t0);
         stats.batches++;
         stats.committed += n;
         for (const it of batch) it.resolve();
@@ -188,6 +194,7 @@ export function createAuditWriter(deps: { store: ChainStore; clock: Clock }, opt
     append(events) {
       if (events.length === 0) return Promise.resolve();
       if (queued + events.length > maxQueue) {
+        opts.onBackpressure?.();
         return Promise.reject(
           new WardenError('audit.backpressure', `the audit log is ${queued} events behind, above its limit of ${maxQueue}`, { help: 'retry after a short wait; if this persists, the database is too slow or down' }),
         );

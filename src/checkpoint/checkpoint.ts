@@ -10,6 +10,27 @@ export type { AbusePort, AbuseScreenResult, ApprovalPort, CaptureOptions, CheckP
 export type { InspectResult } from './stages/inspect.js';
 export { scrubEvidence } from './evidence.js';
 
+/**
+ * Hears checkpoint passes for metrics and traces. It never changes what is decided: what it returns
+ * is only read for the trace context the pass's audit events carry, and a throw from it is dropped.
+ */
+export interface CheckpointObserver {
+  begin(pass: 'check' | 'inspect', action: Action, caller: CallerInfo | undefined): PassObservation;
+}
+
+/** One observed pass. */
+export interface PassObservation {
+  /**
+   * The W3C traceparent the pass's audit events carry in place of the caller's: the observer's own
+   * span for the pass, in the caller's trace. Absent: the caller's is kept.
+   */
+  readonly traceparent?: string | undefined;
+  /** A stage ran from `startedAt` (`performance.now()`) for `ms`. */
+  stage(stage: Stage, startedAt: number, ms: number): void;
+  /** The pass ended with `decision` (a check) or failed with `error`. */
+  end(decision: Decision | undefined, error?: unknown): void;
+}
+
 /** Everything the checkpoint depends on, narrowed to what it uses. */
 export interface CheckpointDeps {
   policies: PolicyProvider;
@@ -17,8 +38,8 @@ export interface CheckpointDeps {
   audit: Pick<AuditSink, 'append'>;
   clock: Clock;
   detectors?: DetectorPort;
-  /** Called after each stage with its duration; for metrics and traces. */
-  onStage?: (stage: Stage, ms: number) => void;
+  /** Hears every pass and its stages: metrics and traces (src/telemetry). */
+  observer?: CheckpointObserver;
   /**
    * Keep call bodies in the audit log: arguments in decision events (`payload.args`), results in
    * result events (`payload.result`), with secrets and personal data masked whatever the scope's scan
@@ -90,38 +111,55 @@ export interface ResultPayload {
 export function createCheckpoint(deps: CheckpointDeps): Checkpoint {
   return runStages(
     { policies: deps.policies, registry: deps.registry, audit: deps.audit, clock: deps.clock, detectors: deps.detectors, capture: deps.capture, approvals: deps.approvals, checks: deps.checks, sessions: deps.sessions, abuse: deps.abuse },
-    deps.onStage,
+    deps.observer,
   );
 }
 
 /**
  * The checkpoint over a set of pass dependencies: `check` runs STAGES in order, `inspect` runs
- * OUTPUT_STAGES, each stage timed and reported to `onStage`.
+ * OUTPUT_STAGES, each stage timed and reported to the observer.
  */
-export function runStages(deps: PassDeps, onStage?: (stage: Stage, ms: number) => void): Checkpoint {
-  const timed = async <T>(stage: Stage, timings: StageTimings, run: () => T | Promise<T>): Promise<T> => {
+export function runStages(deps: PassDeps, observer?: CheckpointObserver): Checkpoint {
+  const timed = async <T>(stage: Stage, timings: StageTimings, seen: PassObservation | undefined, run: () => T | Promise<T>): Promise<T> => {
     const t0 = performance.now();
     const out = await run();
     const ms = performance.now() - t0;
     timings[stage] = ms;
-    onStage?.(stage, ms);
+    if (seen) quietly(() => seen.stage(stage, t0, ms));
     return out;
   };
   return {
     async check(input, caller, opts) {
       const timings: StageTimings = {};
-      let pass: Pass = { started: performance.now(), caller, action: input, ...(opts?.durability === 'deferred' ? { deferDurable: true } : {}) };
-      for (const stage of STAGES) {
-        const current = pass;
-        pass = await timed(stage.name, timings, () => stage.run(current, deps));
+      const seen = observer ? quietly(() => observer.begin('check', input, caller)) : undefined;
+      const traced = seen?.traceparent ? { ...caller, traceparent: seen.traceparent } : caller;
+      let pass: Pass = { started: performance.now(), caller: traced, action: input, ...(opts?.durability === 'deferred' ? { deferDurable: true } : {}) };
+      try {
+        for (const stage of STAGES) {
+          const current = pass;
+          pass = await timed(stage.name, timings, seen, () => stage.run(current, deps));
+        }
+      } catch (err) {
+        if (seen) quietly(() => seen.end(undefined, err));
+        throw err;
       }
-      return { ...answer(pass), timings, ...(pass.durable ? { durable: pass.durable } : {}) };
+      const answered = answer(pass);
+      if (seen) quietly(() => seen.end(answered.decision));
+      return { ...answered, timings, ...(pass.durable ? { durable: pass.durable } : {}) };
     },
 
     async inspect(action, value, caller) {
       const timings: StageTimings = {};
+      const seen = observer ? quietly(() => observer.begin('inspect', action, caller)) : undefined;
+      const traced = seen?.traceparent ? { ...caller, traceparent: seen.traceparent } : caller;
       let result: InspectResult = { value, findings: [], obligations: [] };
-      for (const stage of OUTPUT_STAGES) result = await timed(stage.name, timings, () => stage.run({ action, value: result.value, caller }, deps));
+      try {
+        for (const stage of OUTPUT_STAGES) result = await timed(stage.name, timings, seen, () => stage.run({ action, value: result.value, caller: traced }, deps));
+      } catch (err) {
+        if (seen) quietly(() => seen.end(undefined, err));
+        throw err;
+      }
+      if (seen) quietly(() => seen.end(undefined));
       return result;
     },
 
@@ -146,6 +184,15 @@ export function runStages(deps: PassDeps, onStage?: (stage: Stage, ms: number) =
       return { ...(resultDigest !== undefined ? { resultDigest } : {}), ...(note ? { resultDigestNote: note } : {}), ...(result !== undefined ? { result } : {}) };
     },
   };
+}
+
+/** Runs an observer's hook; metrics and traces never decide, so a failure of theirs is dropped. */
+function quietly<T>(hook: () => T): T | undefined {
+  try {
+    return hook();
+  } catch {
+    return undefined;
+  }
 }
 
 /** What a finished pass answers: the decision with its event id and, when masked, the arguments to forward. */

@@ -1,7 +1,7 @@
 export { actionOfDecisionEvent, buildDecisionEvent, buildDetectionEvent } from './audit-events.js';
 export type { ActionFacts, CallerInfo, NotReplayable } from './audit-events.js';
 export { createCheckpoint } from './checkpoint.js';
-export type { Checkpoint, CheckOptions, CheckpointDeps, CheckpointResult, ResultPayload } from './checkpoint.js';
+export type { Checkpoint, CheckOptions, CheckpointDeps, CheckpointObserver, CheckpointResult, PassObservation, ResultPayload } from './checkpoint.js';
 export { createOfflineCheckpoint, offlinePolicyView } from './offline-checkpoint.js';
 export type { OfflineCheckpointOptions } from './offline-checkpoint.js';
 export type { CaptureOptions, CheckPort, CheckRequest, CheckSubject, DetectorPort, PolicyProvider, RegistryPort } from './ports.js';

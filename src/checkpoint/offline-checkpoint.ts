@@ -48,7 +48,7 @@ export function createOfflineCheckpoint(opts: OfflineCheckpointOptions): Checkpo
         detectors: opts.detectors,
         capture: undefined,
       },
-      opts.onStage,
+      opts.onStage ? { begin: () => ({ stage: (stage, _at, ms) => opts.onStage!(stage, ms), end: () => {} }) } : undefined,
     );
   const undated = at({ kind: 'tool.call', scope: 'offline' });
   return {

@@ -114,3 +114,4 @@ export interface AbuseScreenResult {
 export interface AbusePort {
   screen(input: { tenantId: string; action: Action; sessionId?: string | undefined; ip?: string | undefined; findings: readonly Finding[] }): Promise<AbuseScreenResult>;
 }
+

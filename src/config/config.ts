@@ -3,6 +3,7 @@ import { WardenError, canonicalHostName, compileValidator, formatIssues } from '
 import { parseCorsOrigins, parsePublicHosts } from './http-settings.js';
 import { resolveSettings, SERVE_SETTINGS, type SettingSource } from './settings.js';
 import { resolveStoreConfig } from './store-config.js';
+import { telemetrySettingsOf } from './telemetry-settings.js';
 import type { WardenSpec } from './warden-file.js';
 
 /** Warden's runtime configuration: validated once at start, then frozen. */
@@ -63,6 +64,17 @@ export const ConfigSchema = Type.Object(
     checkSecret: Type.Optional(Type.String({ minLength: 1 })),
     /** Hosts status checks may reach although they are loopback, private or link-local (exact names or IP literals, no subdomains). @default none */
     checkAllowHosts: Type.Array(Type.String({ minLength: 1 })),
+    /** Metrics and tracing (docs/observability.md): the metrics port and token, the OTLP endpoint. */
+    telemetry: Type.Object(
+      {
+        metricsPort: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
+        metricsHost: Type.Optional(Type.String({ minLength: 1 })),
+        metricsToken: Type.Optional(Type.String({ minLength: 16 })),
+        otlpEndpoint: Type.Optional(Type.String({ pattern: '^https?://' })),
+        otlpHeaders: Type.Optional(Type.Record(Type.String(), Type.String())),
+      },
+      { additionalProperties: false },
+    ),
   },
   { additionalProperties: false },
 );
@@ -101,6 +113,8 @@ export interface ConfigFlags {
   corsOrigin?: string[];
   behindProxy?: boolean;
   demo?: boolean;
+  metricsPort?: string;
+  metricsHost?: string;
 }
 
 const CAPTURABLE = ['args', 'results'] as const;
@@ -218,6 +232,8 @@ export function resolveServeConfig(flags: ConfigFlags, env: Readonly<Record<stri
     ...(cert && key ? { tlsCertFile: cert, tlsKeyFile: key } : {}),
     publicHosts: parsePublicHosts(list(v.publicHost)),
     corsOrigins: parseCorsOrigins(list(v.corsOrigin)),
+    // Resolved above (flag > env > file); telemetrySettingsOf reads the OTEL_* variables and WARDEN_METRICS_TOKEN.
+    telemetry: telemetrySettingsOf({ metricsPort: v.metricsPort === undefined ? undefined : String(v.metricsPort), metricsHost: text(v.metricsHost) }, env),
     behindProxy: (v.behindProxy as boolean | undefined) ?? false,
     ...(text(v.checkSecret) ? { checkSecret: text(v.checkSecret) } : {}),
     checkAllowHosts: parseCheckAllowHosts(list(v.checkAllowHosts)?.join(',')),

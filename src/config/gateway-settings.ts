@@ -4,6 +4,7 @@ import { parseAllowedHosts, parseAuditCapture, parseCheckAllowHosts } from './co
 import { parseWindow, rateLimitsOf, sessionLimitsOf, upstreamsOf } from './gateway-file.js';
 import { GATEWAY_SETTINGS, resolveSettings, type SettingSource } from './settings.js';
 import { resolveStoreConfig, type StoreConfig } from './store-config.js';
+import { telemetrySettingsOf, type TelemetrySettings } from './telemetry-settings.js';
 import type { WardenSpec } from './warden-file.js';
 
 /** Everything `warden gateway` runs with, resolved from flags over environment over the file over defaults. */
@@ -50,6 +51,8 @@ export interface GatewayConfig {
   servers: ReturnType<typeof upstreamsOf>;
   agents: NonNullable<NonNullable<WardenSpec['gateway']>['agents']>;
   rateLimits: ReturnType<typeof rateLimitsOf>;
+  /** Metrics port and token, OTLP export (docs/observability.md). */
+  telemetry: TelemetrySettings;
 }
 
 function positiveInt(option: string, n: number): number {
@@ -107,6 +110,8 @@ export function resolveGatewayConfig(flags: Readonly<Record<string, unknown>>, e
     servers: upstreamsOf(gw),
     agents: gw.agents ?? [],
     rateLimits: rateLimitsOf(gw),
+    // Resolved above (flag > env > file); telemetrySettingsOf reads the OTEL_* variables and WARDEN_METRICS_TOKEN.
+    telemetry: telemetrySettingsOf({ metricsPort: v.metricsPort === undefined ? undefined : String(v.metricsPort), metricsHost: text(v.metricsHost) }, env),
   };
   return { config: Object.freeze(config), sources };
 }

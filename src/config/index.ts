@@ -19,3 +19,5 @@ export { loadDestinations } from './destinations-file.js';
 export { loadOidcConfig, parseOidcConfig } from './oidc-config.js';
 export { ApprovalWebhookDocSchema, loadApprovalWebhooks, parseApprovalWebhooks } from './approval-webhooks-file.js';
 export type { ApprovalWebhookConfig, ApprovalWebhookDoc } from './approval-webhooks-file.js';
+export { telemetrySettingsOf } from './telemetry-settings.js';
+export type { TelemetryFlags, TelemetrySettings } from './telemetry-settings.js';

@@ -61,6 +61,8 @@ export const SERVE_SETTINGS = {
   publicHost: { option: '--public-host', env: 'WARDEN_PUBLIC_HOSTS', file: ['serve', 'publicHosts'], kind: 'list' },
   corsOrigin: { option: '--cors-origin', env: 'WARDEN_CORS_ORIGINS', file: ['serve', 'corsOrigins'], kind: 'list' },
   behindProxy: { option: '--behind-proxy', env: 'WARDEN_BEHIND_PROXY', file: ['serve', 'behindProxy'], kind: 'switch' },
+  metricsPort: { option: '--metrics-port', env: 'WARDEN_METRICS_PORT', file: ['serve', 'metricsPort'], kind: 'int' },
+  metricsHost: { option: '--metrics-host', env: 'WARDEN_METRICS_HOST', file: ['serve', 'metricsHost'], kind: 'text' },
   demo: { option: '--demo', file: ['serve', 'demo'], kind: 'switch' },
 } as const satisfies Record<string, Setting>;
 
@@ -86,6 +88,8 @@ export const GATEWAY_SETTINGS = {
   approvalWait: { option: '--approval-wait', file: ['gateway', 'approvals', 'wait'], kind: 'text' },
   auditMode: { option: '--audit-mode', file: ['gateway', 'audit', 'mode'], kind: 'text' },
   upstreamEnv: { option: '--upstream-env', file: ['gateway', 'upstreamEnv'], kind: 'text' },
+  metricsPort: { option: '--metrics-port', env: 'WARDEN_METRICS_PORT', file: ['gateway', 'metricsPort'], kind: 'int' },
+  metricsHost: { option: '--metrics-host', env: 'WARDEN_METRICS_HOST', file: ['gateway', 'metricsHost'], kind: 'text' },
 } as const satisfies Record<string, Setting>;
 
 function wholeNumber(where: string, v: unknown): number {

@@ -44,6 +44,8 @@ const SERVE = Type.Object(
     publicHosts: Type.Optional(d(Type.Array(Type.String({ minLength: 1 })), 'names clients reach the API by (the Host check); --public-host, WARDEN_PUBLIC_HOSTS')),
     corsOrigins: Type.Optional(d(Type.Array(Type.String({ minLength: 1 })), 'origins a browser may call the API from; --cors-origin, WARDEN_CORS_ORIGINS')),
     behindProxy: Type.Optional(d(Type.Boolean(), 'trust X-Forwarded-* headers of a TLS-terminating proxy; --behind-proxy, WARDEN_BEHIND_PROXY (default false)')),
+    metricsPort: Type.Optional(d(Port, 'serve /metrics, /healthz and /readyz on a port of their own; --metrics-port, WARDEN_METRICS_PORT (docs/observability.md)')),
+    metricsHost: Type.Optional(d(Type.String({ minLength: 1 }), 'interface for metricsPort; --metrics-host, WARDEN_METRICS_HOST (default 127.0.0.1)')),
     demo: Type.Optional(d(Type.Boolean(), 'load the demo policies and registry from examples/; --demo')),
   },
   { additionalProperties: false, description: 'warden serve: the decision and audit API' },
@@ -72,6 +74,8 @@ const GATEWAY = Type.Object(
     publicHosts: Type.Optional(d(Type.Array(Type.String({ minLength: 1 })), 'names agents reach the http gateway by; * turns the Host check off; --public-host')),
     trustAgentHeader: Type.Optional(d(Type.Boolean(), 'accept X-Warden-Agent without a token over HTTP (trusted networks only); --trust-agent-header')),
     upstreamEnv: Type.Optional(d(Type.Union([Type.Literal('inherit'), Type.Literal('minimal')]), 'environment of spawned servers; --upstream-env (default inherit)')),
+    metricsPort: Type.Optional(d(Port, 'serve /metrics, /healthz and /readyz on a port of their own; --metrics-port, WARDEN_METRICS_PORT (docs/observability.md)')),
+    metricsHost: Type.Optional(d(Type.String({ minLength: 1 }), 'interface for metricsPort; --metrics-host, WARDEN_METRICS_HOST (default 127.0.0.1)')),
   },
   { additionalProperties: false, description: 'warden gateway: the MCP gateway' },
 );

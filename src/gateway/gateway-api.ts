@@ -41,6 +41,11 @@ export interface Gateway {
   flushResults(): Promise<void>;
   /** The upstream of a server name (for tests and admin). */
   upstream(name: string): Upstream | undefined;
+  /**
+   * Each upstream and whether it answers: a lost connection is re-made here (within `timeoutMs`), so a
+   * readiness probe does not keep a gateway out of service waiting for a request that never comes.
+   */
+  upstreamStatus(timeoutMs?: number): Promise<Array<{ server: string; connected: boolean; error?: string }>>;
   /** Number of open agent sessions. */
   sessionCount(): number;
   close(): Promise<void>;

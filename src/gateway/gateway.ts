@@ -1,3 +1,4 @@
+import { messageOf } from './error-message.js';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { Checkpoint } from '../checkpoint/index.js';
 import { jsonValueIssue, uuidv7, type Action, type AuditSink, type Clock } from '../domain/index.js';
@@ -8,7 +9,7 @@ import type { Gateway } from './gateway-api.js';
 import { createGovern } from './governed-request.js';
 import { createListings } from './listings.js';
 import { refusal, type RefusalKind } from './outcome.js';
-import type { ApprovalWaiter, GatewayLogger, GatewayRegistry, GovernedKind, PromptResult, RateLimiter, ResourceResult, ResultInspector, SessionIdentity, ToolResult } from './ports.js';
+import type { ApprovalWaiter, GatewayLogger, GatewayRegistry, GovernedKind, PromptResult, RateLimiter, ResourceResult, ResultInspector, SessionIdentity, ToolResult, UpstreamTracing } from './ports.js';
 import { printableName } from './printable-name.js';
 import { compileRateLimits, type RateLimitRule } from './rate-limit.js';
 import { createResultEvents, type EventTarget } from './result-events.js';
@@ -36,6 +37,8 @@ export interface GatewayDeps {
   logger?: GatewayLogger | undefined;
   /** Where a call held for approval waits; without it a require_approval decision is refused at once. */
   approvals?: ApprovalWaiter | undefined;
+  /** Spans of forwarded requests; without it the agent's trace context is passed upstream as it came. */
+  tracing?: UpstreamTracing | undefined;
 }
 
 /** The gateway's options; validated by the caller (the CLI or the YAML config loader). */
@@ -71,7 +74,7 @@ export function createGateway(deps: GatewayDeps, opts: GatewayOptions): Gateway 
   );
   const listings = createListings({ checkpoint: deps.checkpoint, preview: deps.preview, catalog });
   const events = createResultEvents(deps);
-  const govern = createGovern({ checkpoint: deps.checkpoint, limits: compileRateLimits(opts.rateLimits ?? [], deps.rateLimiter), events, inspector: deps.inspector, auditMode: opts.auditMode, logger: deps.logger, approvals: deps.approvals, approvalWaitMs: opts.approvalWaitMs });
+  const govern = createGovern({ checkpoint: deps.checkpoint, limits: compileRateLimits(opts.rateLimits ?? [], deps.rateLimiter), events, inspector: deps.inspector, auditMode: opts.auditMode, logger: deps.logger, approvals: deps.approvals, approvalWaitMs: opts.approvalWaitMs, tracing: deps.tracing });
   const validator = createArgValidator();
   /**
    * Audits a request for a name nothing here serves: a refused attempt with no decision, naming the
@@ -111,7 +114,8 @@ export function createGateway(deps: GatewayDeps, opts: GatewayOptions): Gateway 
           const masked = decided.args !== args ? ' (as Warden redacted them)' : '';
           return issues && `the arguments${masked} do not match the input schema of \`${entry.exposed}\`: ${issues.join('; ')}`;
         },
-        forward: (decided) => entry.upstream.callTool(entry.tool.name, decided.args, { signal: callOpts.signal, onprogress: callOpts.onprogress, generation }),
+        forward: (decided, traceparent) => entry.upstream.callTool(entry.tool.name, decided.args, { signal: callOpts.signal, onprogress: callOpts.onprogress, generation, traceparent }),
+        traceparent: callOpts.traceparent,
         expose: (r) => (namespaced && Array.isArray(r.content) ? { ...r, content: r.content.map((b) => exposeBlock(server, b, true)) } : r),
         isError: (r) => r.isError === true,
         signal: callOpts.signal,
@@ -141,7 +145,8 @@ export function createGateway(deps: GatewayDeps, opts: GatewayOptions): Gateway 
         limitName: own,
         server,
         describe: { what: 'read', failure: `on the read of \`${uri}\``, withheld: `the read of \`${uri}\`` },
-        forward: () => at.upstream.readResource(own, callOpts),
+        forward: (_decided, traceparent) => at.upstream.readResource(own, { ...callOpts, traceparent }),
+        traceparent: callOpts.traceparent,
         signal: callOpts.signal,
         progress: callOpts.onprogress,
         confirm: callOpts.confirm,
@@ -172,7 +177,8 @@ export function createGateway(deps: GatewayDeps, opts: GatewayOptions): Gateway 
           if (malformed) return `the arguments cannot be accepted: \`${malformed.path}\` ${malformed.message}`;
           return promptArgsOf(decided.args) === null ? `the arguments of the prompt \`${name}\` must all be strings` : undefined;
         },
-        forward: (decided) => at.upstream.getPrompt(at.own, promptArgsOf(decided.args) ?? undefined, callOpts),
+        forward: (decided, traceparent) => at.upstream.getPrompt(at.own, promptArgsOf(decided.args) ?? undefined, { ...callOpts, traceparent }),
+        traceparent: callOpts.traceparent,
         signal: callOpts.signal,
         progress: callOpts.onprogress,
         confirm: callOpts.confirm,
@@ -193,6 +199,21 @@ export function createGateway(deps: GatewayDeps, opts: GatewayOptions): Gateway 
 
     flushResults: () => events.flush(),
     upstream: (name) => catalog.upstream(name),
+    upstreamStatus: (timeoutMs = 2000) =>
+      Promise.all(
+        catalog.upstreams().map(async (u) => {
+          if (u.connected) return { server: u.spec.name, connected: true };
+          let timer: NodeJS.Timeout | undefined;
+          try {
+            await Promise.race([u.client(), new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs)))]);
+            return { server: u.spec.name, connected: true };
+          } catch (err) {
+            return { server: u.spec.name, connected: false, error: messageOf(err) };
+          } finally {
+            clearTimeout(timer);
+          }
+        }),
+      ),
     sessionCount: () => sessions.size,
 
     async close() {

@@ -4,7 +4,7 @@ import { DEFAULT_AUDIT_MODE, type AuditMode } from './audit-mode.js';
 import type { ConfirmAnswer } from './gateway-api.js';
 import { messageOf } from './error-message.js';
 import { refusal, type Outcome, type Refusal } from './outcome.js';
-import type { ApprovalWaiter, GatewayLogger, GovernedKind, InspectedResult, ResultInspector, SessionIdentity } from './ports.js';
+import type { ApprovalWaiter, GatewayLogger, GovernedKind, InspectedResult, ResultInspector, SessionIdentity, UpstreamTracing } from './ports.js';
 import type { RateLimits } from './rate-limit.js';
 import type { EventTarget, RequestEnd, ResultEvents } from './result-events.js';
 import { DEFAULT_APPROVAL_WAIT_MS, pendingMessage, policyMessage } from './results.js';
@@ -32,7 +32,9 @@ export interface GovernedRequest<R extends InspectedResult> {
    * Sends the request to the upstream, built from `decided` only: its arguments are the ones the
    * checkpoint decided on, masked where a scan section redacts, and audited by digest.
    */
-  forward(decided: Action): Promise<R>;
+  forward(decided: Action, traceparent: string | undefined): Promise<R>;
+  /** The agent's W3C trace context (the request's `_meta.traceparent`, or its HTTP header). */
+  traceparent?: string | undefined;
   /** Rewrites the result into what the agent sees (namespaced URIs); applied before the result event records it. */
   expose?: ((result: R) => R) | undefined;
   /** Whether a result reports its own failure (a tool result's `isError`); recorded for tool calls only. */
@@ -80,6 +82,8 @@ export function createGovern(deps: {
   approvals?: ApprovalWaiter | undefined;
   /** How long a request is held waiting for its approval before the agent is told to retry. @default DEFAULT_APPROVAL_WAIT_MS */
   approvalWaitMs?: number | undefined;
+  /** Spans of forwarded requests. */
+  tracing?: UpstreamTracing | undefined;
 }): Govern {
   const deferred = (deps.auditMode ?? DEFAULT_AUDIT_MODE) === 'before-respond';
   const budgetMs = deps.approvalWaitMs ?? DEFAULT_APPROVAL_WAIT_MS;
@@ -89,7 +93,8 @@ export function createGovern(deps: {
     const startedAt = performance.now();
     let checked: CheckpointResult;
     try {
-      checked = await deps.checkpoint.check(req.action, callerOf(req.identity), deferred ? { durability: 'deferred' } : undefined);
+      const caller = callerOf(req.identity);
+      checked = await deps.checkpoint.check(req.action, req.traceparent ? { ...caller, traceparent: req.traceparent } : caller, deferred ? { durability: 'deferred' } : undefined);
     } catch (err) {
       // before-forward: the commit failed inside the checkpoint, so nothing was forwarded.
       if (!isAuditFailure(err)) throw err;
@@ -150,10 +155,12 @@ export function createGovern(deps: {
     }
 
     const upstreamStarted = performance.now();
+    const span = deps.tracing?.begin({ server: req.server, kind, name: req.limitName, traceparent: req.traceparent });
     let result: R;
     try {
-      result = await req.forward(action);
+      result = await req.forward(action, span ? span.traceparent : req.traceparent);
     } catch (err) {
+      span?.end('error', err);
       const upstreamMs = performance.now() - upstreamStarted;
       const lost = await recorded(upstreamMs);
       if (lost) return lost;
@@ -163,6 +170,7 @@ export function createGovern(deps: {
       return refusal('upstream_error', `the upstream server \`${req.server}\` failed ${req.describe.failure}: ${why}`, decision, codeOf(err));
     }
     const upstreamMs = performance.now() - upstreamStarted;
+    span?.end(req.isError?.(result) ? 'tool_error' : 'ok');
     // Before inspection: its detection events must not outlive a decision that was never recorded.
     const lost = await recorded(upstreamMs);
     if (lost) return lost;

@@ -10,7 +10,7 @@ export type { GatewayDeps, GatewayOptions } from './gateway.js';
 export type { CallOptions, Gateway } from './gateway-api.js';
 export { visible } from './listings.js';
 export type { RefusalKind } from './outcome.js';
-export type { GatewayLogger, GatewayRegistry, InspectedResult, InspectionOutcome, ListedTool, PromptResult, RateLimiter, ResourceResult, ResultInspector, SessionIdentity, ToolResult, AgentKill, KillFeed } from './ports.js';
+export type { GatewayLogger, GatewayRegistry, InspectedResult, InspectionOutcome, ListedTool, PromptResult, RateLimiter, ResourceResult, ResultInspector, SessionIdentity, ToolResult, AgentKill, KillFeed, UpstreamSpan, UpstreamTracing } from './ports.js';
 export { connectRedisRateLimiter, createMemoryRateLimiter, createRedisRateLimiter, globMatcher } from './rate-limit.js';
 export type { RateLimitRule, RedisLike, RedisRateLimiterOptions } from './rate-limit.js';
 export { createResultBatcher } from './result-batcher.js';

@@ -109,6 +109,22 @@ export interface RateLimiter {
 }
 
 /** Minimal logger (pino fits). */
+/**
+ * Spans of forwarded requests (src/telemetry builds one); without it nothing is traced upstream and
+ * the agent's own `traceparent` is passed on as it came.
+ */
+export interface UpstreamTracing {
+  /** A request is forwarded, in the trace `traceparent` names (the agent's). */
+  begin(req: { server: string; kind: GovernedKind; name: string; traceparent: string | undefined }): UpstreamSpan;
+}
+
+/** One forwarded request's span. */
+export interface UpstreamSpan {
+  /** What goes upstream in `_meta.traceparent`: this span, so the upstream's own spans are its children. */
+  readonly traceparent: string | undefined;
+  end(outcome: 'ok' | 'tool_error' | 'error', error?: unknown): void;
+}
+
 export interface GatewayLogger {
   info(obj: object, msg: string): void;
   warn(obj: object, msg: string): void;

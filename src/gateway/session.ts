@@ -46,11 +46,26 @@ function confirmer(server: Server, extra: Extra): CallOptions['confirm'] {
   };
 }
 
-/** Cancellation and progress relay of one request: the agent's progress token, the upstream's progress. */
-function forwarding(extra: Extra, token: string | number | undefined, server?: Server): CallOptions {
+/**
+ * The agent's W3C trace context: the request's `_meta.traceparent` (how MCP carries it, whatever the
+ * transport), else the HTTP request's `traceparent` header. Malformed values are passed on as they
+ * are and ignored where they are parsed: they start a new trace, never fail a request.
+ */
+function traceparentOf(meta: Record<string, unknown> | undefined, extra: Extra): string | undefined {
+  const own = meta?.traceparent;
+  if (typeof own === 'string' && own.length <= 256) return own;
+  const header = extra.requestInfo?.headers.traceparent;
+  return typeof header === 'string' && header.length <= 256 ? header : undefined;
+}
+
+/** Cancellation and progress relay of one request: the agent's progress token, the upstream's progress, its trace context. */
+function forwarding(extra: Extra, meta: Record<string, unknown> | undefined, server?: Server): CallOptions {
   const confirm = server ? confirmer(server, extra) : undefined;
+  const token = meta?.progressToken as string | number | undefined;
+  const traceparent = traceparentOf(meta, extra);
   return {
     signal: extra.signal,
+    ...(traceparent ? { traceparent } : {}),
     ...(confirm ? { confirm } : {}),
     ...(token !== undefined
       ? { onprogress: (p: { progress: number; total?: number; message?: string }) => void extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, ...p } }).catch(() => {}) }
@@ -141,20 +156,20 @@ export function createSessionServer(
   );
   handle(server, ListToolsRequestSchema, async () => ({ tools: await gateway.listTools(identity) }));
   handle(server, CallToolRequestSchema, async (request, extra) => {
-    const result = await gateway.callTool(identity, request.params.name, request.params.arguments, forwarding(extra, request.params._meta?.progressToken, server));
+    const result = await gateway.callTool(identity, request.params.name, request.params.arguments, forwarding(extra, request.params._meta, server));
     return result as CallToolResult;
   });
   handle(server, ListResourcesRequestSchema, async () => ({ resources: await gateway.listResources(identity) }));
   handle(server, ListResourceTemplatesRequestSchema, async () => ({ resourceTemplates: await gateway.listResourceTemplates(identity) }));
   handle(server, ReadResourceRequestSchema, async (request, extra) => {
     checkUri(request.params.uri);
-    const result = await gateway.readResource(identity, request.params.uri, forwarding(extra, request.params._meta?.progressToken, server));
+    const result = await gateway.readResource(identity, request.params.uri, forwarding(extra, request.params._meta, server));
     return result as ReadResourceResult;
   });
   handle(server, ListPromptsRequestSchema, async () => ({ prompts: await gateway.listPrompts(identity) }));
   handle(server, GetPromptRequestSchema, async (request, extra) => {
     checkText('prompt name', request.params.name);
-    const result = await gateway.getPrompt(identity, request.params.name, request.params.arguments, forwarding(extra, request.params._meta?.progressToken, server));
+    const result = await gateway.getPrompt(identity, request.params.name, request.params.arguments, forwarding(extra, request.params._meta, server));
     return result as GetPromptResult;
   });
   return server;

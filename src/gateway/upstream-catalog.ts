@@ -43,6 +43,8 @@ export interface UpstreamCatalog {
   /** The upstream and own name of a prompt name an agent asked for. */
   locatePrompt(name: string): Promise<Located | undefined>;
   upstream(name: string): Upstream | undefined;
+  /** Every upstream, in the order configured. */
+  upstreams(): Upstream[];
   close(): Promise<void>;
 }
 
@@ -176,6 +178,7 @@ export function createUpstreamCatalog(
       }),
     locatePrompt: (name) => locate(name, '.', async () => (await fromAll('prompts', (u) => u.listPrompts())).find((p) => p.item.name === name)?.server),
     upstream: (name) => states.get(name)?.upstream,
+    upstreams: () => [...states.values()].map((s) => s.upstream),
     async close() {
       await Promise.all([...states.values()].map((s) => s.upstream.close()));
     },

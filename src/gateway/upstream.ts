@@ -27,6 +27,13 @@ export interface ForwardOptions {
    * since (a restarted server may serve other definitions), the request is not sent.
    */
   generation?: number | undefined;
+  /** W3C trace context for the upstream, sent as `_meta.traceparent` (MCP carries trace context in `_meta`). */
+  traceparent?: string | undefined;
+}
+
+/** The request `_meta` that carries trace context upstream. */
+function metaOf(opts: ForwardOptions): { _meta?: { traceparent: string } } {
+  return opts.traceparent ? { _meta: { traceparent: opts.traceparent } } : {};
 }
 
 /**
@@ -94,6 +101,11 @@ export class Upstream {
   /** How many times this upstream has connected; changes after every reconnect. */
   get generation(): number {
     return this.#generation;
+  }
+
+  /** Whether a connection is up now (a lost one is re-made by the next request). */
+  get connected(): boolean {
+    return this.#client !== undefined;
   }
 
   /** The spawned server's process id, while connected over stdio. */
@@ -170,7 +182,7 @@ export class Upstream {
     if (opts.generation !== undefined && opts.generation !== this.#generation) {
       throw new WardenError('gateway.upstream_restarted', `the server restarted after the call was decided, so it was not sent; call \`${name}\` again`);
     }
-    const result = await client.request({ method: 'tools/call', params: { name, ...(args ? { arguments: args } : {}) } }, CallToolResultSchema, this.#requestOptions(opts));
+    const result = await client.request({ method: 'tools/call', params: { name, ...(args ? { arguments: args } : {}), ...metaOf(opts) } }, CallToolResultSchema, this.#requestOptions(opts));
     return result as ToolResult;
   }
 
@@ -207,13 +219,13 @@ export class Upstream {
   /** Reads one resource by the server's own URI. */
   async readResource(uri: string, opts: ForwardOptions = {}): Promise<ResourceResult> {
     const client = await this.client();
-    return (await client.request({ method: 'resources/read', params: { uri } }, ReadResourceResultSchema, this.#requestOptions(opts))) as ResourceResult;
+    return (await client.request({ method: 'resources/read', params: { uri, ...metaOf(opts) } }, ReadResourceResultSchema, this.#requestOptions(opts))) as ResourceResult;
   }
 
   /** Gets one prompt by the server's own name. */
   async getPrompt(name: string, args: Record<string, string> | undefined, opts: ForwardOptions = {}): Promise<PromptResult> {
     const client = await this.client();
-    return (await client.request({ method: 'prompts/get', params: { name, ...(args ? { arguments: args } : {}) } }, GetPromptResultSchema, this.#requestOptions(opts))) as PromptResult;
+    return (await client.request({ method: 'prompts/get', params: { name, ...(args ? { arguments: args } : {}), ...metaOf(opts) } }, GetPromptResultSchema, this.#requestOptions(opts))) as PromptResult;
   }
 
   #requestOptions(opts: ForwardOptions) {

@@ -20,5 +20,7 @@ export function coreConfigOf(config: Readonly<WardenConfig>): CoreConfig {
     ...(config.sessionRedisUrl ? { sessionRedisUrl: config.sessionRedisUrl, velocityRedisUrl: config.sessionRedisUrl } : {}),
     abuseRules: config.abuseRules,
     abuseDefaultPack: config.abuseDefaultPack,
+    ...(config.telemetry.otlpEndpoint ? { otlpEndpoint: config.telemetry.otlpEndpoint } : {}),
+    ...(config.telemetry.otlpHeaders ? { otlpHeaders: config.telemetry.otlpHeaders } : {}),
   };
 }

@@ -44,6 +44,8 @@ import {
   type VelocityStore,
 } from '../abuse/index.js';
 import { readPolicyFiles } from '../config/policy-files.js';
+import { checkpointObserver, createMetrics, createTracing, type Metrics, type Tracing } from '../telemetry/index.js';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 
 /** Where the store is: PostgreSQL, the embedded database in a directory, or one in memory (tests). */
 export type DatabaseLocation = { url: string } | { dataDir: string } | { memory: true };
@@ -101,6 +103,14 @@ export interface CoreConfig {
   checkAllowHosts?: readonly string[];
   /** How abuse cases are routed into review queues (first match wins). @default none: every case goes to `default`, due in 24 h */
   abuseQueues?: readonly QueueRoute[];
+  /**
+   * The OTLP/HTTP traces endpoint spans are exported to (`OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, or
+   * `OTEL_EXPORTER_OTLP_ENDPOINT` + `/v1/traces`). Without it tracing is a no-op unless the host
+   * process registered a provider. docs/observability.md.
+   */
+  otlpEndpoint?: string | undefined;
+  /** Headers of every export (`OTEL_EXPORTER_OTLP_HEADERS`). */
+  otlpHeaders?: Readonly<Record<string, string>> | undefined;
 }
 
 /** How the core runs, as opposed to what it is made of. */
@@ -113,6 +123,10 @@ export interface CoreOptions {
   createAuditKey?: boolean;
   /** Called after each checkpoint stage with its duration. */
   onStage?: (stage: Stage, ms: number) => void;
+  /** Where spans go instead of `otlpEndpoint` (tests: the SDK's in-memory exporter). */
+  spanExporter?: SpanExporter;
+  /** Process metrics (CPU, memory, event-loop lag, GC) in `/metrics`: long-running processes only. @default false */
+  processMetrics?: boolean;
   /** An already open database to build on (tests); the core does not close it. */
   database?: Database;
   /** Verifies OIDC bearer tokens for people; without it only Warden tokens authenticate. */
@@ -179,6 +193,8 @@ export interface Core {
     readonly velocity: VelocityStore;
     replay(c: Credential, req: AbuseReplayRequest, onProgress?: (read: number, total: number) => void): Promise<AbuseReplayAnswer>;
   };
+  /** Metrics (one registry per core) and the tracer; every surface reports into these. */
+  readonly telemetry: { readonly metrics: Metrics; readonly tracing: Tracing };
   /** The audited checkpoint every enforcement point calls. */
   readonly checkpoint: Checkpoint;
   /** The same checkpoint over a sink that drops events: what a listing would show, without an event per item. */
@@ -195,7 +211,7 @@ export interface Core {
   readonly seeded: SeedReport | undefined;
   /** Resolves once every event handed to the core so far (held result events included) is durable. */
   flush(): Promise<void>;
-  /** Checks that the database answers (readiness). */
+  /** Checks that the database answers and takes writes (readiness): a read-only standby fails it. */
   ping(): Promise<void>;
   /**
    * Starts the timers of a process that writes events: sealing, retention and streaming. Call it in
@@ -236,7 +252,12 @@ export async function createCore(config: Readonly<CoreConfig>, opts: CoreOptions
     const migrated = await migrate(database.db);
     logger.debug({ dialect: database.dialect, ...migrated }, 'database ready');
     const auditLog = createAuditRepo(database);
-    const writer = createAuditWriter({ store: auditLog, clock });
+    // Sources a scrape reads are bound once the services exist.
+    const scraped: { queued?: () => number; pending?: () => Promise<number> } = {};
+    const metrics = createMetrics({ auditQueued: () => scraped.queued?.() ?? 0, approvalsPending: () => scraped.pending?.() ?? Promise.resolve(0) }, { processMetrics: opts.processMetrics ?? false });
+    const tracing = await createTracing({ otlpEndpoint: config.otlpEndpoint, otlpHeaders: config.otlpHeaders, exporter: opts.spanExporter });
+    const writer = createAuditWriter({ store: auditLog, clock }, { onCommit: (n, ms) => metrics.committed(n, ms), onBackpressure: () => metrics.backpressure() });
+    scraped.queued = () => writer.stats().queued;
     // Every committed event goes to the asynchronous abuse rules (bound below, once the engine exists).
     let committed: (events: readonly AuditEvent[]) => void = () => {};
     const audit: AuditWriter = {
@@ -296,6 +317,7 @@ export async function createCore(config: Readonly<CoreConfig>, opts: CoreOptions
     // The notifier needs the links, the links the service, the service the notifier's hook: the hook is bound last.
     let announce: OnRequest = () => {};
     const approvals = createApprovalService({ repo: createApprovalRepo(database.db), audit, clock, logger, onRequest: (r) => announce(r) });
+    scraped.pending = () => approvals.pendingCount();
     const publicUrl = opts.publicUrl ?? (() => config.publicUrl ?? 'http://127.0.0.1:8080');
     const approvalLinks = createApprovalLinks({ store: createApprovalLinkRepo(database.db), service: approvals, clock, publicUrl });
     const approvalNotifier = createApprovalNotifier({
@@ -357,7 +379,10 @@ export async function createCore(config: Readonly<CoreConfig>, opts: CoreOptions
     const abuse = createAbuseEngine({ rules: () => abuseRules, velocity, labels: labelStore, mitigations, verdicts, clock, logger });
     late.engine = abuse;
     late.cases = cases;
-    committed = (events) => abuse.observe(events);
+    committed = (events) => {
+      metrics.observeEvents(events);
+      abuse.observe(events);
+    };
     const redisSessions = config.sessionRedisUrl ? connectRedisSessionHistory(config.sessionRedisUrl, { logger }) : undefined;
     const sessions = redisSessions ?? createMemorySessionHistory();
     const checkpoint = createCheckpoint({
@@ -371,7 +396,7 @@ export async function createCore(config: Readonly<CoreConfig>, opts: CoreOptions
       detectors: detectorPort,
       checks,
       ...(config.auditCapture ? { capture: config.auditCapture } : {}),
-      ...(opts.onStage ? { onStage: opts.onStage } : {}),
+      observer: checkpointObserver({ metrics, tracing, onStage: opts.onStage }),
     });
     const preview = createCheckpoint({ policies, registry, audit: { append: async () => {} }, clock, checks: PREVIEW_CHECKS });
 
@@ -398,6 +423,7 @@ export async function createCore(config: Readonly<CoreConfig>, opts: CoreOptions
       clock,
       owner: `${hostname()}:${process.pid}`,
       onError: (err) => logger.warn({ err }, 'audit streaming pass failed'),
+      onLag: (d, t, events, seconds) => metrics.streamLag(d, t, events, seconds),
     });
 
     const timers: NodeJS.Timeout[] = [];
@@ -434,6 +460,7 @@ export async function createCore(config: Readonly<CoreConfig>, opts: CoreOptions
       labels,
       cases,
       mitigations,
+      telemetry: { metrics, tracing },
       abuse: { engine: abuse, rules: abuseRules, kills, verdicts, velocity, replay: (c, req, onProgress) => replayAbuse({ audit: auditLog }, c, req, onProgress) },
       checkpoint,
       preview,
@@ -448,7 +475,9 @@ export async function createCore(config: Readonly<CoreConfig>, opts: CoreOptions
         await audit.flush();
       },
       async ping() {
-        await sql`select 1`.execute(db.db);
+        // Writable, not only up: a replica that fails over to a read-only standby cannot commit a decision.
+        const { rows } = await sql<{ ro: string }>`select current_setting('transaction_read_only') as ro`.execute(db.db);
+        if (rows[0]?.ro === 'on') throw new WardenError('store.unavailable', 'the database answers but is read-only (a standby?): no decision could be recorded');
       },
       startTimers() {
         if (timers.length > 0) return;
@@ -490,6 +519,7 @@ export async function createCore(config: Readonly<CoreConfig>, opts: CoreOptions
         await abuse.idle();
         await audit.flush();
         await velocity.close();
+        await tracing.shutdown().catch((err: unknown) => logger.warn({ err }, 'the last spans could not be exported'));
         // A last seal so a clean stop leaves every committed event under a signed checkpoint; a command
         // that only read writes nothing, not even a checkpoint.
         if (timers.length > 0 || audit.stats().committed > 0) await seal().catch((err: unknown) => logger.error({ err }, 'final audit checkpoint failed'));

@@ -8,7 +8,11 @@ import { createGateway } from '../gateway/gateway.js';
 import type { Gateway } from '../gateway/gateway-api.js';
 import type { AuditMode } from '../gateway/audit-mode.js';
 import type { Namespacing } from '../gateway/catalog.js';
-import type { InspectedResult, RateLimiter, ResultInspector } from '../gateway/ports.js';
+import type { InspectedResult, RateLimiter, ResultInspector, UpstreamTracing } from '../gateway/ports.js';
+import type { ReadinessCheck } from '../api/rest/health.js';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { upstreamTracing } from '../telemetry/upstream-tracing.js';
+import { coreReadiness } from './readiness.js';
 import { connectRedisRateLimiter, createMemoryRateLimiter, type RateLimitRule } from '../gateway/rate-limit.js';
 import type { UpstreamSpec } from '../gateway/upstream.js';
 import type { Registry } from '../registry/index.js';
@@ -64,6 +68,13 @@ export interface GatewayRuntimeOptions {
   clock?: Clock;
   /** Called after each checkpoint stage of an audited pass with its duration (metrics, profiling). */
   onStage?: (stage: Stage, ms: number) => void;
+  /** Process metrics (CPU, memory, event-loop lag) in `/metrics`: `warden gateway` itself, not tests. @default false */
+  processMetrics?: boolean | undefined;
+  /** The OTLP/HTTP traces endpoint (`CoreConfig.otlpEndpoint`). */
+  otlpEndpoint?: string | undefined;
+  otlpHeaders?: Readonly<Record<string, string>> | undefined;
+  /** Where spans go instead of `otlpEndpoint` (`CoreOptions.spanExporter`; tests). */
+  spanExporter?: SpanExporter | undefined;
   /** Call bodies the audit log keeps besides their digests (masked). @default none */
   capture?: CaptureOptions;
   /** Hosts (and subdomains) images, links and uploads may reach without an exfiltration finding. @default none */
@@ -99,6 +110,8 @@ export interface GatewayRuntime {
   database: Database;
   audit: Pick<AuditSink, 'append'> & { flush(): Promise<void> };
   policies: PolicyProvider;
+  /** `/readyz`: the database takes writes, the policy set in force, every upstream connected. */
+  readiness: Record<string, ReadinessCheck>;
   close(): Promise<void>;
 }
 
@@ -131,7 +144,11 @@ export interface OpeningGateway {
 /** The core's services the gateway calls, each waiting for the core first; the registry is the tenant's. */
 function deferredDeps(core: Promise<Core>, tenant: string, inspector: ResultInspector | undefined) {
   const registry = async () => (await core).registry.forTenant(tenant);
+  // A request is forwarded only after its decision, which waits for the core: by then this is set.
+  let traced: UpstreamTracing | undefined;
+  core.then((c) => (traced = upstreamTracing(c.telemetry.tracing))).catch(() => {});
   return {
+    tracing: { begin: (req: Parameters<UpstreamTracing['begin']>[0]) => (traced ? traced.begin(req) : { traceparent: req.traceparent, end: () => {} }) },
     checkpoint: {
       check: async (...a: Parameters<Checkpoint['check']>) => (await core).checkpoint.check(...a),
       resultPayload: async (value: unknown) => (await core).checkpoint.resultPayload(value),
@@ -186,8 +203,10 @@ export function openGateway(opts: GatewayRuntimeOptions): OpeningGateway {
               ...(opts.abuseRules ? { abuseRules: opts.abuseRules } : {}),
               ...(opts.abuseDefaultPack !== undefined ? { abuseDefaultPack: opts.abuseDefaultPack } : {}),
               ...(opts.redisUrl ? { velocityRedisUrl: opts.redisUrl } : {}),
+              ...(opts.otlpEndpoint ? { otlpEndpoint: opts.otlpEndpoint } : {}),
+              ...(opts.otlpHeaders ? { otlpHeaders: opts.otlpHeaders } : {}),
             },
-            { logger, createAuditKey: true, ...(opts.env ? { env: opts.env } : {}), ...(opts.clock ? { clock: opts.clock } : {}), ...(opts.onStage ? { onStage: opts.onStage } : {}) },
+            { logger, createAuditKey: true, processMetrics: opts.processMetrics ?? false, ...(opts.spanExporter ? { spanExporter: opts.spanExporter } : {}), ...(opts.env ? { env: opts.env } : {}), ...(opts.clock ? { clock: opts.clock } : {}), ...(opts.onStage ? { onStage: opts.onStage } : {}) },
           ),
         );
   const limiter: RateLimiter | undefined = opts.rateLimits?.length ? (opts.redisUrl ? connectRedisRateLimiter(opts.redisUrl, { timeoutMs: opts.redisTimeoutMs, logger }) : createMemoryRateLimiter()) : undefined;
@@ -226,6 +245,14 @@ export function openGateway(opts: GatewayRuntimeOptions): OpeningGateway {
         },
       },
       policies: c.policies,
+      readiness: {
+        ...coreReadiness(c, tenant),
+        upstreams: async () => {
+          const all = await gateway.upstreamStatus();
+          const down = all.filter((u) => !u.connected);
+          return { ok: down.length === 0, detail: down.length === 0 ? `${all.length} connected` : `not connected: ${down.map((u) => `${u.server} (${u.error ?? 'down'})`).join(', ')}` };
+        },
+      },
       async close() {
         await gateway.close();
         await limiter?.close?.();

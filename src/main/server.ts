@@ -15,10 +15,14 @@ import { coreConfigOf } from './core-config.js';
 import { httpOptionsOf, type HttpOptions } from './http-options.js';
 import { listenErrorOf } from './listen-error.js';
 import { createCore, type Core } from './core.js';
+import { listenOps, scrapeAllowed } from './ops-endpoints.js';
+import { coreReadiness } from './readiness.js';
 
 /** A running Warden server and how to stop it. */
 export interface RunningServer {
   url: string;
+  /** Where `/metrics` is served on the metrics port, when one was asked for. */
+  metricsUrl?: string;
   /** The configuration it runs with. */
   config: Readonly<WardenConfig>;
   /** The services it serves; the demo gateway runs on the same core. */
@@ -72,10 +76,10 @@ async function writeSecret(file: string, token: string): Promise<void> {
  * The REST API over a core: the decision route on the core's checkpoint, the audit routes on its log,
  * readiness on its database and policies. It does not listen, so tests call `app.inject()`.
  */
-export function createServerApp(core: Core, opts: { logger?: Logger; http?: Omit<HttpOptions, 'warnings'> } = {}): FastifyInstance {
+export function createServerApp(core: Core, opts: { logger?: Logger; http?: Omit<HttpOptions, 'warnings'>; metricsToken?: string | undefined } = {}): FastifyInstance {
   const status = (tenantId = 'default'): PolicyStatus => core.policies.status(tenantId);
   const http = opts.http;
-  return buildApp({
+  const app = buildApp({
     ...(http ? { trustProxy: http.trustProxy, hardening: { allowedHosts: http.allowedHosts, corsOrigins: http.corsOrigins } } : {}),
     ...(http?.https ? { https: http.https } : {}),
     checkpoint: core.checkpoint,
@@ -95,25 +99,19 @@ export function createServerApp(core: Core, opts: { logger?: Logger; http?: Omit
     approvalLinks: core.approvalLinks,
     abuse: { labels: core.labels, cases: core.cases, mitigations: core.mitigations, log: core.auditLog },
     ...(opts.logger ? { logger: opts.logger } : {}),
-    readiness: {
-      database: async () => {
-        await core.ping();
-        return { ok: true, detail: core.database.dialect };
-      },
-      // A broken edit on disk does not make the server unready: the last good set stays in force.
-      // `version` is the hash of the files in force, so an operator can compare it with the checkout.
-      policies: async () => {
-        const s = status();
-        return {
-          ok: true,
-          detail: s.lastError ? `serving ${s.version}; the files on disk fail to load: ${s.lastError.messages[0]}` : `serving ${s.version}`,
-          version: s.version,
-          loadedAt: s.loadedAt,
-          ...(s.lastError ? { lastError: s.lastError } : {}),
-        };
-      },
-    },
+    readiness: coreReadiness(core),
   });
+  // Not part of the JSON API: a scraper's static token, not a tenant's credential (docs/observability.md).
+  const token = opts.metricsToken;
+  if (token !== undefined) {
+    app.get('/metrics', async (req, reply) => {
+      if (!scrapeAllowed(req.headers.authorization, token)) {
+        return reply.status(401).header('www-authenticate', 'Bearer').send({ error: { code: 'auth.required', message: '/metrics needs the scrape token: send `Authorization: Bearer <WARDEN_METRICS_TOKEN>`' } });
+      }
+      return reply.type(core.telemetry.metrics.contentType).send(await core.telemetry.metrics.scrape());
+    });
+  }
+  return app;
 }
 
 /** Binds the port and lets it go: fails with `server.port_unavailable` before anything is created on disk. */
@@ -138,26 +136,30 @@ export async function startServer(config: Readonly<WardenConfig>, opts: { logger
   // Port 0 (tests) is chosen at listen: the links' default base follows the port actually bound.
   let boundPort = config.port;
   const publicUrl = () => config.publicUrl ?? `http://127.0.0.1:${boundPort}`;
-  const core = await createCore(coreConfigOf(config), { logger, createAuditKey: true, publicUrl, ...(opts.clock ? { clock: opts.clock } : {}), ...(opts.env ? { env: opts.env } : {}), ...(oidc ? { oidc } : {}) });
+  const core = await createCore(coreConfigOf(config), { logger, createAuditKey: true, processMetrics: true, publicUrl, ...(opts.clock ? { clock: opts.clock } : {}), ...(opts.env ? { env: opts.env } : {}), ...(oidc ? { oidc } : {}) });
   try {
     // Built before the first request (patterns compiled, model loaded), not during it.
     core.detectors();
     const bootstrap = await bootstrapToken(core, config.bootstrapTokenFile);
-    const app = createServerApp(core, { logger: logger.child({ component: 'api' }), http });
+    const app = createServerApp(core, { logger: logger.child({ component: 'api' }), http, metricsToken: config.telemetry.metricsToken });
     // Another process may take the port between the probe and here: the same one-line error.
     const url = await app.listen({ port: config.port, host: config.host }).catch((err: unknown) => {
       throw listenErrorOf(err, { port: config.port, host: config.host });
     });
     const address = app.server.address();
     if (address !== null && typeof address === 'object') boundPort = address.port;
+    const { metricsPort, metricsHost, metricsToken } = config.telemetry;
+    const ops = metricsPort !== undefined ? await listenOps({ metrics: core.telemetry.metrics, token: metricsToken, readiness: coreReadiness(core) }, { port: metricsPort, host: metricsHost }) : undefined;
     core.startTimers();
     return {
       url,
+      ...(ops ? { metricsUrl: `${ops.url}/metrics` } : {}),
       config,
       core,
       app,
       bootstrap,
       async close() {
+        await ops?.close();
         await app.close();
         await core.close();
       },

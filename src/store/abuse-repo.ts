@@ -71,6 +71,12 @@ export function createLabelRepo(db: Kysely<Schema>): LabelStore {
             return rows.map(toLabel);
           }),
 
+    anyLive: (tenantId, now) =>
+      withTenant(db, tenantId, async (trx) => {
+        const { rows } = await sql<{ one: number }>`SELECT 1 AS one FROM abuse_labels WHERE tenant_id = ${tenantId} AND ${live(now)} LIMIT 1`.execute(trx);
+        return rows.length > 0;
+      }),
+
     list: (tenantId, filter, now) =>
       withTenant(db, tenantId, async (trx) => {
         const { rows } = await sql<LabelRow>`SELECT ${LABEL_COLUMNS} FROM abuse_labels WHERE tenant_id = ${tenantId} AND ${live(now)}
@@ -137,6 +143,12 @@ export function createMitigationRepo(db: Kysely<Schema>): MitigationStore {
               WHERE tenant_id = ${tenantId} AND ${entityIn(entities, 'entity_kind', 'entity_id')} AND ${live(now)} ORDER BY created_at, id`.execute(trx);
             return rows.map(toMitigation);
           }),
+
+    anyLive: (tenantId, now) =>
+      withTenant(db, tenantId, async (trx) => {
+        const { rows } = await sql<{ one: number }>`SELECT 1 AS one FROM abuse_mitigations WHERE tenant_id = ${tenantId} AND ${live(now)} LIMIT 1`.execute(trx);
+        return rows.length > 0;
+      }),
 
     get: (tenantId, id) =>
       withTenant(db, tenantId, async (trx) => {

@@ -171,6 +171,11 @@ export function createApprovalRepo(db: Kysely<Schema>): ApprovalRepo {
         return Number(r.numAffectedRows ?? 0) === 1;
       }),
 
+    async pendingCount() {
+      const { rows } = await sql<{ n: string | number }>`SELECT count(*) AS n FROM approval_requests WHERE status = 'pending'`.execute(db);
+      return Number(rows[0]?.n ?? 0);
+    },
+
     async due(now, limit) {
       const { rows } = await sql<{ tenant_id: string; id: string }>`SELECT tenant_id, id FROM approval_requests
         WHERE status = 'pending' AND expires_at <= ${now.toISOString()} ORDER BY expires_at LIMIT ${limit}`.execute(db);

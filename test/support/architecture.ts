@@ -46,6 +46,8 @@ export const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = Object.fr
   gateway: ['domain', 'checkpoint', 'identity'],
   api: ['domain', 'policy', 'policies', 'registry', 'approvals', 'audit', 'checkpoint', 'config', 'identity', 'abuse'],
   sdk: ['domain'],
+  // Metrics and traces: implements the observer ports of the checkpoint and the gateway.
+  telemetry: ['domain', 'checkpoint', 'gateway'],
   // Permissive but named: the CLI gets its services from main; `store` and `gateway` stay only while
   // commands still open a store or a gateway themselves (issue 10 item 1 moves that into main).
   // The CLI gets its services from main; it imports the others for types and pure helpers only.

@@ -105,6 +105,9 @@ export function decideRoutes(app: FastifyInstance, deps: { checkpoint: Pick<Chec
         action = asOwn(action, c);
       }
       const ua = req.headers['user-agent'];
+      // The caller's W3C trace context: the decision's span and audit event join its trace (docs/observability.md).
+      const tp = req.headers.traceparent;
+      const traceparent = typeof tp === 'string' && tp.length <= 256 ? tp : undefined;
       // The session travels beside the action, as the gateway's does: it is not part of what is decided on.
       const { session, ...decided } = action;
       const { decision } = await deps.checkpoint.check(decided, {
@@ -114,6 +117,7 @@ export function decideRoutes(app: FastifyInstance, deps: { checkpoint: Pick<Chec
         trustedTime: enforcer,
         via: { id: actorOf(c).id, name: c.name, method: c.method },
         ...(session ? { sessionId: session.id } : {}),
+        ...(traceparent ? { traceparent } : {}),
       });
       return decision;
     },

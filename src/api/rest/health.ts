@@ -23,22 +23,28 @@ const ReadinessResultSchema = Type.Object(
 const Readiness = (description: string) =>
   Type.Object({ status: Type.Union([Type.Literal('ready'), Type.Literal('not_ready')]), checks: Type.Record(Type.String(), ReadinessResultSchema) }, { description });
 
+/** Runs every check (a throw is a failed check) and says whether all passed. */
+export async function readinessOf(checks: Record<string, ReadinessCheck>): Promise<{ status: 'ready' | 'not_ready'; checks: Record<string, ReadinessResult> }> {
+  const results: Record<string, ReadinessResult> = {};
+  let ready = true;
+  for (const [name, check] of Object.entries(checks)) {
+    let r: ReadinessResult;
+    try {
+      r = await check();
+    } catch (err) {
+      r = { ok: false, detail: err instanceof Error ? err.message : String(err) };
+    }
+    results[name] = r;
+    if (!r.ok) ready = false;
+  }
+  return { status: ready ? 'ready' : 'not_ready', checks: results };
+}
+
 /** `/healthz` (the process answers) and `/readyz` (every dependency answers). */
 export function healthRoutes(app: FastifyInstance, deps: { checks: Record<string, ReadinessCheck> }): void {
   app.get('/healthz', { schema: { summary: 'the process answers', response: { 200: Type.Object({ status: Type.Literal('ok') }) } } }, async () => ({ status: 'ok' }));
   app.get('/readyz', { schema: { summary: 'every dependency answers', response: { 200: Readiness('ready'), 503: Readiness('a check failed: not ready') } } }, async (_req, reply) => {
-    const results: Record<string, ReadinessResult> = {};
-    let ready = true;
-    for (const [name, check] of Object.entries(deps.checks)) {
-      let r: ReadinessResult;
-      try {
-        r = await check();
-      } catch (err) {
-        r = { ok: false, detail: err instanceof Error ? err.message : String(err) };
-      }
-      results[name] = r;
-      if (!r.ok) ready = false;
-    }
-    return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', checks: results });
+    const r = await readinessOf(deps.checks);
+    return reply.status(r.status === 'ready' ? 200 : 503).send(r);
   });
 }

@@ -21,7 +21,16 @@ const SCAN_LIMIT = 5000;
 
 /** Builds the dispatcher; each replica passes its own `owner` id so leases keep them apart. */
 export function createDispatcher(
-  deps: { destinations: readonly Destination[]; chain: ChainReader; store: DeliveryStore; clock: Clock; owner: string; onError?: (err: unknown) => void },
+  deps: {
+    destinations: readonly Destination[];
+    chain: ChainReader;
+    store: DeliveryStore;
+    clock: Clock;
+    owner: string;
+    onError?: (err: unknown) => void;
+    /** Hears how far a destination is behind a tenant's chain head after each pass: events, and the age of the oldest undelivered one (metrics). */
+    onLag?: (destination: string, tenantId: string, events: number, seconds: number) => void;
+  },
   opts: { pollMs?: number; leaseMs?: number; random?: () => number } = {},
 ): Dispatcher {
   const filters = new Map(deps.destinations.map((d) => [d.doc.metadata.name, destinationFilter(d.doc)]));
@@ -39,7 +48,10 @@ export function createDispatcher(
       const now = deps.clock.now();
       if (state.nextAttempt && Date.parse(state.nextAttempt) > now.getTime()) return;
       const head = await deps.chain.head(tenantId);
-      if (head.seq <= state.cursorSeq) return;
+      if (head.seq <= state.cursorSeq) {
+        deps.onLag?.(name, tenantId, 0, 0);
+        return;
+      }
       const filter = filters.get(name)!;
       const batchSize = d.doc.spec.batchSize ?? 100;
       const batch: AuditEvent[] = [];
@@ -54,12 +66,16 @@ export function createDispatcher(
       }
       if (batch.length === 0) {
         await deps.store.advance(name, tenantId, deps.owner, considered, 0);
+        deps.onLag?.(name, tenantId, head.seq - considered, 0);
         return;
       }
+      const oldest = (now.getTime() - Date.parse(batch[0]!.time)) / 1000;
       try {
         await d.transport.deliver(name, tenantId, batch);
         await deps.store.advance(name, tenantId, deps.owner, considered, batch.length);
+        deps.onLag?.(name, tenantId, head.seq - considered, head.seq > considered ? oldest : 0);
       } catch (err) {
+        deps.onLag?.(name, tenantId, head.seq - state.cursorSeq, Math.max(0, oldest));
         const message = err instanceof Error ? err.message : String(err);
         const attempts = state.attempts + 1;
         const retry = d.doc.spec.retry ?? {};

@@ -65,12 +65,15 @@ export function registerGateway(program: Command, io: CliIo, done: (code: number
     .option('--upstream-env <mode>', 'environment of spawned servers: inherit (all but WARDEN_* variables, the default) or minimal (HOME, LOGNAME, PATH, SHELL, TERM, USER); a config file\'s `env:` goes on top')
     .option('--abuse-rules <path>', 'a file or directory of kind: AbuseRule / AbuseQueue documents; repeatable (env WARDEN_ABUSE_RULES, comma-separated)', collect)
     .option('--no-abuse-default-pack', 'do not run the default abuse rule pack (shadow mode; env WARDEN_ABUSE_DEFAULT_PACK=0)')
+    .option('--metrics-port <port>', 'serve /metrics, /healthz and /readyz on a port of their own (env WARDEN_METRICS_PORT; docs/observability.md)')
+    .option('--metrics-host <host>', 'interface for --metrics-port (env WARDEN_METRICS_HOST; default 127.0.0.1)')
     .option('--log-level <level>', 'log level on stderr (default warn)')
     .action(async (command: string[], _opts: unknown, cmd: Command) => {
       const flags = givenOptions(cmd);
       const configFile = configFileOf(flags.config as string | undefined, io.env);
       const file = configFile ? await loadConfigFile(configFile) : undefined;
       const config = resolveGatewayConfig(flags, io.env, file).config;
+      const telemetry = config.telemetry;
       const upstreams: UpstreamSpec[] = [...config.servers];
       if (command.length > 0) {
         upstreams.push({ name: config.server ?? serverNameOf(command[0]!, command.slice(1)), command: command[0]!, args: command.slice(1) });
@@ -125,6 +128,9 @@ export function registerGateway(program: Command, io: CliIo, done: (code: number
           upstreamStderr: 'inherit',
           // A drop-in wrapper is transparent: the server sees the variables its MCP client's `env` block set.
           ...(upstreamEnv === 'inherit' ? { upstreamEnv: io.env } : {}),
+          processMetrics: true,
+          ...(telemetry.otlpEndpoint ? { otlpEndpoint: telemetry.otlpEndpoint } : {}),
+          ...(telemetry.otlpHeaders ? { otlpHeaders: telemetry.otlpHeaders } : {}),
           logger,
         });
         // The stdio agent is answered at once (`initialize` needs no core); its other requests wait for it.
@@ -143,7 +149,14 @@ export function registerGateway(program: Command, io: CliIo, done: (code: number
       }
 
       let http: HttpListener | undefined;
+      let ops: { url: string; close(): Promise<void> } | undefined;
       try {
+        const { listenOps, opsHandler } = await import('../../main/ops-endpoints.js');
+        const endpoints = { metrics: runtime.core.telemetry.metrics, token: telemetry.metricsToken, readiness: runtime.readiness };
+        if (telemetry.metricsPort !== undefined) {
+          ops = await listenOps(endpoints, { port: telemetry.metricsPort, host: telemetry.metricsHost });
+          io.stderr(`Warden gateway metrics at ${ops.url}/metrics (and /healthz, /readyz)\n`);
+        }
         if (config.http !== undefined) {
           const { createHttpIdentity, listenHttp } = await import('../../gateway/index.js');
           const { createAuthFailureLimiter } = await import('../../identity/index.js');
@@ -164,6 +177,8 @@ export function registerGateway(program: Command, io: CliIo, done: (code: number
             audit: runtime.audit,
             clock: runtime.core.clock,
             logger,
+            // Probes on the MCP port; /metrics there only behind the scrape token.
+            ops: opsHandler(endpoints, { metricsOnlyWithToken: true }),
           });
           io.stderr(`Warden gateway is serving MCP at ${http.url} (${upstreams.map((u) => u.name).join(', ')}; audit mode ${auditMode})\n`);
         } else {
@@ -176,6 +191,7 @@ export function registerGateway(program: Command, io: CliIo, done: (code: number
         }
       } finally {
         await http?.close();
+        await ops?.close();
         await runtime.close();
       }
       done(EXIT.ok);

@@ -126,6 +126,8 @@ export function registerServe(program: Command, io: CliIo, done: (code: number) 
     .option('--public-host <name>', 'a name clients reach the API by (the Host check refuses others); repeatable (env WARDEN_PUBLIC_HOSTS, comma-separated)', collect)
     .option('--cors-origin <origin>', 'an origin a browser may call the API from, e.g. https://console.example.com; repeatable (env WARDEN_CORS_ORIGINS, comma-separated)', collect)
     .option('--behind-proxy', 'a reverse proxy terminates TLS in front: trust its X-Forwarded-* headers (env WARDEN_BEHIND_PROXY=1)')
+    .option('--metrics-port <port>', 'serve /metrics, /healthz and /readyz on a port of their own (env WARDEN_METRICS_PORT; docs/observability.md)')
+    .option('--metrics-host <host>', 'interface for --metrics-port (env WARDEN_METRICS_HOST; default 127.0.0.1)')
     .option('--demo', 'load the demo policies and registry from examples/ and print curl commands to try')
     .action(async (_opts: unknown, cmd: Command) => {
       const given = givenOptions(cmd) as ConfigFlags & { config?: string };
@@ -158,6 +160,7 @@ export function registerServe(program: Command, io: CliIo, done: (code: number) 
         );
       }
       io.stderr(demo ? `${demoBanner(server.url, await demoTokens(server))}\n` : `Warden is serving at ${server.url}\n`);
+      if (server.metricsUrl) io.stderr(`Metrics at ${server.metricsUrl} (and /healthz, /readyz)\n`);
       let demoGateway: DemoGateway | undefined;
       if (demo) {
         const entry = demoServerEntry();

@@ -65,6 +65,11 @@ export interface HttpListenOptions {
    * `tokenSweepMs`, so a kill anywhere ends the sessions within a second.
    */
   kills?: KillFeed | undefined;
+  /**
+   * Answers the operational routes (`/healthz`, `/readyz`, `/metrics`) before authentication, after
+   * the Host and Origin checks; returns whether it answered. Without it only the MCP path is served.
+   */
+  ops?: ((req: IncomingMessage, res: ServerResponse, pathname: string) => Promise<boolean>) | undefined;
 }
 
 const LOOPBACK_BINDS = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
@@ -311,7 +316,10 @@ export async function listenHttp(gateway: Pick<Gateway, 'connect'>, opts: HttpLi
     const wait = opts.failures?.blocked(ip);
     if (wait !== undefined) return reply(res, 429, `too many failed authentications from this address; retry in ${wait} s`, { 'retry-after': String(wait) }, { code: 'auth.rate_limited' });
     const url = new URL(req.url ?? '/', 'http://localhost');
-    if (url.pathname !== path) return reply(res, 404, 'not found');
+    if (url.pathname !== path) {
+      if (opts.ops && (await opts.ops(req, res, url.pathname))) return;
+      return reply(res, 404, 'not found');
+    }
     const identity = await opts.identify(req);
     if (!identity || ('refused' in identity && identity.refused.status === 401)) opts.failures?.failed(ip);
     if (!identity) return reply(res, 401, 'missing or unknown credentials', { 'www-authenticate': 'Bearer' });
