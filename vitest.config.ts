@@ -4,7 +4,7 @@ import { configDefaults, defineConfig } from 'vitest/config';
  * Files under test/ that start no process, server or database: they join the unit project.
  * Every other file under test/ is integration, so a new one lands there until it is listed here.
  */
-const FAST_TEST_FILES = ['test/architecture.test.ts', 'test/gateway-result-batcher.test.ts', 'test/injection-docs.test.ts'];
+const FAST_TEST_FILES = ['test/architecture.test.ts', 'test/gateway-result-batcher.test.ts', 'test/injection-docs.test.ts', 'test/build-if-stale.test.ts', 'test/engines.test.ts', 'test/deploy-files.test.ts'];
 
 export default defineConfig({
   test: {

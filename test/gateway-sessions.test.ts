@@ -3,7 +3,8 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { CallToolRequestSchema, ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createHttpIdentity, listenHttp, parseGatewayConfig, sessionLimitsOf, type HttpListener, type HttpListenOptions } from '../src/gateway/index.js';
+import { readConfigFile, sessionLimitsOf } from '../src/config/index.js';
+import { createHttpIdentity, listenHttp, type HttpListener, type HttpListenOptions } from '../src/gateway/index.js';
 import type { GatewayRuntime } from '../src/main/index.js';
 import { auditEvents, inMemoryUpstream, policyDir, runtime, textOf } from './fixtures/gateway-harness.js';
 import { fakeClock, type FakeClock } from './support/fake-clock.js';
@@ -202,7 +203,7 @@ describe('Streamable HTTP session limits', () => {
   });
 
   it('reads the limits from the gateway config file', () => {
-    const doc = parseGatewayConfig(
+    const doc = readConfigFile(
       'gw.yaml',
       `apiVersion: warden.dev/v1
 kind: Gateway
@@ -212,7 +213,7 @@ spec:
   sessions: { maxPerAgent: 5, max: 100, idleTimeout: 10m }
 `,
     );
-    expect(sessionLimitsOf(doc)).toEqual({ maxSessions: 100, maxSessionsPerAgent: 5, idleTimeoutMs: 600_000 });
-    expect(() => parseGatewayConfig('gw.yaml', `apiVersion: warden.dev/v1\nkind: Gateway\nspec: { scope: acme, servers: [{ name: f, command: n }], sessions: { maxPerAgent: 0 } }\n`)).toThrow(/maxPerAgent/);
+    expect(sessionLimitsOf(doc.gateway!)).toEqual({ maxSessions: 100, maxSessionsPerAgent: 5, idleTimeoutMs: 600_000 });
+    expect(() => readConfigFile('gw.yaml', `apiVersion: warden.dev/v1\nkind: Gateway\nspec: { scope: acme, servers: [{ name: f, command: n }], sessions: { maxPerAgent: 0 } }\n`)).toThrow(/maxPerAgent/);
   });
 });

@@ -51,7 +51,7 @@ function pathOf(req: FastifyRequest): string {
 function hostRefused(message: string, name?: string): WardenError {
   const add = name === undefined ? 'add the name clients use' : `if clients reach Warden at \`${echo(name)}\`, add it`;
   return new WardenError('request.host_refused', message, {
-    help: `${add} with --public-host (env WARDEN_PUBLIC_HOSTS, comma-separated); a name not configured is refused to stop DNS rebinding (docs/deployment.md)`,
+    help: `${add} with --public-host (env WARDEN_PUBLIC_HOSTS, comma-separated); a name not configured is refused to stop DNS rebinding (docs/deploy.md)`,
   });
 }
 

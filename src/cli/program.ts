@@ -40,6 +40,22 @@ export const TOP_COMMANDS: readonly TopCommand[] = [
     },
   },
   {
+    name: 'config',
+    term: 'config',
+    description: 'check warden.yaml and print the configuration serve and gateway resolve from it',
+    async register(program, io, done) {
+      return (await import('./commands/config.js')).registerConfig(program, io, done);
+    },
+  },
+  {
+    name: 'migrate',
+    term: 'migrate [options]',
+    description: 'apply pending database migrations and exit (serve and gateway also apply them at start)',
+    async register(program, io, done) {
+      return (await import('./commands/migrate.js')).registerMigrate(program, io, done);
+    },
+  },
+  {
     name: 'token',
     term: 'token',
     description: 'create, list, revoke and rotate API tokens',
@@ -187,7 +203,31 @@ export const TOP_COMMANDS: readonly TopCommand[] = [
       return (await import('./commands/registry.js')).registerRegistry(program, io, done);
     },
   },
+  {
+    name: 'client',
+    term: 'client',
+    description: "print or merge an MCP client's configuration so a server runs behind `warden gateway --stdio`",
+    async register(program, io, done) {
+      return (await import('./commands/client.js')).registerClient(program, io, done);
+    },
+  },
+  {
+    name: 'completion',
+    term: 'completion <shell>',
+    description: 'print a shell completion script (bash, zsh or fish) for every command and option',
+    async register(program, io, done) {
+      // The script covers every command, so every command is registered on a program of its own.
+      return (await import('./commands/completion.js')).registerCompletion(program, io, done, () => fullProgram(io, done));
+    },
+  },
 ];
+
+/** A program with every command registered in full (for `warden completion`). */
+async function fullProgram(io: CliIo, done: Done): Promise<Command> {
+  const full = new Command('warden').description('Warden: decide, inspect and audit what AI agents do').version(WARDEN_VERSION);
+  for (const top of TOP_COMMANDS) await top.register(full, io, done);
+  return full;
+}
 
 /** The top-level command argv names (`warden audit verify` → `audit`; `warden help audit` → `audit`). */
 function chosenCommand(argv: readonly string[]): string | undefined {

@@ -1,8 +1,10 @@
-import { telemetrySettingsOf } from './telemetry-settings.js';
 import { Type, type Static } from '@sinclair/typebox';
 import { WardenError, canonicalHostName, compileValidator, formatIssues } from '../domain/index.js';
-import { parseCorsOrigins, parsePublicHosts, parseSwitch } from './http-settings.js';
+import { parseCorsOrigins, parsePublicHosts } from './http-settings.js';
+import { resolveSettings, SERVE_SETTINGS, type SettingSource } from './settings.js';
 import { resolveStoreConfig } from './store-config.js';
+import { telemetrySettingsOf } from './telemetry-settings.js';
+import type { WardenSpec } from './warden-file.js';
 
 /** Warden's runtime configuration: validated once at start, then frozen. */
 export const ConfigSchema = Type.Object(
@@ -78,35 +80,10 @@ export const ConfigSchema = Type.Object(
 );
 export type WardenConfig = Static<typeof ConfigSchema>;
 
-/** The environment variables Warden reads, with the flag each one mirrors. */
-export const ENV_VARS = {
-  WARDEN_PORT: '--port',
-  WARDEN_METRICS_PORT: '--metrics-port',
-  WARDEN_METRICS_HOST: '--metrics-host',
-  WARDEN_HOST: '--host',
-  WARDEN_DATA_DIR: '--data-dir',
-  WARDEN_DATABASE_URL: '--database-url',
-  WARDEN_POLICIES: '--policies',
-  WARDEN_REGISTRY: '--registry',
-  WARDEN_LOG_LEVEL: '--log-level',
-  WARDEN_AUDIT_KEY: '--audit-key',
-  WARDEN_CHECKPOINT_INTERVAL: '--checkpoint-interval',
-  WARDEN_AUDIT_DESTINATIONS: '--destinations',
-  WARDEN_APPROVAL_WEBHOOKS: '--approval-webhooks',
-  WARDEN_PUBLIC_URL: '--public-url',
-  WARDEN_AUDIT_CAPTURE: '--audit-capture',
-  WARDEN_ALLOW_HOSTS: '--allow-host',
-  WARDEN_BOOTSTRAP_TOKEN_FILE: '--bootstrap-token-file',
-  WARDEN_OIDC: '--oidc',
-  WARDEN_TLS_CERT: '--tls-cert',
-  WARDEN_TLS_KEY: '--tls-key',
-  WARDEN_PUBLIC_HOSTS: '--public-host',
-  WARDEN_CORS_ORIGINS: '--cors-origin',
-  WARDEN_BEHIND_PROXY: '--behind-proxy',
-  // A secret on the command line would show in `ps`: these two are read from the environment only.
-  WARDEN_CHECK_SECRET: '(environment only)',
-  WARDEN_CHECK_ALLOW_HOSTS: '(environment only)',
-} as const;
+/** The environment variables `warden serve` reads, with the flag each one mirrors (from {@link SERVE_SETTINGS}). */
+export const ENV_VARS: Readonly<Record<string, string>> = Object.freeze(
+  Object.fromEntries(Object.values(SERVE_SETTINGS as Record<string, { option?: string; env?: string }>).flatMap((s) => (s.env ? [[s.env, s.option ?? '(environment only)']] : []))),
+);
 
 /** Flags as the CLI parsed them; each wins over its environment variable. */
 export interface ConfigFlags {
@@ -135,6 +112,7 @@ export interface ConfigFlags {
   publicHost?: string[];
   corsOrigin?: string[];
   behindProxy?: boolean;
+  demo?: boolean;
   metricsPort?: string;
   metricsHost?: string;
 }
@@ -207,72 +185,80 @@ export function parseCheckAllowHosts(value: string | undefined): string[] {
 
 const check = compileValidator(ConfigSchema);
 
-function toInt(name: string, v: string | number | undefined): number | undefined {
-  if (v === undefined || v === '') return undefined;
-  const n = typeof v === 'number' ? v : /^\d+$/.test(v) ? Number(v) : NaN;
-  if (!Number.isInteger(n)) throw new WardenError('config.invalid', `${name} \`${String(v)}\` is not a whole number`, { help: 'see the configuration table in README.md' });
-  return n;
+/** The serve configuration and where each of its settings came from. */
+export interface ResolvedServeConfig {
+  config: Readonly<WardenConfig>;
+  sources: Readonly<Record<keyof typeof SERVE_SETTINGS, SettingSource>>;
 }
 
-// Both or neither: a certificate without its key (or the reverse) is a half-done TLS setup, not plain HTTP.
-function tlsFiles(cert: string | undefined, key: string | undefined): { tlsCertFile?: string; tlsKeyFile?: string } {
-  if (!cert && !key) return {};
-  if (!cert || !key) {
+/**
+ * Builds the frozen serve config: each setting from its flag, else its environment variable, else
+ * the configuration file, else its default (one resolver: {@link resolveSetting}). Throws `config.invalid`.
+ */
+export function resolveServeConfig(flags: ConfigFlags, env: Readonly<Record<string, string | undefined>>, file?: WardenSpec): ResolvedServeConfig {
+  const { values: v, sources } = resolveSettings(SERVE_SETTINGS, { flags: flags as Record<string, unknown>, env, file });
+  const text = (x: unknown) => (typeof x === 'string' && x !== '' ? x : undefined);
+  const list = (x: unknown) => (x === undefined ? undefined : (x as string[]));
+  const store = resolveStoreConfig(flags, env, file);
+  const cert = text(v.tlsCert);
+  const key = text(v.tlsKey);
+  if (!cert !== !key) {
     throw new WardenError('config.invalid', `${cert ? '--tls-cert' : '--tls-key'} is given without ${cert ? '--tls-key' : '--tls-cert'}`, {
-      help: 'pass both --tls-cert FILE and --tls-key FILE (env WARDEN_TLS_CERT, WARDEN_TLS_KEY), or neither to serve plain HTTP',
+      help: 'pass both --tls-cert FILE and --tls-key FILE (env WARDEN_TLS_CERT, WARDEN_TLS_KEY; tlsCert and tlsKey in warden.yaml), or neither to serve plain HTTP',
     });
   }
-  return { tlsCertFile: cert, tlsKeyFile: key };
-}
-
-/** Builds the frozen config from flags over environment over defaults; throws `config.invalid`. */
-export function loadConfig(flags: ConfigFlags, env: Readonly<Record<string, string | undefined>>): Readonly<WardenConfig> {
-  const policies = flags.policies ?? env.WARDEN_POLICIES?.split(',').filter(Boolean);
-  const store = resolveStoreConfig(flags, env);
+  const publicUrl = text(v.publicUrl);
   const raw = {
-    port: toInt('port', flags.port) ?? toInt('port', env.WARDEN_PORT) ?? 8080,
-    host: flags.host ?? env.WARDEN_HOST ?? '127.0.0.1',
+    port: (v.port as number | undefined) ?? 8080,
+    host: text(v.host) ?? '127.0.0.1',
     dataDir: store.dataDir,
     ...(store.databaseUrl ? { databaseUrl: store.databaseUrl } : {}),
-    policies: policies === undefined ? [] : Array.isArray(policies) ? policies : [policies],
-    ...((flags.registry ?? env.WARDEN_REGISTRY) ? { registryFile: flags.registry ?? env.WARDEN_REGISTRY } : {}),
-    logLevel: flags.logLevel ?? env.WARDEN_LOG_LEVEL ?? 'info',
-    watchPolicies: flags.watch ?? true,
+    policies: list(v.policies) ?? [],
+    ...(text(v.registry) ? { registryFile: text(v.registry) } : {}),
+    logLevel: text(v.logLevel) ?? 'info',
+    watchPolicies: (v.watch as boolean | undefined) ?? true,
     auditKeyFile: store.auditKeyFile,
-    ...((flags.destinations ?? env.WARDEN_AUDIT_DESTINATIONS) ? { destinationsFile: flags.destinations ?? env.WARDEN_AUDIT_DESTINATIONS } : {}),
-    ...((flags.approvalWebhooks ?? env.WARDEN_APPROVAL_WEBHOOKS) ? { approvalWebhooksFile: flags.approvalWebhooks ?? env.WARDEN_APPROVAL_WEBHOOKS } : {}),
-    ...((flags.publicUrl ?? env.WARDEN_PUBLIC_URL) ? { publicUrl: (flags.publicUrl ?? env.WARDEN_PUBLIC_URL)!.replace(/\/+$/, '') } : {}),
-    ...((flags.redis ?? env.WARDEN_REDIS_URL) ? { sessionRedisUrl: flags.redis ?? env.WARDEN_REDIS_URL } : {}),
-    abuseRules: flags.abuseRules ?? env.WARDEN_ABUSE_RULES?.split(',').filter(Boolean) ?? [],
-    // Commander sets `abuseDefaultPack: false` for --no-abuse-default-pack and true by default, so the environment decides only when the flag is absent.
-    abuseDefaultPack: flags.abuseDefaultPack === false ? false : (parseSwitch('WARDEN_ABUSE_DEFAULT_PACK', env.WARDEN_ABUSE_DEFAULT_PACK) ?? true),
-    checkpointIntervalSec: toInt('checkpoint interval', flags.checkpointInterval) ?? toInt('checkpoint interval', env.WARDEN_CHECKPOINT_INTERVAL) ?? 60,
-    auditCapture: parseAuditCapture(flags.auditCapture ?? env.WARDEN_AUDIT_CAPTURE),
-    allowedHosts: parseAllowedHosts(flags.allowHost ?? env.WARDEN_ALLOW_HOSTS),
-    bootstrapTokenFile: flags.bootstrapTokenFile ?? env.WARDEN_BOOTSTRAP_TOKEN_FILE ?? `${store.dataDir.replace(/\/+$/, '')}.bootstrap-token`,
-    ...((flags.oidc ?? env.WARDEN_OIDC) ? { oidcFile: flags.oidc ?? env.WARDEN_OIDC } : {}),
-    ...tlsFiles(flags.tlsCert ?? env.WARDEN_TLS_CERT, flags.tlsKey ?? env.WARDEN_TLS_KEY),
-    publicHosts: parsePublicHosts(flags.publicHost ?? env.WARDEN_PUBLIC_HOSTS),
-    corsOrigins: parseCorsOrigins(flags.corsOrigin ?? env.WARDEN_CORS_ORIGINS),
-    telemetry: telemetrySettingsOf(flags, env),
-    behindProxy: flags.behindProxy ?? parseSwitch('WARDEN_BEHIND_PROXY', env.WARDEN_BEHIND_PROXY) ?? false,
-    ...(env.WARDEN_CHECK_SECRET ? { checkSecret: env.WARDEN_CHECK_SECRET } : {}),
-    checkAllowHosts: parseCheckAllowHosts(env.WARDEN_CHECK_ALLOW_HOSTS),
+    ...(text(v.destinations) ? { destinationsFile: text(v.destinations) } : {}),
+    ...(text(v.approvalWebhooks) ? { approvalWebhooksFile: text(v.approvalWebhooks) } : {}),
+    ...(publicUrl ? { publicUrl: publicUrl.replace(/\/+$/, '') } : {}),
+    ...(text(v.redis) ? { sessionRedisUrl: text(v.redis) } : {}),
+    abuseRules: list(v.abuseRules) ?? [],
+    abuseDefaultPack: (v.abuseDefaultPack as boolean | undefined) ?? true,
+    checkpointIntervalSec: (v.checkpointInterval as number | undefined) ?? 60,
+    auditCapture: parseAuditCapture(list(v.auditCapture)?.join(',')),
+    allowedHosts: parseAllowedHosts(list(v.allowHost)),
+    bootstrapTokenFile: text(v.bootstrapTokenFile) ?? `${store.dataDir.replace(/\/+$/, '')}.bootstrap-token`,
+    ...(text(v.oidc) ? { oidcFile: text(v.oidc) } : {}),
+    ...(cert && key ? { tlsCertFile: cert, tlsKeyFile: key } : {}),
+    publicHosts: parsePublicHosts(list(v.publicHost)),
+    corsOrigins: parseCorsOrigins(list(v.corsOrigin)),
+    // Resolved above (flag > env > file); telemetrySettingsOf reads the OTEL_* variables and WARDEN_METRICS_TOKEN.
+    telemetry: telemetrySettingsOf({ metricsPort: v.metricsPort === undefined ? undefined : String(v.metricsPort), metricsHost: text(v.metricsHost) }, env),
+    behindProxy: (v.behindProxy as boolean | undefined) ?? false,
+    ...(text(v.checkSecret) ? { checkSecret: text(v.checkSecret) } : {}),
+    checkAllowHosts: parseCheckAllowHosts(list(v.checkAllowHosts)?.join(',')),
   };
   const r = check(raw);
   if (!r.ok) {
     const noPolicies = r.issues.some((i) => i.path === '/policies');
     throw new WardenError('config.invalid', noPolicies ? 'no policies given' : `invalid configuration: ${formatIssues(r.issues)}`, {
-      help: noPolicies ? 'pass --policies DIR or set WARDEN_POLICIES' : 'see the configuration table in README.md',
+      help: noPolicies ? 'pass --policies DIR, set WARDEN_POLICIES or list `policies` in warden.yaml' : 'see docs/configuration.md',
     });
   }
-  const frozen = (list: string[]): string[] => Object.freeze([...list]) as string[];
-  return Object.freeze({
+  const frozen = (l: string[]): string[] => Object.freeze([...l]) as string[];
+  const config = Object.freeze({
     ...r.value,
     policies: frozen(r.value.policies),
+    abuseRules: frozen(r.value.abuseRules),
     allowedHosts: frozen(r.value.allowedHosts),
     publicHosts: frozen(r.value.publicHosts),
     corsOrigins: frozen(r.value.corsOrigins),
     checkAllowHosts: frozen(r.value.checkAllowHosts),
   });
+  return { config, sources: Object.freeze(sources) };
+}
+
+/** Builds the frozen serve config from flags over environment over the file over defaults; throws `config.invalid`. */
+export function loadConfig(flags: ConfigFlags, env: Readonly<Record<string, string | undefined>>, file?: WardenSpec): Readonly<WardenConfig> {
+  return resolveServeConfig(flags, env, file).config;
 }

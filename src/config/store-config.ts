@@ -1,4 +1,6 @@
 import { WardenError } from '../domain/index.js';
+import { resolveSetting, SERVE_SETTINGS } from './settings.js';
+import type { WardenSpec } from './warden-file.js';
 
 /** The embedded database's directory when none is given. */
 export const DEFAULT_DATA_DIR = '.warden/data';
@@ -20,16 +22,17 @@ export interface StoreFlags {
   auditKey?: string | undefined;
 }
 
-/** Resolves the store's location and key path; the only place their defaults and variables are read. */
-export function resolveStoreConfig(flags: StoreFlags, env: Readonly<Record<string, string | undefined>>): StoreConfig {
-  const dataDir = flags.dataDir ?? env.WARDEN_DATA_DIR ?? DEFAULT_DATA_DIR;
-  const databaseUrl = flags.databaseUrl ?? env.WARDEN_DATABASE_URL;
+/** Resolves the store's location and key path (flag > environment > file > default); the only place their defaults are. */
+export function resolveStoreConfig(flags: StoreFlags, env: Readonly<Record<string, string | undefined>>, file?: WardenSpec): StoreConfig {
+  const inputs = { flags: flags as Record<string, unknown>, env, file };
+  const dataDir = (resolveSetting('dataDir', SERVE_SETTINGS.dataDir, inputs)?.value as string | undefined) ?? DEFAULT_DATA_DIR;
+  const databaseUrl = resolveSetting('databaseUrl', SERVE_SETTINGS.databaseUrl, inputs)?.value as string | undefined;
   if (databaseUrl !== undefined && databaseUrl !== '' && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     throw new WardenError('config.invalid', 'the database url is not a `postgres://` URL', { help: 'pass --database-url postgres://user@host:5432/db or set WARDEN_DATABASE_URL' });
   }
   return {
     dataDir,
     ...(databaseUrl ? { databaseUrl } : {}),
-    auditKeyFile: flags.auditKey ?? env.WARDEN_AUDIT_KEY ?? `${dataDir.replace(/\/+$/, '')}.audit-key.pem`,
+    auditKeyFile: (resolveSetting('auditKey', SERVE_SETTINGS.auditKey, inputs)?.value as string | undefined) ?? `${dataDir.replace(/\/+$/, '')}.audit-key.pem`,
   };
 }

@@ -5,8 +5,6 @@ export { AUDIT_MODES, DEFAULT_AUDIT_MODE, isAuditMode } from './audit-mode.js';
 export type { AuditMode } from './audit-mode.js';
 export { exposeUri, qualify } from './catalog.js';
 export type { CatalogEntry, Namespacing } from './catalog.js';
-export { auditModeOf, GatewayDocSchema, parseGatewayConfig, parseWindow, rateLimitsOf, sessionLimitsOf, upstreamsOf } from './gateway-config.js';
-export type { GatewayDoc } from './gateway-config.js';
 export { createGateway } from './gateway.js';
 export type { GatewayDeps, GatewayOptions } from './gateway.js';
 export type { CallOptions, Gateway } from './gateway-api.js';

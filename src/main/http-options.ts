@@ -121,7 +121,7 @@ export function httpOptionsOf(config: HttpConfig, opts: { now?: Date; interfaces
   if (!isLoopbackHost(config.host) && !https && !config.behindProxy) {
     warnings.push(
       `the API listens on \`${config.host}\`, which other machines can reach, over plain HTTP: bearer tokens and audit data would cross the network in clear text; ` +
-        'pass --tls-cert and --tls-key, or put a TLS-terminating reverse proxy in front and pass --behind-proxy, or bind --host 127.0.0.1 (docs/deployment.md)',
+        'pass --tls-cert and --tls-key, or put a TLS-terminating reverse proxy in front and pass --behind-proxy, or bind --host 127.0.0.1 (docs/deploy.md)',
     );
   }
   const allowedHosts = allowedHostsOf(config, opts.interfaces ?? interfaceAddresses);

@@ -1,21 +1,19 @@
-import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { Command } from 'commander';
 import pino from 'pino';
 // Deep imports, not the barrels: the stdio agent's `initialize` is answered before the store, the
 // policies, the detectors or the HTTP transport load (bench/startup).
-import { parseAllowedHosts, parseAuditCapture, parseCheckAllowHosts } from '../../config/config.js';
-import { resolveStoreConfig } from '../../config/store-config.js';
-import { parseSwitch } from '../../config/http-settings.js';
-import { WardenError, type Principal } from '../../domain/index.js';
+import { resolveGatewayConfig, type GatewayConfig } from '../../config/gateway-settings.js';
+import { configFileOf, loadConfigFile } from '../../config/warden-file.js';
+import { WardenError } from '../../domain/index.js';
 import { AUDIT_MODES, DEFAULT_AUDIT_MODE, isAuditMode } from '../../gateway/audit-mode.js';
-import { approvalWaitOf, auditModeOf, parseGatewayConfig, parseWindow, rateLimitsOf, sessionLimitsOf, upstreamsOf } from '../../gateway/gateway-config.js';
 import type { HttpListener } from '../../gateway/index.js';
 import type { SessionIdentity } from '../../gateway/ports.js';
 import { serveStdio } from '../../gateway/transports/stdio.js';
 import type { UpstreamSpec } from '../../gateway/upstream.js';
 import type { SeededAgent } from '../../main/agent-token-seed.js';
 import { openGateway, type GatewayRuntime } from '../../main/gateway-runtime.js';
+import { givenOptions } from '../given-options.js';
 import { CliError, EXIT, type CliIo } from '../io.js';
 
 /** A registry name for a wrapped command: `server-everything` from `node …/server-everything/dist/index.js`. */
@@ -25,42 +23,6 @@ export function serverNameOf(command: string, args: readonly string[]): string {
     if (m) return m[1]!;
   }
   return basename(command).replace(/\.[a-z]+$/, '').replace(/[^A-Za-z0-9_-]/g, '-') || 'upstream';
-}
-
-interface GatewayFlags {
-  metricsPort?: string;
-  metricsHost?: string;
-  stdio?: boolean;
-  http?: string;
-  host?: string;
-  config?: string;
-  policies?: string[];
-  scope?: string;
-  agent?: string;
-  principal?: string;
-  roles?: string;
-  server?: string;
-  dataDir?: string;
-  databaseUrl?: string;
-  auditKey?: string;
-  redis?: string;
-  redisTimeout?: string;
-  maxSessionsPerAgent?: string;
-  sessionIdleTimeout?: string;
-  logLevel?: string;
-  auditCapture?: string;
-  allowHost?: string[];
-  registryCacheMs?: string;
-  trustAgentHeader?: boolean;
-  allowOrigin?: string[];
-  publicHost?: string[];
-  upstreamEnv?: string;
-  auditMode?: string;
-  approvalWait?: string;
-  approvalWebhooks?: string;
-  publicUrl?: string;
-  abuseRules?: string[];
-  abuseDefaultPack?: boolean;
 }
 
 function collect(value: string, previous: string[] | undefined): string[] {
@@ -75,8 +37,8 @@ export function registerGateway(program: Command, io: CliIo, done: (code: number
     .argument('[command...]', 'the stdio MCP server to wrap, after `--`')
     .option('--stdio', 'serve one agent over stdin/stdout (the drop-in form)')
     .option('--http <port>', 'serve agents over Streamable HTTP on this port')
-    .option('--host <host>', 'interface for --http', '127.0.0.1')
-    .option('--config <file>', 'a `kind: Gateway` YAML file: servers to aggregate, agents (static tokens are imported into the identity store), rate limits')
+    .option('--host <host>', 'interface for --http (default 127.0.0.1)')
+    .option('--config <file>', 'warden.yaml (its `gateway` section and shared settings) or a `kind: Gateway` file: servers to aggregate, agents (static tokens are imported into the identity store), rate limits (env WARDEN_CONFIG)')
     .option('--policies <path>', 'policy file or directory; repeatable (env WARDEN_POLICIES, comma-separated)', collect)
     .option('--scope <path>', 'the scope actions are filed under (overrides the config file)')
     .option('--agent <id>', 'agent id of the stdio session (env WARDEN_AGENT_ID)')
@@ -86,11 +48,11 @@ export function registerGateway(program: Command, io: CliIo, done: (code: number
     .option('--data-dir <dir>', 'embedded database directory (env WARDEN_DATA_DIR)')
     .option('--database-url <url>', 'PostgreSQL URL (env WARDEN_DATABASE_URL)')
     .option('--audit-key <file>', 'Ed25519 key that signs audit checkpoints, created when missing (env WARDEN_AUDIT_KEY; default <data-dir>.audit-key.pem)')
-    .option('--redis <url>', 'share rate-limit counters through Redis (overrides the config file)')
+    .option('--redis <url>', 'share rate-limit counters through Redis (env WARDEN_REDIS_URL; overrides the config file)')
     .option('--redis-timeout <duration>', 'how long a rate-limited call waits for Redis before it is refused, e.g. 500ms (overrides the config file; default 500ms)')
     .option('--max-sessions-per-agent <n>', 'most open Streamable HTTP sessions one agent may hold (overrides the config file; default 50)')
     .option('--session-idle-timeout <duration>', 'close a Streamable HTTP session idle this long, e.g. 15m (overrides the config file; default 15m)')
-    .option('--registry-cache-ms <ms>', 'how long registry lookups are cached (kill switch delay across processes)', '500')
+    .option('--registry-cache-ms <ms>', 'how long registry lookups are cached (kill switch delay across processes; default 500)')
     .option('--allow-origin <origin>', 'a browser origin that may call the --http gateway, e.g. http://localhost:6274; repeatable (any other Origin is refused)', collect)
     .option('--public-host <name>', 'a name agents reach the --http gateway by, besides the loopback names (the Host check refuses others); repeatable; * turns the check off', collect)
     .option('--trust-agent-header', 'accept `X-Warden-Agent` without a token over HTTP (trusted networks only)')
@@ -100,46 +62,39 @@ export function registerGateway(program: Command, io: CliIo, done: (code: number
     .option('--audit-mode <mode>', `when each call's decision must be durable: before-forward (nothing is forwarded before it) or before-respond (the commit overlaps the upstream call; nothing is answered before it) (overrides the config file; default ${DEFAULT_AUDIT_MODE})`)
     .option('--audit-capture <list>', 'keep call bodies in audit events, masked for secrets/PII: args, results, or args,results (env WARDEN_AUDIT_CAPTURE)')
     .option('--allow-host <host...>', 'hosts (and subdomains) images, links and uploads may reach without an exfiltration finding (env WARDEN_ALLOW_HOSTS, comma-separated)')
-    .option('--upstream-env <mode>', 'environment of spawned servers: inherit (all but WARDEN_* variables) or minimal (HOME, LOGNAME, PATH, SHELL, TERM, USER); a config file\'s `env:` goes on top', 'inherit')
+    .option('--upstream-env <mode>', 'environment of spawned servers: inherit (all but WARDEN_* variables, the default) or minimal (HOME, LOGNAME, PATH, SHELL, TERM, USER); a config file\'s `env:` goes on top')
     .option('--abuse-rules <path>', 'a file or directory of kind: AbuseRule / AbuseQueue documents; repeatable (env WARDEN_ABUSE_RULES, comma-separated)', collect)
     .option('--no-abuse-default-pack', 'do not run the default abuse rule pack (shadow mode; env WARDEN_ABUSE_DEFAULT_PACK=0)')
     .option('--metrics-port <port>', 'serve /metrics, /healthz and /readyz on a port of their own (env WARDEN_METRICS_PORT; docs/observability.md)')
     .option('--metrics-host <host>', 'interface for --metrics-port (env WARDEN_METRICS_HOST; default 127.0.0.1)')
-    .option('--log-level <level>', 'log level on stderr', 'warn')
-    .action(async (command: string[], flags: GatewayFlags) => {
-      const { telemetrySettingsOf } = await import('../../config/telemetry-settings.js');
-      const telemetry = telemetrySettingsOf(flags, io.env);
-      const doc = flags.config ? parseGatewayConfig(flags.config, await readText(flags.config)) : undefined;
-      const upstreams: UpstreamSpec[] = doc ? upstreamsOf(doc) : [];
+    .option('--log-level <level>', 'log level on stderr (default warn)')
+    .action(async (command: string[], _opts: unknown, cmd: Command) => {
+      const flags = givenOptions(cmd);
+      const configFile = configFileOf(flags.config as string | undefined, io.env);
+      const file = configFile ? await loadConfigFile(configFile) : undefined;
+      const config = resolveGatewayConfig(flags, io.env, file).config;
+      const telemetry = config.telemetry;
+      const upstreams: UpstreamSpec[] = [...config.servers];
       if (command.length > 0) {
-        upstreams.push({ name: flags.server ?? serverNameOf(command[0]!, command.slice(1)), command: command[0]!, args: command.slice(1) });
+        upstreams.push({ name: config.server ?? serverNameOf(command[0]!, command.slice(1)), command: command[0]!, args: command.slice(1) });
       }
       if (upstreams.length === 0) throw new CliError('no upstream server: give a command after `--` or servers in --config', EXIT.usage);
-      const scope = flags.scope ?? doc?.spec.scope;
+      const scope = config.scope;
       if (!scope) throw new CliError('no scope: pass --scope PATH (e.g. `acme/platform`)', EXIT.usage);
-      const policies = flags.policies ?? io.env.WARDEN_POLICIES?.split(',').filter(Boolean);
-      if (!policies?.length) throw new CliError('no policies given: pass --policies DIR or set WARDEN_POLICIES', EXIT.usage);
-      const upstreamEnv = flags.upstreamEnv ?? 'inherit';
+      const policies = [...config.policies];
+      if (!policies.length) throw new CliError('no policies given: pass --policies DIR or set WARDEN_POLICIES', EXIT.usage);
+      const upstreamEnv = config.upstreamEnv;
       if (upstreamEnv !== 'inherit' && upstreamEnv !== 'minimal') throw new CliError(`unknown --upstream-env \`${upstreamEnv}\`: use \`inherit\` or \`minimal\``, EXIT.usage);
-      const auditMode = flags.auditMode ?? (doc ? auditModeOf(doc) : undefined) ?? DEFAULT_AUDIT_MODE;
+      const auditMode = config.auditMode ?? DEFAULT_AUDIT_MODE;
       if (!isAuditMode(auditMode)) throw new CliError(`unknown --audit-mode \`${auditMode}\`: use ${AUDIT_MODES.map((m) => `\`${m}\``).join(' or ')}`, EXIT.usage);
-      const approvalWait = flags.approvalWait !== undefined ? parseWindow(flags.approvalWait) : doc ? approvalWaitOf(doc) : undefined;
-      const stdio = flags.stdio ?? flags.http === undefined;
-      const store = resolveStoreConfig(flags, io.env);
-      const redisTimeout = flags.redisTimeout ?? doc?.spec.redisTimeout;
-      // Flags over the config file over the listener's defaults; checked before anything starts.
-      const sessionLimits = {
-        ...(doc ? sessionLimitsOf(doc) : {}),
-        ...(flags.maxSessionsPerAgent !== undefined ? { maxSessionsPerAgent: positiveInt('--max-sessions-per-agent', flags.maxSessionsPerAgent) } : {}),
-        ...(flags.sessionIdleTimeout !== undefined ? { idleTimeoutMs: parseWindow(flags.sessionIdleTimeout) } : {}),
-      };
-      const logger = pino({ level: flags.logLevel ?? 'warn', base: { service: 'warden-gateway' } }, pino.destination(2));
+      const stdio = config.stdio;
+      const store = config.store;
+      const logger = pino({ level: config.logLevel, base: { service: 'warden-gateway' } }, pino.destination(2));
 
-      const principal: Principal | undefined = flags.principal ? { id: flags.principal, ...(flags.roles ? { roles: flags.roles.split(',').filter(Boolean) } : {}) } : undefined;
-      const tenant = doc?.spec.tenant ?? 'default';
-      const identity: SessionIdentity = { agentId: flags.agent ?? io.env.WARDEN_AGENT_ID ?? 'stdio-agent', scope, principal, via: 'config', tenantId: tenant };
+      const tenant = config.tenant;
+      const identity: SessionIdentity = { agentId: config.agent, scope, principal: config.principal, via: 'config', tenantId: tenant };
       // Resolved before anything starts: a `tokenEnv` naming an unset variable stops the start.
-      const agents = resolveAgents(doc, io.env);
+      const agents = resolveAgents(config, io.env);
 
       let runtime: GatewayRuntime;
       let serving: Promise<void> | undefined;
@@ -149,26 +104,26 @@ export function registerGateway(program: Command, io: CliIo, done: (code: number
           scope,
           tenant,
           // Only agents connecting over HTTP hold tokens; the file's static ones seed the identity store.
-          ...(flags.http !== undefined && flags.config ? { agentTokens: { source: flags.config, agents } } : {}),
+          ...(config.http !== undefined && configFile ? { agentTokens: { source: configFile, agents } } : {}),
           upstreams,
           database: store.databaseUrl ? { url: store.databaseUrl } : { dataDir: store.dataDir },
           // The gateway writes events, so it seals them (and runs retention) like a server.
           auditKeyFile: store.auditKeyFile,
-          rateLimits: doc ? rateLimitsOf(doc) : [],
+          rateLimits: config.rateLimits,
           auditMode,
-          ...(approvalWait !== undefined ? { approvalWaitMs: approvalWait } : {}),
-          redisUrl: flags.redis ?? doc?.spec.redis,
-          abuseRules: flags.abuseRules ?? io.env.WARDEN_ABUSE_RULES?.split(',').filter(Boolean) ?? [],
-          abuseDefaultPack: flags.abuseDefaultPack === false ? false : (parseSwitch('WARDEN_ABUSE_DEFAULT_PACK', io.env.WARDEN_ABUSE_DEFAULT_PACK) ?? true),
-          ...(redisTimeout ? { redisTimeoutMs: parseWindow(redisTimeout) } : {}),
-          registryCacheMs: Number(flags.registryCacheMs ?? 500),
-          capture: parseAuditCapture(flags.auditCapture ?? io.env.WARDEN_AUDIT_CAPTURE),
-          allowedHosts: parseAllowedHosts(flags.allowHost ?? io.env.WARDEN_ALLOW_HOSTS),
-          ...(io.env.WARDEN_CHECK_SECRET ? { checkSecret: io.env.WARDEN_CHECK_SECRET } : {}),
-          ...((flags.approvalWebhooks ?? io.env.WARDEN_APPROVAL_WEBHOOKS) ? { approvalWebhooksFile: flags.approvalWebhooks ?? io.env.WARDEN_APPROVAL_WEBHOOKS } : {}),
-          ...((flags.publicUrl ?? io.env.WARDEN_PUBLIC_URL) ? { publicUrl: (flags.publicUrl ?? io.env.WARDEN_PUBLIC_URL)!.replace(/\/+$/, '') } : {}),
+          ...(config.approvalWaitMs !== undefined ? { approvalWaitMs: config.approvalWaitMs } : {}),
+          redisUrl: config.redis,
+          abuseRules: [...config.abuseRules],
+          abuseDefaultPack: config.abuseDefaultPack,
+          ...(config.redisTimeoutMs !== undefined ? { redisTimeoutMs: config.redisTimeoutMs } : {}),
+          registryCacheMs: config.registryCacheMs,
+          capture: config.auditCapture,
+          allowedHosts: [...config.allowedHosts],
+          ...(config.checkSecret ? { checkSecret: config.checkSecret } : {}),
+          ...(config.approvalWebhooksFile ? { approvalWebhooksFile: config.approvalWebhooksFile } : {}),
+          ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
           env: io.env,
-          checkAllowHosts: parseCheckAllowHosts(io.env.WARDEN_CHECK_ALLOW_HOSTS),
+          checkAllowHosts: [...config.checkAllowHosts],
           // In the stdio form, the server's stderr is the agent's log; keep it visible.
           upstreamStderr: 'inherit',
           // A drop-in wrapper is transparent: the server sees the variables its MCP client's `env` block set.
@@ -202,23 +157,23 @@ export function registerGateway(program: Command, io: CliIo, done: (code: number
           ops = await listenOps(endpoints, { port: telemetry.metricsPort, host: telemetry.metricsHost });
           io.stderr(`Warden gateway metrics at ${ops.url}/metrics (and /healthz, /readyz)\n`);
         }
-        if (flags.http !== undefined) {
+        if (config.http !== undefined) {
           const { createHttpIdentity, listenHttp } = await import('../../gateway/index.js');
           const { createAuthFailureLimiter } = await import('../../identity/index.js');
           const { signallingFailures } = await import('../../main/auth-failure-signal.js');
           const identityService = runtime.core.identity;
           http = await listenHttp(runtime.gateway, {
-            port: Number(flags.http),
-            host: flags.host,
-            identify: createHttpIdentity({ scope, tenant, agents, policies: runtime.policies, authenticate: (bearer) => identityService.authenticate(bearer), trustAgentHeader: flags.trustAgentHeader }),
+            port: config.http,
+            host: config.host,
+            identify: createHttpIdentity({ scope, tenant, agents, policies: runtime.policies, authenticate: (bearer) => identityService.authenticate(bearer), trustAgentHeader: config.trustAgentHeader }),
             tokens: identityService,
             // The abuse kill switch: kills made here at once, other processes' within a quarter second.
             kills: runtime.core.abuse.kills,
             // The Host check defends a loopback gateway against DNS rebinding; another bind checks the names given.
-            ...(flags.publicHost?.includes('*') ? { allowedHosts: 'any' as const } : flags.publicHost ? { allowedHosts: ['localhost', '127.0.0.1', '[::1]', ...(flags.host ? [flags.host] : []), ...flags.publicHost] } : {}),
-            ...(flags.allowOrigin ? { allowedOrigins: flags.allowOrigin } : {}),
+            ...(config.publicHosts?.includes('*') ? { allowedHosts: 'any' as const } : config.publicHosts ? { allowedHosts: ['localhost', '127.0.0.1', '[::1]', config.host, ...config.publicHosts] } : {}),
+            ...(config.allowOrigins ? { allowedOrigins: [...config.allowOrigins] } : {}),
             failures: signallingFailures(createAuthFailureLimiter({ clock: runtime.core.clock }), runtime.core.abuse.engine, runtime.core.clock, 'gateway'),
-            ...sessionLimits,
+            ...config.sessionLimits,
             audit: runtime.audit,
             clock: runtime.core.clock,
             logger,
@@ -244,25 +199,11 @@ export function registerGateway(program: Command, io: CliIo, done: (code: number
 }
 
 /** The file's agents: bindings, and the static tokens that seed the identity store. */
-function resolveAgents(doc: ReturnType<typeof parseGatewayConfig> | undefined, env: CliIo['env']): SeededAgent[] {
-  return (doc?.spec.agents ?? []).map((a) => {
+function resolveAgents(config: GatewayConfig, env: CliIo['env']): SeededAgent[] {
+  return config.agents.map((a) => {
     const token = a.token ?? (a.tokenEnv ? env[a.tokenEnv] : undefined);
     if (a.tokenEnv && !token) throw new CliError(`agent \`${a.id}\` names \`tokenEnv: ${a.tokenEnv}\`, which is not set`, EXIT.usage);
     // Without a static token the agent's tokens are all in the store (`warden token create --agent ID`).
     return { id: a.id, principal: a.principal, scope: a.scope, scopes: a.scopes, ...(token ? { token } : {}) };
   });
-}
-
-function positiveInt(flag: string, text: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) throw new CliError(`${flag} takes a whole number of at least 1, not \`${text}\``, EXIT.usage);
-  return n;
-}
-
-async function readText(file: string): Promise<string> {
-  try {
-    return await readFile(file, 'utf8');
-  } catch {
-    throw new CliError(`cannot read \`${file}\``, EXIT.usage);
-  }
 }

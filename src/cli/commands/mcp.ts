@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import pino from 'pino';
 import { resolveStoreConfig } from '../../config/store-config.js';
-import { parseWindow } from '../../gateway/gateway-config.js';
+import { parseWindow } from '../../config/gateway-file.js';
 import { serveStdio } from '../../gateway/transports/stdio.js';
 import { openAnalystGateway } from '../../main/analyst-gateway.js';
 import { CliError, EXIT, type CliIo } from '../io.js';

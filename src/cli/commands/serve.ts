@@ -4,9 +4,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import pino from 'pino';
-import { loadConfig, PolicyLoadError, type ConfigFlags } from '../../config/index.js';
+import { configFileOf, loadConfig, loadConfigFile, PolicyLoadError, type ConfigFlags } from '../../config/index.js';
 import type { DemoGateway } from '../../main/demo.js';
 import { startServer, type RunningServer } from '../../main/server.js';
+import { givenOptions } from '../given-options.js';
 import { CliError, EXIT, type CliIo } from '../io.js';
 
 // Resolved from this file so `--demo` works from any working directory, in src/ and in dist/.
@@ -99,6 +100,7 @@ export function registerServe(program: Command, io: CliIo, done: (code: number) 
   program
     .command('serve')
     .description('serve the decision and audit API')
+    .option('--config <file>', 'warden.yaml: settings of serve (and gateway); flags and environment variables override it (env WARDEN_CONFIG; docs/configuration.md)')
     .option('--port <port>', 'TCP port (env WARDEN_PORT)')
     .option('--host <host>', 'interface to bind (env WARDEN_HOST)')
     .option('--data-dir <dir>', 'embedded database directory (env WARDEN_DATA_DIR)')
@@ -127,13 +129,17 @@ export function registerServe(program: Command, io: CliIo, done: (code: number) 
     .option('--metrics-port <port>', 'serve /metrics, /healthz and /readyz on a port of their own (env WARDEN_METRICS_PORT; docs/observability.md)')
     .option('--metrics-host <host>', 'interface for --metrics-port (env WARDEN_METRICS_HOST; default 127.0.0.1)')
     .option('--demo', 'load the demo policies and registry from examples/ and print curl commands to try')
-    .action(async (opts: ConfigFlags & { demo?: boolean }) => {
-      const flags: ConfigFlags = { ...opts };
-      if (opts.demo) {
+    .action(async (_opts: unknown, cmd: Command) => {
+      const given = givenOptions(cmd) as ConfigFlags & { config?: string };
+      const configFile = configFileOf(given.config, io.env);
+      const file = configFile ? await loadConfigFile(configFile) : undefined;
+      const flags: ConfigFlags = { ...given };
+      const demo = flags.demo ?? file?.serve?.demo ?? false;
+      if (demo) {
         flags.policies ??= [`${EXAMPLES}policies`];
         if (!flags.registry && existsSync(`${EXAMPLES}registry.yaml`)) flags.registry = `${EXAMPLES}registry.yaml`;
       }
-      const config = loadConfig(flags, io.env);
+      const config = loadConfig(flags, io.env, file);
       let server;
       try {
         server = await startServer(config, { env: io.env });
@@ -153,10 +159,10 @@ export function registerServe(program: Command, io: CliIo, done: (code: number) 
           ].join('\n') + '\n',
         );
       }
-      io.stderr(opts.demo ? `${demoBanner(server.url, await demoTokens(server))}\n` : `Warden is serving at ${server.url}\n`);
+      io.stderr(demo ? `${demoBanner(server.url, await demoTokens(server))}\n` : `Warden is serving at ${server.url}\n`);
       if (server.metricsUrl) io.stderr(`Metrics at ${server.metricsUrl} (and /healthz, /readyz)\n`);
       let demoGateway: DemoGateway | undefined;
-      if (opts.demo) {
+      if (demo) {
         const entry = demoServerEntry();
         if (entry === undefined) io.stderr('The demo MCP server (@modelcontextprotocol/server-everything) is not installed (npm ci installs it); no MCP gateway demo.\n');
         else {

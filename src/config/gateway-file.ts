@@ -1,23 +1,17 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { parse } from 'yaml';
-import { PrincipalSchema, ScopePathSchema, WardenError, compileValidator, formatIssues } from '../domain/index.js';
+import { PrincipalSchema, ScopePathSchema, WardenError } from '../domain/index.js';
 // Deep, not the barrel: the stdio gateway parses its config before anything heavy loads.
 import { TENANT_ID_PATTERN } from '../identity/records.js';
-import type { AuditMode } from './audit-mode.js';
-import type { RateLimitRule } from './rate-limit.js';
-import type { UpstreamSpec } from './upstream.js';
 
 const Name = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_-]*$', maxLength: 64, description: 'a server name of letters, digits, `_` and `-` (no dots: it prefixes tool names)' });
 // Days make quotas (`1000` calls a `1d` window) as well as rates.
 const Window = Type.String({ pattern: '^[0-9]+(ms|s|m|h|d)$', description: 'a duration such as `500ms`, `10s`, `1m`, `1d`' });
 
-/** A `kind: Gateway` document: the upstreams to aggregate, the agents that may connect, and limits. */
-export const GatewayDocSchema = Type.Object(
-  {
-    apiVersion: Type.Literal('warden.dev/v1'),
-    kind: Type.Literal('Gateway'),
-    spec: Type.Object(
-      {
+/**
+ * What a gateway serves: the upstreams to aggregate, the agents that may connect, and limits. The one
+ * source of these fields: the `spec` of a `kind: Gateway` file, and the `gateway` section of warden.yaml.
+ */
+export const GATEWAY_SPEC_PROPERTIES = {
         scope: ScopePathSchema,
         /** The tenant the gateway serves: agent tokens of another tenant are refused, and events go to its chain. @default default */
         tenant: Type.Optional(Type.String({ pattern: TENANT_ID_PATTERN, description: 'a tenant id such as `acme` (lower-case letters, digits and `-`)' })),
@@ -103,15 +97,20 @@ export const GatewayDocSchema = Type.Object(
             { additionalProperties: false },
           ),
         ),
-      },
-      { additionalProperties: false },
-    ),
+} as const;
+
+/** A `kind: Gateway` document: the upstreams to aggregate, the agents that may connect, and limits. */
+export const GatewayDocSchema = Type.Object(
+  {
+    apiVersion: Type.Literal('warden.dev/v1'),
+    kind: Type.Literal('Gateway'),
+    spec: Type.Object(GATEWAY_SPEC_PROPERTIES, { additionalProperties: false }),
   },
   { additionalProperties: false },
 );
 export type GatewayDoc = Static<typeof GatewayDocSchema>;
-
-const check = compileValidator(GatewayDocSchema);
+/** The settings of a gateway's file, as one `kind: Gateway` spec holds them. */
+export type GatewaySpec = GatewayDoc['spec'];
 
 /** Milliseconds of a `10s`-style duration. */
 export function parseWindow(text: string): number {
@@ -120,54 +119,25 @@ export function parseWindow(text: string): number {
   return Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'ms' | 's' | 'm' | 'h' | 'd'];
 }
 
-/** Parses and validates a gateway config file's text; throws `config.invalid` naming the file. */
-export function parseGatewayConfig(file: string, text: string): GatewayDoc {
-  let raw: unknown;
-  try {
-    raw = parse(text);
-  } catch (err) {
-    throw new WardenError('config.invalid', `gateway config \`${file}\` is not valid YAML: ${(err as Error).message.split('\n')[0]}`);
-  }
-  const r = check(raw);
-  if (!r.ok) throw new WardenError('config.invalid', `gateway config \`${file}\` is invalid: ${formatIssues(r.issues)}`);
-  const names = new Set<string>();
-  for (const s of r.value.spec.servers) {
-    if (names.has(s.name)) throw new WardenError('config.invalid', `gateway config \`${file}\` names server \`${s.name}\` twice`);
-    names.add(s.name);
-    if ((s.command === undefined) === (s.url === undefined)) {
-      throw new WardenError('config.invalid', `server \`${s.name}\` in \`${file}\` needs exactly one of \`command\` and \`url\``);
-    }
-  }
-  return r.value;
+/** The gateway settings a file gives, each optional (warden.yaml's `gateway` section, or a `kind: Gateway` spec). */
+export type GatewayFileSettings = Partial<GatewaySpec>;
+
+/** The upstream specs of a file (the gateway's `UpstreamSpec`s). */
+export function upstreamsOf(spec: GatewayFileSettings): Array<GatewaySpec['servers'][number]> {
+  return (spec.servers ?? []).map((s) => ({ ...s }));
 }
 
-/** The upstream specs of a config. */
-export function upstreamsOf(doc: GatewayDoc): UpstreamSpec[] {
-  return doc.spec.servers.map((s) => ({ ...s }));
+/** The rate-limit rules of a file, windows in milliseconds (the gateway's `RateLimitRule`s). */
+export function rateLimitsOf(spec: GatewayFileSettings): Array<{ agents?: string[] | undefined; tools?: string[] | undefined; resources?: string[] | undefined; prompts?: string[] | undefined; limit: number; windowMs: number; per?: 'agent' | 'agent-tool' | undefined }> {
+  return (spec.rateLimits ?? []).map((r) => ({ agents: r.agents, tools: r.tools, resources: r.resources, prompts: r.prompts, limit: r.limit, windowMs: parseWindow(r.window), per: r.per }));
 }
 
-/** The rate-limit rules of a config, windows in milliseconds. */
-export function rateLimitsOf(doc: GatewayDoc): RateLimitRule[] {
-  return (doc.spec.rateLimits ?? []).map((r) => ({ agents: r.agents, tools: r.tools, resources: r.resources, prompts: r.prompts, limit: r.limit, windowMs: parseWindow(r.window), per: r.per }));
-}
-
-/** The session limits of a config (Streamable HTTP), durations in milliseconds; what it leaves out keeps the listener's defaults. */
-export function sessionLimitsOf(doc: GatewayDoc): { maxSessions?: number; maxSessionsPerAgent?: number; idleTimeoutMs?: number } {
-  const s = doc.spec.sessions ?? {};
+/** The session limits of a file (Streamable HTTP), durations in milliseconds; what it leaves out keeps the listener's defaults. */
+export function sessionLimitsOf(spec: GatewayFileSettings): { maxSessions?: number; maxSessionsPerAgent?: number; idleTimeoutMs?: number } {
+  const s = spec.sessions ?? {};
   return {
     ...(s.max !== undefined ? { maxSessions: s.max } : {}),
     ...(s.maxPerAgent !== undefined ? { maxSessionsPerAgent: s.maxPerAgent } : {}),
     ...(s.idleTimeout !== undefined ? { idleTimeoutMs: parseWindow(s.idleTimeout) } : {}),
   };
-}
-
-/** How long a held request waits for its approval (ms), or undefined when the config leaves the default. */
-export function approvalWaitOf(doc: GatewayDoc): number | undefined {
-  const w = doc.spec.approvals?.wait;
-  return w === undefined ? undefined : parseWindow(w);
-}
-
-/** The audit mode a config names, or undefined when it leaves the default. */
-export function auditModeOf(doc: GatewayDoc): AuditMode | undefined {
-  return doc.spec.audit?.mode;
 }
