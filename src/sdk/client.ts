@@ -116,7 +116,8 @@ export function createWardenClient(options: WardenClientOptions): WardenClient {
 
   async function waitForApproval(action: Action, decision: ClientDecision, signal: AbortSignal | undefined, maxWaitMs: number): Promise<ClientDecision> {
     const ref = decision.approvalRequest!;
-    const deadline = Math.min(now() + maxWaitMs, Date.parse(ref.expiresAt) || Infinity);
+    // Not bounded by `expiresAt`, which is Warden's clock: an expired request answers `expired` when polled.
+    const deadline = now() + maxWaitMs;
     let delay = waits.pollMs;
     let lastProblem: string | undefined;
     try {
