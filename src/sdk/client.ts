@@ -1,4 +1,6 @@
-import type { Action, Decision, Finding } from '../domain/index.js';
+import type { Action } from '../domain/action.js';
+import type { Decision } from '../domain/decision.js';
+import type { Finding } from '../domain/finding.js';
 import { createDecisionCache, type DecisionCache } from './decision-cache.js';
 import type { SdkErrorCode } from './errors.js';
 import { request, sleep, type HttpSettings } from './http.js';

@@ -1,4 +1,5 @@
-import type { Action, Decision } from '../domain/index.js';
+import type { Action } from '../domain/action.js';
+import type { Decision } from '../domain/decision.js';
 
 /**
  * The SDK's local cache of allow decisions: only what Warden marked reusable (`decision.cache`,

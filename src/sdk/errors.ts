@@ -1,4 +1,4 @@
-import type { Decision } from '../domain/index.js';
+import type { Decision } from '../domain/decision.js';
 
 /**
  * Why the SDK denied a call itself, without a decision from Warden's policies: the codes an

@@ -1,4 +1,4 @@
-import type { Action } from '../domain/index.js';
+import type { Action } from '../domain/action.js';
 import type { ClientDecision, OutcomeReceipt, WardenClient } from './client.js';
 import { WardenDeniedError } from './errors.js';
 

@@ -1,4 +1,4 @@
-import type { Effect } from '../domain/index.js';
+import type { Effect } from '../domain/decision.js';
 
 const EFFECTS: readonly Effect[] = ['allow', 'deny', 'require_approval'];
 /** An approval request's URL as Warden gives it: a path on the same server, so the token goes nowhere else. */
