@@ -172,7 +172,7 @@ export function createWardenClient(options: WardenClientOptions): WardenClient {
       if (outcome.result !== undefined) {
         const text = jsonOf(outcome.result);
         if (text === undefined) body.omitted = 'not_json';
-        else if (text.length > maxReportBytes) body.omitted = 'too_large';
+        else if (new TextEncoder().encode(text).length > maxReportBytes) body.omitted = 'too_large';
         else body.result = JSON.parse(text);
       }
     }
