@@ -33,10 +33,7 @@ export class WardenDeniedError extends Error {
  * `Warden denied this call: Shell tools are limited to business hours. (restrict-shell/no-shell-at-night)`.
  */
 export function refusalMessage(decision: Decision): string {
-  const why = decision.reasons
-    .filter((r) => r.effect === decision.effect || decision.effect !== 'allow')
-    .map((r) => `${r.message ?? `rule ${r.rule}`} (${r.policy}/${r.rule})`)
-    .join('; ');
+  const why = decision.reasons.map((r) => `${r.message ?? `rule ${r.rule}`} (${r.policy}/${r.rule})`).join('; ');
   const head = decision.effect === 'require_approval' ? 'Warden holds this call for approval' : 'Warden denied this call';
   return `${head}: ${why || 'no reason given'}`;
 }
