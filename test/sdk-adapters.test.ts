@@ -20,7 +20,7 @@ let client: WardenClient;
 beforeAll(async () => {
   warden = await startWarden();
   client = createWardenClient({ url: warden.url, token: warden.agentToken, retries: 1, approvals: { pollMs: 20, maxPollMs: 100, maxWaitMs: 30_000 } });
-}, 60_000);
+}, 120_000);
 afterAll(() => warden?.close());
 
 const target = (name: string) => ({ scope: 'acme/app', server: 'app', name });

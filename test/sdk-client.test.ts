@@ -12,7 +12,7 @@ import { DSN, startWarden, type RunningWarden } from './support/sdk-warden.js';
 let warden: RunningWarden;
 beforeAll(async () => {
   warden = await startWarden();
-}, 60_000);
+}, 120_000);
 afterAll(() => warden?.close());
 
 const call = (name: string, args?: Record<string, unknown>): Action => ({ kind: 'tool.call', scope: 'acme/app', tool: { server: 'app', name }, ...(args ? { args } : {}) });
