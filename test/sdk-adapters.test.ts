@@ -19,7 +19,7 @@ let warden: RunningWarden;
 let client: WardenClient;
 beforeAll(async () => {
   warden = await startWarden();
-  client = createWardenClient({ url: warden.url, token: warden.agentToken, retries: 1, approvals: { pollMs: 20, maxPollMs: 100, maxWaitMs: 30_000 } });
+  client = createWardenClient({ url: warden.url, token: warden.agentToken, retries: 1, timeoutMs: 60_000, approvals: { pollMs: 20, maxPollMs: 100, maxWaitMs: 60_000 } });
 }, 120_000);
 afterAll(() => warden?.close());
 

@@ -16,7 +16,8 @@ beforeAll(async () => {
 afterAll(() => warden?.close());
 
 const call = (name: string, args?: Record<string, unknown>): Action => ({ kind: 'tool.call', scope: 'acme/app', tool: { server: 'app', name }, ...(args ? { args } : {}) });
-const client = (extra: Partial<WardenClientOptions> = {}) => createWardenClient({ url: warden.url, token: warden.agentToken, retries: 0, ...extra });
+// A generous timeout per attempt: a loaded runner can take seconds over a first decision; timeouts are tested on their own below.
+const client = (extra: Partial<WardenClientOptions> = {}) => createWardenClient({ url: warden.url, token: warden.agentToken, retries: 0, timeoutMs: 60_000, ...extra });
 
 /** A loopback HTTP server that answers with `handler`; closed by the caller. */
 async function fakeHttp(handler: Parameters<typeof createServer>[1]): Promise<{ url: string; server: Server; hits: () => number }> {
@@ -107,7 +108,7 @@ describe('failure behaviour', () => {
       });
     });
     try {
-      const d = await createWardenClient({ url: proxy.url, token: warden.agentToken, retries: 2, backoff: { baseMs: 1, maxMs: 2 } }).decide(call('shell.run'));
+      const d = await client({ url: proxy.url, retries: 2, backoff: { baseMs: 1, maxMs: 2 } }).decide(call('shell.run'));
       expect(d).toMatchObject({ source: 'warden', reasons: [{ rule: 'no-shell' }] });
       expect(proxy.hits()).toBe(3);
     } finally {
@@ -128,7 +129,7 @@ describe('failure behaviour', () => {
   });
 
   it('says clearly that Warden refused a wrong token, and never fails open on it', async () => {
-    const d = await createWardenClient({ url: warden.url, token: 'wdn_not-a-token', failOpen: true }).decide(call('files.read'));
+    const d = await client({ token: 'wdn_not-a-token', failOpen: true }).decide(call('files.read'));
     expect(d).toMatchObject({ effect: 'deny', sdkCode: 'sdk.unauthorized' });
     expect(d.reasons[0]!.message).toMatch(/^Warden refused the request \(401 auth\.[a-z_]+\)/);
   });
@@ -257,7 +258,7 @@ describe('outcome reports', () => {
   });
 
   it('reports a result too large to send without its body', async () => {
-    const c = createWardenClient({ url: warden.url, token: warden.agentToken, maxReportBytes: 64 });
+    const c = client({ maxReportBytes: 64 });
     const d = await c.decide(call('notes.read', { id: 4 }));
     const receipt = await c.reportOutcome(d, { outcome: 'completed', result: 'y'.repeat(100) });
     if (!receipt.reported) throw new Error(receipt.reason);
