@@ -250,9 +250,11 @@ describe('outcome reports', () => {
     // An enforcer at the scope may report for anyone.
     const enforced = await warden.api.app.inject({ method: 'POST', url: '/api/v1/decide/outcome', headers: warden.api.auth('enforcer'), payload: { auditEventId: allowed.auditEventId, outcome: 'completed' } });
     expect(enforced.statusCode, enforced.body).toBe(200);
-    // An id that is no UUID, and a body over the bound.
+    // An id that is no UUID, a UUID of no event, and a body over the bound.
     const junk = await warden.api.app.inject({ method: 'POST', url: '/api/v1/decide/outcome', headers: warden.api.auth('enforcer'), payload: { auditEventId: 'nope', outcome: 'completed' } });
-    expect(junk.statusCode).toBe(404);
+    expect([junk.statusCode, junk.json().error.code]).toEqual([400, 'request.invalid']);
+    const none = await warden.api.app.inject({ method: 'POST', url: '/api/v1/decide/outcome', headers: warden.api.auth('enforcer'), payload: { auditEventId: '00000000-0000-7000-8000-000000000000', outcome: 'completed' } });
+    expect([none.statusCode, none.json().error.code]).toEqual([404, 'decision.not_found']);
     const big = await warden.api.app.inject({ method: 'POST', url: '/api/v1/decide/outcome', headers: warden.api.auth('enforcer'), payload: { auditEventId: allowed.auditEventId, outcome: 'completed', result: 'x'.repeat(300 * 1024) } });
     expect(big.statusCode).toBe(413);
   });

@@ -2,7 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { AuditReader } from '../../audit/index.js';
 import { actionOfDecisionEvent, type Checkpoint } from '../../checkpoint/index.js';
-import { FindingSchema, WardenError, newAuditEvent, type Action, type AuditSink, type Clock, type Finding } from '../../domain/index.js';
+import { FindingSchema, NO_NUL_PATTERN, WardenError, newAuditEvent, type Action, type AuditSink, type Clock, type Finding } from '../../domain/index.js';
 import { actorOf, holdsAt } from '../../identity/index.js';
 import { credentialOf } from '../auth.js';
 
@@ -11,12 +11,12 @@ export const MAX_OUTCOME_BYTES = 256 * 1024;
 
 const OutcomeBody = Type.Object(
   {
-    auditEventId: Type.String({ minLength: 1, maxLength: 64, description: 'the `auditEventId` of the decision that allowed the call' }),
+    auditEventId: Type.String({ pattern: '^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$', description: 'the `auditEventId` of the decision that allowed the call (a UUID)' }),
     outcome: Type.Union([Type.Literal('completed'), Type.Literal('failed')], { description: '`completed`: the tool returned; `failed`: it threw' }),
     result: Type.Optional(Type.Unknown({ description: 'what the tool returned (JSON); inspected and digested as the gateway does with an upstream result' })),
     omitted: Type.Optional(Type.Union([Type.Literal('too_large'), Type.Literal('not_json')], { description: 'why `result` is absent although the tool returned something' })),
     isError: Type.Optional(Type.Boolean({ description: "the result reports its own failure (as an MCP tool result's `isError`)" })),
-    error: Type.Optional(Type.String({ maxLength: 2048, description: 'the failure, when `outcome` is `failed`' })),
+    error: Type.Optional(Type.String({ maxLength: 2048, pattern: NO_NUL_PATTERN, description: 'the failure, when `outcome` is `failed`' })),
     durationMs: Type.Optional(Type.Number({ minimum: 0, maximum: 86_400_000, description: 'how long the tool ran' })),
   },
   { additionalProperties: false },
