@@ -61,6 +61,14 @@ describe('the architecture checker', () => {
     expect(fixture('file-name')).toEqual([v('file-name', 'detect/scanText.ts', 'file name is not kebab-case')]);
   });
 
+  it('reports what the SDK may not load: a value of another layer, a package outside an adapter, a package an adapter does not wrap', () => {
+    expect(fixture('sdk-import')).toEqual([
+      v('sdk-import', 'sdk/adapters/ai.ts', 'the SDK imports package `zod`; an adapter imports only its framework'),
+      v('sdk-import', 'sdk/client.ts', 'the SDK imports a value from domain (`../domain/decision.js`); import types only'),
+      v('sdk-import', 'sdk/client.ts', 'the SDK imports package `fastify`; only fetch and its own modules'),
+    ]);
+  });
+
   it('reports a relative import that resolves to no file (an edge it could not follow)', () => {
     expect(fixture('unresolved-import')).toEqual([v('unresolved-import', 'detect/scan.ts', '`./missing.js` does not resolve to a file')]);
   });

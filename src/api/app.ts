@@ -18,6 +18,7 @@ import { apiReferenceRoutes } from './rest/api-reference.js';
 import { auditRoutes } from './rest/audit.js';
 import { deliveryRoutes } from './rest/delivery.js';
 import { decideRoutes } from './rest/decide.js';
+import { decideOutcomeRoutes } from './rest/decide-outcome.js';
 import { healthRoutes, type ReadinessCheck } from './rest/health.js';
 import { policyRoutes } from './rest/policies.js';
 import { approvalRoutes } from './rest/approvals.js';
@@ -39,7 +40,8 @@ const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormat
 
 /** The services the API serves, each narrowed to what the routes use. */
 export interface AppDeps {
-  checkpoint: Pick<Checkpoint, 'check'>;
+  /** `check` decides; `inspect` and `resultPayload` take the outcomes the SDK reports. */
+  checkpoint: Pick<Checkpoint, 'check' | 'inspect' | 'resultPayload'>;
   audit: AuditReader;
   /** Where the API's own events go (refused assertions and routes, control-plane changes). */
   events: Pick<AuditSink, 'append'>;
@@ -131,6 +133,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   const routes = collectRoutes(app);
   authenticateRequests(app, { identity: deps.identity, audit: deps.events, clock: deps.clock, failures: deps.authFailures });
   decideRoutes(app, { checkpoint: deps.checkpoint, audit: deps.events, clock: deps.clock });
+  decideOutcomeRoutes(app, { checkpoint: deps.checkpoint, audit: deps.audit, events: deps.events, clock: deps.clock });
   identityRoutes(app, { identity: deps.identity, now: () => deps.clock.now() });
   auditRoutes(app, deps);
   if (deps.delivery) deliveryRoutes(app, { delivery: deps.delivery, destinations: deps.destinations ?? [], chain: deps.chain, audit: deps.events, clock: deps.clock });

@@ -9,6 +9,8 @@ export const STATUS_OF: Partial<Record<ErrorCode, number>> = {
   'request.query_too_complex': 400,
   'audit.cursor_invalid': 400,
   'request.not_found': 404,
+  'decision.not_found': 404,
+  'decision.not_allowed': 409,
   'request.host_refused': 421,
   'request.cors_refused': 403,
   'auth.required': 401,

@@ -150,6 +150,8 @@ export interface RetentionStore {
 
 /** Filters for reading the audit log; all optional but `limit`. */
 export interface AuditQuery {
+  /** One event by its id (a UUID; any other text matches nothing). */
+  id?: string;
   /** Inclusive lower bound (ISO 8601). */
   from?: string;
   /** Exclusive upper bound (ISO 8601). */

@@ -71,6 +71,16 @@ describe('checkpoint with mandated detectors', () => {
     expect(JSON.stringify(events)).not.toContain('hunter2secret');
   });
 
+  it('drops the `cache` mark of an allow whose arguments were redacted, and keeps it otherwise', async () => {
+    const { checkpoint, events } = harness(scanning('{ detectors: [secret], redact: [secret] }', `    - { name: ok, effect: allow, cache: 30s }`));
+    const masked = await checkpoint.check(call('acme/x', 'db.query', { args: { dsn: CONN } }));
+    expect(masked.decision.redactedArgs).toBeDefined();
+    expect(masked.decision.cache).toBeUndefined();
+    const clean = await checkpoint.check(call('acme/x', 'db.query', { args: { sql: 'select 1' } }));
+    expect(clean.decision).toMatchObject({ effect: 'allow', cache: { ttlMs: 30_000 } });
+    expect(events.filter((e) => e.type === 'tool.call.decided').map((e) => e.decision!.cache)).toEqual([undefined, { ttlMs: 30_000 }]);
+  });
+
   it('applies per-category thresholds: a higher bar hides weaker findings', async () => {
     const strict = harness(scanning('{ detectors: [secret], thresholds: { secret: 0.99 } }', `    - { name: ok, effect: allow }`));
     expect((await strict.checkpoint.check(call('acme/x', 'db.query', { args: { dsn: CONN } }))).decision.findings).toEqual([]);

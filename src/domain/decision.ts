@@ -128,5 +128,11 @@ export const DecisionSchema = Type.Object({
   /** The arguments to forward when a `redact` obligation masked some (returned to the caller, not audited). */
   redactedArgs: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
   auditEventId: Type.Optional(Type.String()),
+  /**
+   * Set on an allow only when policy marks it reusable (a rule's `cache:`): an enforcement point may
+   * allow the same action again for `ttlMs` without asking. Absent whenever a finding, redaction,
+   * approval, status check or condition error shaped the decision.
+   */
+  cache: Type.Optional(Type.Object({ ttlMs: Type.Integer({ minimum: 1 }) }, { additionalProperties: false })),
 });
 export type Decision = Static<typeof DecisionSchema>;

@@ -27,6 +27,7 @@ const REST: readonly RouteAccess[] = [
   { method: 'GET', url: '/api/v1/whoami', roles: ANY, scoping: 'the caller itself' },
   { method: 'GET', url: '/api/openapi.json', roles: ANY, scoping: 'none: the document describes the API, not a tenant' },
   { method: 'POST', url: '/api/v1/decide', roles: ['owner', 'admin', 'agent', 'enforcer'], scoping: "the role must hold at the action's `scope`; only `enforcer` may assert a principal, agent or time other than its own" },
+  { method: 'POST', url: '/api/v1/decide/outcome', roles: ['owner', 'admin', 'agent', 'enforcer'], scoping: "the credential that asked for the decision, or `enforcer` at the decision's scope; another tenant's or another credential's decision: 404" },
   { method: 'GET', url: '/api/v1/audit/events', roles: ['owner', 'admin', 'auditor', 'analyst'], scoping: 'events of the scopes where the role holds; `analyst` sees no captured bodies' },
   { method: 'GET', url: '/api/v1/audit/destinations', roles: ['owner', 'admin', 'auditor'], scoping: "the tenant's cursors; tenant-wide role" },
   { method: 'GET', url: '/api/v1/audit/destinations/:name/dead-letters', roles: ['owner', 'admin', 'auditor'], scoping: "the tenant's dead letters; tenant-wide role" },

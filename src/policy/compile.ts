@@ -189,6 +189,8 @@ export function compilePolicySet(parsed: readonly ParsedPolicySource[], sources:
           message: r.message,
           approval,
           checks: checksOf(doc.metadata.name, version, r),
+          // `0ms` means no reuse, as leaving it out does.
+          cacheMs: r.effect === 'allow' && r.cache !== undefined ? durationMs(r.cache) || undefined : undefined,
           scopes,
           excludes: doc.metadata.exclude ?? [],
           actions: actionSets(m.actions),
@@ -217,9 +219,10 @@ export function compilePolicySet(parsed: readonly ParsedPolicySource[], sources:
     );
   }
   const hasChecks = rules.some((r) => r.checks !== undefined && r.mode === 'enforce');
+  const hasCache = rules.some((r) => r.cacheMs !== undefined && r.mode === 'enforce');
   // Sessions are read and recorded only for a set with a rule that looks at them (warn mode included: it reports).
   const readsSession = rules.some((r) => r.whenSource !== undefined && /(^|[^A-Za-z0-9_.])session\b/.test(r.whenSource));
-  const set: PolicySet = Object.freeze({ rules, index: buildRuleIndex(rules), facts: buildRuleFacts(rules), settings, policies: summaries, scans, version: setVersion(sources), hasChecks, readsSession });
+  const set: PolicySet = Object.freeze({ rules, index: buildRuleIndex(rules), facts: buildRuleFacts(rules), settings, policies: summaries, scans, version: setVersion(sources), hasChecks, hasCache, readsSession });
   return { set, diagnostics };
 }
 

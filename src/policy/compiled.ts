@@ -22,6 +22,8 @@ export interface CompiledRule {
   readonly approval: ApprovalRequirement | undefined;
   /** The external status checks the rule names (`checks:`), in document order; undefined when none. */
   readonly checks: readonly CheckRequirement[] | undefined;
+  /** How long an allow by this rule may be reused by an enforcement point (`cache:`), ms; undefined: never. */
+  readonly cacheMs: number | undefined;
   readonly actions: ReadonlySet<ActionKind> | undefined;
   readonly servers: GlobMatcher | undefined;
   readonly tools: GlobMatcher | undefined;
@@ -106,6 +108,8 @@ export interface PolicySet {
   readonly version: string;
   /** Whether an enforce-mode rule names status checks: when none does, a decision looks for none. */
   readonly hasChecks: boolean;
+  /** Whether an enforce-mode allow rule sets `cache`: only then does a decision look for a cache lifetime. */
+  readonly hasCache: boolean;
   /** Whether a rule's condition reads `session`: only then is the session's history read and kept. */
   readonly readsSession: boolean;
 }

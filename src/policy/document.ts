@@ -96,6 +96,13 @@ export const RuleSchema = Type.Object(
     message: Type.Optional(Type.String({ maxLength: 1024 })),
     approval: Type.Optional(ApprovalSpecSchema),
     checks: Type.Optional(Type.Array(CheckSpecSchema, { minItems: 1, maxItems: 16 })),
+    /**
+     * An allow rule only: how long an enforcement point (the SDK) may reuse the allow for the same
+     * action without asking again. The decision says so (`cache.ttlMs`) only when every rule that
+     * allowed it sets `cache` and nothing else shaped it (no finding, redaction, approval, check or
+     * condition error). @default no reuse
+     */
+    cache: Type.Optional(FineDuration),
   },
   { additionalProperties: false },
 );

@@ -2,7 +2,7 @@ import type { Action, ApprovalRequirement, Decision, Effect, EntityLabels, Evalu
 import { buildActivation } from './activation.js';
 import { describeCelError } from './cel.js';
 import type { CompiledRule, PolicySet, ScopeSettings } from './compiled.js';
-import { DENY, EFFECT_OF_RANK, HAS_CONDITION, RANK_MASK, REQUIRE_APPROVAL, WARN, rankOf, reasonOf } from './rule-facts.js';
+import { ALLOW, DENY, EFFECT_OF_RANK, HAS_CONDITION, RANK_MASK, REQUIRE_APPROVAL, WARN, rankOf, reasonOf } from './rule-facts.js';
 import { foldCase } from '../domain/glob.js';
 import type { CelProgram } from './cel.js';
 import { ancestry } from './scope-path.js';
@@ -234,6 +234,8 @@ function decideMatched(set: PolicySet, action: Action, ids: readonly number[], o
   const reasons: Reason[] = [];
   const warnings: Reason[] = [];
   let approval: ApprovalRequirement[] | undefined;
+  // The shortest `cache` of the allow rules that decided; undefined once one of them sets none.
+  let cacheMs = set.hasCache && top === ALLOW && findings.length === 0 ? Infinity : undefined;
   for (let i = 0; i < n; i++) {
     const id = ids[i]!;
     const b = bits[id]!;
@@ -243,6 +245,10 @@ function decideMatched(set: PolicySet, action: Action, ids: readonly number[], o
       if (rank !== top) continue;
       // Shared and frozen: a reason is never changed once made.
       reasons.push(shared[id] ?? reasonOf(rules[id]!, action.scope));
+      if (cacheMs !== undefined) {
+        const own = rules[id]!.cacheMs;
+        cacheMs = own === undefined ? undefined : Math.min(cacheMs, own);
+      }
       if (rank === REQUIRE_APPROVAL) {
         const a = rules[id]!.approval;
         if (a) (approval ??= []).push(a);
@@ -273,6 +279,9 @@ function decideMatched(set: PolicySet, action: Action, ids: readonly number[], o
   // than spread, on the hot path.
   const copied = findings.length === 0 ? [] : [...findings];
   const v = set.version;
+  // INVARIANT: an allow is marked reusable only when every rule that allowed it says so and no
+  // condition failed; the checkpoint drops the mark again when anything later shapes the decision.
+  if (errors === undefined && cacheMs !== undefined && cacheMs !== Infinity) return { effect, reasons, warnings, findings: copied, obligations: [], policySetVersion: v, cache: { ttlMs: cacheMs } };
   if (errors === undefined) {
     if (approval === undefined) return { effect, reasons, warnings, findings: copied, obligations: [], policySetVersion: v };
     return { effect, reasons, warnings, findings: copied, obligations: [], approval, policySetVersion: v };

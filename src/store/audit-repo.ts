@@ -615,6 +615,8 @@ interface Filterable<T> {
 
 function applyFilters<T extends Filterable<T>>(select: T, query: Omit<AuditQuery, 'limit' | 'cursor'>): T {
   let s = select;
+  // Compared as text, so an id that is not a UUID matches nothing rather than failing the cast.
+  if (query.id !== undefined) s = s.where(sql<boolean>`id::text = ${query.id.toLowerCase()}`);
   if (query.from !== undefined) s = s.where(sql<boolean>`time >= ${query.from}::timestamptz`);
   if (query.to !== undefined) s = s.where(sql<boolean>`time < ${query.to}::timestamptz`);
   if (query.agent !== undefined) s = s.where('agent_id', '=', query.agent);

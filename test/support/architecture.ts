@@ -12,7 +12,7 @@ import ts from 'typescript';
  */
 
 /** Which rule a violation breaks. */
-export type Rule = 'cycle' | 'layer' | 'unknown-folder' | 'root-file' | 'unresolved-import' | 'process-env' | 'mutable-singleton' | 'core-io' | 'file-name';
+export type Rule = 'cycle' | 'layer' | 'unknown-folder' | 'root-file' | 'unresolved-import' | 'process-env' | 'mutable-singleton' | 'core-io' | 'file-name' | 'sdk-import';
 
 /** One broken rule: `file` is relative to the checked `src/`, with `/` separators. */
 export interface Violation {
@@ -45,6 +45,7 @@ export const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = Object.fr
   config: ['domain', 'policy', 'audit', 'identity'],
   gateway: ['domain', 'checkpoint', 'identity'],
   api: ['domain', 'policy', 'policies', 'registry', 'approvals', 'audit', 'checkpoint', 'config', 'identity', 'abuse'],
+  // The SDK ships to agent code (`warden/sdk`): it may read domain's types, never run server code (SDK_ADAPTER_PACKAGES).
   sdk: ['domain'],
   // Metrics and traces: implements the observer ports of the checkpoint and the gateway.
   telemetry: ['domain', 'checkpoint', 'gateway'],
@@ -55,6 +56,13 @@ export const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = Object.fr
   // The composition root knows every implementation.
   main: ['*'],
 });
+
+/**
+ * What the SDK may import beyond its own files, which the layer table cannot say: from `domain`, types
+ * only (erased at build, so nothing of the server loads); packages only in `sdk/adapters/`, and only
+ * the framework each adapter wraps (a peer dependency of the user's own).
+ */
+export const SDK_ADAPTER_PACKAGES: readonly string[] = Object.freeze(['ai', '@openai/agents', '@langchain/core/tools']);
 
 /** The core: pure, no I/O, no module-level mutable state. */
 export const CORE: readonly string[] = ['domain', 'policy', 'detect', 'checkpoint'];
@@ -148,6 +156,7 @@ export function checkArchitecture(srcRoot: string): Violation[] {
       if (allowed === undefined || to === undefined || to === f.folder || allowed.includes('*') || allowed.includes(to)) continue;
       out.push({ rule: 'layer', file: f.rel, message: `${f.folder} may not import ${to} (\`${spec}\`)` });
     }
+    if (f.folder === 'sdk') out.push(...sdkImports(f, srcRoot));
     edges.set(f.abs, [...new Set(targets)].sort());
     if (f.folder === undefined || !ENV_READERS.includes(f.folder)) {
       for (const line of processEnvReads(f.ast)) out.push({ rule: 'process-env', file: f.rel, message: `reads process.env at line ${line}; only ${ENV_READERS.join('/')} may` });
@@ -164,6 +173,48 @@ export function checkArchitecture(srcRoot: string): Violation[] {
   }
 
   return out.sort((a, b) => a.rule.localeCompare(b.rule) || a.file.localeCompare(b.file) || a.message.localeCompare(b.message));
+}
+
+/** The SDK's imports that would load something it may not: a package outside an adapter's framework, or a value from another layer. */
+function sdkImports(f: SourceFileInfo, srcRoot: string): Violation[] {
+  const out: Violation[] = [];
+  const inAdapter = f.rel.startsWith('sdk/adapters/');
+  for (const { spec, typeOnly } of importsWithKind(f.ast)) {
+    if (!spec.startsWith('.')) {
+      if (typeOnly && inAdapter) continue;
+      if (inAdapter && SDK_ADAPTER_PACKAGES.includes(spec)) continue;
+      out.push({ rule: 'sdk-import', file: f.rel, message: `the SDK imports package \`${spec}\`${inAdapter ? '; an adapter imports only its framework' : '; only fetch and its own modules'}` });
+      continue;
+    }
+    const target = resolve(f.abs, spec);
+    const to = target === undefined ? undefined : folderOf(relOf(srcRoot, target));
+    if (to === undefined || to === 'sdk' || typeOnly) continue;
+    out.push({ rule: 'sdk-import', file: f.rel, message: `the SDK imports a value from ${to} (\`${spec}\`); import types only` });
+  }
+  return out;
+}
+
+/** Each module a file names with whether only types come of it (`import type`, `export type … from`, every binding `type`). */
+function importsWithKind(sf: ts.SourceFile): { spec: string; typeOnly: boolean }[] {
+  const out: { spec: string; typeOnly: boolean }[] = [];
+  const visit = (node: ts.Node): void => {
+    if (ts.isImportDeclaration(node) && ts.isStringLiteral(node.moduleSpecifier)) {
+      const c = node.importClause;
+      const b = c?.namedBindings;
+      const typeOnly = c !== undefined && (c.isTypeOnly || (c.name === undefined && b !== undefined && ts.isNamedImports(b) && b.elements.length > 0 && b.elements.every((e) => e.isTypeOnly)));
+      out.push({ spec: node.moduleSpecifier.text, typeOnly });
+    } else if (ts.isExportDeclaration(node) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) {
+      const e = node.exportClause;
+      out.push({ spec: node.moduleSpecifier.text, typeOnly: node.isTypeOnly || (e !== undefined && ts.isNamedExports(e) && e.elements.length > 0 && e.elements.every((x) => x.isTypeOnly)) });
+    } else if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword && node.arguments[0] && ts.isStringLiteralLike(node.arguments[0])) {
+      out.push({ spec: node.arguments[0].text, typeOnly: false });
+    } else if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument) && ts.isStringLiteral(node.argument.literal)) {
+      out.push({ spec: node.argument.literal.text, typeOnly: true });
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(sf);
+  return out;
 }
 
 function walk(dir: string): string[] {

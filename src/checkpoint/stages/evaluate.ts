@@ -8,7 +8,8 @@ import { reached, type Pass, type PassStage } from '../pass.js';
  * unmasked); then adds the `redact` obligation detect prepared, and the decision's `context`
  * (the time the policies saw, the caller's claimed time, which context fields Warden set and which
  * the caller asserted), and the status checks the decision must run (`checksFor`, for the checks
- * stage). It may not do I/O, and never throws on a policy's failure (the decision
+ * stage). A `cache` mark the policies gave survives only a decision nothing else shapes: no
+ * redaction, no status check, no session history read. It may not do I/O, and never throws on a policy's failure (the decision
  * reports it).
  */
 export const evaluate: PassStage<'evaluate'> = {
@@ -26,6 +27,10 @@ export const evaluate: PassStage<'evaluate'> = {
     const checkRequirements = checksFor(set, pass.action, decision, { now: decidedAt, findings, session: pass.session, labels: pass.labels });
     const { obligation } = reached(pass.redaction, 'redaction');
     if (obligation) decision = { ...decision, obligations: [...decision.obligations, obligation] };
+    if (decision.cache && (obligation || checkRequirements.length > 0 || set.readsSession)) {
+      const { cache: _dropped, ...rest } = decision;
+      decision = rest;
+    }
     decision = { ...decision, context: explainContext(pass.action, decidedAt) };
     return { ...pass, time, decision, checkRequirements };
   },
