@@ -197,7 +197,7 @@ describe('the bodies the API really returns match the documented schemas and los
     expectValid(documented(doc, 'get', '/healthz', '200'), health.json());
     const ready = await app.inject({ url: '/readyz' });
     const s = api.core.policies.status();
-    expect(ready.json()).toEqual({ status: 'ready', checks: { database: { ok: true, detail: api.core.database.dialect }, policies: { ok: true, detail: `serving ${s.version}`, version: s.version, loadedAt: s.loadedAt } } });
+    expect(ready.json()).toEqual({ status: 'ready', checks: { database: { ok: true, detail: `${api.core.database.dialect}, writable` }, policies: { ok: true, detail: `serving ${s.version}`, version: s.version, loadedAt: s.loadedAt } } });
     expectValid(documented(doc, 'get', '/readyz', '200'), ready.json());
   });
 
