@@ -25,7 +25,7 @@ describe.skipIf(!hasRedis)('velocity in Redis', () => {
 
   describe('the contract', () => {
     // Each store gets a prefix of its own, so no test sees another's counts.
-    velocityContract(() => connectRedisVelocity(url, { prefix: `t${++stores}:` }));
+    velocityContract(() => connectRedisVelocity(url, { prefix: `t${process.pid}.${Date.now()}.${++stores}:` }));
   });
 
   it('bounds distinct members per key at maxDistinct, the least recently seen first', async () => {
