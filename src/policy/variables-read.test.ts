@@ -29,7 +29,7 @@ describe('variablesRead', () => {
 
 describe('decisionTime', () => {
   it('hands out a new Date for each call on the same time string', () => {
-    const action: Action = { kind: 'tool_call', scope: 'org', context: { time: '2026-12-07T10:00:00Z' } };
+    const action: Action = { kind: 'tool.call', scope: 'org', context: { time: '2026-12-07T10:00:00Z' } };
     const now = new Date('2026-01-01T00:00:00Z');
     const a = decisionTime(action, now);
     const b = decisionTime(action, now);
