@@ -17,7 +17,7 @@ function ruleDoc(r: SyntheticRule): Record<string, unknown> {
     ...(Object.keys(match).length > 0 ? { match } : {}),
     ...(r.condition ? { when: CONDITIONS[r.condition].cel } : {}),
     effect: r.effect,
-    ...(r.effect === 'require_approval' ? { approval: { approvers: { roles: ['maintainer'] }, count: 1 } } : {}),
+    ...(r.effect === 'require_approval' ? { approval: { approvers: { roles: ['approver'] }, count: 1 } } : {}),
   };
 }
 

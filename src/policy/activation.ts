@@ -1,5 +1,5 @@
 import type { Action, Decision, EntityLabels, Finding, SessionStep, SessionView } from '../domain/index.js';
-import { toCelValue } from './cel.js';
+import { toCelValue, type CelVariable } from './cel.js';
 
 /** The values of `context.weekday`, in `Date.getDay()` order. */
 export const WEEKDAYS = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'] as const;
@@ -39,9 +39,22 @@ const MAX_NAME = 64;
 export function decisionTime(action: Action, now: Date): Date {
   const raw = action.context?.time;
   if (raw === undefined) return now;
-  const t = new Date(raw);
-  return Number.isNaN(t.getTime()) ? now : t;
+  // Consecutive actions often carry the same time string: parse it once, hand out a new Date each time.
+  let ms: number;
+  if (typeof raw !== 'string') ms = new Date(raw).getTime();
+  else {
+    if (raw !== lastTime.raw) {
+      lastTime.raw = raw;
+      lastTime.ms = new Date(raw).getTime();
+    }
+    ms = lastTime.ms;
+  }
+  return Number.isNaN(ms) ? now : new Date(ms);
 }
+
+// The last time string parsed and its milliseconds.
+// INVARIANT: pure memo, bounded (one entry: ms = f(raw)).
+const lastTime: { raw: string | undefined; ms: number } = { raw: undefined, ms: Number.NaN };
 
 /**
  * What a decision says about the context its policies saw: the time, the caller's claimed time,
@@ -66,17 +79,64 @@ export function explainContext(action: Action, now: Date): NonNullable<Decision[
   };
 }
 
+/** What an activation is built from: the decision's inputs besides the action. */
+export interface ActivationInputs {
+  now: Date;
+  timezone: string;
+  findings: readonly Finding[];
+  session?: SessionView | undefined;
+  labels?: EntityLabels | undefined;
+}
+
 /**
  * The variables a `when` condition sees. `context.hour` (0–23) and `context.weekday` (`monday`…)
  * derive from `context.time` (see `decisionTime`) in the scope's time zone; `context.time` itself
  * is a CEL timestamp.
  */
-export function buildActivation(action: Action, opts: { now: Date; timezone: string; findings: readonly Finding[]; session?: SessionView | undefined; labels?: EntityLabels | undefined }): Record<string, unknown> {
+export function buildActivation(action: Action, opts: ActivationInputs): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const name of ACTIVATION_ORDER) out[name] = activationVariable(name, action, opts);
+  return out;
+}
+
+/** The order `buildActivation` sets the variables in. */
+const ACTIVATION_ORDER: readonly CelVariable[] = ['action', 'principal', 'agent', 'tool', 'resource', 'server', 'args', 'context', 'findings', 'session'];
+
+/** One variable of `buildActivation`'s result, built alone (a decision builds only those its conditions read). */
+export function activationVariable(name: CelVariable, action: Action, opts: ActivationInputs): unknown {
   const labels = opts.labels ?? NO_LABELS;
-  const time = decisionTime(action, opts.now);
-  const { hour, weekday } = zoned(time, opts.timezone);
-  // The caller's fields converted, then Warden's (replacing any the caller set, in place). A
-  // `__proto__` field is dropped: converting it set a prototype that copying the fields left behind.
+  switch (name) {
+    case 'action':
+      return { kind: action.kind, scope: action.scope };
+    // The defaults first, then the principal's own fields converted: what converting
+    // `{ roles: [], attributes: {}, ...principal }` gives, without building that object first.
+    // Labels are Warden's facts, set after the caller's fields (the schemas refuse a caller's `labels`).
+    case 'principal':
+      return action.principal ? withLabels(convertInto({ roles: [], attributes: {} }, action.principal), labels.principal) : { labels: labels.principal };
+    case 'agent':
+      return action.agent ? withLabels(convertInto({ attributes: {} }, action.agent), labels.agent) : { labels: labels.agent };
+    case 'tool':
+      return action.tool ? toCelValue(action.tool) : {};
+    case 'resource':
+      return action.resource ? toCelValue(action.resource) : {};
+    case 'server':
+      return action.tool ? { name: action.tool.server } : action.resource?.server ? { name: action.resource.server } : {};
+    case 'args':
+      return toCelValue(action.args ?? {});
+    case 'context':
+      return contextValue(action, opts.now, opts.timezone);
+    case 'findings':
+      return toCelValue(opts.findings);
+    case 'session':
+      return opts.session ? sessionValue(opts.session, labels.session) : labels.session.length > 0 ? { id: '', history: [], labels: labels.session } : NO_SESSION;
+  }
+}
+
+/** `context`: the caller's fields converted, then Warden's (replacing any the caller set, in place). */
+function contextValue(action: Action, now: Date, timezone: string): Record<string, unknown> {
+  const time = decisionTime(action, now);
+  const { hour, weekday } = zoned(time, timezone);
+  // A `__proto__` field is dropped: converting it set a prototype that copying the fields left behind.
   const context: Record<string, unknown> = {};
   const given = action.context;
   // Object.keys then a read per key, rather than Object.entries: no pair array per field.
@@ -84,22 +144,8 @@ export function buildActivation(action: Action, opts: { now: Date; timezone: str
   context.time = time;
   context.hour = BigInt(hour);
   context.weekday = weekday;
-  context.timezone = opts.timezone;
-  return {
-    action: { kind: action.kind, scope: action.scope },
-    // The defaults first, then the principal's own fields converted: what converting
-    // `{ roles: [], attributes: {}, ...principal }` gives, without building that object first.
-    // Labels are Warden's facts, set after the caller's fields (the schemas refuse a caller's `labels`).
-    principal: action.principal ? withLabels(convertInto({ roles: [], attributes: {} }, action.principal), labels.principal) : { labels: labels.principal },
-    agent: action.agent ? withLabels(convertInto({ attributes: {} }, action.agent), labels.agent) : { labels: labels.agent },
-    tool: action.tool ? toCelValue(action.tool) : {},
-    resource: action.resource ? toCelValue(action.resource) : {},
-    server: action.tool ? { name: action.tool.server } : action.resource?.server ? { name: action.resource.server } : {},
-    args: toCelValue(action.args ?? {}),
-    context,
-    findings: toCelValue(opts.findings),
-    session: opts.session ? sessionValue(opts.session, labels.session) : labels.session.length > 0 ? { id: '', history: [], labels: labels.session } : NO_SESSION,
-  };
+  context.timezone = timezone;
+  return context;
 }
 
 // A step never changes once recorded (a store replaces it to add findings), so its CEL form is

@@ -5,6 +5,9 @@ import { compileGlob, type GlobMatcher } from '../domain/glob.js';
 /** The variables every `when` condition sees. */
 export const CEL_VARIABLES = ['principal', 'agent', 'tool', 'server', 'resource', 'action', 'args', 'context', 'findings', 'session'] as const;
 
+/** One of `CEL_VARIABLES`. */
+export type CelVariable = (typeof CEL_VARIABLES)[number];
+
 /** A compiled condition: returns the value or throws the engine's evaluation error. */
 export type CelProgram = (activation: Readonly<Record<string, unknown>>) => unknown;
 
@@ -137,6 +140,40 @@ function compileIn(environment: Environment, expression: string, value = false):
   } catch (err) {
     return { ok: false, error: { message: summaryOf(err), ...celErrorRange(err, expression.length) } };
   }
+}
+
+// The variables each program reads: a pure function of the program (its AST never changes).
+// INVARIANT: pure memo, bounded (value = f(key), entries die with their program: a WeakMap).
+const variablesByProgram = new WeakMap<CelProgram, readonly CelVariable[]>();
+
+/**
+ * The variables of `CEL_VARIABLES` a program names anywhere in its expression (every one of them
+ * when its syntax tree cannot be read): a decision builds only these. A comprehension's own
+ * variable that shadows one of them (`findings.exists(tool, …)`) counts too, which only builds
+ * one variable more than needed.
+ */
+export function variablesRead(program: CelProgram): readonly CelVariable[] {
+  let read = variablesByProgram.get(program);
+  if (read === undefined) {
+    const ast = (program as { ast?: unknown }).ast;
+    if (ast === undefined || ast === null || typeof ast !== 'object') read = CEL_VARIABLES;
+    else {
+      const found = new Set<CelVariable>();
+      const walk = (node: unknown): void => {
+        if (Array.isArray(node)) for (const n of node) walk(n);
+        else if (node !== null && typeof node === 'object') {
+          const { op, args } = node as { op?: unknown; args?: unknown };
+          if (op === 'id' && typeof args === 'string') {
+            if ((CEL_VARIABLES as readonly string[]).includes(args)) found.add(args as CelVariable);
+          } else walk(args);
+        }
+      };
+      walk(ast);
+      read = CEL_VARIABLES.filter((v) => found.has(v));
+    }
+    variablesByProgram.set(program, read);
+  }
+  return read;
 }
 
 /** A one-line, user-facing message for a run-time evaluation failure. */

@@ -81,7 +81,7 @@ export interface RuleIndex {
  * What a decision reads of each rule, by rule id, built once per set. In a large set the matched
  * rule objects are scattered over the heap and a decision that read each of them paid a cache miss
  * per match; these tables are dense, and a decision reads a rule object only for a rule with a
- * condition, an approval or more than one scope.
+ * condition that failed, an approval or more than one scope.
  */
 export interface RuleFacts {
   /** Per rule id: the effect's rank (rule-facts.ts `rankOf`) in bits 0–1, and the `WARN` and `HAS_CONDITION` bits. */
@@ -92,6 +92,8 @@ export interface RuleFacts {
    * for a rule attached to several, whose reason depends on the action's scope (rule-facts.ts `reasonOf`).
    */
   readonly reasons: readonly (Readonly<Reason> | undefined)[];
+  /** Per rule id: its condition's program (`CompiledRule.when`), undefined for a rule without one. */
+  readonly programs: readonly (CelProgram | undefined)[];
 }
 
 /** A compiled, indexed, immutable set of policies: what the evaluator runs against. */

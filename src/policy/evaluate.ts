@@ -1,6 +1,6 @@
 import type { Action, ApprovalRequirement, Decision, Effect, EntityLabels, EvaluationError, Finding, Reason, SessionView } from '../domain/index.js';
-import { buildActivation } from './activation.js';
-import { describeCelError } from './cel.js';
+import { activationVariable, type ActivationInputs } from './activation.js';
+import { describeCelError, variablesRead } from './cel.js';
 import type { CompiledRule, PolicySet, ScopeSettings } from './compiled.js';
 import { ALLOW, DENY, EFFECT_OF_RANK, HAS_CONDITION, RANK_MASK, REQUIRE_APPROVAL, WARN, rankOf, reasonOf } from './rule-facts.js';
 import { foldCase } from '../domain/glob.js';
@@ -54,17 +54,18 @@ import { matchesStatically } from './static-match.js';
 /** A condition's verdict on one activation: true, false, or why it gave neither. */
 export type ConditionResult = boolean | string;
 
-/**
- * The conditions of one decision: the activation, built on first use (so a decision no condition
- * looks at builds none), and each program's result on it. Rules share a program when their
- * condition text is the same (compile.ts), and a condition is a pure function of the activation,
- * so each program runs at most once per decision.
- */
 /** Up to this many programs per decision, their results are found by a linear search. */
 const FEW_PROGRAMS = 8;
 
+/**
+ * The conditions of one decision: the activation, each variable built when a condition first reads
+ * it (so a decision no condition looks at builds none), and each program's result on it. Rules
+ * share a program when their condition text is the same (compile.ts), and a condition is a pure
+ * function of the activation, so each program runs at most once per decision.
+ */
 export class DecisionConditions {
   private activation: Record<string, unknown> | undefined;
+  private inputs: ActivationInputs | undefined;
   // Programs run so far and their results, side by side: a decision usually runs one or two, so a
   // linear search beats allocating a Map; past FEW_PROGRAMS they go in a Map (no quadratic search).
   private programs: CelProgram[] | undefined;
@@ -90,9 +91,13 @@ export class DecisionConditions {
     }
     let r: ConditionResult;
     try {
-      // Built inside the try: a failure to build it fails the condition, as evaluating would.
-      this.activation ??= buildActivation(this.action, { now: this.now ?? new Date(), timezone: this.timezone, findings: this.findings, session: this.session, labels: this.labels });
-      const v = program(this.activation);
+      // Only the variables the program reads, each built once per decision and inside the try:
+      // a failure to build one fails the condition, as evaluating would.
+      const activation = (this.activation ??= {});
+      for (const name of variablesRead(program)) {
+        if (activation[name] === undefined) activation[name] = activationVariable(name, this.action, (this.inputs ??= { now: this.now ?? new Date(), timezone: this.timezone, findings: this.findings, session: this.session, labels: this.labels }));
+      }
+      const v = program(activation);
       r = v === true || v === false ? v : `condition returned a ${v === null ? 'null' : typeof v}, not a bool`;
     } catch (err) {
       r = describeCelError(err);
@@ -116,8 +121,13 @@ export function runCondition(rule: CompiledRule, conditions: DecisionConditions)
   const result = conditions.result(rule.when);
   if (result === true) return MATCHED;
   if (result === false) return UNMATCHED;
+  return failed(rule, result);
+}
+
+/** The outcome of a rule whose condition failed with `message`: it fails closed. */
+function failed(rule: CompiledRule, message: string): RuleOutcome & { error: EvaluationError } {
   const treatedAs = rule.effect !== 'allow';
-  return { matched: treatedAs, error: { policy: rule.policy, version: rule.version, rule: rule.name, message: result, treatedAs } };
+  return { matched: treatedAs, error: { policy: rule.policy, version: rule.version, rule: rule.name, message, treatedAs } };
 }
 
 const MATCHED: RuleOutcome = Object.freeze({ matched: true });
@@ -186,7 +196,7 @@ const ascending = (a: number, b: number) => a - b;
 function decideMatched(set: PolicySet, action: Action, ids: readonly number[], opts: EvaluateOptions): Decision {
   const settings = settingsOf(set, action.scope);
   const findings = opts.findings ?? [];
-  const { bits, reasons: shared } = set.facts;
+  const { bits, reasons: shared, programs } = set.facts;
   const rules = set.rules;
   const n = ids.length;
 
@@ -220,9 +230,14 @@ function decideMatched(set: PolicySet, action: Action, ids: readonly number[], o
         const b = bits[ids[i]!]!;
         if ((b & mask) !== want) continue;
         if (pass < 0 && (top >= 0 ? (b & RANK_MASK) <= top : (b & RANK_MASK) === fallback)) continue;
-        const outcome = runCondition(rules[ids[i]!]!, conditions);
-        if (outcome.error) (failures ??= [])[i] = outcome.error;
-        if (!outcome.matched) continue;
+        // The program from the dense table: the rule object is read only when its condition failed.
+        const result = conditions.result(programs[ids[i]!]!);
+        if (result === false) continue;
+        if (result !== true) {
+          const outcome = failed(rules[ids[i]!]!, result);
+          (failures ??= [])[i] = outcome.error;
+          if (!outcome.matched) continue;
+        }
         if (heldMore !== undefined) heldMore[i] = 1;
         else held |= 1 << i;
         if (pass > top) top = pass;

@@ -1,4 +1,5 @@
 import type { Effect, Reason } from '../domain/index.js';
+import type { CelProgram } from './cel.js';
 import type { CompiledRule, RuleFacts } from './compiled.js';
 import { isUnder } from './scope-path.js';
 
@@ -42,10 +43,12 @@ export function reasonOf(rule: CompiledRule, scope: string): Reason {
 export function buildRuleFacts(rules: readonly CompiledRule[]): RuleFacts {
   const bits = new Uint8Array(rules.length);
   const reasons = new Array<Readonly<Reason> | undefined>(rules.length);
+  const programs = new Array<CelProgram | undefined>(rules.length);
   for (const rule of rules) {
+    programs[rule.id] = rule.when;
     bits[rule.id] = rankOf(rule.effect) | (rule.mode === 'warn' ? WARN : 0) | (rule.when ? HAS_CONDITION : 0);
     // The scope argument is unused when the rule has one scope.
     reasons[rule.id] = rule.onlyScope !== undefined ? Object.freeze(reasonOf(rule, rule.onlyScope)) : undefined;
   }
-  return { bits, reasons };
+  return { bits, reasons, programs };
 }
