@@ -226,7 +226,10 @@ describe.skipIf(pgProblem !== undefined)('managed policies on PostgreSQL: two re
     await fresh?.dispose();
   });
 
-  it('an activation on one replica is in force on the other within a second, and so is a rollback', async () => {
+  it('an activation on one replica is in force on the other through LISTEN/NOTIFY, before the 5 s poll could find it, and so is a rollback', async () => {
+    // Under 4 s: well inside the poll period, so only the notification explains it (about 0.1 s quiet,
+    // 2-2.5 s on a loaded 2-core runner; the speed itself is not what this test is for).
+    const NOTIFIED_MS = 4000;
     const appA = createServerApp(a);
     const appB = createServerApp(b);
     const tokens = await roleTokens(a);
@@ -253,12 +256,12 @@ describe.skipIf(pgProblem !== undefined)('managed policies on PostgreSQL: two re
       }
       return Infinity;
     };
-    expect(await waitFor('allow', SHELL)).toBeLessThan(1000);
+    expect(await waitFor('allow', SHELL)).toBeLessThan(NOTIFIED_MS);
     expect((await appA.inject({ method: 'POST', url: '/api/v1/policies/no-shell/versions/1/activate', headers: h('policy_author') })).statusCode).toBe(200);
-    expect(await waitFor('deny', SHELL)).toBeLessThan(1000);
+    expect(await waitFor('deny', SHELL)).toBeLessThan(NOTIFIED_MS);
 
     await appA.inject({ method: 'DELETE', url: '/api/v1/policies/no-shell', headers: h('admin') });
-    expect(await waitFor('allow', SHELL)).toBeLessThan(1000);
+    expect(await waitFor('allow', SHELL)).toBeLessThan(NOTIFIED_MS);
 
     // Replica B's LISTEN connection is killed: it reconnects (and re-reads everything), so the next
     // change still reaches it, if a moment later.
@@ -271,7 +274,7 @@ describe.skipIf(pgProblem !== undefined)('managed policies on PostgreSQL: two re
     await appA.inject({ method: 'POST', url: `/api/v1/policies/no-shell/versions/${n}/submit`, headers: h('policy_author') });
     await appA.inject({ method: 'POST', url: `/api/v1/policies/no-shell/versions/${n}/approve`, headers: h('admin') });
     expect((await appA.inject({ method: 'POST', url: `/api/v1/policies/no-shell/versions/${n}/activate`, headers: h('policy_author') })).statusCode).toBe(200);
-    expect(await waitFor('deny', SHELL)).toBeLessThan(3000);
+    expect(await waitFor('deny', SHELL)).toBeLessThan(5500);
     await appA.close();
     await appB.close();
   });
